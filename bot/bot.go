@@ -1,0 +1,182 @@
+// Package bot is the centre of Ampel: the domain types every platform shares
+// (Event, Message, Button, Address, Conversation, Plan, Measure), the small
+// interfaces the engine consumes (Adapter, Store, Clock) and the engine that
+// turns an inbound event into a state change and replies.
+//
+// bot imports no adapter, no store and no platform SDK. Adapters translate
+// platform events into Events and render Messages; the store persists what the
+// engine decided. Nothing platform-specific crosses into this package.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// Address names a conversation on a platform. Workspace is the Slack team or
+// Mattermost server where a platform has several; Chat is the chat, channel or
+// DM; User is who acted (equal to Chat in a private chat).
+type Address struct {
+	Platform  string `json:"p"`
+	Workspace string `json:"w,omitempty"`
+	Chat      string `json:"c"`
+	User      string `json:"u,omitempty"`
+}
+
+// Key identifies the conversation whose state an event changes: the chat, not
+// the user, so that a team's plan belongs to its channel.
+func (a Address) Key() string {
+	return a.Platform + "/" + a.Workspace + "/" + a.Chat
+}
+
+// Event is one inbound happening: a typed text or a pressed button.
+type Event struct {
+	// ID is the platform's delivery ID (Telegram update_id, Slack event_id,
+	// Mattermost post id, a console line number); the same ID twice has one effect.
+	ID   string
+	Addr Address
+	// Text is what the user typed, commands included ("/check zo-kmu").
+	Text string
+	// Action is the opaque action of a pressed button; empty for typed text.
+	Action string
+	// LangHint is the language the platform reports for the user ("de", "en-GB").
+	LangHint string
+}
+
+// MaxActionLen is the longest Button.Action any platform can carry back:
+// Telegram's callback_data allows 64 bytes. The engine enforces it centrally.
+const MaxActionLen = 64
+
+// Button is one choice. Every button has a typed twin: its number in the
+// message (counting across rows) or its label.
+type Button struct {
+	Label  string `json:"l"`
+	Action string `json:"a"`
+}
+
+// File is an attachment sent from bytes (a PNG, CSV, ICS or PDF).
+type File struct {
+	Name string `json:"n"`
+	MIME string `json:"m"`
+	Data []byte `json:"d"`
+}
+
+// Message is what the bot says: plain text (adapters escape it for their
+// markup), rows of buttons and files.
+type Message struct {
+	Text    string     `json:"t"`
+	Buttons [][]Button `json:"b,omitempty"`
+	Files   []File     `json:"f,omitempty"`
+}
+
+// Validate reports a message no platform could send.
+func (m Message) Validate() error {
+	if m.Text == "" && len(m.Files) == 0 {
+		return errors.New("message has neither text nor files")
+	}
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if b.Label == "" {
+				return fmt.Errorf("button %q has no label", b.Action)
+			}
+			if b.Action == "" || len(b.Action) > MaxActionLen || !utf8.ValidString(b.Action) {
+				return fmt.Errorf("button %q: action must be 1 to %d bytes of UTF-8, is %d", b.Label, MaxActionLen, len(b.Action))
+			}
+		}
+	}
+	return nil
+}
+
+// Flat returns the buttons in reading order, as numbered in text.
+func (m Message) Flat() []Button {
+	var flat []Button
+	for _, row := range m.Buttons {
+		flat = append(flat, row...)
+	}
+	return flat
+}
+
+// Outgoing is a message on its way to an address.
+type Outgoing struct {
+	To  Address `json:"to"`
+	Msg Message `json:"msg"`
+}
+
+// Queued is an outgoing message stored in the outbox, not yet known as delivered.
+type Queued struct {
+	ID uint64
+	Outgoing
+}
+
+// Handler is what an adapter calls for every inbound event. Handle returns
+// once the event's effects are durable (or it was a duplicate); an adapter
+// acknowledges the platform only then. It may be called concurrently.
+type Handler interface {
+	Handle(ctx context.Context, ev Event) error
+}
+
+// Adapter connects one platform.
+type Adapter interface {
+	// Platform is the name used in Address.Platform.
+	Platform() string
+	// Run receives events and passes them to h until ctx is done or the input
+	// ends; it returns nil then, and an error only when it cannot go on.
+	Run(ctx context.Context, h Handler) error
+	// Send delivers one message. It may be called concurrently for different
+	// addresses. A *RateLimited error asks the caller to wait; ErrRecipientGone
+	// means the message can never be delivered.
+	Send(ctx context.Context, to Address, m Message) error
+}
+
+// Clock tells the time. It is injected so that tests and demonstrations can
+// run the bot at any instant.
+type Clock interface {
+	Now() time.Time
+}
+
+// ClockFunc adapts a function to Clock.
+type ClockFunc func() time.Time
+
+// Now calls f.
+func (f ClockFunc) Now() time.Time { return f() }
+
+// Store persists conversations and the outbox.
+//
+// The engine guarantees that at most one Load/Commit sequence for a given key
+// runs at a time, so a Store need not lock per key. All methods may be called
+// concurrently for different keys.
+type Store interface {
+	// Load returns a copy of the conversation stored under key, or a new empty
+	// one if there is none.
+	Load(ctx context.Context, key string) (*Conversation, error)
+	// Seen reports whether an event ID has been committed.
+	Seen(ctx context.Context, eventID string) (bool, error)
+	// Commit stores, in one durable (fsynced) transaction: eventID as seen, conv
+	// under key and outs in the outbox. It returns the queued messages, or
+	// ErrDuplicate (and writes nothing) if eventID was committed before.
+	Commit(ctx context.Context, eventID, key string, conv *Conversation, outs []Outgoing) ([]Queued, error)
+	// Pending returns up to limit outbox messages not yet delivered, oldest first.
+	Pending(ctx context.Context, limit int) ([]Queued, error)
+	// Delivered removes messages from the outbox. It need not be durable at
+	// once: a delivery whose removal is lost in a crash is sent again.
+	Delivered(ctx context.Context, ids ...uint64) error
+}
+
+// ErrDuplicate is returned by Store.Commit for an event ID committed before.
+var ErrDuplicate = errors.New("duplicate event")
+
+// ErrRecipientGone is returned by Adapter.Send when the recipient can never
+// receive messages again (blocked the bot, left, was deleted).
+var ErrRecipientGone = errors.New("recipient gone")
+
+// RateLimited is returned by Adapter.Send when the platform asks to wait.
+type RateLimited struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimited) Error() string {
+	return fmt.Sprintf("rate limited: retry after %s", e.RetryAfter)
+}

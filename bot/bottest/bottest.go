@@ -1,0 +1,187 @@
+// Package bottest holds fakes for testing against package bot: an in-memory
+// store that keeps the real store's contract, a settable clock and a recording
+// adapter.
+package bottest
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ampel-bot/ampel/bot"
+)
+
+// MemStore is an in-memory bot.Store. Values are kept encoded, so that a
+// caller can never share memory with the store, as with the real one.
+type MemStore struct {
+	mu     sync.Mutex
+	convs  map[string][]byte
+	inbox  map[string]bool
+	outbox map[uint64][]byte
+	seq    uint64
+}
+
+var _ bot.Store = (*MemStore)(nil)
+
+// NewMemStore returns an empty store.
+func NewMemStore() *MemStore {
+	return &MemStore{convs: map[string][]byte{}, inbox: map[string]bool{}, outbox: map[uint64][]byte{}}
+}
+
+// Load implements bot.Store.
+func (s *MemStore) Load(ctx context.Context, key string) (*bot.Conversation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &bot.Conversation{}
+	if b, ok := s.convs[key]; ok {
+		if err := json.Unmarshal(b, c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Seen implements bot.Store.
+func (s *MemStore) Seen(ctx context.Context, eventID string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inbox[eventID], nil
+}
+
+// Commit implements bot.Store.
+func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inbox[eventID] {
+		return nil, bot.ErrDuplicate
+	}
+	b, err := json.Marshal(conv)
+	if err != nil {
+		return nil, err
+	}
+	var queued []bot.Queued
+	for _, o := range outs {
+		ob, err := json.Marshal(o)
+		if err != nil {
+			return nil, err
+		}
+		s.seq++
+		s.outbox[s.seq] = ob
+		queued = append(queued, bot.Queued{ID: s.seq, Outgoing: o})
+	}
+	s.inbox[eventID] = true
+	s.convs[key] = b
+	return queued, nil
+}
+
+// Pending implements bot.Store.
+func (s *MemStore) Pending(ctx context.Context, limit int) ([]bot.Queued, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]uint64, 0, len(s.outbox))
+	for id := range s.outbox {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var out []bot.Queued
+	for _, id := range ids {
+		if len(out) == limit {
+			break
+		}
+		q := bot.Queued{ID: id}
+		if err := json.Unmarshal(s.outbox[id], &q.Outgoing); err != nil {
+			return nil, err
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+// Delivered implements bot.Store.
+func (s *MemStore) Delivered(ctx context.Context, ids ...uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		delete(s.outbox, id)
+	}
+	return nil
+}
+
+// Clock is a settable clock, safe for concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock standing at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now implements bot.Clock.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// Add moves the clock by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Sent is one message a Recorder was asked to send.
+type Sent struct {
+	To  bot.Address
+	Msg bot.Message
+}
+
+// Recorder is a bot.Adapter that records what it is asked to send. SendFn,
+// when set, decides the result of each send, to inject failures.
+type Recorder struct {
+	Name   string
+	SendFn func(to bot.Address, m bot.Message) error
+
+	mu   sync.Mutex
+	sent []Sent
+}
+
+// Platform implements bot.Adapter.
+func (r *Recorder) Platform() string { return r.Name }
+
+// Run implements bot.Adapter; a recorder receives nothing by itself.
+func (r *Recorder) Run(ctx context.Context, h bot.Handler) error {
+	<-ctx.Done()
+	return nil
+}
+
+// Send implements bot.Adapter.
+func (r *Recorder) Send(ctx context.Context, to bot.Address, m bot.Message) error {
+	if r.SendFn != nil {
+		if err := r.SendFn(to, m); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, Sent{to, m})
+	return nil
+}
+
+// Take returns what was sent since the last Take.
+func (r *Recorder) Take() []Sent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.sent
+	r.sent = nil
+	return s
+}

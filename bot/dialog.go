@@ -1,0 +1,601 @@
+package bot
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/ampel-bot/ampel/flows"
+)
+
+// Dialogue modes: which question is open.
+const (
+	modeIdle      = ""
+	modeRate      = "rate"    // rating checkpoint Cursor during the check
+	modeRateEdit  = "edit"    // changing the rating of Cursor from the summary
+	modeSummary   = "summary" // result shown, plan offered
+	modeChange    = "change"  // picking the answer to change
+	modeText      = "m-text"  // measure: suggestion or own text
+	modeConfirm   = "m-confirm"
+	modePriority  = "m-prio"
+	modeResp      = "m-resp"
+	modeStart     = "m-start"
+	modeReview    = "m-review"
+	modePlan      = "plan"
+	modePick      = "plan-pick" // picking the measure for Op
+	modeMove      = "plan-move" // new review date for Target
+	modeAddCP     = "plan-add"  // picking the checkpoint of a new measure
+	modeLanguage  = "lang"
+	maxMeasureLen = 300
+	maxNameLen    = 80
+)
+
+// textModes take free text as an answer; elsewhere free text gets a hint.
+var textModes = map[string]bool{modeText: true, modeConfirm: true, modeResp: true, modeStart: true, modeReview: true, modeMove: true}
+
+// turn is the work of one event on one conversation.
+type turn struct {
+	e     *Engine
+	c     *Conversation
+	ev    Event
+	lang  string
+	today time.Time
+	notes []string
+	out   []Message
+}
+
+func (e *Engine) step(c *Conversation, ev Event) []Message {
+	now := e.clock.Now()
+	if ev.LangHint != "" {
+		c.Hint = ev.LangHint
+	}
+	t := &turn{e: e, c: c, ev: ev, lang: e.langOf(c, ev), today: dayOf(now, e.zoneOf(c))}
+	t.handle(now)
+	if len(t.notes) > 0 { // a note without a question still reaches the user
+		t.say(Message{})
+	}
+	return t.out
+}
+
+func (t *turn) T(id string, kv ...any) string { return t.e.texts.T(t.lang, id, kv...) }
+
+func (t *turn) N(id string, n int, kv ...any) string { return t.e.texts.N(t.lang, id, n, kv...) }
+
+func (t *turn) note(s string) { t.notes = append(t.notes, s) }
+
+// say sends m with the pending notes in front of its text.
+func (t *turn) say(m Message) {
+	parts := append(t.notes, m.Text)
+	t.notes = nil
+	var kept []string
+	for _, p := range parts {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	m.Text = strings.Join(kept, "\n\n")
+	t.out = append(t.out, m)
+}
+
+// to moves the dialogue to a new question. Buttons of earlier questions
+// become stale.
+func (t *turn) to(mode string) {
+	t.c.Dialog.Mode = mode
+	t.c.Dialog.Seq++
+}
+
+func (t *turn) action(verb string, args ...string) string {
+	return strings.Join(append([]string{strconv.Itoa(t.c.Dialog.Seq), verb}, args...), ":")
+}
+
+// ask sends the open question with its buttons and remembers the buttons, so
+// that a typed number or label finds them.
+func (t *turn) ask() {
+	m := t.question()
+	t.c.Dialog.Options = m.Flat()
+	t.say(m)
+}
+
+func (t *turn) flow() *flows.Flow {
+	if t.c.Run == nil {
+		return nil
+	}
+	f, _ := t.e.flows.Get(t.c.Run.Flow)
+	return f
+}
+
+func (t *turn) handle(now time.Time) {
+	ev := t.ev
+	if ev.Action != "" {
+		if strings.HasPrefix(ev.Action, "/") {
+			t.command(ev.Action)
+			return
+		}
+		t.press(ev.Action, now)
+		return
+	}
+	text := cleanInput(ev.Text)
+	if strings.HasPrefix(text, "/") {
+		t.command(text)
+		return
+	}
+	d := &t.c.Dialog
+	if n, err := strconv.Atoi(text); err == nil && len(d.Options) > 0 {
+		if n >= 1 && n <= len(d.Options) {
+			t.resolve(d.Options[n-1].Action, now)
+			return
+		}
+		if !textModes[d.Mode] {
+			t.note(t.T("hint.range", "Max", len(d.Options)))
+			t.ask()
+			return
+		}
+	}
+	if norm := normalize(text); norm != "" {
+		for _, o := range d.Options {
+			if normalize(o.Label) == norm {
+				t.resolve(o.Action, now)
+				return
+			}
+		}
+	}
+	t.freeText(text, now)
+}
+
+// resolve runs the action of a button chosen by typing.
+func (t *turn) resolve(action string, now time.Time) {
+	if strings.HasPrefix(action, "/") {
+		t.command(action)
+		return
+	}
+	t.press(action, now)
+}
+
+// normalize makes labels and typed text comparable: case, emoji and
+// punctuation do not matter.
+func normalize(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}), " ")
+}
+
+func (t *turn) command(text string) {
+	fields := strings.Fields(text)
+	name := strings.ToLower(strings.TrimPrefix(fields[0], "/"))
+	if i := strings.IndexByte(name, '@'); i >= 0 { // "/check@ampel_bot" in groups
+		name = name[:i]
+	}
+	args := fields[1:]
+	switch name {
+	case "start":
+		t.cmdStart()
+	case "check":
+		arg := ""
+		if len(args) > 0 {
+			arg = strings.ToLower(args[0])
+		}
+		t.cmdCheck(arg)
+	case "plan":
+		t.c.Dialog.Draft, t.c.Dialog.Queue, t.c.Dialog.Return = nil, nil, ""
+		t.to(modePlan)
+		t.ask()
+	case "language":
+		t.cmdLanguage(args)
+	case "help":
+		t.note(t.T("help"))
+		t.reask()
+	case "cancel":
+		t.cmdCancel()
+	default:
+		t.note(t.T("command.unknown", "Command", "/"+name))
+		t.note(t.T("help"))
+		t.reask()
+	}
+}
+
+// reask repeats the open question, or offers the main commands when none is open.
+func (t *turn) reask() {
+	if t.c.Dialog.Mode == modeIdle {
+		t.say(t.menu(""))
+		return
+	}
+	t.ask()
+}
+
+// menu is the idle question: the main commands as buttons.
+func (t *turn) menu(text string) Message {
+	label := t.T("button.check.start")
+	if t.c.Run != nil && !t.c.Run.Finished() {
+		label = t.T("button.check.continue")
+	}
+	m := Message{Text: text, Buttons: [][]Button{
+		{{Label: label, Action: "/check"}},
+		{{Label: t.T("button.plan"), Action: "/plan"}, {Label: t.T("button.help"), Action: "/help"}},
+	}}
+	t.c.Dialog.Options = m.Flat()
+	return m
+}
+
+func (t *turn) cmdStart() {
+	t.c.Dialog = Dialog{Seq: t.c.Dialog.Seq + 1}
+	t.say(t.menu(t.T("welcome")))
+}
+
+func (t *turn) cmdCheck(id string) {
+	all := t.e.flows.All()
+	var f *flows.Flow
+	if id != "" {
+		var ok bool
+		if f, ok = t.e.flows.Get(id); !ok {
+			t.note(t.T("check.unknown", "ID", id))
+		}
+	}
+	r := t.c.Run
+	if r != nil && !r.Finished() && (f == nil || f.ID == r.Flow) {
+		if t.flow() != nil {
+			t.note(t.T("check.resume", "Rated", len(r.Ratings), "Total", len(t.flow().Checkpoints)))
+			t.to(modeRate)
+			t.ask()
+			return
+		}
+	}
+	if r != nil && !r.Finished() && f != nil && f.ID != r.Flow {
+		t.note(t.T("check.busy", "Title", t.T(r.Flow+".title")))
+		t.to(modeRate)
+		t.ask()
+		return
+	}
+	if f == nil && r != nil && r.Finished() && t.flow() != nil {
+		t.to(modeSummary)
+		t.ask()
+		return
+	}
+	if f == nil {
+		if len(all) > 1 {
+			var rows [][]Button
+			for _, g := range all {
+				rows = append(rows, []Button{{Label: t.T(g.TitleID()), Action: "/check " + g.ID}})
+			}
+			m := Message{Text: t.T("check.choose"), Buttons: rows}
+			t.c.Dialog.Mode = modeIdle
+			t.c.Dialog.Options = m.Flat()
+			t.say(m)
+			return
+		}
+		f = all[0]
+	}
+	t.startRun(f)
+}
+
+func (t *turn) startRun(f *flows.Flow) {
+	if t.c.Run != nil && t.c.Run.Finished() {
+		t.c.History = append(t.c.History, *t.c.Run)
+	}
+	t.c.Run = &Run{Flow: f.ID, Version: f.Version, Started: t.e.clock.Now().UTC(), Ratings: map[string]string{}}
+	t.note(t.T("check.intro", "Title", t.T(f.TitleID()), "Goal", t.T(f.GoalID()), "Intro", t.T(f.IntroID())))
+	t.c.Dialog.Cursor = 0
+	t.to(modeRate)
+	t.ask()
+}
+
+func (t *turn) cmdLanguage(args []string) {
+	if len(args) > 0 {
+		want := strings.ToLower(args[0])
+		for _, l := range t.e.texts.Langs() {
+			if l == want {
+				t.setLanguage(l)
+				return
+			}
+		}
+		t.note(t.T("language.unknown", "Lang", want, "Known", strings.Join(t.e.texts.Langs(), ", ")))
+	}
+	t.c.Dialog.Return = t.c.Dialog.Mode
+	t.to(modeLanguage)
+	t.ask()
+}
+
+func (t *turn) setLanguage(l string) {
+	t.c.Lang = l
+	t.lang = l
+	t.note(t.T("language.set"))
+	mode := t.c.Dialog.Mode
+	if mode == modeLanguage {
+		mode = t.c.Dialog.Return
+		t.c.Dialog.Return = ""
+	}
+	t.to(mode)
+	t.reask()
+}
+
+func (t *turn) cmdCancel() {
+	d := &t.c.Dialog
+	switch {
+	case d.Mode == modeRate || d.Mode == modeRateEdit:
+		t.note(t.T("cancel.check"))
+	case d.Mode == modeIdle:
+		t.note(t.T("cancel.nothing"))
+	default:
+		t.note(t.T("cancel.done"))
+	}
+	*d = Dialog{Seq: d.Seq}
+	t.to(modeIdle)
+	t.say(t.menu(""))
+}
+
+// press handles a button's action "seq:verb[:arg]".
+func (t *turn) press(action string, now time.Time) {
+	parts := strings.SplitN(action, ":", 3)
+	seq, err := strconv.Atoi(parts[0])
+	if err != nil || len(parts) < 2 || seq != t.c.Dialog.Seq {
+		t.note(t.T("hint.stale"))
+		t.reask()
+		return
+	}
+	verb, arg := parts[1], ""
+	if len(parts) == 3 {
+		arg = parts[2]
+	}
+	switch t.c.Dialog.Mode {
+	case modeRate, modeRateEdit:
+		t.pressRate(verb, arg, now)
+	case modeSummary:
+		t.pressSummary(verb)
+	case modeChange:
+		if i, ok := t.index(arg, len(t.flow().Checkpoints)); ok && verb == "cp" {
+			t.c.Dialog.Cursor = i
+			t.to(modeRateEdit)
+			t.ask()
+			return
+		}
+		t.reask()
+	case modeText:
+		t.pressText(verb, arg)
+	case modeConfirm:
+		t.to(modePriority)
+		t.ask()
+	case modePriority:
+		t.c.Dialog.Draft.Priority = arg
+		t.to(modeResp)
+		t.ask()
+	case modeResp:
+		t.c.Dialog.Draft.Me, t.c.Dialog.Draft.Responsible = true, ""
+		t.to(modeStart)
+		t.ask()
+	case modeStart, modeReview, modeMove:
+		t.pressDate(arg)
+	case modePlan:
+		t.pressPlan(verb)
+	case modePick:
+		id, _ := strconv.Atoi(arg)
+		t.pickMeasure(id)
+	case modeAddCP:
+		f := t.planFlow()
+		if i, ok := t.index(arg, len(f.Checkpoints)); ok {
+			t.c.Dialog.Return = modePlan
+			t.beginMeasure(f.Checkpoints[i].ID)
+			return
+		}
+		t.reask()
+	case modeLanguage:
+		t.setLanguage(arg)
+	default:
+		t.note(t.T("hint.stale"))
+		t.reask()
+	}
+}
+
+func (t *turn) index(arg string, n int) (int, bool) {
+	i, err := strconv.Atoi(arg)
+	return i, err == nil && i >= 0 && i < n
+}
+
+func (t *turn) freeText(text string, now time.Time) {
+	d := &t.c.Dialog
+	if text == "" {
+		t.note(t.T("hint.empty"))
+		t.reask()
+		return
+	}
+	switch d.Mode {
+	case modeText, modeConfirm:
+		if n := runeLen(text); n > maxMeasureLen {
+			t.note(t.T("hint.toolong", "Len", n, "Max", maxMeasureLen))
+			t.ask()
+			return
+		}
+		d.Draft.Text = text
+		t.to(modePriority)
+		t.ask()
+	case modeResp:
+		if n := runeLen(text); n > maxNameLen {
+			t.note(t.T("hint.toolong", "Len", n, "Max", maxNameLen))
+			t.ask()
+			return
+		}
+		d.Draft.Responsible, d.Draft.Me = text, false
+		t.to(modeStart)
+		t.ask()
+	case modeStart, modeReview, modeMove:
+		t.typedDate(text)
+	case modeIdle:
+		t.say(t.menu(t.T("hint.idle")))
+	default:
+		t.note(t.T("hint.buttons", "Max", len(d.Options)))
+		t.ask()
+	}
+}
+
+// The check.
+
+func (t *turn) pressRate(verb, arg string, now time.Time) {
+	f, r, d := t.flow(), t.c.Run, &t.c.Dialog
+	if f == nil || r == nil {
+		t.cmdCheck("")
+		return
+	}
+	if r.Ratings == nil {
+		r.Ratings = map[string]string{}
+	}
+	cp := f.Checkpoints[d.Cursor]
+	switch verb {
+	case "r":
+		if _, ok := f.Level(arg); !ok {
+			t.reask()
+			return
+		}
+		r.Ratings[cp.ID] = arg
+		r.Later = remove(r.Later, cp.ID)
+		if d.Mode == modeRateEdit {
+			t.note(t.T("rate.changed", "Title", t.T(f.CheckpointTitleID(cp)), "Level", t.T(flows.LevelID(f.Scale, arg))))
+			t.to(modeSummary)
+			t.ask()
+			return
+		}
+		t.advance(now)
+	case "ex":
+		var lines []string
+		for _, s := range cp.Suggestions {
+			lines = append(lines, "• "+t.T(f.SuggestionID(cp, s)))
+		}
+		t.note(t.T("rate.examples", "Title", t.T(f.CheckpointTitleID(cp))) + "\n" + strings.Join(lines, "\n"))
+		t.ask()
+	case "later":
+		r.Later = append(remove(r.Later, cp.ID), cp.ID)
+		if len(r.Later) == 1 && t.unratedOutsideLater() == -1 {
+			t.note(t.T("rate.last"))
+			t.ask()
+			return
+		}
+		t.advance(now)
+	case "back":
+		if d.Mode == modeRateEdit {
+			t.to(modeSummary)
+			t.ask()
+			return
+		}
+		if d.Cursor == 0 {
+			t.note(t.T("rate.first"))
+			t.ask()
+			return
+		}
+		d.Cursor--
+		t.to(modeRate)
+		t.ask()
+	default:
+		t.reask()
+	}
+}
+
+func remove(list []string, s string) []string {
+	out := list[:0:0]
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// unratedOutsideLater returns the next checkpoint after the cursor (wrapping)
+// that is neither rated nor put off, or -1.
+func (t *turn) unratedOutsideLater() int {
+	f, r := t.flow(), t.c.Run
+	n := len(f.Checkpoints)
+	for k := 1; k <= n; k++ {
+		i := (t.c.Dialog.Cursor + k) % n
+		id := f.Checkpoints[i].ID
+		if _, rated := r.Ratings[id]; !rated && !contains(r.Later, id) {
+			return i
+		}
+	}
+	return -1
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// advance asks the next open checkpoint: first those not put off, then those
+// put off, in the order they were put off; when none is left, the result.
+func (t *turn) advance(now time.Time) {
+	f, r, d := t.flow(), t.c.Run, &t.c.Dialog
+	if i := t.unratedOutsideLater(); i >= 0 {
+		d.Cursor = i
+		t.to(modeRate)
+		t.ask()
+		return
+	}
+	if len(r.Later) > 0 {
+		if !contains(r.Later, f.Checkpoints[d.Cursor].ID) || d.Cursor != f.Index(r.Later[0]) {
+			t.note(t.N("rate.later", len(r.Later)))
+		}
+		d.Cursor = f.Index(r.Later[0])
+		t.to(modeRate)
+		t.ask()
+		return
+	}
+	r.Done = now.UTC()
+	t.to(modeSummary)
+	t.ask()
+}
+
+func (t *turn) pressSummary(verb string) {
+	f, r := t.flow(), t.c.Run
+	switch verb {
+	case "plan":
+		queue := t.needy(f, r)
+		t.c.Dialog.Queue = queue
+		t.c.Dialog.Prev = ""
+		t.c.Dialog.Return = ""
+		if len(queue) == 0 {
+			t.note(t.T("plan.nothing"))
+			t.to(modePlan)
+			t.ask()
+			return
+		}
+		t.note(t.N("plan.begin", len(queue)))
+		t.beginMeasure(queue[0])
+	case "change":
+		t.to(modeChange)
+		t.ask()
+	case "repeat":
+		t.startRun(f)
+	default:
+		t.reask()
+	}
+}
+
+// needy lists the checkpoints that need action, most urgent first, then in
+// the check's order, leaving out those that already have an open measure.
+func (t *turn) needy(f *flows.Flow, r *Run) []string {
+	has := map[string]bool{}
+	for _, m := range t.c.Plan.Open() {
+		if m.Flow == f.ID {
+			has[m.Checkpoint] = true
+		}
+	}
+	type item struct {
+		id        string
+		need, pos int
+	}
+	var items []item
+	for i, cp := range f.Checkpoints {
+		l, _ := f.Level(r.Ratings[cp.ID])
+		if l.Need > 0 && !has[cp.ID] {
+			items = append(items, item{cp.ID, l.Need, i})
+		}
+	}
+	sort.SliceStable(items, func(a, b int) bool { return items[a].need > items[b].need })
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.id
+	}
+	return ids
+}

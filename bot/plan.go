@@ -1,0 +1,233 @@
+package bot
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/ampel-bot/ampel/flows"
+)
+
+// planFlow is the check whose checkpoints new measures attach to: the current
+// run's, or the first flow when no check was done yet.
+func (t *turn) planFlow() *flows.Flow {
+	if f := t.flow(); f != nil {
+		return f
+	}
+	return t.e.flows.All()[0]
+}
+
+func (t *turn) beginMeasure(cp string) {
+	f := t.planFlow()
+	t.c.Dialog.Draft = &Measure{Flow: f.ID, Checkpoint: cp, Status: StatusOpen}
+	t.to(modeText)
+	t.ask()
+}
+
+func (t *turn) checkpoint(f *flows.Flow, id string) (flows.Checkpoint, bool) {
+	if i := f.Index(id); i >= 0 {
+		return f.Checkpoints[i], true
+	}
+	return flows.Checkpoint{}, false
+}
+
+func (t *turn) pressText(verb, arg string) {
+	d := &t.c.Dialog
+	f, _ := t.e.flows.Get(d.Draft.Flow)
+	cp, _ := t.checkpoint(f, d.Draft.Checkpoint)
+	switch verb {
+	case "sg":
+		i, ok := t.index(arg, len(cp.Suggestions))
+		if !ok {
+			t.reask()
+			return
+		}
+		d.Draft.Text = t.T(f.SuggestionID(cp, cp.Suggestions[i]))
+		t.to(modeConfirm)
+		t.ask()
+	case "skip":
+		d.Queue = remove(d.Queue, cp.ID)
+		t.nextMeasure()
+	case "more":
+		if d.Prev != "" {
+			t.beginMeasure(d.Prev)
+			return
+		}
+		t.reask()
+	case "back":
+		d.Draft = nil
+		t.to(modePlan)
+		t.ask()
+	default:
+		t.reask()
+	}
+}
+
+// nextMeasure goes on after a measure was saved or a checkpoint skipped.
+func (t *turn) nextMeasure() {
+	d := &t.c.Dialog
+	d.Draft = nil
+	if d.Return == modePlan {
+		d.Return = ""
+		t.to(modePlan)
+		t.ask()
+		return
+	}
+	if len(d.Queue) > 0 {
+		t.beginMeasure(d.Queue[0])
+		return
+	}
+	t.note(t.N("plan.ready", len(t.c.Plan.Open())))
+	t.to(modePlan)
+	t.ask()
+}
+
+func (t *turn) pressDate(arg string) {
+	d := &t.c.Dialog
+	var base time.Time
+	switch {
+	case d.Mode == modeReview && len(arg) > 1 && arg[0] == 's': // relative to the start
+		base, _ = parseCivil(d.Draft.Start)
+		arg = arg[1:]
+	default:
+		base = t.today
+	}
+	var day time.Time
+	switch {
+	case arg == "mon":
+		day = base.AddDate(0, 0, (8-int(base.Weekday()))%7)
+		if day.Equal(base) {
+			day = base.AddDate(0, 0, 7)
+		}
+	case len(arg) > 1 && arg[0] == 'm':
+		n, _ := strconv.Atoi(arg[1:])
+		day = addMonths(base, n)
+	default:
+		n, err := strconv.Atoi(arg)
+		if err != nil {
+			t.reask()
+			return
+		}
+		day = base.AddDate(0, 0, n)
+	}
+	t.takeDate(day)
+}
+
+func (t *turn) typedDate(text string) {
+	day, alt, p := t.e.vocab.parseDate(text, t.today)
+	switch p {
+	case dateUnreadable:
+		t.note(t.T("date.unreadable"))
+		t.ask()
+	case dateImpossible:
+		t.note(t.T("date.impossible"))
+		t.ask()
+	case dateAmbiguous:
+		t.note(t.T("date.ambiguous", "A", t.e.texts.formatDate(t.lang, day), "B", t.e.texts.formatDate(t.lang, alt)))
+		t.ask()
+	default:
+		t.takeDate(day)
+	}
+}
+
+// takeDate checks a date against today and the start, confirms it back
+// unambiguously and moves on.
+func (t *turn) takeDate(day time.Time) {
+	d := &t.c.Dialog
+	shown := t.e.texts.formatDate(t.lang, day)
+	if day.Before(t.today) {
+		t.note(t.T("date.past", "Date", shown))
+		t.ask()
+		return
+	}
+	switch d.Mode {
+	case modeStart:
+		d.Draft.Start = day.Format(dateLayout)
+		t.note(t.T("date.start.ok", "Date", shown))
+		t.to(modeReview)
+		t.ask()
+	case modeReview:
+		start, _ := parseCivil(d.Draft.Start)
+		if day.Before(start) {
+			t.note(t.T("date.review.early", "Date", shown, "Start", t.e.texts.formatDate(t.lang, start)))
+			t.ask()
+			return
+		}
+		d.Draft.Review = day.Format(dateLayout)
+		t.saveMeasure(shown)
+	case modeMove:
+		m := t.c.Plan.Find(d.Target)
+		if m == nil {
+			t.to(modePlan)
+			t.ask()
+			return
+		}
+		if start, ok := parseCivil(m.Start); ok && day.Before(start) {
+			t.note(t.T("date.review.early", "Date", shown, "Start", t.e.texts.formatDate(t.lang, start)))
+			t.ask()
+			return
+		}
+		m.Review = day.Format(dateLayout)
+		t.note(t.T("plan.moved", "Text", m.Text, "Date", shown))
+		t.to(modePlan)
+		t.ask()
+	}
+}
+
+func (t *turn) saveMeasure(review string) {
+	d := &t.c.Dialog
+	p := &t.c.Plan
+	p.NextID++
+	m := *d.Draft
+	m.ID = p.NextID
+	p.Measures = append(p.Measures, m)
+	d.Queue = remove(d.Queue, m.Checkpoint)
+	d.Prev = m.Checkpoint
+	t.note(t.T("date.review.ok", "Date", review))
+	t.note(t.T("measure.saved", "Text", m.Text))
+	t.nextMeasure()
+}
+
+func (t *turn) pressPlan(verb string) {
+	d := &t.c.Dialog
+	switch verb {
+	case "done", "move", "drop":
+		if len(t.c.Plan.Open()) == 0 {
+			t.note(t.T("plan.none.open"))
+			t.ask()
+			return
+		}
+		d.Op = verb
+		t.to(modePick)
+		t.ask()
+	case "add":
+		t.to(modeAddCP)
+		t.ask()
+	default:
+		t.reask()
+	}
+}
+
+func (t *turn) pickMeasure(id int) {
+	d := &t.c.Dialog
+	m := t.c.Plan.Find(id)
+	if m == nil || m.Status != StatusOpen {
+		t.to(modePlan)
+		t.ask()
+		return
+	}
+	switch d.Op {
+	case "done":
+		m.Status = StatusDone
+		t.note(t.T("plan.done", "Text", m.Text))
+	case "drop":
+		m.Status = StatusDropped
+		t.note(t.T("plan.dropped", "Text", m.Text))
+	case "move":
+		d.Target = m.ID
+		t.to(modeMove)
+		t.ask()
+		return
+	}
+	t.to(modePlan)
+	t.ask()
+}

@@ -1,0 +1,270 @@
+package bot
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/ampel-bot/ampel/flows"
+)
+
+// question renders the open question of the dialogue from stored state alone,
+// so that it can be repeated at any time, on any device.
+func (t *turn) question() Message {
+	d := &t.c.Dialog
+	f := t.flow()
+	switch d.Mode {
+	case modeRate, modeRateEdit:
+		if f == nil {
+			break
+		}
+		return t.rateQuestion(f)
+	case modeSummary:
+		if f == nil {
+			break
+		}
+		return t.summary(f)
+	case modeChange:
+		if f == nil {
+			break
+		}
+		var rows [][]Button
+		for i, cp := range f.Checkpoints {
+			label := strconv.Itoa(i+1) + " · " + t.T(f.CheckpointTitleID(cp)) + " " + t.T(flows.SymbolID(f.Scale, t.c.Run.Ratings[cp.ID]))
+			rows = append(rows, []Button{{Label: label, Action: t.action("cp", strconv.Itoa(i))}})
+		}
+		return Message{Text: t.T("change.ask"), Buttons: rows}
+	case modeText:
+		return t.measureQuestion()
+	case modeConfirm:
+		return Message{Text: t.T("measure.confirm", "Text", d.Draft.Text),
+			Buttons: [][]Button{{{Label: t.T("button.keep"), Action: t.action("keep")}}}}
+	case modePriority:
+		var row []Button
+		for _, p := range Priorities {
+			row = append(row, Button{Label: t.T("priority." + p), Action: t.action("p", p)})
+		}
+		return Message{Text: t.T("measure.priority", "Text", d.Draft.Text), Buttons: [][]Button{row}}
+	case modeResp:
+		return Message{Text: t.T("measure.responsible"),
+			Buttons: [][]Button{{{Label: t.T("button.me"), Action: t.action("me")}}}}
+	case modeStart:
+		return Message{Text: t.T("measure.start"), Buttons: [][]Button{{
+			{Label: t.T("button.today"), Action: t.action("d", "0")},
+			{Label: t.T("button.nextmonday"), Action: t.action("d", "mon")},
+			{Label: t.T("button.in2weeks"), Action: t.action("d", "14")},
+		}}}
+	case modeReview:
+		start, _ := parseCivil(d.Draft.Start)
+		return Message{Text: t.T("measure.review", "Start", t.e.texts.formatDate(t.lang, start)), Buttons: [][]Button{{
+			{Label: t.T("button.review.4w"), Action: t.action("d", "s28")},
+			{Label: t.T("button.review.3m"), Action: t.action("d", "sm3")},
+			{Label: t.T("button.review.6m"), Action: t.action("d", "sm6")},
+		}}}
+	case modePlan:
+		return t.planView()
+	case modePick:
+		var rows [][]Button
+		for i, m := range t.c.Plan.Open() {
+			rows = append(rows, []Button{{Label: strconv.Itoa(i+1) + " · " + short(m.Text, 40), Action: t.action("m", strconv.Itoa(m.ID))}})
+		}
+		return Message{Text: t.T("plan.pick." + d.Op), Buttons: rows}
+	case modeMove:
+		m := t.c.Plan.Find(d.Target)
+		if m == nil {
+			break
+		}
+		review, _ := parseCivil(m.Review)
+		return Message{Text: t.T("plan.move.ask", "Text", m.Text, "Date", t.e.texts.formatDate(t.lang, review)), Buttons: [][]Button{{
+			{Label: t.T("button.in2weeks"), Action: t.action("d", "14")},
+			{Label: t.T("button.in1month"), Action: t.action("d", "m1")},
+			{Label: t.T("button.in3months"), Action: t.action("d", "m3")},
+		}}}
+	case modeAddCP:
+		pf := t.planFlow()
+		var rows [][]Button
+		for i, cp := range pf.Checkpoints {
+			label := strconv.Itoa(i+1) + " · " + t.T(pf.CheckpointTitleID(cp))
+			rows = append(rows, []Button{{Label: label, Action: t.action("cp", strconv.Itoa(i))}})
+		}
+		return Message{Text: t.T("plan.add.ask"), Buttons: rows}
+	case modeLanguage:
+		var row []Button
+		for _, l := range t.e.texts.Langs() {
+			row = append(row, Button{Label: t.e.texts.T(l, "language.name"), Action: t.action("l", l)})
+		}
+		return Message{Text: t.T("language.ask"), Buttons: [][]Button{row}}
+	}
+	// A mode whose data is gone (e.g. a flow removed) falls back to the menu.
+	d.Mode = modeIdle
+	return t.menu(t.T("hint.idle"))
+}
+
+func (t *turn) rateQuestion(f *flows.Flow) Message {
+	d := &t.c.Dialog
+	cp := f.Checkpoints[d.Cursor]
+	var b strings.Builder
+	b.WriteString(t.T("rate.header", "N", d.Cursor+1, "Total", len(f.Checkpoints), "Title", t.T(f.CheckpointTitleID(cp))))
+	b.WriteString("\n\n")
+	b.WriteString(t.T(f.StatementID(cp)))
+	if cur, ok := t.c.Run.Ratings[cp.ID]; ok {
+		b.WriteString("\n\n")
+		b.WriteString(t.T("rate.current", "Level", t.T(flows.LevelID(f.Scale, cur))))
+	}
+	b.WriteString("\n\n")
+	b.WriteString(t.T("rate.ask"))
+	var rows [][]Button
+	for _, l := range f.Levels() {
+		rows = append(rows, []Button{{Label: t.T(flows.LevelID(f.Scale, l.ID)), Action: t.action("r", l.ID)}})
+	}
+	last := []Button{{Label: t.T("button.examples"), Action: t.action("ex")}}
+	if d.Mode == modeRate {
+		last = append(last, Button{Label: t.T("button.later"), Action: t.action("later")})
+	}
+	last = append(last, Button{Label: t.T("button.back"), Action: t.action("back")})
+	rows = append(rows, last)
+	return Message{Text: b.String(), Buttons: rows}
+}
+
+func (t *turn) summary(f *flows.Flow) Message {
+	r := t.c.Run
+	var prev *Run
+	for i := len(t.c.History) - 1; i >= 0; i-- {
+		if t.c.History[i].Flow == f.ID {
+			prev = &t.c.History[i]
+			break
+		}
+	}
+	var b strings.Builder
+	b.WriteString(t.T("summary.title", "Title", t.T(f.TitleID())))
+	b.WriteString("\n")
+	var counts []string
+	needy := 0
+	for _, l := range f.Levels() {
+		n := 0
+		for _, v := range r.Ratings {
+			if v == l.ID {
+				n++
+			}
+		}
+		if l.Need > 0 {
+			needy += n
+		}
+		counts = append(counts, t.T(flows.SymbolID(f.Scale, l.ID))+" "+strconv.Itoa(n))
+	}
+	b.WriteString(strings.Join(counts, " · "))
+	for _, l := range f.Levels() {
+		var lines []string
+		for _, cp := range f.Checkpoints {
+			if r.Ratings[cp.ID] != l.ID {
+				continue
+			}
+			line := "• " + t.T(f.CheckpointTitleID(cp))
+			if prev != nil {
+				if before, ok := prev.Ratings[cp.ID]; ok && before != l.ID {
+					line += " " + t.T("summary.before", "Symbol", t.T(flows.SymbolID(f.Scale, before)))
+				}
+			}
+			lines = append(lines, line)
+		}
+		if len(lines) > 0 {
+			b.WriteString("\n\n" + t.T(flows.LevelID(f.Scale, l.ID)) + "\n" + strings.Join(lines, "\n"))
+		}
+	}
+	b.WriteString("\n\n")
+	var rows [][]Button
+	if needy > 0 {
+		b.WriteString(t.T("summary.offer"))
+		rows = append(rows, []Button{{Label: t.T("button.plan.build"), Action: t.action("plan")}})
+	} else {
+		b.WriteString(t.T("summary.allgood"))
+	}
+	rows = append(rows, []Button{
+		{Label: t.T("button.change"), Action: t.action("change")},
+		{Label: t.T("button.repeat"), Action: t.action("repeat")},
+	})
+	return Message{Text: b.String(), Buttons: rows}
+}
+
+func (t *turn) measureQuestion() Message {
+	d := &t.c.Dialog
+	f, _ := t.e.flows.Get(d.Draft.Flow)
+	cp, _ := t.checkpoint(f, d.Draft.Checkpoint)
+	level := ""
+	if r := t.c.Run; r != nil && r.Flow == f.ID {
+		if v, ok := r.Ratings[cp.ID]; ok {
+			level = t.T(flows.SymbolID(f.Scale, v)) + " "
+		}
+	}
+	text := t.T("measure.ask", "Title", level+t.T(f.CheckpointTitleID(cp)))
+	var rows [][]Button
+	for i, s := range cp.Suggestions {
+		rows = append(rows, []Button{{Label: t.T(f.SuggestionID(cp, s)), Action: t.action("sg", strconv.Itoa(i))}})
+	}
+	if d.Return == modePlan {
+		rows = append(rows, []Button{{Label: t.T("button.plan.back"), Action: t.action("back")}})
+		return Message{Text: text, Buttons: rows}
+	}
+	var last []Button
+	if d.Prev != "" && d.Prev != cp.ID {
+		if prev, ok := t.checkpoint(f, d.Prev); ok {
+			last = append(last, Button{Label: t.T("button.more", "Title", t.T(f.CheckpointTitleID(prev))), Action: t.action("more")})
+		}
+	}
+	if contains(d.Queue, cp.ID) {
+		last = append(last, Button{Label: t.T("button.skip"), Action: t.action("skip")})
+	}
+	if len(last) > 0 {
+		rows = append(rows, last)
+	}
+	return Message{Text: text, Buttons: rows}
+}
+
+func (t *turn) planView() Message {
+	p := &t.c.Plan
+	visible := p.Visible()
+	var b strings.Builder
+	if len(visible) == 0 {
+		b.WriteString(t.T("plan.empty"))
+		rows := [][]Button{{{Label: t.T("button.plan.add"), Action: t.action("add")}}}
+		return Message{Text: b.String(), Buttons: rows}
+	}
+	b.WriteString(t.N("plan.header", len(p.Open())))
+	for i, m := range visible {
+		f, ok := t.e.flows.Get(m.Flow)
+		cpTitle := m.Checkpoint
+		if ok {
+			if cp, ok := t.checkpoint(f, m.Checkpoint); ok {
+				cpTitle = t.T(f.CheckpointTitleID(cp))
+			}
+		}
+		resp := m.Responsible
+		if m.Me {
+			resp = t.T("measure.me")
+		}
+		start, _ := parseCivil(m.Start)
+		review, _ := parseCivil(m.Review)
+		status := ""
+		if m.Status == StatusDone {
+			status = t.T("plan.status.done") + " "
+		}
+		b.WriteString("\n\n")
+		b.WriteString(t.T("plan.item",
+			"N", i+1, "Status", status, "Text", m.Text, "Checkpoint", cpTitle,
+			"Priority", t.T("priority."+m.Priority), "Responsible", resp,
+			"Start", t.e.texts.formatDate(t.lang, start), "Review", t.e.texts.formatDate(t.lang, review)))
+	}
+	rows := [][]Button{
+		{{Label: t.T("button.plan.done"), Action: t.action("done")}, {Label: t.T("button.plan.move"), Action: t.action("move")}},
+		{{Label: t.T("button.plan.drop"), Action: t.action("drop")}, {Label: t.T("button.plan.add"), Action: t.action("add")}},
+	}
+	return Message{Text: b.String(), Buttons: rows}
+}
+
+// short cuts s to n runes for a button label.
+func short(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

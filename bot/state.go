@@ -1,0 +1,128 @@
+package bot
+
+import "time"
+
+// Conversation is everything Ampel keeps about one chat: its settings, the
+// check in progress, the checks done, the action plan and where the dialogue
+// stands. It is stored whole after every event, so the next step is always
+// computed from stored state, never from memory.
+type Conversation struct {
+	// Lang is the language the user picked; empty means "follow the platform".
+	Lang string `json:"lang,omitempty"`
+	// Hint is the language the platform last reported.
+	Hint string `json:"hint,omitempty"`
+	// TZ is the IANA time zone; empty means the configured default.
+	TZ string `json:"tz,omitempty"`
+
+	// Run is the check in progress or the last one done.
+	Run *Run `json:"run,omitempty"`
+	// History holds earlier completed runs, oldest first, to show change over time.
+	History []Run `json:"history,omitempty"`
+
+	Plan   Plan   `json:"plan"`
+	Dialog Dialog `json:"dialog"`
+}
+
+// Run is one pass through a check.
+type Run struct {
+	Flow    string    `json:"flow"`
+	Version int       `json:"version"`
+	Started time.Time `json:"started"`
+	// Done is set when every checkpoint is rated.
+	Done time.Time `json:"done,omitempty"`
+	// Ratings maps checkpoint IDs to scale values ("red", "yes", …).
+	Ratings map[string]string `json:"ratings,omitempty"`
+	// Later lists checkpoints put off, in the order they were put off.
+	Later []string `json:"later,omitempty"`
+}
+
+// Finished reports whether every checkpoint has been rated.
+func (r *Run) Finished() bool { return r != nil && !r.Done.IsZero() }
+
+// Plan is the action plan ("Maßnahmenplan") of a conversation.
+type Plan struct {
+	Measures []Measure `json:"measures,omitempty"`
+	NextID   int       `json:"next,omitempty"`
+}
+
+// Priorities of a measure, highest first.
+var Priorities = []string{"high", "medium", "low"}
+
+// Measure statuses.
+const (
+	StatusOpen    = "open"
+	StatusDone    = "done"
+	StatusDropped = "dropped"
+)
+
+// Measure is one row of the action plan.
+type Measure struct {
+	ID         int    `json:"id"`
+	Flow       string `json:"flow"`
+	Checkpoint string `json:"cp"`
+	Text       string `json:"text"`
+	Priority   string `json:"prio,omitempty"`
+	// Responsible is a name; empty with Me set means the plan's owner.
+	Responsible string `json:"resp,omitempty"`
+	Me          bool   `json:"me,omitempty"`
+	// Start and Review are calendar dates ("2027-03-15") in the owner's time zone.
+	Start  string `json:"start,omitempty"`
+	Review string `json:"review,omitempty"`
+	Status string `json:"status"`
+}
+
+// Open returns the measures not done or dropped.
+func (p *Plan) Open() []*Measure {
+	var open []*Measure
+	for i := range p.Measures {
+		if p.Measures[i].Status == StatusOpen {
+			open = append(open, &p.Measures[i])
+		}
+	}
+	return open
+}
+
+// Visible returns the measures a plan view shows: open and done ones.
+func (p *Plan) Visible() []*Measure {
+	var v []*Measure
+	for i := range p.Measures {
+		if p.Measures[i].Status != StatusDropped {
+			v = append(v, &p.Measures[i])
+		}
+	}
+	return v
+}
+
+// Find returns the measure with the given ID.
+func (p *Plan) Find(id int) *Measure {
+	for i := range p.Measures {
+		if p.Measures[i].ID == id {
+			return &p.Measures[i]
+		}
+	}
+	return nil
+}
+
+// Dialog is where the conversation stands: which question is open and the
+// buttons it offered, so that a typed number or label finds its button and an
+// old button can be told apart from a current one.
+type Dialog struct {
+	Mode string `json:"mode,omitempty"`
+	// Seq numbers the questions; a button carries the Seq of its question.
+	Seq int `json:"seq,omitempty"`
+	// Cursor is the checkpoint index being rated or changed.
+	Cursor int `json:"cursor,omitempty"`
+	// Options are the buttons of the open question, in reading order.
+	Options []Button `json:"opts,omitempty"`
+	// Draft is the measure being entered.
+	Draft *Measure `json:"draft,omitempty"`
+	// Queue lists checkpoints still to get a measure while the plan is built.
+	Queue []string `json:"queue,omitempty"`
+	// Prev is the checkpoint that got the last measure, for "another one".
+	Prev string `json:"prev,omitempty"`
+	// Return is the mode to go back to when the current sub-dialogue ends.
+	Return string `json:"ret,omitempty"`
+	// Op and Target are the plan operation and measure being worked on.
+	Op     string `json:"op,omitempty"`
+	Target int    `json:"target,omitempty"`
+}

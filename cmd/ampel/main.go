@@ -1,0 +1,255 @@
+// Command ampel runs the Ampel chat bot.
+//
+// Lifecycle of run, in order: parse the configuration; load and check flows and
+// locales (refusing to start on any problem); open the store; build the engine;
+// register the adapters and send what the outbox still holds; run the
+// adapters until the input ends or a signal arrives; then stop taking input,
+// let the work in flight finish, and close the store last.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // time zones work in a bare container
+
+	"github.com/ampel-bot/ampel/adapters/console"
+	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/flows"
+	"github.com/ampel-bot/ampel/locales"
+	"github.com/ampel-bot/ampel/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ampel:", err)
+		os.Exit(1)
+	}
+}
+
+// Config is everything ampel can be told.
+type Config struct {
+	DB         string
+	FlowsDir   string
+	LocalesDir string
+	Lang       string
+	Zone       string
+	LogLevel   string
+}
+
+// settings lists every option once: its flag, its environment variable, its
+// default and what it does. --help and the README's table come from here.
+var settings = []struct {
+	flag, env, def, usage string
+	field                 func(*Config) *string
+}{
+	{"db", "AMPEL_DB", "ampel.db", "bbolt database file", func(c *Config) *string { return &c.DB }},
+	{"flows", "AMPEL_FLOWS", "", "directory with extra flow files (*.toml), added to the built-in checks", func(c *Config) *string { return &c.FlowsDir }},
+	{"locales", "AMPEL_LOCALES", "", "directory with extra locale files (<name>.<lang>.toml)", func(c *Config) *string { return &c.LocalesDir }},
+	{"lang", "AMPEL_LANG", "", "console language hint (default: from $LANG)", func(c *Config) *string { return &c.Lang }},
+	{"tz", "AMPEL_TZ", "Europe/Berlin", "time zone of users who have not set one (IANA name)", func(c *Config) *string { return &c.Zone }},
+	{"log-level", "AMPEL_LOG_LEVEL", "warn", "debug, info, warn or error (logs go to stderr)", func(c *Config) *string { return &c.LogLevel }},
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var c Config
+	fset := newFlagSet("ampel", stderr)
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fset.StringVar(s.field(&c), s.flag, def, s.usage+" ["+s.env+"]")
+	}
+	fset.Usage = func() { usage(stderr) }
+	if err := fset.Parse(args); err != nil {
+		return c, err
+	}
+	if fset.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (see ampel --help)", fset.Arg(0))
+	}
+	if c.Lang == "" {
+		c.Lang = langFromEnv(getenv)
+	}
+	return c, nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage:
+  ampel [flags]                     run the bot (the console when no platform is configured)
+  ampel flows check DIR             validate the flow files in DIR
+  ampel bench --users N [--db PATH] measure turns per second on the real engine and store
+
+Flags and environment variables (a flag wins over its variable):
+`)
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "-"
+		}
+		fmt.Fprintf(w, "  --%-10s %-16s %s (default %s)\n", s.flag, s.env, s.usage, def)
+	}
+}
+
+// langFromEnv reads the terminal's language from LC_ALL, LC_MESSAGES or LANG
+// ("de_DE.UTF-8" -> "de").
+func langFromEnv(getenv func(string) string) string {
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		v := getenv(k)
+		if v == "" || v == "C" || v == "POSIX" || strings.HasPrefix(v, "C.") {
+			continue
+		}
+		v, _, _ = strings.Cut(v, ".")
+		return strings.ReplaceAll(v, "_", "-")
+	}
+	return ""
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "flows":
+			return runFlows(args[1:], getenv, stdout, stderr)
+		case "bench":
+			return runBench(ctx, args[1:], getenv, stdout, stderr)
+		case "help":
+			usage(stdout)
+			return nil
+		}
+	}
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	zone, err := time.LoadLocation(cfg.Zone)
+	if err != nil {
+		return fmt.Errorf("time zone %q: %w", cfg.Zone, err)
+	}
+	catalog, texts, err := loadContent(cfg, log)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(cfg.DB, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log})
+	if err != nil {
+		return err
+	}
+	in, interactive := stdin, false
+	if f, ok := stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			interactive = true
+		}
+	}
+	con := console.New(console.Config{
+		In: in, Out: stdout, Lang: cfg.Lang, Interactive: interactive,
+		RunID: strconv.FormatInt(time.Now().UnixNano(), 36),
+	})
+	engine.Register(con)
+	if err := engine.Flush(ctx); err != nil {
+		return err
+	}
+	log.Info("ampel running", "adapters", "console", "db", cfg.DB)
+	if interactive {
+		fmt.Fprintln(stdout, texts.T(mustLang(texts, cfg.Lang), "console.hello"))
+	}
+	runErr := con.Run(ctx, engine)
+	if err := db.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("close store: %w", err)
+	}
+	return runErr
+}
+
+func mustLang(t *bot.Texts, hint string) string {
+	l, _ := t.Supported(hint)
+	return l
+}
+
+// loadContent loads the built-in flows and locales plus the configured
+// directories, and checks them against each other.
+func loadContent(cfg Config, log *slog.Logger) (*flows.Catalog, *bot.Texts, error) {
+	flowFS := []fs.FS{flows.Builtin}
+	if cfg.FlowsDir != "" {
+		flowFS = append(flowFS, os.DirFS(cfg.FlowsDir))
+	}
+	localeFS := []fs.FS{locales.Builtin}
+	if cfg.LocalesDir != "" {
+		localeFS = append(localeFS, os.DirFS(cfg.LocalesDir))
+	}
+	catalog, err := flows.Load(flowFS...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("flows refused:\n%w", err)
+	}
+	set, err := locales.Load(localeFS...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("locales refused:\n%w", err)
+	}
+	texts := bot.NewTexts(set.Bundle, set.Langs, log)
+	for _, f := range catalog.All() {
+		if err := texts.CheckFlow(f); err != nil {
+			return nil, nil, fmt.Errorf("flows refused:\n%w", err)
+		}
+	}
+	return catalog, texts, nil
+}
+
+// runFlows validates flow files a network wrote, against the shipped and any
+// given locales.
+func runFlows(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) < 2 || args[0] != "check" {
+		return errors.New("usage: ampel flows check DIR [--locales DIR]")
+	}
+	dir := args[1]
+	fset := newFlagSet("ampel flows check", stderr)
+	localesDir := fset.String("locales", getenv("AMPEL_LOCALES"), "directory with extra locale files")
+	if err := fset.Parse(args[2:]); err != nil {
+		return err
+	}
+	catalog, _, err := loadContent(Config{FlowsDir: dir, LocalesDir: *localesDir}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d flows OK:", len(catalog.All()))
+	for _, f := range catalog.All() {
+		fmt.Fprintf(stdout, " %s (%d checkpoints)", f.ID, len(f.Checkpoints))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}

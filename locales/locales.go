@@ -1,0 +1,133 @@
+// Package locales holds every text a user reads, as go-i18n message files in
+// TOML (<name>.<language>.toml), and loads them strictly: a file that does not
+// parse, a template that does not compile, or a language that lacks a message
+// German has is refused with the file and the message ID.
+package locales
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"text/template"
+
+	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+// Builtin holds the texts that ship with Ampel.
+//
+//go:embed *.toml
+var Builtin embed.FS
+
+// Reference is the language every other language must match message for message.
+const Reference = "de"
+
+// Set is a loaded, checked bundle of messages.
+type Set struct {
+	Bundle *i18n.Bundle
+	// Langs lists the languages, reference first, then alphabetically.
+	Langs []string
+	// IDs maps each language to its message IDs.
+	IDs map[string]map[string]bool
+}
+
+// Load reads every *.toml file at the top of each fsys.
+func Load(fsyss ...fs.FS) (*Set, error) {
+	b := i18n.NewBundle(language.MustParse(Reference))
+	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	s := &Set{Bundle: b, IDs: map[string]map[string]bool{}}
+	where := map[string]string{} // lang + "\x00" + id -> file, for reporting
+	var problems []string
+	for _, fsys := range fsyss {
+		names, err := fs.Glob(fsys, "*.toml")
+		if err != nil {
+			return nil, fmt.Errorf("list locale files: %w", err)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			data, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %v", name, err))
+				continue
+			}
+			mf, err := b.ParseMessageFileBytes(data, name)
+			if err != nil {
+				var pe toml.ParseError
+				if errors.As(err, &pe) {
+					problems = append(problems, fmt.Sprintf("%s: line %d: %s", name, pe.Position.Line, pe.Message))
+				} else {
+					problems = append(problems, fmt.Sprintf("%s: %v", name, err))
+				}
+				continue
+			}
+			base, conf := mf.Tag.Base()
+			if mf.Tag == language.Und || conf == language.No {
+				problems = append(problems, fmt.Sprintf("%s: the file name must end in .<language>.toml", name))
+				continue
+			}
+			lang := base.String()
+			if s.IDs[lang] == nil {
+				s.IDs[lang] = map[string]bool{}
+			}
+			for _, m := range mf.Messages {
+				key := lang + "\x00" + m.ID
+				if prev, dup := where[key]; dup {
+					problems = append(problems, fmt.Sprintf("%s: %s: already defined in %s", name, m.ID, prev))
+				}
+				where[key] = name
+				s.IDs[lang][m.ID] = true
+				for form, src := range map[string]string{"zero": m.Zero, "one": m.One, "two": m.Two, "few": m.Few, "many": m.Many, "other": m.Other} {
+					if src == "" {
+						continue
+					}
+					if _, err := template.New(m.ID).Parse(src); err != nil {
+						problems = append(problems, fmt.Sprintf("%s: %s (%s): %v", name, m.ID, form, err))
+					}
+				}
+				if m.Other == "" {
+					problems = append(problems, fmt.Sprintf("%s: %s: has no \"other\" text", name, m.ID))
+				}
+			}
+		}
+	}
+	ref := s.IDs[Reference]
+	if len(ref) == 0 && len(problems) == 0 {
+		return nil, fmt.Errorf("no %s locale found: it is the reference every language is checked against", Reference)
+	}
+	for lang, ids := range s.IDs {
+		if lang == Reference {
+			continue
+		}
+		for _, id := range sortedKeys(ref) {
+			if !ids[id] {
+				problems = append(problems, fmt.Sprintf("locale %s: missing %s (defined in %s)", lang, id, where[Reference+"\x00"+id]))
+			}
+		}
+		for _, id := range sortedKeys(ids) {
+			if !ref[id] {
+				problems = append(problems, fmt.Sprintf("%s: %s: not a message German has (a typo?)", where[lang+"\x00"+id], id))
+			}
+		}
+		s.Langs = append(s.Langs, lang)
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, errors.New(strings.Join(problems, "\n"))
+	}
+	sort.Strings(s.Langs)
+	s.Langs = append([]string{Reference}, s.Langs...)
+	return s, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,361 @@
+// Package store keeps Ampel's state in one bbolt file. It is the only package
+// that knows bbolt.
+//
+// Every inbound event is committed in one transaction holding its dedupe key,
+// the conversation's new state and the replies it caused, fsynced before any
+// reply leaves. Commits of many conversations are grouped: one writer
+// goroutine takes whatever is waiting, writes it in one transaction and one
+// fsync, and only then releases each caller. That keeps every turn durable
+// while the disk's fsync rate stops being the turn rate.
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ampel-bot/ampel/bot"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+var (
+	bucketMeta   = []byte("meta")
+	bucketConvs  = []byte("conversations")
+	bucketInbox  = []byte("inbox")      // event ID -> commit time
+	bucketInboxT = []byte("inbox-time") // commit time + event ID -> nil, for pruning
+	bucketOutbox = []byte("outbox")     // sequence -> outgoing message
+	keySchema    = []byte("schema")
+)
+
+// ErrLocked is returned by Open when another process holds the database.
+var ErrLocked = errors.New("database is in use by another process")
+
+// Options tune Open.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to let go of the file.
+	LockTimeout time.Duration
+	// InboxRetention is how long event IDs are remembered for deduplication.
+	// Telegram update IDs may repeat randomly after a week, so keep it near that.
+	InboxRetention time.Duration
+	// Now is the clock used to stamp and prune the inbox.
+	Now func() time.Time
+}
+
+// DB is the bbolt-backed store.
+type DB struct {
+	db   *bolt.DB
+	path string
+	opts Options
+
+	reqs   chan *commitReq
+	acks   chan []uint64
+	wg     sync.WaitGroup
+	closed chan struct{}
+	once   sync.Once
+
+	lastPrune time.Time
+}
+
+var _ bot.Store = (*DB)(nil)
+
+type commitReq struct {
+	eventID, key string
+	conv         []byte
+	outs         [][]byte
+	msgs         []bot.Outgoing
+	queued       []bot.Queued
+	err          error
+	done         chan struct{}
+}
+
+// Open opens or creates the database at path, upgrades its schema and starts
+// the writer. A second process on the same file gets ErrLocked after
+// LockTimeout instead of hanging.
+func Open(path string, opts Options) (*DB, error) {
+	return open(path, opts, migrations)
+}
+
+func open(path string, opts Options, migs []migration) (*DB, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = 2 * time.Second
+	}
+	if opts.InboxRetention <= 0 {
+		opts.InboxRetention = 8 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      opts.LockTimeout,
+		FreelistType: bolt.FreelistMapType,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w (waited %s; is another ampel running?)", path, ErrLocked, opts.LockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := migrate(bdb, migs); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &DB{db: bdb, path: path, opts: opts, reqs: make(chan *commitReq, 4096), acks: make(chan []uint64, 1024), closed: make(chan struct{})}
+	s.wg.Add(1)
+	go s.writer()
+	return s, nil
+}
+
+// Close stops the writer after it has written what it was given, and closes
+// the file. It is safe to call more than once.
+func (s *DB) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.closed)
+		s.wg.Wait()
+		err = s.db.Close()
+	})
+	return err
+}
+
+// Path returns the file the store lives in.
+func (s *DB) Path() string { return s.path }
+
+// Load implements bot.Store.
+func (s *DB) Load(ctx context.Context, key string) (*bot.Conversation, error) {
+	c := &bot.Conversation{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketConvs).Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, c)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", key, err)
+	}
+	return c, nil
+}
+
+// Seen implements bot.Store.
+func (s *DB) Seen(ctx context.Context, eventID string) (bool, error) {
+	var seen bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		seen = tx.Bucket(bucketInbox).Get([]byte(eventID)) != nil
+		return nil
+	})
+	return seen, err
+}
+
+// Commit implements bot.Store. It returns after the transaction holding the
+// event is fsynced, together with every other commit waiting at that moment.
+func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
+	r := &commitReq{eventID: eventID, key: key, msgs: outs, done: make(chan struct{})}
+	var err error
+	if r.conv, err = json.Marshal(conv); err != nil {
+		return nil, fmt.Errorf("encode conversation: %w", err)
+	}
+	for _, o := range outs {
+		b, err := json.Marshal(o)
+		if err != nil {
+			return nil, fmt.Errorf("encode message: %w", err)
+		}
+		r.outs = append(r.outs, b)
+	}
+	select {
+	case s.reqs <- r:
+	case <-s.closed:
+		return nil, errors.New("store closed")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once handed over, the commit happens whatever the caller's context does;
+	// waiting for it keeps "returned error" meaning "not committed".
+	<-r.done
+	return r.queued, r.err
+}
+
+// Delivered implements bot.Store. The removal rides along with the next
+// commit; if it is lost in a crash, the message is sent again.
+func (s *DB) Delivered(ctx context.Context, ids ...uint64) error {
+	select {
+	case s.acks <- ids:
+		return nil
+	case <-s.closed:
+		return errors.New("store closed")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Pending implements bot.Store.
+func (s *DB) Pending(ctx context.Context, limit int) ([]bot.Queued, error) {
+	var out []bot.Queued
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+			q := bot.Queued{ID: binary.BigEndian.Uint64(k)}
+			if err := json.Unmarshal(v, &q.Outgoing); err != nil {
+				return fmt.Errorf("outbox %d: %w", q.ID, err)
+			}
+			out = append(out, q)
+		}
+		return nil
+	})
+	return out, err
+}
+
+const maxBatch = 1024
+
+// writer is the single goroutine that writes. It never waits to fill a
+// batch: it takes what is queued right now, so a lone user pays one fsync and
+// a crowd shares one.
+func (s *DB) writer() {
+	defer s.wg.Done()
+	for {
+		var batch []*commitReq
+		var acks []uint64
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		case a := <-s.acks:
+			acks = append(acks, a...)
+		case <-s.closed:
+			s.drain()
+			return
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			case a := <-s.acks:
+				acks = append(acks, a...)
+			default:
+				break more
+			}
+		}
+		s.write(batch, acks)
+	}
+}
+
+// drain writes what was queued before Close.
+func (s *DB) drain() {
+	for {
+		var batch []*commitReq
+		var acks []uint64
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			case a := <-s.acks:
+				acks = append(acks, a...)
+			default:
+				break more
+			}
+		}
+		if len(batch) == 0 && len(acks) == 0 {
+			return
+		}
+		s.write(batch, acks)
+	}
+}
+
+func (s *DB) write(batch []*commitReq, acks []uint64) {
+	now := s.opts.Now()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		inbox, inboxT := tx.Bucket(bucketInbox), tx.Bucket(bucketInboxT)
+		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
+		stamp := make([]byte, 8)
+		binary.BigEndian.PutUint64(stamp, uint64(now.UnixNano()))
+		for _, r := range batch {
+			r.queued, r.err = nil, nil
+			if inbox.Get([]byte(r.eventID)) != nil {
+				r.err = bot.ErrDuplicate
+				continue
+			}
+			if err := inbox.Put([]byte(r.eventID), stamp); err != nil {
+				return err
+			}
+			if err := inboxT.Put(append(append([]byte{}, stamp...), r.eventID...), nil); err != nil {
+				return err
+			}
+			if err := convs.Put([]byte(r.key), r.conv); err != nil {
+				return err
+			}
+			for i, b := range r.outs {
+				seq, err := outbox.NextSequence()
+				if err != nil {
+					return err
+				}
+				k := make([]byte, 8)
+				binary.BigEndian.PutUint64(k, seq)
+				if err := outbox.Put(k, b); err != nil {
+					return err
+				}
+				r.queued = append(r.queued, bot.Queued{ID: seq, Outgoing: r.msgs[i]})
+			}
+		}
+		k := make([]byte, 8)
+		for _, id := range acks {
+			binary.BigEndian.PutUint64(k, id)
+			if err := outbox.Delete(k); err != nil {
+				return err
+			}
+		}
+		if now.Sub(s.lastPrune) > time.Minute {
+			s.lastPrune = now
+			return pruneInbox(inbox, inboxT, now.Add(-s.opts.InboxRetention))
+		}
+		return nil
+	})
+	for _, r := range batch {
+		if err != nil {
+			r.queued, r.err = nil, fmt.Errorf("commit: %w", err)
+		}
+		close(r.done)
+	}
+}
+
+// pruneInbox forgets event IDs older than cutoff, oldest first, a bounded
+// number at a time so that one commit never grows large.
+func pruneInbox(inbox, inboxT *bolt.Bucket, cutoff time.Time) error {
+	c := inboxT.Cursor()
+	limit := 10000
+	for k, _ := c.First(); k != nil && limit > 0; k, _ = c.First() {
+		if int64(binary.BigEndian.Uint64(k[:8])) >= cutoff.UnixNano() {
+			return nil
+		}
+		if err := inbox.Delete(k[8:]); err != nil {
+			return err
+		}
+		if err := c.Delete(); err != nil {
+			return err
+		}
+		limit--
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the database to path while it is in use.
+func (s *DB) Backup(path string) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return tx.CopyFile(path, 0o600)
+	})
+}
+
+// Check verifies the file's page structure.
+func (s *DB) Check() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}
