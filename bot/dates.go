@@ -106,7 +106,7 @@ const (
 )
 
 var (
-	reDotted = regexp.MustCompile(`^(\d{1,2})\.(\d{1,2})\.?(\d{4}|\d{2})?$`)
+	reDotted = regexp.MustCompile(`^(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d{2})?)?$`)
 	reISO    = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})$`)
 	reSlash  = regexp.MustCompile(`^(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?$`)
 )
@@ -118,6 +118,15 @@ var (
 // of an ambiguous date.
 func (v *dateVocab) parseDate(text string, today time.Time) (d, alt time.Time, p dateProblem) {
 	s := strings.ToLower(strings.TrimSpace(text))
+	// A leading weekday, as in the bot's own confirmations ("Sa, 03.04.2027",
+	// "Sat 3 Apr 2027"), is read past, so a date copied back is understood.
+	if i := strings.IndexFunc(s, func(r rune) bool { return r == ' ' || r == ',' }); i > 0 {
+		if _, ok := v.weekdays[strings.TrimSuffix(s[:i], ".")]; ok {
+			if rest := strings.TrimLeft(s[i:], " ,"); rest != "" && strings.IndexFunc(rest, unicode.IsDigit) >= 0 {
+				s = rest
+			}
+		}
+	}
 	compact := strings.Join(strings.Fields(s), "")
 	num := func(x string) int { n, _ := strconv.Atoi(x); return n }
 	year := func(x string, day, month int) (int, bool) {
@@ -130,23 +139,24 @@ func (v *dateVocab) parseDate(text string, today time.Time) (d, alt time.Time, p
 		return num(x), true
 	}
 	build := func(y, m, dd int, hasYear bool) (time.Time, dateProblem) {
-		if !hasYear {
-			y = today.Year()
-		}
 		if m < 1 || m > 12 || dd < 1 || dd > 31 {
 			return time.Time{}, dateImpossible
 		}
-		t := civil(y, time.Month(m), dd)
-		if t.Day() != dd { // 31.02. rolled over into March
-			return time.Time{}, dateImpossible
-		}
-		if !hasYear && t.Before(today) {
-			t = civil(y+1, time.Month(m), dd)
-			if t.Day() != dd {
+		if hasYear {
+			t := civil(y, time.Month(m), dd)
+			if t.Day() != dd { // 31.02. rolled over into March
 				return time.Time{}, dateImpossible
 			}
+			return t, dateOK
 		}
-		return t, dateOK
+		// Without a year: the next such day from today on; a 29 February
+		// may be up to four years ahead.
+		for y := today.Year(); y <= today.Year()+4; y++ {
+			if t := civil(y, time.Month(m), dd); t.Day() == dd && !t.Before(today) {
+				return t, dateOK
+			}
+		}
+		return time.Time{}, dateImpossible
 	}
 	if m := reDotted.FindStringSubmatch(compact); m != nil {
 		y, has := year(m[3], 0, 0)
@@ -181,7 +191,7 @@ func (v *dateVocab) parseDate(text string, today time.Time) (d, alt time.Time, p
 	}
 	// Words.
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' { // "-2" stays negative, and unreadable
 			return r
 		}
 		return ' '

@@ -234,8 +234,9 @@ func (t *turn) cmdCheck(id string) {
 	}
 	r := t.c.Run
 	if r != nil && !r.Finished() && (f == nil || f.ID == r.Flow) {
-		if t.flow() != nil {
-			t.note(t.T("check.resume", "Rated", len(r.Ratings), "Total", len(t.flow().Checkpoints)))
+		if fl := t.flow(); fl != nil {
+			t.note(t.T("check.resume", "Rated", len(r.Ratings), "Total", len(fl.Checkpoints)))
+			t.resumeCursor(fl)
 			t.to(modeRate)
 			t.ask()
 			return
@@ -319,7 +320,7 @@ func (t *turn) cmdCancel() {
 	default:
 		t.note(t.T("cancel.done"))
 	}
-	*d = Dialog{Seq: d.Seq}
+	*d = Dialog{Seq: d.Seq, Cursor: d.Cursor}
 	t.to(modeIdle)
 	t.say(t.menu(""))
 }
@@ -485,6 +486,23 @@ func (t *turn) pressRate(verb, arg string, now time.Time) {
 		t.ask()
 	default:
 		t.reask()
+	}
+}
+
+// resumeCursor points the cursor at the checkpoint to continue with: the
+// current one if it is still open, else the next open one.
+func (t *turn) resumeCursor(f *flows.Flow) {
+	d, r := &t.c.Dialog, t.c.Run
+	if d.Cursor < 0 || d.Cursor >= len(f.Checkpoints) {
+		d.Cursor = 0
+	}
+	if _, rated := r.Ratings[f.Checkpoints[d.Cursor].ID]; !rated {
+		return
+	}
+	if i := t.unratedOutsideLater(); i >= 0 {
+		d.Cursor = i
+	} else if len(r.Later) > 0 {
+		d.Cursor = f.Index(r.Later[0])
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -25,6 +26,9 @@ type Config struct {
 	Log  *slog.Logger
 	// MaxInFlight bounds the events handled at once; further callers wait.
 	MaxInFlight int
+	// CacheSize is how many recently active conversations are kept decoded in
+	// memory (default 10000); negative turns the cache off.
+	CacheSize int
 }
 
 // Engine runs the dialogues. Events of one conversation are handled one at a
@@ -39,7 +43,9 @@ type Engine struct {
 	log      *slog.Logger
 	vocab    *dateVocab
 	slots    chan struct{}
+	cpu      chan struct{}
 	locks    keyLocks
+	cache    convCache
 	mu       sync.RWMutex
 	adapters map[string]Adapter
 }
@@ -62,6 +68,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 4096
 	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 10000
+	}
 	var problems []error
 	for _, f := range cfg.Flows.All() {
 		if err := cfg.Texts.CheckFlow(f); err != nil {
@@ -73,8 +82,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	return &Engine{
 		store: cfg.Store, flows: cfg.Flows, texts: cfg.Texts, clock: cfg.Clock, zone: cfg.Zone,
-		log: cfg.Log, vocab: newDateVocab(cfg.Texts), slots: make(chan struct{}, cfg.MaxInFlight),
+		log: cfg.Log, vocab: newDateVocab(cfg.Texts), slots: make(chan struct{}, cfg.MaxInFlight), cpu: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		locks: keyLocks{m: map[string]*keyLock{}}, adapters: map[string]Adapter{},
+		cache: convCache{m: map[string]*Conversation{}, max: cfg.CacheSize},
 	}, nil
 }
 
@@ -103,23 +113,30 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 	}
 	defer func() { <-e.slots }()
 	key := ev.Addr.Key()
-	unlock, err := e.locks.lock(ctx, key)
-	if err != nil {
-		return err
+	unlock, lerr := e.locks.lock(ctx, key)
+	if lerr != nil {
+		return lerr
 	}
 	defer unlock()
 
 	eventID := ev.Addr.Platform + ":" + ev.ID
-	if seen, err := e.store.Seen(ctx, eventID); err != nil {
-		return fmt.Errorf("check event: %w", err)
-	} else if seen {
-		return nil
+	// A redelivered event is caught by Commit, which is authoritative; the
+	// work spent on it is thrown away, and it is rare enough not to matter.
+	var err error
+	// The cached copy is taken out while in use and put back only after a
+	// successful commit, so it always equals what the store holds.
+	conv := e.cache.take(key)
+	if conv == nil {
+		if conv, err = e.store.Load(ctx, key); err != nil {
+			return fmt.Errorf("load conversation: %w", err)
+		}
 	}
-	conv, err := e.store.Load(ctx, key)
-	if err != nil {
-		return fmt.Errorf("load conversation: %w", err)
-	}
+	// Computing is bounded to one event per CPU: with hundreds of events
+	// runnable at once, the store's single writer would otherwise queue
+	// behind them after every fsync, and all of them would wait for it.
+	e.cpu <- struct{}{}
 	msgs, stepErr := e.safeStep(conv, ev)
+	<-e.cpu
 	if stepErr != nil {
 		// A bug must not become a dead end: keep the state as it was, record the
 		// event, and tell the user in their language.
@@ -143,6 +160,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("commit event: %w", err)
 	}
+	e.cache.put(key, conv)
 	e.deliver(ctx, queued)
 	return nil
 }
@@ -289,4 +307,38 @@ func (k *keyLocks) lock(ctx context.Context, key string) (func(), error) {
 		release()
 		return nil, ctx.Err()
 	}
+}
+
+// convCache keeps recently active conversations decoded. Only the holder of a
+// conversation's key lock touches its entry.
+type convCache struct {
+	mu  sync.Mutex
+	m   map[string]*Conversation
+	max int
+}
+
+func (c *convCache) take(key string) *Conversation {
+	if c.max < 0 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	conv := c.m[key]
+	delete(c.m, key)
+	return conv
+}
+
+func (c *convCache) put(key string, conv *Conversation) {
+	if c.max < 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.m { // evict an arbitrary entry; map order is random
+		if len(c.m) < c.max {
+			break
+		}
+		delete(c.m, k)
+	}
+	c.m[key] = conv
 }

@@ -210,8 +210,13 @@ func (t *turn) pressPlan(verb string) {
 func (t *turn) pickMeasure(id int) {
 	d := &t.c.Dialog
 	m := t.c.Plan.Find(id)
-	if m == nil || m.Status != StatusOpen {
+	if m == nil || m.Status == StatusDropped {
 		t.to(modePlan)
+		t.ask()
+		return
+	}
+	if m.Status != StatusOpen {
+		t.note(t.T("plan.notopen", "Text", m.Text))
 		t.ask()
 		return
 	}

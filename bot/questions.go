@@ -64,7 +64,8 @@ func (t *turn) question() Message {
 		return t.planView()
 	case modePick:
 		var rows [][]Button
-		for i, m := range t.c.Plan.Open() {
+		// The same numbers as in the plan view, so "3" means item 3 there.
+		for i, m := range t.c.Plan.Visible() {
 			rows = append(rows, []Button{{Label: strconv.Itoa(i+1) + " · " + short(m.Text, 40), Action: t.action("m", strconv.Itoa(m.ID))}})
 		}
 		return Message{Text: t.T("plan.pick." + d.Op), Buttons: rows}
@@ -172,10 +173,14 @@ func (t *turn) summary(f *flows.Flow) Message {
 	}
 	b.WriteString("\n\n")
 	var rows [][]Button
-	if needy > 0 {
+	switch {
+	case len(t.needy(f, r)) > 0:
 		b.WriteString(t.T("summary.offer"))
 		rows = append(rows, []Button{{Label: t.T("button.plan.build"), Action: t.action("plan")}})
-	} else {
+	case needy > 0:
+		b.WriteString(t.T("summary.planned"))
+		rows = append(rows, []Button{{Label: t.T("button.plan"), Action: "/plan"}})
+	default:
 		b.WriteString(t.T("summary.allgood"))
 	}
 	rows = append(rows, []Button{

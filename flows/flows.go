@@ -222,13 +222,20 @@ func Load(fsyss ...fs.FS) (*Catalog, error) {
 // Parse decodes and validates one flow file. It returns every problem found.
 func Parse(file string, data []byte) (*Flow, Problems) {
 	var f Flow
-	md, err := toml.Decode(string(data), &f)
-	if err != nil {
+	if _, err := toml.Decode(string(data), &f); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			place := fmt.Sprintf("line %d", pe.Position.Line)
-			if pe.Position.Col > 0 {
-				place += fmt.Sprintf(", column %d", pe.Position.Col)
+			// The library's line can be off by one for an unclosed table
+			// header; the byte offset is right, so count lines ourselves.
+			line, col := pe.Position.Line, pe.Position.Col
+			if start := pe.Position.Start; start > 0 && start <= len(data) {
+				before := string(data[:start])
+				line = 1 + strings.Count(before, "\n")
+				col = start - strings.LastIndexByte(before, '\n')
+			}
+			place := fmt.Sprintf("line %d", line)
+			if col > 0 {
+				place += fmt.Sprintf(", column %d", col)
 			}
 			return nil, Problems{{File: file, Place: place, Reason: pe.Message}}
 		}
@@ -239,8 +246,24 @@ func Parse(file string, data []byte) (*Flow, Problems) {
 	add := func(place, format string, args ...any) {
 		ps = append(ps, Problem{File: file, Place: place, Reason: fmt.Sprintf(format, args...)})
 	}
-	for _, k := range md.Undecoded() {
-		add(k.String(), "unknown key")
+	// Unknown keys, with the index of the checkpoint that holds them: the
+	// library's list of undecoded keys carries no array index.
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err == nil {
+		for _, k := range sortedKeys(raw) {
+			if !topKeys[k] {
+				add(k, "unknown key")
+			}
+		}
+		if cps, ok := raw["checkpoints"].([]map[string]any); ok {
+			for i, cp := range cps {
+				for _, k := range sortedKeys(cp) {
+					if !checkpointKeys[k] {
+						add(fmt.Sprintf("checkpoints[%d].%s", i, k), "unknown key")
+					}
+				}
+			}
+		}
 	}
 	checkID := func(place, id string) {
 		switch {
@@ -295,6 +318,20 @@ func Parse(file string, data []byte) (*Flow, Problems) {
 		}
 	}
 	return &f, ps
+}
+
+var (
+	topKeys        = map[string]bool{"id": true, "version": true, "scale": true, "checkpoints": true}
+	checkpointKeys = map[string]bool{"id": true, "suggestions": true}
+)
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func scaleNames() []string {

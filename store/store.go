@@ -24,11 +24,13 @@ import (
 )
 
 var (
-	bucketMeta   = []byte("meta")
-	bucketConvs  = []byte("conversations")
-	bucketInbox  = []byte("inbox")      // event ID -> commit time
-	bucketInboxT = []byte("inbox-time") // commit time + event ID -> nil, for pruning
-	bucketOutbox = []byte("outbox")     // sequence -> outgoing message
+	bucketMeta  = []byte("meta")
+	bucketConvs = []byte("conversations")
+	// bucketInbox holds one sub-bucket per generation (InboxRetention long),
+	// each mapping event IDs to nothing. Forgetting old IDs is then dropping a
+	// whole generation, and remembering one costs a single Put.
+	bucketInbox  = []byte("inbox")
+	bucketOutbox = []byte("outbox") // sequence -> outgoing message
 	keySchema    = []byte("schema")
 )
 
@@ -57,8 +59,6 @@ type DB struct {
 	wg     sync.WaitGroup
 	closed chan struct{}
 	once   sync.Once
-
-	lastPrune time.Time
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -93,6 +93,9 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
+		// As etcd does: the freelist is rebuilt on open instead of being
+		// written by every commit. Data pages are still fsynced each commit.
+		NoFreelistSync: true,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %s; is another ampel running?)", path, ErrLocked, opts.LockTimeout)
@@ -145,7 +148,7 @@ func (s *DB) Load(ctx context.Context, key string) (*bot.Conversation, error) {
 func (s *DB) Seen(ctx context.Context, eventID string) (bool, error) {
 	var seen bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		seen = tx.Bucket(bucketInbox).Get([]byte(eventID)) != nil
+		seen = inboxHas(tx.Bucket(bucketInbox), []byte(eventID))
 		return nil
 	})
 	return seen, err
@@ -267,22 +270,21 @@ func (s *DB) drain() {
 }
 
 func (s *DB) write(batch []*commitReq, acks []uint64) {
-	now := s.opts.Now()
+	gen := s.generation(s.opts.Now())
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		inbox, inboxT := tx.Bucket(bucketInbox), tx.Bucket(bucketInboxT)
+		inbox := tx.Bucket(bucketInbox)
 		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
-		stamp := make([]byte, 8)
-		binary.BigEndian.PutUint64(stamp, uint64(now.UnixNano()))
+		current, err := inbox.CreateBucketIfNotExists(gen)
+		if err != nil {
+			return err
+		}
 		for _, r := range batch {
 			r.queued, r.err = nil, nil
-			if inbox.Get([]byte(r.eventID)) != nil {
+			if inboxHas(inbox, []byte(r.eventID)) {
 				r.err = bot.ErrDuplicate
 				continue
 			}
-			if err := inbox.Put([]byte(r.eventID), stamp); err != nil {
-				return err
-			}
-			if err := inboxT.Put(append(append([]byte{}, stamp...), r.eventID...), nil); err != nil {
+			if err := current.Put([]byte(r.eventID), nil); err != nil {
 				return err
 			}
 			if err := convs.Put([]byte(r.key), r.conv); err != nil {
@@ -308,11 +310,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				return err
 			}
 		}
-		if now.Sub(s.lastPrune) > time.Minute {
-			s.lastPrune = now
-			return pruneInbox(inbox, inboxT, now.Add(-s.opts.InboxRetention))
-		}
-		return nil
+		return pruneInbox(inbox, gen)
 	})
 	for _, r := range batch {
 		if err != nil {
@@ -322,22 +320,36 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 	}
 }
 
-// pruneInbox forgets event IDs older than cutoff, oldest first, a bounded
-// number at a time so that one commit never grows large.
-func pruneInbox(inbox, inboxT *bolt.Bucket, cutoff time.Time) error {
-	c := inboxT.Cursor()
-	limit := 10000
-	for k, _ := c.First(); k != nil && limit > 0; k, _ = c.First() {
-		if int64(binary.BigEndian.Uint64(k[:8])) >= cutoff.UnixNano() {
-			return nil
+// generation names the inbox sub-bucket for instant t.
+func (s *DB) generation(t time.Time) []byte {
+	g := make([]byte, 8)
+	binary.BigEndian.PutUint64(g, uint64(t.UnixNano()/int64(s.opts.InboxRetention)))
+	return g
+}
+
+func inboxHas(inbox *bolt.Bucket, id []byte) bool {
+	c := inbox.Cursor()
+	for g, _ := c.Last(); g != nil; g, _ = c.Prev() {
+		if b := inbox.Bucket(g); b != nil && b.Get(id) != nil {
+			return true
 		}
-		if err := inbox.Delete(k[8:]); err != nil {
+	}
+	return false
+}
+
+// pruneInbox drops generations older than the one before current, so an
+// event ID is remembered for at least InboxRetention and at most twice that.
+func pruneInbox(inbox *bolt.Bucket, current []byte) error {
+	keep := binary.BigEndian.Uint64(current) - 1
+	var old [][]byte
+	c := inbox.Cursor()
+	for g, _ := c.First(); g != nil && binary.BigEndian.Uint64(g) < keep; g, _ = c.Next() {
+		old = append(old, append([]byte{}, g...))
+	}
+	for _, g := range old {
+		if err := inbox.DeleteBucket(g); err != nil {
 			return err
 		}
-		if err := c.Delete(); err != nil {
-			return err
-		}
-		limit--
 	}
 	return nil
 }

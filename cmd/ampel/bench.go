@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,8 +48,20 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fset := newFlagSet("ampel bench", stderr)
 	users := fset.Int("users", 1000, "users doing the scenario at once")
 	dbPath := fset.String("db", "", "database file (default: a temporary file, removed afterwards)")
+	cpuProfile := fset.String("cpuprofile", "", "write a CPU profile to this file")
 	if err := fset.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *users < 1 {
 		return errors.New("--users must be at least 1")

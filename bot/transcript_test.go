@@ -1,0 +1,187 @@
+package bot_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ampel-bot/ampel/adapters/console"
+	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/bottest"
+	"github.com/ampel-bot/ampel/flows"
+	"github.com/ampel-bot/ampel/locales"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
+
+// start is a Wednesday morning in Berlin; every transcript begins there.
+var start = time.Date(2027, 3, 10, 9, 0, 0, 0, mustZone("Europe/Berlin"))
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// harness is an engine on an in-memory store with a fake clock and a
+// recording adapter, as a test needs it.
+type harness struct {
+	t      testing.TB
+	engine *bot.Engine
+	store  *bottest.MemStore
+	clock  *bottest.Clock
+	rec    *bottest.Recorder
+	addr   bot.Address
+	lang   string
+	n      int
+}
+
+func newHarness(t testing.TB, cacheSize int) *harness {
+	t.Helper()
+	catalog, err := flows.Load(flows.Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := locales.Load(locales.Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{
+		t: t, store: bottest.NewMemStore(), clock: bottest.NewClock(start),
+		rec:  &bottest.Recorder{Name: console.Platform},
+		addr: console.Address(), lang: "de",
+	}
+	h.engine, err = bot.New(bot.Config{
+		Store: h.store, Flows: catalog, Texts: bot.NewTexts(set.Bundle, set.Langs, slog.New(slog.DiscardHandler)),
+		Clock: h.clock, Zone: mustZone("Europe/Berlin"), CacheSize: cacheSize,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.engine.Register(h.rec)
+	return h
+}
+
+func (h *harness) send(ev bot.Event) []bottest.Sent {
+	h.t.Helper()
+	h.n++
+	if ev.ID == "" {
+		ev.ID = fmt.Sprint(h.n)
+	}
+	ev.Addr = h.addr
+	ev.LangHint = h.lang
+	if err := h.engine.Handle(context.Background(), ev); err != nil {
+		h.t.Fatalf("handle %q: %v", ev.Text, err)
+	}
+	return h.rec.Take()
+}
+
+// say sends typed text and returns the text of all replies.
+func (h *harness) say(text string) string {
+	h.t.Helper()
+	var b strings.Builder
+	for _, s := range h.send(bot.Event{Text: text}) {
+		b.WriteString(console.Render(s.Msg))
+	}
+	return b.String()
+}
+
+func (h *harness) conv() *bot.Conversation {
+	h.t.Helper()
+	c, err := h.engine.Load(context.Background(), h.addr)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c
+}
+
+// runTranscript plays a transcript: "> text" lines are typed, "~ press A"
+// presses a button with action A, "~ lang L" sets the platform's language,
+// "~ +DUR" advances the clock, "# …" are comments. Everything else is the
+// bot's output and is regenerated.
+func runTranscript(t *testing.T, h *harness, script string) string {
+	var out strings.Builder
+	for _, line := range strings.Split(script, "\n") {
+		switch {
+		case strings.HasPrefix(line, "> "):
+			out.WriteString(line + "\n")
+			out.WriteString(h.say(strings.TrimPrefix(line, "> ")))
+		case strings.HasPrefix(line, "~ press "):
+			out.WriteString(line + "\n")
+			for _, s := range h.send(bot.Event{Action: strings.TrimPrefix(line, "~ press ")}) {
+				out.WriteString(console.Render(s.Msg))
+			}
+		case strings.HasPrefix(line, "~ lang "):
+			out.WriteString(line + "\n")
+			h.lang = strings.TrimPrefix(line, "~ lang ")
+		case strings.HasPrefix(line, "~ +"):
+			out.WriteString(line + "\n")
+			d, err := time.ParseDuration(strings.TrimPrefix(line, "~ +"))
+			if err != nil {
+				t.Fatalf("bad clock step %q: %v", line, err)
+			}
+			h.clock.Add(d)
+		case strings.HasPrefix(line, "#"):
+			out.WriteString(line + "\n")
+		}
+	}
+	return out.String()
+}
+
+// TestTranscripts replays every dialogue in testdata/ and compares what the
+// user would see with the golden file; -update rewrites them. Each runs with
+// the engine's conversation cache on and off, which must not differ.
+func TestTranscripts(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no transcripts in testdata/")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := runTranscript(t, newHarness(t, 0), string(want))
+			if uncached := runTranscript(t, newHarness(t, -1), string(want)); uncached != got {
+				t.Errorf("output differs with the conversation cache off:\n%s", firstDiff(uncached, got))
+			}
+			if *update {
+				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got != string(want) {
+				t.Errorf("transcript differs from %s (go test ./bot -update rewrites it):\n%s", file, firstDiff(got, string(want)))
+			}
+		})
+	}
+}
+
+// firstDiff shows the first differing line with some context.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			from := max(0, i-3)
+			return fmt.Sprintf("line %d:\ncontext: %s\ngot:  %q\nwant: %q", i+1, strings.Join(w[from:i], "\n         "), gl, wl)
+		}
+	}
+	return "(no difference)"
+}

@@ -1,0 +1,381 @@
+package locales
+
+import (
+	"fmt"
+	"io/fs"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+)
+
+func TestBuiltinLoads(t *testing.T) {
+	s, err := Load(Builtin)
+	if err != nil {
+		t.Fatalf("Load(Builtin): got error\n%v\nwant none", err)
+	}
+	if len(s.Langs) == 0 || s.Langs[0] != "de" {
+		t.Errorf("Langs: got %q, want German first", s.Langs)
+	}
+	if !slices.Contains(s.Langs, "en") {
+		t.Errorf("Langs: got %q, want it to contain %q", s.Langs, "en")
+	}
+	if got := len(s.IDs); got != len(s.Langs) {
+		t.Errorf("IDs: got %d languages, want one per language in Langs (%d)", got, len(s.Langs))
+	}
+	// Every language speaks its own name, so the bundle really holds the texts.
+	for _, tt := range []struct{ lang, want string }{{"de", "Deutsch"}, {"en", "English"}} {
+		got, err := i18n.NewLocalizer(s.Bundle, tt.lang).Localize(&i18n.LocalizeConfig{MessageID: "language.name"})
+		if err != nil || got != tt.want {
+			t.Errorf("language.name in %s: got %q, %v, want %q", tt.lang, got, err, tt.want)
+		}
+	}
+}
+
+// missingIDs returns the IDs of ref that other lacks, sorted.
+func missingIDs(ref, other map[string]bool) []string {
+	var missing []string
+	for id := range ref {
+		if !other[id] {
+			missing = append(missing, id)
+		}
+	}
+	sort.Strings(missing)
+	return missing
+}
+
+// TestComplete is the product requirement: a test fails when a message ID of
+// German is missing in another locale. Load enforces this too; the test does
+// not rely on it: it reads the shipped files itself and checks both its own
+// reading and Set.IDs.
+func TestComplete(t *testing.T) {
+	raw := shippedIDs(t)
+	if len(raw[Reference]) < 100 {
+		t.Fatalf("German message IDs read from the files: got %d, want the full set (at least 100)", len(raw[Reference]))
+	}
+	if len(raw) < 2 {
+		t.Fatalf("languages read from the files: got %d, want at least 2", len(raw))
+	}
+	for lang, ids := range raw {
+		if lang == Reference {
+			continue
+		}
+		if missing := missingIDs(raw[Reference], ids); len(missing) > 0 {
+			t.Errorf("locale %s files: got %d of German's %d IDs, want all; missing:\n%s", lang, len(ids), len(raw[Reference]), strings.Join(missing, "\n"))
+		}
+	}
+
+	s, err := Load(Builtin)
+	if err != nil {
+		t.Fatalf("Load(Builtin): got error\n%v\nwant none", err)
+	}
+	for _, lang := range s.Langs {
+		if missing := missingIDs(raw[lang], s.IDs[lang]); len(missing) > 0 {
+			t.Errorf("Set.IDs[%s]: got %d IDs, want all %d of its files; missing:\n%s", lang, len(s.IDs[lang]), len(raw[lang]), strings.Join(missing, "\n"))
+		}
+		if lang == Reference {
+			continue
+		}
+		if missing := missingIDs(s.IDs[Reference], s.IDs[lang]); len(missing) > 0 {
+			t.Errorf("Set.IDs: locale %s lacks %d German message IDs, want none; missing:\n%s", lang, len(missing), strings.Join(missing, "\n"))
+		}
+	}
+}
+
+func TestMissingIDs(t *testing.T) {
+	ref := map[string]bool{"a": true, "b": true, "c": true}
+	tests := []struct {
+		name  string
+		other map[string]bool
+		want  []string
+	}{
+		{"complete", map[string]bool{"a": true, "b": true, "c": true}, nil},
+		{"extra is not missing", map[string]bool{"a": true, "b": true, "c": true, "d": true}, nil},
+		{"two missing, sorted", map[string]bool{"b": true}, []string{"a", "c"}},
+		{"empty", map[string]bool{}, []string{"a", "b", "c"}},
+	}
+	for _, tt := range tests {
+		if got := missingIDs(ref, tt.other); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	const de = "greeting = \"Hallo {{.Name}}\"\nbye = \"Tschüss\"\n"
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		// want lists the expected problem lines in order; each got line must
+		// start with its want line (a line from the TOML parser may go on).
+		want []string
+	}{
+		{
+			name:  "TOML syntax error in German",
+			files: fstest.MapFS{"ui.de.toml": {Data: []byte("greeting = \"Hallo\"\nbye = \"Tschüss\n")}},
+			want:  []string{"ui.de.toml: line 2: "},
+		},
+		{
+			name: "TOML syntax error in English",
+			files: fstest.MapFS{
+				"ui.de.toml": {Data: []byte(de)},
+				"ui.en.toml": {Data: []byte("greeting = \"Hello {{.Name}}\"\n\nbye = = \"Bye\"\n")},
+			},
+			want: []string{"ui.en.toml: line 3: "},
+		},
+		{
+			name:  "unclosed template",
+			files: fstest.MapFS{"ui.de.toml": {Data: []byte("greeting = \"Hallo {{.Name\"\nbye = \"Tschüss\"\n")}},
+			want:  []string{"ui.de.toml: greeting (other): template: greeting:1: unclosed action"},
+		},
+		{
+			name:  "broken template in a plural form",
+			files: fstest.MapFS{"ui.de.toml": {Data: []byte("items = { one = \"ein {{.Name\", other = \"{{.Count}} Dinge\" }\n")}},
+			want:  []string{"ui.de.toml: items (one): template: items:1: unclosed action"},
+		},
+		{
+			name: "English lacks an ID German has",
+			files: fstest.MapFS{
+				"ui.de.toml": {Data: []byte(de)},
+				"ui.en.toml": {Data: []byte("greeting = \"Hello {{.Name}}\"\n")},
+			},
+			want: []string{"locale en: missing bye (defined in ui.de.toml)"},
+		},
+		{
+			name: "English lacks IDs German has in two files",
+			files: fstest.MapFS{
+				"ui.de.toml":    {Data: []byte(de)},
+				"check.de.toml": {Data: []byte("check.title = \"Titel\"\n")},
+				"ui.en.toml":    {Data: []byte("greeting = \"Hello {{.Name}}\"\n")},
+			},
+			want: []string{
+				"locale en: missing bye (defined in ui.de.toml)",
+				"locale en: missing check.title (defined in check.de.toml)",
+			},
+		},
+		{
+			name: "English has an ID German lacks",
+			files: fstest.MapFS{
+				"ui.de.toml": {Data: []byte(de)},
+				"ui.en.toml": {Data: []byte("greeting = \"Hello {{.Name}}\"\nbye = \"Bye\"\ngreting = \"Hi\"\n")},
+			},
+			want: []string{"ui.en.toml: greting: not a message German has (a typo?)"},
+		},
+		{
+			name: "file name without a language",
+			files: fstest.MapFS{
+				"ui.de.toml": {Data: []byte(de)},
+				"ui.toml":    {Data: []byte(de)},
+			},
+			want: []string{"ui.toml: the file name must end in .<language>.toml"},
+		},
+		{
+			name: "file name with an unknown language",
+			files: fstest.MapFS{
+				"ui.de.toml": {Data: []byte(de)},
+				"ui.xx.toml": {Data: []byte(de)},
+			},
+			want: []string{"ui.xx.toml: the file name must end in .<language>.toml"},
+		},
+		{
+			name:  "message without other",
+			files: fstest.MapFS{"ui.de.toml": {Data: []byte("items = { one = \"ein Ding\" }\nbye = \"Tschüss\"\n")}},
+			want:  []string{"ui.de.toml: items: has no \"other\" text"},
+		},
+		{
+			name:  "empty message",
+			files: fstest.MapFS{"ui.de.toml": {Data: []byte("greeting = \"\"\nbye = \"Tschüss\"\n")}},
+			want:  []string{"ui.de.toml: greeting: has no \"other\" text"},
+		},
+		{
+			name: "same ID in two German files",
+			files: fstest.MapFS{
+				"a.de.toml": {Data: []byte("bye = \"Tschüss\"\n")},
+				"b.de.toml": {Data: []byte("bye = \"Ciao\"\n")},
+			},
+			want: []string{"b.de.toml: bye: already defined in a.de.toml"},
+		},
+		{
+			name:  "no German",
+			files: fstest.MapFS{"ui.en.toml": {Data: []byte("bye = \"Bye\"\n")}},
+			want:  []string{"no de locale found: it is the reference every language is checked against"},
+		},
+		{
+			name: "every problem at once",
+			files: fstest.MapFS{
+				"ui.de.toml": {Data: []byte("greeting = \"Hallo {{.Name\"\nbye = \"Tschüss\"\nitems = { one = \"ein Ding\" }\n")},
+				"ui.en.toml": {Data: []byte("greeting = \"Hello {{.Name}}\"\nitems = \"things\"\nextra = \"x\"\n")},
+				"ui.toml":    {Data: []byte("bye = \"Bye\"\n")},
+			},
+			want: []string{
+				"locale en: missing bye (defined in ui.de.toml)",
+				"ui.de.toml: greeting (other): template: greeting:1: unclosed action",
+				"ui.de.toml: items: has no \"other\" text",
+				"ui.en.toml: extra: not a message German has (a typo?)",
+				"ui.toml: the file name must end in .<language>.toml",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Load(tt.files)
+			if err == nil {
+				t.Fatalf("Load: got languages %q and no error, want\n%s", s.Langs, strings.Join(tt.want, "\n"))
+			}
+			if s != nil {
+				t.Errorf("Load: got a set along with the error, want nil")
+			}
+			got := strings.Split(err.Error(), "\n")
+			ok := len(got) == len(tt.want)
+			for i := range min(len(got), len(tt.want)) {
+				ok = ok && strings.HasPrefix(got[i], tt.want[i])
+			}
+			if !ok {
+				t.Errorf("Load: got\n%s\nwant (line prefixes)\n%s", err, strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestWellFormedVariants(t *testing.T) {
+	const de = "greeting = \"Hallo {{.Name}}\"\n"
+	tests := []struct {
+		name      string
+		files     fstest.MapFS
+		wantLangs []string
+	}{
+		{"German only", fstest.MapFS{"ui.de.toml": {Data: []byte(de)}}, []string{"de"}},
+		{"languages sorted after German", fstest.MapFS{
+			"ui.de.toml": {Data: []byte(de)},
+			"ui.fr.toml": {Data: []byte("greeting = \"Bonjour {{.Name}}\"\n")},
+			"ui.en.toml": {Data: []byte("greeting = \"Hello {{.Name}}\"\n")},
+		}, []string{"de", "en", "fr"}},
+		{"other files are ignored", fstest.MapFS{
+			"ui.de.toml": {Data: []byte(de)},
+			"README.md":  {Data: []byte("not a locale")},
+		}, []string{"de"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Load(tt.files)
+			if err != nil {
+				t.Fatalf("Load: got error\n%v\nwant none", err)
+			}
+			if !slices.Equal(s.Langs, tt.wantLangs) {
+				t.Errorf("Langs: got %q, want %q", s.Langs, tt.wantLangs)
+			}
+		})
+	}
+}
+
+// TestNoLeftoverMarkers scans every value of every shipped locale for markers
+// left over from the source documents (Word comments, "[IA…]" notes, "XXX").
+func TestNoLeftoverMarkers(t *testing.T) {
+	markers := []string{"Kommentar", "[IA", "XXX", "TODO", "FIXME"}
+	n := 0
+	for _, file := range shippedFiles(t) {
+		walkStrings(t, file.name, file.data, func(key, value string) {
+			n++
+			for _, m := range markers {
+				if strings.Contains(value, m) {
+					t.Errorf("%s: %s: got %q, want no %q", file.name, key, value, m)
+				}
+			}
+		})
+	}
+	if n < 200 {
+		t.Errorf("values scanned: got %d, want every shipped text (at least 200)", n)
+	}
+}
+
+type shippedFile struct {
+	name string
+	data map[string]any
+}
+
+// shippedFiles decodes every built-in locale file with the TOML parser alone.
+func shippedFiles(t *testing.T) []shippedFile {
+	t.Helper()
+	names, err := fs.Glob(Builtin, "*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) == 0 {
+		t.Fatal("built-in locale files: got none, want some")
+	}
+	var files []shippedFile
+	for _, name := range names {
+		b, err := fs.ReadFile(Builtin, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var data map[string]any
+		if err := toml.Unmarshal(b, &data); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		files = append(files, shippedFile{name, data})
+	}
+	return files
+}
+
+// pluralForms are the keys of a go-i18n message table.
+var pluralForms = map[string]bool{"zero": true, "one": true, "two": true, "few": true, "many": true, "other": true, "description": true}
+
+// walkStrings calls fn for every text in a decoded locale file, with the
+// message ID (and plural form) it belongs to.
+func walkStrings(t *testing.T, file string, data map[string]any, fn func(key, value string)) {
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch v := v.(type) {
+		case string:
+			fn(prefix, v)
+		case map[string]any:
+			for k, sub := range v {
+				if pluralForms[k] {
+					walk(prefix+" ("+k+")", sub)
+				} else {
+					walk(strings.TrimPrefix(prefix+"."+k, "."), sub)
+				}
+			}
+		default:
+			t.Errorf("%s: %s: got a %T, want text", file, prefix, v)
+		}
+	}
+	walk("", data)
+}
+
+// shippedIDs returns the message IDs of each language as read from the files'
+// names and keys, independently of Load.
+func shippedIDs(t *testing.T) map[string]map[string]bool {
+	ids := map[string]map[string]bool{}
+	for _, file := range shippedFiles(t) {
+		parts := strings.Split(file.name, ".")
+		if len(parts) < 3 {
+			t.Fatalf("%s: got no language in the file name, want <name>.<language>.toml", file.name)
+		}
+		lang := parts[len(parts)-2]
+		if ids[lang] == nil {
+			ids[lang] = map[string]bool{}
+		}
+		walkStrings(t, file.name, file.data, func(key, _ string) {
+			if i := strings.Index(key, " ("); i >= 0 {
+				key = key[:i]
+			}
+			ids[lang][key] = true
+		})
+	}
+	return ids
+}
+
+func ExampleLoad() {
+	s, err := Load(fstest.MapFS{
+		"ui.de.toml": {Data: []byte("bye = \"Tschüss\"\n")},
+		"ui.en.toml": {Data: []byte("bye = \"Bye\"\n")},
+	})
+	fmt.Println(s.Langs, err)
+	// Output: [de en] <nil>
+}
