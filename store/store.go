@@ -59,6 +59,11 @@ type DB struct {
 	wg     sync.WaitGroup
 	closed chan struct{}
 	once   sync.Once
+	// gate orders sends to the writer against Close: senders hold it shared,
+	// Close takes it exclusively to set shut, so no send can slip in after
+	// the writer has drained and gone.
+	gate sync.RWMutex
+	shut bool
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -118,6 +123,9 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 func (s *DB) Close() error {
 	var err error
 	s.once.Do(func() {
+		s.gate.Lock()
+		s.shut = true
+		s.gate.Unlock()
 		close(s.closed)
 		s.wg.Wait()
 		err = s.db.Close()
@@ -157,6 +165,11 @@ func (s *DB) Seen(ctx context.Context, eventID string) (bool, error) {
 // Commit implements bot.Store. It returns after the transaction holding the
 // event is fsynced, together with every other commit waiting at that moment.
 func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
+	if eventID == "" || key == "" || len(eventID) > bolt.MaxKeySize || len(key) > bolt.MaxKeySize {
+		// Refused here: inside the shared transaction it would fail the
+		// whole batch, other users' turns included.
+		return nil, fmt.Errorf("commit: event ID and key must be 1 to %d bytes", bolt.MaxKeySize)
+	}
 	r := &commitReq{eventID: eventID, key: key, msgs: outs, done: make(chan struct{})}
 	var err error
 	if r.conv, err = json.Marshal(conv); err != nil {
@@ -169,12 +182,15 @@ func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversa
 		}
 		r.outs = append(r.outs, b)
 	}
-	select {
-	case s.reqs <- r:
-	case <-s.closed:
-		return nil, errors.New("store closed")
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := s.send(ctx, func() bool {
+		select {
+		case s.reqs <- r:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}); err != nil {
+		return nil, err
 	}
 	// Once handed over, the commit happens whatever the caller's context does;
 	// waiting for it keeps "returned error" meaning "not committed".
@@ -185,14 +201,32 @@ func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversa
 // Delivered implements bot.Store. The removal rides along with the next
 // commit; if it is lost in a crash, the message is sent again.
 func (s *DB) Delivered(ctx context.Context, ids ...uint64) error {
-	select {
-	case s.acks <- ids:
-		return nil
-	case <-s.closed:
-		return errors.New("store closed")
-	case <-ctx.Done():
+	return s.send(ctx, func() bool {
+		select {
+		case s.acks <- ids:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
+}
+
+// ErrClosed is returned for work handed to a closed store.
+var ErrClosed = errors.New("store closed")
+
+// send runs one hand-over to the writer unless the store is closed. The
+// writer keeps reading until Close has the gate, so a send cannot block
+// forever.
+func (s *DB) send(ctx context.Context, try func() bool) error {
+	s.gate.RLock()
+	defer s.gate.RUnlock()
+	if s.shut {
+		return ErrClosed
+	}
+	if !try() {
 		return ctx.Err()
 	}
+	return nil
 }
 
 // Pending implements bot.Store.

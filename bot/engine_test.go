@@ -1,0 +1,184 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ampel-bot/ampel/bot"
+)
+
+// TestBadInput tries what a new user types where the bot expects something
+// else. Every time there is a clear reply, the question comes again, and
+// nothing already answered is lost.
+func TestBadInput(t *testing.T) {
+	h := newHarness(t, 0)
+	h.say("/check")
+	h.say("1") // 1/7 red
+	h.say("2") // 2/7 yellow
+	long := strings.Repeat("Das ist sehr viel Text. ", 430) // ~10 KB
+	tests := []struct {
+		name, in, want string
+	}{
+		{"free text", "keine Ahnung", "Bitte tippen Sie auf eine Schaltfläche"},
+		{"number too big", "7", "Diese Nummer gibt es hier nicht"},
+		{"zero", "0", "Diese Nummer gibt es hier nicht"},
+		{"negative", "-1", "Diese Nummer gibt es hier nicht"},
+		{"empty line", "", "Ihre Nachricht war leer"},
+		{"only spaces", "   \t ", "Ihre Nachricht war leer"},
+		{"10 KB of text", long, "Bitte tippen Sie auf eine Schaltfläche"},
+		{"emoji", "👍🚦", "Bitte tippen Sie auf eine Schaltfläche"},
+		{"a date", "15.03.2027", "Bitte tippen Sie auf eine Schaltfläche"},
+		{"invalid UTF-8", "\xff\xfe\xfd", "Ihre Nachricht war leer"},
+		{"control characters", "\x00\x07\x1b[31m", "Bitte tippen Sie auf eine Schaltfläche"},
+		{"unknown command", "/löschen", "Den Befehl /löschen kenne ich nicht"},
+		{"forged button", "", "früheren Frage"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got string
+			if tt.name == "forged button" {
+				for _, s := range h.send(bot.Event{Action: "999:r:red"}) {
+					got += s.Msg.Text
+				}
+			} else {
+				got = h.say(tt.in)
+			}
+			if !strings.Contains(got, tt.want) {
+				t.Errorf("reply to %.40q: got %q, want it to contain %q", tt.in, got, tt.want)
+			}
+			if !strings.Contains(got, "3/7") {
+				t.Errorf("reply to %.40q does not repeat the question 3/7: %q", tt.in, got)
+			}
+			if n := len(h.conv().Run.Ratings); n != 2 {
+				t.Errorf("after %.40q: got %d ratings kept, want 2", tt.in, n)
+			}
+		})
+	}
+}
+
+// TestBadDates tries wrong dates where a date is expected: each gets its own
+// explanation and the date question again, and the measure is not lost.
+func TestBadDates(t *testing.T) {
+	h := newHarness(t, 0)
+	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Eigene Maßnahme", "1", "ich"} {
+		h.say(in)
+	}
+	tests := []struct{ in, want string }{
+		{"31.02.2027", "Dieses Datum gibt es nicht"},
+		{"32.13.", "Dieses Datum gibt es nicht"},
+		{"gestern", "Dieses Datum kann ich nicht lesen"},
+		{"1.1.2020", "liegt in der Vergangenheit"},
+		{"3/4/2027", "Meinen Sie"},
+		{"next Friday in two weeks", "Dieses Datum kann ich nicht lesen"},
+		{strings.Repeat("9", 10000), "Dieses Datum kann ich nicht lesen"},
+	}
+	for _, tt := range tests {
+		got := h.say(tt.in)
+		if !strings.Contains(got, tt.want) || !strings.Contains(got, "Wann beginnt die Umsetzung?") {
+			t.Errorf("start date %.30q: got %q, want %q and the question again", tt.in, got, tt.want)
+		}
+	}
+	if d := h.conv().Dialog.Draft; d == nil || d.Text != "Eigene Maßnahme" || !d.Me || d.Priority != "high" {
+		t.Errorf("the measure being entered was lost: %+v", d)
+	}
+	h.say("15.3.")
+	if got := h.say("14.3.2027"); !strings.Contains(got, "liegt vor dem Start (Mo, 15.03.2027)") {
+		t.Errorf("review before start: got %q", got)
+	}
+	if got := h.say("15.3.2027"); !strings.Contains(got, "Gespeichert: Eigene Maßnahme") {
+		t.Errorf("review on the start day must be accepted: got %q", got)
+	}
+}
+
+// TestDuplicateEvent delivers the same event three times: one effect, one reply.
+func TestDuplicateEvent(t *testing.T) {
+	h := newHarness(t, 0)
+	h.say("/check")
+	ev := bot.Event{ID: "same", Text: "1"}
+	var replies int
+	for i := 0; i < 3; i++ {
+		replies += len(h.send(ev))
+	}
+	if replies != 1 {
+		t.Errorf("got %d replies to one event delivered three times, want 1", replies)
+	}
+	c := h.conv()
+	if len(c.Run.Ratings) != 1 || c.Dialog.Cursor != 1 {
+		t.Errorf("got %d ratings at cursor %d, want 1 rating at checkpoint 2", len(c.Run.Ratings), c.Dialog.Cursor)
+	}
+}
+
+// TestSendFailureKeepsReply checks that a reply the platform did not take
+// stays in the outbox and is sent by Flush, in order, once.
+func TestSendFailureKeepsReply(t *testing.T) {
+	h := newHarness(t, 0)
+	fail := true
+	h.rec.SendFn = func(bot.Address, bot.Message) error {
+		if fail {
+			return errors.New("network down")
+		}
+		return nil
+	}
+	if got := h.send(bot.Event{Text: "/check"}); len(got) != 0 {
+		t.Fatalf("got %d messages through a failing platform, want 0", len(got))
+	}
+	if c := h.conv(); c.Dialog.Mode != "rate" {
+		t.Errorf("the state change must be kept although sending failed: mode %q", c.Dialog.Mode)
+	}
+	fail = false
+	if err := h.engine.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := h.rec.Take()
+	if len(got) != 1 || !strings.Contains(got[0].Msg.Text, "1/7") {
+		t.Fatalf("Flush: got %d messages, want the kept question 1/7", len(got))
+	}
+	if err := h.engine.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if again := h.rec.Take(); len(again) != 0 {
+		t.Errorf("second Flush sent %d messages again, want 0", len(again))
+	}
+}
+
+// TestButtonsFitEveryPlatform walks a whole check and plan and checks every
+// button's action against the 64-byte limit and its label against emptiness.
+func TestButtonsFitEveryPlatform(t *testing.T) {
+	h := newHarness(t, 0)
+	for _, in := range []string{"/start", "/check", "4", "1", "2", "1", "1", "1", "1", "1", "2", "1", "1", "1", "1", "1", "1", "14", "x", "2", "1", "2", "2", "/plan", "4", "1", "/language"} {
+		for _, s := range h.send(bot.Event{Text: in}) {
+			if err := s.Msg.Validate(); err != nil {
+				t.Errorf("after %q: %v", in, err)
+			}
+			for _, b := range s.Msg.Flat() {
+				if len(b.Action) > bot.MaxActionLen {
+					t.Errorf("after %q: action %q is %d bytes", in, b.Action, len(b.Action))
+				}
+			}
+		}
+	}
+}
+
+func TestMessageValidate(t *testing.T) {
+	long := strings.Repeat("a", bot.MaxActionLen+1)
+	tests := []struct {
+		name string
+		m    bot.Message
+		ok   bool
+	}{
+		{"OK", bot.Message{Text: "x", Buttons: [][]bot.Button{{{Label: "a", Action: "1:r:red"}}}}, true},
+		{"ErrEmpty", bot.Message{}, false},
+		{"ErrLongAction", bot.Message{Text: "x", Buttons: [][]bot.Button{{{Label: "a", Action: long}}}}, false},
+		{"ErrNoLabel", bot.Message{Text: "x", Buttons: [][]bot.Button{{{Action: "a"}}}}, false},
+		{"ErrNoAction", bot.Message{Text: "x", Buttons: [][]bot.Button{{{Label: "a"}}}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.m.Validate(); (err == nil) != tt.ok {
+				t.Errorf("Validate: got %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
