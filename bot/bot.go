@@ -152,11 +152,13 @@ type Store interface {
 	// Load returns a copy of the conversation stored under key, or a new empty
 	// one if there is none.
 	Load(ctx context.Context, key string) (*Conversation, error)
-	// Seen reports whether an event ID has been committed.
-	Seen(ctx context.Context, eventID string) (bool, error)
+	// Seen reports whether an event ID has been committed for the conversation.
+	Seen(ctx context.Context, key, eventID string) (bool, error)
 	// Commit stores, in one durable (fsynced) transaction: eventID as seen, conv
 	// under key and outs in the outbox. It returns the queued messages, or
-	// ErrDuplicate (and writes nothing) if eventID was committed before.
+	// ErrDuplicate (and writes nothing) if eventID was committed before for
+	// this key. Event IDs are remembered per conversation: a platform
+	// redelivers an event to the conversation it belongs to.
 	Commit(ctx context.Context, eventID, key string, conv *Conversation, outs []Outgoing) ([]Queued, error)
 	// Pending returns up to limit outbox messages not yet delivered, oldest first.
 	Pending(ctx context.Context, limit int) ([]Queued, error)

@@ -131,12 +131,9 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 			return fmt.Errorf("load conversation: %w", err)
 		}
 	}
-	// Computing is bounded to one event per CPU: with hundreds of events
-	// runnable at once, the store's single writer would otherwise queue
-	// behind them after every fsync, and all of them would wait for it.
-	e.cpu <- struct{}{}
-	msgs, stepErr := e.safeStep(conv, ev)
-	<-e.cpu
+	var msgs []Message
+	var stepErr error
+	e.compute(func() { msgs, stepErr = e.safeStep(conv, ev) })
 	if stepErr != nil {
 		// A bug must not become a dead end: keep the state as it was, record the
 		// event, and tell the user in their language.
@@ -163,6 +160,21 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 	e.cache.put(key, conv)
 	e.deliver(ctx, queued)
 	return nil
+}
+
+// compute runs f on a short-lived goroutine, at most one per CPU at a time.
+// Bounding the computing keeps the store's single writer from queueing behind
+// hundreds of runnable events after every fsync; running it off the caller's
+// goroutine keeps the many waiting callers' stacks small, as only the few
+// computing goroutines grow deep ones, and those are freed when they end.
+func (e *Engine) compute(f func()) {
+	e.cpu <- struct{}{}
+	done := make(chan struct{})
+	go func() {
+		defer func() { <-e.cpu; close(done) }()
+		f()
+	}()
+	<-done
 }
 
 func (e *Engine) safeStep(c *Conversation, ev Event) (msgs []Message, err error) {

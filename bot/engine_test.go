@@ -15,8 +15,8 @@ import (
 func TestBadInput(t *testing.T) {
 	h := newHarness(t, 0)
 	h.say("/check")
-	h.say("1") // 1/7 red
-	h.say("2") // 2/7 yellow
+	h.say("1")                                              // 1/7 red
+	h.say("2")                                              // 2/7 yellow
 	long := strings.Repeat("Das ist sehr viel Text. ", 430) // ~10 KB
 	tests := []struct {
 		name, in, want string

@@ -10,11 +10,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,8 +44,9 @@ var ErrLocked = errors.New("database is in use by another process")
 type Options struct {
 	// LockTimeout is how long Open waits for another process to let go of the file.
 	LockTimeout time.Duration
-	// InboxRetention is how long event IDs are remembered for deduplication.
-	// Telegram update IDs may repeat randomly after a week, so keep it near that.
+	// InboxRetention is how long event IDs are remembered for deduplication
+	// (at least; a sweep forgets them some time after). Telegram update IDs
+	// may repeat randomly after a week, so keep it near that.
 	InboxRetention time.Duration
 	// Now is the clock used to stamp and prune the inbox.
 	Now func() time.Time
@@ -64,6 +68,11 @@ type DB struct {
 	// the writer has drained and gone.
 	gate sync.RWMutex
 	shut bool
+
+	cpu chan struct{}
+
+	// sweepFrom is where the next commit goes on forgetting old event IDs.
+	sweepFrom []byte
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -101,6 +110,9 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 		// As etcd does: the freelist is rebuilt on open instead of being
 		// written by every commit. Data pages are still fsynced each commit.
 		NoFreelistSync: true,
+		// Mapping ahead means the file rarely needs remapping as it grows,
+		// and a remap waits for every reader.
+		InitialMmapSize: 256 << 20,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %s; is another ampel running?)", path, ErrLocked, opts.LockTimeout)
@@ -112,7 +124,7 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &DB{db: bdb, path: path, opts: opts, reqs: make(chan *commitReq, 4096), acks: make(chan []uint64, 1024), closed: make(chan struct{})}
+	s := &DB{db: bdb, path: path, opts: opts, reqs: make(chan *commitReq, 4096), acks: make(chan []uint64, 1024), closed: make(chan struct{}), cpu: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	s.wg.Add(1)
 	go s.writer()
 	return s, nil
@@ -153,34 +165,46 @@ func (s *DB) Load(ctx context.Context, key string) (*bot.Conversation, error) {
 }
 
 // Seen implements bot.Store.
-func (s *DB) Seen(ctx context.Context, eventID string) (bool, error) {
+func (s *DB) Seen(ctx context.Context, key, eventID string) (bool, error) {
 	var seen bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		seen = inboxHas(tx.Bucket(bucketInbox), []byte(eventID))
+		seen = tx.Bucket(bucketConvs).Get(inboxKey(key, eventID)) != nil
 		return nil
 	})
 	return seen, err
 }
 
+func inboxKey(key, eventID string) []byte {
+	return []byte(key + "\x00" + eventID)
+}
+
 // Commit implements bot.Store. It returns after the transaction holding the
 // event is fsynced, together with every other commit waiting at that moment.
 func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
-	if eventID == "" || key == "" || len(eventID) > bolt.MaxKeySize || len(key) > bolt.MaxKeySize {
+	if eventID == "" || key == "" || len(eventID)+len(key) >= bolt.MaxKeySize || strings.IndexByte(key, 0) >= 0 {
 		// Refused here: inside the shared transaction it would fail the
 		// whole batch, other users' turns included.
-		return nil, fmt.Errorf("commit: event ID and key must be 1 to %d bytes", bolt.MaxKeySize)
+		return nil, fmt.Errorf("commit: event ID and key must be non-empty, short, and the key without NUL")
 	}
 	r := &commitReq{eventID: eventID, key: key, msgs: outs, done: make(chan struct{})}
 	var err error
-	if r.conv, err = json.Marshal(conv); err != nil {
-		return nil, fmt.Errorf("encode conversation: %w", err)
-	}
-	for _, o := range outs {
-		b, err := json.Marshal(o)
-		if err != nil {
-			return nil, fmt.Errorf("encode message: %w", err)
+	// Encoding runs on a short-lived goroutine, one per CPU at a time, for
+	// the same reasons as the engine's computing: the writer is not starved,
+	// and waiting callers keep small stacks.
+	s.cpu <- struct{}{}
+	encoded := make(chan struct{})
+	go func() {
+		defer func() { <-s.cpu; close(encoded) }()
+		if r.conv, err = json.Marshal(conv); err != nil {
+			return
 		}
-		r.outs = append(r.outs, b)
+		for _, o := range outs {
+			r.outs = append(r.outs, encodeOutgoing(o))
+		}
+	}()
+	<-encoded
+	if err != nil {
+		return nil, fmt.Errorf("encode conversation: %w", err)
 	}
 	if err := s.send(ctx, func() bool {
 		select {
@@ -236,9 +260,11 @@ func (s *DB) Pending(ctx context.Context, limit int) ([]bot.Queued, error) {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
 			q := bot.Queued{ID: binary.BigEndian.Uint64(k)}
-			if err := json.Unmarshal(v, &q.Outgoing); err != nil {
+			o, err := decodeOutgoing(v)
+			if err != nil {
 				return fmt.Errorf("outbox %d: %w", q.ID, err)
 			}
+			q.Outgoing = o
 			out = append(out, q)
 		}
 		return nil
@@ -304,21 +330,19 @@ func (s *DB) drain() {
 }
 
 func (s *DB) write(batch []*commitReq, acks []uint64) {
-	gen := s.generation(s.opts.Now())
+	now := s.opts.Now()
+	stamp := make([]byte, 8)
+	binary.BigEndian.PutUint64(stamp, uint64(now.UnixNano()))
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		inbox := tx.Bucket(bucketInbox)
 		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
-		current, err := inbox.CreateBucketIfNotExists(gen)
-		if err != nil {
-			return err
-		}
 		for _, r := range batch {
 			r.queued, r.err = nil, nil
-			if inboxHas(inbox, []byte(r.eventID)) {
+			ik := inboxKey(r.key, r.eventID)
+			if convs.Get(ik) != nil {
 				r.err = bot.ErrDuplicate
 				continue
 			}
-			if err := current.Put([]byte(r.eventID), nil); err != nil {
+			if err := convs.Put(ik, stamp); err != nil {
 				return err
 			}
 			if err := convs.Put([]byte(r.key), r.conv); err != nil {
@@ -344,7 +368,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				return err
 			}
 		}
-		return pruneInbox(inbox, gen)
+		return s.sweep(convs, now.Add(-s.opts.InboxRetention))
 	})
 	for _, r := range batch {
 		if err != nil {
@@ -354,34 +378,29 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 	}
 }
 
-// generation names the inbox sub-bucket for instant t.
-func (s *DB) generation(t time.Time) []byte {
-	g := make([]byte, 8)
-	binary.BigEndian.PutUint64(g, uint64(t.UnixNano()/int64(s.opts.InboxRetention)))
-	return g
-}
+// sweepStep bounds the keys one commit looks at while forgetting old event
+// IDs, so that no commit grows large however big the file is.
+const sweepStep = 512
 
-func inboxHas(inbox *bolt.Bucket, id []byte) bool {
-	c := inbox.Cursor()
-	for g, _ := c.Last(); g != nil; g, _ = c.Prev() {
-		if b := inbox.Bucket(g); b != nil && b.Get(id) != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// pruneInbox drops generations older than the one before current, so an
-// event ID is remembered for at least InboxRetention and at most twice that.
-func pruneInbox(inbox *bolt.Bucket, current []byte) error {
-	keep := binary.BigEndian.Uint64(current) - 1
+// sweep forgets event IDs committed before cutoff, walking the bucket a
+// little further with every commit and starting over at its end.
+func (s *DB) sweep(convs *bolt.Bucket, cutoff time.Time) error {
 	var old [][]byte
-	c := inbox.Cursor()
-	for g, _ := c.First(); g != nil && binary.BigEndian.Uint64(g) < keep; g, _ = c.Next() {
-		old = append(old, append([]byte{}, g...))
+	c := convs.Cursor()
+	k, v := c.Seek(s.sweepFrom)
+	for n := 0; k != nil && n < sweepStep; n++ {
+		if bytes.IndexByte(k, 0) >= 0 && len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < cutoff.UnixNano() {
+			old = append(old, append([]byte{}, k...))
+		}
+		k, v = c.Next()
 	}
-	for _, g := range old {
-		if err := inbox.DeleteBucket(g); err != nil {
+	if k == nil {
+		s.sweepFrom = nil
+	} else {
+		s.sweepFrom = append(s.sweepFrom[:0], k...)
+	}
+	for _, k := range old {
+		if err := convs.Delete(k); err != nil {
 			return err
 		}
 	}

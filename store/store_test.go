@@ -79,7 +79,7 @@ func TestPersistence(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load after reopen:\ngot  %s\nwant %s", js(got), js(want))
 	}
-	if seen, err := db.Seen(ctx, "persist-1"); err != nil || !seen {
+	if seen, err := db.Seen(ctx, addr.Key(), "persist-1"); err != nil || !seen {
 		t.Errorf("Seen after reopen: got %v, %v, want true, nil", seen, err)
 	}
 	if _, err := db.Commit(ctx, "persist-1", addr.Key(), &bot.Conversation{}, nil); !errors.Is(err, bot.ErrDuplicate) {
@@ -156,7 +156,7 @@ func TestCloseIdempotent(t *testing.T) {
 	if _, err := db.Load(t.Context(), "k"); err == nil {
 		t.Error("Load after Close: got no error, want one")
 	}
-	if _, err := db.Seen(t.Context(), "close-1"); err == nil {
+	if _, err := db.Seen(t.Context(), "test//x", "close-1"); err == nil {
 		t.Error("Seen after Close: got no error, want one")
 	}
 	if _, err := db.Pending(t.Context(), 10); err == nil {
@@ -435,7 +435,7 @@ func TestInboxPruning(t *testing.T) {
 	}
 	seen := func(id string, want bool) {
 		t.Helper()
-		got, err := db.Seen(ctx, id)
+		got, err := db.Seen(ctx, "test//prune", id)
 		if err != nil {
 			t.Fatalf("Seen(%s): got error %v, want nil", id, err)
 		}
@@ -504,7 +504,7 @@ func TestBackupAndCheck(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load from the backup:\ngot  %s\nwant %s", js(got), js(want))
 	}
-	if seen, err := b.Seen(ctx, "backup-1"); err != nil || !seen {
+	if seen, err := b.Seen(ctx, addr.Key(), "backup-1"); err != nil || !seen {
 		t.Errorf("Seen in the backup: got %v, %v, want true, nil", seen, err)
 	}
 	p, err := b.Pending(ctx, 10)

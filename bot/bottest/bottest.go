@@ -44,17 +44,17 @@ func (s *MemStore) Load(ctx context.Context, key string) (*bot.Conversation, err
 }
 
 // Seen implements bot.Store.
-func (s *MemStore) Seen(ctx context.Context, eventID string) (bool, error) {
+func (s *MemStore) Seen(ctx context.Context, key, eventID string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.inbox[eventID], nil
+	return s.inbox[key+"\x00"+eventID], nil
 }
 
 // Commit implements bot.Store.
 func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inbox[eventID] {
+	if s.inbox[key+"\x00"+eventID] {
 		return nil, bot.ErrDuplicate
 	}
 	b, err := json.Marshal(conv)
@@ -71,7 +71,7 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 		s.outbox[s.seq] = ob
 		queued = append(queued, bot.Queued{ID: s.seq, Outgoing: o})
 	}
-	s.inbox[eventID] = true
+	s.inbox[key+"\x00"+eventID] = true
 	s.convs[key] = b
 	return queued, nil
 }

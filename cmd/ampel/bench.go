@@ -47,6 +47,7 @@ func (benchAdapter) Send(context.Context, bot.Address, bot.Message) error { retu
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fset := newFlagSet("ampel bench", stderr)
 	users := fset.Int("users", 1000, "users doing the scenario at once")
+	rounds := fset.Int("rounds", 1, "times each user does the scenario, each time in a new conversation")
 	dbPath := fset.String("db", "", "database file (default: a temporary file, removed afterwards)")
 	cpuProfile := fset.String("cpuprofile", "", "write a CPU profile to this file")
 	if err := fset.Parse(args); err != nil {
@@ -63,8 +64,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if *users < 1 {
-		return errors.New("--users must be at least 1")
+	if *users < 1 || *rounds < 1 {
+		return errors.New("--users and --rounds must be at least 1")
 	}
 	path := *dbPath
 	if path == "" {
@@ -101,23 +102,28 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		wg.Add(1)
 		go func(u int) {
 			defer wg.Done()
-			addr := bot.Address{Platform: "bench", Chat: run + "-" + strconv.Itoa(u), User: strconv.Itoa(u)}
-			lat[u] = make([]time.Duration, 0, len(benchScript))
-			for i, text := range benchScript {
-				t0 := time.Now()
-				if err := engine.Handle(ctx, bot.Event{ID: addr.Chat + "-" + strconv.Itoa(i), Addr: addr, Text: text, LangHint: "de"}); err != nil {
-					errs <- fmt.Errorf("user %d turn %d: %w", u, i, err)
+			lat[u] = make([]time.Duration, 0, len(benchScript)**rounds)
+			for round := 0; round < *rounds; round++ {
+				chat := run + "-" + strconv.Itoa(u) + "-" + strconv.Itoa(round)
+				addr := bot.Address{Platform: "bench", Chat: chat, User: strconv.Itoa(u)}
+				for i, text := range benchScript {
+					t0 := time.Now()
+					if err := engine.Handle(ctx, bot.Event{ID: strconv.Itoa(i), Addr: addr, Text: text, LangHint: "de"}); err != nil {
+						errs <- fmt.Errorf("user %d turn %d: %w", u, i, err)
+						return
+					}
+					lat[u] = append(lat[u], time.Since(t0))
+				}
+				c, err := engine.Load(ctx, addr)
+				if err != nil {
+					errs <- err
 					return
 				}
-				lat[u] = append(lat[u], time.Since(t0))
-			}
-			c, err := engine.Load(ctx, addr)
-			if err != nil {
-				errs <- err
-				return
-			}
-			if n := len(c.Plan.Open()); n != 3 {
-				errs <- fmt.Errorf("user %d ended with %d measures, want 3 (dialogue at %q)", u, n, c.Dialog.Mode)
+				// Every turn must have done its work, or the figures mean nothing.
+				if n := len(c.Plan.Open()); n != 3 {
+					errs <- fmt.Errorf("user %d ended with %d measures, want 3 (dialogue at %q)", u, n, c.Dialog.Mode)
+					return
+				}
 			}
 		}(u)
 	}

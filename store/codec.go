@@ -1,0 +1,106 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/ampel-bot/ampel/bot"
+)
+
+// Outbox records are written for every reply and read back only after a
+// crash, so they use a compact binary form instead of JSON: a version byte,
+// then length-prefixed fields. A new field means a new version; old
+// versions stay readable.
+const outboxV1 = 1
+
+func encodeOutgoing(o bot.Outgoing) []byte {
+	strs := []string{o.To.Platform, o.To.Workspace, o.To.Chat, o.To.User, o.Msg.Text}
+	n := 1 + 3*binary.MaxVarintLen64
+	for _, s := range strs {
+		n += binary.MaxVarintLen64 + len(s)
+	}
+	for _, row := range o.Msg.Buttons {
+		n += binary.MaxVarintLen64
+		for _, b := range row {
+			n += 2*binary.MaxVarintLen64 + len(b.Label) + len(b.Action)
+		}
+	}
+	for _, f := range o.Msg.Files {
+		n += 3*binary.MaxVarintLen64 + len(f.Name) + len(f.MIME) + len(f.Data)
+	}
+	buf := make([]byte, 0, n)
+	buf = append(buf, outboxV1)
+	str := func(s string) { buf = binary.AppendUvarint(buf, uint64(len(s))); buf = append(buf, s...) }
+	for _, s := range strs {
+		str(s)
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(o.Msg.Buttons)))
+	for _, row := range o.Msg.Buttons {
+		buf = binary.AppendUvarint(buf, uint64(len(row)))
+		for _, b := range row {
+			str(b.Label)
+			str(b.Action)
+		}
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(o.Msg.Files)))
+	for _, f := range o.Msg.Files {
+		str(f.Name)
+		str(f.MIME)
+		buf = binary.AppendUvarint(buf, uint64(len(f.Data)))
+		buf = append(buf, f.Data...)
+	}
+	return buf
+}
+
+var errCorrupt = errors.New("corrupt outbox record")
+
+func decodeOutgoing(b []byte) (bot.Outgoing, error) {
+	var o bot.Outgoing
+	if len(b) == 0 || b[0] != outboxV1 {
+		return o, errCorrupt
+	}
+	b = b[1:]
+	bad := false
+	count := func() int {
+		v, n := binary.Uvarint(b)
+		if n <= 0 || v > uint64(len(b)) {
+			bad = true
+			return 0
+		}
+		b = b[n:]
+		return int(v)
+	}
+	bytesOf := func() []byte {
+		l := count()
+		if bad || l > len(b) {
+			bad = true
+			return nil
+		}
+		v := append([]byte(nil), b[:l]...)
+		b = b[l:]
+		return v
+	}
+	str := func() string { return string(bytesOf()) }
+	o.To = bot.Address{Platform: str(), Workspace: str(), Chat: str(), User: str()}
+	o.Msg.Text = str()
+	if rows := count(); rows > 0 {
+		o.Msg.Buttons = make([][]bot.Button, rows)
+		for i := range o.Msg.Buttons {
+			row := make([]bot.Button, count())
+			for j := range row {
+				row[j] = bot.Button{Label: str(), Action: str()}
+			}
+			o.Msg.Buttons[i] = row
+		}
+	}
+	if files := count(); files > 0 {
+		o.Msg.Files = make([]bot.File, files)
+		for i := range o.Msg.Files {
+			o.Msg.Files[i] = bot.File{Name: str(), MIME: str(), Data: bytesOf()}
+		}
+	}
+	if bad || len(b) != 0 {
+		return bot.Outgoing{}, errCorrupt
+	}
+	return o, nil
+}

@@ -1,0 +1,46 @@
+package store
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/ampel-bot/ampel/bot"
+)
+
+func TestOutgoingCodec(t *testing.T) {
+	msgs := []bot.Outgoing{
+		{To: bot.Address{Platform: "console", Chat: "local"}, Msg: bot.Message{Text: "x"}},
+		{To: bot.Address{Platform: "slack", Workspace: "T1", Chat: "C1", User: "U1"}, Msg: bot.Message{
+			Text:    "Grüße 🚦 <!channel>",
+			Buttons: [][]bot.Button{{{Label: "🔴 Rot", Action: "3:r:red"}}, {{Label: "a", Action: "b"}, {Label: "c", Action: "d"}}},
+			Files:   []bot.File{{Name: "plan.csv", MIME: "text/csv", Data: []byte{0, 1, 255}}, {Name: "e", MIME: "f"}},
+		}},
+	}
+	for _, want := range msgs {
+		b := encodeOutgoing(want)
+		got, err := decodeOutgoing(b)
+		if err != nil {
+			t.Fatalf("decode: %v", err)
+		}
+		if len(want.Msg.Files) > 1 && got.Msg.Files[1].Data == nil {
+			got.Msg.Files[1].Data = want.Msg.Files[1].Data // empty and nil are the same file
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("round trip: got %+v, want %+v", got, want)
+		}
+		// Every truncation is refused, never a panic or a half message.
+		for i := 0; i < len(b); i++ {
+			if _, err := decodeOutgoing(b[:i]); err == nil {
+				t.Errorf("decode of %d of %d bytes: got no error", i, len(b))
+			}
+		}
+	}
+}
+
+func FuzzDecodeOutgoing(f *testing.F) {
+	f.Add(encodeOutgoing(bot.Outgoing{Msg: bot.Message{Text: "x", Buttons: [][]bot.Button{{{Label: "a", Action: "b"}}}}}))
+	f.Add([]byte{1, 255, 255, 255, 255, 15})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = decodeOutgoing(b) // must not panic or allocate without bound
+	})
+}
