@@ -103,12 +103,18 @@ func (m Message) Flat() []Button {
 type Outgoing struct {
 	To  Address `json:"to"`
 	Msg Message `json:"msg"`
+	// Push marks a message the bot sends on its own (a reminder): its send
+	// is recorded as attempted before it starts, so that a possible
+	// duplicate after a crash is known and counted.
+	Push bool `json:"push,omitempty"`
 }
 
 // Queued is an outgoing message stored in the outbox, not yet known as delivered.
 type Queued struct {
 	ID uint64
 	Outgoing
+	// Attempts is how many sends were recorded as started (see Store.Attempt).
+	Attempts int
 }
 
 // Handler is what an adapter calls for every inbound event. Handle returns
@@ -165,6 +171,26 @@ type Store interface {
 	// Delivered removes messages from the outbox. It need not be durable at
 	// once: a delivery whose removal is lost in a crash is sent again.
 	Delivered(ctx context.Context, ids ...uint64) error
+	// Attempt durably records that a send of an outbox message is about to
+	// start, and returns how many attempts were recorded before this one. A
+	// message found after a crash with an attempt recorded may have reached
+	// the platform: its resend is a possible duplicate.
+	Attempt(ctx context.Context, id uint64) (int, error)
+
+	// Due returns up to limit pending reminders due at or before now,
+	// earliest first. The store keeps them in a time-ordered index derived
+	// from each committed conversation's Pending reminders, so the cost of
+	// Due grows with the reminders due, not with all stored.
+	Due(ctx context.Context, now time.Time, limit int) ([]DueRef, error)
+	// NextDue returns the instant of the earliest pending reminder.
+	NextDue(ctx context.Context) (time.Time, bool, error)
+}
+
+// DueRef points at a pending reminder in the store's index.
+type DueRef struct {
+	Key string    // the conversation
+	ID  string    // Reminder.ID
+	Due time.Time // Reminder.Due
 }
 
 // ErrDuplicate is returned by Store.Commit for an event ID committed before.
@@ -173,6 +199,11 @@ var ErrDuplicate = errors.New("duplicate event")
 // ErrRecipientGone is returned by Adapter.Send when the recipient can never
 // receive messages again (blocked the bot, left, was deleted).
 var ErrRecipientGone = errors.New("recipient gone")
+
+// ErrUnknownOutcome is wrapped by Adapter.Send errors after which the
+// platform may have taken the message (a timeout after the request was
+// written). Its resend is counted as a possible duplicate.
+var ErrUnknownOutcome = errors.New("outcome unknown")
 
 // RateLimited is returned by Adapter.Send when the platform asks to wait.
 type RateLimited struct {

@@ -28,12 +28,14 @@ const (
 	modeMove      = "plan-move" // new review date for Target
 	modeAddCP     = "plan-add"  // picking the checkpoint of a new measure
 	modeLanguage  = "lang"
+	modeReminders = "reminders"
+	modeZone      = "tz"
 	maxMeasureLen = 300
 	maxNameLen    = 80
 )
 
 // textModes take free text as an answer; elsewhere free text gets a hint.
-var textModes = map[string]bool{modeText: true, modeConfirm: true, modeResp: true, modeStart: true, modeReview: true, modeMove: true}
+var textModes = map[string]bool{modeText: true, modeConfirm: true, modeResp: true, modeStart: true, modeReview: true, modeMove: true, modeZone: true}
 
 // turn is the work of one event on one conversation.
 type turn struct {
@@ -188,6 +190,11 @@ func (t *turn) command(text string) {
 		t.reask()
 	case "cancel":
 		t.cmdCancel()
+	case "reminders":
+		t.to(modeReminders)
+		t.ask()
+	case "timezone":
+		t.cmdTimezone(args)
 	default:
 		t.note(t.T("command.unknown", "Command", "/"+name))
 		t.note(t.T("help"))
@@ -327,6 +334,10 @@ func (t *turn) cmdCancel() {
 
 // press handles a button's action "seq:verb[:arg]".
 func (t *turn) press(action string, now time.Time) {
+	if strings.HasPrefix(action, "rv:") { // a review reminder's buttons stay valid
+		t.reviewAnswer(action)
+		return
+	}
 	parts := strings.SplitN(action, ":", 3)
 	seq, err := strconv.Atoi(parts[0])
 	if err != nil || len(parts) < 2 || seq != t.c.Dialog.Seq {
@@ -381,6 +392,14 @@ func (t *turn) press(action string, now time.Time) {
 		t.reask()
 	case modeLanguage:
 		t.setLanguage(arg)
+	case modeReminders:
+		t.pressReminders(verb)
+	case modeZone:
+		if i, ok := t.index(arg, len(zoneSuggestions)); ok {
+			t.setZone(zoneSuggestions[i])
+			return
+		}
+		t.reask()
 	default:
 		t.note(t.T("hint.stale"))
 		t.reask()
@@ -420,6 +439,8 @@ func (t *turn) freeText(text string, now time.Time) {
 		t.ask()
 	case modeStart, modeReview, modeMove:
 		t.typedDate(text)
+	case modeZone:
+		t.setZone(text)
 	case modeIdle:
 		t.say(t.menu(t.T("hint.idle")))
 	default:

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +31,8 @@ type Config struct {
 	// CacheSize is how many recently active conversations are kept decoded in
 	// memory (default 10000); negative turns the cache off.
 	CacheSize int
+	// Reminders sets when reminders go out.
+	Reminders ReminderConfig
 }
 
 // Engine runs the dialogues. Events of one conversation are handled one at a
@@ -48,6 +52,12 @@ type Engine struct {
 	cache    convCache
 	mu       sync.RWMutex
 	adapters map[string]Adapter
+
+	rem      ReminderConfig
+	kick     chan struct{}
+	out      outbox
+	nextWake atomic.Int64
+	stats    stats
 }
 
 // New checks that every flow has all its texts in every language and returns
@@ -80,12 +90,17 @@ func New(cfg Config) (*Engine, error) {
 	if err := errors.Join(problems...); err != nil {
 		return nil, err
 	}
-	return &Engine{
+	cfg.Reminders.defaults()
+	e := &Engine{
 		store: cfg.Store, flows: cfg.Flows, texts: cfg.Texts, clock: cfg.Clock, zone: cfg.Zone,
 		log: cfg.Log, vocab: newDateVocab(cfg.Texts), slots: make(chan struct{}, cfg.MaxInFlight), cpu: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		locks: keyLocks{m: map[string]*keyLock{}}, adapters: map[string]Adapter{},
 		cache: convCache{m: map[string]*Conversation{}, max: cfg.CacheSize},
-	}, nil
+		rem:   cfg.Reminders, kick: make(chan struct{}, 1),
+		out: outbox{kick: make(chan struct{}, 1), retryAt: map[string]time.Time{}},
+	}
+	e.nextWake.Store(math.MaxInt64)
+	return e, nil
 }
 
 // Register makes an adapter the way out to its platform.
@@ -106,23 +121,45 @@ const (
 // the replies. A duplicate event ID has no effect. It returns an error only
 // when nothing was committed, so the adapter may let the platform redeliver.
 func (e *Engine) Handle(ctx context.Context, ev Event) error {
+	return e.apply(ctx, ev.Addr.Key(), ev.Addr.Platform+":"+ev.ID, func(c *Conversation) ([]Outgoing, error) {
+		msgs, err := e.safeStep(c, ev)
+		if err != nil {
+			return nil, err
+		}
+		return addressed(ev.Addr, msgs), nil
+	}, func(c *Conversation) []Outgoing {
+		return addressed(ev.Addr, []Message{{Text: e.texts.T(e.langOf(c, ev), "error.internal")}})
+	})
+}
+
+func addressed(to Address, msgs []Message) []Outgoing {
+	outs := make([]Outgoing, len(msgs))
+	for i, m := range msgs {
+		outs[i] = Outgoing{To: to, Msg: m}
+	}
+	return outs
+}
+
+// apply runs one change of a conversation: under the conversation's lock it
+// computes the new state and messages with fn, commits them with eventID,
+// and sends the messages. If fn fails (a bug), the state stays as it was and
+// the messages of fallback, if any, are committed instead, so that the event
+// is not retried forever and the user hears something.
+func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conversation) ([]Outgoing, error), fallback func(*Conversation) []Outgoing) error {
 	select {
 	case e.slots <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	defer func() { <-e.slots }()
-	key := ev.Addr.Key()
-	unlock, lerr := e.locks.lock(ctx, key)
-	if lerr != nil {
-		return lerr
+	unlock, err := e.locks.lock(ctx, key)
+	if err != nil {
+		return err
 	}
 	defer unlock()
 
-	eventID := ev.Addr.Platform + ":" + ev.ID
 	// A redelivered event is caught by Commit, which is authoritative; the
 	// work spent on it is thrown away, and it is rare enough not to matter.
-	var err error
 	// The cached copy is taken out while in use and put back only after a
 	// successful commit, so it always equals what the store holds.
 	conv := e.cache.take(key)
@@ -131,24 +168,27 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 			return fmt.Errorf("load conversation: %w", err)
 		}
 	}
-	var msgs []Message
+	var outs []Outgoing
 	var stepErr error
-	e.compute(func() { msgs, stepErr = e.safeStep(conv, ev) })
+	e.compute(func() {
+		if outs, stepErr = fn(conv); stepErr == nil {
+			stepErr = e.safeSync(conv)
+		}
+	})
 	if stepErr != nil {
-		// A bug must not become a dead end: keep the state as it was, record the
-		// event, and tell the user in their language.
-		e.log.Error("step failed", "platform", ev.Addr.Platform, "err", stepErr)
+		e.log.Error("step failed", "err", stepErr)
 		if conv, err = e.store.Load(ctx, key); err != nil {
 			return fmt.Errorf("load conversation: %w", err)
 		}
-		msgs = []Message{{Text: e.texts.T(e.langOf(conv, ev), "error.internal")}}
-	}
-	outs := make([]Outgoing, len(msgs))
-	for i, m := range msgs {
-		if err := m.Validate(); err != nil {
-			return fmt.Errorf("invalid reply: %w", err)
+		outs = nil
+		if fallback != nil {
+			outs = fallback(conv)
 		}
-		outs[i] = Outgoing{To: ev.Addr, Msg: m}
+	}
+	for _, o := range outs {
+		if err := o.Msg.Validate(); err != nil {
+			return fmt.Errorf("invalid message: %w", err)
+		}
 	}
 	queued, err := e.store.Commit(ctx, eventID, key, conv, outs)
 	if errors.Is(err, ErrDuplicate) {
@@ -158,6 +198,7 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 		return fmt.Errorf("commit event: %w", err)
 	}
 	e.cache.put(key, conv)
+	e.noteReminders(conv)
 	e.deliver(ctx, queued)
 	return nil
 }
@@ -183,57 +224,20 @@ func (e *Engine) safeStep(c *Conversation, ev Event) (msgs []Message, err error)
 			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
 		}
 	}()
+	if c.Addr == (Address{}) || c.Addr.Chat != ev.Addr.Chat {
+		c.Addr = Address{Platform: ev.Addr.Platform, Workspace: ev.Addr.Workspace, Chat: ev.Addr.Chat, User: ev.Addr.User}
+	}
 	return e.step(c, ev), nil
 }
 
-// deliver sends committed messages in order and clears them from the outbox.
-// A message that cannot be sent now stays in the outbox for Flush.
-func (e *Engine) deliver(ctx context.Context, queued []Queued) {
-	var done []uint64
-	for _, q := range queued {
-		e.mu.RLock()
-		a := e.adapters[q.To.Platform]
-		e.mu.RUnlock()
-		if a == nil {
-			continue
+func (e *Engine) safeSync(c *Conversation) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
 		}
-		if err := a.Send(ctx, q.To, q.Msg); err != nil {
-			e.log.Warn("send failed; kept in outbox", "platform", q.To.Platform, "outbox_id", q.ID, "err", err)
-			break // keep the conversation's order: later messages wait too
-		}
-		done = append(done, q.ID)
-	}
-	if len(done) > 0 {
-		if err := e.store.Delivered(ctx, done...); err != nil {
-			e.log.Warn("mark delivered", "err", err)
-		}
-	}
-}
-
-// Flush sends what the outbox still holds, e.g. replies committed just before
-// a crash. Call it after registering the adapters and before they run.
-func (e *Engine) Flush(ctx context.Context) error {
-	for {
-		pending, err := e.store.Pending(ctx, 256)
-		if err != nil {
-			return fmt.Errorf("read outbox: %w", err)
-		}
-		var sendable []Queued
-		e.mu.RLock()
-		for _, q := range pending {
-			if e.adapters[q.To.Platform] != nil {
-				sendable = append(sendable, q)
-			}
-		}
-		e.mu.RUnlock()
-		if len(sendable) == 0 {
-			return nil
-		}
-		e.deliver(ctx, sendable)
-		if len(pending) < 256 {
-			return nil
-		}
-	}
+	}()
+	e.syncReminders(c, e.clock.Now())
+	return nil
 }
 
 // Load returns a conversation's stored state.

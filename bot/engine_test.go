@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ampel-bot/ampel/bot"
 )
@@ -128,6 +129,14 @@ func TestSendFailureKeepsReply(t *testing.T) {
 		t.Errorf("the state change must be kept although sending failed: mode %q", c.Dialog.Mode)
 	}
 	fail = false
+	// The dispatcher backs off after a failure: nothing is retried at once.
+	if err := h.engine.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.rec.Take(); len(got) != 0 {
+		t.Fatalf("Flush right after the failure: got %d messages, want 0 (backoff)", len(got))
+	}
+	h.clock.Add(2 * time.Second)
 	if err := h.engine.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -168,6 +168,7 @@ func (t *turn) takeDate(day time.Time) {
 		}
 		m.Review = day.Format(dateLayout)
 		t.note(t.T("plan.moved", "Text", m.Text, "Date", shown))
+		t.e.syncReminders(t.c, t.e.clock.Now())
 		t.to(modePlan)
 		t.ask()
 	}

@@ -88,6 +88,10 @@ func (t *turn) question() Message {
 			rows = append(rows, []Button{{Label: label, Action: t.action("cp", strconv.Itoa(i))}})
 		}
 		return Message{Text: t.T("plan.add.ask"), Buttons: rows}
+	case modeReminders:
+		return t.remindersView()
+	case modeZone:
+		return t.zoneQuestion()
 	case modeLanguage:
 		var row []Button
 		for _, l := range t.e.texts.Langs() {

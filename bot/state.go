@@ -13,6 +13,8 @@ type Conversation struct {
 	Hint string `json:"hint,omitempty"`
 	// TZ is the IANA time zone; empty means the configured default.
 	TZ string `json:"tz,omitempty"`
+	// Addr is where messages the bot sends on its own (reminders) go.
+	Addr Address `json:"addr"`
 
 	// Run is the check in progress or the last one done.
 	Run *Run `json:"run,omitempty"`
@@ -21,6 +23,64 @@ type Conversation struct {
 
 	Plan   Plan   `json:"plan"`
 	Dialog Dialog `json:"dialog"`
+
+	// Reminders are the plan's start and review reminders and the offer to
+	// repeat the check, derived from the plan after every change.
+	Reminders []Reminder `json:"rem,omitempty"`
+	// RemindersOff pauses every reminder; they are kept and shown.
+	RemindersOff bool `json:"remoff,omitempty"`
+	// Weekends lets reminders fall on Saturday and Sunday.
+	Weekends bool `json:"weekends,omitempty"`
+}
+
+// Reminder kinds.
+const (
+	KindStart  = "start"
+	KindReview = "review"
+	KindRepeat = "repeat"
+)
+
+// Reminder statuses; the empty status is pending.
+const (
+	ReminderPending = ""
+	ReminderSent    = "sent"
+	ReminderMissed  = "missed"  // fell due so long ago that sending it would confuse
+	ReminderSkipped = "skipped" // its moment had passed when it was set
+)
+
+// Reminder is one reminder of a conversation. It keeps the intent (local
+// day, hour and time zone) beside the instant computed from it, so that a
+// change of daylight-saving time never shifts it, and a change of time zone
+// can compute it anew.
+type Reminder struct {
+	ID      string `json:"id"` // "m3-review", "repeat"
+	Measure int    `json:"m,omitempty"`
+	Kind    string `json:"k"`
+	// For is the day the plan asks for; Day is the day it falls on after a
+	// weekend moved it to Monday.
+	For  string `json:"for"`
+	Day  string `json:"day"`
+	Hour int    `json:"h"`
+	Zone string `json:"tz"`
+	// Due is the instant, in UTC.
+	Due    time.Time `json:"due"`
+	Status string    `json:"st,omitempty"`
+	// At is when it was sent or found missed.
+	At time.Time `json:"at,omitempty"`
+}
+
+// Pending returns the reminders waiting to be sent, unless they are switched off.
+func (c *Conversation) Pending() []Reminder {
+	if c.RemindersOff {
+		return nil
+	}
+	var p []Reminder
+	for _, r := range c.Reminders {
+		if r.Status == ReminderPending {
+			p = append(p, r)
+		}
+	}
+	return p
 }
 
 // Run is one pass through a check.

@@ -44,7 +44,7 @@ type harness struct {
 	n      int
 }
 
-func newHarness(t testing.TB, cacheSize int) *harness {
+func newHarness(t testing.TB, cacheSize int, opts ...func(*bot.Config)) *harness {
 	t.Helper()
 	catalog, err := flows.Load(flows.Builtin)
 	if err != nil {
@@ -59,10 +59,14 @@ func newHarness(t testing.TB, cacheSize int) *harness {
 		rec:  &bottest.Recorder{Name: console.Platform},
 		addr: console.Address(), lang: "de",
 	}
-	h.engine, err = bot.New(bot.Config{
+	cfg := bot.Config{
 		Store: h.store, Flows: catalog, Texts: bot.NewTexts(set.Bundle, set.Langs, slog.New(slog.DiscardHandler)),
 		Clock: h.clock, Zone: mustZone("Europe/Berlin"), CacheSize: cacheSize,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h.engine, err = bot.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

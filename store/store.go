@@ -27,14 +27,23 @@ import (
 )
 
 var (
-	bucketMeta  = []byte("meta")
-	bucketConvs = []byte("conversations")
-	// bucketInbox holds one sub-bucket per generation (InboxRetention long),
-	// each mapping event IDs to nothing. Forgetting old IDs is then dropping a
-	// whole generation, and remembering one costs a single Put.
-	bucketInbox  = []byte("inbox")
+	bucketMeta = []byte("meta")
+	// bucketConvs maps a conversation's key to its state, and key + NUL +
+	// event ID to the commit time of that event. The event IDs sort right
+	// after their conversation, so remembering one usually dirties the page
+	// the state change dirties anyway: one random page per turn, not two.
+	bucketConvs  = []byte("conversations")
 	bucketOutbox = []byte("outbox") // sequence -> outgoing message
-	keySchema    = []byte("schema")
+	// bucketAttempts counts the recorded send attempts of outbox messages.
+	bucketAttempts = []byte("outbox-attempts")
+	// bucketDue is the reminder index: due instant (8 bytes, big-endian Unix
+	// nanoseconds) + conversation key + NUL + reminder ID. Keys sort by time,
+	// so the scheduler reads only what is due.
+	bucketDue = []byte("due")
+	// bucketDueOf lists each conversation's keys in bucketDue, so that a
+	// commit can replace them without decoding the previous state.
+	bucketDueOf = []byte("due-of")
+	keySchema   = []byte("schema")
 )
 
 // ErrLocked is returned by Open when another process holds the database.
@@ -78,7 +87,13 @@ type DB struct {
 var _ bot.Store = (*DB)(nil)
 
 type commitReq struct {
+	// attempt, when set, asks to record a send attempt of that outbox message
+	// instead of a commit; attempts is then the count before it.
+	attempt  uint64
+	attempts int
+
 	eventID, key string
+	due          [][]byte
 	conv         []byte
 	outs         [][]byte
 	msgs         []bot.Outgoing
@@ -201,6 +216,9 @@ func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversa
 		for _, o := range outs {
 			r.outs = append(r.outs, encodeOutgoing(o))
 		}
+		for _, rem := range conv.Pending() {
+			r.due = append(r.due, dueKey(key, rem.ID, rem.Due))
+		}
 	}()
 	<-encoded
 	if err != nil {
@@ -235,6 +253,123 @@ func (s *DB) Delivered(ctx context.Context, ids ...uint64) error {
 	})
 }
 
+// Attempt implements bot.Store: it returns once the attempt is durable.
+func (s *DB) Attempt(ctx context.Context, id uint64) (int, error) {
+	r := &commitReq{attempt: id, done: make(chan struct{})}
+	if err := s.send(ctx, func() bool {
+		select {
+		case s.reqs <- r:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}); err != nil {
+		return 0, err
+	}
+	<-r.done
+	return r.attempts, r.err
+}
+
+// Due implements bot.Store.
+func (s *DB) Due(ctx context.Context, now time.Time, limit int) ([]bot.DueRef, error) {
+	var refs []bot.DueRef
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDue).Cursor()
+		for k, _ := c.First(); k != nil && len(refs) < limit; k, _ = c.Next() {
+			ref, ok := parseDueKey(k)
+			if !ok {
+				continue
+			}
+			if ref.Due.After(now) {
+				break
+			}
+			refs = append(refs, ref)
+		}
+		return nil
+	})
+	return refs, err
+}
+
+// NextDue implements bot.Store.
+func (s *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var next time.Time
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketDue).Cursor().First(); k != nil {
+			var ref bot.DueRef
+			ref, ok = parseDueKey(k)
+			next = ref.Due
+		}
+		return nil
+	})
+	return next, ok, err
+}
+
+func dueKey(key, id string, due time.Time) []byte {
+	k := make([]byte, 8, 8+len(key)+1+len(id))
+	binary.BigEndian.PutUint64(k, uint64(due.UnixNano()))
+	k = append(k, key...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+func parseDueKey(k []byte) (bot.DueRef, bool) {
+	if len(k) < 10 {
+		return bot.DueRef{}, false
+	}
+	rest := k[8:]
+	i := bytes.IndexByte(rest, 0)
+	if i < 0 {
+		return bot.DueRef{}, false
+	}
+	return bot.DueRef{
+		Due: time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).UTC(),
+		Key: string(rest[:i]), ID: string(rest[i+1:]),
+	}, true
+}
+
+// reindex replaces a conversation's entries in the reminder index with due.
+func reindex(tx *bolt.Tx, key string, due [][]byte) error {
+	of, idx := tx.Bucket(bucketDueOf), tx.Bucket(bucketDue)
+	var list []byte
+	for _, k := range due {
+		list = binary.AppendUvarint(list, uint64(len(k)))
+		list = append(list, k...)
+	}
+	old := of.Get([]byte(key))
+	if bytes.Equal(old, list) {
+		return nil // the common case: the turn changed no reminder
+	}
+	keep := map[string]bool{}
+	for _, k := range due {
+		keep[string(k)] = true
+	}
+	for len(old) > 0 {
+		n, w := binary.Uvarint(old)
+		if w <= 0 || int(n) > len(old)-w {
+			break
+		}
+		k := old[w : w+int(n)]
+		old = old[w+int(n):]
+		if keep[string(k)] {
+			delete(keep, string(k))
+			continue
+		}
+		if err := idx.Delete(k); err != nil {
+			return err
+		}
+	}
+	for k := range keep {
+		if err := idx.Put([]byte(k), nil); err != nil {
+			return err
+		}
+	}
+	if len(list) == 0 {
+		return of.Delete([]byte(key))
+	}
+	return of.Put([]byte(key), list)
+}
+
 // ErrClosed is returned for work handed to a closed store.
 var ErrClosed = errors.New("store closed")
 
@@ -260,6 +395,9 @@ func (s *DB) Pending(ctx context.Context, limit int) ([]bot.Queued, error) {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
 			q := bot.Queued{ID: binary.BigEndian.Uint64(k)}
+			if a := tx.Bucket(bucketAttempts).Get(k); len(a) == 8 {
+				q.Attempts = int(binary.BigEndian.Uint64(a))
+			}
 			o, err := decodeOutgoing(v)
 			if err != nil {
 				return fmt.Errorf("outbox %d: %w", q.ID, err)
@@ -335,8 +473,25 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 	binary.BigEndian.PutUint64(stamp, uint64(now.UnixNano()))
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
+		attempts := tx.Bucket(bucketAttempts)
 		for _, r := range batch {
 			r.queued, r.err = nil, nil
+			if r.attempt != 0 {
+				k := make([]byte, 8)
+				binary.BigEndian.PutUint64(k, r.attempt)
+				if outbox.Get(k) == nil {
+					continue // delivered meanwhile: nothing to record
+				}
+				if v := attempts.Get(k); len(v) == 8 {
+					r.attempts = int(binary.BigEndian.Uint64(v))
+				}
+				v := make([]byte, 8)
+				binary.BigEndian.PutUint64(v, uint64(r.attempts+1))
+				if err := attempts.Put(k, v); err != nil {
+					return err
+				}
+				continue
+			}
 			ik := inboxKey(r.key, r.eventID)
 			if convs.Get(ik) != nil {
 				r.err = bot.ErrDuplicate
@@ -346,6 +501,9 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				return err
 			}
 			if err := convs.Put([]byte(r.key), r.conv); err != nil {
+				return err
+			}
+			if err := reindex(tx, r.key, r.due); err != nil {
 				return err
 			}
 			for i, b := range r.outs {
@@ -365,6 +523,9 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 		for _, id := range acks {
 			binary.BigEndian.PutUint64(k, id)
 			if err := outbox.Delete(k); err != nil {
+				return err
+			}
+			if err := attempts.Delete(k); err != nil {
 				return err
 			}
 		}

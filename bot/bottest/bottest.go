@@ -16,18 +16,21 @@ import (
 // MemStore is an in-memory bot.Store. Values are kept encoded, so that a
 // caller can never share memory with the store, as with the real one.
 type MemStore struct {
-	mu     sync.Mutex
-	convs  map[string][]byte
-	inbox  map[string]bool
-	outbox map[uint64][]byte
-	seq    uint64
+	mu       sync.Mutex
+	convs    map[string][]byte
+	inbox    map[string]bool
+	outbox   map[uint64][]byte
+	attempts map[uint64]int
+	due      map[string][]bot.DueRef // conversation key -> its pending reminders
+	seq      uint64
 }
 
 var _ bot.Store = (*MemStore)(nil)
 
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
-	return &MemStore{convs: map[string][]byte{}, inbox: map[string]bool{}, outbox: map[uint64][]byte{}}
+	return &MemStore{convs: map[string][]byte{}, inbox: map[string]bool{}, outbox: map[uint64][]byte{},
+		attempts: map[uint64]int{}, due: map[string][]bot.DueRef{}}
 }
 
 // Load implements bot.Store.
@@ -73,7 +76,70 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 	}
 	s.inbox[key+"\x00"+eventID] = true
 	s.convs[key] = b
+	var due []bot.DueRef
+	for _, r := range conv.Pending() {
+		due = append(due, bot.DueRef{Key: key, ID: r.ID, Due: r.Due})
+	}
+	s.due[key] = due
 	return queued, nil
+}
+
+// Attempt implements bot.Store.
+func (s *MemStore) Attempt(ctx context.Context, id uint64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.outbox[id]; !ok {
+		return 0, nil
+	}
+	n := s.attempts[id]
+	s.attempts[id] = n + 1
+	return n, nil
+}
+
+// Due implements bot.Store.
+func (s *MemStore) Due(ctx context.Context, now time.Time, limit int) ([]bot.DueRef, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var all []bot.DueRef
+	for _, refs := range s.due {
+		for _, r := range refs {
+			if !r.Due.After(now) {
+				all = append(all, r)
+			}
+		}
+	}
+	sortRefs(all)
+	if len(all) > limit {
+		all = all[:limit]
+	}
+	return all, nil
+}
+
+// NextDue implements bot.Store.
+func (s *MemStore) NextDue(ctx context.Context) (time.Time, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var next time.Time
+	for _, refs := range s.due {
+		for _, r := range refs {
+			if next.IsZero() || r.Due.Before(next) {
+				next = r.Due
+			}
+		}
+	}
+	return next, !next.IsZero(), nil
+}
+
+func sortRefs(refs []bot.DueRef) {
+	sort.Slice(refs, func(i, j int) bool {
+		if !refs[i].Due.Equal(refs[j].Due) {
+			return refs[i].Due.Before(refs[j].Due)
+		}
+		if refs[i].Key != refs[j].Key {
+			return refs[i].Key < refs[j].Key
+		}
+		return refs[i].ID < refs[j].ID
+	})
 }
 
 // Pending implements bot.Store.
@@ -90,7 +156,7 @@ func (s *MemStore) Pending(ctx context.Context, limit int) ([]bot.Queued, error)
 		if len(out) == limit {
 			break
 		}
-		q := bot.Queued{ID: id}
+		q := bot.Queued{ID: id, Attempts: s.attempts[id]}
 		if err := json.Unmarshal(s.outbox[id], &q.Outgoing); err != nil {
 			return nil, err
 		}
@@ -105,6 +171,7 @@ func (s *MemStore) Delivered(ctx context.Context, ids ...uint64) error {
 	defer s.mu.Unlock()
 	for _, id := range ids {
 		delete(s.outbox, id)
+		delete(s.attempts, id)
 	}
 	return nil
 }

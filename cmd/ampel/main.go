@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones work in a bare container
@@ -51,6 +52,9 @@ type Config struct {
 	Lang       string
 	Zone       string
 	LogLevel   string
+	ClockStart string
+	ClockSpeed string
+	Hour       string
 }
 
 // settings lists every option once: its flag, its environment variable, its
@@ -65,6 +69,9 @@ var settings = []struct {
 	{"lang", "AMPEL_LANG", "", "console language hint (default: from $LANG)", func(c *Config) *string { return &c.Lang }},
 	{"tz", "AMPEL_TZ", "Europe/Berlin", "time zone of users who have not set one (IANA name)", func(c *Config) *string { return &c.Zone }},
 	{"log-level", "AMPEL_LOG_LEVEL", "warn", "debug, info, warn or error (logs go to stderr)", func(c *Config) *string { return &c.LogLevel }},
+	{"reminder-hour", "AMPEL_REMINDER_HOUR", "9", "local hour reminders are sent at", func(c *Config) *string { return &c.Hour }},
+	{"clock-start", "AMPEL_CLOCK_START", "", "demo/test aid: run the bot at this instant (RFC 3339), e.g. 2027-03-15T08:58:00+01:00", func(c *Config) *string { return &c.ClockStart }},
+	{"clock-speed", "AMPEL_CLOCK_SPEED", "1", "demo/test aid: simulated seconds per real second, with --clock-start", func(c *Config) *string { return &c.ClockSpeed }},
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
@@ -159,16 +166,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return fmt.Errorf("time zone %q: %w", cfg.Zone, err)
 	}
+	clock, err := newClock(cfg.ClockStart, cfg.ClockSpeed, time.Now)
+	if err != nil {
+		return err
+	}
+	hour, err := strconv.Atoi(cfg.Hour)
+	if err != nil || hour < 0 || hour > 23 {
+		return fmt.Errorf("reminder hour %q: use a whole hour from 0 to 23", cfg.Hour)
+	}
 	catalog, texts, err := loadContent(cfg, log)
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.DB, store.Options{})
+	db, err := store.Open(cfg.DB, store.Options{Now: clock.Now})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log})
+	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log, Clock: clock,
+		Reminders: bot.ReminderConfig{Hour: hour}})
 	if err != nil {
 		return err
 	}
@@ -190,11 +206,61 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if interactive {
 		fmt.Fprintln(stdout, texts.T(mustLang(texts, cfg.Lang), "console.hello"))
 	}
+	// The scheduler and the dispatcher run beside the adapters; when the
+	// adapters stop (end of input, a signal), they are stopped and waited
+	// for, and the store is closed last.
+	bg, stopBg := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, loop := range []func(context.Context) error{engine.RunReminders, engine.RunOutbox} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := loop(bg); err != nil {
+				log.Error("background loop stopped", "err", err)
+			}
+		}()
+	}
 	runErr := con.Run(ctx, engine)
+	stopBg()
+	wg.Wait()
 	if err := db.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("close store: %w", err)
 	}
 	return runErr
+}
+
+// simClock is the demonstration clock: it starts at a chosen instant and
+// runs speed times faster than real time.
+type simClock struct {
+	start, base time.Time
+	speed       float64
+	real        func() time.Time
+}
+
+func (c *simClock) Now() time.Time {
+	return c.start.Add(time.Duration(float64(c.real().Sub(c.base)) * c.speed))
+}
+
+func (c *simClock) Real(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / c.speed)
+}
+
+func newClock(start, speed string, real func() time.Time) (bot.Clock, error) {
+	sp, err := strconv.ParseFloat(speed, 64)
+	if err != nil || sp <= 0 || sp > 1e6 {
+		return nil, fmt.Errorf("clock speed %q: use a number above 0", speed)
+	}
+	if start == "" {
+		if sp != 1 {
+			return nil, errors.New("--clock-speed needs --clock-start")
+		}
+		return bot.ClockFunc(time.Now), nil
+	}
+	t, err := time.Parse(time.RFC3339, start)
+	if err != nil {
+		return nil, fmt.Errorf("clock start %q: use RFC 3339, e.g. 2027-03-15T08:58:00+01:00", start)
+	}
+	return &simClock{start: t, base: real(), speed: sp, real: real}, nil
 }
 
 func mustLang(t *bot.Texts, hint string) string {

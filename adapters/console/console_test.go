@@ -1,0 +1,353 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ampel-bot/ampel/bot"
+)
+
+func TestRender(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  bot.Message
+		want string
+	}{
+		{
+			name: "text only",
+			msg:  bot.Message{Text: "Hallo"},
+			want: "Hallo\n",
+		},
+		{
+			name: "multi-line text is kept",
+			msg:  bot.Message{Text: "1/7 · Nutzen\n\nWie sieht es aus?"},
+			want: "1/7 · Nutzen\n\nWie sieht es aus?\n",
+		},
+		{
+			name: "one button",
+			msg:  bot.Message{Text: "Los?", Buttons: [][]bot.Button{{{Label: "a", Action: "x"}}}},
+			want: "Los?\n  1) a\n",
+		},
+		{
+			name: "buttons are numbered across rows",
+			msg: bot.Message{Text: "Was nun?", Buttons: [][]bot.Button{
+				{{Label: "a", Action: "1"}},
+				{{Label: "b", Action: "2"}, {Label: "c", Action: "3"}},
+			}},
+			want: "Was nun?\n  1) a\n  2) b   3) c\n",
+		},
+		{
+			name: "three rows with three in the last",
+			msg: bot.Message{Text: "Wie?", Buttons: [][]bot.Button{
+				{{Label: "rot", Action: "r"}},
+				{{Label: "gelb", Action: "y"}},
+				{{Label: "Beispiele", Action: "e"}, {Label: "Später", Action: "l"}, {Label: "Zurück", Action: "b"}},
+			}},
+			want: "Wie?\n  1) rot\n  2) gelb\n  3) Beispiele   4) Später   5) Zurück\n",
+		},
+		{
+			name: "files by name and size",
+			msg: bot.Message{Text: "Ihr Plan", Files: []bot.File{
+				{Name: "plan.csv", MIME: "text/csv", Data: []byte("a,b\n1,2\n")},
+				{Name: "plan.ics", MIME: "text/calendar", Data: nil},
+			}},
+			want: "Ihr Plan\n  [plan.csv, 8 bytes]\n  [plan.ics, 0 bytes]\n",
+		},
+		{
+			name: "buttons then files",
+			msg: bot.Message{Text: "T", Buttons: [][]bot.Button{{{Label: "ok", Action: "o"}}},
+				Files: []bot.File{{Name: "x.png", Data: make([]byte, 1234)}}},
+			want: "T\n  1) ok\n  [x.png, 1234 bytes]\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Render(tt.msg); got != tt.want {
+				t.Errorf("Render() =\n%q\ngot that, want\n%q", got, tt.want)
+			}
+		})
+	}
+}
+
+// recorder is a bot.Handler that records every event and may fail.
+type recorder struct {
+	mu     sync.Mutex
+	events []bot.Event
+	err    error
+	onCall func(bot.Event)
+}
+
+func (r *recorder) Handle(ctx context.Context, ev bot.Event) error {
+	r.mu.Lock()
+	r.events = append(r.events, ev)
+	on := r.onCall
+	r.mu.Unlock()
+	if on != nil {
+		on(ev)
+	}
+	return r.err
+}
+
+func (r *recorder) got() []bot.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]bot.Event(nil), r.events...)
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a concurrent reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func runWithTimeout(t *testing.T, a *Adapter, ctx context.Context, h bot.Handler) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, h) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return within 5s")
+		return nil
+	}
+}
+
+func TestRunPipedInput(t *testing.T) {
+	in := "/check\n1\n\nmein eigener Text\n"
+	var out syncBuffer
+	a := New(Config{In: strings.NewReader(in), Out: &out, Lang: "en-GB", RunID: "r42"})
+	h := &recorder{}
+	if err := runWithTimeout(t, a, context.Background(), h); err != nil {
+		t.Fatalf("Run() = %v, want nil at the end of input", err)
+	}
+	evs := h.got()
+	wantTexts := []string{"/check", "1", "", "mein eigener Text"}
+	if len(evs) != len(wantTexts) {
+		t.Fatalf("got %d events, want %d (one per line)", len(evs), len(wantTexts))
+	}
+	seen := map[string]bool{}
+	for i, ev := range evs {
+		if ev.Text != wantTexts[i] {
+			t.Errorf("event %d: got text %q, want %q", i, ev.Text, wantTexts[i])
+		}
+		if !strings.HasPrefix(ev.ID, "r42") {
+			t.Errorf("event %d: got ID %q, want it prefixed with the run ID %q", i, ev.ID, "r42")
+		}
+		if seen[ev.ID] {
+			t.Errorf("event %d: got ID %q a second time, want unique IDs", i, ev.ID)
+		}
+		seen[ev.ID] = true
+		if ev.Addr != Address() {
+			t.Errorf("event %d: got address %+v, want %+v", i, ev.Addr, Address())
+		}
+		if ev.LangHint != "en-GB" {
+			t.Errorf("event %d: got LangHint %q, want %q", i, ev.LangHint, "en-GB")
+		}
+		if ev.Action != "" {
+			t.Errorf("event %d: got Action %q, want none for typed text", i, ev.Action)
+		}
+	}
+	if got, want := out.String(), "> /check\n> 1\n> \n> mein eigener Text\n"; got != want {
+		t.Errorf("output = %q, want %q (each line echoed as a transcript)", got, want)
+	}
+}
+
+func TestRunInteractivePromptsWithoutEcho(t *testing.T) {
+	var out syncBuffer
+	a := New(Config{In: strings.NewReader("hallo\n"), Out: &out, RunID: "r", Interactive: true})
+	if err := runWithTimeout(t, a, context.Background(), &recorder{}); err != nil {
+		t.Fatalf("Run() = %v, want nil", err)
+	}
+	if got := out.String(); strings.Contains(got, "hallo") || !strings.HasPrefix(got, "> ") {
+		t.Errorf("output = %q, want prompts \"> \" and no echo of the typed line", got)
+	}
+}
+
+func TestRunLastLineWithoutNewline(t *testing.T) {
+	a := New(Config{In: strings.NewReader("a\nb"), Out: io.Discard, RunID: "r"})
+	h := &recorder{}
+	if err := runWithTimeout(t, a, context.Background(), h); err != nil {
+		t.Fatalf("Run() = %v, want nil", err)
+	}
+	if evs := h.got(); len(evs) != 2 || evs[1].Text != "b" {
+		t.Errorf("got events %+v, want 2 with the last one %q", evs, "b")
+	}
+}
+
+func TestRunEmptyInput(t *testing.T) {
+	a := New(Config{In: strings.NewReader(""), Out: io.Discard, RunID: "r"})
+	h := &recorder{}
+	if err := runWithTimeout(t, a, context.Background(), h); err != nil {
+		t.Fatalf("Run() = %v, want nil", err)
+	}
+	if n := len(h.got()); n != 0 {
+		t.Errorf("got %d events, want 0", n)
+	}
+}
+
+func TestRunLongLineDeliveredWhole(t *testing.T) {
+	long := strings.Repeat("x", 100<<10)
+	a := New(Config{In: strings.NewReader(long + "\nnext\n"), Out: io.Discard, RunID: "r"})
+	h := &recorder{}
+	if err := runWithTimeout(t, a, context.Background(), h); err != nil {
+		t.Fatalf("Run() = %v, want nil", err)
+	}
+	evs := h.got()
+	if len(evs) != 2 {
+		t.Fatalf("got %d events, want 2", len(evs))
+	}
+	if len(evs[0].Text) != len(long) || evs[0].Text != long {
+		t.Errorf("got a line of %d bytes, want %d", len(evs[0].Text), len(long))
+	}
+	if evs[1].Text != "next" {
+		t.Errorf("got second line %q, want %q", evs[1].Text, "next")
+	}
+}
+
+func TestRunHandlerErrorIsReturnedWrapped(t *testing.T) {
+	boom := errors.New("disk full")
+	a := New(Config{In: strings.NewReader("1\n2\n3\n"), Out: io.Discard, RunID: "r"})
+	h := &recorder{err: boom}
+	err := runWithTimeout(t, a, context.Background(), h)
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run() = %v, want an error wrapping %v", err, boom)
+	}
+	if err == boom {
+		t.Errorf("Run() = the bare handler error, want it wrapped with context")
+	}
+	if n := len(h.got()); n != 1 {
+		t.Errorf("got %d events handled, want 1 (Run stops at the first error)", n)
+	}
+}
+
+func TestRunCancelWhileInputBlocks(t *testing.T) {
+	pr, pw := io.Pipe() // never written
+	defer pw.Close()
+	a := New(Config{In: pr, Out: io.Discard, RunID: "r"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, &recorder{}) }()
+	time.Sleep(20 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run() = %v after cancel, want nil", err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("Run returned %s after cancel, want promptly", d)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Run did not return within 3s of ctx cancel while input blocked")
+	}
+}
+
+func TestRunCancelDuringHandleReturnsNil(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &recorder{err: context.Canceled}
+	h.onCall = func(bot.Event) { cancel() }
+	a := New(Config{In: strings.NewReader("1\n2\n"), Out: io.Discard, RunID: "r"})
+	if err := runWithTimeout(t, a, ctx, h); err != nil {
+		t.Errorf("Run() = %v, want nil when the handler failed because ctx was cancelled", err)
+	}
+}
+
+func TestSendConcurrent(t *testing.T) {
+	var out bytes.Buffer // deliberately not synchronised: Send must serialise writes
+	a := New(Config{In: strings.NewReader(""), Out: &out, RunID: "r"})
+	const n = 20
+	msgs := make([]bot.Message, n)
+	for i := range msgs {
+		msgs[i] = bot.Message{
+			Text: fmt.Sprintf("Nachricht %02d\nzweite Zeile %02d", i, i),
+			Buttons: [][]bot.Button{
+				{{Label: fmt.Sprintf("ja-%02d", i), Action: "y"}},
+				{{Label: fmt.Sprintf("nein-%02d", i), Action: "n"}, {Label: fmt.Sprintf("später-%02d", i), Action: "l"}},
+			},
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.Send(context.Background(), Address(), msgs[i]); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("Send() = %v, want nil", err)
+	}
+	got := out.String()
+	for i, m := range msgs {
+		block := Render(m) + "\n"
+		if c := strings.Count(got, block); c != 1 {
+			t.Errorf("message %d appears whole %d times in the output, want 1:\n%s", i, c, got)
+		}
+	}
+	total := 0
+	for _, m := range msgs {
+		total += len(Render(m)) + 1
+	}
+	if len(got) != total {
+		t.Errorf("output has %d bytes, want %d (the renders and nothing else)", len(got), total)
+	}
+}
+
+func TestSendWritesRender(t *testing.T) {
+	var out bytes.Buffer
+	a := New(Config{Out: &out})
+	m := bot.Message{Text: "Was nun?", Buttons: [][]bot.Button{{{Label: "a", Action: "1"}}, {{Label: "b", Action: "2"}, {Label: "c", Action: "3"}}}}
+	if err := a.Send(context.Background(), Address(), m); err != nil {
+		t.Fatalf("Send() = %v, want nil", err)
+	}
+	if got, want := out.String(), "Was nun?\n  1) a\n  2) b   3) c\n\n"; got != want {
+		t.Errorf("Send wrote %q, want %q", got, want)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+func TestSendReportsWriteError(t *testing.T) {
+	a := New(Config{Out: failingWriter{}})
+	if err := a.Send(context.Background(), Address(), bot.Message{Text: "x"}); err == nil {
+		t.Errorf("Send() = nil on a broken output, want an error so the message stays in the outbox")
+	}
+}
+
+func TestAddressAndPlatform(t *testing.T) {
+	a := New(Config{})
+	if got := a.Platform(); got != Platform {
+		t.Errorf("Platform() = %q, want %q", got, Platform)
+	}
+	if got := Address().Platform; got != a.Platform() {
+		t.Errorf("Address().Platform = %q, want %q so replies find this adapter", got, a.Platform())
+	}
+}

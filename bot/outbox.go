@@ -1,0 +1,208 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// outbox is the engine's side of delivery: which outbox messages are being
+// sent or were sent by this process (so that the dispatcher never sends one
+// twice while its removal is still on its way to disk), and when each
+// conversation may be tried again after a failure.
+type outbox struct {
+	inflight sync.Map // outbox ID -> struct{}: sending, or sent and not yet removed
+	mine     sync.Map // outbox ID -> struct{}: attempted by this process
+	kick     chan struct{}
+
+	mu      sync.Mutex
+	retryAt map[string]time.Time // conversation key -> earliest retry
+	backoff map[string]time.Duration
+}
+
+// deliver sends committed messages, each conversation's in order, and clears
+// them from the outbox. A message that cannot be sent now stays in the
+// outbox for the dispatcher; it reports whether everything went out.
+func (e *Engine) deliver(ctx context.Context, queued []Queued) bool {
+	var done []uint64
+	blocked := map[string]bool{}
+	ok := true
+	for _, q := range queued {
+		key := q.To.Key()
+		if blocked[key] {
+			continue // keep the conversation's order: later messages wait too
+		}
+		e.mu.RLock()
+		a := e.adapters[q.To.Platform]
+		e.mu.RUnlock()
+		if a == nil {
+			continue
+		}
+		if _, busy := e.out.inflight.LoadOrStore(q.ID, struct{}{}); busy {
+			continue
+		}
+		if err := e.send(ctx, a, q); err != nil {
+			e.out.inflight.Delete(q.ID)
+			switch {
+			case errors.Is(err, ErrRecipientGone):
+				// Never deliverable: drop it instead of retrying forever.
+				e.stats.undeliverable.Add(1)
+				e.log.Warn("recipient gone; message dropped", "platform", q.To.Platform, "outbox_id", q.ID)
+				done = append(done, q.ID)
+				continue
+			default:
+				e.log.Warn("send failed; kept in outbox", "platform", q.To.Platform, "outbox_id", q.ID, "err", err)
+				e.out.failed(key, err, e.clock.Now())
+			}
+			blocked[key] = true
+			ok = false
+			continue
+		}
+		e.out.succeeded(key)
+		done = append(done, q.ID)
+	}
+	if len(done) > 0 {
+		if err := e.store.Delivered(ctx, done...); err != nil {
+			e.log.Warn("mark delivered", "err", err)
+		}
+	}
+	if !ok {
+		select {
+		case e.out.kick <- struct{}{}:
+		default:
+		}
+	}
+	return ok
+}
+
+// send delivers one message. A message the bot sends on its own, and any
+// message tried before, is first recorded as attempted, durably: after a
+// crash, a message with an attempt recorded by an earlier process may have
+// reached the platform, and its resend is counted as a possible duplicate.
+func (e *Engine) send(ctx context.Context, a Adapter, q Queued) error {
+	if q.Push || q.Attempts > 0 {
+		before, err := e.store.Attempt(ctx, q.ID)
+		if err != nil {
+			return fmt.Errorf("record attempt: %w", err)
+		}
+		if _, mine := e.out.mine.LoadOrStore(q.ID, struct{}{}); before > 0 && !mine {
+			e.stats.ambiguous.Add(1)
+			e.log.Warn("resending a message whose earlier send had an unknown outcome", "outbox_id", q.ID)
+		}
+	}
+	err := a.Send(ctx, q.To, q.Msg)
+	if errors.Is(err, ErrUnknownOutcome) {
+		e.out.mine.Delete(q.ID) // the retry is as ambiguous as a resend after a crash
+	}
+	return err
+}
+
+func (o *outbox) failed(key string, err error, now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.backoff == nil {
+		o.backoff = map[string]time.Duration{}
+	}
+	var rl *RateLimited
+	wait := o.backoff[key]
+	switch {
+	case errors.As(err, &rl):
+		wait = rl.RetryAfter // the platform said how long; no more, no less
+	case wait == 0:
+		wait = time.Second
+	default:
+		wait = min(2*wait, 5*time.Minute)
+	}
+	if !errors.As(err, &rl) {
+		o.backoff[key] = wait
+	}
+	o.retryAt[key] = now.Add(wait)
+}
+
+func (o *outbox) succeeded(key string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.retryAt, key)
+	delete(o.backoff, key)
+}
+
+func (o *outbox) ready(key string, now time.Time) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t, ok := o.retryAt[key]
+	return !ok || !now.Before(t)
+}
+
+func (o *outbox) nextRetry() (time.Time, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var next time.Time
+	for _, t := range o.retryAt {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// flushBatch bounds what one pass of the dispatcher reads.
+const flushBatch = 1024
+
+// Flush sends what the outbox holds and is due for a try: replies committed
+// just before a crash, and messages whose send failed. Call it after
+// registering the adapters and before they run; the dispatcher calls it
+// after every failure and from time to time.
+func (e *Engine) Flush(ctx context.Context) error {
+	pending, err := e.store.Pending(ctx, flushBatch)
+	if err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	now := e.clock.Now()
+	var sendable []Queued
+	e.mu.RLock()
+	for _, q := range pending {
+		if e.adapters[q.To.Platform] != nil && e.out.ready(q.To.Key(), now) {
+			sendable = append(sendable, q)
+		}
+	}
+	e.mu.RUnlock()
+	if len(pending) > 0 {
+		// IDs only grow: what this process sent below the oldest pending
+		// message has been removed from the store for good.
+		oldest := pending[0].ID
+		e.out.inflight.Range(func(k, _ any) bool {
+			if k.(uint64) < oldest {
+				e.out.inflight.Delete(k)
+			}
+			return true
+		})
+	}
+	e.deliver(ctx, sendable)
+	return nil
+}
+
+// RunOutbox is the dispatcher: it retries what could not be sent, with
+// backoff per conversation and the platform's retry-after honoured, until
+// ctx is done.
+func (e *Engine) RunOutbox(ctx context.Context) error {
+	for {
+		if err := e.Flush(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("outbox", "err", err)
+		}
+		wait := 30 * time.Second
+		if next, ok := e.out.nextRetry(); ok {
+			wait = min(wait, max(e.realDuration(next.Sub(e.clock.Now())), 10*time.Millisecond))
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-e.out.kick:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}

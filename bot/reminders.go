@@ -1,0 +1,536 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ampel-bot/ampel/flows"
+)
+
+// ReminderConfig sets when reminders go out.
+type ReminderConfig struct {
+	// Hour is the local hour reminders are sent at (default 9).
+	Hour int
+	// RepeatAfter is how many months after a check the bot offers to repeat
+	// it (default 6; negative: never).
+	RepeatAfter int
+	// LateAfter is how late a reminder may be before it says so (default 10 min).
+	LateAfter time.Duration
+	// MissedAfter is how late a reminder may be and still be sent; older
+	// ones are shown as missed in /reminders instead (default 7 days).
+	MissedAfter time.Duration
+}
+
+func (c *ReminderConfig) defaults() {
+	if c.Hour <= 0 || c.Hour > 23 {
+		c.Hour = 9
+	}
+	if c.RepeatAfter == 0 {
+		c.RepeatAfter = 6
+	}
+	if c.LateAfter <= 0 {
+		c.LateAfter = 10 * time.Minute
+	}
+	if c.MissedAfter <= 0 {
+		c.MissedAfter = 7 * 24 * time.Hour
+	}
+}
+
+type reminderSpec struct {
+	measure int
+	kind    string
+	day     string
+}
+
+// syncReminders derives the conversation's reminders from its plan: one at
+// the start and one at the review of every open measure, and the offer to
+// repeat the check. A reminder whose day, hour and zone are unchanged keeps
+// its status, so nothing is sent twice; a changed one is computed anew.
+func (e *Engine) syncReminders(c *Conversation, now time.Time) {
+	zone := e.zoneOf(c)
+	want := map[string]reminderSpec{}
+	for _, m := range c.Plan.Open() {
+		if m.Start != "" {
+			want[fmt.Sprintf("m%d-%s", m.ID, KindStart)] = reminderSpec{m.ID, KindStart, m.Start}
+		}
+		if m.Review != "" {
+			want[fmt.Sprintf("m%d-%s", m.ID, KindReview)] = reminderSpec{m.ID, KindReview, m.Review}
+		}
+	}
+	if r := c.Run; r.Finished() && e.rem.RepeatAfter > 0 {
+		want[KindRepeat] = reminderSpec{0, KindRepeat, addMonths(dayOf(r.Done, zone), e.rem.RepeatAfter).Format(dateLayout)}
+	}
+	var kept []Reminder
+	for _, r := range c.Reminders {
+		spec, ok := want[r.ID]
+		if !ok {
+			continue
+		}
+		delete(want, r.ID)
+		if spec.day == r.For && r.Zone == zone.String() && r.Hour == e.rem.Hour && r.Day == reminderDay(r.For, c.Weekends) {
+			kept = append(kept, r)
+			continue
+		}
+		kept = append(kept, e.newReminder(r.ID, spec, zone, c.Weekends, now))
+	}
+	for id, spec := range want {
+		kept = append(kept, e.newReminder(id, spec, zone, c.Weekends, now))
+	}
+	sort.Slice(kept, func(i, j int) bool {
+		if !kept[i].Due.Equal(kept[j].Due) {
+			return kept[i].Due.Before(kept[j].Due)
+		}
+		return kept[i].ID < kept[j].ID
+	})
+	c.Reminders = kept
+}
+
+// reminderDay is the day a reminder for day falls on: a Saturday or Sunday
+// moves to the Monday unless weekends are allowed.
+func reminderDay(day string, weekends bool) string {
+	d, ok := parseCivil(day)
+	if !ok || weekends {
+		return day
+	}
+	switch d.Weekday() {
+	case time.Saturday:
+		d = d.AddDate(0, 0, 2)
+	case time.Sunday:
+		d = d.AddDate(0, 0, 1)
+	}
+	return d.Format(dateLayout)
+}
+
+func (e *Engine) newReminder(id string, spec reminderSpec, zone *time.Location, weekends bool, now time.Time) Reminder {
+	r := Reminder{ID: id, Measure: spec.measure, Kind: spec.kind, For: spec.day, Day: reminderDay(spec.day, weekends), Hour: e.rem.Hour, Zone: zone.String()}
+	d, ok := parseCivil(r.Day)
+	if !ok {
+		r.Status = ReminderSkipped
+		return r
+	}
+	// time.Date resolves an hour that a daylight-saving change skips or
+	// repeats to one real instant, so the reminder fires exactly once.
+	r.Due = time.Date(d.Year(), d.Month(), d.Day(), r.Hour, 0, 0, 0, zone).UTC()
+	if !r.Due.After(now) {
+		// Its moment passed before it was set (a start "today" entered at
+		// noon): the user knows already.
+		r.Status, r.At = ReminderSkipped, now.UTC()
+	}
+	return r
+}
+
+// noteReminders wakes the scheduler when a commit added a reminder due
+// earlier than the scheduler's next wake-up.
+func (e *Engine) noteReminders(c *Conversation) {
+	for _, r := range c.Pending() {
+		if r.Due.UnixNano() < e.nextWake.Load() {
+			select {
+			case e.kick <- struct{}{}:
+			default:
+			}
+			return
+		}
+	}
+}
+
+// RunDue fires every reminder due at or before now and returns how many it
+// handled. It is the scheduler's step, called directly by tests.
+func (e *Engine) RunDue(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	for {
+		due, err := e.store.Due(ctx, now, 256)
+		if err != nil {
+			return n, fmt.Errorf("read due reminders: %w", err)
+		}
+		for _, ref := range due {
+			if err := e.fire(ctx, ref, now); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(due) < 256 {
+			return n, nil
+		}
+	}
+}
+
+// fire sends one reminder, or marks it missed if it is too old to help.
+// Its event ID is the reminder's ID and instant, so a reminder committed
+// once is never committed again, whatever crashes in between.
+func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
+	eventID := "reminder:" + ref.ID + ":" + strconv.FormatInt(ref.Due.Unix(), 10)
+	return e.apply(ctx, ref.Key, eventID, func(c *Conversation) ([]Outgoing, error) {
+		i := -1
+		for j, r := range c.Reminders {
+			if r.ID == ref.ID && r.Due.Equal(ref.Due) && r.Status == ReminderPending {
+				i = j
+			}
+		}
+		if i < 0 || c.RemindersOff {
+			return nil, nil // changed since it was indexed; committing re-indexes
+		}
+		r := &c.Reminders[i]
+		late := now.Sub(r.Due)
+		r.At = now.UTC()
+		if late > e.rem.MissedAfter {
+			r.Status = ReminderMissed
+			e.stats.missed.Add(1)
+			return nil, nil
+		}
+		r.Status = ReminderSent
+		msg, ok := e.reminderMessage(c, *r, late > e.rem.LateAfter)
+		if !ok {
+			return nil, nil
+		}
+		e.stats.reminders.Add(1)
+		return []Outgoing{{To: c.Addr, Msg: msg, Push: true}}, nil
+	}, nil)
+}
+
+// reminderMessage writes a reminder in the owner's language. A review
+// reminder asks for the outcome with buttons that stay valid whatever else
+// the dialogue is doing.
+func (e *Engine) reminderMessage(c *Conversation, r Reminder, late bool) (Message, bool) {
+	lang := e.langOf(c, Event{})
+	t := &turn{e: e, c: c, lang: lang, today: dayOf(e.clock.Now(), e.zoneOf(c))}
+	var b strings.Builder
+	if late {
+		d, _ := parseCivil(r.Day)
+		b.WriteString(t.T("reminder.late", "Date", e.texts.formatDate(lang, d)))
+		b.WriteString("\n")
+	}
+	if r.Kind == KindRepeat {
+		f := t.planFlow()
+		b.WriteString(t.T("reminder.repeat", "Title", t.T(f.TitleID())))
+		m := Message{Text: b.String(), Buttons: [][]Button{{{Label: t.T("button.repeat"), Action: "/check " + f.ID}}}}
+		t.offer(m)
+		return m, true
+	}
+	m := c.Plan.Find(r.Measure)
+	if m == nil {
+		return Message{}, false
+	}
+	resp := m.Responsible
+	if m.Me || resp == "" {
+		resp = t.T("measure.me")
+	}
+	cp := m.Checkpoint
+	if f, ok := e.flows.Get(m.Flow); ok {
+		if c, ok := t.checkpoint(f, m.Checkpoint); ok {
+			cp = t.T(f.CheckpointTitleID(c))
+		}
+	}
+	start, _ := parseCivil(m.Start)
+	if r.Kind == KindStart {
+		b.WriteString(t.T("reminder.start", "Text", m.Text, "Checkpoint", cp, "Responsible", resp, "Date", e.texts.formatDate(lang, start)))
+		msg := Message{Text: b.String(), Buttons: [][]Button{{{Label: t.T("button.plan"), Action: "/plan"}}}}
+		t.offer(msg)
+		return msg, true
+	}
+	b.WriteString(t.T("reminder.review", "Text", m.Text, "Checkpoint", cp, "Responsible", resp))
+	id := strconv.Itoa(m.ID)
+	msg := Message{Text: b.String(), Buttons: [][]Button{
+		{{Label: t.T("button.review.done"), Action: "rv:" + id + ":done"}},
+		{{Label: t.T("button.review.progress"), Action: "rv:" + id + ":prog"}},
+		{{Label: t.T("button.review.dropped"), Action: "rv:" + id + ":drop"}},
+	}}
+	t.offer(msg)
+	return msg, true
+}
+
+// offer makes a message's buttons the ones typed numbers refer to, unless
+// the user is in the middle of something: then the buttons still work when
+// pressed, and typing keeps answering the open question.
+func (t *turn) offer(m Message) {
+	switch t.c.Dialog.Mode {
+	case modeIdle, modePlan, modeSummary:
+		t.c.Dialog.Mode = modeIdle
+		t.c.Dialog.Seq++
+		t.c.Dialog.Options = m.Flat()
+	}
+}
+
+// reviewAnswer handles a review reminder's buttons: "rv:<measure>:<verb>".
+func (t *turn) reviewAnswer(action string) {
+	parts := strings.Split(action, ":")
+	if len(parts) != 3 {
+		t.reask()
+		return
+	}
+	id, _ := strconv.Atoi(parts[1])
+	m := t.c.Plan.Find(id)
+	if m == nil || m.Status != StatusOpen {
+		t.note(t.T("reminder.settled"))
+		t.reask()
+		return
+	}
+	switch parts[2] {
+	case "done":
+		m.Status = StatusDone
+		t.note(t.T("plan.done", "Text", m.Text))
+	case "drop":
+		m.Status = StatusDropped
+		t.note(t.T("plan.dropped", "Text", m.Text))
+	case "prog":
+		t.c.Dialog.Target = m.ID
+		t.to(modeMove)
+		t.ask()
+		return
+	default:
+		t.reask()
+		return
+	}
+	if len(t.c.Plan.Open()) == 0 && t.c.Run.Finished() {
+		t.note(t.T("plan.settled"))
+		t.to(modeIdle)
+		m := Message{Buttons: [][]Button{{{Label: t.T("button.repeat"), Action: "/check " + t.c.Run.Flow}}, {{Label: t.T("button.plan"), Action: "/plan"}}}}
+		t.c.Dialog.Options = m.Flat()
+		t.say(m)
+		return
+	}
+	t.to(modePlan)
+	t.ask()
+}
+
+// RunReminders is the scheduler: it fires what is due, then sleeps until
+// the next reminder (never busy-polling), waking early when a commit adds an
+// earlier one, and at least once a minute so that a step of the wall clock
+// is noticed. It returns when ctx is done.
+func (e *Engine) RunReminders(ctx context.Context) error {
+	for {
+		if _, err := e.RunDue(ctx, e.clock.Now()); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			e.log.Error("reminders", "err", err)
+		}
+		wait := time.Minute
+		next, ok, err := e.store.NextDue(ctx)
+		if err != nil && ctx.Err() == nil {
+			e.log.Error("reminders: next due", "err", err)
+		}
+		if ok {
+			e.nextWake.Store(next.UnixNano())
+			if d := e.realDuration(next.Sub(e.clock.Now())); d < wait {
+				wait = max(d, 0)
+			}
+		} else {
+			e.nextWake.Store(e.clock.Now().Add(time.Hour).UnixNano())
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-e.kick:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// Scaled is a Clock that runs faster than real time (a demonstration
+// clock); the scheduler sleeps Real(d) for d of its time.
+type Scaled interface {
+	Clock
+	Real(d time.Duration) time.Duration
+}
+
+func (e *Engine) realDuration(d time.Duration) time.Duration {
+	if s, ok := e.clock.(Scaled); ok {
+		return s.Real(d)
+	}
+	return d
+}
+
+// Stats are counters of what the engine did, for logs and metrics.
+type Stats struct {
+	RemindersSent   int64
+	RemindersMissed int64
+	// AmbiguousSends counts messages sent again after a crash although an
+	// earlier attempt may have reached the platform: the only duplicates.
+	AmbiguousSends int64
+	Undeliverable  int64
+	Retries        int64
+}
+
+type stats struct {
+	reminders, missed, ambiguous, undeliverable, retries atomic.Int64
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	return Stats{
+		RemindersSent: e.stats.reminders.Load(), RemindersMissed: e.stats.missed.Load(),
+		AmbiguousSends: e.stats.ambiguous.Load(), Undeliverable: e.stats.undeliverable.Load(), Retries: e.stats.retries.Load(),
+	}
+}
+
+// remindersView lists upcoming, sent and missed reminders and offers to
+// switch them off or on.
+func (t *turn) remindersView() Message {
+	c := t.c
+	var b strings.Builder
+	if c.RemindersOff {
+		b.WriteString(t.T("reminders.off"))
+	} else {
+		b.WriteString(t.T("reminders.title"))
+	}
+	zone := t.e.zoneOf(c)
+	var upcoming, missed []string
+	for _, r := range c.Reminders {
+		line := t.reminderLine(r, zone)
+		switch r.Status {
+		case ReminderPending:
+			upcoming = append(upcoming, line)
+		case ReminderMissed:
+			missed = append(missed, line)
+		}
+	}
+	if len(upcoming) == 0 && len(missed) == 0 {
+		b.WriteString("\n\n" + t.T("reminders.none"))
+	}
+	if len(upcoming) > 0 {
+		b.WriteString("\n\n" + t.T("reminders.upcoming") + "\n" + strings.Join(upcoming, "\n"))
+	}
+	if len(missed) > 0 {
+		b.WriteString("\n\n" + t.T("reminders.missed") + "\n" + strings.Join(missed, "\n"))
+	}
+	b.WriteString("\n\n" + t.T("reminders.zone", "Zone", zone.String(), "Hour", two(t.e.rem.Hour)))
+	toggle := Button{Label: t.T("button.reminders.off"), Action: t.action("off")}
+	if c.RemindersOff {
+		toggle = Button{Label: t.T("button.reminders.on"), Action: t.action("on")}
+	}
+	weekends := Button{Label: t.T("button.weekends.on"), Action: t.action("we-on")}
+	if c.Weekends {
+		weekends = Button{Label: t.T("button.weekends.off"), Action: t.action("we-off")}
+	}
+	return Message{Text: b.String(), Buttons: [][]Button{{toggle}, {weekends}, {{Label: t.T("button.timezone"), Action: "/timezone"}}}}
+}
+
+func (t *turn) reminderLine(r Reminder, zone *time.Location) string {
+	d, _ := parseCivil(r.Day)
+	what := t.T("reminders.kind." + r.Kind)
+	if m := t.c.Plan.Find(r.Measure); m != nil {
+		what += ": " + m.Text
+	} else if r.Kind == KindRepeat {
+		what += ": " + t.T(t.planFlow().TitleID())
+	}
+	return "• " + t.e.texts.formatDate(t.lang, d) + " " + two(r.Due.In(zone).Hour()) + ":" + two(r.Due.In(zone).Minute()) + " · " + what
+}
+
+func (t *turn) pressReminders(verb string) {
+	switch verb {
+	case "off":
+		t.c.RemindersOff = true
+	case "on":
+		t.c.RemindersOff = false
+	case "we-on":
+		t.c.Weekends = true
+	case "we-off":
+		t.c.Weekends = false
+	}
+	// Switching on or changing the weekend rule recomputes the reminders
+	// before they are shown.
+	t.e.syncReminders(t.c, t.e.clock.Now())
+	t.ask()
+}
+
+// Time zones offered as buttons; any IANA name, a city of one, or an
+// offset can be typed.
+var zoneSuggestions = []string{"Europe/Berlin", "Europe/Vienna", "Europe/Zurich", "Europe/London", "America/New_York", "Asia/Kolkata", "Asia/Ho_Chi_Minh", "Asia/Almaty"}
+
+// knownZones are searched by city name ("Hanoi" finds no zone of that
+// name, but "Ho Chi Minh", "Kolkata" and "Berlin" do).
+var knownZones = []string{
+	"Europe/Berlin", "Europe/Vienna", "Europe/Zurich", "Europe/London", "Europe/Paris", "Europe/Madrid",
+	"Europe/Rome", "Europe/Amsterdam", "Europe/Brussels", "Europe/Warsaw", "Europe/Prague", "Europe/Budapest",
+	"Europe/Bucharest", "Europe/Sofia", "Europe/Athens", "Europe/Istanbul", "Europe/Kyiv", "Europe/Moscow",
+	"Europe/Lisbon", "Europe/Dublin", "Europe/Stockholm", "Europe/Oslo", "Europe/Copenhagen", "Europe/Helsinki",
+	"Asia/Almaty", "Asia/Tashkent", "Asia/Bishkek", "Asia/Kolkata", "Asia/Dhaka", "Asia/Ho_Chi_Minh",
+	"Asia/Bangkok", "Asia/Jakarta", "Asia/Shanghai", "Asia/Tokyo", "Asia/Dubai", "Asia/Tbilisi", "Asia/Yerevan",
+	"Asia/Baku", "Asia/Karachi", "Asia/Manila", "Africa/Cairo", "Africa/Lagos", "Africa/Nairobi",
+	"Africa/Johannesburg", "Africa/Casablanca", "Africa/Tunis", "Africa/Accra", "Africa/Dakar", "Africa/Abidjan",
+	"America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Mexico_City",
+	"America/Bogota", "America/Lima", "America/Santiago", "America/Sao_Paulo", "America/Argentina/Buenos_Aires",
+	"UTC",
+}
+
+// findZone reads a time zone as people type it: an IANA name, a city of a
+// known zone, or an offset from UTC ("+2", "UTC+05:30" is refused: only whole
+// hours have IANA names).
+func findZone(text string) (*time.Location, bool) {
+	s := strings.TrimSpace(text)
+	if s == "" {
+		return nil, false
+	}
+	if loc, err := time.LoadLocation(s); err == nil && strings.Contains(s, "/") || s == "UTC" {
+		if loc == nil {
+			loc = time.UTC
+		}
+		return loc, true
+	}
+	norm := strings.ToLower(strings.NewReplacer(" ", "_", "-", "_").Replace(s))
+	for _, z := range knownZones {
+		city := strings.ToLower(z[strings.LastIndexByte(z, '/')+1:])
+		if city == norm || strings.ToLower(z) == norm {
+			loc, err := time.LoadLocation(z)
+			return loc, err == nil
+		}
+	}
+	off := strings.TrimPrefix(strings.TrimPrefix(strings.ToUpper(s), "UTC"), "GMT")
+	if n, err := strconv.Atoi(strings.TrimPrefix(off, "+")); err == nil && (strings.HasPrefix(off, "+") || strings.HasPrefix(off, "-")) && n >= -12 && n <= 14 {
+		name := "Etc/GMT" // IANA's Etc zones count the other way: UTC+2 is Etc/GMT-2
+		if n > 0 {
+			name += "-" + strconv.Itoa(n)
+		} else if n < 0 {
+			name += "+" + strconv.Itoa(-n)
+		}
+		loc, err := time.LoadLocation(name)
+		return loc, err == nil
+	}
+	return nil, false
+}
+
+func (t *turn) cmdTimezone(args []string) {
+	if len(args) > 0 {
+		t.setZone(strings.Join(args, " "))
+		return
+	}
+	t.to(modeZone)
+	t.ask()
+}
+
+func (t *turn) setZone(text string) {
+	loc, ok := findZone(text)
+	if !ok {
+		t.note(t.T("timezone.unknown", "Text", text))
+		t.to(modeZone)
+		t.ask()
+		return
+	}
+	t.c.TZ = loc.String()
+	t.e.syncReminders(t.c, t.e.clock.Now())
+	t.note(t.T("timezone.set", "Zone", loc.String(), "Time", two(t.e.clock.Now().In(loc).Hour())+":"+two(t.e.clock.Now().In(loc).Minute())))
+	t.to(modeReminders)
+	t.ask()
+}
+
+func (t *turn) zoneQuestion() Message {
+	var rows [][]Button
+	for i := 0; i < len(zoneSuggestions); i += 2 {
+		row := []Button{{Label: zoneSuggestions[i], Action: t.action("z", strconv.Itoa(i))}}
+		if i+1 < len(zoneSuggestions) {
+			row = append(row, Button{Label: zoneSuggestions[i+1], Action: t.action("z", strconv.Itoa(i+1))})
+		}
+		rows = append(rows, row)
+	}
+	return Message{Text: t.T("timezone.ask", "Zone", t.e.zoneOf(t.c).String()), Buttons: rows}
+}
+
+var _ = flows.LevelID

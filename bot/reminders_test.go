@@ -1,0 +1,286 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/bottest"
+)
+
+// planWith builds, through the dialogue, a plan with one measure for the
+// first checkpoint starting on start and reviewed on review (typed dates).
+func planWith(t *testing.T, h *harness, start, review string) {
+	t.Helper()
+	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop mit Betrieben", "1", "ich"} {
+		h.say(in)
+	}
+	if got := h.say(start); !strings.Contains(got, "Start:") {
+		t.Fatalf("start date %q not taken: %s", start, got)
+	}
+	if got := h.say(review); !strings.Contains(got, "Gespeichert") {
+		t.Fatalf("review date %q not taken: %s", review, got)
+	}
+}
+
+// runDue fires what is due at the harness's clock and returns what was sent.
+func (h *harness) runDue() []bottest.Sent {
+	h.t.Helper()
+	if _, err := h.engine.RunDue(context.Background(), h.clock.Now()); err != nil {
+		h.t.Fatal(err)
+	}
+	return h.rec.Take()
+}
+
+func reminderOf(t *testing.T, h *harness, kind string) bot.Reminder {
+	t.Helper()
+	for _, r := range h.conv().Reminders {
+		if r.Kind == kind {
+			return r
+		}
+	}
+	t.Fatalf("no %s reminder in %+v", kind, h.conv().Reminders)
+	return bot.Reminder{}
+}
+
+// TestRemindersDST: reminders fire at 09:00 local on the days clocks change,
+// in Berlin and New York, exactly once.
+func TestRemindersDST(t *testing.T) {
+	tests := []struct {
+		zone, day string
+		wantUTC   string
+	}{
+		{"Europe/Berlin", "2027-03-28", "2027-03-28T07:00:00Z"},    // spring: 09:00 CEST
+		{"Europe/Berlin", "2027-10-31", "2027-10-31T08:00:00Z"},    // autumn: 09:00 CET
+		{"America/New_York", "2027-03-14", "2027-03-14T13:00:00Z"}, // spring: 09:00 EDT
+		{"America/New_York", "2027-11-07", "2027-11-07T14:00:00Z"}, // autumn: 09:00 EST
+	}
+	for _, tt := range tests {
+		t.Run(tt.zone+"/"+tt.day, func(t *testing.T) {
+			h := newHarness(t, 0)
+			h.say("/timezone " + tt.zone)
+			h.say("/reminders")
+			h.say("2") // allow weekends: clocks change on Sundays
+			if !h.conv().Weekends {
+				t.Fatal("weekends not allowed")
+			}
+			planWith(t, h, "morgen", tt.day)
+			r := reminderOf(t, h, bot.KindReview)
+			if got := r.Due.Format(time.RFC3339); got != tt.wantUTC {
+				t.Fatalf("due: got %s, want %s", got, tt.wantUTC)
+			}
+			if local := r.Due.In(mustZone(tt.zone)); local.Hour() != 9 || local.Minute() != 0 {
+				t.Errorf("local time: got %s, want 09:00", local)
+			}
+			h.clock.Set(r.Due.Add(-time.Second))
+			h.runDue() // the start reminder, long before
+			for _, s := range h.runDue() {
+				t.Errorf("a second before it is due: got %q", s.Msg.Text)
+			}
+			h.clock.Set(r.Due)
+			got := h.runDue()
+			if len(got) != 1 || !strings.Contains(got[0].Msg.Text, "Zeit für die Kontrolle: Workshop mit Betrieben") {
+				t.Fatalf("at 09:00: got %v, want one review reminder", got)
+			}
+			h.clock.Add(time.Hour)
+			if again := h.runDue(); len(again) != 0 {
+				t.Errorf("an hour later: got %d more, want none", len(again))
+			}
+		})
+	}
+}
+
+// TestReminderInClockGap: an hour that does not exist on the day the clocks
+// go forward still gives exactly one reminder.
+func TestReminderInClockGap(t *testing.T) {
+	h := newHarness(t, 0, func(c *bot.Config) { c.Reminders.Hour = 2 })
+	h.say("/reminders")
+	h.say("2") // weekends allowed
+	planWith(t, h, "morgen", "28.3.2027")
+	r := reminderOf(t, h, bot.KindReview)
+	h.clock.Set(time.Date(2027, 3, 27, 23, 0, 0, 0, time.UTC))
+	h.runDue()
+	n := 0
+	for step := 0; step < 24*6; step++ { // the whole day, every 10 minutes
+		h.clock.Add(10 * time.Minute)
+		n += len(h.runDue())
+	}
+	if n != 1 {
+		t.Errorf("got %d reminders on the day 02:00 does not exist, want 1 (due %s)", n, r.Due)
+	}
+}
+
+func TestReminderWeekendShift(t *testing.T) {
+	h := newHarness(t, 0)
+	planWith(t, h, "morgen", "3.4.2027") // a Saturday
+	r := reminderOf(t, h, bot.KindReview)
+	if r.Day != "2027-04-05" || r.For != "2027-04-03" {
+		t.Errorf("Saturday review: got day %s for %s, want Monday 2027-04-05 for 2027-04-03", r.Day, r.For)
+	}
+	h.say("/reminders")
+	h.say("2") // allow weekends
+	if r := reminderOf(t, h, bot.KindReview); r.Day != "2027-04-03" {
+		t.Errorf("with weekends allowed: got %s, want the Saturday", r.Day)
+	}
+}
+
+// TestReminderClockSteps: the wall clock jumps forward and back; nothing
+// fires twice and nothing is lost.
+func TestReminderClockSteps(t *testing.T) {
+	h := newHarness(t, 0)
+	planWith(t, h, "15.3.2027", "17.3.2027")
+	h.clock.Set(time.Date(2027, 3, 18, 12, 0, 0, 0, time.UTC)) // jump past both
+	first := h.runDue()
+	if len(first) != 2 {
+		t.Fatalf("after the jump: got %d reminders, want start and review", len(first))
+	}
+	h.clock.Set(time.Date(2027, 3, 14, 12, 0, 0, 0, time.UTC)) // back before both
+	if got := h.runDue(); len(got) != 0 {
+		t.Errorf("after stepping back: got %d, want 0", len(got))
+	}
+	h.clock.Set(time.Date(2027, 3, 30, 12, 0, 0, 0, time.UTC)) // forward again
+	if got := h.runDue(); len(got) != 0 {
+		t.Errorf("forward again: got %d, want 0", len(got))
+	}
+}
+
+// TestReviewConversation: the review reminder asks for the outcome; each
+// answer updates the plan and the reminders.
+func TestReviewConversation(t *testing.T) {
+	h := newHarness(t, 0)
+	planWith(t, h, "19.3.2027", "22.3.2027")
+	h.clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
+	got := h.runDue()
+	if len(got) != 2 { // the start reminder (late) and the review
+		t.Fatalf("got %d messages, want 2", len(got))
+	}
+	review := got[1].Msg
+	if len(review.Buttons) != 3 || !strings.Contains(review.Text, "Verantwortlich: ich") || !strings.Contains(review.Text, "Strategischer Nutzen") {
+		t.Fatalf("review reminder: %q with %d buttons", review.Text, len(review.Buttons))
+	}
+	// "Still in progress": a new review date, a new reminder.
+	if out := h.say("2"); !strings.Contains(out, "neu kontrolliert") {
+		t.Fatalf("typing 2 (still in progress): got %q", out)
+	}
+	if out := h.say("in 4 Wochen"); !strings.Contains(out, "Mo, 19.04.2027") {
+		t.Fatalf("new review date: got %q", out)
+	}
+	r := reminderOf(t, h, bot.KindReview)
+	if r.Day != "2027-04-19" || r.Status != bot.ReminderPending {
+		t.Errorf("moved review reminder: got %+v", r)
+	}
+	h.clock.Set(time.Date(2027, 4, 19, 7, 0, 0, 0, time.UTC))
+	got = h.runDue()
+	if len(got) != 1 {
+		t.Fatalf("at the new date: got %d reminders, want 1", len(got))
+	}
+	// Pressing "done" on the reminder settles the measure; the plan is then
+	// complete and the bot offers to repeat the check.
+	var out string
+	for _, s := range h.send(bot.Event{Action: got[0].Msg.Buttons[0][0].Action}) {
+		out += s.Msg.Text
+	}
+	if !strings.Contains(out, "Erledigt: Workshop mit Betrieben") || !strings.Contains(out, "wiederholen") {
+		t.Errorf("done: got %q", out)
+	}
+	if len(h.conv().Reminders) != 1 || h.conv().Reminders[0].Kind != bot.KindRepeat {
+		t.Errorf("after done, only the repeat offer should remain: %+v", h.conv().Reminders)
+	}
+	// The same button again changes nothing.
+	for _, s := range h.send(bot.Event{Action: got[0].Msg.Buttons[0][0].Action}) {
+		if !strings.Contains(s.Msg.Text, "bereits abgeschlossen") {
+			t.Errorf("pressing done twice: got %q", s.Msg.Text)
+		}
+	}
+}
+
+// TestRemindersLateAndMissed: after downtime, a reminder due within the last
+// week is sent once, marked late; an older one is reported missed.
+func TestRemindersLateAndMissed(t *testing.T) {
+	h := newHarness(t, 0)
+	planWith(t, h, "15.3.2027", "29.3.2027")
+	h.clock.Set(time.Date(2027, 3, 31, 10, 0, 0, 0, time.UTC)) // down since before the 15th
+	got := h.runDue()
+	if len(got) != 1 || !strings.Contains(got[0].Msg.Text, "fällig seit Mo, 29.03.2027") {
+		t.Fatalf("late review: got %v", got)
+	}
+	if r := reminderOf(t, h, bot.KindStart); r.Status != bot.ReminderMissed {
+		t.Errorf("start reminder 16 days late: got status %q, want missed", r.Status)
+	}
+	if out := h.say("/reminders"); !strings.Contains(out, "Verpasst") || !strings.Contains(out, "Start: Workshop mit Betrieben") {
+		t.Errorf("/reminders does not show the missed one: %q", out)
+	}
+	if st := h.engine.Stats(); st.RemindersMissed != 1 || st.RemindersSent != 1 {
+		t.Errorf("stats: got %+v", st)
+	}
+}
+
+func TestRemindersOffAndOn(t *testing.T) {
+	h := newHarness(t, 0)
+	planWith(t, h, "15.3.2027", "29.3.2027")
+	h.say("/reminders")
+	if out := h.say("1"); !strings.Contains(out, "ausgeschaltet") {
+		t.Fatalf("switching off: %q", out)
+	}
+	h.clock.Set(time.Date(2027, 3, 16, 10, 0, 0, 0, time.UTC))
+	if got := h.runDue(); len(got) != 0 {
+		t.Errorf("switched off: got %d reminders", len(got))
+	}
+	h.say("1") // on again
+	h.clock.Set(time.Date(2027, 3, 29, 10, 0, 0, 0, time.UTC))
+	got := h.runDue()
+	if len(got) != 1 || !strings.Contains(got[0].Msg.Text, "Zeit für die Kontrolle") {
+		t.Errorf("switched on again: got %d, want the review", len(got))
+	}
+	if r := reminderOf(t, h, bot.KindStart); r.Status != bot.ReminderMissed {
+		t.Errorf("the start reminder, two weeks old when switched on: got %q, want missed", r.Status)
+	}
+}
+
+func TestTimezone(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Europe/Vienna", "Europe/Vienna"},
+		{"new york", "America/New_York"},
+		{"Ho Chi Minh", "Asia/Ho_Chi_Minh"},
+		{"+3", "Etc/GMT-3"},
+		{"UTC-5", "Etc/GMT+5"},
+		{"UTC", "UTC"},
+	}
+	for _, tt := range tests {
+		h := newHarness(t, 0)
+		h.say("/timezone " + tt.in)
+		if got := h.conv().TZ; got != tt.want {
+			t.Errorf("/timezone %s: got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	h := newHarness(t, 0)
+	h.say("/timezone")
+	if out := h.say("Atlantis"); !strings.Contains(out, "kenne ich nicht") {
+		t.Errorf("unknown zone: %q", out)
+	}
+	h.say("/timezone")
+	h.say("3") // a suggestion button
+	if got := h.conv().TZ; got != "Europe/Zurich" {
+		t.Errorf("suggestion 3: got %q", got)
+	}
+}
+
+func TestRepeatOffer(t *testing.T) {
+	h := newHarness(t, 0)
+	planWith(t, h, "15.3.2027", "29.3.2027")
+	h.clock.Set(time.Date(2027, 9, 10, 7, 0, 0, 0, time.UTC))
+	var repeat string
+	for _, s := range h.runDue() {
+		if strings.Contains(s.Msg.Text, "halbes Jahr") {
+			repeat = s.Msg.Text
+		}
+	}
+	if repeat == "" {
+		t.Fatal("no offer to repeat the check six months after it")
+	}
+	if out := h.say("1"); !strings.Contains(out, "1/7") {
+		t.Errorf("accepting the offer: got %q", out)
+	}
+}
