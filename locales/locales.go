@@ -58,7 +58,13 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 			if err != nil {
 				var pe toml.ParseError
 				if errors.As(err, &pe) {
-					problems = append(problems, fmt.Sprintf("%s: line %d: %s", name, pe.Position.Line, pe.Message))
+					// The library's line can be off by one for an unclosed
+					// table header; the byte offset is right.
+					line := pe.Position.Line
+					if start := pe.Position.Start; start > 0 && start <= len(data) {
+						line = 1 + strings.Count(string(data[:start]), "\n")
+					}
+					problems = append(problems, fmt.Sprintf("%s: line %d: %s", name, line, pe.Message))
 				} else {
 					problems = append(problems, fmt.Sprintf("%s: %v", name, err))
 				}

@@ -271,6 +271,18 @@ func mustLang(t *bot.Texts, hint string) string {
 // loadContent loads the built-in flows and locales plus the configured
 // directories, and checks them against each other.
 func loadContent(cfg Config, log *slog.Logger) (*flows.Catalog, *bot.Texts, error) {
+	for _, dir := range []string{cfg.FlowsDir, cfg.LocalesDir} {
+		if dir == "" {
+			continue
+		}
+		// os.DirFS of a missing directory reads as empty; a typo in a path
+		// must not silently drop a network's checks.
+		if st, err := os.Stat(dir); err != nil {
+			return nil, nil, fmt.Errorf("content directory: %w", err)
+		} else if !st.IsDir() {
+			return nil, nil, fmt.Errorf("content directory %s: not a directory", dir)
+		}
+	}
 	flowFS := []fs.FS{flows.Builtin}
 	if cfg.FlowsDir != "" {
 		flowFS = append(flowFS, os.DirFS(cfg.FlowsDir))
