@@ -55,11 +55,13 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	zone := e.zoneOf(c)
 	want := map[string]reminderSpec{}
 	for _, m := range c.Plan.Open() {
+		// IDs sort start before review, which orders reminders due at the
+		// same instant (a measure that starts and is reviewed on one day).
 		if m.Start != "" {
-			want[fmt.Sprintf("m%d-%s", m.ID, KindStart)] = reminderSpec{m.ID, KindStart, m.Start}
+			want[fmt.Sprintf("m%d-1%s", m.ID, KindStart)] = reminderSpec{m.ID, KindStart, m.Start}
 		}
 		if m.Review != "" {
-			want[fmt.Sprintf("m%d-%s", m.ID, KindReview)] = reminderSpec{m.ID, KindReview, m.Review}
+			want[fmt.Sprintf("m%d-2%s", m.ID, KindReview)] = reminderSpec{m.ID, KindReview, m.Review}
 		}
 	}
 	if r := c.Run; r.Finished() && e.rem.RepeatAfter > 0 {

@@ -53,7 +53,7 @@ const (
 // change of daylight-saving time never shifts it, and a change of time zone
 // can compute it anew.
 type Reminder struct {
-	ID      string `json:"id"` // "m3-review", "repeat"
+	ID      string `json:"id"` // "m3-1start", "m3-2review", "repeat"
 	Measure int    `json:"m,omitempty"`
 	Kind    string `json:"k"`
 	// For is the day the plan asks for; Day is the day it falls on after a

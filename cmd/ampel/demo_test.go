@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while run writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor waits until the output contains want, up to a real-time limit.
+func waitFor(t *testing.T, out *syncBuffer, want string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !strings.Contains(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %q; output so far:\n%s", limit, want, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestConsoleReminderDemo is the README's demonstration: in simulated time
+// starting two minutes before nine, make a plan whose review is today, watch
+// the reminder arrive at nine, answer it, and see the plan change.
+func TestConsoleReminderDemo(t *testing.T) {
+	in, feed := io.Pipe()
+	out := &syncBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	db := filepath.Join(t.TempDir(), "demo.db")
+	go func() {
+		done <- run(ctx, []string{"--db", db, "--clock-start", "2027-03-15T08:58:00+01:00", "--clock-speed", "600"},
+			german, in, out, io.Discard)
+	}()
+	say := func(lines ...string) {
+		for _, l := range lines {
+			if _, err := io.WriteString(feed, l+"\n"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	say("/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop mit zwei Betrieben", "1", "ich", "heute", "heute")
+	waitFor(t, out, "Kontrolle: Mo, 15.03.2027", 5*time.Second)
+	// Two simulated minutes later (0.2 s here) it is nine o'clock.
+	waitFor(t, out, "Zeit für die Kontrolle: Workshop mit zwei Betrieben", 5*time.Second)
+	if !strings.Contains(out.String(), "Heute beginnt: Workshop mit zwei Betrieben") {
+		t.Errorf("the start reminder did not arrive:\n%s", out.String())
+	}
+	say("1") // ✅ Done
+	waitFor(t, out, "Erledigt: Workshop mit zwei Betrieben", 5*time.Second)
+	say("/plan")
+	waitFor(t, out, "0 offene Maßnahmen", 5*time.Second)
+	feed.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if n := strings.Count(out.String(), "Zeit für die Kontrolle"); n != 1 {
+		t.Errorf("review reminder arrived %d times, want once", n)
+	}
+}
