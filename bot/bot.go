@@ -44,6 +44,8 @@ type Event struct {
 	Action string
 	// LangHint is the language the platform reports for the user ("de", "en-GB").
 	LangHint string
+	// ZoneHint is the IANA time zone the platform reports for the user, if any.
+	ZoneHint string
 }
 
 // MaxActionLen is the longest Button.Action any platform can carry back:

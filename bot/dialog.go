@@ -53,6 +53,9 @@ func (e *Engine) step(c *Conversation, ev Event) []Message {
 	if ev.LangHint != "" {
 		c.Hint = ev.LangHint
 	}
+	if ev.ZoneHint != "" {
+		c.ZoneHint = ev.ZoneHint
+	}
 	t := &turn{e: e, c: c, ev: ev, lang: e.langOf(c, ev), today: dayOf(now, e.zoneOf(c))}
 	t.handle(now)
 	if len(t.notes) > 0 { // a note without a question still reaches the user

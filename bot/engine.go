@@ -39,20 +39,22 @@ type Config struct {
 // time and in order; events of different conversations run in parallel, at
 // most MaxInFlight at once.
 type Engine struct {
-	store    Store
-	flows    *flows.Catalog
-	texts    *Texts
-	clock    Clock
-	zone     *time.Location
-	log      *slog.Logger
-	vocab    *dateVocab
-	slots    chan struct{}
-	cpu      chan struct{}
-	locks    keyLocks
-	cache    convCache
-	mu       sync.RWMutex
-	adapters map[string]Adapter
+	store     Store
+	flows     *flows.Catalog
+	texts     *Texts
+	clock     Clock
+	zone      *time.Location
+	log       *slog.Logger
+	vocab     *dateVocab
+	slots     chan struct{}
+	jobs      chan func()
+	closeOnce sync.Once
+	locks     keyLocks
+	cache     convCache
+	mu        sync.RWMutex
+	adapters  map[string]Adapter
 
+	zones    zoneCache
 	rem      ReminderConfig
 	kick     chan struct{}
 	out      outbox
@@ -93,13 +95,20 @@ func New(cfg Config) (*Engine, error) {
 	cfg.Reminders.defaults()
 	e := &Engine{
 		store: cfg.Store, flows: cfg.Flows, texts: cfg.Texts, clock: cfg.Clock, zone: cfg.Zone,
-		log: cfg.Log, vocab: newDateVocab(cfg.Texts), slots: make(chan struct{}, cfg.MaxInFlight), cpu: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		log: cfg.Log, vocab: newDateVocab(cfg.Texts), slots: make(chan struct{}, cfg.MaxInFlight), jobs: make(chan func()),
 		locks: keyLocks{m: map[string]*keyLock{}}, adapters: map[string]Adapter{},
 		cache: convCache{m: map[string]*Conversation{}, max: cfg.CacheSize},
 		rem:   cfg.Reminders, kick: make(chan struct{}, 1),
 		out: outbox{kick: make(chan struct{}, 1), retryAt: map[string]time.Time{}},
 	}
 	e.nextWake.Store(math.MaxInt64)
+	for range runtime.GOMAXPROCS(0) {
+		go func() {
+			for job := range e.jobs {
+				job()
+			}
+		}()
+	}
 	return e, nil
 }
 
@@ -203,19 +212,20 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	return nil
 }
 
-// compute runs f on a short-lived goroutine, at most one per CPU at a time.
-// Bounding the computing keeps the store's single writer from queueing behind
-// hundreds of runnable events after every fsync; running it off the caller's
-// goroutine keeps the many waiting callers' stacks small, as only the few
-// computing goroutines grow deep ones, and those are freed when they end.
+// compute runs f on one of the engine's workers, one per CPU. Bounding the
+// computing keeps the store's single writer from queueing behind hundreds
+// of runnable events after every fsync; running it off the caller's
+// goroutine keeps the many waiting callers' stacks small, while the few
+// workers keep the deep stacks they grew.
 func (e *Engine) compute(f func()) {
-	e.cpu <- struct{}{}
 	done := make(chan struct{})
-	go func() {
-		defer func() { <-e.cpu; close(done) }()
-		f()
-	}()
+	e.jobs <- func() { defer close(done); f() }
 	<-done
+}
+
+// Close stops the engine's workers. Handle must not be called after it.
+func (e *Engine) Close() {
+	e.closeOnce.Do(func() { close(e.jobs) })
 }
 
 func (e *Engine) safeStep(c *Conversation, ev Event) (msgs []Message, err error) {
@@ -258,12 +268,31 @@ func (e *Engine) langOf(c *Conversation, ev Event) string {
 }
 
 func (e *Engine) zoneOf(c *Conversation) *time.Location {
-	if c.TZ != "" {
-		if loc, err := time.LoadLocation(c.TZ); err == nil {
+	for _, name := range []string{c.TZ, c.ZoneHint} {
+		if name == "" {
+			continue
+		}
+		if loc, err := e.zones.load(name); err == nil {
 			return loc
 		}
 	}
 	return e.zone
+}
+
+// zoneCache keeps loaded time zones: time.LoadLocation reads and parses the
+// zone data every time.
+type zoneCache struct{ m sync.Map }
+
+func (z *zoneCache) load(name string) (*time.Location, error) {
+	if loc, ok := z.m.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	z.m.Store(name, loc)
+	return loc, nil
 }
 
 // cleanInput makes any input safe to work with: valid UTF-8, no control

@@ -53,6 +53,21 @@ type reminderSpec struct {
 // its status, so nothing is sent twice; a changed one is computed anew.
 func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	zone := e.zoneOf(c)
+	var fp strings.Builder
+	fp.WriteString(zone.String())
+	if c.Weekends {
+		fp.WriteString("+we")
+	}
+	if r := c.Run; r.Finished() {
+		fp.WriteString("|" + strconv.FormatInt(r.Done.Unix(), 10))
+	}
+	for _, m := range c.Plan.Measures {
+		fp.WriteString("|" + strconv.Itoa(m.ID) + m.Status + m.Start + m.Review)
+	}
+	if fp.String() == c.synced {
+		return
+	}
+	defer func() { c.synced = fp.String() }()
 	want := map[string]reminderSpec{}
 	for _, m := range c.Plan.Open() {
 		// IDs sort start before review, which orders reminders due at the

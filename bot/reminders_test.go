@@ -284,3 +284,18 @@ func TestRepeatOffer(t *testing.T) {
 		t.Errorf("accepting the offer: got %q", out)
 	}
 }
+
+// TestZoneFromPlatform: until the user sets one, the platform's time zone
+// decides when reminders come; the user's choice wins over it.
+func TestZoneFromPlatform(t *testing.T) {
+	h := newHarness(t, 0)
+	h.send(bot.Event{Text: "/start", ZoneHint: "America/New_York"})
+	planWith(t, h, "morgen", "22.3.2027")
+	if r := reminderOf(t, h, bot.KindReview); r.Zone != "America/New_York" || r.Due.Format(time.RFC3339) != "2027-03-22T13:00:00Z" {
+		t.Errorf("with the platform's zone: got %s at %s", r.Zone, r.Due)
+	}
+	h.say("/timezone Berlin")
+	if r := reminderOf(t, h, bot.KindReview); r.Zone != "Europe/Berlin" || r.Due.Format(time.RFC3339) != "2027-03-22T08:00:00Z" {
+		t.Errorf("after /timezone Berlin: got %s at %s", r.Zone, r.Due)
+	}
+}

@@ -11,8 +11,10 @@ type Conversation struct {
 	Lang string `json:"lang,omitempty"`
 	// Hint is the language the platform last reported.
 	Hint string `json:"hint,omitempty"`
-	// TZ is the IANA time zone; empty means the configured default.
-	TZ string `json:"tz,omitempty"`
+	// TZ is the IANA time zone the user set; empty means the platform's
+	// (ZoneHint) or else the configured default.
+	TZ       string `json:"tz,omitempty"`
+	ZoneHint string `json:"tzhint,omitempty"`
 	// Addr is where messages the bot sends on its own (reminders) go.
 	Addr Address `json:"addr"`
 
@@ -31,6 +33,10 @@ type Conversation struct {
 	RemindersOff bool `json:"remoff,omitempty"`
 	// Weekends lets reminders fall on Saturday and Sunday.
 	Weekends bool `json:"weekends,omitempty"`
+
+	// synced is what the reminders were last derived from, so that the many
+	// turns that change no date skip deriving them again. Not stored.
+	synced string
 }
 
 // Reminder kinds.
@@ -66,7 +72,7 @@ type Reminder struct {
 	Due    time.Time `json:"due"`
 	Status string    `json:"st,omitempty"`
 	// At is when it was sent or found missed.
-	At time.Time `json:"at,omitempty"`
+	At time.Time `json:"at,omitzero"`
 }
 
 // Pending returns the reminders waiting to be sent, unless they are switched off.
@@ -89,7 +95,7 @@ type Run struct {
 	Version int       `json:"version"`
 	Started time.Time `json:"started"`
 	// Done is set when every checkpoint is rated.
-	Done time.Time `json:"done,omitempty"`
+	Done time.Time `json:"done,omitzero"`
 	// Ratings maps checkpoint IDs to scale values ("red", "yes", …).
 	Ratings map[string]string `json:"ratings,omitempty"`
 	// Later lists checkpoints put off, in the order they were put off.

@@ -78,7 +78,7 @@ type DB struct {
 	gate sync.RWMutex
 	shut bool
 
-	cpu chan struct{}
+	jobs chan func() // encoding work, done by one worker per CPU
 
 	// sweepFrom is where the next commit goes on forgetting old event IDs.
 	sweepFrom []byte
@@ -139,9 +139,23 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &DB{db: bdb, path: path, opts: opts, reqs: make(chan *commitReq, 4096), acks: make(chan []uint64, 1024), closed: make(chan struct{}), cpu: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	s := &DB{db: bdb, path: path, opts: opts, reqs: make(chan *commitReq, 4096), acks: make(chan []uint64, 1024), closed: make(chan struct{}), jobs: make(chan func())}
 	s.wg.Add(1)
 	go s.writer()
+	for range runtime.GOMAXPROCS(0) {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for {
+				select {
+				case job := <-s.jobs:
+					job()
+				case <-s.closed:
+					return
+				}
+			}
+		}()
+	}
 	return s, nil
 }
 
@@ -203,13 +217,12 @@ func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversa
 	}
 	r := &commitReq{eventID: eventID, key: key, msgs: outs, done: make(chan struct{})}
 	var err error
-	// Encoding runs on a short-lived goroutine, one per CPU at a time, for
-	// the same reasons as the engine's computing: the writer is not starved,
-	// and waiting callers keep small stacks.
-	s.cpu <- struct{}{}
+	// Encoding runs on the store's workers, one per CPU, for the same reasons
+	// as the engine's computing: the writer is not starved, and waiting
+	// callers keep small stacks.
 	encoded := make(chan struct{})
-	go func() {
-		defer func() { <-s.cpu; close(encoded) }()
+	job := func() {
+		defer close(encoded)
 		if r.conv, err = json.Marshal(conv); err != nil {
 			return
 		}
@@ -219,7 +232,14 @@ func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversa
 		for _, rem := range conv.Pending() {
 			r.due = append(r.due, dueKey(key, rem.ID, rem.Due))
 		}
-	}()
+	}
+	select {
+	case s.jobs <- job:
+	case <-s.closed:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	<-encoded
 	if err != nil {
 		return nil, fmt.Errorf("encode conversation: %w", err)

@@ -55,6 +55,7 @@ type Config struct {
 	ClockStart string
 	ClockSpeed string
 	Hour       string
+	Repeat     string
 }
 
 // settings lists every option once: its flag, its environment variable, its
@@ -70,6 +71,7 @@ var settings = []struct {
 	{"tz", "AMPEL_TZ", "Europe/Berlin", "time zone of users who have not set one (IANA name)", func(c *Config) *string { return &c.Zone }},
 	{"log-level", "AMPEL_LOG_LEVEL", "warn", "debug, info, warn or error (logs go to stderr)", func(c *Config) *string { return &c.LogLevel }},
 	{"reminder-hour", "AMPEL_REMINDER_HOUR", "9", "local hour reminders are sent at", func(c *Config) *string { return &c.Hour }},
+	{"repeat-months", "AMPEL_REPEAT_MONTHS", "6", "months after a check until the bot offers to repeat it (0: never)", func(c *Config) *string { return &c.Repeat }},
 	{"clock-start", "AMPEL_CLOCK_START", "", "demo/test aid: run the bot at this instant (RFC 3339), e.g. 2027-03-15T08:58:00+01:00", func(c *Config) *string { return &c.ClockStart }},
 	{"clock-speed", "AMPEL_CLOCK_SPEED", "1", "demo/test aid: simulated seconds per real second, with --clock-start", func(c *Config) *string { return &c.ClockSpeed }},
 }
@@ -174,6 +176,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil || hour < 0 || hour > 23 {
 		return fmt.Errorf("reminder hour %q: use a whole hour from 0 to 23", cfg.Hour)
 	}
+	repeat, err := strconv.Atoi(cfg.Repeat)
+	if err != nil || repeat < 0 || repeat > 120 {
+		return fmt.Errorf("repeat months %q: use a whole number from 0 (never) to 120", cfg.Repeat)
+	}
+	if repeat == 0 {
+		repeat = -1
+	}
 	catalog, texts, err := loadContent(cfg, log)
 	if err != nil {
 		return err
@@ -184,7 +193,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	defer db.Close()
 	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log, Clock: clock,
-		Reminders: bot.ReminderConfig{Hour: hour}})
+		Reminders: bot.ReminderConfig{Hour: hour, RepeatAfter: repeat}})
 	if err != nil {
 		return err
 	}
@@ -223,6 +232,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	runErr := con.Run(ctx, engine)
 	stopBg()
 	wg.Wait()
+	engine.Close()
 	if err := db.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("close store: %w", err)
 	}
