@@ -173,8 +173,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	hour, err := strconv.Atoi(cfg.Hour)
-	if err != nil || hour < 0 || hour > 23 {
-		return fmt.Errorf("reminder hour %q: use a whole hour from 0 to 23", cfg.Hour)
+	if err != nil || hour < 1 || hour > 23 {
+		return fmt.Errorf("reminder hour %q: use a whole hour from 1 to 23", cfg.Hour)
 	}
 	repeat, err := strconv.Atoi(cfg.Repeat)
 	if err != nil || repeat < 0 || repeat > 120 {
