@@ -171,7 +171,8 @@ type Store interface {
 	// Pending returns up to limit outbox messages not yet delivered, oldest first.
 	Pending(ctx context.Context, limit int) ([]Queued, error)
 	// Delivered removes messages from the outbox. It need not be durable at
-	// once: a delivery whose removal is lost in a crash is sent again.
+	// once (a delivery whose removal is lost in a crash is sent again), but
+	// from its return on, Pending must not return those messages.
 	Delivered(ctx context.Context, ids ...uint64) error
 	// Attempt durably records that a send of an outbox message is about to
 	// start, and returns how many attempts were recorded before this one. A

@@ -13,8 +13,8 @@ import (
 // twice while its removal is still on its way to disk), and when each
 // conversation may be tried again after a failure.
 type outbox struct {
-	inflight sync.Map // outbox ID -> struct{}: sending, or sent and not yet removed
-	mine     sync.Map // outbox ID -> struct{}: attempted by this process
+	inflight sync.Map // outbox ID -> struct{}: being sent right now
+	mine     sync.Map // outbox ID -> struct{}: attempted by this process, not yet delivered
 	kick     chan struct{}
 
 	mu      sync.Mutex
@@ -64,8 +64,15 @@ func (e *Engine) deliver(ctx context.Context, queued []Queued) bool {
 		done = append(done, q.ID)
 	}
 	if len(done) > 0 {
+		// Once handed to the store, a delivered message is never offered
+		// again (Store.Pending leaves out removals on their way to disk), so
+		// it need not be remembered here.
 		if err := e.store.Delivered(ctx, done...); err != nil {
 			e.log.Warn("mark delivered", "err", err)
+		}
+		for _, id := range done {
+			e.out.inflight.Delete(id)
+			e.out.mine.Delete(id)
 		}
 	}
 	if !ok {
@@ -168,17 +175,6 @@ func (e *Engine) Flush(ctx context.Context) error {
 		}
 	}
 	e.mu.RUnlock()
-	if len(pending) > 0 {
-		// IDs only grow: what this process sent below the oldest pending
-		// message has been removed from the store for good.
-		oldest := pending[0].ID
-		e.out.inflight.Range(func(k, _ any) bool {
-			if k.(uint64) < oldest {
-				e.out.inflight.Delete(k)
-			}
-			return true
-		})
-	}
 	e.deliver(ctx, sendable)
 	return nil
 }

@@ -80,6 +80,11 @@ type DB struct {
 
 	jobs chan func() // encoding work, done by one worker per CPU
 
+	// acked holds outbox IDs whose removal is on its way to disk; Pending
+	// leaves them out, so nothing delivered is offered for sending again.
+	ackMu sync.Mutex
+	acked map[uint64]struct{}
+
 	// sweepFrom is where the next commit goes on forgetting old event IDs.
 	sweepFrom []byte
 }
@@ -139,7 +144,7 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &DB{db: bdb, path: path, opts: opts, reqs: make(chan *commitReq, 4096), acks: make(chan []uint64, 1024), closed: make(chan struct{}), jobs: make(chan func())}
+	s := &DB{db: bdb, path: path, opts: opts, reqs: make(chan *commitReq, 4096), acks: make(chan []uint64, 1024), closed: make(chan struct{}), jobs: make(chan func()), acked: map[uint64]struct{}{}}
 	s.wg.Add(1)
 	go s.writer()
 	for range runtime.GOMAXPROCS(0) {
@@ -263,6 +268,11 @@ func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversa
 // Delivered implements bot.Store. The removal rides along with the next
 // commit; if it is lost in a crash, the message is sent again.
 func (s *DB) Delivered(ctx context.Context, ids ...uint64) error {
+	s.ackMu.Lock()
+	for _, id := range ids {
+		s.acked[id] = struct{}{}
+	}
+	s.ackMu.Unlock()
 	return s.send(ctx, func() bool {
 		select {
 		case s.acks <- ids:
@@ -411,10 +421,18 @@ func (s *DB) send(ctx context.Context, try func() bool) error {
 // Pending implements bot.Store.
 func (s *DB) Pending(ctx context.Context, limit int) ([]bot.Queued, error) {
 	var out []bot.Queued
+	// Holding ackMu across the read: the writer forgets an ID only after its
+	// removal is committed, and waits for this lock to do so, so the snapshot
+	// read here either lacks the ID or the ID is still in acked.
+	s.ackMu.Lock()
+	defer s.ackMu.Unlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
 			q := bot.Queued{ID: binary.BigEndian.Uint64(k)}
+			if _, gone := s.acked[q.ID]; gone {
+				continue
+			}
 			if a := tx.Bucket(bucketAttempts).Get(k); len(a) == 8 {
 				q.Attempts = int(binary.BigEndian.Uint64(a))
 			}
@@ -556,6 +574,13 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 			r.queued, r.err = nil, fmt.Errorf("commit: %w", err)
 		}
 		close(r.done)
+	}
+	if err == nil && len(acks) > 0 {
+		s.ackMu.Lock()
+		for _, id := range acks {
+			delete(s.acked, id)
+		}
+		s.ackMu.Unlock()
 	}
 }
 
