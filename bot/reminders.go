@@ -206,7 +206,16 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 		}
 		e.stats.reminders.Add(1)
 		return []Outgoing{{To: c.Addr, Msg: msg, Push: true}}, nil
-	}, nil)
+	}, func(c *Conversation) []Outgoing {
+		// Writing the reminder failed (a bug): take it out of the index as
+		// missed, so that it shows in /reminders and is not tried forever.
+		for i, r := range c.Reminders {
+			if r.ID == ref.ID && r.Status == ReminderPending {
+				c.Reminders[i].Status, c.Reminders[i].At = ReminderMissed, now.UTC()
+			}
+		}
+		return nil
+	})
 }
 
 // reminderMessage writes a reminder in the owner's language. A review
@@ -334,7 +343,12 @@ func (e *Engine) RunReminders(ctx context.Context) error {
 		if ok {
 			e.nextWake.Store(next.UnixNano())
 			if d := e.realDuration(next.Sub(e.clock.Now())); d < wait {
-				wait = max(d, 0)
+				// Something due that RunDue did not clear (it failed, or the
+				// store is behind) is retried after a pause, not in a hot loop.
+				wait = max(d, time.Second)
+				if d > 0 {
+					wait = d
+				}
 			}
 		} else {
 			e.nextWake.Store(e.clock.Now().Add(time.Hour).UnixNano())
