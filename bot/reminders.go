@@ -212,6 +212,7 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 		for i, r := range c.Reminders {
 			if r.ID == ref.ID && r.Status == ReminderPending {
 				c.Reminders[i].Status, c.Reminders[i].At = ReminderMissed, now.UTC()
+				e.stats.missed.Add(1)
 			}
 		}
 		return nil
