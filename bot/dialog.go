@@ -139,6 +139,7 @@ func (t *turn) handle(now time.Time) {
 		}
 	}
 	if norm := normalize(text); norm != "" {
+		t.labels()
 		for _, o := range d.Options {
 			if normalize(o.Label) == norm {
 				t.resolve(o.Action, now)
@@ -147,6 +148,26 @@ func (t *turn) handle(now time.Time) {
 		}
 	}
 	t.freeText(text, now)
+}
+
+// labels renders the open question again when its buttons were read back
+// from the store without their labels, so that a typed label finds them.
+func (t *turn) labels() {
+	d := &t.c.Dialog
+	if len(d.Options) == 0 || d.Options[0].Label != "" || d.Mode == modeIdle {
+		return
+	}
+	mode := d.Mode
+	flat := t.question().Flat()
+	d.Mode = mode
+	if len(flat) != len(d.Options) {
+		return
+	}
+	for i := range flat {
+		if flat[i].Action == d.Options[i].Action {
+			d.Options[i].Label = flat[i].Label
+		}
+	}
 }
 
 // resolve runs the action of a button chosen by typing.

@@ -99,7 +99,7 @@ func New(cfg Config) (*Engine, error) {
 		locks: keyLocks{m: map[string]*keyLock{}}, adapters: map[string]Adapter{},
 		cache: convCache{m: map[string]*Conversation{}, max: cfg.CacheSize},
 		rem:   cfg.Reminders, kick: make(chan struct{}, 1),
-		out: outbox{kick: make(chan struct{}, 1), retryAt: map[string]time.Time{}},
+		out: outbox{kick: make(chan struct{}, 1), retryAt: map[Address]time.Time{}},
 	}
 	e.nextWake.Store(math.MaxInt64)
 	for range runtime.GOMAXPROCS(0) {

@@ -18,8 +18,8 @@ type outbox struct {
 	kick     chan struct{}
 
 	mu      sync.Mutex
-	retryAt map[string]time.Time // conversation key -> earliest retry
-	backoff map[string]time.Duration
+	retryAt map[Address]time.Time // conversation -> earliest retry
+	backoff map[Address]time.Duration
 }
 
 // deliver sends committed messages, each conversation's in order, and clears
@@ -27,10 +27,10 @@ type outbox struct {
 // outbox for the dispatcher; it reports whether everything went out.
 func (e *Engine) deliver(ctx context.Context, queued []Queued) bool {
 	var done []uint64
-	blocked := map[string]bool{}
+	var blocked map[Address]bool
 	ok := true
 	for _, q := range queued {
-		key := q.To.Key()
+		key := q.To
 		if blocked[key] {
 			continue // keep the conversation's order: later messages wait too
 		}
@@ -55,6 +55,9 @@ func (e *Engine) deliver(ctx context.Context, queued []Queued) bool {
 			default:
 				e.log.Warn("send failed; kept in outbox", "platform", q.To.Platform, "outbox_id", q.ID, "err", err)
 				e.out.failed(key, err, e.clock.Now())
+			}
+			if blocked == nil {
+				blocked = map[Address]bool{}
 			}
 			blocked[key] = true
 			ok = false
@@ -106,11 +109,11 @@ func (e *Engine) send(ctx context.Context, a Adapter, q Queued) error {
 	return err
 }
 
-func (o *outbox) failed(key string, err error, now time.Time) {
+func (o *outbox) failed(key Address, err error, now time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.backoff == nil {
-		o.backoff = map[string]time.Duration{}
+		o.backoff = map[Address]time.Duration{}
 	}
 	var rl *RateLimited
 	wait := o.backoff[key]
@@ -128,14 +131,16 @@ func (o *outbox) failed(key string, err error, now time.Time) {
 	o.retryAt[key] = now.Add(wait)
 }
 
-func (o *outbox) succeeded(key string) {
+func (o *outbox) succeeded(key Address) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	delete(o.retryAt, key)
-	delete(o.backoff, key)
+	if len(o.retryAt) > 0 || len(o.backoff) > 0 {
+		delete(o.retryAt, key)
+		delete(o.backoff, key)
+	}
 }
 
-func (o *outbox) ready(key string, now time.Time) bool {
+func (o *outbox) ready(key Address, now time.Time) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	t, ok := o.retryAt[key]
@@ -170,7 +175,7 @@ func (e *Engine) Flush(ctx context.Context) error {
 	var sendable []Queued
 	e.mu.RLock()
 	for _, q := range pending {
-		if e.adapters[q.To.Platform] != nil && e.out.ready(q.To.Key(), now) {
+		if e.adapters[q.To.Platform] != nil && e.out.ready(q.To, now) {
 			sendable = append(sendable, q)
 		}
 	}

@@ -61,8 +61,13 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	if r := c.Run; r.Finished() {
 		fp.WriteString("|" + strconv.FormatInt(r.Done.Unix(), 10))
 	}
-	for _, m := range c.Plan.Measures {
-		fp.WriteString("|" + strconv.Itoa(m.ID) + m.Status + m.Start + m.Review)
+	for i := range c.Plan.Measures {
+		m := &c.Plan.Measures[i]
+		fp.WriteByte('|')
+		fp.WriteString(strconv.Itoa(m.ID))
+		fp.WriteString(m.Status)
+		fp.WriteString(m.Start)
+		fp.WriteString(m.Review)
 	}
 	if fp.String() == c.synced {
 		return
@@ -144,13 +149,13 @@ func (e *Engine) newReminder(id string, spec reminderSpec, zone *time.Location, 
 // noteReminders wakes the scheduler when a commit added a reminder due
 // earlier than the scheduler's next wake-up.
 func (e *Engine) noteReminders(c *Conversation) {
-	for _, r := range c.Pending() {
-		if r.Due.UnixNano() < e.nextWake.Load() {
-			select {
-			case e.kick <- struct{}{}:
-			default:
-			}
-			return
+	wake := e.nextWake.Load()
+	earlier := false
+	c.EachPending(func(r *Reminder) { earlier = earlier || r.Due.UnixNano() < wake })
+	if earlier {
+		select {
+		case e.kick <- struct{}{}:
+		default:
 		}
 	}
 }

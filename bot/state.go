@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Conversation is everything Ampel keeps about one chat: its settings, the
 // check in progress, the checks done, the action plan and where the dialogue
@@ -77,16 +80,21 @@ type Reminder struct {
 
 // Pending returns the reminders waiting to be sent, unless they are switched off.
 func (c *Conversation) Pending() []Reminder {
-	if c.RemindersOff {
-		return nil
-	}
 	var p []Reminder
-	for _, r := range c.Reminders {
-		if r.Status == ReminderPending {
-			p = append(p, r)
+	c.EachPending(func(r *Reminder) { p = append(p, *r) })
+	return p
+}
+
+// EachPending calls fn for each reminder waiting to be sent, without copying.
+func (c *Conversation) EachPending(fn func(r *Reminder)) {
+	if c.RemindersOff {
+		return
+	}
+	for i := range c.Reminders {
+		if c.Reminders[i].Status == ReminderPending {
+			fn(&c.Reminders[i])
 		}
 	}
-	return p
 }
 
 // Run is one pass through a check.
@@ -178,7 +186,9 @@ type Dialog struct {
 	Seq int `json:"seq,omitempty"`
 	// Cursor is the checkpoint index being rated or changed.
 	Cursor int `json:"cursor,omitempty"`
-	// Options are the buttons of the open question, in reading order.
+	// Options are the buttons of the open question, in reading order. Only
+	// their actions are stored (see MarshalJSON); their labels can be
+	// rendered again from the state when typed text must be matched to them.
 	Options []Button `json:"opts,omitempty"`
 	// Draft is the measure being entered.
 	Draft *Measure `json:"draft,omitempty"`
@@ -191,4 +201,42 @@ type Dialog struct {
 	// Op and Target are the plan operation and measure being worked on.
 	Op     string `json:"op,omitempty"`
 	Target int    `json:"target,omitempty"`
+}
+
+// dialogJSON is how a Dialog is stored.
+type dialogJSON struct {
+	dialogAlias
+	Acts []string `json:"acts,omitempty"`
+}
+
+type dialogAlias Dialog
+
+// MarshalJSON stores the open question's buttons by action only, except in
+// the idle menu, whose buttons (a reminder's, say) cannot be rendered again
+// from the state. Labels are most of a stored conversation otherwise, and
+// it is written after every answer.
+func (d Dialog) MarshalJSON() ([]byte, error) {
+	if d.Mode == "" {
+		return json.Marshal(dialogAlias(d))
+	}
+	j := dialogJSON{dialogAlias: dialogAlias(d)}
+	j.Options = nil
+	j.Acts = make([]string, len(d.Options))
+	for i, o := range d.Options {
+		j.Acts[i] = o.Action
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (d *Dialog) UnmarshalJSON(b []byte) error {
+	var j dialogJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*d = Dialog(j.dialogAlias)
+	for _, a := range j.Acts {
+		d.Options = append(d.Options, Button{Action: a})
+	}
+	return nil
 }

@@ -18,7 +18,7 @@ type migration struct {
 // migrations lists every schema version in order; the last is current.
 var migrations = []migration{
 	{1, "create buckets", func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketConvs, bucketOutbox, bucketAttempts, bucketDue, bucketDueOf} {
+		for _, b := range [][]byte{bucketConvs, bucketOutbox, bucketAttempts, bucketDue} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

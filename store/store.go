@@ -28,10 +28,10 @@ import (
 
 var (
 	bucketMeta = []byte("meta")
-	// bucketConvs maps a conversation's key to its state, and key + NUL +
-	// event ID to the commit time of that event. The event IDs sort right
-	// after their conversation, so remembering one usually dirties the page
-	// the state change dirties anyway: one random page per turn, not two.
+	// bucketConvs maps a conversation's key to its state, and key + NUL to
+	// the IDs of its recent events (the inbox, see inbox.go). The inbox sorts
+	// right after its conversation, so remembering an event usually dirties
+	// the page the state change dirties anyway: one random page per turn.
 	bucketConvs  = []byte("conversations")
 	bucketOutbox = []byte("outbox") // sequence -> outgoing message
 	// bucketAttempts counts the recorded send attempts of outbox messages.
@@ -40,10 +40,7 @@ var (
 	// nanoseconds) + conversation key + NUL + reminder ID. Keys sort by time,
 	// so the scheduler reads only what is due.
 	bucketDue = []byte("due")
-	// bucketDueOf lists each conversation's keys in bucketDue, so that a
-	// commit can replace them without decoding the previous state.
-	bucketDueOf = []byte("due-of")
-	keySchema   = []byte("schema")
+	keySchema = []byte("schema")
 )
 
 // ErrLocked is returned by Open when another process holds the database.
@@ -54,8 +51,8 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to let go of the file.
 	LockTimeout time.Duration
 	// InboxRetention is how long event IDs are remembered for deduplication
-	// (at least; a sweep forgets them some time after). Telegram update IDs
-	// may repeat randomly after a week, so keep it near that.
+	// (up to inboxMax per conversation). Telegram update IDs may repeat
+	// randomly after a week, so keep it near that.
 	InboxRetention time.Duration
 	// Now is the clock used to stamp and prune the inbox.
 	Now func() time.Time
@@ -84,9 +81,6 @@ type DB struct {
 	// leaves them out, so nothing delivered is offered for sending again.
 	ackMu sync.Mutex
 	acked map[uint64]struct{}
-
-	// sweepFrom is where the next commit goes on forgetting old event IDs.
-	sweepFrom []byte
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -202,14 +196,15 @@ func (s *DB) Load(ctx context.Context, key string) (*bot.Conversation, error) {
 func (s *DB) Seen(ctx context.Context, key, eventID string) (bool, error) {
 	var seen bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		seen = tx.Bucket(bucketConvs).Get(inboxKey(key, eventID)) != nil
+		_, inbox := splitRecord(tx.Bucket(bucketConvs).Get(recordKey(key)))
+		seen = inboxHas(inbox, eventID)
 		return nil
 	})
 	return seen, err
 }
 
-func inboxKey(key, eventID string) []byte {
-	return []byte(key + "\x00" + eventID)
+func recordKey(key string) []byte {
+	return []byte(key + "\x00")
 }
 
 // Commit implements bot.Store. It returns after the transaction holding the
@@ -234,9 +229,7 @@ func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversa
 		for _, o := range outs {
 			r.outs = append(r.outs, encodeOutgoing(o))
 		}
-		for _, rem := range conv.Pending() {
-			r.due = append(r.due, dueKey(key, rem.ID, rem.Due))
-		}
+		conv.EachPending(func(rem *bot.Reminder) { r.due = append(r.due, dueKey(key, rem.ID, rem.Due)) })
 	}
 	select {
 	case s.jobs <- job:
@@ -358,19 +351,10 @@ func parseDueKey(k []byte) (bot.DueRef, bool) {
 	}, true
 }
 
-// reindex replaces a conversation's entries in the reminder index with due.
-func reindex(tx *bolt.Tx, key string, due [][]byte) error {
-	of, idx := tx.Bucket(bucketDueOf), tx.Bucket(bucketDue)
-	var list []byte
-	for _, k := range due {
-		list = binary.AppendUvarint(list, uint64(len(k)))
-		list = append(list, k...)
-	}
-	old := of.Get([]byte(key))
-	if bytes.Equal(old, list) {
-		return nil // the common case: the turn changed no reminder
-	}
-	keep := map[string]bool{}
+// reindex replaces a conversation's entries in the reminder index: old is
+// the list stored in its record, due the new keys.
+func reindex(idx *bolt.Bucket, old []byte, due [][]byte) error {
+	keep := make(map[string]bool, len(due))
 	for _, k := range due {
 		keep[string(k)] = true
 	}
@@ -394,10 +378,7 @@ func reindex(tx *bolt.Tx, key string, due [][]byte) error {
 			return err
 		}
 	}
-	if len(list) == 0 {
-		return of.Delete([]byte(key))
-	}
-	return of.Put([]byte(key), list)
+	return nil
 }
 
 // ErrClosed is returned for work handed to a closed store.
@@ -507,11 +488,10 @@ func (s *DB) drain() {
 
 func (s *DB) write(batch []*commitReq, acks []uint64) {
 	now := s.opts.Now()
-	stamp := make([]byte, 8)
-	binary.BigEndian.PutUint64(stamp, uint64(now.UnixNano()))
+	cutoff := now.Add(-s.opts.InboxRetention)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
-		attempts := tx.Bucket(bucketAttempts)
+		attempts, dueIdx := tx.Bucket(bucketAttempts), tx.Bucket(bucketDue)
 		for _, r := range batch {
 			r.queued, r.err = nil, nil
 			if r.attempt != 0 {
@@ -530,18 +510,29 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				}
 				continue
 			}
-			ik := inboxKey(r.key, r.eventID)
-			if convs.Get(ik) != nil {
+			rk := recordKey(r.key)
+			oldDue, inbox := splitRecord(convs.Get(rk))
+			if inboxHas(inbox, r.eventID) {
 				r.err = bot.ErrDuplicate
 				continue
 			}
-			if err := convs.Put(ik, stamp); err != nil {
+			var due []byte
+			for _, k := range r.due {
+				due = binary.AppendUvarint(due, uint64(len(k)))
+				due = append(due, k...)
+			}
+			if !bytes.Equal(oldDue, due) { // most turns change no reminder
+				if err := reindex(dueIdx, oldDue, r.due); err != nil {
+					return err
+				}
+			}
+			rec := make([]byte, 0, binary.MaxVarintLen64+len(due)+len(inbox)+64)
+			rec = binary.AppendUvarint(rec, uint64(len(due)))
+			rec = append(rec, due...)
+			if err := convs.Put(rk, inboxAdd(rec, inbox, r.eventID, now, cutoff)); err != nil {
 				return err
 			}
 			if err := convs.Put([]byte(r.key), r.conv); err != nil {
-				return err
-			}
-			if err := reindex(tx, r.key, r.due); err != nil {
 				return err
 			}
 			for i, b := range r.outs {
@@ -567,7 +558,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				return err
 			}
 		}
-		return s.sweep(convs, now.Add(-s.opts.InboxRetention))
+		return nil
 	})
 	for _, r := range batch {
 		if err != nil {
@@ -582,35 +573,6 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 		}
 		s.ackMu.Unlock()
 	}
-}
-
-// sweepStep bounds the keys one commit looks at while forgetting old event
-// IDs, so that no commit grows large however big the file is.
-const sweepStep = 512
-
-// sweep forgets event IDs committed before cutoff, walking the bucket a
-// little further with every commit and starting over at its end.
-func (s *DB) sweep(convs *bolt.Bucket, cutoff time.Time) error {
-	var old [][]byte
-	c := convs.Cursor()
-	k, v := c.Seek(s.sweepFrom)
-	for n := 0; k != nil && n < sweepStep; n++ {
-		if bytes.IndexByte(k, 0) >= 0 && len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < cutoff.UnixNano() {
-			old = append(old, append([]byte{}, k...))
-		}
-		k, v = c.Next()
-	}
-	if k == nil {
-		s.sweepFrom = nil
-	} else {
-		s.sweepFrom = append(s.sweepFrom[:0], k...)
-	}
-	for _, k := range old {
-		if err := convs.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Backup writes a consistent copy of the database to path while it is in use.

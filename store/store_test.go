@@ -48,7 +48,7 @@ func TestPersistence(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "ampel.db")
 	addr := bot.Address{Platform: "test", Chat: "persist"}
-	want := bottest.SampleConversation()
+	want := bottest.Stored(bottest.SampleConversation())
 	outs := []bot.Outgoing{
 		{To: addr, Msg: bot.Message{Text: "one", Buttons: [][]bot.Button{{{Label: "Ja", Action: "y"}}}}},
 		{To: addr, Msg: bot.Message{Text: "two"}},
@@ -467,7 +467,7 @@ func TestBackupAndCheck(t *testing.T) {
 	ctx := t.Context()
 	db := MustOpen(t)
 	addr := bot.Address{Platform: "test", Chat: "backup"}
-	want := bottest.SampleConversation()
+	want := bottest.Stored(bottest.SampleConversation())
 	q, err := db.Commit(ctx, "backup-1", addr.Key(), want, []bot.Outgoing{{To: addr, Msg: bot.Message{Text: "hello"}}})
 	if err != nil {
 		t.Fatalf("Commit: got error %v, want nil", err)

@@ -77,9 +77,7 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 	s.inbox[key+"\x00"+eventID] = true
 	s.convs[key] = b
 	var due []bot.DueRef
-	for _, r := range conv.Pending() {
-		due = append(due, bot.DueRef{Key: key, ID: r.ID, Due: r.Due})
-	}
+	conv.EachPending(func(r *bot.Reminder) { due = append(due, bot.DueRef{Key: key, ID: r.ID, Due: r.Due}) })
 	s.due[key] = due
 	return queued, nil
 }

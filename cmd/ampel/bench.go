@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
@@ -50,6 +52,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	rounds := fset.Int("rounds", 1, "times each user does the scenario, each time in a new conversation")
 	dbPath := fset.String("db", "", "database file (default: a temporary file, removed afterwards)")
 	cpuProfile := fset.String("cpuprofile", "", "write a CPU profile to this file")
+	memProfile := fset.String("memprofile", "", "write a heap profile, taken when half the turns are done, to this file")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -93,7 +96,13 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	engine.Register(benchAdapter{})
 
+	if *memProfile != "" {
+		runtime.MemProfileRate = 4096
+	}
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	var turnsDone atomic.Int64
+	var heapOnce sync.Once
+	half := int64(*users * *rounds * len(benchScript) / 2)
 	lat := make([][]time.Duration, *users)
 	errs := make(chan error, *users)
 	var wg sync.WaitGroup
@@ -113,6 +122,14 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 						return
 					}
 					lat[u] = append(lat[u], time.Since(t0))
+					if *memProfile != "" && turnsDone.Add(1) == half {
+						heapOnce.Do(func() {
+							if f, err := os.Create(*memProfile); err == nil {
+								pprof.WriteHeapProfile(f)
+								f.Close()
+							}
+						})
+					}
 				}
 				c, err := engine.Load(ctx, addr)
 				if err != nil {
@@ -140,6 +157,14 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	pct := func(p float64) float64 {
 		return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000
+	}
+	if os.Getenv("AMPEL_BENCH_DEBUG") != "" {
+		b, _ := os.ReadFile("/proc/self/status")
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "Rss") || strings.HasPrefix(l, "VmHWM") {
+				fmt.Fprintln(stderr, l)
+			}
+		}
 	}
 	fmt.Fprintf(stdout, "engine=ampel store=bbolt users=%d turns=%d turns_per_s=%.0f p50_ms=%.2f p99_ms=%.2f rss_mb=%.1f\n",
 		*users, len(all), float64(len(all))/elapsed.Seconds(), pct(0.50), pct(0.99), peakRSSMB())

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"encoding/binary"
+	"time"
+)
+
+// Beside its state, each conversation has one bookkeeping record (key +
+// NUL): its keys in the reminder index, then its inbox.
+//
+//	record = uvarint(len(due)) due inbox
+//	due    = { uvarint(len(k)) k }        keys of bucketDue
+//	inbox  = { 8-byte time, uvarint(len(id)) id }   oldest first
+//
+// One record instead of a key per event and a separate reminder list keeps
+// a turn's bookkeeping to one read and one write on the page its state is
+// on, which halves the pages and B+tree entries a conversation costs.
+//
+// IDs are kept for InboxRetention and at most inboxMax per conversation:
+// platforms redeliver within minutes or hours, so the newest 256 events of
+// one conversation are far more than any redelivery reaches back.
+const inboxMax = 256
+
+func inboxHas(v []byte, id string) bool {
+	for len(v) >= 9 {
+		n, w := binary.Uvarint(v[8:])
+		if w <= 0 || 8+w+int(n) > len(v) {
+			return false
+		}
+		if int(n) == len(id) && string(v[8+w:8+w+int(n)]) == id {
+			return true
+		}
+		v = v[8+w+int(n):]
+	}
+	return false
+}
+
+// splitRecord returns a record's reminder keys and inbox.
+func splitRecord(v []byte) (due, inbox []byte) {
+	n, w := binary.Uvarint(v)
+	if w <= 0 || w+int(n) > len(v) {
+		return nil, nil // no record yet, or a damaged one: start afresh
+	}
+	return v[w : w+int(n)], v[w+int(n):]
+}
+
+// inboxAdd appends to dst the inbox v with id added, without entries older
+// than cutoff and without the oldest beyond inboxMax.
+func inboxAdd(dst, v []byte, id string, now, cutoff time.Time) []byte {
+	type span struct{ from, to int }
+	var entries []span
+	for off := 0; off+9 <= len(v); {
+		n, w := binary.Uvarint(v[off+8:])
+		if w <= 0 || off+8+w+int(n) > len(v) {
+			break // a damaged tail is dropped, never trusted
+		}
+		end := off + 8 + w + int(n)
+		if int64(binary.BigEndian.Uint64(v[off:])) >= cutoff.UnixNano() {
+			entries = append(entries, span{off, end})
+		}
+		off = end
+	}
+	if len(entries) >= inboxMax {
+		entries = entries[len(entries)-inboxMax+1:]
+	}
+	out := dst
+	for _, e := range entries {
+		out = append(out, v[e.from:e.to]...)
+	}
+	out = binary.BigEndian.AppendUint64(out, uint64(now.UnixNano()))
+	out = binary.AppendUvarint(out, uint64(len(id)))
+	return append(out, id...)
+}
