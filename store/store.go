@@ -223,7 +223,7 @@ func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversa
 	encoded := make(chan struct{})
 	job := func() {
 		defer close(encoded)
-		if r.conv, err = json.Marshal(conv); err != nil {
+		if r.conv, err = encodeConversation(conv); err != nil {
 			return
 		}
 		for _, o := range outs {

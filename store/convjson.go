@@ -1,0 +1,349 @@
+package store
+
+import (
+	"sort"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ampel-bot/ampel/bot"
+)
+
+// encodeConversation writes exactly what json.Marshal writes for a
+// conversation (TestEncodeConversationMatchesJSON holds it to that, byte for
+// byte), without reflection: a conversation is encoded after every answer,
+// and reflection made that a fifth of a turn's work. Reading stays with
+// encoding/json, which is rare (the engine caches decoded conversations).
+func encodeConversation(c *bot.Conversation) ([]byte, error) {
+	b := make([]byte, 0, 2048)
+	b = append(b, '{')
+	first := true
+	field := func(name string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+	}
+	if c.Lang != "" {
+		field("lang")
+		b = appendStr(b, c.Lang)
+	}
+	if c.Hint != "" {
+		field("hint")
+		b = appendStr(b, c.Hint)
+	}
+	if c.TZ != "" {
+		field("tz")
+		b = appendStr(b, c.TZ)
+	}
+	if c.ZoneHint != "" {
+		field("tzhint")
+		b = appendStr(b, c.ZoneHint)
+	}
+	field("addr")
+	b = appendAddress(b, c.Addr)
+	if c.Run != nil {
+		field("run")
+		b = appendRun(b, c.Run)
+	}
+	if len(c.History) > 0 {
+		field("history")
+		b = append(b, '[')
+		for i := range c.History {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendRun(b, &c.History[i])
+		}
+		b = append(b, ']')
+	}
+	field("plan")
+	b = append(b, '{')
+	pf := true
+	if len(c.Plan.Measures) > 0 {
+		b = append(b, `"measures":[`...)
+		for i := range c.Plan.Measures {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendMeasure(b, &c.Plan.Measures[i])
+		}
+		b = append(b, ']')
+		pf = false
+	}
+	if c.Plan.NextID != 0 {
+		if !pf {
+			b = append(b, ',')
+		}
+		b = append(b, `"next":`...)
+		b = strconv.AppendInt(b, int64(c.Plan.NextID), 10)
+	}
+	b = append(b, '}')
+	field("dialog")
+	b = appendDialog(b, &c.Dialog)
+	if len(c.Reminders) > 0 {
+		field("rem")
+		b = append(b, '[')
+		for i := range c.Reminders {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendReminder(b, &c.Reminders[i])
+		}
+		b = append(b, ']')
+	}
+	if c.RemindersOff {
+		field("remoff")
+		b = append(b, "true"...)
+	}
+	if c.Weekends {
+		field("weekends")
+		b = append(b, "true"...)
+	}
+	return append(b, '}'), nil
+}
+
+// obj writes an object's fields, leaving out empty ones as omitempty does.
+type obj struct {
+	b     []byte
+	first bool
+}
+
+func newObj(b []byte) *obj { return &obj{b: append(b, '{'), first: true} }
+
+func (o *obj) key(name string) {
+	if !o.first {
+		o.b = append(o.b, ',')
+	}
+	o.first = false
+	o.b = append(o.b, '"')
+	o.b = append(o.b, name...)
+	o.b = append(o.b, '"', ':')
+}
+
+func (o *obj) str(name, v string, omitEmpty bool) {
+	if omitEmpty && v == "" {
+		return
+	}
+	o.key(name)
+	o.b = appendStr(o.b, v)
+}
+
+func (o *obj) int(name string, v int, omitEmpty bool) {
+	if omitEmpty && v == 0 {
+		return
+	}
+	o.key(name)
+	o.b = strconv.AppendInt(o.b, int64(v), 10)
+}
+
+func (o *obj) bool(name string, v bool) {
+	if !v {
+		return
+	}
+	o.key(name)
+	o.b = append(o.b, "true"...)
+}
+
+func (o *obj) time(name string, t time.Time, omitZero bool) {
+	if omitZero && t.IsZero() {
+		return
+	}
+	o.key(name)
+	o.b = append(o.b, '"')
+	o.b = t.AppendFormat(o.b, time.RFC3339Nano)
+	o.b = append(o.b, '"')
+}
+
+func (o *obj) strs(name string, v []string) {
+	if len(v) == 0 {
+		return
+	}
+	o.key(name)
+	o.b = append(o.b, '[')
+	for i, s := range v {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendStr(o.b, s)
+	}
+	o.b = append(o.b, ']')
+}
+
+func (o *obj) end() []byte { return append(o.b, '}') }
+
+func appendAddress(b []byte, a bot.Address) []byte {
+	o := newObj(b)
+	o.str("p", a.Platform, false)
+	o.str("w", a.Workspace, true)
+	o.str("c", a.Chat, false)
+	o.str("u", a.User, true)
+	return o.end()
+}
+
+func appendRun(b []byte, r *bot.Run) []byte {
+	o := newObj(b)
+	o.str("flow", r.Flow, false)
+	o.int("version", r.Version, false)
+	o.time("started", r.Started, false)
+	o.time("done", r.Done, true)
+	if len(r.Ratings) > 0 {
+		o.key("ratings")
+		keys := make([]string, 0, len(r.Ratings))
+		for k := range r.Ratings {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		o.b = append(o.b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = appendStr(o.b, k)
+			o.b = append(o.b, ':')
+			o.b = appendStr(o.b, r.Ratings[k])
+		}
+		o.b = append(o.b, '}')
+	}
+	o.strs("later", r.Later)
+	return o.end()
+}
+
+func appendMeasure(b []byte, m *bot.Measure) []byte {
+	o := newObj(b)
+	o.int("id", m.ID, false)
+	o.str("flow", m.Flow, false)
+	o.str("cp", m.Checkpoint, false)
+	o.str("text", m.Text, false)
+	o.str("prio", m.Priority, true)
+	o.str("resp", m.Responsible, true)
+	o.bool("me", m.Me)
+	o.str("start", m.Start, true)
+	o.str("review", m.Review, true)
+	o.str("status", m.Status, false)
+	return o.end()
+}
+
+func appendButtons(o *obj, name string, bs []bot.Button) {
+	if len(bs) == 0 {
+		return
+	}
+	o.key(name)
+	o.b = append(o.b, '[')
+	for i, btn := range bs {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = append(o.b, `{"l":`...)
+		o.b = appendStr(o.b, btn.Label)
+		o.b = append(o.b, `,"a":`...)
+		o.b = appendStr(o.b, btn.Action)
+		o.b = append(o.b, '}')
+	}
+	o.b = append(o.b, ']')
+}
+
+// appendDialog mirrors Dialog.MarshalJSON: buttons in full in the idle
+// menu, by action only ("acts", last) otherwise.
+func appendDialog(b []byte, d *bot.Dialog) []byte {
+	o := newObj(b)
+	o.str("mode", d.Mode, true)
+	o.int("seq", d.Seq, true)
+	o.int("cursor", d.Cursor, true)
+	if d.Mode == "" {
+		appendButtons(o, "opts", d.Options)
+	}
+	if d.Draft != nil {
+		o.key("draft")
+		o.b = appendMeasure(o.b, d.Draft)
+	}
+	o.strs("queue", d.Queue)
+	o.str("prev", d.Prev, true)
+	o.str("ret", d.Return, true)
+	o.str("op", d.Op, true)
+	o.int("target", d.Target, true)
+	if d.Mode != "" && len(d.Options) > 0 {
+		o.key("acts")
+		o.b = append(o.b, '[')
+		for i, btn := range d.Options {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = appendStr(o.b, btn.Action)
+		}
+		o.b = append(o.b, ']')
+	}
+	return o.end()
+}
+
+func appendReminder(b []byte, r *bot.Reminder) []byte {
+	o := newObj(b)
+	o.str("id", r.ID, false)
+	o.int("m", r.Measure, true)
+	o.str("k", r.Kind, false)
+	o.str("for", r.For, false)
+	o.str("day", r.Day, false)
+	o.int("h", r.Hour, false)
+	o.str("tz", r.Zone, false)
+	o.time("due", r.Due, false)
+	o.str("st", r.Status, true)
+	o.time("at", r.At, true)
+	return o.end()
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendStr quotes s as encoding/json does, HTML-safe escaping included.
+func appendStr(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
