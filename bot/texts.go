@@ -24,6 +24,9 @@ type Texts struct {
 	log     *slog.Logger
 	// plain caches messages rendered without data, the most frequent kind.
 	plain sync.Map
+	// matched caches Supported: matching a language tag is costly and the
+	// platforms send few distinct ones.
+	matched sync.Map
 }
 
 // NewTexts wraps a bundle whose languages are langs (the first is the default).
@@ -47,15 +50,25 @@ func (t *Texts) Supported(hint string) (string, bool) {
 	if hint == "" {
 		return t.langs[0], false
 	}
-	tag, err := language.Parse(hint)
-	if err != nil {
-		return t.langs[0], false
+	if m, ok := t.matched.Load(hint); ok {
+		r := m.(matchResult)
+		return r.lang, r.ok
 	}
-	_, i, conf := t.matcher.Match(tag)
-	if conf == language.No {
-		return t.langs[0], false
+	lang, ok := t.langs[0], false
+	if tag, err := language.Parse(hint); err == nil {
+		if _, i, conf := t.matcher.Match(tag); conf != language.No {
+			lang, ok = t.langs[i], true
+		}
 	}
-	return t.langs[i], true
+	if len(hint) <= 64 { // hints come from platforms; keep odd ones out of the cache
+		t.matched.Store(hint, matchResult{lang, ok})
+	}
+	return lang, ok
+}
+
+type matchResult struct {
+	lang string
+	ok   bool
 }
 
 // Has reports whether lang has a message with the given ID.
@@ -94,12 +107,11 @@ func (t *Texts) render(lang, id string, count any, kv []any) string {
 	if !ok {
 		loc = t.loc[t.langs[0]]
 	}
-	var data map[string]any
+	// The data stays a flat list: our field templates look names up in it
+	// directly, and only a text/template fallback builds a map.
+	var data any
 	if len(kv) > 0 {
-		data = make(map[string]any, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			data[kv[i].(string)] = kv[i+1]
-		}
+		data = kvData(kv)
 	}
 	s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count, TemplateParser: fields})
 	if err != nil {
@@ -168,7 +180,11 @@ func (fieldParser) Parse(src, left, right string) (template.ParsedTemplate, erro
 		ft.names = append(ft.names, name[1:])
 		rest = rest[i+j+2:]
 	}
-	return (&template.TextParser{}).Parse(src, left, right)
+	pt, err := (&template.TextParser{}).Parse(src, left, right)
+	if err != nil {
+		return nil, err
+	}
+	return mapTemplate{pt}, nil
 }
 
 func isField(s string) bool {
@@ -189,15 +205,58 @@ type fieldTemplate struct {
 	names []string
 }
 
+// kvData is template data as a flat list: "Name", value, "Name", value, ….
+type kvData []any
+
+func (kv kvData) get(name string) any {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] == name {
+			return kv[i+1]
+		}
+	}
+	return nil
+}
+
+func (kv kvData) asMap() map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok {
+			m[k] = kv[i+1]
+		}
+	}
+	return m
+}
+
+// mapTemplate runs a text/template with kvData turned into the map it needs.
+type mapTemplate struct{ template.ParsedTemplate }
+
+func (m mapTemplate) Execute(data any) (string, error) {
+	if kv, ok := data.(kvData); ok {
+		data = kv.asMap()
+	}
+	return m.ParsedTemplate.Execute(data)
+}
+
 func (ft *fieldTemplate) Execute(data any) (string, error) {
-	m, _ := data.(map[string]any)
+	lookup := func(name string) any { return nil }
+	switch d := data.(type) {
+	case kvData:
+		lookup = d.get
+	case map[string]any: // go-i18n's own data for a bare plural count
+		lookup = func(name string) any { return d[name] }
+	}
+	n := 0
+	for _, lit := range ft.lits {
+		n += len(lit) + 8
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for i, lit := range ft.lits {
 		b.WriteString(lit)
 		if i >= len(ft.names) {
 			break
 		}
-		switch v := m[ft.names[i]].(type) {
+		switch v := lookup(ft.names[i]).(type) {
 		case string:
 			b.WriteString(v)
 		case int:
