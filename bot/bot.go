@@ -168,8 +168,13 @@ type Store interface {
 	// this key. Event IDs are remembered per conversation: a platform
 	// redelivers an event to the conversation it belongs to.
 	Commit(ctx context.Context, eventID, key string, conv *Conversation, outs []Outgoing) ([]Queued, error)
-	// Pending returns up to limit outbox messages not yet delivered, oldest first.
-	Pending(ctx context.Context, limit int) ([]Queued, error)
+	// Pending returns up to limit outbox messages not yet delivered with IDs
+	// above after, oldest first.
+	Pending(ctx context.Context, after uint64, limit int) ([]Queued, error)
+	// StillPending reports whether an outbox message is neither delivered
+	// nor on its way to being removed, for a sender working from an older
+	// Pending list.
+	StillPending(ctx context.Context, id uint64) (bool, error)
 	// Delivered removes messages from the outbox. It need not be durable at
 	// once (a delivery whose removal is lost in a crash is sent again), but
 	// from its return on, Pending must not return those messages.

@@ -312,32 +312,69 @@ func (t *turn) startRun(f *flows.Flow) {
 	t.ask()
 }
 
+// calm modes are those a side trip need not come back to: nothing is being
+// entered there.
+var calm = map[string]bool{modeIdle: true, modePlan: true, modeSummary: true, modeReminders: true, modeLanguage: true, modeZone: true}
+
+// sideTrip remembers the open question before the dialogue turns to
+// something else for a moment.
+func (t *turn) sideTrip() {
+	d := &t.c.Dialog
+	if d.Resume == "" && d.Mode != modeLanguage && d.Mode != modeZone && d.Mode != modeMove {
+		d.Resume = d.Mode
+	}
+}
+
+// endSideTrip goes back to the question a side trip interrupted, if any.
+func (t *turn) endSideTrip() bool {
+	d := &t.c.Dialog
+	if d.Resume == "" {
+		return false
+	}
+	mode := d.Resume
+	d.Resume = ""
+	t.to(mode)
+	t.ask()
+	return true
+}
+
 func (t *turn) cmdLanguage(args []string) {
 	if len(args) > 0 {
 		want := strings.ToLower(args[0])
-		for _, l := range t.e.texts.Langs() {
-			if l == want {
-				t.setLanguage(l)
-				return
-			}
+		if t.knownLang(want) {
+			t.setLanguage(want)
+			return
 		}
 		t.note(t.T("language.unknown", "Lang", want, "Known", strings.Join(t.e.texts.Langs(), ", ")))
 	}
-	t.c.Dialog.Return = t.c.Dialog.Mode
+	t.sideTrip()
 	t.to(modeLanguage)
 	t.ask()
 }
 
+func (t *turn) knownLang(l string) bool {
+	for _, k := range t.e.texts.Langs() {
+		if k == l {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *turn) setLanguage(l string) {
+	if !t.knownLang(l) { // a forged button
+		t.reask()
+		return
+	}
 	t.c.Lang = l
 	t.lang = l
 	t.note(t.T("language.set"))
-	mode := t.c.Dialog.Mode
-	if mode == modeLanguage {
-		mode = t.c.Dialog.Return
-		t.c.Dialog.Return = ""
+	if t.c.Dialog.Mode == modeLanguage {
+		if t.endSideTrip() {
+			return
+		}
+		t.to(modeIdle)
 	}
-	t.to(mode)
 	t.reask()
 }
 
@@ -351,7 +388,7 @@ func (t *turn) cmdCancel() {
 	default:
 		t.note(t.T("cancel.done"))
 	}
-	*d = Dialog{Seq: d.Seq, Cursor: d.Cursor}
+	*d = Dialog{Seq: d.Seq, Cursor: d.Cursor} // Resume goes too
 	t.to(modeIdle)
 	t.say(t.menu(""))
 }

@@ -151,7 +151,7 @@ func TestDowntime(t *testing.T) {
 			}
 			var kind string
 			switch {
-			case strings.Contains(s.Msg.Text, "Heute beginnt: "+measureText(n)):
+			case strings.Contains(s.Msg.Text, "Es geht los: "+measureText(n)):
 				kind = bot.KindStart
 			case strings.Contains(s.Msg.Text, "Zeit für die Kontrolle: "+measureText(n)):
 				kind = bot.KindReview
@@ -294,7 +294,7 @@ func TestDowntime(t *testing.T) {
 	if stats.RemindersSent != int64(nSent) || stats.RemindersMissed != int64(nMissed) {
 		t.Errorf("engine stats: sent %d, missed %d; want %d and %d", stats.RemindersSent, stats.RemindersMissed, nSent, nMissed)
 	}
-	if q, err := h.store.Pending(ctx, 10); err != nil || len(q) != 0 {
+	if q, err := h.store.Pending(ctx, 0, 10); err != nil || len(q) != 0 {
 		t.Errorf("outbox at the end: %d messages, error %v; want none", len(q), err)
 	}
 	// The scenario must exercise every rule.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,6 +150,10 @@ func addressed(to Address, msgs []Message) []Outgoing {
 	return outs
 }
 
+// errRecommit tells apply to store the conversation again under a fresh
+// event ID, without messages.
+var errRecommit = errors.New("recommit")
+
 // apply runs one change of a conversation: under the conversation's lock it
 // computes the new state and messages with fn, commits them with eventID,
 // and sends the messages. If fn fails (a bug), the state stays as it was and
@@ -180,10 +185,27 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	var outs []Outgoing
 	var stepErr error
 	e.compute(func() {
+		defer func() {
+			if r := recover(); r != nil { // a bug must not take the process down
+				stepErr = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			}
+		}()
 		if outs, stepErr = fn(conv); stepErr == nil {
 			stepErr = e.safeSync(conv)
 		}
+		for _, o := range outs {
+			if stepErr == nil {
+				stepErr = o.Msg.Validate()
+			}
+		}
 	})
+	if errors.Is(stepErr, errRecommit) {
+		// Nothing happened, but the state must be written again (to drop a
+		// stale reminder from the index): under an ID of its own, so that
+		// the event's real ID stays free for when it does happen.
+		eventID += ":noop:" + strconv.FormatInt(e.clock.Now().UnixNano(), 36)
+		outs, stepErr = nil, nil
+	}
 	if stepErr != nil {
 		e.log.Error("step failed", "err", stepErr)
 		if conv, err = e.store.Load(ctx, key); err != nil {
@@ -192,11 +214,6 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 		outs = nil
 		if fallback != nil {
 			outs = fallback(conv)
-		}
-	}
-	for _, o := range outs {
-		if err := o.Msg.Validate(); err != nil {
-			return fmt.Errorf("invalid message: %w", err)
 		}
 	}
 	queued, err := e.store.Commit(ctx, eventID, key, conv, outs)
@@ -208,7 +225,7 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	}
 	e.cache.put(key, conv)
 	e.noteReminders(conv)
-	e.deliver(ctx, queued)
+	e.deliver(ctx, queued, false)
 	return nil
 }
 

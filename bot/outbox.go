@@ -9,68 +9,91 @@ import (
 )
 
 // outbox is the engine's side of delivery: which outbox messages are being
-// sent or were sent by this process (so that the dispatcher never sends one
-// twice while its removal is still on its way to disk), and when each
-// conversation may be tried again after a failure.
+// sent right now, which conversations wait for a retry, and which messages
+// this process attempted.
 type outbox struct {
 	inflight sync.Map // outbox ID -> struct{}: being sent right now
 	mine     sync.Map // outbox ID -> struct{}: attempted by this process, not yet delivered
 	kick     chan struct{}
 
-	mu      sync.Mutex
-	retryAt map[Address]time.Time // conversation -> earliest retry
+	mu sync.Mutex
+	// retryAt holds the conversations with a message that could not be
+	// sent: nothing more goes to them until the dispatcher has retried it,
+	// so their messages keep their order and the platform its pause.
+	retryAt map[Address]time.Time
 	backoff map[Address]time.Duration
 }
 
 // deliver sends committed messages, each conversation's in order, and clears
 // them from the outbox. A message that cannot be sent now stays in the
-// outbox for the dispatcher; it reports whether everything went out.
-func (e *Engine) deliver(ctx context.Context, queued []Queued) bool {
+// outbox for the dispatcher. stale says the messages come from an earlier
+// read of the outbox, so each is checked to be still undelivered first.
+func (e *Engine) deliver(ctx context.Context, queued []Queued, stale bool) {
 	var done []uint64
 	var blocked map[Address]bool
-	ok := true
+	block := func(a Address) {
+		if blocked == nil {
+			blocked = map[Address]bool{}
+		}
+		blocked[a] = true
+	}
+	now := e.clock.Now()
+	wake := false
 	for _, q := range queued {
 		key := q.To
 		if blocked[key] {
 			continue // keep the conversation's order: later messages wait too
 		}
+		if !e.out.ready(key, now) {
+			block(key)
+			wake = true
+			continue
+		}
 		e.mu.RLock()
 		a := e.adapters[q.To.Platform]
 		e.mu.RUnlock()
 		if a == nil {
+			block(key)
 			continue
 		}
 		if _, busy := e.out.inflight.LoadOrStore(q.ID, struct{}{}); busy {
+			block(key)
 			continue
 		}
-		if err := e.send(ctx, a, q); err != nil {
-			e.out.inflight.Delete(q.ID)
-			switch {
-			case errors.Is(err, ErrRecipientGone):
-				// Never deliverable: drop it instead of retrying forever.
-				e.stats.undeliverable.Add(1)
-				e.log.Warn("recipient gone; message dropped", "platform", q.To.Platform, "outbox_id", q.ID)
-				done = append(done, q.ID)
+		if stale {
+			if ok, err := e.store.StillPending(ctx, q.ID); err != nil || !ok {
+				e.out.inflight.Delete(q.ID)
+				if err != nil {
+					block(key)
+				}
 				continue
-			default:
-				e.log.Warn("send failed; kept in outbox", "platform", q.To.Platform, "outbox_id", q.ID, "err", err)
-				e.out.failed(key, err, e.clock.Now())
 			}
-			if blocked == nil {
-				blocked = map[Address]bool{}
-			}
-			blocked[key] = true
-			ok = false
+		}
+		err := e.send(ctx, a, q)
+		switch {
+		case err == nil:
+			e.out.succeeded(key)
+			done = append(done, q.ID)
+			continue
+		case errors.Is(err, ErrRecipientGone):
+			// Never deliverable: drop it instead of retrying forever.
+			e.stats.undeliverable.Add(1)
+			e.log.Warn("recipient gone; message dropped", "platform", q.To.Platform, "outbox_id", q.ID)
+			e.out.succeeded(key)
+			done = append(done, q.ID)
 			continue
 		}
-		e.out.succeeded(key)
-		done = append(done, q.ID)
+		e.out.inflight.Delete(q.ID)
+		e.log.Warn("send failed; kept in outbox", "platform", q.To.Platform, "outbox_id", q.ID, "err", err)
+		e.out.failed(key, err, e.clock.Now())
+		block(key)
+		wake = true
 	}
 	if len(done) > 0 {
-		// Once handed to the store, a delivered message is never offered
-		// again (Store.Pending leaves out removals on their way to disk), so
-		// it need not be remembered here.
-		if err := e.store.Delivered(ctx, done...); err != nil {
+		// A delivery is recorded even when the caller is shutting down:
+		// losing the record would send the message again after a restart.
+		// Once handed over, Pending and StillPending leave it out.
+		if err := e.store.Delivered(context.WithoutCancel(ctx), done...); err != nil {
 			e.log.Warn("mark delivered", "err", err)
 		}
 		for _, id := range done {
@@ -78,13 +101,12 @@ func (e *Engine) deliver(ctx context.Context, queued []Queued) bool {
 			e.out.mine.Delete(id)
 		}
 	}
-	if !ok {
+	if wake {
 		select {
 		case e.out.kick <- struct{}{}:
 		default:
 		}
 	}
-	return ok
 }
 
 // send delivers one message. A message the bot sends on its own, and any
@@ -147,6 +169,18 @@ func (o *outbox) ready(key Address, now time.Time) bool {
 	return !ok || !now.Before(t)
 }
 
+// forget drops the retry state of conversations with nothing left to retry.
+func (o *outbox) forget(keep map[Address]bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k := range o.retryAt {
+		if !keep[k] {
+			delete(o.retryAt, k)
+			delete(o.backoff, k)
+		}
+	}
+}
+
 func (o *outbox) nextRetry() (time.Time, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -159,28 +193,42 @@ func (o *outbox) nextRetry() (time.Time, bool) {
 	return next, !next.IsZero()
 }
 
-// flushBatch bounds what one pass of the dispatcher reads.
-const flushBatch = 1024
+const (
+	// flushBatch and flushMax bound what one pass of the dispatcher reads.
+	flushBatch = 1024
+	flushMax   = 64 * flushBatch
+)
 
 // Flush sends what the outbox holds and is due for a try: replies committed
-// just before a crash, and messages whose send failed. Call it after
-// registering the adapters and before they run; the dispatcher calls it
-// after every failure and from time to time.
+// just before a crash, and messages whose send failed. Messages for a
+// platform that is not running, or a conversation still in backoff, are
+// passed over, so they hold nothing else up. Call it after registering the
+// adapters and before they run; the dispatcher calls it after every failure
+// and from time to time.
 func (e *Engine) Flush(ctx context.Context) error {
-	pending, err := e.store.Pending(ctx, flushBatch)
-	if err != nil {
-		return fmt.Errorf("read outbox: %w", err)
-	}
-	now := e.clock.Now()
-	var sendable []Queued
-	e.mu.RLock()
-	for _, q := range pending {
-		if e.adapters[q.To.Platform] != nil && e.out.ready(q.To, now) {
-			sendable = append(sendable, q)
+	var after uint64
+	waiting := map[Address]bool{}
+	for read := 0; read < flushMax; read += flushBatch {
+		pending, err := e.store.Pending(ctx, after, flushBatch)
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
 		}
+		e.mu.RLock()
+		for _, q := range pending {
+			if e.adapters[q.To.Platform] != nil {
+				waiting[q.To] = true
+			}
+		}
+		e.mu.RUnlock()
+		e.deliver(ctx, pending, true)
+		if len(pending) < flushBatch {
+			// The whole outbox was seen: retry state of conversations with
+			// nothing left in it can go.
+			e.out.forget(waiting)
+			return nil
+		}
+		after = pending[len(pending)-1].ID
 	}
-	e.mu.RUnlock()
-	e.deliver(ctx, sendable)
 	return nil
 }
 
@@ -194,7 +242,7 @@ func (e *Engine) RunOutbox(ctx context.Context) error {
 		}
 		wait := 30 * time.Second
 		if next, ok := e.out.nextRetry(); ok {
-			wait = min(wait, max(e.realDuration(next.Sub(e.clock.Now())), 10*time.Millisecond))
+			wait = min(wait, max(e.realDuration(next.Sub(e.clock.Now())), 50*time.Millisecond))
 		}
 		timer := time.NewTimer(wait)
 		select {

@@ -169,14 +169,27 @@ func (t *turn) takeDate(day time.Time) {
 		m.Review = day.Format(dateLayout)
 		t.note(t.T("plan.moved", "Text", m.Text, "Date", shown))
 		t.e.syncReminders(t.c, t.e.clock.Now())
+		if t.endSideTrip() {
+			return
+		}
 		t.to(modePlan)
 		t.ask()
 	}
 }
 
+// maxMeasures bounds a plan: it is stored and shown whole.
+const maxMeasures = 100
+
 func (t *turn) saveMeasure(review string) {
 	d := &t.c.Dialog
 	p := &t.c.Plan
+	if len(p.Measures) >= maxMeasures {
+		d.Draft = nil
+		t.note(t.T("plan.full", "Max", maxMeasures))
+		t.to(modePlan)
+		t.ask()
+		return
+	}
 	p.NextID++
 	m := *d.Draft
 	m.ID = p.NextID

@@ -58,6 +58,9 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	if c.Weekends {
 		fp.WriteString("+we")
 	}
+	if c.RemindersOff {
+		fp.WriteString("+off")
+	}
 	if r := c.Run; r.Finished() {
 		fp.WriteString("|" + strconv.FormatInt(r.Done.Unix(), 10))
 	}
@@ -94,7 +97,11 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 			continue
 		}
 		delete(want, r.ID)
-		if spec.day == r.For && r.Zone == zone.String() && r.Hour == e.rem.Hour && r.Day == reminderDay(r.For, c.Weekends) {
+		// Unchanged, or already done with for this day: keep it as it is.
+		// Only a pending reminder follows a new zone, hour or weekend rule;
+		// one that was sent must not come again because the rule changed.
+		if spec.day == r.For && (r.Status != ReminderPending ||
+			r.Zone == zone.String() && r.Hour == e.rem.Hour && r.Day == reminderDay(r.For, c.Weekends)) {
 			kept = append(kept, r)
 			continue
 		}
@@ -164,19 +171,31 @@ func (e *Engine) noteReminders(c *Conversation) {
 // handled. It is the scheduler's step, called directly by tests.
 func (e *Engine) RunDue(ctx context.Context, now time.Time) (int, error) {
 	n := 0
+	var firstErr error
 	for {
 		due, err := e.store.Due(ctx, now, 256)
 		if err != nil {
 			return n, fmt.Errorf("read due reminders: %w", err)
 		}
+		progress := 0
 		for _, ref := range due {
+			// One conversation that cannot be written must not hold up the
+			// reminders of all others.
 			if err := e.fire(ctx, ref, now); err != nil {
-				return n, err
+				if ctx.Err() != nil {
+					return n, ctx.Err()
+				}
+				e.log.Error("fire reminder", "err", err)
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
 			}
 			n++
+			progress++
 		}
-		if len(due) < 256 {
-			return n, nil
+		if len(due) < 256 || progress == 0 {
+			return n, firstErr
 		}
 	}
 }
@@ -194,7 +213,7 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 			}
 		}
 		if i < 0 || c.RemindersOff {
-			return nil, nil // changed since it was indexed; committing re-indexes
+			return nil, errRecommit // changed since it was indexed; committing re-indexes
 		}
 		r := &c.Reminders[i]
 		late := now.Sub(r.Due)
@@ -207,6 +226,7 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 		r.Status = ReminderSent
 		msg, ok := e.reminderMessage(c, *r, late > e.rem.LateAfter)
 		if !ok {
+			r.Status = ReminderSkipped // its measure is gone
 			return nil, nil
 		}
 		e.stats.reminders.Add(1)
@@ -238,7 +258,7 @@ func (e *Engine) reminderMessage(c *Conversation, r Reminder, late bool) (Messag
 	}
 	if r.Kind == KindRepeat {
 		f := t.planFlow()
-		b.WriteString(t.T("reminder.repeat", "Title", t.T(f.TitleID())))
+		b.WriteString(t.N("reminder.repeat", e.rem.RepeatAfter, "Title", t.T(f.TitleID())))
 		m := Message{Text: b.String(), Buttons: [][]Button{{{Label: t.T("button.repeat"), Action: "/check " + f.ID}}}}
 		t.offer(m)
 		return m, true
@@ -290,13 +310,17 @@ func (t *turn) offer(m Message) {
 // reviewAnswer handles a review reminder's buttons: "rv:<measure>:<verb>".
 func (t *turn) reviewAnswer(action string) {
 	parts := strings.Split(action, ":")
-	if len(parts) != 3 {
+	var m *Measure
+	if len(parts) == 3 {
+		id, _ := strconv.Atoi(parts[1])
+		m = t.c.Plan.Find(id)
+	}
+	if m == nil || (parts[2] != "done" && parts[2] != "drop" && parts[2] != "prog") {
+		t.note(t.T("hint.stale"))
 		t.reask()
 		return
 	}
-	id, _ := strconv.Atoi(parts[1])
-	m := t.c.Plan.Find(id)
-	if m == nil || m.Status != StatusOpen {
+	if m.Status != StatusOpen {
 		t.note(t.T("reminder.settled"))
 		t.reask()
 		return
@@ -309,12 +333,15 @@ func (t *turn) reviewAnswer(action string) {
 		m.Status = StatusDropped
 		t.note(t.T("plan.dropped", "Text", m.Text))
 	case "prog":
+		// A new review date; whatever was being entered comes back after it.
+		t.sideTrip()
 		t.c.Dialog.Target = m.ID
 		t.to(modeMove)
 		t.ask()
 		return
-	default:
-		t.reask()
+	}
+	if !calm[t.c.Dialog.Mode] {
+		t.reask() // in the middle of something: carry on with it
 		return
 	}
 	if len(t.c.Plan.Open()) == 0 && t.c.Run.Finished() {
@@ -438,7 +465,7 @@ func (t *turn) remindersView() Message {
 	if len(missed) > 0 {
 		b.WriteString("\n\n" + t.T("reminders.missed") + "\n" + strings.Join(missed, "\n"))
 	}
-	b.WriteString("\n\n" + t.T("reminders.zone", "Zone", zone.String(), "Hour", two(t.e.rem.Hour)))
+	b.WriteString("\n\n" + t.T("reminders.zone", "Zone", zoneLabel(zone), "Hour", two(t.e.rem.Hour)))
 	toggle := Button{Label: t.T("button.reminders.off"), Action: t.action("off")}
 	if c.RemindersOff {
 		toggle = Button{Label: t.T("button.reminders.on"), Action: t.action("on")}
@@ -467,6 +494,14 @@ func (t *turn) pressReminders(verb string) {
 		t.c.RemindersOff = true
 	case "on":
 		t.c.RemindersOff = false
+		// What fell due while they were off is not sent late now: the user
+		// chose not to hear it.
+		now := t.e.clock.Now()
+		for i := range t.c.Reminders {
+			if r := &t.c.Reminders[i]; r.Status == ReminderPending && !r.Due.After(now) {
+				r.Status, r.At = ReminderSkipped, now.UTC()
+			}
+		}
 	case "we-on":
 		t.c.Weekends = true
 	case "we-off":
@@ -534,11 +569,28 @@ func findZone(text string) (*time.Location, bool) {
 	return nil, false
 }
 
+// zoneLabel names a zone for people: IANA's fixed-offset zones count the
+// other way round ("Etc/GMT-3" is three hours ahead), so they are shown as
+// "UTC+3".
+func zoneLabel(loc *time.Location) string {
+	name := loc.String()
+	if rest, ok := strings.CutPrefix(name, "Etc/GMT"); ok && rest != "" {
+		switch rest[0] {
+		case '-':
+			return "UTC+" + rest[1:]
+		case '+':
+			return "UTC-" + rest[1:]
+		}
+	}
+	return name
+}
+
 func (t *turn) cmdTimezone(args []string) {
 	if len(args) > 0 {
 		t.setZone(strings.Join(args, " "))
 		return
 	}
+	t.sideTrip()
 	t.to(modeZone)
 	t.ask()
 }
@@ -546,14 +598,25 @@ func (t *turn) cmdTimezone(args []string) {
 func (t *turn) setZone(text string) {
 	loc, ok := findZone(text)
 	if !ok {
-		t.note(t.T("timezone.unknown", "Text", text))
-		t.to(modeZone)
+		t.note(t.T("timezone.unknown", "Text", short(text, 40)))
+		if t.c.Dialog.Mode != modeZone {
+			t.sideTrip()
+			t.to(modeZone)
+		}
 		t.ask()
 		return
 	}
 	t.c.TZ = loc.String()
 	t.e.syncReminders(t.c, t.e.clock.Now())
-	t.note(t.T("timezone.set", "Zone", loc.String(), "Time", two(t.e.clock.Now().In(loc).Hour())+":"+two(t.e.clock.Now().In(loc).Minute())))
+	now := t.e.clock.Now().In(loc)
+	t.note(t.T("timezone.set", "Zone", zoneLabel(loc), "Time", two(now.Hour())+":"+two(now.Minute())))
+	if t.c.Dialog.Mode == modeZone && t.endSideTrip() {
+		return
+	}
+	if !calm[t.c.Dialog.Mode] {
+		t.reask()
+		return
+	}
 	t.to(modeReminders)
 	t.ask()
 }
@@ -567,7 +630,7 @@ func (t *turn) zoneQuestion() Message {
 		}
 		rows = append(rows, row)
 	}
-	return Message{Text: t.T("timezone.ask", "Zone", t.e.zoneOf(t.c).String()), Buttons: rows}
+	return Message{Text: t.T("timezone.ask", "Zone", zoneLabel(t.e.zoneOf(t.c))), Buttons: rows}
 }
 
 var _ = flows.LevelID

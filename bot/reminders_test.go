@@ -234,8 +234,10 @@ func TestRemindersOffAndOn(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0].Msg.Text, "Zeit für die Kontrolle") {
 		t.Errorf("switched on again: got %d, want the review", len(got))
 	}
-	if r := reminderOf(t, h, bot.KindStart); r.Status != bot.ReminderMissed {
-		t.Errorf("the start reminder, two weeks old when switched on: got %q, want missed", r.Status)
+	// What fell due while reminders were off is not sent late, nor called
+	// missed: the user chose not to hear it.
+	if r := reminderOf(t, h, bot.KindStart); r.Status != bot.ReminderSkipped {
+		t.Errorf("the start reminder, due while switched off: got %q, want skipped", r.Status)
 	}
 }
 
@@ -273,7 +275,7 @@ func TestRepeatOffer(t *testing.T) {
 	h.clock.Set(time.Date(2027, 9, 10, 7, 0, 0, 0, time.UTC))
 	var repeat string
 	for _, s := range h.runDue() {
-		if strings.Contains(s.Msg.Text, "halbes Jahr") {
+		if strings.Contains(s.Msg.Text, "6 Monate her") {
 			repeat = s.Msg.Text
 		}
 	}
@@ -297,5 +299,77 @@ func TestZoneFromPlatform(t *testing.T) {
 	h.say("/timezone Berlin")
 	if r := reminderOf(t, h, bot.KindReview); r.Zone != "Europe/Berlin" || r.Due.Format(time.RFC3339) != "2027-03-22T08:00:00Z" {
 		t.Errorf("after /timezone Berlin: got %s at %s", r.Zone, r.Due)
+	}
+}
+
+// TestReviewMidDialogue: answering a review reminder while entering a new
+// measure keeps the measure being entered and comes back to it.
+func TestReviewMidDialogue(t *testing.T) {
+	h := newHarness(t, 0)
+	planWith(t, h, "19.3.2027", "22.3.2027")
+	h.clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
+	var review bot.Message
+	for _, s := range h.runDue() {
+		if strings.Contains(s.Msg.Text, "Zeit für die Kontrolle") {
+			review = s.Msg
+		}
+	}
+	h.say("/plan")
+	h.say("4")             // add a measure
+	h.say("2")             // for checkpoint 2
+	h.say("Neue Maßnahme") // its text
+	h.say("2")             // priority medium
+	out := ""
+	for _, s := range h.send(bot.Event{Action: review.Buttons[1][0].Action}) { // still in progress
+		out += s.Msg.Text
+	}
+	if !strings.Contains(out, "neu kontrolliert") {
+		t.Fatalf("still in progress: %q", out)
+	}
+	if out := h.say("in 2 Wochen"); !strings.Contains(out, "Wer ist verantwortlich?") {
+		t.Errorf("after the new review date, the measure being entered should continue: %q", out)
+	}
+	if d := h.conv().Dialog.Draft; d == nil || d.Text != "Neue Maßnahme" || d.Priority != "medium" {
+		t.Errorf("the measure being entered was lost: %+v", d)
+	}
+	// "Done" from the reminder while entering: noted, and the question stays.
+	h.say("/plan")
+	h.say("4")
+	h.say("3")
+	out = ""
+	for _, s := range h.send(bot.Event{Action: review.Buttons[0][0].Action}) {
+		out += s.Msg.Text
+	}
+	if !strings.Contains(out, "Erledigt: Workshop mit Betrieben") || !strings.Contains(out, "Maßnahme für") {
+		t.Errorf("done mid-dialogue: %q", out)
+	}
+}
+
+// TestZoneChangeAfterSend: a reminder sent at nine in Berlin does not come
+// again when the user moves to a zone where it is not nine yet.
+func TestZoneChangeAfterSend(t *testing.T) {
+	h := newHarness(t, 0)
+	planWith(t, h, "22.3.2027", "29.3.2027")
+	h.clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC)) // 09:00 Berlin
+	if got := h.runDue(); len(got) != 1 {
+		t.Fatalf("start reminder: got %d", len(got))
+	}
+	h.say("/timezone New York")
+	h.clock.Set(time.Date(2027, 3, 22, 14, 0, 0, 0, time.UTC)) // 10:00 New York
+	if got := h.runDue(); len(got) != 0 {
+		t.Errorf("after moving west: got %d reminders again", len(got))
+	}
+	if r := reminderOf(t, h, bot.KindReview); r.Zone != "America/New_York" {
+		t.Errorf("the pending review should follow the new zone: %s", r.Zone)
+	}
+}
+
+func TestLanguageTwice(t *testing.T) {
+	h := newHarness(t, 0)
+	h.say("/check")
+	h.say("/language")
+	h.say("/language")
+	if out := h.say("2"); !strings.Contains(out, "1/7 · Strategic benefit") {
+		t.Errorf("after choosing English, the check should continue in English: %q", out)
 	}
 }

@@ -201,6 +201,9 @@ type Dialog struct {
 	// Op and Target are the plan operation and measure being worked on.
 	Op     string `json:"op,omitempty"`
 	Target int    `json:"target,omitempty"`
+	// Resume is the question to come back to after a side trip (choosing a
+	// language or time zone, answering a review reminder mid-dialogue).
+	Resume string `json:"resume,omitempty"`
 }
 
 // dialogJSON is how a Dialog is stored.

@@ -26,6 +26,10 @@ var Builtin embed.FS
 // Reference is the language every other language must match message for message.
 const Reference = "de"
 
+// lists are messages holding "a|b|c" alternatives that the bot indexes, with
+// how many each must have: a weekday list with six names would break dates.
+var lists = map[string]int{"date.weekdays": 7, "date.months": 12, "parse.weekdays": 7, "parse.monthnames": 12}
+
 // Set is a loaded, checked bundle of messages.
 type Set struct {
 	Bundle *i18n.Bundle
@@ -96,6 +100,11 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 				}
 				if m.Other == "" {
 					problems = append(problems, fmt.Sprintf("%s: %s: has no \"other\" text", name, m.ID))
+				}
+				if want, ok := lists[m.ID]; ok {
+					if got := len(strings.Split(m.Other, "|")); got != want {
+						problems = append(problems, fmt.Sprintf("%s: %s: has %d entries separated by |, needs %d", name, m.ID, got, want))
+					}
 				}
 			}
 		}

@@ -379,3 +379,15 @@ func ExampleLoad() {
 	fmt.Println(s.Langs, err)
 	// Output: [de en] <nil>
 }
+
+// TestListLengths: a list the bot indexes with the wrong number of entries
+// is refused at start, not found by a reminder on a Sunday.
+func TestListLengths(t *testing.T) {
+	fsys := fstest.MapFS{
+		"ui.de.toml": {Data: []byte(`"date.weekdays" = "Mo|Di|Mi|Do|Fr|Sa"` + "\n")},
+	}
+	_, err := Load(fsys)
+	if err == nil || !strings.Contains(err.Error(), "ui.de.toml: date.weekdays: has 6 entries separated by |, needs 7") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -265,6 +265,7 @@ func appendDialog(b []byte, d *bot.Dialog) []byte {
 	o.str("ret", d.Return, true)
 	o.str("op", d.Op, true)
 	o.int("target", d.Target, true)
+	o.str("resume", d.Resume, true)
 	if d.Mode != "" && len(d.Options) > 0 {
 		o.key("acts")
 		o.b = append(o.b, '[')

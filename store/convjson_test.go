@@ -79,7 +79,7 @@ func randomConversation(r *rand.Rand) *bot.Conversation {
 	}
 	c.Plan.NextID = n()
 	modes := []string{"", "rate", "plan"}
-	c.Dialog = bot.Dialog{Mode: modes[r.IntN(3)], Seq: n(), Cursor: n(), Prev: s(), Return: s(), Op: s(), Target: n()}
+	c.Dialog = bot.Dialog{Mode: modes[r.IntN(3)], Seq: n(), Cursor: n(), Prev: s(), Return: s(), Op: s(), Target: n(), Resume: s()}
 	for j := 0; j < r.IntN(4); j++ {
 		c.Dialog.Options = append(c.Dialog.Options, bot.Button{Label: s(), Action: s()})
 		c.Dialog.Queue = append(c.Dialog.Queue, s())

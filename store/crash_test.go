@@ -210,7 +210,7 @@ func TestCrashWhileSendingReminder(t *testing.T) {
 			if got := p.reminders(); got != tt.wantDelivered {
 				t.Errorf("review reminders the platform accepted: got %d, want %d", got, tt.wantDelivered)
 			}
-			if got := p.count("Heute beginnt"); got != 1 {
+			if got := p.count("Es geht los"); got != 1 {
 				t.Errorf("start reminders: got %d, want 1", got)
 			}
 			if got := b.engine.Stats().AmbiguousSends; got != tt.wantAmbiguous {

@@ -276,6 +276,23 @@ func (s *DB) Delivered(ctx context.Context, ids ...uint64) error {
 	})
 }
 
+// StillPending implements bot.Store.
+func (s *DB) StillPending(ctx context.Context, id uint64) (bool, error) {
+	s.ackMu.Lock()
+	defer s.ackMu.Unlock() // held across the read, as in Pending
+	if _, gone := s.acked[id]; gone {
+		return false, nil
+	}
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		k := make([]byte, 8)
+		binary.BigEndian.PutUint64(k, id)
+		ok = tx.Bucket(bucketOutbox).Get(k) != nil
+		return nil
+	})
+	return ok, err
+}
+
 // Attempt implements bot.Store: it returns once the attempt is durable.
 func (s *DB) Attempt(ctx context.Context, id uint64) (int, error) {
 	r := &commitReq{attempt: id, done: make(chan struct{})}
@@ -400,7 +417,7 @@ func (s *DB) send(ctx context.Context, try func() bool) error {
 }
 
 // Pending implements bot.Store.
-func (s *DB) Pending(ctx context.Context, limit int) ([]bot.Queued, error) {
+func (s *DB) Pending(ctx context.Context, after uint64, limit int) ([]bot.Queued, error) {
 	var out []bot.Queued
 	// Holding ackMu across the read: the writer forgets an ID only after its
 	// removal is committed, and waits for this lock to do so, so the snapshot
@@ -409,7 +426,9 @@ func (s *DB) Pending(ctx context.Context, limit int) ([]bot.Queued, error) {
 	defer s.ackMu.Unlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+		from := make([]byte, 8)
+		binary.BigEndian.PutUint64(from, after+1)
+		for k, v := c.Seek(from); k != nil && len(out) < limit; k, v = c.Next() {
 			q := bot.Queued{ID: binary.BigEndian.Uint64(k)}
 			if _, gone := s.acked[q.ID]; gone {
 				continue

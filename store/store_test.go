@@ -85,7 +85,7 @@ func TestPersistence(t *testing.T) {
 	if _, err := db.Commit(ctx, "persist-1", addr.Key(), &bot.Conversation{}, nil); !errors.Is(err, bot.ErrDuplicate) {
 		t.Errorf("Commit of the same event after reopen: got error %v, want %v", err, bot.ErrDuplicate)
 	}
-	p, err := db.Pending(ctx, 10)
+	p, err := db.Pending(ctx, 0, 10)
 	if err != nil {
 		t.Fatalf("Pending after reopen: got error %v, want nil", err)
 	}
@@ -159,7 +159,7 @@ func TestCloseIdempotent(t *testing.T) {
 	if _, err := db.Seen(t.Context(), "test//x", "close-1"); err == nil {
 		t.Error("Seen after Close: got no error, want one")
 	}
-	if _, err := db.Pending(t.Context(), 10); err == nil {
+	if _, err := db.Pending(t.Context(), 0, 10); err == nil {
 		t.Error("Pending after Close: got no error, want one")
 	}
 }
@@ -507,7 +507,7 @@ func TestBackupAndCheck(t *testing.T) {
 	if seen, err := b.Seen(ctx, addr.Key(), "backup-1"); err != nil || !seen {
 		t.Errorf("Seen in the backup: got %v, %v, want true, nil", seen, err)
 	}
-	p, err := b.Pending(ctx, 10)
+	p, err := b.Pending(ctx, 0, 10)
 	if err != nil {
 		t.Fatalf("Pending from the backup: got error %v, want nil", err)
 	}

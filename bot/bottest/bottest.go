@@ -141,12 +141,14 @@ func sortRefs(refs []bot.DueRef) {
 }
 
 // Pending implements bot.Store.
-func (s *MemStore) Pending(ctx context.Context, limit int) ([]bot.Queued, error) {
+func (s *MemStore) Pending(ctx context.Context, after uint64, limit int) ([]bot.Queued, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ids := make([]uint64, 0, len(s.outbox))
 	for id := range s.outbox {
-		ids = append(ids, id)
+		if id > after {
+			ids = append(ids, id)
+		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	var out []bot.Queued
@@ -161,6 +163,14 @@ func (s *MemStore) Pending(ctx context.Context, limit int) ([]bot.Queued, error)
 		out = append(out, q)
 	}
 	return out, nil
+}
+
+// StillPending implements bot.Store.
+func (s *MemStore) StillPending(ctx context.Context, id uint64) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.outbox[id]
+	return ok, nil
 }
 
 // Delivered implements bot.Store.

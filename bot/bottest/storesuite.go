@@ -63,7 +63,7 @@ func testLoadUnknown(t *testing.T, s bot.Store) {
 	if seen, err := s.Seen(ctx, "test//nobody", "never-committed"); err != nil || seen {
 		t.Errorf("Seen(never-committed): got %v, %v, want false, nil", seen, err)
 	}
-	if p, err := s.Pending(ctx, 10); err != nil || len(p) != 0 {
+	if p, err := s.Pending(ctx, 0, 10); err != nil || len(p) != 0 {
 		t.Errorf("Pending on an empty store: got %d messages, error %v, want 0, nil", len(p), err)
 	}
 }
@@ -167,7 +167,7 @@ func testOutbox(t *testing.T, s bot.Store) {
 	commit("ob-2") // no replies
 	commit("ob-3", out("four"), out("five"))
 
-	p, err := s.Pending(ctx, 100)
+	p, err := s.Pending(ctx, 0, 100)
 	if err != nil {
 		t.Fatalf("Pending(100): got error %v, want nil", err)
 	}
@@ -175,7 +175,7 @@ func testOutbox(t *testing.T, s bot.Store) {
 		t.Fatalf("Pending(100):\ngot  %s\nwant %s", dump(p), dump(all))
 	}
 	for _, limit := range []int{0, 1, 2, 5} {
-		p, err := s.Pending(ctx, limit)
+		p, err := s.Pending(ctx, 0, limit)
 		if err != nil {
 			t.Fatalf("Pending(%d): got error %v, want nil", limit, err)
 		}
@@ -185,13 +185,24 @@ func testOutbox(t *testing.T, s bot.Store) {
 	}
 
 	// Deliver the second and the fourth.
+	if ok, err := s.StillPending(ctx, all[1].ID); err != nil || !ok {
+		t.Errorf("StillPending before Delivered: got %v, %v, want true", ok, err)
+	}
 	if err := s.Delivered(ctx, all[1].ID, all[3].ID); err != nil {
 		t.Fatalf("Delivered: got error %v, want nil", err)
+	}
+	// From Delivered's return on, the message is no longer pending, even
+	// before its removal reaches the disk.
+	if ok, err := s.StillPending(ctx, all[1].ID); err != nil || ok {
+		t.Errorf("StillPending right after Delivered: got %v, %v, want false", ok, err)
+	}
+	if p, err := s.Pending(ctx, all[0].ID, 100); err != nil || len(p) == 0 || p[0].ID == all[0].ID || p[0].ID == all[1].ID {
+		t.Errorf("Pending after the first ID: got %v, %v", p, err)
 	}
 	waitPending(t, s, ids([]bot.Queued{all[0], all[2], all[4]}))
 
 	// The oldest pending comes first even after holes.
-	p, err = s.Pending(ctx, 2)
+	p, err = s.Pending(ctx, 0, 2)
 	if err != nil {
 		t.Fatalf("Pending(2): got error %v, want nil", err)
 	}
@@ -273,7 +284,7 @@ func testDuplicate(t *testing.T, s bot.Store) {
 	if !reflect.DeepEqual(got, second) {
 		t.Errorf("Load(other key): got %s, want %s", dump(got), dump(second))
 	}
-	p, err := s.Pending(ctx, 100)
+	p, err := s.Pending(ctx, 0, 100)
 	if err != nil {
 		t.Fatalf("Pending: got error %v, want nil", err)
 	}
@@ -340,7 +351,7 @@ func testConcurrent(t *testing.T, s bot.Store) {
 		}
 	}
 
-	p, err := s.Pending(ctx, 2*workers*events)
+	p, err := s.Pending(ctx, 0, 2*workers*events)
 	if err != nil {
 		t.Fatalf("Pending: got error %v, want nil", err)
 	}
@@ -412,7 +423,7 @@ func testMessageRoundTrip(t *testing.T, s bot.Store) {
 	outs[1].Msg.Files[0].Data[1] = 'X'
 	outs[0].Msg.Buttons[0][0].Label = "changed"
 
-	p, err := s.Pending(ctx, 10)
+	p, err := s.Pending(ctx, 0, 10)
 	if err != nil {
 		t.Fatalf("Pending: got error %v, want nil", err)
 	}
@@ -429,7 +440,7 @@ func testMessageRoundTrip(t *testing.T, s bot.Store) {
 	}
 	// Pending returns copies too.
 	p[1].Msg.Files[0].Data[0] = 0
-	p2, err := s.Pending(ctx, 10)
+	p2, err := s.Pending(ctx, 0, 10)
 	if err != nil {
 		t.Fatalf("Pending again: got error %v, want nil", err)
 	}
@@ -509,7 +520,7 @@ func waitPending(t *testing.T, s bot.Store, want []uint64) {
 	t.Helper()
 	deadline := time.Now().Add(pollDeadline)
 	for {
-		p, err := s.Pending(t.Context(), 1000)
+		p, err := s.Pending(t.Context(), 0, 1000)
 		if err != nil {
 			t.Fatalf("Pending: got error %v, want nil", err)
 		}

@@ -66,7 +66,7 @@ func TestConsoleReminderDemo(t *testing.T) {
 	waitFor(t, out, "Kontrolle: Mo, 15.03.2027", 5*time.Second)
 	// Two simulated minutes later (0.2 s here) it is nine o'clock.
 	waitFor(t, out, "Zeit für die Kontrolle: Workshop mit zwei Betrieben", 5*time.Second)
-	if !strings.Contains(out.String(), "Heute beginnt: Workshop mit zwei Betrieben") {
+	if !strings.Contains(out.String(), "Es geht los: Workshop mit zwei Betrieben") {
 		t.Errorf("the start reminder did not arrive:\n%s", out.String())
 	}
 	say("1") // ✅ Done
