@@ -3,7 +3,6 @@ package bot_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -12,8 +11,7 @@ import (
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
-	"github.com/ampel-bot/ampel/flows"
-	"github.com/ampel-bot/ampel/locales"
+	"github.com/ampel-bot/ampel/bot/bottest"
 )
 
 const dtDay = 24 * time.Hour
@@ -392,16 +390,9 @@ func dtSchedule(t *testing.T, rng *rand.Rand, from, to time.Time, firstDueFrom f
 // platform, as a restarted process would.
 func dtRestart(t *testing.T, h *harness) *bot.Engine {
 	t.Helper()
-	catalog, err := flows.Load(flows.Builtin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := locales.Load(locales.Builtin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	catalog, texts := bottest.Content(t)
 	e, err := bot.New(bot.Config{
-		Store: h.store, Flows: catalog, Texts: bot.NewTexts(set.Bundle, set.Langs, slog.New(slog.DiscardHandler)),
+		Store: h.store, Flows: catalog, Texts: texts,
 		Clock: h.clock, Zone: mustZone("Europe/Berlin"),
 	})
 	if err != nil {

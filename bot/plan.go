@@ -235,12 +235,8 @@ func (t *turn) pickMeasure(id int) {
 		return
 	}
 	switch d.Op {
-	case "done":
-		m.Status = StatusDone
-		t.note(t.T("plan.done", "Text", m.Text))
-	case "drop":
-		m.Status = StatusDropped
-		t.note(t.T("plan.dropped", "Text", m.Text))
+	case "done", "drop":
+		t.settle(m, d.Op)
 	case "move":
 		d.Target = m.ID
 		t.to(modeMove)
@@ -249,4 +245,16 @@ func (t *turn) pickMeasure(id int) {
 	}
 	t.to(modePlan)
 	t.ask()
+}
+
+// settle marks a measure done or dropped ("done", "drop"); its reminders
+// go with the next sync.
+func (t *turn) settle(m *Measure, how string) {
+	if how == "done" {
+		m.Status = StatusDone
+		t.note(t.T("plan.done", "Text", m.Text))
+		return
+	}
+	m.Status = StatusDropped
+	t.note(t.T("plan.dropped", "Text", m.Text))
 }

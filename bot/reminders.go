@@ -326,12 +326,8 @@ func (t *turn) reviewAnswer(action string) {
 		return
 	}
 	switch parts[2] {
-	case "done":
-		m.Status = StatusDone
-		t.note(t.T("plan.done", "Text", m.Text))
-	case "drop":
-		m.Status = StatusDropped
-		t.note(t.T("plan.dropped", "Text", m.Text))
+	case "done", "drop":
+		t.settle(m, parts[2])
 	case "prog":
 		// A new review date; whatever was being entered comes back after it.
 		t.sideTrip()

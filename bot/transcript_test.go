@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +13,6 @@ import (
 	"github.com/ampel-bot/ampel/adapters/console"
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
-	"github.com/ampel-bot/ampel/flows"
-	"github.com/ampel-bot/ampel/locales"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
@@ -46,26 +43,20 @@ type harness struct {
 
 func newHarness(t testing.TB, cacheSize int, opts ...func(*bot.Config)) *harness {
 	t.Helper()
-	catalog, err := flows.Load(flows.Builtin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := locales.Load(locales.Builtin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	catalog, texts := bottest.Content(t)
 	h := &harness{
 		t: t, store: bottest.NewMemStore(), clock: bottest.NewClock(start),
 		rec:  &bottest.Recorder{Name: console.Platform},
 		addr: console.Address(), lang: "de",
 	}
 	cfg := bot.Config{
-		Store: h.store, Flows: catalog, Texts: bot.NewTexts(set.Bundle, set.Langs, slog.New(slog.DiscardHandler)),
+		Store: h.store, Flows: catalog, Texts: texts,
 		Clock: h.clock, Zone: mustZone("Europe/Berlin"), CacheSize: cacheSize,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	var err error
 	h.engine, err = bot.New(cfg)
 	if err != nil {
 		t.Fatal(err)

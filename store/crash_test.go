@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,8 +12,6 @@ import (
 	"github.com/ampel-bot/ampel/adapters/console"
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
-	"github.com/ampel-bot/ampel/flows"
-	"github.com/ampel-bot/ampel/locales"
 	"github.com/ampel-bot/ampel/store"
 )
 
@@ -99,16 +96,9 @@ func start(t *testing.T, path string, clock *bottest.Clock, p *platform, failAt 
 	if failAt != "" {
 		st = &faultyStore{DB: db, failAt: failAt}
 	}
-	catalog, err := flows.Load(flows.Builtin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := locales.Load(locales.Builtin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	catalog, texts := bottest.Content(t)
 	zone, _ := time.LoadLocation("Europe/Berlin")
-	e, err := bot.New(bot.Config{Store: st, Flows: catalog, Texts: bot.NewTexts(set.Bundle, set.Langs, slog.New(slog.DiscardHandler)),
+	e, err := bot.New(bot.Config{Store: st, Flows: catalog, Texts: texts,
 		Clock: clock, Zone: zone})
 	if err != nil {
 		t.Fatal(err)

@@ -242,14 +242,7 @@ func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversa
 	if err != nil {
 		return nil, fmt.Errorf("encode conversation: %w", err)
 	}
-	if err := s.send(ctx, func() bool {
-		select {
-		case s.reqs <- r:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}); err != nil {
+	if err := s.submit(ctx, r); err != nil {
 		return nil, err
 	}
 	// Once handed over, the commit happens whatever the caller's context does;
@@ -296,14 +289,7 @@ func (s *DB) StillPending(ctx context.Context, id uint64) (bool, error) {
 // Attempt implements bot.Store: it returns once the attempt is durable.
 func (s *DB) Attempt(ctx context.Context, id uint64) (int, error) {
 	r := &commitReq{attempt: id, done: make(chan struct{})}
-	if err := s.send(ctx, func() bool {
-		select {
-		case s.reqs <- r:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}); err != nil {
+	if err := s.submit(ctx, r); err != nil {
 		return 0, err
 	}
 	<-r.done
@@ -400,6 +386,18 @@ func reindex(idx *bolt.Bucket, old []byte, due [][]byte) error {
 
 // ErrClosed is returned for work handed to a closed store.
 var ErrClosed = errors.New("store closed")
+
+// submit hands a request to the writer.
+func (s *DB) submit(ctx context.Context, r *commitReq) error {
+	return s.send(ctx, func() bool {
+		select {
+		case s.reqs <- r:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
+}
 
 // send runs one hand-over to the writer unless the store is closed. The
 // writer keeps reading until Close has the gate, so a send cannot block
