@@ -404,3 +404,25 @@ func (c *convCache) put(key string, conv *Conversation) {
 	}
 	c.m[key] = conv
 }
+
+// Command is one of the bot's commands with its description, for platforms
+// that show a command menu.
+type Command struct {
+	Name        string // without the slash
+	Description string
+}
+
+// commandNames are the commands every platform offers, in menu order.
+var commandNames = []string{"start", "check", "plan", "reminders", "timezone", "language", "help", "cancel"}
+
+// Commands lists the commands with their descriptions in lang.
+func (e *Engine) Commands(lang string) []Command {
+	cmds := make([]Command, len(commandNames))
+	for i, n := range commandNames {
+		cmds[i] = Command{Name: n, Description: e.texts.T(lang, "command.desc."+n)}
+	}
+	return cmds
+}
+
+// Langs returns the languages the bot speaks, default first.
+func (e *Engine) Langs() []string { return e.texts.Langs() }

@@ -191,3 +191,14 @@ func TestMessageValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestCommandsHaveDescriptions(t *testing.T) {
+	h := newHarness(t, 0)
+	for _, lang := range h.engine.Langs() {
+		for _, c := range h.engine.Commands(lang) {
+			if c.Description == "" || strings.HasPrefix(c.Description, "command.") {
+				t.Errorf("%s /%s: no description", lang, c.Name)
+			}
+		}
+	}
+}
