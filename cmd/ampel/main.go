@@ -15,6 +15,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -56,6 +58,14 @@ type Config struct {
 	ClockSpeed string
 	Hour       string
 	Repeat     string
+	HTTPAddr   string
+	Console    string
+
+	TelegramAPI     string
+	TelegramWebhook string
+	// Secrets come from the environment or files only, never from flags
+	// (which other users of the machine can read in the process list).
+	TelegramToken secret
 }
 
 // settings lists every option once: its flag, its environment variable, its
@@ -72,6 +82,10 @@ var settings = []struct {
 	{"log-level", "AMPEL_LOG_LEVEL", "warn", "debug, info, warn or error (logs go to stderr)", func(c *Config) *string { return &c.LogLevel }},
 	{"reminder-hour", "AMPEL_REMINDER_HOUR", "9", "local hour reminders are sent at", func(c *Config) *string { return &c.Hour }},
 	{"repeat-months", "AMPEL_REPEAT_MONTHS", "6", "months after a check until the bot offers to repeat it (0: never)", func(c *Config) *string { return &c.Repeat }},
+	{"http-addr", "AMPEL_HTTP_ADDR", "", "address for the HTTP server (health check, webhooks), e.g. :8080; off when empty", func(c *Config) *string { return &c.HTTPAddr }},
+	{"console", "AMPEL_CONSOLE", "auto", "the terminal chat: on, off, or auto (on when no platform is configured)", func(c *Config) *string { return &c.Console }},
+	{"telegram-api-url", "AMPEL_TELEGRAM_API_URL", "https://api.telegram.org", "Telegram Bot API server (a self-hosted one, or a fake in tests)", func(c *Config) *string { return &c.TelegramAPI }},
+	{"telegram-webhook-url", "AMPEL_TELEGRAM_WEBHOOK_URL", "", "public URL of /telegram/webhook on --http-addr; long polling when empty", func(c *Config) *string { return &c.TelegramWebhook }},
 	{"clock-start", "AMPEL_CLOCK_START", "", "demo/test aid: run the bot at this instant (RFC 3339), e.g. 2027-03-15T08:58:00+01:00", func(c *Config) *string { return &c.ClockStart }},
 	{"clock-speed", "AMPEL_CLOCK_SPEED", "1", "demo/test aid: simulated seconds per real second, with --clock-start", func(c *Config) *string { return &c.ClockSpeed }},
 }
@@ -102,7 +116,56 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if c.Lang == "" {
 		c.Lang = langFromEnv(getenv)
 	}
+	for _, sec := range secrets {
+		v, err := readSecret(getenv, sec.env)
+		if err != nil {
+			return c, err
+		}
+		*sec.field(&c) = v
+	}
+	switch c.Console {
+	case "on", "off", "auto":
+	default:
+		return c, fmt.Errorf("console %q: use on, off or auto", c.Console)
+	}
 	return c, nil
+}
+
+// secret is a credential. It prints as "[redacted]", so that it cannot end
+// up in a log or an error by accident.
+type secret string
+
+func (s secret) String() string { return "[redacted]" }
+
+// LogValue keeps secrets out of slog output.
+func (s secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// Reveal returns the secret's value, for the one place that needs it.
+func (s secret) Reveal() string { return string(s) }
+
+// secrets are read from NAME or from the file NAME_FILE names (Docker and
+// Kubernetes secrets), never from flags.
+var secrets = []struct {
+	env, usage string
+	field      func(*Config) *secret
+}{
+	{"AMPEL_TELEGRAM_TOKEN", "Telegram bot token from BotFather; switches Telegram on", func(c *Config) *secret { return &c.TelegramToken }},
+}
+
+func readSecret(getenv func(string) string, name string) (secret, error) {
+	v, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", fmt.Errorf("both %s and %s_FILE are set; use one", name, name)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			// The path is not secret; the file's content never appears.
+			return "", fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		return secret(strings.TrimSpace(string(b))), nil
+	}
+	return secret(strings.TrimSpace(v)), nil
 }
 
 func usage(w io.Writer) {
@@ -118,7 +181,11 @@ Flags and environment variables (a flag wins over its variable):
 		if def == "" {
 			def = "-"
 		}
-		fmt.Fprintf(w, "  --%-10s %-16s %s (default %s)\n", s.flag, s.env, s.usage, def)
+		fmt.Fprintf(w, "  --%-20s %-26s %s (default %s)\n", s.flag, s.env, s.usage, def)
+	}
+	fmt.Fprint(w, "\nSecrets, from the environment or from a file named by NAME_FILE (never flags):\n")
+	for _, s := range secrets {
+		fmt.Fprintf(w, "  %-26s %s\n", s.env, s.usage)
 	}
 }
 
@@ -197,41 +264,116 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	in, interactive := stdin, false
-	if f, ok := stdin.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			interactive = true
+	platforms, handlers, err := platformAdapters(ctx, cfg, engine, log)
+	if err != nil {
+		return err
+	}
+	var adapters []bot.Adapter
+	adapters = append(adapters, platforms...)
+	var con *console.Adapter
+	if cfg.Console == "on" || cfg.Console == "auto" && len(platforms) == 0 {
+		in, interactive := stdin, false
+		if f, ok := stdin.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				interactive = true
+			}
+		}
+		con = console.New(console.Config{
+			In: in, Out: stdout, Lang: cfg.Lang, Interactive: interactive,
+			RunID: strconv.FormatInt(time.Now().UnixNano(), 36),
+		})
+		adapters = append(adapters, con)
+		if interactive {
+			fmt.Fprintln(stdout, texts.T(mustLang(texts, cfg.Lang), "console.hello"))
 		}
 	}
-	con := console.New(console.Config{
-		In: in, Out: stdout, Lang: cfg.Lang, Interactive: interactive,
-		RunID: strconv.FormatInt(time.Now().UnixNano(), 36),
-	})
-	engine.Register(con)
+	if len(adapters) == 0 {
+		return errors.New("nothing to run: --console off and no platform configured")
+	}
+	for _, a := range adapters {
+		engine.Register(a)
+	}
 	if err := engine.Flush(ctx); err != nil {
 		return err
 	}
-	log.Info("ampel running", "adapters", "console", "db", cfg.DB)
-	if interactive {
-		fmt.Fprintln(stdout, texts.T(mustLang(texts, cfg.Lang), "console.hello"))
-	}
-	// The scheduler and the dispatcher run beside the adapters; when the
-	// adapters stop (end of input, a signal), they are stopped and waited
-	// for, and the store is closed last.
-	bg, stopBg := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context) error{engine.RunReminders, engine.RunOutbox} {
-		wg.Add(1)
+	return serve(ctx, cfg, log, db, engine, adapters, con, handlers)
+}
+
+// serve runs the adapters, the HTTP server, the scheduler and the outbox
+// dispatcher until ctx is done or, when the console is the only adapter,
+// its input ends. Then it stops taking input (adapters and HTTP server
+// first), lets the background loops finish, and closes the store last.
+func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engine *bot.Engine,
+	adapters []bot.Adapter, con *console.Adapter, handlers map[string]http.Handler) error {
+	input, stopInput := context.WithCancel(ctx)
+	defer stopInput()
+	errc := make(chan error, len(adapters)+1)
+	var inputs sync.WaitGroup
+	for _, a := range adapters {
+		inputs.Add(1)
 		go func() {
-			defer wg.Done()
+			defer inputs.Done()
+			err := a.Run(input, engine)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", a.Platform(), err)
+			}
+			if a == bot.Adapter(con) && len(adapters) > 1 && err == nil {
+				return // the terminal closed; the platforms go on
+			}
+			errc <- err
+		}()
+	}
+	var srv *http.Server
+	if cfg.HTTPAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, "ok\n")
+		})
+		for path, h := range handlers {
+			mux.Handle(path, h)
+		}
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			stopInput()
+			inputs.Wait()
+			return fmt.Errorf("http server: %w", err)
+		}
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http server: %w", err)
+			}
+		}()
+		log.Info("http server listening", "addr", ln.Addr().String())
+	}
+	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
+	var loops sync.WaitGroup
+	for _, loop := range []func(context.Context) error{engine.RunReminders, engine.RunOutbox} {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
 			if err := loop(bg); err != nil {
 				log.Error("background loop stopped", "err", err)
 			}
 		}()
 	}
-	runErr := con.Run(ctx, engine)
+	log.Info("ampel running", "adapters", len(adapters), "db", cfg.DB)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	stopInput()
+	if srv != nil {
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		srv.Shutdown(shutdown)
+		cancel()
+	}
+	inputs.Wait()
 	stopBg()
-	wg.Wait()
+	loops.Wait()
 	engine.Close()
 	if err := db.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("close store: %w", err)

@@ -28,6 +28,11 @@ func TestREADMEConfiguration(t *testing.T) {
 			t.Errorf("README row for --%s: default should be %s", s.flag, def)
 		}
 	}
+	for _, sec := range secrets {
+		if !strings.Contains(string(readme), "| `"+sec.env+"` / `"+sec.env+"_FILE` |") {
+			t.Errorf("README has no row for the secret %s", sec.env)
+		}
+	}
 	for _, cmd := range []string{"go run ./cmd/ampel", "go test ./..."} {
 		if !strings.Contains(string(readme), cmd) {
 			t.Errorf("README lacks the fresh-machine command %q", cmd)
