@@ -46,6 +46,9 @@ type Event struct {
 	LangHint string
 	// ZoneHint is the IANA time zone the platform reports for the user, if any.
 	ZoneHint string
+	// MovedTo, when set, says the chat continues as the chat with this ID,
+	// keeping its data (a Telegram group upgraded to a supergroup).
+	MovedTo string
 }
 
 // MaxActionLen is the longest Button.Action any platform can carry back:
@@ -168,6 +171,10 @@ type Store interface {
 	// this key. Event IDs are remembered per conversation: a platform
 	// redelivers an event to the conversation it belongs to.
 	Commit(ctx context.Context, eventID, key string, conv *Conversation, outs []Outgoing) ([]Queued, error)
+	// Move commits conv under to and removes from (its state and reminders),
+	// in one transaction recording eventID for to: a conversation that
+	// continues elsewhere (a Telegram group that became a supergroup).
+	Move(ctx context.Context, eventID, from, to string, conv *Conversation) error
 	// Pending returns up to limit outbox messages not yet delivered with IDs
 	// above after, oldest first.
 	Pending(ctx context.Context, after uint64, limit int) ([]Queued, error)

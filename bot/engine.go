@@ -131,6 +131,9 @@ const (
 // the replies. A duplicate event ID has no effect. It returns an error only
 // when nothing was committed, so the adapter may let the platform redeliver.
 func (e *Engine) Handle(ctx context.Context, ev Event) error {
+	if ev.MovedTo != "" {
+		return e.move(ctx, ev)
+	}
 	return e.apply(ctx, ev.Addr.Key(), ev.Addr.Platform+":"+ev.ID, func(c *Conversation) ([]Outgoing, error) {
 		msgs, err := e.safeStep(c, ev)
 		if err != nil {
@@ -140,6 +143,48 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 	}, func(c *Conversation) []Outgoing {
 		return addressed(ev.Addr, []Message{{Text: e.texts.T(e.langOf(c, ev), "error.internal")}})
 	})
+}
+
+// move carries a conversation over to the chat it continues as.
+func (e *Engine) move(ctx context.Context, ev Event) error {
+	to := ev.Addr
+	to.Chat, to.User = ev.MovedTo, ""
+	from, toKey := ev.Addr.Key(), to.Key()
+	if from == toKey {
+		return nil
+	}
+	// Both locks, always in the same order, so two moves cannot deadlock.
+	first, second := from, toKey
+	if second < first {
+		first, second = second, first
+	}
+	u1, err := e.locks.lock(ctx, first)
+	if err != nil {
+		return err
+	}
+	defer u1()
+	u2, err := e.locks.lock(ctx, second)
+	if err != nil {
+		return err
+	}
+	defer u2()
+	conv := e.cache.take(from)
+	if conv == nil {
+		if conv, err = e.store.Load(ctx, from); err != nil {
+			return fmt.Errorf("load conversation: %w", err)
+		}
+	}
+	e.cache.take(toKey)
+	conv.Addr = to
+	err = e.store.Move(ctx, ev.Addr.Platform+":"+ev.ID, from, toKey, conv)
+	if errors.Is(err, ErrDuplicate) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("move conversation: %w", err)
+	}
+	e.cache.put(toKey, conv)
+	return nil
 }
 
 func addressed(to Address, msgs []Message) []Outgoing {

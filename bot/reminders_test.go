@@ -373,3 +373,27 @@ func TestLanguageTwice(t *testing.T) {
 		t.Errorf("after choosing English, the check should continue in English: %q", out)
 	}
 }
+
+// TestConversationMoves: a group that becomes a supergroup keeps its check,
+// plan and reminders under its new chat ID.
+func TestConversationMoves(t *testing.T) {
+	h := newHarness(t, 0)
+	planWith(t, h, "morgen", "22.3.2027")
+	old := h.addr
+	h.send(bot.Event{ID: "mig", MovedTo: "-100123"})
+	h.send(bot.Event{ID: "mig", MovedTo: "-100123"}) // redelivered: no second move
+	h.addr = bot.Address{Platform: old.Platform, Chat: "-100123", User: old.User}
+	c := h.conv()
+	if len(c.Plan.Open()) != 1 || c.Addr.Chat != "-100123" {
+		t.Fatalf("after the move: %d measures, address %+v", len(c.Plan.Open()), c.Addr)
+	}
+	h.addr = old
+	if c := h.conv(); len(c.Plan.Measures) != 0 {
+		t.Errorf("the old chat still holds %d measures", len(c.Plan.Measures))
+	}
+	h.clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
+	got := h.runDue()
+	if len(got) != 1 || got[0].To.Chat != "-100123" { // the start reminder is long missed
+		t.Errorf("reminders after the move: got %d, to %+v", len(got), got)
+	}
+}

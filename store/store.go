@@ -92,13 +92,16 @@ type commitReq struct {
 	attempts int
 
 	eventID, key string
-	due          [][]byte
-	conv         []byte
-	outs         [][]byte
-	msgs         []bot.Outgoing
-	queued       []bot.Queued
-	err          error
-	done         chan struct{}
+	// from, when set, is a conversation that continues as key (a Telegram
+	// group that became a supergroup): it is removed in the same commit.
+	from   string
+	due    [][]byte
+	conv   []byte
+	outs   [][]byte
+	msgs   []bot.Outgoing
+	queued []bot.Queued
+	err    error
+	done   chan struct{}
 }
 
 // Open opens or creates the database at path, upgrades its schema and starts
@@ -210,12 +213,25 @@ func recordKey(key string) []byte {
 // Commit implements bot.Store. It returns after the transaction holding the
 // event is fsynced, together with every other commit waiting at that moment.
 func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
+	return s.commit(ctx, eventID, key, "", conv, outs)
+}
+
+// Move implements bot.Store.
+func (s *DB) Move(ctx context.Context, eventID, from, to string, conv *bot.Conversation) error {
+	if from == "" || strings.IndexByte(from, 0) >= 0 {
+		return fmt.Errorf("move: bad key")
+	}
+	_, err := s.commit(ctx, eventID, to, from, conv, nil)
+	return err
+}
+
+func (s *DB) commit(ctx context.Context, eventID, key, from string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
 	if eventID == "" || key == "" || len(eventID)+len(key) >= bolt.MaxKeySize || strings.IndexByte(key, 0) >= 0 {
 		// Refused here: inside the shared transaction it would fail the
 		// whole batch, other users' turns included.
 		return nil, fmt.Errorf("commit: event ID and key must be non-empty, short, and the key without NUL")
 	}
-	r := &commitReq{eventID: eventID, key: key, msgs: outs, done: make(chan struct{})}
+	r := &commitReq{eventID: eventID, key: key, from: from, msgs: outs, done: make(chan struct{})}
 	var err error
 	// Encoding runs on the store's workers, one per CPU, for the same reasons
 	// as the engine's computing: the writer is not starved, and waiting
@@ -532,6 +548,18 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 			if inboxHas(inbox, r.eventID) {
 				r.err = bot.ErrDuplicate
 				continue
+			}
+			if r.from != "" {
+				fromDue, _ := splitRecord(convs.Get(recordKey(r.from)))
+				if err := reindex(dueIdx, fromDue, nil); err != nil {
+					return err
+				}
+				if err := convs.Delete(recordKey(r.from)); err != nil {
+					return err
+				}
+				if err := convs.Delete([]byte(r.from)); err != nil {
+					return err
+				}
 			}
 			var due []byte
 			for _, k := range r.due {

@@ -565,3 +565,30 @@ func js(v any) string {
 	}
 	return string(b)
 }
+
+// TestMove: the conversation, its event IDs and its reminders move in one
+// commit; the old key is empty afterwards and the index points at the new one.
+func TestMove(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpen(t)
+	c := &bot.Conversation{Lang: "de", Reminders: []bot.Reminder{{ID: "m1-2review", Kind: bot.KindReview, Due: time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC)}}}
+	if _, err := db.Commit(ctx, "e1", "tg//-1", c, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Move(ctx, "mig", "tg//-1", "tg//-100", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Move(ctx, "mig", "tg//-1", "tg//-100", c); !errors.Is(err, bot.ErrDuplicate) {
+		t.Errorf("second move: got %v, want ErrDuplicate", err)
+	}
+	due, err := db.Due(ctx, time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC), 10)
+	if err != nil || len(due) != 1 || due[0].Key != "tg//-100" {
+		t.Errorf("index after the move: got %+v, %v", due, err)
+	}
+	if old, _ := db.Load(ctx, "tg//-1"); old.Lang != "" {
+		t.Errorf("old key still holds %+v", old)
+	}
+	if moved, _ := db.Load(ctx, "tg//-100"); moved.Lang != "de" {
+		t.Errorf("new key holds %+v", moved)
+	}
+}

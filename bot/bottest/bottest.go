@@ -82,6 +82,18 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 	return queued, nil
 }
 
+// Move implements bot.Store.
+func (s *MemStore) Move(ctx context.Context, eventID, from, to string, conv *bot.Conversation) error {
+	if _, err := s.Commit(ctx, eventID, to, conv, nil); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.convs, from)
+	delete(s.due, from)
+	return nil
+}
+
 // Attempt implements bot.Store.
 func (s *MemStore) Attempt(ctx context.Context, id uint64) (int, error) {
 	s.mu.Lock()
