@@ -4,12 +4,10 @@ go 1.26.8
 
 require (
 	github.com/BurntSushi/toml v1.6.0
+	github.com/go-telegram-bot-api/telegram-bot-api/v5 v5.5.1
 	github.com/nicksnyder/go-i18n/v2 v2.7.0
 	go.etcd.io/bbolt v1.4.3
 	golang.org/x/text v0.44.0
 )
 
-require (
-	github.com/go-telegram-bot-api/telegram-bot-api/v5 v5.5.1 // indirect
-	golang.org/x/sys v0.29.0 // indirect
-)
+require golang.org/x/sys v0.29.0 // indirect

@@ -1,0 +1,180 @@
+package telegram
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Telegram's published sending limits. Going over them earns 429s with a
+// retry_after of up to minutes for the whole chat, so the adapter keeps
+// under them itself and waits for its turn instead.
+const (
+	chatRate    = time.Second // one message per second per chat ...
+	chatBurst   = 3           // ... with short bursts allowed
+	groupCount  = 20          // 20 messages per minute per group
+	groupPeriod = time.Minute
+	totalCount  = 30 // 30 messages per second overall
+	totalPeriod = time.Second
+)
+
+// limiter decides when the next message may go: a token bucket per chat, a
+// sliding window per group and one for the whole bot. Every message and
+// every edit passes through it; answers to callback queries do not, as
+// they are not messages and must be given at once.
+type limiter struct {
+	// now and sleep are the clock; tests replace them with a fake one so
+	// that a hundred messages at one per second take no real time.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+
+	mu     sync.Mutex
+	chats  map[int64]*bucket
+	groups map[int64]*window
+	total  *window
+}
+
+func newLimiter() *limiter {
+	return &limiter{
+		now: time.Now, sleep: sleepCtx,
+		chats: map[int64]*bucket{}, groups: map[int64]*window{},
+		total: newWindow(totalCount, totalPeriod),
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// wait blocks until a message to chat may be sent, takes its place in every
+// limit and returns the instant it was granted. It gives up when ctx is
+// done, without taking anything.
+func (l *limiter) wait(ctx context.Context, chat int64) (time.Time, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return time.Time{}, err
+		}
+		l.mu.Lock()
+		now := l.now()
+		b := l.chats[chat]
+		if b == nil {
+			b = &bucket{}
+			l.chats[chat] = b
+		}
+		var g *window
+		if chat < 0 { // groups, supergroups and channels have negative IDs
+			if g = l.groups[chat]; g == nil {
+				g = newWindow(groupCount, groupPeriod)
+				l.groups[chat] = g
+			}
+		}
+		at := b.next(now)
+		if g != nil {
+			at = later(at, g.next(now))
+		}
+		at = later(at, l.total.next(now))
+		if !at.After(now) {
+			b.take(now)
+			if g != nil {
+				g.take(now)
+			}
+			l.total.take(now)
+			l.prune(now)
+			l.mu.Unlock()
+			return now, nil
+		}
+		l.mu.Unlock()
+		if err := l.sleep(ctx, at.Sub(now)); err != nil {
+			return time.Time{}, err
+		}
+	}
+}
+
+// prune drops the state of chats that are back at rest, so that the maps
+// hold only chats written to in the last minute or so.
+func (l *limiter) prune(now time.Time) {
+	if len(l.chats) < 1024 && len(l.groups) < 1024 {
+		return
+	}
+	for id, b := range l.chats {
+		if b.full(now) {
+			delete(l.chats, id)
+		}
+	}
+	for id, g := range l.groups {
+		if g.idle(now) {
+			delete(l.groups, id)
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// bucket is a token bucket of chatBurst tokens refilled one per chatRate,
+// kept as the instant it will be full again (the generic cell rate
+// algorithm), in whole durations, so that a grant is never a nanosecond
+// early through rounding.
+type bucket struct {
+	tat time.Time // when the bucket is full again
+}
+
+// next is the earliest instant a token is available.
+func (b *bucket) next(now time.Time) time.Time {
+	return later(now, b.tat.Add(-(chatBurst-1)*chatRate))
+}
+
+func (b *bucket) take(now time.Time) {
+	b.tat = later(b.tat, now).Add(chatRate)
+}
+
+func (b *bucket) full(now time.Time) bool { return !b.tat.After(now) }
+
+// window allows at most n events in any period: it remembers the last n
+// instants, and the next event may come once the oldest of them is a whole
+// period ago.
+type window struct {
+	period time.Duration
+	times  []time.Time // ring of the last n grants
+	head   int         // oldest entry once the ring is full
+}
+
+func newWindow(n int, period time.Duration) *window {
+	return &window{period: period, times: make([]time.Time, 0, n)}
+}
+
+func (w *window) next(now time.Time) time.Time {
+	if len(w.times) < cap(w.times) {
+		return now
+	}
+	return later(now, w.times[w.head].Add(w.period))
+}
+
+func (w *window) take(now time.Time) {
+	if len(w.times) < cap(w.times) {
+		w.times = append(w.times, now)
+		return
+	}
+	w.times[w.head] = now
+	w.head = (w.head + 1) % len(w.times)
+}
+
+func (w *window) idle(now time.Time) bool {
+	for _, t := range w.times {
+		if now.Sub(t) < w.period {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,436 @@
+package telegram
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/ampel-bot/ampel/bot"
+)
+
+// maxText is Telegram's limit on a message's text, in UTF-16 code units
+// after entity parsing (the unescaped text). Counting code units rather
+// than runes keeps emoji, which take two, from pushing a part over.
+const maxText = 4096
+
+// Send implements bot.Adapter: it sends the text, split at Telegram's
+// limit, with the buttons as an inline keyboard under its last part, then
+// the files as documents. Every part waits for its turn under Telegram's
+// limits. If a part fails, the parts already sent are remembered, so that
+// the outbox's retry of the same message continues where it stopped
+// instead of repeating them.
+func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
+	chat, err := strconv.ParseInt(to.Chat, 10, 64)
+	if err != nil || to.Platform != Platform {
+		// Never deliverable, so the outbox must drop it, not retry it.
+		return a.r.errorf([]error{bot.ErrRecipientGone}, "telegram: %q/%q is not a Telegram chat", to.Platform, to.Chat)
+	}
+	parts := render(chat, m)
+	key := progressKey(to.Chat, m)
+	for i := a.parts.get(key); i < len(parts); i++ {
+		if _, err := a.lim.wait(ctx, chat); err != nil {
+			a.parts.set(key, i)
+			return a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
+		}
+		resp, err := a.request(ctx, parts[i].cfg, parts[i].method)
+		var moved *movedError
+		if errors.As(err, &moved) && moved.to != chat {
+			// A group that became a supergroup: its messages go there now
+			// (the engine moves its conversation when the update saying
+			// so arrives). Once: a second move would be a loop.
+			a.log.Info("telegram group moved; sending to its new chat")
+			chat, parts = moved.to, render(moved.to, m)
+			if _, err := a.lim.wait(ctx, chat); err != nil {
+				a.parts.set(key, i)
+				return a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
+			}
+			resp, err = a.request(ctx, parts[i].cfg, parts[i].method)
+		}
+		if err != nil {
+			if errors.Is(err, bot.ErrRecipientGone) {
+				a.parts.set(key, 0)
+			} else {
+				a.parts.set(key, i)
+			}
+			return err
+		}
+		if parts[i].keyboard {
+			var sent struct {
+				MessageID int `json:"message_id"`
+			}
+			if json.Unmarshal(resp.Result, &sent) == nil && sent.MessageID != 0 {
+				a.kbs.set(chat, sent.MessageID)
+			}
+		}
+	}
+	a.parts.set(key, 0)
+	return nil
+}
+
+type part struct {
+	cfg      tgbotapi.Chattable
+	method   string
+	keyboard bool // it carries the message's buttons
+}
+
+// render turns a message into the requests that send it.
+func render(chat int64, m bot.Message) []part {
+	var parts []part
+	var kb any
+	if rows := keyboard(m.Buttons); len(rows) > 0 {
+		kb = tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows}
+	}
+	chunks := splitText(m.Text, maxText)
+	for i, c := range chunks {
+		msg := tgbotapi.NewMessage(chat, escape(c))
+		msg.ParseMode = tgbotapi.ModeHTML
+		msg.DisableWebPagePreview = true
+		last := i == len(chunks)-1 && kb != nil
+		if last {
+			msg.ReplyMarkup = kb
+		}
+		parts = append(parts, part{msg, "sendMessage", last})
+	}
+	for i, f := range m.Files {
+		name := f.Name
+		if name == "" {
+			name = "file"
+		}
+		doc := tgbotapi.NewDocument(chat, tgbotapi.FileBytes{Name: name, Bytes: f.Data})
+		last := len(chunks) == 0 && i == len(m.Files)-1 && kb != nil
+		if last {
+			doc.ReplyMarkup = kb // no text to carry the buttons
+		}
+		parts = append(parts, part{doc, "sendDocument", last})
+	}
+	return parts
+}
+
+// keyboard renders the buttons, one keyboard row per row. A button's
+// callback data is its action: the engine keeps actions within Telegram's
+// 64 bytes.
+func keyboard(buttons [][]bot.Button) [][]tgbotapi.InlineKeyboardButton {
+	var rows [][]tgbotapi.InlineKeyboardButton
+	for _, row := range buttons {
+		var r []tgbotapi.InlineKeyboardButton
+		for _, b := range row {
+			r = append(r, tgbotapi.NewInlineKeyboardButtonData(b.Label, b.Action))
+		}
+		if len(r) > 0 {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// escape makes text literal in HTML parse mode: all the engine's texts are
+// plain, and users' input ("<b>&") must show as typed.
+func escape(s string) string { return tgbotapi.EscapeText(tgbotapi.ModeHTML, s) }
+
+// utf16Len is the length of s as Telegram counts it.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// splitText cuts s into parts of at most limit UTF-16 code units: at a
+// paragraph, else a line, else a space in the part's second half, else
+// anywhere between two characters (never inside a rune, nor between a
+// character and what modifies it, such as an emoji's skin tone). The
+// newline or space at a cut is dropped. Blank parts are left out.
+func splitText(s string, limit int) []string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var out []string
+	add := func(p string) {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	for utf16Len(s) > limit {
+		cut, units := 0, 0
+		for i, r := range s {
+			u := 1
+			if r >= 0x10000 {
+				u = 2
+			}
+			if units+u > limit {
+				break
+			}
+			units += u
+			cut = i + utf8.RuneLen(r)
+		}
+		head := s[:cut]
+		half := len(head) / 2
+		switch {
+		case strings.LastIndex(head, "\n\n") > half:
+			i := strings.LastIndex(head, "\n\n")
+			add(head[:i])
+			s = s[i+2:]
+		case strings.LastIndexByte(head, '\n') > half:
+			i := strings.LastIndexByte(head, '\n')
+			add(head[:i])
+			s = s[i+1:]
+		case strings.LastIndexByte(head, ' ') > half:
+			i := strings.LastIndexByte(head, ' ')
+			add(head[:i])
+			s = s[i+1:]
+		default:
+			cut = safeCut(s, cut)
+			add(s[:cut])
+			s = s[cut:]
+		}
+	}
+	add(s)
+	return out
+}
+
+// safeCut moves a cut at byte cut back so that it does not separate a
+// character from a combining mark, variation selector, skin tone or zero
+// width joiner that belongs to it, nor split a flag's pair of regional
+// indicators. It gives up after a few characters (a pathological run of
+// marks), keeping the original cut.
+func safeCut(s string, cut int) int {
+	orig := cut
+	for range 16 {
+		if cut <= 0 {
+			return orig
+		}
+		next, _ := utf8.DecodeRuneInString(s[cut:])
+		prev, size := utf8.DecodeLastRuneInString(s[:cut])
+		if !joins(prev, next) {
+			return cut
+		}
+		cut -= size
+	}
+	return orig
+}
+
+func joins(prev, next rune) bool {
+	switch {
+	case prev == '\u200d' || next == '\u200d': // zero width joiner
+		return true
+	case next == '\ufe0e' || next == '\ufe0f': // variation selectors
+		return true
+	case next >= 0x1f3fb && next <= 0x1f3ff: // skin tones
+		return true
+	case next >= 0xe0020 && next <= 0xe007f: // tag sequences (subdivision flags)
+		return true
+	case isRegional(prev) && isRegional(next):
+		return true // conservative: a flag is two of them
+	case unicode.In(next, unicode.Mn, unicode.Me, unicode.Mc):
+		return true
+	}
+	return false
+}
+
+func isRegional(r rune) bool { return r >= 0x1f1e6 && r <= 0x1f1ff }
+
+// Errors Telegram gives when a chat can never be written to again: the
+// user blocked the bot or was deleted, the bot left or was removed, the
+// chat is gone. A 403 always means that.
+var goneDescriptions = []string{
+	"chat not found", "user not found", "peer_id_invalid", "bot was blocked",
+	"user is deactivated", "bot was kicked", "group chat was upgraded",
+	"chat was deleted", "bot is not a member",
+}
+
+// movedError is Telegram's answer for a group that became a supergroup:
+// the chat is gone, and continues as the chat to.
+type movedError struct {
+	to  int64
+	err error
+}
+
+func (e *movedError) Error() string { return e.err.Error() }
+func (e *movedError) Unwrap() error { return e.err }
+
+// errUnauthorized marks errors after which the adapter cannot go on: the
+// token was rejected or revoked.
+var errUnauthorized = errors.New("telegram rejected the token")
+
+// classify turns a failed request into the error the engine understands,
+// redacted:
+//   - Telegram asked to wait (retry_after; uploads report it with code 0):
+//     *bot.RateLimited.
+//   - The recipient is gone: wraps bot.ErrRecipientGone.
+//   - The request may have reached Telegram (it was written, or an answer
+//     came that could not be read, or a 5xx): wraps bot.ErrUnknownOutcome.
+//   - Anything else (refused connection, DNS, a 400): a plain error; the
+//     message was not taken.
+func (a *Adapter) classify(ctx context.Context, c *call, method string, err error) error {
+	wrote, status := c.result()
+	var te *tgbotapi.Error
+	if errors.As(err, &te) {
+		code := te.Code
+		if code == 0 {
+			code = status // UploadFiles leaves error_code out
+		}
+		desc := strings.ToLower(te.Message)
+		switch {
+		case te.RetryAfter > 0 || code == 429:
+			return &bot.RateLimited{RetryAfter: time.Duration(max(te.RetryAfter, 1)) * time.Second}
+		case code == 401:
+			return a.r.errorf([]error{errUnauthorized}, "telegram %s: %d %s", method, code, te.Message)
+		case te.MigrateToChatID != 0:
+			return &movedError{to: te.MigrateToChatID, err: a.r.errorf([]error{bot.ErrRecipientGone}, "telegram %s: %d %s", method, code, te.Message)}
+		case code == 403 || (code == 400 && containsAny(desc, goneDescriptions)):
+			return a.r.errorf([]error{bot.ErrRecipientGone}, "telegram %s: %d %s", method, code, te.Message)
+		case code >= 500:
+			return a.r.errorf([]error{bot.ErrUnknownOutcome}, "telegram %s: %d %s", method, code, te.Message)
+		}
+		return a.r.errorf(nil, "telegram %s: %d %s", method, code, te.Message)
+	}
+	var kinds []error
+	if ctx.Err() != nil {
+		kinds = append(kinds, ctx.Err())
+	}
+	switch {
+	case status >= 500:
+		kinds = append(kinds, bot.ErrUnknownOutcome)
+		return a.r.errorf(kinds, "telegram %s: HTTP %d: %v", method, status, err)
+	case status != 0 || wrote || mayHaveArrived(err):
+		// Telegram got the request; whether it acted is unknown.
+		kinds = append(kinds, bot.ErrUnknownOutcome)
+	}
+	return a.r.errorf(kinds, "telegram %s: %v", method, err)
+}
+
+// mayHaveArrived is the fallback for HTTP clients whose transport reports
+// nothing through httptrace: a timeout or a connection cut after dialling
+// may come after Telegram read the request.
+func mayHaveArrived(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return false
+	}
+	var ne net.Error
+	return (errors.As(err, &ne) && ne.Timeout()) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// progress remembers how many parts of a message went out before a send
+// failed. The engine retries a message that failed as a whole; its
+// messages to a chat go in order, so the next Send of the same message to
+// the same chat is that retry. Kept in memory only: after a restart a
+// message is sent whole again, a duplicate the engine already counts.
+type progress struct {
+	mu sync.Mutex
+	m  map[[32]byte]progressEntry
+}
+
+type progressEntry struct {
+	next int
+	at   time.Time
+}
+
+const (
+	maxProgress = 4096
+	progressTTL = 24 * time.Hour
+)
+
+func progressKey(chat string, m bot.Message) [32]byte {
+	b, _ := json.Marshal(m) // plain data: cannot fail
+	h := sha256.New()
+	h.Write([]byte(chat))
+	h.Write([]byte{0})
+	h.Write(b)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+func (p *progress) get(k [32]byte) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.m[k]
+	if !ok || time.Since(e.at) > progressTTL {
+		return 0
+	}
+	return e.next
+}
+
+func (p *progress) set(k [32]byte, next int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if next == 0 {
+		delete(p.m, k)
+		return
+	}
+	if p.m == nil {
+		p.m = map[[32]byte]progressEntry{}
+	}
+	if len(p.m) >= maxProgress { // bounded: forget the oldest
+		var oldest [32]byte
+		var at time.Time
+		for k, e := range p.m {
+			if at.IsZero() || e.at.Before(at) {
+				oldest, at = k, e.at
+			}
+		}
+		delete(p.m, oldest)
+	}
+	p.m[k] = progressEntry{next: next, at: time.Now()}
+}
+
+// keyboards remembers, per chat, the newest message this process sent with
+// buttons. The engine accepts only the buttons of the open question, which
+// is the newest one asked; a press on an older message gets the engine's
+// "that button belongs to an earlier question", and the pressed message
+// must then not be marked as answered. Memory only and bounded: when it
+// knows nothing (after a restart), a press is taken to be on the newest.
+type keyboards struct {
+	mu sync.Mutex
+	m  map[int64]int
+}
+
+const maxKeyboards = 1 << 16
+
+func (k *keyboards) set(chat int64, msgID int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= maxKeyboards {
+		k.m = map[int64]int{} // forgetting makes presses look current: harmless
+	}
+	k.m[chat] = msgID
+}
+
+// newest returns the newest keyboard message in chat, if known.
+func (k *keyboards) newest(chat int64) (int, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	id, ok := k.m[chat]
+	return id, ok
+}
