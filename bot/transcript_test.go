@@ -20,13 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 // start is a Wednesday morning in Berlin; every transcript begins there.
 var start = time.Date(2027, 3, 10, 9, 0, 0, 0, mustZone("Europe/Berlin"))
 
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var mustZone = bottest.Zone
 
 // harness is an engine on an in-memory store with a fake clock and a
 // recording adapter, as a test needs it.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/bottest"
 )
 
 func TestRender(t *testing.T) {
@@ -101,23 +102,8 @@ func (r *recorder) got() []bot.Event {
 	return append([]bot.Event(nil), r.events...)
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a concurrent reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output from several goroutines.
+type syncBuffer = bottest.Buffer
 
 func runWithTimeout(t *testing.T, a *Adapter, ctx context.Context, h bot.Handler) error {
 	t.Helper()
