@@ -46,6 +46,9 @@ type Event struct {
 	LangHint string
 	// ZoneHint is the IANA time zone the platform reports for the user, if any.
 	ZoneHint string
+	// Group says the chat has several people in it (a group or channel),
+	// where commands must be addressed to the bot.
+	Group bool
 	// MovedTo, when set, says the chat continues as the chat with this ID,
 	// keeping its data (a Telegram group upgraded to a supergroup).
 	MovedTo string

@@ -211,6 +211,9 @@ func (t *turn) command(text string) {
 		t.cmdLanguage(args)
 	case "help":
 		t.note(t.T("help"))
+		if t.ev.Group {
+			t.note(t.T("help.group"))
+		}
 		t.reask()
 	case "cancel":
 		t.cmdCancel()

@@ -50,6 +50,7 @@ type Engine struct {
 	slots     chan struct{}
 	jobs      chan func()
 	closeOnce sync.Once
+	bg        sync.WaitGroup // work started by the engine itself
 	locks     keyLocks
 	cache     convCache
 	mu        sync.RWMutex
@@ -287,7 +288,10 @@ func (e *Engine) compute(f func()) {
 
 // Close stops the engine's workers. Handle must not be called after it.
 func (e *Engine) Close() {
-	e.closeOnce.Do(func() { close(e.jobs) })
+	e.closeOnce.Do(func() {
+		e.bg.Wait()
+		close(e.jobs)
+	})
 }
 
 func (e *Engine) safeStep(c *Conversation, ev Event) (msgs []Message, err error) {

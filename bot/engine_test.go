@@ -202,3 +202,17 @@ func TestCommandsHaveDescriptions(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpInGroupsExplainsPrivacyMode(t *testing.T) {
+	h := newHarness(t, 0)
+	var out string
+	for _, s := range h.send(bot.Event{Text: "/help", Group: true}) {
+		out += s.Msg.Text
+	}
+	if !strings.Contains(out, "In einer Gruppe sehe ich nur Befehle") {
+		t.Errorf("/help in a group: %q", out)
+	}
+	if out := h.say("/help"); strings.Contains(out, "In einer Gruppe") {
+		t.Errorf("/help in a private chat mentions groups: %q", out)
+	}
+}

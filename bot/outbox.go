@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -76,11 +77,18 @@ func (e *Engine) deliver(ctx context.Context, queued []Queued, stale bool) {
 			done = append(done, q.ID)
 			continue
 		case errors.Is(err, ErrRecipientGone):
-			// Never deliverable: drop it instead of retrying forever.
+			// Never deliverable: drop it instead of retrying forever, and
+			// stop the conversation's reminders. That is a state change, made
+			// once the caller (which may hold the conversation) is done.
 			e.stats.undeliverable.Add(1)
 			e.log.Warn("recipient gone; message dropped", "platform", q.To.Platform, "outbox_id", q.ID)
 			e.out.succeeded(key)
 			done = append(done, q.ID)
+			e.bg.Add(1)
+			go func(to Address, id uint64) {
+				defer e.bg.Done()
+				e.recipientGone(context.WithoutCancel(ctx), to, id)
+			}(q.To, q.ID)
 			continue
 		}
 		e.out.inflight.Delete(q.ID)
@@ -253,5 +261,17 @@ func (e *Engine) RunOutbox(ctx context.Context) error {
 		case <-timer.C:
 		}
 		timer.Stop()
+	}
+}
+
+// recipientGone switches off the reminders of a conversation whose
+// recipient can no longer be reached (blocked the bot, left the group).
+func (e *Engine) recipientGone(ctx context.Context, to Address, outboxID uint64) {
+	err := e.apply(ctx, to.Key(), "gone:"+strconv.FormatUint(outboxID, 10), func(c *Conversation) ([]Outgoing, error) {
+		c.RemindersOff = true
+		return nil, nil
+	}, nil)
+	if err != nil {
+		e.log.Warn("switch off reminders of a gone recipient", "err", err)
 	}
 }

@@ -110,6 +110,12 @@ func TestBlockedUserIsNotRetried(t *testing.T) {
 	if pending, _ := e.store.Pending(context.Background(), 0, 10); len(pending) != 0 {
 		t.Errorf("a message to a user who blocked the bot stays in the outbox")
 	}
+	// Their reminders are switched off: nothing more is tried for them.
+	for deadline := time.Now().Add(2 * time.Second); !e.conv(5004).RemindersOff; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the reminders of a user who blocked the bot are still on")
+		}
+	}
 
 	for _, tc := range []struct {
 		code int

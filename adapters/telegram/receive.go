@@ -241,7 +241,7 @@ func (a *Adapter) event(u tgbotapi.Update) (ev bot.Event, cq *tgbotapi.CallbackQ
 			return ev, q, false
 		}
 		return bot.Event{
-			ID: id, Action: q.Data, LangHint: q.From.LanguageCode,
+			ID: id, Action: q.Data, LangHint: q.From.LanguageCode, Group: !q.Message.Chat.IsPrivate(),
 			Addr: bot.Address{Platform: Platform, Chat: strconv.FormatInt(q.Message.Chat.ID, 10), User: strconv.FormatInt(q.From.ID, 10)},
 		}, q, true
 	}
@@ -258,7 +258,8 @@ func (a *Adapter) event(u tgbotapi.Update) (ev bot.Event, cq *tgbotapi.CallbackQ
 	if m == nil || m.Chat == nil || m.Text == "" || m.IsAutomaticForward || m.Chat.IsChannel() {
 		return ev, nil, false
 	}
-	ev = bot.Event{ID: id, Text: m.Text, Addr: bot.Address{Platform: Platform, Chat: strconv.FormatInt(m.Chat.ID, 10)}}
+	ev = bot.Event{ID: id, Text: m.Text, Addr: bot.Address{Platform: Platform, Chat: strconv.FormatInt(m.Chat.ID, 10)},
+		Group: !m.Chat.IsPrivate()}
 	switch {
 	case m.SenderChat != nil || (m.From != nil && m.From.ID == anonymousAdmin):
 		// chat-only, see above
