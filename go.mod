@@ -10,4 +10,9 @@ require (
 	golang.org/x/text v0.44.0
 )
 
-require golang.org/x/sys v0.29.0 // indirect
+require (
+	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/mattermost/mattermost/server/public v0.3.0 // indirect
+	github.com/slack-go/slack v0.35.0 // indirect
+	golang.org/x/sys v0.42.0 // indirect
+)
