@@ -63,9 +63,18 @@ type Config struct {
 
 	TelegramAPI     string
 	TelegramWebhook string
+	SlackAPI        string
+	SlackPing       string
+	MattermostURL   string
+	MattermostCB    string
 	// Secrets come from the environment or files only, never from flags
 	// (which other users of the machine can read in the process list).
-	TelegramToken secret
+	TelegramToken     secret
+	SlackBotToken     secret
+	SlackAppToken     secret
+	SlackSigning      secret
+	MattermostToken   secret
+	MattermostCommand secret
 }
 
 // settings lists every option once: its flag, its environment variable, its
@@ -86,6 +95,10 @@ var settings = []struct {
 	{"console", "AMPEL_CONSOLE", "auto", "the terminal chat: on, off, or auto (on when no platform is configured)", func(c *Config) *string { return &c.Console }},
 	{"telegram-api-url", "AMPEL_TELEGRAM_API_URL", "https://api.telegram.org", "Telegram Bot API server (a self-hosted one, or a fake in tests)", func(c *Config) *string { return &c.TelegramAPI }},
 	{"telegram-webhook-url", "AMPEL_TELEGRAM_WEBHOOK_URL", "", "public URL of /telegram/webhook on --http-addr; long polling when empty", func(c *Config) *string { return &c.TelegramWebhook }},
+	{"slack-api-url", "AMPEL_SLACK_API_URL", "https://slack.com/api/", "Slack Web API (a fake in tests); must end with /", func(c *Config) *string { return &c.SlackAPI }},
+	{"slack-ping-interval", "AMPEL_SLACK_PING_INTERVAL", "30s", "Socket Mode ping interval", func(c *Config) *string { return &c.SlackPing }},
+	{"mattermost-url", "AMPEL_MATTERMOST_URL", "", "Mattermost server URL; with AMPEL_MATTERMOST_TOKEN switches Mattermost on", func(c *Config) *string { return &c.MattermostURL }},
+	{"mattermost-callback-url", "AMPEL_MATTERMOST_CALLBACK_URL", "", "URL at which the Mattermost server reaches --http-addr; enables buttons", func(c *Config) *string { return &c.MattermostCB }},
 	{"clock-start", "AMPEL_CLOCK_START", "", "demo/test aid: run the bot at this instant (RFC 3339), e.g. 2027-03-15T08:58:00+01:00", func(c *Config) *string { return &c.ClockStart }},
 	{"clock-speed", "AMPEL_CLOCK_SPEED", "1", "demo/test aid: simulated seconds per real second, with --clock-start", func(c *Config) *string { return &c.ClockSpeed }},
 }
@@ -150,6 +163,11 @@ var secrets = []struct {
 	field      func(*Config) *secret
 }{
 	{"AMPEL_TELEGRAM_TOKEN", "Telegram bot token from BotFather; switches Telegram on", func(c *Config) *secret { return &c.TelegramToken }},
+	{"AMPEL_SLACK_BOT_TOKEN", "Slack bot token (xoxb-…); with the app token or signing secret switches Slack on", func(c *Config) *secret { return &c.SlackBotToken }},
+	{"AMPEL_SLACK_APP_TOKEN", "Slack app-level token (xapp-…) for Socket Mode, the default", func(c *Config) *secret { return &c.SlackAppToken }},
+	{"AMPEL_SLACK_SIGNING_SECRET", "Slack signing secret: the Events API over HTTP instead of Socket Mode", func(c *Config) *secret { return &c.SlackSigning }},
+	{"AMPEL_MATTERMOST_TOKEN", "Mattermost bot account token", func(c *Config) *secret { return &c.MattermostToken }},
+	{"AMPEL_MATTERMOST_COMMAND_TOKEN", "token of the /ampel slash command in Mattermost; enables it", func(c *Config) *secret { return &c.MattermostCommand }},
 }
 
 func readSecret(getenv func(string) string, name string) (secret, error) {
