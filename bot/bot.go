@@ -49,6 +49,8 @@ type Event struct {
 	// Group says the chat has several people in it (a group or channel),
 	// where commands must be addressed to the bot.
 	Group bool
+	// Form holds the answers of a submitted form, by field name.
+	Form map[string]string
 	// MovedTo, when set, says the chat continues as the chat with this ID,
 	// keeping its data (a Telegram group upgraded to a supergroup).
 	MovedTo string
@@ -73,17 +75,59 @@ type File struct {
 }
 
 // Message is what the bot says: plain text (adapters escape it for their
-// markup), rows of buttons and files.
+// markup), rows of buttons and files. Form, when set, offers the same
+// question as one form, for platforms that can show one.
 type Message struct {
 	Text    string     `json:"t"`
 	Buttons [][]Button `json:"b,omitempty"`
 	Files   []File     `json:"f,omitempty"`
+	Form    *Form      `json:"form,omitempty"`
+}
+
+// Form asks several things at once, where a platform can show a form (a
+// Slack modal, a Mattermost interactive dialog). Its submission comes back
+// as one Event with Action set to the form's Action and the answers in
+// Event.Form, by field name. Platforms without forms ignore it: the same
+// question is asked step by step.
+type Form struct {
+	Action string      `json:"a"`
+	Title  string      `json:"t"`
+	Submit string      `json:"s"`
+	Fields []FormField `json:"f"`
+}
+
+// Form field kinds.
+const (
+	FieldText   = "text"
+	FieldSelect = "select"
+	FieldDate   = "date" // value "2027-03-15"
+)
+
+// FormField is one field of a form.
+type FormField struct {
+	Name     string       `json:"n"`
+	Label    string       `json:"l"`
+	Kind     string       `json:"k"`
+	Options  []FormOption `json:"o,omitempty"`
+	Value    string       `json:"v,omitempty"` // the default
+	Hint     string       `json:"h,omitempty"`
+	Optional bool         `json:"opt,omitempty"`
+	MaxLen   int          `json:"max,omitempty"`
+}
+
+// FormOption is one choice of a select field.
+type FormOption struct {
+	Label string `json:"l"`
+	Value string `json:"v"`
 }
 
 // Validate reports a message no platform could send.
 func (m Message) Validate() error {
 	if m.Text == "" && len(m.Files) == 0 {
 		return errors.New("message has neither text nor files")
+	}
+	if f := m.Form; f != nil && (f.Action == "" || len(f.Action) > MaxActionLen || len(f.Fields) == 0) {
+		return fmt.Errorf("form %q: needs an action of at most %d bytes and fields", f.Title, MaxActionLen)
 	}
 	for _, row := range m.Buttons {
 		for _, b := range row {
@@ -143,6 +187,13 @@ type Adapter interface {
 	// addresses. A *RateLimited error asks the caller to wait; ErrRecipientGone
 	// means the message can never be delivered.
 	Send(ctx context.Context, to Address, m Message) error
+}
+
+// FormAdapter is an Adapter that can show a Message's Form (a modal, a
+// dialog). Only conversations on such a platform are offered forms.
+type FormAdapter interface {
+	Adapter
+	Forms() bool
 }
 
 // Clock tells the time. It is injected so that tests and demonstrations can

@@ -473,5 +473,13 @@ func (e *Engine) Commands(lang string) []Command {
 	return cmds
 }
 
+// forms reports whether a platform's adapter shows forms.
+func (e *Engine) forms(platform string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	fa, ok := e.adapters[platform].(FormAdapter)
+	return ok && fa.Forms()
+}
+
 // Langs returns the languages the bot speaks, default first.
 func (e *Engine) Langs() []string { return e.texts.Langs() }

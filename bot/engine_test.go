@@ -216,3 +216,51 @@ func TestHelpInGroupsExplainsPrivacyMode(t *testing.T) {
 		t.Errorf("/help in a private chat mentions groups: %q", out)
 	}
 }
+
+// TestMeasureForm: platforms with forms get the measure question as one
+// form too; a submission saves the measure, and a bad one keeps the question.
+func TestMeasureForm(t *testing.T) {
+	h := newHarness(t, 0)
+	h.rec.ShowsForms = true
+	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3"} {
+		h.say(in)
+	}
+	sent := h.send(bot.Event{Text: "1"}) // build the plan
+	form := sent[len(sent)-1].Msg.Form
+	if form == nil || len(form.Fields) != 6 || form.Fields[0].Kind != bot.FieldSelect || len(form.Fields[0].Options) != 10 {
+		t.Fatalf("measure question without the form: %+v", form)
+	}
+	submit := func(answers map[string]string) string {
+		var out string
+		for _, s := range h.send(bot.Event{Action: form.Action, Form: answers}) {
+			out += s.Msg.Text
+		}
+		return out
+	}
+	if out := submit(map[string]string{"priority": "high", "start": "2027-03-15", "review": "2027-03-01"}); !strings.Contains(out, "Bitte wählen Sie einen Vorschlag") {
+		t.Errorf("no text and no suggestion: %q", out)
+	}
+	if out := submit(map[string]string{"suggestion": "2", "start": "2027-03-15", "review": "2027-03-01"}); !strings.Contains(out, "liegt vor dem Start") {
+		t.Errorf("review before start: %q", out)
+	}
+	out := submit(map[string]string{"suggestion": "2", "priority": "high", "responsible": "Anna", "start": "2027-03-15", "review": "2027-04-12"})
+	if !strings.Contains(out, "Gespeichert: Über Unternehmen gezielt Ehrenamtliche ansprechen") {
+		t.Fatalf("valid form: %q", out)
+	}
+	m := h.conv().Plan.Measures[0]
+	if m.Priority != "high" || m.Responsible != "Anna" || m.Start != "2027-03-15" || m.Review != "2027-04-12" {
+		t.Errorf("saved measure: %+v", m)
+	}
+	if out := submit(map[string]string{"text": "x"}); !strings.Contains(out, "früheren Frage") {
+		t.Errorf("the same form submitted again: %q", out)
+	}
+
+	// A platform that cannot show forms gets none.
+	plain := newHarness(t, 0)
+	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3"} {
+		plain.say(in)
+	}
+	if sent := plain.send(bot.Event{Text: "1"}); sent[len(sent)-1].Msg.Form != nil {
+		t.Error("a form for a platform that cannot show one")
+	}
+}

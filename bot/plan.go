@@ -2,6 +2,7 @@ package bot
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ampel-bot/ampel/flows"
@@ -57,9 +58,74 @@ func (t *turn) pressText(verb, arg string) {
 		d.Draft = nil
 		t.to(modePlan)
 		t.ask()
+	case "form":
+		t.submitForm(f, cp)
 	default:
 		t.reask()
 	}
+}
+
+// submitForm takes a whole measure from a form. Anything wrong is said and
+// the question asked again; the draft keeps what was valid.
+func (t *turn) submitForm(f *flows.Flow, cp flows.Checkpoint) {
+	d := &t.c.Dialog
+	in := t.ev.Form
+	text := cleanInput(in["text"])
+	if text == "" {
+		if i, ok := t.index(in["suggestion"], len(cp.Suggestions)); ok {
+			text = t.T(f.SuggestionID(cp, cp.Suggestions[i]))
+		}
+	}
+	switch n := runeLen(text); {
+	case n == 0:
+		t.note(t.T("form.notext"))
+		t.ask()
+		return
+	case n > maxMeasureLen:
+		t.note(t.T("hint.toolong", "Len", n, "Max", maxMeasureLen))
+		t.ask()
+		return
+	}
+	prio := in["priority"]
+	if !contains(Priorities, prio) {
+		prio = "medium"
+	}
+	resp := cleanInput(in["responsible"])
+	if runeLen(resp) > maxNameLen {
+		t.note(t.T("hint.toolong", "Len", runeLen(resp), "Max", maxNameLen))
+		t.ask()
+		return
+	}
+	start, ok1 := t.formDate(in["start"])
+	review, ok2 := t.formDate(in["review"])
+	switch {
+	case !ok1 || !ok2:
+		t.note(t.T("date.unreadable"))
+		t.ask()
+		return
+	case start.Before(t.today):
+		t.note(t.T("date.past", "Date", t.e.texts.formatDate(t.lang, start)))
+		t.ask()
+		return
+	case review.Before(start):
+		t.note(t.T("date.review.early", "Date", t.e.texts.formatDate(t.lang, review), "Start", t.e.texts.formatDate(t.lang, start)))
+		t.ask()
+		return
+	}
+	d.Draft.Text, d.Draft.Priority = text, prio
+	d.Draft.Responsible, d.Draft.Me = resp, resp == ""
+	d.Draft.Start, d.Draft.Review = start.Format(dateLayout), review.Format(dateLayout)
+	t.note(t.T("date.start.ok", "Date", t.e.texts.formatDate(t.lang, start)))
+	t.saveMeasure(t.e.texts.formatDate(t.lang, review))
+}
+
+// formDate reads a date picker's value ("2027-03-15"), or a typed date.
+func (t *turn) formDate(s string) (time.Time, bool) {
+	if d, ok := parseCivil(strings.TrimSpace(s)); ok {
+		return d, true
+	}
+	d, _, p := t.e.vocab.parseDate(s, t.today)
+	return d, p == dateOK
 }
 
 // nextMeasure goes on after a measure was saved or a checkpoint skipped.

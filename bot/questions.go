@@ -209,9 +209,13 @@ func (t *turn) measureQuestion() Message {
 	for i, s := range cp.Suggestions {
 		rows = append(rows, []Button{{Label: t.T(f.SuggestionID(cp, s)), Action: t.action("sg", strconv.Itoa(i))}})
 	}
+	var form *Form
+	if t.e.forms(t.c.Addr.Platform) {
+		form = t.measureForm(f, cp)
+	}
 	if d.Return == modePlan {
 		rows = append(rows, []Button{{Label: t.T("button.plan.back"), Action: t.action("back")}})
-		return Message{Text: text, Buttons: rows}
+		return Message{Text: text, Buttons: rows, Form: form}
 	}
 	var last []Button
 	if d.Prev != "" && d.Prev != cp.ID {
@@ -225,7 +229,33 @@ func (t *turn) measureQuestion() Message {
 	if len(last) > 0 {
 		rows = append(rows, last)
 	}
-	return Message{Text: text, Buttons: rows}
+	return Message{Text: text, Buttons: rows, Form: form}
+}
+
+// measureForm offers the whole measure as one form: a suggestion or own
+// text, priority, responsible person, start and review date.
+func (t *turn) measureForm(f *flows.Flow, cp flows.Checkpoint) *Form {
+	var sugg []FormOption
+	for i, s := range cp.Suggestions {
+		sugg = append(sugg, FormOption{Label: short(t.T(f.SuggestionID(cp, s)), 75), Value: strconv.Itoa(i)})
+	}
+	var prio []FormOption
+	for _, p := range Priorities {
+		prio = append(prio, FormOption{Label: t.T("priority." + p), Value: p})
+	}
+	return &Form{
+		Action: t.action("form"),
+		Title:  short(t.T("form.title", "Title", t.T(f.CheckpointTitleID(cp))), 24),
+		Submit: t.T("form.submit"),
+		Fields: []FormField{
+			{Name: "suggestion", Label: t.T("form.suggestion"), Kind: FieldSelect, Options: sugg, Optional: true},
+			{Name: "text", Label: t.T("form.text"), Kind: FieldText, Hint: t.T("form.text.hint"), Optional: true, MaxLen: maxMeasureLen},
+			{Name: "priority", Label: t.T("form.priority"), Kind: FieldSelect, Options: prio, Value: "medium"},
+			{Name: "responsible", Label: t.T("form.responsible"), Kind: FieldText, Hint: t.T("form.responsible.hint"), Optional: true, MaxLen: maxNameLen},
+			{Name: "start", Label: t.T("form.start"), Kind: FieldDate, Value: t.today.Format(dateLayout)},
+			{Name: "review", Label: t.T("form.review"), Kind: FieldDate, Value: t.today.AddDate(0, 0, 28).Format(dateLayout)},
+		},
+	}
 }
 
 func (t *turn) planView() Message {

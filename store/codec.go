@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 
 	"github.com/ampel-bot/ampel/bot"
@@ -11,7 +12,10 @@ import (
 // crash, so they use a compact binary form instead of JSON: a version byte,
 // then length-prefixed fields. A new field means a new version; old
 // versions stay readable.
-const outboxV1 = 1
+const (
+	outboxV1 = 1
+	outboxV2 = 2 // v1 + a length-prefixed JSON form (usually empty)
+)
 
 func encodeOutgoing(o bot.Outgoing) []byte {
 	strs := []string{o.To.Platform, o.To.Workspace, o.To.Chat, o.To.User, o.Msg.Text}
@@ -28,8 +32,13 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 	for _, f := range o.Msg.Files {
 		n += 3*binary.MaxVarintLen64 + len(f.Name) + len(f.MIME) + len(f.Data)
 	}
+	var form []byte
+	if o.Msg.Form != nil {
+		form, _ = json.Marshal(o.Msg.Form) // plain data: cannot fail
+	}
+	n += binary.MaxVarintLen64 + len(form)
 	buf := make([]byte, 0, n)
-	buf = append(buf, outboxV1)
+	buf = append(buf, outboxV2)
 	str := func(s string) { buf = binary.AppendUvarint(buf, uint64(len(s))); buf = append(buf, s...) }
 	for _, s := range strs {
 		str(s)
@@ -49,16 +58,18 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 		buf = binary.AppendUvarint(buf, uint64(len(f.Data)))
 		buf = append(buf, f.Data...)
 	}
-	return buf
+	buf = binary.AppendUvarint(buf, uint64(len(form)))
+	return append(buf, form...)
 }
 
 var errCorrupt = errors.New("corrupt outbox record")
 
 func decodeOutgoing(b []byte) (bot.Outgoing, error) {
 	var o bot.Outgoing
-	if len(b) == 0 || b[0] != outboxV1 {
+	if len(b) == 0 || (b[0] != outboxV1 && b[0] != outboxV2) {
 		return o, errCorrupt
 	}
+	version := b[0]
 	b = b[1:]
 	bad := false
 	count := func() int {
@@ -97,6 +108,14 @@ func decodeOutgoing(b []byte) (bot.Outgoing, error) {
 		o.Msg.Files = make([]bot.File, files)
 		for i := range o.Msg.Files {
 			o.Msg.Files[i] = bot.File{Name: str(), MIME: str(), Data: bytesOf()}
+		}
+	}
+	if version >= outboxV2 {
+		if form := bytesOf(); len(form) > 0 && !bad {
+			o.Msg.Form = &bot.Form{}
+			if err := json.Unmarshal(form, o.Msg.Form); err != nil {
+				return bot.Outgoing{}, errCorrupt
+			}
 		}
 	}
 	if bad || len(b) != 0 {

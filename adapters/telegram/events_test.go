@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -53,7 +54,7 @@ func TestUpdatesToEvents(t *testing.T) {
 			t.Errorf("%s: handed to the engine as %+v", tc.name, ev)
 		case tc.want != nil && !ok:
 			t.Errorf("%s: not handed to the engine", tc.name)
-		case tc.want != nil && ev != *tc.want:
+		case tc.want != nil && !reflect.DeepEqual(ev, *tc.want):
 			t.Errorf("%s: event %+v, want %+v", tc.name, ev, *tc.want)
 		}
 	}

@@ -237,6 +237,8 @@ type Sent struct {
 type Recorder struct {
 	Name   string
 	SendFn func(to bot.Address, m bot.Message) error
+	// ShowsForms makes the recorder a bot.FormAdapter that shows forms.
+	ShowsForms bool
 
 	mu   sync.Mutex
 	sent []Sent
@@ -244,6 +246,9 @@ type Recorder struct {
 
 // Platform implements bot.Adapter.
 func (r *Recorder) Platform() string { return r.Name }
+
+// Forms implements bot.FormAdapter.
+func (r *Recorder) Forms() bool { return r.ShowsForms }
 
 // Run implements bot.Adapter; a recorder receives nothing by itself.
 func (r *Recorder) Run(ctx context.Context, h bot.Handler) error {
