@@ -2,21 +2,18 @@ package telegram
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
 	"github.com/ampel-bot/ampel/bot"
 )
 
@@ -38,10 +35,10 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 		return a.r.errorf([]error{bot.ErrRecipientGone}, "telegram: %q/%q is not a Telegram chat", to.Platform, to.Chat)
 	}
 	parts := render(chat, m)
-	key := progressKey(to.Chat, m)
-	for i := a.parts.get(key); i < len(parts); i++ {
+	key := sendkit.Key(to.Chat, m)
+	for i := a.parts.Get(key); i < len(parts); i++ {
 		if _, err := a.lim.wait(ctx, chat); err != nil {
-			a.parts.set(key, i)
+			a.parts.Set(key, i)
 			return a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
 		}
 		resp, err := a.request(ctx, parts[i].cfg, parts[i].method)
@@ -53,16 +50,16 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			a.log.Info("telegram group moved; sending to its new chat")
 			chat, parts = moved.to, render(moved.to, m)
 			if _, err := a.lim.wait(ctx, chat); err != nil {
-				a.parts.set(key, i)
+				a.parts.Set(key, i)
 				return a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
 			}
 			resp, err = a.request(ctx, parts[i].cfg, parts[i].method)
 		}
 		if err != nil {
 			if errors.Is(err, bot.ErrRecipientGone) {
-				a.parts.set(key, 0)
+				a.parts.Forget(key)
 			} else {
-				a.parts.set(key, i)
+				a.parts.Set(key, i)
 			}
 			return err
 		}
@@ -75,7 +72,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			}
 		}
 	}
-	a.parts.set(key, 0)
+	a.parts.Forget(key)
 	return nil
 }
 
@@ -292,7 +289,7 @@ func (a *Adapter) classify(ctx context.Context, c *call, method string, err erro
 			return a.r.errorf([]error{errUnauthorized}, "telegram %s: %d %s", method, code, te.Message)
 		case te.MigrateToChatID != 0:
 			return &movedError{to: te.MigrateToChatID, err: a.r.errorf([]error{bot.ErrRecipientGone}, "telegram %s: %d %s", method, code, te.Message)}
-		case code == 403 || (code == 400 && containsAny(desc, goneDescriptions)):
+		case code == 403 || (code == 400 && sendkit.ContainsAny(desc, goneDescriptions)):
 			return a.r.errorf([]error{bot.ErrRecipientGone}, "telegram %s: %d %s", method, code, te.Message)
 		case code >= 500:
 			return a.r.errorf([]error{bot.ErrUnknownOutcome}, "telegram %s: %d %s", method, code, te.Message)
@@ -307,102 +304,11 @@ func (a *Adapter) classify(ctx context.Context, c *call, method string, err erro
 	case status >= 500:
 		kinds = append(kinds, bot.ErrUnknownOutcome)
 		return a.r.errorf(kinds, "telegram %s: HTTP %d: %v", method, status, err)
-	case status != 0 || wrote || mayHaveArrived(err):
+	case status != 0 || wrote || sendkit.MayHaveArrived(err):
 		// Telegram got the request; whether it acted is unknown.
 		kinds = append(kinds, bot.ErrUnknownOutcome)
 	}
 	return a.r.errorf(kinds, "telegram %s: %v", method, err)
-}
-
-// mayHaveArrived is the fallback for HTTP clients whose transport reports
-// nothing through httptrace: a timeout or a connection cut after dialling
-// may come after Telegram read the request.
-func mayHaveArrived(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return false
-	}
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return false
-	}
-	var ne net.Error
-	return (errors.As(err, &ne) && ne.Timeout()) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
-func containsAny(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
-
-// progress remembers how many parts of a message went out before a send
-// failed. The engine retries a message that failed as a whole; its
-// messages to a chat go in order, so the next Send of the same message to
-// the same chat is that retry. Kept in memory only: after a restart a
-// message is sent whole again, a duplicate the engine already counts.
-type progress struct {
-	mu sync.Mutex
-	m  map[[32]byte]progressEntry
-}
-
-type progressEntry struct {
-	next int
-	at   time.Time
-}
-
-const (
-	maxProgress = 4096
-	progressTTL = 24 * time.Hour
-)
-
-func progressKey(chat string, m bot.Message) [32]byte {
-	b, _ := json.Marshal(m) // plain data: cannot fail
-	h := sha256.New()
-	h.Write([]byte(chat))
-	h.Write([]byte{0})
-	h.Write(b)
-	var k [32]byte
-	h.Sum(k[:0])
-	return k
-}
-
-func (p *progress) get(k [32]byte) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	e, ok := p.m[k]
-	if !ok || time.Since(e.at) > progressTTL {
-		return 0
-	}
-	return e.next
-}
-
-func (p *progress) set(k [32]byte, next int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if next == 0 {
-		delete(p.m, k)
-		return
-	}
-	if p.m == nil {
-		p.m = map[[32]byte]progressEntry{}
-	}
-	if len(p.m) >= maxProgress { // bounded: forget the oldest
-		var oldest [32]byte
-		var at time.Time
-		for k, e := range p.m {
-			if at.IsZero() || e.at.Before(at) {
-				oldest, at = k, e.at
-			}
-		}
-		delete(p.m, oldest)
-	}
-	p.m[k] = progressEntry{next: next, at: time.Now()}
 }
 
 // keyboards remembers, per chat, the newest message this process sent with

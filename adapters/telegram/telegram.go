@@ -48,6 +48,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
 	"github.com/ampel-bot/ampel/bot"
 )
 
@@ -99,7 +100,7 @@ type Adapter struct {
 	r      *redactor
 	log    *slog.Logger
 	lim    *limiter
-	parts  progress
+	parts  sendkit.Progress[int]
 	kbs    keyboards
 
 	// Polling's pause after a failure grows from backoffMin to backoffMax;

@@ -1,0 +1,617 @@
+package mattermost
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/bottest"
+)
+
+const (
+	testToken = "mm-test-token-4f9c2a7d1e8b6c3a"
+	botID     = "botuserid0000000000000000a"
+	botName   = "ampel"
+)
+
+// fakeMM is a Mattermost server for the REST routes and the WebSocket the
+// adapter uses. It keeps posts per channel, serves "since" queries,
+// deduplicates pending_post_ids, broadcasts "posted" events to connected
+// sockets and can drop them and refuse new ones on demand. Presses are
+// sent to the adapter's handler as the real server does: with the
+// context stored in the post, and the answer's update applied (nil Props
+// keeps the old ones).
+type fakeMM struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	clock    int64 // ms of the last post
+	users    map[string]*model.User
+	channels map[string]*model.Channel
+	posts    map[string]*model.Post
+	order    []string          // post IDs in creation order
+	pending  map[string]string // pending_post_id -> post ID
+	conns    map[*websocket.Conn]*sync.Mutex
+	down     bool // refuse WebSocket upgrades
+	fails    map[string][]failure
+	calls    []string
+	nextID   int
+	uploads  map[string]upload
+	dials    int
+}
+
+type failure struct {
+	status int
+	header map[string]string
+	drop   bool // act, then cut the connection: the answer is lost
+}
+
+type upload struct {
+	name string
+	data []byte
+}
+
+func newFakeMM(t testing.TB) *fakeMM {
+	f := &fakeMM{
+		t: t, clock: time.Now().UnixMilli(), users: map[string]*model.User{}, channels: map[string]*model.Channel{},
+		posts: map[string]*model.Post{}, pending: map[string]string{}, conns: map[*websocket.Conn]*sync.Mutex{},
+		fails: map[string][]failure{}, uploads: map[string]upload{},
+	}
+	f.users[botID] = &model.User{Id: botID, Username: botName, IsBot: true}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v4/users/me", f.getMe)
+	mux.HandleFunc("GET /api/v4/users/{id}", f.getUser)
+	mux.HandleFunc("GET /api/v4/users/{id}/channels", f.userChannels)
+	mux.HandleFunc("GET /api/v4/channels/{id}", f.getChannel)
+	mux.HandleFunc("GET /api/v4/channels/{id}/posts", f.postsSince)
+	mux.HandleFunc("POST /api/v4/posts", f.createPost)
+	mux.HandleFunc("GET /api/v4/posts/{id}", f.getPost)
+	mux.HandleFunc("POST /api/v4/files", f.uploadFile)
+	mux.HandleFunc("GET /api/v4/websocket", f.websocket)
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "bearer") || tok != testToken {
+			apiError(w, 401, "api.context.session_expired.app_error")
+			return
+		}
+		route := r.Method + " " + r.URL.Path
+		f.mu.Lock()
+		f.calls = append(f.calls, route)
+		var fl *failure
+		for k, list := range f.fails {
+			if strings.HasPrefix(route, k) && len(list) > 0 {
+				fl = &list[0]
+				f.fails[k] = list[1:]
+				break
+			}
+		}
+		f.mu.Unlock()
+		if fl != nil && !fl.drop {
+			for k, v := range fl.header {
+				w.Header().Set(k, v)
+			}
+			apiError(w, fl.status, "fake.failure")
+			return
+		}
+		if fl != nil && fl.drop {
+			mux.ServeHTTP(httptest.NewRecorder(), r) // acts, answer lost
+			if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				c.Close()
+			}
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() {
+		f.drop()
+		f.srv.Close()
+	})
+	return f
+}
+
+func apiError(w http.ResponseWriter, status int, id string) {
+	writeJSONStatus(w, status, map[string]any{"id": id, "message": id, "status_code": status})
+}
+
+func writeJSONStatus(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// failNext makes the next request whose "METHOD /path" starts with route
+// fail.
+func (f *fakeMM) failNext(route string, fl failure) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fails[route] = append(f.fails[route], fl)
+}
+
+func (f *fakeMM) getMe(w http.ResponseWriter, r *http.Request) {
+	writeJSONStatus(w, 200, f.users[botID])
+}
+
+func (f *fakeMM) getUser(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	u := f.users[r.PathValue("id")]
+	f.mu.Unlock()
+	if u == nil {
+		apiError(w, 404, "app.user.missing_account.const")
+		return
+	}
+	writeJSONStatus(w, 200, u)
+}
+
+func (f *fakeMM) userChannels(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*model.Channel
+	for _, c := range f.channels {
+		out = append(out, c)
+	}
+	writeJSONStatus(w, 200, out)
+}
+
+func (f *fakeMM) getChannel(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	c := f.channels[r.PathValue("id")]
+	f.mu.Unlock()
+	if c == nil {
+		apiError(w, 404, "app.channel.get.existing.app_error")
+		return
+	}
+	writeJSONStatus(w, 200, c)
+}
+
+// postsSince serves posts modified after since, as the server does.
+func (f *fakeMM) postsSince(w http.ResponseWriter, r *http.Request) {
+	since, err := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
+	if err != nil {
+		apiError(w, 400, "api.context.invalid_url_param.app_error")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := r.PathValue("id")
+	if f.channels[ch] == nil {
+		apiError(w, 404, "app.channel.get.existing.app_error")
+		return
+	}
+	pl := model.NewPostList()
+	// Newest first, as the server orders them.
+	for i := len(f.order) - 1; i >= 0; i-- {
+		p := f.posts[f.order[i]]
+		if p.ChannelId == ch && (p.CreateAt > since || p.UpdateAt > since) {
+			pl.AddPost(p)
+			pl.AddOrder(p.Id)
+		}
+	}
+	writeJSONStatus(w, 200, pl)
+}
+
+func (f *fakeMM) newID() string {
+	f.nextID++
+	s := "p" + strconv.Itoa(f.nextID)
+	return s + strings.Repeat("x", 26-len(s))
+}
+
+func (f *fakeMM) tick() int64 {
+	f.clock = max(f.clock+1, time.Now().UnixMilli())
+	return f.clock
+}
+
+// addPost stores a post and broadcasts it; f.mu is held.
+func (f *fakeMM) addPost(p *model.Post) {
+	p.Id = f.newID()
+	p.CreateAt = f.tick()
+	p.UpdateAt = p.CreateAt
+	f.posts[p.Id] = p
+	f.order = append(f.order, p.Id)
+	ch := f.channels[p.ChannelId]
+	ch.LastPostAt = p.CreateAt
+	raw, _ := json.Marshal(p)
+	ev := map[string]any{
+		"event":     model.WebsocketEventPosted,
+		"data":      map[string]any{"post": string(raw), "channel_type": string(ch.Type), "sender_name": "@x"},
+		"broadcast": map[string]any{"channel_id": p.ChannelId},
+	}
+	for c, wmu := range f.conns {
+		wmu.Lock()
+		_ = c.WriteJSON(ev)
+		wmu.Unlock()
+	}
+}
+
+func (f *fakeMM) createPost(w http.ResponseWriter, r *http.Request) {
+	var p model.Post
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+		apiError(w, 400, "api.context.invalid_body_param.app_error")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.channels[p.ChannelId] == nil {
+		apiError(w, 403, "api.context.permissions.app_error")
+		return
+	}
+	if utf8.RuneCountInString(p.Message) > model.PostMessageMaxRunesV2 {
+		apiError(w, 400, "model.post.is_valid.message_length.app_error")
+		return
+	}
+	if id, ok := f.pending[p.PendingPostId]; ok && p.PendingPostId != "" {
+		writeJSONStatus(w, 201, f.posts[id]) // the server's 30 s dedupe
+		return
+	}
+	for _, id := range p.FileIds {
+		if _, ok := f.uploads[id]; !ok {
+			apiError(w, 400, "api.post.create_post.bad_filename.error")
+			return
+		}
+	}
+	p.UserId = botID
+	np := &p
+	f.addPost(np)
+	if p.PendingPostId != "" {
+		f.pending[p.PendingPostId] = np.Id
+	}
+	writeJSONStatus(w, 201, np)
+}
+
+func (f *fakeMM) getPost(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.posts[r.PathValue("id")]
+	if p == nil {
+		apiError(w, 404, "app.post.get.app_error")
+		return
+	}
+	// The server strips integrations from what clients (bots too) read.
+	raw, _ := json.Marshal(p)
+	var c model.Post
+	_ = json.Unmarshal(raw, &c)
+	delete(c.Props, "attachments")
+	writeJSONStatus(w, 200, &c)
+}
+
+func (f *fakeMM) uploadFile(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		apiError(w, 400, "api.file.upload_file.bad_parse.app_error")
+		return
+	}
+	fhs := r.MultipartForm.File["files"]
+	if len(fhs) != 1 || r.MultipartForm.Value["channel_id"] == nil {
+		apiError(w, 400, "api.file.upload_file.bad_parse.app_error")
+		return
+	}
+	rd, _ := fhs[0].Open()
+	data, _ := io.ReadAll(rd)
+	rd.Close()
+	f.mu.Lock()
+	id := "f" + f.newID()[1:]
+	f.uploads[id] = upload{name: fhs[0].Filename, data: data}
+	f.mu.Unlock()
+	writeJSONStatus(w, 201, model.FileUploadResponse{FileInfos: []*model.FileInfo{{Id: id, Name: fhs[0].Filename}}})
+}
+
+var upgrader = websocket.Upgrader{}
+
+func (f *fakeMM) websocket(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	down := f.down
+	f.dials++
+	f.mu.Unlock()
+	if down {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
+	c, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	wmu := &sync.Mutex{}
+	f.conns[c] = wmu
+	wmu.Lock()
+	_ = c.WriteJSON(map[string]any{"event": model.WebsocketEventHello, "data": map[string]any{"server_version": "11.6.0"}, "broadcast": map[string]any{"user_id": botID}})
+	wmu.Unlock()
+	f.mu.Unlock()
+	for { // read (and drop) what the client sends, until it goes
+		if _, _, err := c.ReadMessage(); err != nil {
+			break
+		}
+	}
+	f.mu.Lock()
+	delete(f.conns, c)
+	f.mu.Unlock()
+	c.Close()
+}
+
+// drop closes every WebSocket connection.
+func (f *fakeMM) drop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		c.Close()
+		delete(f.conns, c)
+	}
+}
+
+func (f *fakeMM) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+	if down {
+		for c := range f.conns {
+			c.Close()
+			delete(f.conns, c)
+		}
+	}
+}
+
+func (f *fakeMM) connected() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.conns) > 0
+}
+
+func (f *fakeMM) addUser(id, locale, zone string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.users[id] = &model.User{Id: id, Username: "user-" + id[:4], Locale: locale,
+		Timezone: model.StringMap{"useAutomaticTimezone": "false", "manualTimezone": zone}}
+}
+
+// addDM creates the direct channel of the bot and user.
+func (f *fakeMM) addDM(id, user string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.channels[id] = &model.Channel{Id: id, Type: model.ChannelTypeDirect, Name: model.GetDMNameFromIds(botID, user)}
+}
+
+func (f *fakeMM) addChannel(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.channels[id] = &model.Channel{Id: id, Type: model.ChannelTypeOpen, Name: "town-" + id[:4], TeamId: "team"}
+}
+
+// userPost posts text as user and returns the post's ID.
+func (f *fakeMM) userPost(ch, user, text string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := &model.Post{ChannelId: ch, UserId: user, Message: text}
+	f.addPost(p)
+	return p.Id
+}
+
+// botPosts returns the bot's posts in a channel, oldest first, as they
+// are now.
+func (f *fakeMM) botPosts(ch string) []*model.Post {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*model.Post
+	for _, id := range f.order {
+		if p := f.posts[id]; p.ChannelId == ch && p.UserId == botID {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// actionsOf returns the buttons of a post.
+func actionsOf(p *model.Post) []*model.PostAction {
+	raw, _ := json.Marshal(p.GetProps()["attachments"])
+	var atts []*model.MessageAttachment
+	_ = json.Unmarshal(raw, &atts)
+	var out []*model.PostAction
+	for _, a := range atts {
+		if a != nil {
+			out = append(out, a.Actions...)
+		}
+	}
+	return out
+}
+
+// pressRequest is what the server sends when user presses act under p.
+func pressRequest(p *model.Post, act *model.PostAction, user string) model.PostActionIntegrationRequest {
+	return model.PostActionIntegrationRequest{
+		UserId: user, UserName: "someone", ChannelId: p.ChannelId, PostId: p.Id, TeamId: "team",
+		Type: model.PostActionTypeButton, Context: act.Integration.Context,
+	}
+}
+
+// deliverPress POSTs a press to the adapter's handler as the server does
+// and applies the answer's update to the post. It returns the status.
+func (f *fakeMM) deliverPress(h http.Handler, req model.PostActionIntegrationRequest) int {
+	body, _ := json.Marshal(req)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", ActionsPath, bytes.NewReader(body)))
+	if rec.Code != 200 {
+		return rec.Code
+	}
+	var resp model.PostActionIntegrationResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+		f.t.Fatalf("action answer %q: %v", rec.Body.String(), err)
+	}
+	if resp.Update != nil {
+		f.mu.Lock()
+		p := f.posts[req.PostId]
+		if p != nil {
+			p.Message = resp.Update.Message
+			if resp.Update.GetProps() != nil { // nil keeps the buttons
+				p.SetProps(resp.Update.GetProps())
+			}
+			p.UpdateAt = f.tick()
+			p.EditAt = p.UpdateAt
+		}
+		f.mu.Unlock()
+	}
+	return 200
+}
+
+// shown is a post's message as a client shows it: backslash escapes
+// resolved, zero width spaces gone, no-break spaces as spaces.
+func shown(msg string) string {
+	var b strings.Builder
+	for i := 0; i < len(msg); i++ {
+		if msg[i] == '\\' && i+1 < len(msg) && strings.IndexByte(special, msg[i+1]) >= 0 {
+			i++
+		}
+		b.WriteByte(msg[i])
+	}
+	return strings.NewReplacer("\u200b", "", "\u00a0", " ").Replace(b.String())
+}
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// recorder is a handler that records the events it saw after passing
+// them on (to next, if set): when it has one, Handle has returned.
+type recorder struct {
+	next bot.Handler
+	mu   sync.Mutex
+	evs  []bot.Event
+	ids  map[string]int
+}
+
+func (r *recorder) Handle(ctx context.Context, ev bot.Event) error {
+	if r.next != nil {
+		if err := r.next.Handle(ctx, ev); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ids == nil {
+		r.ids = map[string]int{}
+	}
+	r.evs = append(r.evs, ev)
+	r.ids[ev.ID]++
+	return nil
+}
+
+func (r *recorder) count(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ids[id]
+}
+
+func (r *recorder) events() []bot.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]bot.Event(nil), r.evs...)
+}
+
+var start = time.Date(2027, 3, 10, 9, 0, 0, 0, bottest.Zone("Europe/Berlin"))
+
+// env is the real engine on an in-memory store, with the adapter talking
+// to a fake Mattermost.
+type env struct {
+	t      testing.TB
+	fake   *fakeMM
+	engine *bot.Engine
+	store  *bottest.MemStore
+	a      *Adapter
+	rec    *recorder
+	mux    *http.ServeMux
+	logs   *bottest.Buffer
+}
+
+func newEnv(t testing.TB, mod func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, fake: newFakeMM(t), store: bottest.NewMemStore(), logs: &bottest.Buffer{}}
+	catalog, texts := bottest.Content(t)
+	var err error
+	e.engine, err = bot.New(bot.Config{Store: e.store, Flows: catalog, Texts: texts, Clock: bottest.NewClock(start), Zone: bottest.Zone("Europe/Berlin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.engine.Close)
+	cfg := Config{
+		URL: e.fake.srv.URL, Token: testToken, CallbackURL: "https://ampel.example/", CommandToken: "cmd-token-1234567890",
+		Log:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		HTTPClient: e.fake.srv.Client(),
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	e.a, err = New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.a.backoffMin, e.a.backoffMax = time.Millisecond, 5*time.Millisecond
+	e.engine.Register(e.a)
+	e.rec = &recorder{next: e.engine}
+	e.mux = http.NewServeMux()
+	for pattern, h := range e.a.HTTPHandlers(e.rec) {
+		e.mux.Handle(pattern, h)
+	}
+	return e
+}
+
+// run runs the adapter with h (the recording engine if nil) until the
+// test ends, and waits for the first connection.
+func (e *env) run(h bot.Handler) {
+	e.t.Helper()
+	if h == nil {
+		h = e.rec
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.a.Run(ctx, h) }()
+	e.t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				e.t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			e.t.Errorf("Run did not return after its context ended")
+		}
+	})
+	waitFor(e.t, "the WebSocket connection", e.fake.connected)
+}
+
+func (e *env) conv(chat string) *bot.Conversation {
+	e.t.Helper()
+	c, err := e.engine.Load(context.Background(), bot.Address{Platform: Platform, Chat: chat})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+func (f *fakeMM) callsOfPrefix(prefix string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

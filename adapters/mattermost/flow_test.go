@@ -1,0 +1,209 @@
+package mattermost
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// chatter is a person in a direct channel with the bot.
+type chatter struct {
+	t       *testing.T
+	e       *env
+	user    string
+	channel string
+	seen    int
+	log     []string
+	presses int
+}
+
+func newChatter(t *testing.T, e *env, user, channel, lang string) *chatter {
+	e.fake.addUser(user, lang, "Europe/Berlin")
+	e.fake.addDM(channel, user)
+	return &chatter{t: t, e: e, user: user, channel: channel}
+}
+
+// say posts text and returns the bot's new posts, once the adapter has
+// handled it (replies are posted before Handle returns).
+func (c *chatter) say(text string) []string {
+	c.t.Helper()
+	c.log = append(c.log, "> "+text)
+	id := c.e.fake.userPost(c.channel, c.user, text)
+	waitFor(c.t, "post "+id+" handled", func() bool { return c.e.rec.count(id) == 1 })
+	return c.replies()
+}
+
+// tap presses the button whose label starts with label under the newest
+// post with buttons; without buttons it types the number listed for it.
+func (c *chatter) tap(label string) []string {
+	c.t.Helper()
+	posts := c.e.fake.botPosts(c.channel)
+	for i := len(posts) - 1; i >= 0; i-- {
+		p := posts[i]
+		if acts := actionsOf(p); len(acts) > 0 {
+			for _, a := range acts {
+				if strings.HasPrefix(a.Name, label) {
+					c.log = append(c.log, "~ tap "+label)
+					if code := c.e.fake.deliverPress(c.e.mux, pressRequest(p, a, c.user)); code != 200 {
+						c.t.Fatalf("press %q: HTTP %d\ntranscript:\n%s", label, code, strings.Join(c.log, "\n"))
+					}
+					c.presses++
+					return c.replies()
+				}
+			}
+			c.t.Fatalf("no button %q in the newest buttons\ntranscript:\n%s", label, strings.Join(c.log, "\n"))
+		}
+		if n := numberOf(shown(p.Message), label); n != "" {
+			return c.say(n)
+		}
+	}
+	c.t.Fatalf("no button or numbered line %q\ntranscript:\n%s", label, strings.Join(c.log, "\n"))
+	return nil
+}
+
+var numberedLine = regexp.MustCompile(`(\d+)\) (.+?)(?:   |\n|$)`)
+
+// numberOf finds "N) label…" in a shown text.
+func numberOf(text, label string) string {
+	n := ""
+	for _, m := range numberedLine.FindAllStringSubmatch(text, -1) {
+		if strings.HasPrefix(m[2], label) {
+			n = m[1]
+		}
+	}
+	return n
+}
+
+func (c *chatter) replies() []string {
+	posts := c.e.fake.botPosts(c.channel)
+	var out []string
+	for _, p := range posts[c.seen:] {
+		out = append(out, shown(p.Message))
+		c.log = append(c.log, shown(p.Message))
+	}
+	c.seen = len(posts)
+	return out
+}
+
+// script holds the labels and texts of one language.
+type script struct {
+	lang                           string
+	startCheck, red, yellow, green string
+	buildPlan, high, noMeasure     string
+	inTwoWeeks, fourWeeks          string
+	welcome, planHeader, startLine string
+}
+
+var scripts = []script{{
+	lang: "de", startCheck: "Check starten", red: "🔴 Dringender", yellow: "🟡", green: "🟢",
+	buildPlan: "Maßnahmenplan erstellen", high: "hoch", noMeasure: "Keine Maßnahme nötig",
+	inTwoWeeks: "in 2 Wochen", fourWeeks: "4 Wochen nach Start",
+	welcome: "Willkommen bei Ampel!", planHeader: "Maßnahmenplan · 1 offene Maßnahme", startLine: "Start: Mi, 24.03.2027",
+}, {
+	lang: "en", startCheck: "Start the check", red: "🔴 Urgent", yellow: "🟡", green: "🟢",
+	buildPlan: "Build the action plan", high: "high", noMeasure: "No measure needed",
+	inTwoWeeks: "in 2 weeks", fourWeeks: "4 weeks after start",
+	welcome: "Welcome to Ampel!", planHeader: "Action plan · 1 open measure", startLine: "Start: Wed 24 Mar 2027",
+}}
+
+// userText is typed as a measure: Markdown and mentions that must come out
+// literally and inert.
+const userText = `Leitbild *fett* _kursiv_ ` + "`code`" + ` @channel @all [x](http://e.vil) # 1. <b>&`
+
+// TestWholeCheckAndPlan runs the zo-kmu check and a plan in a direct
+// channel, in German and English (the user's Mattermost locale), once with
+// buttons (presses POSTed to the adapter's handler with the context the
+// adapter put in the post, as the server does) and once with numbered
+// replies only (no CallbackURL): every rating, the plan and its measure,
+// through the real engine. It shows that contexts round-trip, that pressed
+// posts show the choice and lose their buttons, that without a callback
+// no post has buttons and the numbers typed work, that the locale and
+// time zone reach the engine, and that the user's text comes out escaped.
+func TestWholeCheckAndPlan(t *testing.T) {
+	for _, mode := range []string{"buttons", "numbers"} {
+		for _, sc := range scripts {
+			t.Run(mode+"/"+sc.lang, func(t *testing.T) {
+				e := newEnv(t, func(c *Config) {
+					if mode == "numbers" {
+						c.CallbackURL = ""
+					}
+				})
+				e.run(nil)
+				user := "user" + sc.lang + strings.Repeat("u", 20)
+				c := newChatter(t, e, user, "dm"+sc.lang+strings.Repeat("d", 22), sc.lang)
+				expect := func(msgs []string, want string) {
+					t.Helper()
+					for _, m := range msgs {
+						if strings.Contains(m, want) {
+							return
+						}
+					}
+					t.Fatalf("no reply contains %q\ntranscript:\n%s", want, strings.Join(c.log, "\n"))
+				}
+				expect(c.say("/start"), sc.welcome)
+				expect(c.tap(sc.startCheck), "1/7")
+				expect(c.tap(sc.red), "2/7")
+				expect(c.say("2"), "3/7")
+				expect(c.tap(sc.green), "4/7")
+				expect(c.say("3"), "5/7")
+				expect(c.tap(sc.green), "6/7")
+				expect(c.say("3"), "7/7")
+				expect(c.tap(sc.green), "🔴 1 · 🟡 1 · 🟢 5")
+				c.tap(sc.buildPlan)
+				expect(c.say(userText), userText)
+				c.tap(sc.high)
+				c.say("Maria Schulz")
+				expect(c.say(sc.inTwoWeeks), sc.startLine)
+				c.tap(sc.fourWeeks)
+				expect(c.tap(sc.noMeasure), sc.planHeader)
+
+				conv := e.conv(c.channel)
+				if n := len(conv.Plan.Measures); n != 1 || conv.Plan.Measures[0].Text != userText || conv.Plan.Measures[0].Priority != "high" {
+					t.Errorf("stored plan = %+v, want one high-priority measure %q", conv.Plan.Measures, userText)
+				}
+				if conv.ZoneHint != "Europe/Berlin" || conv.Hint != sc.lang {
+					t.Errorf("hints = %q, %q; want %q, Europe/Berlin", conv.Hint, conv.ZoneHint, sc.lang)
+				}
+
+				posts := e.fake.botPosts(c.channel)
+				withButtons, marked := 0, 0
+				for _, p := range posts {
+					if len(actionsOf(p)) > 0 {
+						withButtons++
+					}
+					if p.EditAt != 0 {
+						marked++
+						if len(actionsOf(p)) > 0 {
+							t.Errorf("pressed post %s kept its buttons", p.Id)
+						}
+						if !strings.Contains(shown(p.Message), "\n\n✓ ") {
+							t.Errorf("pressed post %s does not show the choice: %q", p.Id, p.Message)
+						}
+					}
+					if strings.Contains(p.Message, "@channel") || strings.Contains(p.Message, "@all") || strings.Contains(p.Message, "*fett*") {
+						t.Errorf("user text not escaped in post %s: %q", p.Id, p.Message)
+					}
+					if p.PendingPostId == "" {
+						t.Errorf("post %s created without pending_post_id", p.Id)
+					}
+				}
+				switch mode {
+				case "buttons":
+					if c.presses != 9 || marked != 9 {
+						t.Errorf("%d presses, %d posts marked; want 9 and 9", c.presses, marked)
+					}
+					if withButtons == 0 {
+						t.Error("no post has buttons")
+					}
+				case "numbers":
+					if withButtons != 0 || marked != 0 {
+						t.Errorf("%d posts with buttons, %d edited; want none without a callback URL", withButtons, marked)
+					}
+					if len(e.a.HTTPHandlers(e.rec)) != 1 {
+						t.Errorf("handlers without a callback URL = %v, want only the command", e.a.HTTPHandlers(e.rec))
+					}
+				}
+			})
+		}
+	}
+}

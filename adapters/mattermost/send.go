@@ -1,0 +1,353 @@
+package mattermost
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
+	"github.com/ampel-bot/ampel/bot"
+)
+
+// maxPost is the server's limit on a post's message, in runes
+// (model.PostMessageMaxRunesV2); the limit applies to the escaped text.
+const maxPost = model.PostMessageMaxRunesV2
+
+// maxFilesPerPost is how many files one post may carry (the server's
+// long-standing limit; newer servers allow more).
+const maxFilesPerPost = 5
+
+// Send implements bot.Adapter: it posts the text, split at the server's
+// limit, with the buttons (as an attachment with actions, if CallbackURL
+// is set, else as numbered lines) under its last part, and uploads the
+// files and attaches them to that part (or to posts of their own).
+//
+// Every post is created with a pending_post_id derived from a nonce kept
+// for the message until it is sent whole: when the engine retries after
+// an unknown outcome, the same post carries the same pending_post_id, and
+// the server drops the create as a duplicate if it comes within 30 s. The
+// parts already sent are remembered too, so that a retry continues where
+// the failure stopped.
+func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
+	if to.Platform != Platform || to.Chat == "" {
+		// Never deliverable, so the outbox must drop it, not retry it.
+		return a.r.errorf([]error{bot.ErrRecipientGone}, "mattermost: %q/%q is not a Mattermost channel", to.Platform, to.Chat)
+	}
+	key := sendkit.Key(to.Chat, m)
+	st := a.parts.Get(key)
+	if st.nonce == "" {
+		st.nonce = newNonce()
+	}
+	allowed := ""
+	if a.callback != "" && len(m.Flat()) > 0 {
+		// In a direct channel only the partner may press; elsewhere any
+		// member may (the engine decides what a member may do).
+		ci, err := a.channels.get(ctx, a, to.Chat)
+		if err != nil {
+			return a.sendError(err)
+		}
+		allowed = ci.partner(a.botID)
+	}
+	parts := a.render(to.Chat, allowed, st.nonce, m)
+	for i := st.next; i < len(parts); i++ {
+		if err := a.sendPart(ctx, to.Chat, parts[i]); err != nil {
+			err = a.sendError(err)
+			if errors.Is(err, bot.ErrRecipientGone) {
+				a.parts.Forget(key)
+			} else {
+				a.parts.Set(key, partState{next: i, nonce: st.nonce})
+			}
+			return err
+		}
+	}
+	a.parts.Forget(key)
+	return nil
+}
+
+// sendError maps errNotFound (a 403 or 404 on the channel) to
+// bot.ErrRecipientGone: the bot left or was removed, or the channel is
+// gone or archived.
+func (a *Adapter) sendError(err error) error {
+	if errors.Is(err, errNotFound) {
+		return a.r.errorf([]error{bot.ErrRecipientGone}, "%v", err)
+	}
+	return err
+}
+
+// part is one post of a message.
+type part struct {
+	text    string // escaped
+	files   []bot.File
+	actions []*model.PostAction // the buttons, if this part carries them
+	pending string              // pending_post_id
+}
+
+// render turns a message into the posts that send it.
+func (a *Adapter) render(chat, allowed, nonce string, m bot.Message) []part {
+	text := m.Text
+	flat := m.Flat()
+	buttons := a.callback != "" && len(flat) > 0
+	if len(flat) > 0 && !buttons {
+		// Without buttons the choices are numbered lines, the typed twins
+		// the engine understands.
+		text = strings.TrimRight(text, "\n") + "\n\n" + numbered(m.Buttons)
+		text = strings.TrimLeft(text, "\n")
+	}
+	var parts []part
+	for _, c := range splitText(text, maxPost, escapedLen) {
+		parts = append(parts, part{text: escape(c)})
+	}
+	for i := 0; i < len(m.Files); i += maxFilesPerPost {
+		group := m.Files[i:min(i+maxFilesPerPost, len(m.Files))]
+		if i == 0 && len(parts) > 0 {
+			parts[len(parts)-1].files = group
+			continue
+		}
+		parts = append(parts, part{files: group})
+	}
+	if len(parts) == 0 {
+		parts = append(parts, part{text: "\u200b"}) // only buttons: never sent by the engine
+	}
+	for i := range parts {
+		parts[i].pending = pendingID(nonce, i)
+	}
+	if buttons {
+		// On the last text part: under the question they answer.
+		at := 0
+		for i, p := range parts {
+			if p.text != "" {
+				at = i
+			}
+		}
+		parts[at].actions = a.actions(chat, allowed, parts[at].pending, flat)
+	}
+	return parts
+}
+
+// numbered lists buttons as "1) Label", a line per row.
+func numbered(rows [][]bot.Button) string {
+	var b strings.Builder
+	n := 0
+	for _, row := range rows {
+		if len(row) == 0 {
+			continue
+		}
+		if n > 0 {
+			b.WriteByte('\n')
+		}
+		for j, btn := range row {
+			if j > 0 {
+				b.WriteString("   ")
+			}
+			n++
+			fmt.Fprintf(&b, "%d) %s", n, btn.Label)
+		}
+	}
+	return b.String()
+}
+
+func (a *Adapter) sendPart(ctx context.Context, chat string, p part) error {
+	post := &model.Post{ChannelId: chat, Message: p.text, PendingPostId: p.pending}
+	for _, f := range p.files {
+		name := f.Name
+		if name == "" {
+			name = "file"
+		}
+		var up *model.FileUploadResponse
+		err := a.call(ctx, "upload file", func(ctx context.Context) (*model.Response, error) {
+			var resp *model.Response
+			var err error
+			up, resp, err = a.api.UploadFile(ctx, f.Data, chat, name)
+			return resp, err
+		})
+		if err != nil {
+			// An upload that went through anyway is an unused file, not a
+			// message: the outcome of the message is still known.
+			return a.r.errorf(withoutUnknown(err), "%v", err)
+		}
+		if up == nil || len(up.FileInfos) == 0 {
+			return errors.New("mattermost upload file: no file in the answer")
+		}
+		post.FileIds = append(post.FileIds, up.FileInfos[0].Id)
+	}
+	if len(p.actions) > 0 {
+		model.ParseMessageAttachment(post, []*model.MessageAttachment{{Actions: p.actions}})
+	}
+	var created *model.Post
+	err := a.call(ctx, "create post", func(ctx context.Context) (*model.Response, error) {
+		var resp *model.Response
+		var err error
+		created, resp, err = a.api.CreatePost(ctx, post)
+		return resp, err
+	})
+	if err != nil {
+		return err
+	}
+	if len(p.actions) > 0 && created != nil && created.Id != "" {
+		a.presses.bind(p.pending, created.Id)
+		a.presses.setNewest(chat, created.Id)
+	}
+	return nil
+}
+
+// withoutUnknown returns the sentinels of err except bot.ErrUnknownOutcome.
+func withoutUnknown(err error) []error {
+	var kinds []error
+	for _, k := range []error{errNotFound, errUnauthorized, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	var rl *bot.RateLimited
+	if errors.As(err, &rl) {
+		kinds = append(kinds, rl)
+	}
+	return kinds
+}
+
+// special are the characters that mean something in Mattermost's
+// Markdown (CommonMark with GitHub extensions, LaTeX, channel links); a
+// backslash before any ASCII punctuation makes it literal.
+const special = "\\`*_{}[]()#+-.!|~<>&$:"
+
+// escape makes text literal in a post: all the engine's texts are plain,
+// and users' input ("*bold*", "@channel") must show as typed and do
+// nothing. Every Markdown character is backslash-escaped; "@" gets a zero
+// width space after it, so that no mention (@channel, @all, @here,
+// @someone) notifies anyone; spaces at the start of a line become
+// no-break spaces, so that indentation does not start a code block.
+func escape(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	lineStart := true
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			lineStart = true
+			b.WriteRune(r)
+			continue
+		case lineStart && (r == ' ' || r == '\t'):
+			b.WriteRune('\u00a0')
+			continue
+		case r == '@':
+			b.WriteString("@\u200b")
+		case r < utf8.RuneSelf && strings.ContainsRune(special, r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+		lineStart = false
+	}
+	return b.String()
+}
+
+// escapedLen is how many runes r takes once escaped.
+func escapedLen(r rune) int {
+	if r == '@' || (r < utf8.RuneSelf && strings.ContainsRune(special, r)) {
+		return 2
+	}
+	return 1
+}
+
+// splitText cuts s into parts whose cost (the sum of cost over their
+// runes) is at most limit: at a paragraph, else a line, else a space in
+// the part's second half, else between two characters that do not belong
+// together. The newline or space at a cut is dropped; blank parts are left
+// out.
+func splitText(s string, limit int, cost func(rune) int) []string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var out []string
+	add := func(p string) {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	for {
+		cut, total := 0, 0
+		fits := true
+		for i, r := range s {
+			c := cost(r)
+			if total+c > limit {
+				fits = false
+				break
+			}
+			total += c
+			cut = i + utf8.RuneLen(r)
+		}
+		if fits {
+			break
+		}
+		head := s[:cut]
+		half := len(head) / 2
+		switch i, j, k := strings.LastIndex(head, "\n\n"), strings.LastIndexByte(head, '\n'), strings.LastIndexByte(head, ' '); {
+		case i > half:
+			add(head[:i])
+			s = s[i+2:]
+		case j > half:
+			add(head[:j])
+			s = s[j+1:]
+		case k > half:
+			add(head[:k])
+			s = s[k+1:]
+		default:
+			cut = safeCut(s, cut)
+			add(s[:cut])
+			s = s[cut:]
+		}
+	}
+	add(s)
+	return out
+}
+
+// safeCut moves a cut back so that it does not separate a character from
+// a mark, variation selector, skin tone or joiner that belongs to it. It
+// gives up after a few characters, keeping the original cut.
+func safeCut(s string, cut int) int {
+	orig := cut
+	for range 16 {
+		if cut <= 0 {
+			return orig
+		}
+		next, _ := utf8.DecodeRuneInString(s[cut:])
+		prev, size := utf8.DecodeLastRuneInString(s[:cut])
+		if !(prev == '\u200d' || next == '\u200d' || next == '\ufe0e' || next == '\ufe0f' ||
+			(next >= 0x1f3fb && next <= 0x1f3ff) || unicode.In(next, unicode.Mn, unicode.Me, unicode.Mc)) {
+			return cut
+		}
+		cut -= size
+	}
+	return orig
+}
+
+var idEncoding = base32.NewEncoding("ybndrfg8ejkmcpqxot1uwisza345h769").WithPadding(base32.NoPadding)
+
+// newNonce returns a random nonce for a message's pending_post_ids.
+func newNonce() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails
+	return idEncoding.EncodeToString(b[:])
+}
+
+// pendingID is the pending_post_id of part i of a message: 26 characters
+// of Mattermost's ID alphabet.
+func pendingID(nonce string, i int) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "ampel-pending\x00%s\x00%d", nonce, i))
+	return idEncoding.EncodeToString(h[:])[:26]
+}
+
+// partState is what a message of several parts keeps between a failed
+// send and its retry: how many parts went out, and the nonce of their
+// pending_post_ids, so that a retried create is recognised by the server.
+type partState struct {
+	next  int
+	nonce string
+}

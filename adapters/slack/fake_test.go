@@ -1,0 +1,649 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/bottest"
+)
+
+// The secrets look like real ones, so that redaction is tested on the real
+// shapes.
+const (
+	testBotToken = "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+	testAppToken = "xapp-1-A0APP0001-1234567890123-0123456789abcdef0123456789abcdef"
+	testSecret   = "8f742231b10e8888abcd99yyyzzz85a5"
+	botUser      = "UBOT0001"
+	teamID       = "T0TEAM01"
+)
+
+// fakeSlack is a Slack Web API and Socket Mode endpoint speaking Slack's
+// wire format: form-encoded or JSON requests to /api/<method> answered
+// with {"ok":…}, the upload URL on the same host, and a WebSocket at /ws
+// that sends envelopes and records acknowledgements. It keeps the messages
+// in each channel as Slack holds them.
+type fakeSlack struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	mu      sync.Mutex
+	calls   []apiCall
+	msgs    []*sentMsg
+	users   map[string]slackUser
+	fails   map[string][]failure
+	nextTS  int
+	uploads map[string][]byte // file ID -> bytes uploaded
+	lengths map[string]string // file ID -> the length announced
+	shared  []apiCall         // files.completeUploadExternal calls
+	views   []string          // views.publish bodies
+
+	// Socket Mode
+	conns     int
+	conn      *websocket.Conn
+	wmu       sync.Mutex // serialises writes to conn
+	acks      map[string]int
+	envelopes map[string]map[string]any
+	nextEnv   int
+	stop      chan struct{}
+}
+
+type apiCall struct {
+	Method string
+	Form   map[string]string
+}
+
+type slackUser struct{ locale, tz string }
+
+type failure struct {
+	status int
+	header http.Header
+	body   string
+	hangUp bool // close the connection after reading the request
+}
+
+// sentMsg is a message in a channel as Slack holds it.
+type sentMsg struct {
+	Channel, TS string
+	Text        string            // fallback text, as sent
+	Blocks      []json.RawMessage // as sent
+	Edited      int
+}
+
+// block is the part of a Block Kit block the tests look at.
+type block struct {
+	Type     string    `json:"type"`
+	BlockID  string    `json:"block_id"`
+	Text     *textObj  `json:"text"`
+	Elements []element `json:"elements"`
+}
+
+type textObj struct {
+	Type  string `json:"type"`
+	Text  string `json:"text"`
+	Emoji *bool  `json:"emoji"`
+}
+
+type element struct {
+	Type     string   `json:"type"`
+	ActionID string   `json:"action_id"`
+	Value    string   `json:"value"`
+	Text     *textObj `json:"text"`
+}
+
+func (m *sentMsg) blocks() []block {
+	var out []block
+	for _, raw := range m.Blocks {
+		var b block
+		_ = json.Unmarshal(raw, &b)
+		out = append(out, b)
+	}
+	return out
+}
+
+// Shown is the message as a Slack client shows it: the texts of its
+// section and context blocks, entities decoded.
+func (m *sentMsg) Shown() string {
+	var parts []string
+	for i, b := range m.blocks() {
+		if b.Text != nil {
+			parts = append(parts, unescape(b.Text.Text))
+		}
+		if b.Type == "context" { // its elements are text objects
+			var ctx struct {
+				Elements []textObj `json:"elements"`
+			}
+			_ = json.Unmarshal(m.Blocks[i], &ctx)
+			for _, e := range ctx.Elements {
+				parts = append(parts, unescape(e.Text))
+			}
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// buttons returns the buttons of the message.
+func (m *sentMsg) buttons() []element {
+	var out []element
+	for _, b := range m.blocks() {
+		if b.Type == "actions" {
+			out = append(out, b.Elements...)
+		}
+	}
+	return out
+}
+
+func newFakeSlack(t testing.TB) *fakeSlack {
+	f := &fakeSlack{
+		t: t, users: map[string]slackUser{}, fails: map[string][]failure{}, nextTS: 100,
+		uploads: map[string][]byte{}, lengths: map[string]string{}, acks: map[string]int{},
+		envelopes: map[string]map[string]any{}, stop: make(chan struct{}),
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(func() {
+		close(f.stop)
+		f.srv.CloseClientConnections()
+		f.srv.Close()
+	})
+	return f
+}
+
+func (f *fakeSlack) apiURL() string { return f.srv.URL + "/api/" }
+
+// failNext makes the next call of method fail.
+func (f *fakeSlack) failNext(method string, fl failure) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fails[method] = append(f.fails[method], fl)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func okJSON(w http.ResponseWriter, v map[string]any) {
+	v["ok"] = true
+	writeJSON(w, 200, v)
+}
+
+func slackErr(w http.ResponseWriter, code string) {
+	writeJSON(w, 200, map[string]any{"ok": false, "error": code})
+}
+
+func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/ws":
+		f.serveWS(w, r)
+		return
+	case strings.HasPrefix(r.URL.Path, "/upload/"):
+		f.serveUpload(w, r)
+		return
+	case !strings.HasPrefix(r.URL.Path, "/api/"):
+		http.NotFound(w, r)
+		return
+	}
+	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	c := apiCall{Method: method, Form: map[string]string{}}
+	body, _ := io.ReadAll(r.Body)
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		c.Form["_json"] = string(body)
+	} else {
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		_ = r.ParseForm()
+		for k, v := range r.PostForm {
+			c.Form[k] = v[0]
+		}
+	}
+	token := c.Form["token"]
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		token = strings.TrimPrefix(h, "Bearer ")
+	}
+	want := testBotToken
+	if method == "apps.connections.open" {
+		want = testAppToken
+	}
+	if token != want {
+		slackErr(w, "invalid_auth")
+		return
+	}
+	f.mu.Lock()
+	f.calls = append(f.calls, c)
+	if fl := f.fails[method]; len(fl) > 0 {
+		f.fails[method] = fl[1:]
+		f.mu.Unlock()
+		if fl[0].hangUp {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		for k, v := range fl[0].header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(fl[0].status)
+		io.WriteString(w, fl[0].body)
+		return
+	}
+	defer f.mu.Unlock()
+	switch method {
+	case "auth.test":
+		okJSON(w, map[string]any{"url": "https://ampel-test.slack.com/", "team": "Ampel Test", "user": "ampel",
+			"team_id": teamID, "user_id": botUser, "bot_id": "B0BOT0001"})
+	case "apps.connections.open":
+		okJSON(w, map[string]any{"url": "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/ws"})
+	case "users.info":
+		u, ok := f.users[c.Form["user"]]
+		if !ok {
+			slackErr(w, "user_not_found")
+			return
+		}
+		okJSON(w, map[string]any{"user": map[string]any{"id": c.Form["user"], "team_id": teamID, "name": "eva",
+			"locale": u.locale, "tz": u.tz, "tz_offset": 3600}})
+	case "chat.postMessage", "chat.update":
+		var blocks []json.RawMessage
+		if b := c.Form["blocks"]; b != "" {
+			if err := json.Unmarshal([]byte(b), &blocks); err != nil {
+				slackErr(w, "invalid_blocks_format")
+				return
+			}
+		}
+		if problem := checkBlocks(blocks); problem != "" {
+			f.t.Errorf("%s: %s", method, problem)
+			slackErr(w, "invalid_blocks")
+			return
+		}
+		if strings.ContainsAny(c.Form["text"], "<>") {
+			f.t.Errorf("%s: unescaped fallback text %q", method, c.Form["text"])
+		}
+		ch := c.Form["channel"]
+		if ch == "" || strings.HasPrefix(ch, "CGONE") {
+			slackErr(w, "channel_not_found")
+			return
+		}
+		if method == "chat.update" {
+			for _, m := range f.msgs {
+				if m.Channel == ch && m.TS == c.Form["ts"] {
+					m.Text, m.Blocks = c.Form["text"], blocks
+					m.Edited++
+					okJSON(w, map[string]any{"channel": ch, "ts": m.TS, "text": m.Text})
+					return
+				}
+			}
+			slackErr(w, "message_not_found")
+			return
+		}
+		f.nextTS++
+		m := &sentMsg{Channel: ch, TS: fmt.Sprintf("1804150800.%06d", f.nextTS), Text: c.Form["text"], Blocks: blocks}
+		f.msgs = append(f.msgs, m)
+		okJSON(w, map[string]any{"channel": ch, "ts": m.TS, "message": map[string]any{"text": m.Text, "ts": m.TS}})
+	case "views.publish":
+		f.views = append(f.views, c.Form["_json"])
+		okJSON(w, map[string]any{"view": map[string]any{"id": "V1"}})
+	case "files.getUploadURLExternal":
+		id := fmt.Sprintf("F%d", len(f.lengths)+1)
+		f.lengths[id] = c.Form["length"]
+		okJSON(w, map[string]any{"upload_url": f.srv.URL + "/upload/" + id, "file_id": id})
+	case "files.completeUploadExternal":
+		var files []struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		}
+		_ = json.Unmarshal([]byte(c.Form["files"]), &files)
+		if len(files) != 1 || f.uploads[files[0].ID] == nil {
+			slackErr(w, "file_not_found")
+			return
+		}
+		f.shared = append(f.shared, c)
+		okJSON(w, map[string]any{"files": []any{map[string]any{"id": files[0].ID, "title": files[0].Title}}})
+	default:
+		writeJSON(w, 404, map[string]any{"ok": false, "error": "unknown_method"})
+	}
+}
+
+// checkBlocks applies Slack's limits and the adapter's promise that text
+// objects hold no unescaped control characters.
+func checkBlocks(raw []json.RawMessage) string {
+	if len(raw) > 50 {
+		return fmt.Sprintf("%d blocks", len(raw))
+	}
+	ids := map[string]bool{}
+	for _, r := range raw {
+		var b block
+		_ = json.Unmarshal(r, &b)
+		texts := []*textObj{b.Text}
+		if b.Type == "context" { // its elements are text objects
+			var ctx struct {
+				Elements []*textObj `json:"elements"`
+			}
+			_ = json.Unmarshal(r, &ctx)
+			texts, b.Elements = append(texts, ctx.Elements...), nil
+		}
+		for _, e := range b.Elements {
+			texts = append(texts, e.Text)
+			if e.ActionID != "" {
+				if ids[e.ActionID] {
+					return "duplicate action_id " + e.ActionID
+				}
+				ids[e.ActionID] = true
+				if n := len([]rune(e.Text.Text)); n > 75 {
+					return fmt.Sprintf("button text of %d characters", n)
+				}
+			}
+		}
+		for _, t := range texts {
+			if t == nil {
+				continue
+			}
+			if len([]rune(t.Text)) > 3000 {
+				return fmt.Sprintf("text of %d characters", len([]rune(t.Text)))
+			}
+			if strings.ContainsAny(t.Text, "<>") {
+				return fmt.Sprintf("unescaped text %q", t.Text)
+			}
+			if t.Type != "plain_text" {
+				return fmt.Sprintf("text type %q, want plain_text", t.Type)
+			}
+		}
+	}
+	return ""
+}
+
+func (f *fakeSlack) serveUpload(w http.ResponseWriter, r *http.Request) {
+	id := strings.TrimPrefix(r.URL.Path, "/upload/")
+	if r.Header.Get("Authorization") != "Bearer "+testBotToken {
+		http.Error(w, "no", 403)
+		return
+	}
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	data, _ := io.ReadAll(file)
+	f.mu.Lock()
+	f.uploads[id] = data
+	f.mu.Unlock()
+	fmt.Fprintf(w, "OK - %d", len(data))
+}
+
+// The client sends Origin https://api.slack.com, as to Slack.
+var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+// serveWS is one Socket Mode connection: hello, pings, and the
+// acknowledgements read back.
+func (f *fakeSlack) serveWS(w http.ResponseWriter, r *http.Request) {
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	f.conns++
+	f.conn = conn
+	f.mu.Unlock()
+	f.write(conn, map[string]any{"type": "hello", "num_connections": 1,
+		"connection_info": map[string]any{"app_id": "A0APP0001"}, "debug_info": map[string]any{"host": "fake"}})
+	done := make(chan struct{})
+	go func() { // Slack pings; the client's deadman timer counts on it
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-f.stop:
+				return
+			case <-t.C:
+				if conn.WriteControl(websocket.PingMessage, []byte("p"), time.Now().Add(time.Second)) != nil {
+					return
+				}
+			}
+		}
+	}()
+	defer close(done)
+	for {
+		_, msg, err := conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var ack struct {
+			EnvelopeID string `json:"envelope_id"`
+		}
+		if json.Unmarshal(msg, &ack) == nil && ack.EnvelopeID != "" {
+			f.mu.Lock()
+			f.acks[ack.EnvelopeID]++
+			f.mu.Unlock()
+		}
+	}
+}
+
+func (f *fakeSlack) write(conn *websocket.Conn, v any) {
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	_ = conn.WriteJSON(v)
+}
+
+// current waits for a Socket Mode connection and returns it.
+func (f *fakeSlack) current() *websocket.Conn {
+	f.t.Helper()
+	var c *websocket.Conn
+	waitFor(f.t, "a Socket Mode connection", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		c = f.conn
+		return c != nil
+	})
+	return c
+}
+
+// push sends an envelope over Socket Mode and returns its ID.
+func (f *fakeSlack) push(typ string, payload any) string {
+	f.mu.Lock()
+	f.nextEnv++
+	id := fmt.Sprintf("env-%04d", f.nextEnv)
+	env := map[string]any{"envelope_id": id, "type": typ, "payload": payload,
+		"accepts_response_payload": typ != "events_api", "retry_attempt": 0, "retry_reason": ""}
+	f.envelopes[id] = env
+	f.mu.Unlock()
+	f.write(f.current(), env)
+	return id
+}
+
+// redeliver sends an envelope again, as Slack does when no ack came.
+func (f *fakeSlack) redeliver(id string) {
+	f.mu.Lock()
+	env := map[string]any{}
+	for k, v := range f.envelopes[id] {
+		env[k] = v
+	}
+	env["retry_attempt"] = env["retry_attempt"].(int) + 1
+	env["retry_reason"] = "timeout"
+	f.envelopes[id] = env
+	f.mu.Unlock()
+	f.write(f.current(), env)
+}
+
+// disconnect asks the client to reconnect, as Slack does every few hours.
+func (f *fakeSlack) disconnect() {
+	c := f.current()
+	f.mu.Lock()
+	f.conn = nil
+	f.mu.Unlock()
+	f.write(c, map[string]any{"type": "disconnect", "reason": "refresh_requested", "debug_info": map[string]any{"host": "fake"}})
+}
+
+func (f *fakeSlack) acked(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.acks[id]
+}
+
+func (f *fakeSlack) waitAck(id string, n int) {
+	f.t.Helper()
+	waitFor(f.t, fmt.Sprintf("envelope %s acknowledged %d times", id, n), func() bool { return f.acked(id) >= n })
+}
+
+func (f *fakeSlack) callsOf(method string) []apiCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []apiCall
+	for _, c := range f.calls {
+		if c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// messages returns copies of the messages in a channel, oldest first.
+func (f *fakeSlack) messages(channel string) []sentMsg {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []sentMsg
+	for _, m := range f.msgs {
+		if m.Channel == channel {
+			out = append(out, *m)
+		}
+	}
+	return out
+}
+
+func (f *fakeSlack) message(channel, ts string) sentMsg {
+	for _, m := range f.messages(channel) {
+		if m.TS == ts {
+			return m
+		}
+	}
+	f.t.Fatalf("no message %s in %s", ts, channel)
+	return sentMsg{}
+}
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// vclock is a fake clock for the limiter: sleeping moves it forward at
+// once, so that waiting for Slack's limits takes no real time.
+type vclock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *vclock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *vclock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return nil
+}
+
+var start = time.Date(2027, 3, 10, 9, 0, 0, 0, bottest.Zone("Europe/Berlin"))
+
+// env is the real engine on an in-memory store, with the adapter talking
+// to a fake Slack.
+type env struct {
+	t      testing.TB
+	fake   *fakeSlack
+	engine *bot.Engine
+	store  *bottest.MemStore
+	a      *Adapter
+	lclock *vclock
+	logs   *bottest.Buffer
+}
+
+func newEnv(t testing.TB, mod func(*Config)) *env {
+	t.Helper()
+	e := &env{t: t, fake: newFakeSlack(t), store: bottest.NewMemStore(), logs: &bottest.Buffer{}}
+	catalog, texts := bottest.Content(t)
+	var err error
+	e.engine, err = bot.New(bot.Config{Store: e.store, Flows: catalog, Texts: texts, Clock: bottest.NewClock(start), Zone: bottest.Zone("Europe/Berlin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.engine.Close)
+	cfg := Config{
+		BotToken: testBotToken, AppToken: testAppToken, APIURL: e.fake.apiURL(),
+		PingInterval: 2 * time.Second, Commands: e.engine.Commands,
+		Log:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		HTTPClient: e.fake.srv.Client(),
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	e.a, err = New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.a.backoffMin, e.a.backoffMax = time.Millisecond, 5*time.Millisecond
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("adapter log:\n%s", e.logs.String())
+		}
+	})
+	e.lclock = &vclock{now: start}
+	e.a.lim.now, e.a.lim.sleep = e.lclock.Now, e.lclock.Sleep
+	e.engine.Register(e.a)
+	return e
+}
+
+// run runs the adapter with h (the engine if nil) until the test ends.
+func (e *env) run(h bot.Handler) {
+	e.t.Helper()
+	if h == nil {
+		h = e.engine
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.a.Run(ctx, h) }()
+	e.t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				e.t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			e.t.Errorf("Run did not return after its context ended")
+		}
+	})
+	e.fake.current()
+}
+
+// conv is the stored conversation of a channel.
+func (e *env) conv(channel string) *bot.Conversation {
+	e.t.Helper()
+	c, err := e.engine.Load(context.Background(), bot.Address{Platform: Platform, Workspace: teamID, Chat: channel})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}

@@ -1,0 +1,135 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/ampel-bot/ampel/bot"
+)
+
+// maxRequestBody bounds one of Slack's requests; real ones are a few
+// kilobytes.
+const maxRequestBody = 1 << 20
+
+// HTTPHandlers returns the handlers of HTTP mode, keyed by the pattern cmd
+// mounts them under: the Events API, interactivity (pressed buttons) and
+// the slash command. Without a signing secret it returns nil: requests
+// that cannot be verified are never served.
+//
+// Every request is verified first: its X-Slack-Signature must be the
+// HMAC-SHA256 of its timestamp and raw body under the signing secret, and
+// the timestamp within five minutes of now. A request that fails is
+// refused with 401 before anything in it is parsed or stored. Verification
+// does not stop a replay of a genuine request within the window; the
+// engine's deduplication by event ID does (a replay is answered 200 and
+// has no effect).
+//
+// A request is handled synchronously and answered 200 only after the
+// engine committed it; if that fails, the answer is 500 and Slack retries,
+// which the engine deduplicates.
+func (a *Adapter) HTTPHandlers(h bot.Handler) map[string]http.Handler {
+	if a.cfg.SigningSecret == "" {
+		return nil
+	}
+	return map[string]http.Handler{
+		"POST /slack/events": a.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+			var head struct {
+				Type      string `json:"type"`
+				Challenge string `json:"challenge"`
+			}
+			if err := json.Unmarshal(body, &head); err != nil {
+				http.Error(w, "bad request", http.StatusBadRequest)
+				return
+			}
+			if head.Type == "url_verification" {
+				w.Header().Set("Content-Type", "text/plain")
+				_, _ = io.WriteString(w, head.Challenge)
+				return
+			}
+			a.serve(w, r, h, kindEvents, body)
+		}),
+		"POST /slack/interactivity": a.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+			form, err := url.ParseQuery(string(body))
+			if err != nil || form.Get("payload") == "" {
+				http.Error(w, "bad request", http.StatusBadRequest)
+				return
+			}
+			a.serve(w, r, h, kindInteractive, []byte(form.Get("payload")))
+		}),
+		"POST /slack/commands": a.verified(func(w http.ResponseWriter, r *http.Request, body []byte) {
+			form, err := url.ParseQuery(string(body))
+			if err != nil {
+				http.Error(w, "bad request", http.StatusBadRequest)
+				return
+			}
+			sc := slackapi.SlashCommand{
+				TeamID: form.Get("team_id"), ChannelID: form.Get("channel_id"), UserID: form.Get("user_id"),
+				Command: form.Get("command"), Text: form.Get("text"), TriggerID: form.Get("trigger_id"),
+			}
+			js, _ := json.Marshal(sc) // plain strings: cannot fail
+			a.serve(w, r, h, kindSlash, js)
+		}),
+	}
+}
+
+// verified reads the raw body, bounded, and calls next only if Slack's
+// signature over it checks out. The verifier is fed the bytes exactly as
+// they arrived: parsing first and re-encoding would verify something else.
+func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sv, err := slackapi.NewSecretsVerifier(r.Header, a.cfg.SigningSecret)
+		if err != nil {
+			// Missing or malformed headers, or a timestamp outside the window.
+			a.log.Info("slack request refused", "path", r.URL.Path, "err", a.r.redact(err.Error()))
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+		if err != nil {
+			if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+				http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		if _, err := sv.Write(body); err != nil || sv.Ensure() != nil {
+			a.log.Info("slack request refused: bad signature", "path", r.URL.Path)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next(w, r, body)
+	})
+}
+
+// serve handles one verified request and answers it: 200 once the engine
+// has committed it (the answer goes out before a pressed message is
+// updated), 500 if the engine failed, so that Slack delivers it again.
+func (a *Adapter) serve(w http.ResponseWriter, r *http.Request, h bot.Handler, kind string, payload []byte) {
+	in, err := a.decode(kind, payload)
+	if err != nil {
+		// Verified but unreadable: a retry would not read better.
+		a.log.Warn("slack request not understood; dropped", "kind", kind, "err", a.r.redact(err.Error()))
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	acked := false
+	ack := func() {
+		acked = true
+		w.WriteHeader(http.StatusOK)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	if err := a.process(r.Context(), h, in, ack); err != nil && !acked {
+		a.log.Warn("slack request not handled; Slack will deliver it again", "id", in.ev.ID, "err", a.r.redact(err.Error()))
+		http.Error(w, "not handled", http.StatusInternalServerError)
+	}
+}

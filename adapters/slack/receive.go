@@ -1,0 +1,392 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/ampel-bot/ampel/bot"
+)
+
+// The kinds of request Slack sends, by their Socket Mode envelope type.
+const (
+	kindEvents      = "events_api"
+	kindInteractive = "interactive"
+	kindSlash       = "slash_commands"
+)
+
+// Command is the slash command the app registers (see manifest.yaml).
+const Command = "/ampel"
+
+// inbound is one of Slack's requests, understood.
+type inbound struct {
+	ev    bot.Event
+	ok    bool   // there is an event for the engine
+	order string // requests with the same order key are handled in order
+	press *press // a pressed button: its message is updated after the commit
+	home  string // app_home_opened: the user whose home tab to publish
+}
+
+// press is what is needed to update a message after one of its buttons
+// was pressed.
+type press struct {
+	channel, ts string
+	actionID    string
+	label       string          // the pressed button's text, as sent
+	blocks      slackapi.Blocks // the message as the user saw it
+	text        string          // its fallback text, as stored by Slack
+}
+
+// decode understands one request: the JSON of an Events API callback, an
+// interaction payload or a slash command, as Socket Mode delivers them.
+func (a *Adapter) decode(kind string, payload json.RawMessage) (inbound, error) {
+	switch kind {
+	case kindEvents:
+		return a.fromEvents(payload)
+	case kindInteractive:
+		var cb slackapi.InteractionCallback
+		if err := json.Unmarshal(payload, &cb); err != nil {
+			return inbound{}, fmt.Errorf("interaction payload: %w", err)
+		}
+		return a.fromInteraction(cb), nil
+	case kindSlash:
+		var sc slackapi.SlashCommand
+		if err := json.Unmarshal(payload, &sc); err != nil {
+			return inbound{}, fmt.Errorf("slash command payload: %w", err)
+		}
+		return a.fromSlash(sc), nil
+	}
+	return inbound{}, fmt.Errorf("unknown request kind %q", kind)
+}
+
+// fromEvents translates an Events API callback. The bot acts on:
+//   - message.im: a message in the DM with the bot, written by a person
+//     (not a bot, itself included: two bots must not talk forever) and
+//     new (edits, deletions, joins and the like have a subtype);
+//   - app_mention: the bot named in a channel; the mention is cut out;
+//   - app_home_opened: the home tab is published.
+//
+// Anything else is acknowledged and ignored.
+func (a *Adapter) fromEvents(payload json.RawMessage) (inbound, error) {
+	outer, err := slackevents.ParseEvent(payload, slackevents.OptionNoVerifyToken())
+	if err != nil {
+		return inbound{}, fmt.Errorf("events payload: %w", err)
+	}
+	cb, isCallback := outer.Data.(*slackevents.EventsAPICallbackEvent)
+	if outer.Type != slackevents.CallbackEvent || !isCallback {
+		return inbound{}, nil
+	}
+	team := cb.TeamID
+	if team == "" {
+		team = a.team
+	}
+	switch e := outer.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		if e.ChannelType != slackevents.ChannelTypeIM || e.SubType != "" || e.BotID != "" ||
+			e.User == "" || e.User == a.botID || strings.TrimSpace(e.Text) == "" {
+			return inbound{}, nil
+		}
+		return a.message(cb.EventID, team, e.Channel, e.User, unescape(e.Text), false), nil
+	case *slackevents.AppMentionEvent:
+		if e.BotID != "" || e.User == "" || e.User == a.botID || e.Edited != nil {
+			return inbound{}, nil
+		}
+		text := strings.TrimSpace(unescape(a.stripMention(e.Text)))
+		if text == "" {
+			text = "/help" // "@Ampel" alone: say what the bot can do
+		}
+		return a.message(cb.EventID, team, e.Channel, e.User, text, !isDM(e.Channel)), nil
+	case *slackevents.AppHomeOpenedEvent:
+		if e.Tab != "home" || e.User == "" {
+			return inbound{}, nil
+		}
+		return inbound{home: e.User, order: "u:" + e.User}, nil
+	}
+	return inbound{}, nil
+}
+
+func (a *Adapter) message(id, team, channel, user, text string, group bool) inbound {
+	if id == "" || channel == "" {
+		return inbound{}
+	}
+	return inbound{ok: true, order: "c:" + channel, ev: bot.Event{
+		ID: id, Text: text, Group: group,
+		Addr: bot.Address{Platform: Platform, Workspace: team, Chat: channel, User: user},
+	}}
+}
+
+// unescape turns text as Slack delivers it back into what the user
+// typed: Slack sends "&", "<" and ">" typed by a user as entities, and
+// everything else as it is. Mentions ("<@U123>") stay as Slack's markup:
+// they are text to the engine, and come out literally when echoed.
+func unescape(s string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}
+
+// isDM tells a direct message channel by its ID: Slack's DM channel IDs
+// start with D.
+func isDM(channel string) bool { return strings.HasPrefix(channel, "D") }
+
+var mentionPattern = regexp.MustCompile(`<@([A-Z0-9]+)(?:\|[^>]*)?>`)
+
+// stripMention removes the mentions of the bot from a message ("<@U0BOT>
+// 2" → "2"); mentions of other people stay.
+func (a *Adapter) stripMention(text string) string {
+	return mentionPattern.ReplaceAllStringFunc(text, func(m string) string {
+		if sub := mentionPattern.FindStringSubmatch(m); sub[1] == a.botID {
+			return ""
+		}
+		return m
+	})
+}
+
+// fromInteraction translates a pressed Block Kit button. Slack gives an
+// interaction no event ID; the trigger_id is unique per press and the
+// same in every redelivery of it, so it serves as one.
+func (a *Adapter) fromInteraction(cb slackapi.InteractionCallback) inbound {
+	if cb.Type != slackapi.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 {
+		return inbound{}
+	}
+	act := cb.ActionCallback.BlockActions[0]
+	channel := cb.Container.ChannelID
+	if channel == "" {
+		channel = cb.Channel.ID
+	}
+	if act.Type != slackapi.ActionType(slackapi.METButton) || act.Value == "" || channel == "" || cb.User.ID == "" {
+		return inbound{}
+	}
+	id := "act:" + cb.TriggerID
+	if cb.TriggerID == "" {
+		id = "act:" + act.ActionTs + ":" + cb.User.ID + ":" + act.ActionID
+	}
+	team := cb.Team.ID
+	if team == "" {
+		team = a.team
+	}
+	ts := cb.Container.MessageTs
+	if ts == "" {
+		ts = cb.Message.Timestamp
+	}
+	in := inbound{ok: true, order: "c:" + channel, ev: bot.Event{
+		ID: id, Action: act.Value, Group: !isDM(channel),
+		Addr: bot.Address{Platform: Platform, Workspace: team, Chat: channel, User: cb.User.ID},
+	}}
+	if ts != "" && !cb.Container.IsEphemeral {
+		in.press = &press{channel: channel, ts: ts, actionID: act.ActionID, label: act.Text.Text,
+			blocks: cb.Message.Blocks, text: cb.Message.Text}
+	}
+	return in
+}
+
+// fromSlash translates "/ampel check" into the engine's "/check", and
+// "/ampel" alone into "/help". The trigger_id serves as the event ID, as
+// for a press.
+func (a *Adapter) fromSlash(sc slackapi.SlashCommand) inbound {
+	if sc.ChannelID == "" || sc.UserID == "" || sc.TriggerID == "" {
+		return inbound{}
+	}
+	team := sc.TeamID
+	if team == "" {
+		team = a.team
+	}
+	text := strings.TrimSpace(unescape(sc.Text))
+	switch {
+	case text == "":
+		text = "/help"
+	case !strings.HasPrefix(text, "/"):
+		text = "/" + text
+	}
+	return inbound{ok: true, order: "c:" + sc.ChannelID, ev: bot.Event{
+		ID: "cmd:" + sc.TriggerID, Text: text, Group: !isDM(sc.ChannelID),
+		Addr: bot.Address{Platform: Platform, Workspace: team, Chat: sc.ChannelID, User: sc.UserID},
+	}}
+}
+
+// process handles one understood request: it passes the event to h and
+// calls ack once h has committed it (or found it a duplicate), then marks
+// a pressed button's message. If h fails, ack is not called and the error
+// is returned, so that Slack delivers the request again. Requests without
+// an event are acknowledged at once.
+func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack func()) error {
+	if in.home != "" {
+		ack() // nothing to lose: the home tab is published again next time
+		a.publishHome(ctx, in.home)
+		return nil
+	}
+	if !in.ok {
+		ack()
+		return nil
+	}
+	p := a.people.get(ctx, a, in.ev.Addr.User)
+	in.ev.LangHint, in.ev.ZoneHint = p.lang, p.zone
+	// Whether the pressed message carries the open question must be known
+	// before h sends the next one.
+	current := true
+	if in.press != nil {
+		newest, known := a.kbs.newest(in.press.channel)
+		current = !known || newest == in.press.ts
+	}
+	if err := h.Handle(ctx, in.ev); err != nil {
+		return err
+	}
+	ack()
+	if in.press != nil {
+		a.showChoice(ctx, in.press, current)
+	}
+	return nil
+}
+
+// showChoice updates the message whose button was pressed: its buttons go,
+// and the chosen label is shown under its text, so that the conversation
+// reads as a record of the answers and old buttons cannot be pressed by
+// mistake. A press on an older message than the open question (current
+// is false) was refused by the engine, which said so: that message only
+// loses its buttons. Best effort: the answer is committed whatever
+// happens here.
+func (a *Adapter) showChoice(ctx context.Context, p *press, current bool) {
+	var kept slackapi.Blocks
+	label := ""
+	for _, b := range p.blocks.BlockSet {
+		ab, isActions := b.(*slackapi.ActionBlock)
+		if !isActions {
+			kept.BlockSet = append(kept.BlockSet, b)
+			continue
+		}
+		if ab.Elements == nil {
+			continue
+		}
+		for _, el := range ab.Elements.ElementSet {
+			if btn, ok := el.(*slackapi.ButtonBlockElement); ok && btn.ActionID == p.actionID && btn.Text != nil {
+				label = btn.Text.Text
+			}
+		}
+	}
+	if len(kept.BlockSet) == len(p.blocks.BlockSet) {
+		return // no buttons left: a second press of the same message
+	}
+	if label == "" {
+		label = escape(p.label)
+	}
+	if current && label != "" {
+		// The label is taken as Slack returned it, that is as it was sent:
+		// already escaped.
+		kept.BlockSet = append(kept.BlockSet, slackapi.NewContextBlock("ampel_choice",
+			slackapi.NewTextBlockObject(slackapi.PlainTextType, "✓ "+label, false, false)))
+	}
+	if len(kept.BlockSet) == 0 {
+		kept.BlockSet = append(kept.BlockSet, slackapi.NewSectionBlock(
+			slackapi.NewTextBlockObject(slackapi.PlainTextType, "✓", false, false), nil, nil))
+	}
+	if err := a.lim.wait(ctx, p.channel); err != nil {
+		return
+	}
+	err := a.call(ctx, "chat.update", func(ctx context.Context) error {
+		_, _, _, err := a.api.UpdateMessageContext(ctx, p.channel, p.ts,
+			slackapi.MsgOptionBlocks(kept.BlockSet...), slackapi.MsgOptionText(p.text, false))
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		a.log.Info("slack could not mark the chosen button", "channel", p.channel, "err", err)
+	}
+}
+
+// person is what Slack says about a user that the engine can use.
+type person struct {
+	lang, zone string
+	at         time.Time
+}
+
+// people caches users.info per user for peopleTTL: a user's locale and
+// time zone rarely change, and users.info is rate limited (Tier 4).
+type people struct {
+	mu sync.Mutex
+	m  map[string]person
+}
+
+const (
+	peopleTTL = 10 * time.Minute
+	maxPeople = 1 << 14
+	// peopleTimeout bounds the lookup: the event waits for it, and Slack
+	// wants its acknowledgement within 3 s.
+	peopleTimeout = time.Second
+)
+
+// get returns the user's language and time zone, from the cache or
+// users.info. A failed lookup yields what was known before, or nothing:
+// the hints are a convenience, never a reason to refuse an event.
+func (p *people) get(ctx context.Context, a *Adapter, user string) person {
+	if user == "" {
+		return person{}
+	}
+	p.mu.Lock()
+	old, ok := p.m[user]
+	p.mu.Unlock()
+	if ok && time.Since(old.at) < peopleTTL {
+		return old
+	}
+	ctx, cancel := context.WithTimeout(ctx, peopleTimeout)
+	defer cancel()
+	var u *slackapi.User
+	err := a.call(ctx, "users.info", func(ctx context.Context) error {
+		var err error
+		u, err = a.api.GetUserInfoContext(ctx, user)
+		return err
+	})
+	if err != nil {
+		a.log.Info("slack users.info failed; no language or zone hint", "err", err)
+		return old
+	}
+	np := person{lang: u.Locale, zone: u.TZ, at: time.Now()}
+	if _, err := time.LoadLocation(np.zone); np.zone != "" && err != nil {
+		np.zone = ""
+	}
+	p.mu.Lock()
+	if p.m == nil || len(p.m) >= maxPeople {
+		p.m = map[string]person{} // forgetting costs one lookup each
+	}
+	p.m[user] = np
+	p.mu.Unlock()
+	return np
+}
+
+// publishHome publishes the App Home tab: what the bot is and its
+// commands, in the user's language. Best effort.
+func (a *Adapter) publishHome(ctx context.Context, user string) {
+	if a.cfg.Commands == nil {
+		return
+	}
+	lang, _, _ := strings.Cut(a.people.get(ctx, a, user).lang, "-")
+	blocks := []slackapi.Block{
+		slackapi.NewHeaderBlock(slackapi.NewTextBlockObject(slackapi.PlainTextType, "Ampel", false, false)),
+	}
+	for _, c := range a.cfg.Commands(strings.ToLower(lang)) {
+		line := Command + " " + c.Name
+		if c.Description != "" {
+			line += " · " + c.Description
+		}
+		blocks = append(blocks, slackapi.NewSectionBlock(
+			slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(escape(line), maxSection), false, false), nil, nil))
+		if len(blocks) >= maxViewBlocks {
+			break
+		}
+	}
+	err := a.call(ctx, "views.publish", func(ctx context.Context) error {
+		_, err := a.api.PublishViewContext(ctx, slackapi.PublishViewContextRequest{
+			UserID: user, View: slackapi.HomeTabViewRequest{Type: slackapi.VTHomeTab, Blocks: slackapi.Blocks{BlockSet: blocks}},
+		})
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		a.log.Info("slack views.publish failed", "err", err)
+	}
+}
+
+// maxViewBlocks is Slack's limit on the blocks of a view.
+const maxViewBlocks = 100

@@ -1,0 +1,356 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
+	"github.com/ampel-bot/ampel/bot"
+)
+
+const (
+	// maxSection is Slack's limit on a text object in a section block.
+	maxSection = 3000
+	// sectionsPerPost keeps a long text's posts well inside Slack's 50
+	// blocks and 40,000 characters per message, with room for buttons.
+	sectionsPerPost = 8
+	// maxButtonText is Slack's limit on a button's text.
+	maxButtonText = 75
+	// maxActionsPerBlock is Slack's limit on the elements of an actions block.
+	maxActionsPerBlock = 25
+	// maxFallback bounds the fallback text: it only shows in
+	// notifications, where a preview is enough.
+	maxFallback = 300
+)
+
+// Send implements bot.Adapter: it posts the text as plain-text section
+// blocks (split at Slack's limits into several posts if need be), the
+// buttons as actions blocks under the last post, then the files through
+// Slack's three-step upload. Every post waits for its turn under the
+// channel's limit. If a part fails, the parts already sent are
+// remembered, so that the outbox's retry of the same message continues
+// where it stopped instead of repeating them.
+func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
+	if to.Platform != Platform || to.Chat == "" {
+		// Never deliverable, so the outbox must drop it, not retry it.
+		return a.r.errorf([]error{bot.ErrRecipientGone}, "slack: %q/%q is not a Slack channel", to.Platform, to.Chat)
+	}
+	parts := render(m)
+	key := sendkit.Key(to.Chat, m)
+	for i := a.parts.Get(key); i < len(parts); i++ {
+		if err := a.lim.wait(ctx, to.Chat); err != nil {
+			a.parts.Set(key, i)
+			return err
+		}
+		ts, err := a.sendPart(ctx, to.Chat, parts[i])
+		if err != nil {
+			if errors.Is(err, bot.ErrRecipientGone) {
+				a.parts.Forget(key)
+			} else {
+				a.parts.Set(key, i)
+			}
+			return err
+		}
+		if parts[i].buttons && ts != "" {
+			a.kbs.set(to.Chat, ts)
+		}
+	}
+	a.parts.Forget(key)
+	return nil
+}
+
+// part is one post or one file of a message.
+type part struct {
+	blocks  []slackapi.Block
+	text    string // the fallback text, escaped
+	buttons bool   // it carries the message's buttons
+	file    *bot.File
+}
+
+func (a *Adapter) sendPart(ctx context.Context, channel string, p part) (ts string, err error) {
+	if p.file != nil {
+		f := p.file
+		name := f.Name
+		if name == "" {
+			name = "file"
+		}
+		err = a.call(ctx, "files.upload", func(ctx context.Context) error {
+			// FileSize must be exact: Slack's upload step refuses a
+			// mismatch.
+			_, err := a.api.UploadFileContext(ctx, slackapi.UploadFileParameters{
+				Filename: name, Title: name, FileSize: len(f.Data), Reader: bytes.NewReader(f.Data), Channel: channel,
+			})
+			return err
+		})
+		return "", err
+	}
+	err = a.call(ctx, "chat.postMessage", func(ctx context.Context) error {
+		var err error
+		_, ts, err = a.api.PostMessageContext(ctx, channel,
+			slackapi.MsgOptionBlocks(p.blocks...), slackapi.MsgOptionText(p.text, false))
+		return err
+	})
+	return ts, err
+}
+
+// render turns a message into its posts and files. All text is escaped
+// (see escape) and put into plain_text objects, which Slack shows without
+// formatting: what the engine or a user wrote comes out as written,
+// "<!channel>" and "*bold*" included.
+func render(m bot.Message) []part {
+	var parts []part
+	chunks := splitText(m.Text, maxSection)
+	actions := actionBlocks(m.Buttons)
+	for i := 0; i < len(chunks); i += sectionsPerPost {
+		group := chunks[i:min(i+sectionsPerPost, len(chunks))]
+		p := part{text: escape(truncate(strings.Join(group, "\n"), maxFallback))}
+		for _, c := range group {
+			p.blocks = append(p.blocks, slackapi.NewSectionBlock(
+				slackapi.NewTextBlockObject(slackapi.PlainTextType, escape(c), false, false), nil, nil))
+		}
+		parts = append(parts, p)
+	}
+	if len(actions) > 0 {
+		if len(parts) == 0 {
+			// Files with buttons and no text: the buttons need a post.
+			var names []string
+			for _, f := range m.Files {
+				names = append(names, f.Name)
+			}
+			parts = append(parts, part{text: escape(truncate(strings.Join(names, ", "), maxFallback))})
+		}
+		last := &parts[len(parts)-1]
+		last.blocks = append(last.blocks, actions...)
+		last.buttons = true
+	}
+	for i := range m.Files {
+		parts = append(parts, part{file: &m.Files[i]})
+	}
+	return parts
+}
+
+// actionBlocks renders the buttons, one actions block per row (a row over
+// Slack's limit continues in the next block). A button's value is its
+// action, which comes back when it is pressed; block and action IDs are
+// unique within the message, as Slack requires.
+func actionBlocks(rows [][]bot.Button) []slackapi.Block {
+	var blocks []slackapi.Block
+	n := 0
+	for _, row := range rows {
+		for start := 0; start < len(row); start += maxActionsPerBlock {
+			var els []slackapi.BlockElement
+			for _, b := range row[start:min(start+maxActionsPerBlock, len(row))] {
+				n++
+				label := slackapi.NewTextBlockObject(slackapi.PlainTextType, buttonText(b.Label), false, false)
+				els = append(els, slackapi.NewButtonBlockElement("ampel_b"+strconv.Itoa(n), b.Action, label))
+			}
+			blocks = append(blocks, slackapi.NewActionBlock("ampel_r"+strconv.Itoa(len(blocks)+1), els...))
+		}
+	}
+	return blocks
+}
+
+// buttonText is a label escaped and cut to Slack's limit, counted after
+// escaping.
+func buttonText(label string) string {
+	s := escape(label)
+	if utf8.RuneCountInString(s) <= maxButtonText {
+		return s
+	}
+	r := []rune(label)
+	for len(r) > 0 && escapedLen(string(r))+1 > maxButtonText {
+		r = r[:len(r)-1]
+	}
+	return escape(string(r)) + "…"
+}
+
+// escape replaces Slack's three control characters by their entities, so
+// that Slack shows them instead of parsing mentions ("<!channel>",
+// "<@U123>") or links, and so that an entity typed by a user ("&lt;")
+// shows as typed.
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// escapedLen is the length of s in runes once escaped.
+func escapedLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeWidth(r)
+	}
+	return n
+}
+
+func runeWidth(r rune) int {
+	switch r {
+	case '&':
+		return 5
+	case '<', '>':
+		return 4
+	}
+	return 1
+}
+
+// truncate cuts s to at most n runes, marking a cut with "…".
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// splitText cuts s into parts whose escaped length is at most limit runes:
+// at a paragraph, else a line, else a space in the part's second half,
+// else between two runes. The newline or space at a cut is dropped; blank
+// parts are left out.
+func splitText(s string, limit int) []string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var out []string
+	add := func(p string) {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	for escapedLen(s) > limit {
+		cut, width := 0, 0
+		for i, r := range s {
+			if width+runeWidth(r) > limit {
+				break
+			}
+			width += runeWidth(r)
+			cut = i + utf8.RuneLen(r)
+		}
+		head := s[:cut]
+		half := len(head) / 2
+		switch {
+		case strings.LastIndex(head, "\n\n") > half:
+			i := strings.LastIndex(head, "\n\n")
+			add(head[:i])
+			s = s[i+2:]
+		case strings.LastIndexByte(head, '\n') > half:
+			i := strings.LastIndexByte(head, '\n')
+			add(head[:i])
+			s = s[i+1:]
+		case strings.LastIndexByte(head, ' ') > half:
+			i := strings.LastIndexByte(head, ' ')
+			add(head[:i])
+			s = s[i+1:]
+		default:
+			add(head)
+			s = s[cut:]
+		}
+	}
+	add(s)
+	return out
+}
+
+// goneErrors are Slack's answers for a channel the bot can never post to
+// again: it does not exist (or the bot cannot see it), the bot was removed
+// from it, it was archived, or the user's account was deactivated.
+var goneErrors = []string{"channel_not_found", "not_in_channel", "account_inactive", "is_archived", "user_not_found", "user_disabled"}
+
+// call runs one Web API request under ctx and classifies its error. It
+// watches the request on the wire, to tell an error before the request
+// was written (nothing reached Slack) from one after (the outcome is
+// unknown).
+func (a *Adapter) call(ctx context.Context, method string, f func(ctx context.Context) error) error {
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+		if info.Err == nil {
+			wrote.Store(true)
+		}
+	}}
+	err := f(httptrace.WithClientTrace(ctx, trace))
+	if err == nil {
+		return nil
+	}
+	return a.classify(ctx, method, err, wrote.Load())
+}
+
+// classify turns a failed request into the error the engine understands,
+// redacted:
+//   - Slack asked to wait (HTTP 429 with Retry-After): *bot.RateLimited.
+//   - The channel is gone for the bot: wraps bot.ErrRecipientGone.
+//   - The request may have reached Slack (it was written, or a 5xx came):
+//     wraps bot.ErrUnknownOutcome.
+//   - Anything else (a refused connection, an API error such as
+//     invalid_blocks): a plain error; nothing was posted.
+func (a *Adapter) classify(ctx context.Context, method string, err error, wrote bool) error {
+	if rl, ok := errors.AsType[*slackapi.RateLimitedError](err); ok {
+		return &bot.RateLimited{RetryAfter: max(rl.RetryAfter, time.Second)}
+	}
+	if se, ok := errors.AsType[slackapi.SlackErrorResponse](err); ok {
+		switch {
+		case sendkit.ContainsAny(se.Err, goneErrors):
+			return a.r.errorf([]error{bot.ErrRecipientGone}, "slack %s: %s", method, se.Err)
+		case se.Err == "ratelimited":
+			return &bot.RateLimited{RetryAfter: time.Second}
+		}
+		return a.r.errorf(nil, "slack %s: %s", method, se.Err)
+	}
+	kinds := kindsOf(err)
+	if ctx.Err() != nil {
+		kinds = append(kinds, ctx.Err())
+	}
+	if sc, ok := errors.AsType[slackapi.StatusCodeError](err); ok {
+		if sc.Code >= 500 {
+			kinds = append(kinds, bot.ErrUnknownOutcome)
+		}
+		return a.r.errorf(kinds, "slack %s: HTTP %d", method, sc.Code)
+	}
+	if wrote || sendkit.MayHaveArrived(err) {
+		kinds = append(kinds, bot.ErrUnknownOutcome)
+	}
+	return a.r.errorf(kinds, "slack %s: %v", method, err)
+}
+
+// kindsOf returns the sentinels of err that callers test for.
+func kindsOf(err error) []error {
+	var kinds []error
+	for _, k := range []error{context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
+}
+
+// keyboards remembers, per channel, the newest message this process posted
+// with buttons. The engine accepts only the buttons of the open question,
+// the newest one asked; a press on an older message gets the engine's
+// "that button belongs to an earlier question", and that message must
+// then not be marked as answered. Memory only and bounded: when it knows
+// nothing (after a restart), a press is taken to be on the newest.
+type keyboards struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const maxKeyboards = 1 << 16
+
+func (k *keyboards) set(channel, ts string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= maxKeyboards {
+		k.m = map[string]string{}
+	}
+	k.m[channel] = ts
+}
+
+func (k *keyboards) newest(channel string) (string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ts, ok := k.m[channel]
+	return ts, ok
+}
