@@ -483,3 +483,20 @@ func (e *Engine) forms(platform string) bool {
 
 // Langs returns the languages the bot speaks, default first.
 func (e *Engine) Langs() []string { return e.texts.Langs() }
+
+// PlanView renders a conversation's action plan as a message in lang, for
+// places outside the dialogue that show it (Slack's App Home). It changes
+// nothing.
+func (e *Engine) PlanView(ctx context.Context, addr Address, lang string) (Message, error) {
+	c, err := e.store.Load(ctx, addr.Key())
+	if err != nil {
+		return Message{}, fmt.Errorf("load conversation: %w", err)
+	}
+	if lang == "" {
+		lang = e.langOf(c, Event{})
+	}
+	t := &turn{e: e, c: c, lang: lang, today: dayOf(e.clock.Now(), e.zoneOf(c))}
+	m := t.planView()
+	m.Buttons = nil // the plan's buttons belong to the dialogue
+	return m, nil
+}

@@ -264,3 +264,16 @@ func TestMeasureForm(t *testing.T) {
 		t.Error("a form for a platform that cannot show one")
 	}
 }
+
+func TestPlanView(t *testing.T) {
+	h := newHarness(t, 0)
+	planWith(t, h, "morgen", "22.3.2027")
+	m, err := h.engine.PlanView(context.Background(), h.addr, "en")
+	if err != nil || !strings.Contains(m.Text, "Action plan · 1 open measure") || len(m.Buttons) != 0 {
+		t.Errorf("PlanView: %q, %d button rows, %v", m.Text, len(m.Buttons), err)
+	}
+	before := h.conv().Dialog.Seq
+	if _, err := h.engine.PlanView(context.Background(), h.addr, ""); err != nil || h.conv().Dialog.Seq != before {
+		t.Errorf("PlanView changed the conversation or failed: %v", err)
+	}
+}
