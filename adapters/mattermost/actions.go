@@ -51,15 +51,30 @@ const maxCallbackBody = 64 << 10
 //   - a replayed press has no second effect: its event ID is derived from
 //     the post, the context's HMAC and the user, and the engine drops it
 //     durably; in memory, a post once answered accepts no more presses.
+//
+// A form opener (see dialog.go) is a button of its own kind: its context
+// carries the ID of a form kept in memory instead of an action ("f"
+// instead of "a"), signed under another domain, so that neither kind's
+// context passes for the other.
 type press struct {
-	action, label, channel, user, nonce, sig string
+	action, form, label, channel, user, nonce, sig string
 }
 
 const ctxVersion = "1"
 
 func (a *Adapter) sign(p press) string {
+	fields := []string{"ampel-mm-button", ctxVersion, p.action, p.label, p.channel, p.user, p.nonce}
+	if p.form != "" {
+		fields = []string{"ampel-mm-form", ctxVersion, p.form, p.label, p.channel, p.user, p.nonce}
+	}
+	return a.mac(fields...)
+}
+
+// mac is the HMAC-SHA256 under the action secret of fields, each ended by
+// a NUL, base64url without padding.
+func (a *Adapter) mac(fields ...string) string {
 	m := hmac.New(sha256.New, a.secret)
-	for _, f := range []string{"ampel-mm-button", ctxVersion, p.action, p.label, p.channel, p.user, p.nonce} {
+	for _, f := range fields {
 		m.Write([]byte(f))
 		m.Write([]byte{0})
 	}
@@ -87,9 +102,9 @@ var errForged = errors.New("button press refused")
 // verify checks a press against its context's HMAC and binding.
 func (a *Adapter) verify(req *model.PostActionIntegrationRequest) (press, error) {
 	str := func(k string) string { s, _ := req.Context[k].(string); return s }
-	p := press{action: str("a"), label: str("l"), channel: str("c"), user: str("u"), nonce: str("n"), sig: str("s")}
+	p := press{action: str("a"), form: str("f"), label: str("l"), channel: str("c"), user: str("u"), nonce: str("n"), sig: str("s")}
 	switch {
-	case str("v") != ctxVersion || p.sig == "" || p.action == "" || p.nonce == "":
+	case str("v") != ctxVersion || p.sig == "" || (p.action == "") == (p.form == "") || p.nonce == "":
 		return p, errForged
 	case !hmac.Equal([]byte(p.sig), []byte(a.sign(p))):
 		return p, errForged
@@ -130,6 +145,12 @@ func (a *Adapter) actionHandler(h bot.Handler) http.Handler {
 		if err != nil {
 			a.log.Warn("mattermost button press refused", "post", req.PostId, "channel", req.ChannelId, "user", req.UserId)
 			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		if p.form != "" {
+			// A form opener: opens the dialog, does not go to the engine and
+			// leaves the post as it is (the dialog may be cancelled).
+			a.openerAnswer(w, r, &req, p)
 			return
 		}
 		if !a.presses.claim(req.PostId) {

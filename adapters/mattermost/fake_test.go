@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,7 @@ type fakeMM struct {
 	nextID   int
 	uploads  map[string]upload
 	dials    int
+	dialogs  []model.OpenDialogRequest
 }
 
 type failure struct {
@@ -83,6 +85,7 @@ func newFakeMM(t testing.TB) *fakeMM {
 	mux.HandleFunc("GET /api/v4/posts/{id}", f.getPost)
 	mux.HandleFunc("POST /api/v4/files", f.uploadFile)
 	mux.HandleFunc("GET /api/v4/websocket", f.websocket)
+	mux.HandleFunc("POST /api/v4/actions/dialogs/open", f.openDialog)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "bearer") || tok != testToken {
@@ -306,6 +309,29 @@ func (f *fakeMM) uploadFile(w http.ResponseWriter, r *http.Request) {
 	f.uploads[id] = upload{name: fhs[0].Filename, data: data}
 	f.mu.Unlock()
 	writeJSONStatus(w, 201, model.FileUploadResponse{FileInfos: []*model.FileInfo{{Id: id, Name: fhs[0].Filename}}})
+}
+
+// openDialog records a dialog opened, after the server's validation.
+func (f *fakeMM) openDialog(w http.ResponseWriter, r *http.Request) {
+	var req model.OpenDialogRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		apiError(w, 400, "api.context.invalid_body_param.app_error")
+		return
+	}
+	if err := req.IsValid(); err != nil {
+		apiError(w, 400, "interactive_message.decode_trigger_id.app_error")
+		return
+	}
+	f.mu.Lock()
+	f.dialogs = append(f.dialogs, req)
+	f.mu.Unlock()
+	writeJSONStatus(w, 200, map[string]string{"status": "OK"})
+}
+
+func (f *fakeMM) openedDialogs() []model.OpenDialogRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.dialogs)
 }
 
 var upgrader = websocket.Upgrader{}

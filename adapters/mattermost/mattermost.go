@@ -20,6 +20,10 @@
 //     handler refuses anything else (see actions.go).
 //   - An action response whose Update has nil Props keeps the old buttons;
 //     the update sent here always has non-nil Props without attachments.
+//   - A Message's Form becomes a button that opens an interactive dialog;
+//     its submission, which the server does not sign either, carries a
+//     signed state binding it to the form, channel and user (see
+//     dialog.go).
 //   - Posts are created with a pending_post_id that stays the same when the
 //     engine retries a send, so that the server's 30 s deduplication keeps
 //     a retried create from posting twice (see send.go).
@@ -57,9 +61,11 @@ import (
 const Platform = "mattermost"
 
 // Paths of the HTTP endpoints the Mattermost server calls, relative to
-// Config.CallbackURL (buttons) and as configured for the slash command.
+// Config.CallbackURL (buttons, dialog submissions) and as configured for
+// the slash command.
 const (
 	ActionsPath = "/mattermost/actions"
+	DialogPath  = "/mattermost/dialog"
 	CommandPath = "/mattermost/command"
 )
 
@@ -70,8 +76,9 @@ type Config struct {
 	// Token is the bot account's access token; required, never logged.
 	Token string
 	// CallbackURL is where the Mattermost server reaches this bot (its
-	// HTTP listener, which serves ActionsPath). Empty: no buttons; the
-	// choices are listed as numbered lines, and typed numbers answer.
+	// HTTP listener, which serves ActionsPath and DialogPath). Empty: no
+	// buttons and no dialogs; the choices are listed as numbered lines,
+	// and typed numbers answer.
 	// The server refuses private addresses unless the admin lists them in
 	// ServiceSettings.AllowedUntrustedInternalConnections.
 	CallbackURL string
@@ -98,6 +105,7 @@ type Adapter struct {
 	dialer   *websocket.Dialer
 	secret   []byte
 	callback string // CallbackURL + ActionsPath, or "" without buttons
+	dialog   string // CallbackURL + DialogPath, or "" without dialogs
 	r        *redactor
 	log      *slog.Logger
 
@@ -108,6 +116,7 @@ type Adapter struct {
 	recv     receiver
 	parts    sendkit.Progress[partState]
 	presses  presses
+	forms    forms
 
 	// The pause after a failure grows from backoffMin to backoffMax;
 	// tests shorten it.
@@ -132,13 +141,14 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("mattermost: server URL %q is not an absolute http(s) URL", r.redact(cfg.URL))
 	}
-	callback := ""
+	callback, dialog := "", ""
 	if cfg.CallbackURL != "" {
 		c, err := url.Parse(cfg.CallbackURL)
 		if err != nil || (c.Scheme != "http" && c.Scheme != "https") || c.Host == "" {
 			return nil, fmt.Errorf("mattermost: callback URL %q is not an absolute http(s) URL", r.redact(cfg.CallbackURL))
 		}
 		callback = strings.TrimRight(cfg.CallbackURL, "/") + ActionsPath
+		dialog = strings.TrimRight(cfg.CallbackURL, "/") + DialogPath
 	}
 	if len(cfg.ActionSecret) == 0 {
 		cfg.ActionSecret = DeriveActionSecret(cfg.Token)
@@ -158,7 +168,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
 	a := &Adapter{
 		cfg: cfg, api: api, wsURL: ws.String() + model.APIURLSuffix + "/websocket",
-		dialer: newDialer(client), secret: cfg.ActionSecret, callback: callback, r: r, log: log,
+		dialer: newDialer(client), secret: cfg.ActionSecret, callback: callback, dialog: dialog, r: r, log: log,
 		backoffMin: time.Second, backoffMax: time.Minute, lookback: 10 * time.Minute, now: time.Now,
 	}
 	var me *model.User
@@ -188,13 +198,20 @@ func DeriveActionSecret(token string) []byte {
 // Platform implements bot.Adapter.
 func (a *Adapter) Platform() string { return Platform }
 
+// Forms implements bot.FormAdapter: a Message's Form is shown as an
+// interactive dialog, opened by a button, only when the Mattermost server
+// can reach the bot (CallbackURL is set).
+func (a *Adapter) Forms() bool { return a.callback != "" }
+
 // HTTPHandlers returns the endpoints the Mattermost server calls, keyed by
-// http.ServeMux pattern: "POST /mattermost/actions" when CallbackURL is set
-// and "POST /mattermost/command" when CommandToken is set.
+// http.ServeMux pattern: "POST /mattermost/actions" and "POST
+// /mattermost/dialog" when CallbackURL is set and "POST
+// /mattermost/command" when CommandToken is set.
 func (a *Adapter) HTTPHandlers(h bot.Handler) map[string]http.Handler {
 	m := map[string]http.Handler{}
 	if a.callback != "" {
 		m["POST "+ActionsPath] = a.actionHandler(h)
+		m["POST "+DialogPath] = a.dialogHandler(h)
 	}
 	if a.cfg.CommandToken != "" {
 		m["POST "+CommandPath] = a.commandHandler(h)

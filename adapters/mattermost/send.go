@@ -47,7 +47,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 		st.nonce = newNonce()
 	}
 	allowed := ""
-	if a.callback != "" && len(m.Flat()) > 0 {
+	if a.callback != "" && (len(m.Flat()) > 0 || opensForm(m)) {
 		// In a direct channel only the partner may press; elsewhere any
 		// member may (the engine decides what a member may do).
 		ci, err := a.channels.get(ctx, a, to.Chat)
@@ -95,7 +95,8 @@ func (a *Adapter) render(chat, allowed, nonce string, m bot.Message) []part {
 	text := m.Text
 	flat := m.Flat()
 	buttons := a.callback != "" && len(flat) > 0
-	if len(flat) > 0 && !buttons {
+	opener := a.callback != "" && opensForm(m)
+	if len(flat) > 0 && a.callback == "" {
 		// Without buttons the choices are numbered lines, the typed twins
 		// the engine understands.
 		text = strings.TrimRight(text, "\n") + "\n\n" + numbered(m.Buttons)
@@ -119,7 +120,7 @@ func (a *Adapter) render(chat, allowed, nonce string, m bot.Message) []part {
 	for i := range parts {
 		parts[i].pending = pendingID(nonce, i)
 	}
-	if buttons {
+	if buttons || opener {
 		// On the last text part: under the question they answer.
 		at := 0
 		for i, p := range parts {
@@ -128,6 +129,9 @@ func (a *Adapter) render(chat, allowed, nonce string, m bot.Message) []part {
 			}
 		}
 		parts[at].actions = a.actions(chat, allowed, parts[at].pending, flat)
+		if opener {
+			parts[at].actions = append(parts[at].actions, a.opener(chat, allowed, parts[at].pending, nonce, m.Form))
+		}
 	}
 	return parts
 }
