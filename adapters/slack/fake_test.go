@@ -48,6 +48,8 @@ type fakeSlack struct {
 	lengths map[string]string // file ID -> the length announced
 	shared  []apiCall         // files.completeUploadExternal calls
 	views   []string          // views.publish bodies
+	opened  []string          // views.open bodies
+	ims     map[string]string // user -> DM channel, for conversations.open
 
 	// Socket Mode
 	conns     int
@@ -64,7 +66,7 @@ type apiCall struct {
 	Form   map[string]string
 }
 
-type slackUser struct{ locale, tz string }
+type slackUser struct{ locale, tz, realName string }
 
 type failure struct {
 	status int
@@ -147,7 +149,7 @@ func (m *sentMsg) buttons() []element {
 func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{
 		t: t, users: map[string]slackUser{}, fails: map[string][]failure{}, nextTS: 100,
-		uploads: map[string][]byte{}, lengths: map[string]string{}, acks: map[string]int{},
+		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, acks: map[string]int{},
 		envelopes: map[string]map[string]any{}, stop: make(chan struct{}),
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -253,7 +255,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		okJSON(w, map[string]any{"user": map[string]any{"id": c.Form["user"], "team_id": teamID, "name": "eva",
-			"locale": u.locale, "tz": u.tz, "tz_offset": 3600}})
+			"real_name": u.realName, "locale": u.locale, "tz": u.tz, "tz_offset": 3600}})
 	case "chat.postMessage", "chat.update":
 		var blocks []json.RawMessage
 		if b := c.Form["blocks"]; b != "" {
@@ -294,6 +296,25 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case "views.publish":
 		f.views = append(f.views, c.Form["_json"])
 		okJSON(w, map[string]any{"view": map[string]any{"id": "V1"}})
+	case "views.open":
+		var req struct {
+			TriggerID string `json:"trigger_id"`
+		}
+		_ = json.Unmarshal([]byte(c.Form["_json"]), &req)
+		if req.TriggerID == "" {
+			slackErr(w, "invalid_trigger_id")
+			return
+		}
+		f.opened = append(f.opened, c.Form["_json"])
+		okJSON(w, map[string]any{"view": map[string]any{"id": fmt.Sprintf("VMODAL%04d", len(f.opened)),
+			"hash": fmt.Sprintf("1804151100.h%d", len(f.opened))}})
+	case "conversations.open":
+		ch, ok := f.ims[c.Form["users"]]
+		if !ok {
+			slackErr(w, "user_not_found")
+			return
+		}
+		okJSON(w, map[string]any{"channel": map[string]any{"id": ch}, "already_open": true})
 	case "files.getUploadURLExternal":
 		id := fmt.Sprintf("F%d", len(f.lengths)+1)
 		f.lengths[id] = c.Form["length"]

@@ -31,7 +31,20 @@ type inbound struct {
 	ok    bool   // there is an event for the engine
 	order string // requests with the same order key are handled in order
 	press *press // a pressed button: its message is updated after the commit
-	home  string // app_home_opened: the user whose home tab to publish
+	home  *homeOpen
+	botDM bool    // a message.im: the channel is the user's DM with the bot
+	open  *opener // a form's opener pressed: no event, a modal to open
+	// A submitted form: the key of its modal (see modals), whose
+	// opener's message is updated after the commit, and the people picked
+	// in user pickers, by field name, to be put into the event by name.
+	view   string
+	picked map[string]string
+}
+
+// homeOpen is an app_home_opened event: whose home tab to publish.
+type homeOpen struct {
+	team, user string
+	channel    string // the DM with the user, if the event named it
 }
 
 // press is what is needed to update a message after one of its buttons
@@ -93,7 +106,9 @@ func (a *Adapter) fromEvents(payload json.RawMessage) (inbound, error) {
 			e.User == "" || e.User == a.botID || strings.TrimSpace(e.Text) == "" {
 			return inbound{}, nil
 		}
-		return a.message(cb.EventID, team, e.Channel, e.User, unescape(e.Text), false), nil
+		in := a.message(cb.EventID, team, e.Channel, e.User, unescape(e.Text), false)
+		in.botDM = in.ok
+		return in, nil
 	case *slackevents.AppMentionEvent:
 		if e.BotID != "" || e.User == "" || e.User == a.botID || e.Edited != nil {
 			return inbound{}, nil
@@ -107,7 +122,11 @@ func (a *Adapter) fromEvents(payload json.RawMessage) (inbound, error) {
 		if e.Tab != "home" || e.User == "" {
 			return inbound{}, nil
 		}
-		return inbound{home: e.User, order: "u:" + e.User}, nil
+		h := &homeOpen{team: team, user: e.User}
+		if isDM(e.Channel) {
+			h.channel = e.Channel
+		}
+		return inbound{home: h, order: "u:" + e.User}, nil
 	}
 	return inbound{}, nil
 }
@@ -149,8 +168,12 @@ func (a *Adapter) stripMention(text string) string {
 
 // fromInteraction translates a pressed Block Kit button. Slack gives an
 // interaction no event ID; the trigger_id is unique per press and the
-// same in every redelivery of it, so it serves as one.
+// same in every redelivery of it, so it serves as one. A press of a
+// form's opener is no event (see forms.go); a submitted form is.
 func (a *Adapter) fromInteraction(cb slackapi.InteractionCallback) inbound {
+	if cb.Type == slackapi.InteractionTypeViewSubmission {
+		return a.fromSubmission(cb)
+	}
 	if cb.Type != slackapi.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 {
 		return inbound{}
 	}
@@ -174,14 +197,27 @@ func (a *Adapter) fromInteraction(cb slackapi.InteractionCallback) inbound {
 	if ts == "" {
 		ts = cb.Message.Timestamp
 	}
-	in := inbound{ok: true, order: "c:" + channel, ev: bot.Event{
+	var p *press
+	if ts != "" && !cb.Container.IsEphemeral {
+		p = &press{channel: channel, ts: ts, actionID: act.ActionID, label: act.Text.Text,
+			blocks: cb.Message.Blocks, text: cb.Message.Text}
+	}
+	if act.ActionID == openerActionID {
+		if cb.TriggerID == "" {
+			return inbound{}
+		}
+		if p == nil {
+			p = &press{channel: channel}
+		}
+		// Its own order key: views.open must come within 3 s of the
+		// press, not after the conversation's queue.
+		return inbound{order: "open:" + cb.TriggerID, open: &opener{
+			trigger: cb.TriggerID, formID: act.Value, team: team, user: cb.User.ID, press: p}}
+	}
+	in := inbound{ok: true, order: "c:" + channel, press: p, ev: bot.Event{
 		ID: id, Action: act.Value, Group: !isDM(channel),
 		Addr: bot.Address{Platform: Platform, Workspace: team, Chat: channel, User: cb.User.ID},
 	}}
-	if ts != "" && !cb.Container.IsEphemeral {
-		in.press = &press{channel: channel, ts: ts, actionID: act.ActionID, label: act.Text.Text,
-			blocks: cb.Message.Blocks, text: cb.Message.Text}
-	}
 	return in
 }
 
@@ -215,9 +251,14 @@ func (a *Adapter) fromSlash(sc slackapi.SlashCommand) inbound {
 // is returned, so that Slack delivers the request again. Requests without
 // an event are acknowledged at once.
 func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack func()) error {
-	if in.home != "" {
+	if in.home != nil {
 		ack() // nothing to lose: the home tab is published again next time
-		a.publishHome(ctx, in.home)
+		a.openedHome(ctx, in.home)
+		return nil
+	}
+	if in.open != nil {
+		ack() // not an engine event: the submission will be
+		a.openForm(ctx, in.open)
 		return nil
 	}
 	if !in.ok {
@@ -226,19 +267,34 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 	}
 	p := a.people.get(ctx, a, in.ev.Addr.User)
 	in.ev.LangHint, in.ev.ZoneHint = p.lang, p.zone
+	a.resolvePicked(ctx, &in)
+	pressed := in.press
+	if in.view != "" {
+		pressed = a.modals.get(in.view)
+	}
 	// Whether the pressed message carries the open question must be known
 	// before h sends the next one.
 	current := true
-	if in.press != nil {
-		newest, known := a.kbs.newest(in.press.channel)
-		current = !known || newest == in.press.ts
+	if pressed != nil {
+		newest, known := a.kbs.newest(pressed.channel)
+		current = !known || newest == pressed.ts
 	}
 	if err := h.Handle(ctx, in.ev); err != nil {
 		return err
 	}
+	// For a form submission, the empty acknowledgement closes the modal.
+	// If the engine refused an answer, it says why in the conversation
+	// and asks again there.
 	ack()
-	if in.press != nil {
-		a.showChoice(ctx, in.press, current)
+	if in.view != "" {
+		a.modals.drop(in.view)
+	}
+	if in.botDM {
+		a.dms.set(in.ev.Addr.User, in.ev.Addr.Chat)
+	}
+	a.touchHome(in.ev.Addr, in.ev.Group)
+	if pressed != nil && pressed.ts != "" {
+		a.showChoice(ctx, pressed, current)
 	}
 	return nil
 }
@@ -300,6 +356,7 @@ func (a *Adapter) showChoice(ctx context.Context, p *press, current bool) {
 // person is what Slack says about a user that the engine can use.
 type person struct {
 	lang, zone string
+	name       string // the real name, else the display name, else the handle
 	at         time.Time
 }
 
@@ -343,7 +400,7 @@ func (p *people) get(ctx context.Context, a *Adapter, user string) person {
 		a.log.Info("slack users.info failed; no language or zone hint", "err", err)
 		return old
 	}
-	np := person{lang: u.Locale, zone: u.TZ, at: time.Now()}
+	np := person{lang: u.Locale, zone: u.TZ, name: nameOf(u), at: time.Now()}
 	if _, err := time.LoadLocation(np.zone); np.zone != "" && err != nil {
 		np.zone = ""
 	}
@@ -354,38 +411,6 @@ func (p *people) get(ctx context.Context, a *Adapter, user string) person {
 	p.m[user] = np
 	p.mu.Unlock()
 	return np
-}
-
-// publishHome publishes the App Home tab: what the bot is and its
-// commands, in the user's language. Best effort.
-func (a *Adapter) publishHome(ctx context.Context, user string) {
-	if a.cfg.Commands == nil {
-		return
-	}
-	lang, _, _ := strings.Cut(a.people.get(ctx, a, user).lang, "-")
-	blocks := []slackapi.Block{
-		slackapi.NewHeaderBlock(slackapi.NewTextBlockObject(slackapi.PlainTextType, "Ampel", false, false)),
-	}
-	for _, c := range a.cfg.Commands(strings.ToLower(lang)) {
-		line := Command + " " + c.Name
-		if c.Description != "" {
-			line += " · " + c.Description
-		}
-		blocks = append(blocks, slackapi.NewSectionBlock(
-			slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(escape(line), maxSection), false, false), nil, nil))
-		if len(blocks) >= maxViewBlocks {
-			break
-		}
-	}
-	err := a.call(ctx, "views.publish", func(ctx context.Context) error {
-		_, err := a.api.PublishViewContext(ctx, slackapi.PublishViewContextRequest{
-			UserID: user, View: slackapi.HomeTabViewRequest{Type: slackapi.VTHomeTab, Blocks: slackapi.Blocks{BlockSet: blocks}},
-		})
-		return err
-	})
-	if err != nil && ctx.Err() == nil {
-		a.log.Info("slack views.publish failed", "err", err)
-	}
 }
 
 // maxViewBlocks is Slack's limit on the blocks of a view.

@@ -45,7 +45,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 		// Never deliverable, so the outbox must drop it, not retry it.
 		return a.r.errorf([]error{bot.ErrRecipientGone}, "slack: %q/%q is not a Slack channel", to.Platform, to.Chat)
 	}
-	parts := render(m)
+	parts := render(m, a.openerButton(m.Form))
 	key := sendkit.Key(to.Chat, m)
 	for i := a.parts.Get(key); i < len(parts); i++ {
 		if err := a.lim.wait(ctx, to.Chat); err != nil {
@@ -106,11 +106,15 @@ func (a *Adapter) sendPart(ctx context.Context, channel string, p part) (ts stri
 // render turns a message into its posts and files. All text is escaped
 // (see escape) and put into plain_text objects, which Slack shows without
 // formatting: what the engine or a user wrote comes out as written,
-// "<!channel>" and "*bold*" included.
-func render(m bot.Message) []part {
+// "<!channel>" and "*bold*" included. A form's opener, if any, comes
+// after the buttons, in an actions block of its own.
+func render(m bot.Message, opener *slackapi.ButtonBlockElement) []part {
 	var parts []part
 	chunks := splitText(m.Text, maxSection)
 	actions := actionBlocks(m.Buttons)
+	if opener != nil {
+		actions = append(actions, slackapi.NewActionBlock(openerActionID, opener))
+	}
 	for i := 0; i < len(chunks); i += sectionsPerPost {
 		group := chunks[i:min(i+sectionsPerPost, len(chunks))]
 		p := part{text: escape(truncate(strings.Join(group, "\n"), maxFallback))}

@@ -20,7 +20,13 @@
 //
 // Slack's events carry an event_id; pressed buttons and slash commands do
 // not, so their ID is derived from the payload (the trigger_id, which is
-// the same in every redelivery of one press).
+// the same in every redelivery of one press; for a submitted modal, the
+// view's ID and hash).
+//
+// A message with a bot.Form gets a button that opens the form as a modal;
+// its submission is the engine's event (see forms.go). The App Home tab
+// shows the user's plan and the commands, and is kept current (see
+// home.go).
 //
 // Sending keeps to Slack's per-channel posting limit (see limiter) and maps
 // Slack's answers onto what the engine's outbox understands: a
@@ -76,6 +82,11 @@ type Config struct {
 	// Commands lists the bot's commands in a language, for the App Home
 	// tab (cmd passes Engine.Commands); nil publishes no home tab.
 	Commands func(lang string) []bot.Command
+	// Plan renders the action plan of a conversation, for the App Home
+	// tab (cmd passes Engine.PlanView); nil shows no plan there. With it,
+	// the home tab is also published again after events in the user's DM
+	// with the bot (see homeEvery).
+	Plan func(ctx context.Context, addr bot.Address, lang string) (bot.Message, error)
 	// Log receives the adapter's logs (never texts or secrets); nil
 	// discards them.
 	Log *slog.Logger
@@ -94,6 +105,10 @@ type Adapter struct {
 	people people
 	parts  sendkit.Progress[int]
 	kbs    keyboards
+	forms  formStore
+	modals modals
+	dms    dms
+	homes  *homeKeeper
 
 	botID string // the bot's user ID, for "<@U…>" in mentions
 	team  string // the workspace the token belongs to
@@ -136,7 +151,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
 	a := &Adapter{
-		cfg: cfg, r: r, log: log, lim: newLimiter(),
+		cfg: cfg, r: r, log: log, lim: newLimiter(), homes: newHomeKeeper(),
 		backoffMin: time.Second, backoffMax: 5 * time.Minute,
 	}
 	opts := []slackapi.Option{
@@ -169,6 +184,8 @@ func (a *Adapter) Platform() string { return Platform }
 // done; it returns an error only when Slack rejects the app token. In HTTP
 // mode the events arrive through HTTPHandlers, and Run only waits for ctx.
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
+	// The home tabs' background publishes end with Run.
+	defer a.homes.stop()
 	if a.cfg.SigningSecret != "" {
 		<-ctx.Done()
 		return nil

@@ -44,7 +44,8 @@ func platformAdapters(ctx context.Context, cfg Config, engine *bot.Engine, log *
 		}
 		sl, err := slack.New(ctx, slack.Config{
 			BotToken: tok, AppToken: cfg.SlackAppToken.Reveal(), SigningSecret: cfg.SlackSigning.Reveal(),
-			APIURL: cfg.SlackAPI, PingInterval: ping, Commands: engine.Commands, Log: log.With("platform", slack.Platform),
+			APIURL: cfg.SlackAPI, PingInterval: ping, Commands: engine.Commands, Plan: engine.PlanView,
+			Log: log.With("platform", slack.Platform),
 		})
 		if err != nil {
 			return nil, nil, err
