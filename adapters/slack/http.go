@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
+	"time"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -104,9 +106,71 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
+		// A valid signature stays valid for five minutes, so a captured
+		// request could be sent again: one that was answered 200 is
+		// refused when it comes back. (Slack's own retries of a request we
+		// failed are not refused, and the engine's dedupe covers them.)
+		sig := r.Header.Get("X-Slack-Request-Timestamp") + ":" + r.Header.Get("X-Slack-Signature")
+		if a.replays.seen(sig) {
+			a.log.Info("slack request refused: replayed", "path", r.URL.Path)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		next(w, r, body)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next(sw, r, body)
+		if sw.status == http.StatusOK {
+			a.replays.add(sig)
+		}
 	})
+}
+
+// statusWriter remembers the status a handler answered with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// replayGuard remembers the signatures of requests answered within the
+// signature's validity window.
+type replayGuard struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+const replayWindow = 6 * time.Minute // a little longer than Slack's 5
+
+func (g *replayGuard) seen(sig string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t, ok := g.m[sig]
+	return ok && time.Since(t) < replayWindow
+}
+
+func (g *replayGuard) add(sig string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m == nil {
+		g.m = map[string]time.Time{}
+	}
+	now := time.Now()
+	for k, t := range g.m { // bounded by what one window holds
+		if now.Sub(t) >= replayWindow {
+			delete(g.m, k)
+		}
+	}
+	g.m[sig] = now
 }
 
 // serve handles one verified request and answers it: 200 once the engine

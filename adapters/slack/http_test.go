@@ -103,9 +103,10 @@ func TestHTTPModeVerifiesSignatures(t *testing.T) {
 		t.Fatalf("valid request: %d messages, want 1", n)
 	}
 	state := e.conv(dm).Dialog
-	// The replay: same body, same headers.
-	if rec := do(h, "/slack/events", body, good, "application/json"); rec.Code != http.StatusOK {
-		t.Errorf("replay: status %d, want 200", rec.Code)
+	// The replay: same body, same headers, within the signature's window:
+	// refused.
+	if rec := do(h, "/slack/events", body, good, "application/json"); rec.Code != http.StatusUnauthorized {
+		t.Errorf("replay: status %d, want 401", rec.Code)
 	}
 	if n := len(e.fake.messages(dm)); n != 1 {
 		t.Errorf("replay: %d messages, want still 1", n)

@@ -97,18 +97,19 @@ type Config struct {
 
 // Adapter is the Slack adapter. Its methods may be called concurrently.
 type Adapter struct {
-	cfg    Config
-	api    *slackapi.Client
-	r      *redactor
-	log    *slog.Logger
-	lim    *limiter
-	people people
-	parts  sendkit.Progress[int]
-	kbs    keyboards
-	forms  formStore
-	modals modals
-	dms    dms
-	homes  *homeKeeper
+	replays replayGuard // signatures of answered HTTP requests
+	cfg     Config
+	api     *slackapi.Client
+	r       *redactor
+	log     *slog.Logger
+	lim     *limiter
+	people  people
+	parts   sendkit.Progress[int]
+	kbs     keyboards
+	forms   formStore
+	modals  modals
+	dms     dms
+	homes   *homeKeeper
 
 	botID string // the bot's user ID, for "<@U…>" in mentions
 	team  string // the workspace the token belongs to
