@@ -82,6 +82,11 @@ type Message struct {
 	Buttons [][]Button `json:"b,omitempty"`
 	Files   []File     `json:"f,omitempty"`
 	Form    *Form      `json:"form,omitempty"`
+	// Mentions are platform user IDs the message is for (the responsible
+	// person of a measure, in a group): adapters notify them their way.
+	// The text names them already, so a platform without mentions can
+	// ignore this.
+	Mentions []string `json:"men,omitempty"`
 }
 
 // Form asks several things at once, where a platform can show a form (a

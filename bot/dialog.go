@@ -437,6 +437,9 @@ func (t *turn) press(action string, now time.Time) {
 		t.ask()
 	case modeResp:
 		t.c.Dialog.Draft.Me, t.c.Dialog.Draft.Responsible = true, ""
+		if t.ev.Group {
+			t.c.Dialog.Draft.ResponsibleUser = t.ev.Addr.User // "me" in a group: the one who pressed
+		}
 		t.to(modeStart)
 		t.ask()
 	case modeStart, modeReview, modeMove:

@@ -114,6 +114,10 @@ func (t *turn) submitForm(f *flows.Flow, cp flows.Checkpoint) {
 	}
 	d.Draft.Text, d.Draft.Priority = text, prio
 	d.Draft.Responsible, d.Draft.Me = resp, resp == ""
+	d.Draft.ResponsibleUser = cleanInput(in["responsible_user"])
+	if d.Draft.Me && t.ev.Group {
+		d.Draft.ResponsibleUser = t.ev.Addr.User
+	}
 	d.Draft.Start, d.Draft.Review = start.Format(dateLayout), review.Format(dateLayout)
 	t.note(t.T("date.start.ok", "Date", t.e.texts.formatDate(t.lang, start)))
 	t.saveMeasure(t.e.texts.formatDate(t.lang, review))

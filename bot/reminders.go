@@ -271,6 +271,10 @@ func (e *Engine) reminderMessage(c *Conversation, r Reminder, late bool) (Messag
 	if m.Me || resp == "" {
 		resp = t.T("measure.me")
 	}
+	var mentions []string
+	if m.ResponsibleUser != "" {
+		mentions = []string{m.ResponsibleUser}
+	}
 	cp := m.Checkpoint
 	if f, ok := e.flows.Get(m.Flow); ok {
 		if c, ok := t.checkpoint(f, m.Checkpoint); ok {
@@ -280,13 +284,13 @@ func (e *Engine) reminderMessage(c *Conversation, r Reminder, late bool) (Messag
 	start, _ := parseCivil(m.Start)
 	if r.Kind == KindStart {
 		b.WriteString(t.T("reminder.start", "Text", m.Text, "Checkpoint", cp, "Responsible", resp, "Date", e.texts.formatDate(lang, start)))
-		msg := Message{Text: b.String(), Buttons: [][]Button{{{Label: t.T("button.plan"), Action: "/plan"}}}}
+		msg := Message{Text: b.String(), Buttons: [][]Button{{{Label: t.T("button.plan"), Action: "/plan"}}}, Mentions: mentions}
 		t.offer(msg)
 		return msg, true
 	}
 	b.WriteString(t.T("reminder.review", "Text", m.Text, "Checkpoint", cp, "Responsible", resp))
 	id := strconv.Itoa(m.ID)
-	msg := Message{Text: b.String(), Buttons: [][]Button{
+	msg := Message{Text: b.String(), Mentions: mentions, Buttons: [][]Button{
 		{{Label: t.T("button.review.done"), Action: "rv:" + id + ":done"}},
 		{{Label: t.T("button.review.progress"), Action: "rv:" + id + ":prog"}},
 		{{Label: t.T("button.review.dropped"), Action: "rv:" + id + ":drop"}},

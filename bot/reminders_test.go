@@ -397,3 +397,26 @@ func TestConversationMoves(t *testing.T) {
 		t.Errorf("reminders after the move: got %d, to %+v", len(got), got)
 	}
 }
+
+// TestGroupReminderMentionsResponsible: in a group, "me" is the person who
+// said so, and their reminder mentions them.
+func TestGroupReminderMentionsResponsible(t *testing.T) {
+	h := newHarness(t, 0)
+	h.addr = bot.Address{Platform: "console", Chat: "-100", User: "U0ANNA01"}
+	group := func(text string) {
+		t.Helper()
+		h.send(bot.Event{Text: text, Group: true})
+	}
+	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "1", "morgen", "22.3.2027"} {
+		group(in)
+	}
+	m := h.conv().Plan.Measures[0]
+	if !m.Me || m.ResponsibleUser != "U0ANNA01" {
+		t.Fatalf("measure: %+v", m)
+	}
+	h.clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
+	got := h.runDue()
+	if len(got) != 1 || len(got[0].Msg.Mentions) != 1 || got[0].Msg.Mentions[0] != "U0ANNA01" {
+		t.Errorf("review reminder mentions: %+v", got)
+	}
+}

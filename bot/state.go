@@ -139,6 +139,10 @@ type Measure struct {
 	// Responsible is a name; empty with Me set means the plan's owner.
 	Responsible string `json:"resp,omitempty"`
 	Me          bool   `json:"me,omitempty"`
+	// ResponsibleUser is the platform's ID of the responsible person, when
+	// known (picked in a form, or "me" in a group): reminders in a group
+	// mention them.
+	ResponsibleUser string `json:"ruser,omitempty"`
 	// Start and Review are calendar dates ("2027-03-15") in the owner's time zone.
 	Start  string `json:"start,omitempty"`
 	Review string `json:"review,omitempty"`

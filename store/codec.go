@@ -14,7 +14,7 @@ import (
 // versions stay readable.
 const (
 	outboxV1 = 1
-	outboxV2 = 2 // v1 + a length-prefixed JSON form (usually empty)
+	outboxV2 = 2 // v1 + a length-prefixed JSON form (usually empty) + mentions
 )
 
 func encodeOutgoing(o bot.Outgoing) []byte {
@@ -37,6 +37,10 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 		form, _ = json.Marshal(o.Msg.Form) // plain data: cannot fail
 	}
 	n += binary.MaxVarintLen64 + len(form)
+	for _, m := range o.Msg.Mentions {
+		n += binary.MaxVarintLen64 + len(m)
+	}
+	n += binary.MaxVarintLen64
 	buf := make([]byte, 0, n)
 	buf = append(buf, outboxV2)
 	str := func(s string) { buf = binary.AppendUvarint(buf, uint64(len(s))); buf = append(buf, s...) }
@@ -59,7 +63,12 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 		buf = append(buf, f.Data...)
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(form)))
-	return append(buf, form...)
+	buf = append(buf, form...)
+	buf = binary.AppendUvarint(buf, uint64(len(o.Msg.Mentions)))
+	for _, m := range o.Msg.Mentions {
+		str(m)
+	}
+	return buf
 }
 
 var errCorrupt = errors.New("corrupt outbox record")
@@ -115,6 +124,12 @@ func decodeOutgoing(b []byte) (bot.Outgoing, error) {
 			o.Msg.Form = &bot.Form{}
 			if err := json.Unmarshal(form, o.Msg.Form); err != nil {
 				return bot.Outgoing{}, errCorrupt
+			}
+		}
+		if n := count(); n > 0 {
+			o.Msg.Mentions = make([]string, n)
+			for i := range o.Msg.Mentions {
+				o.Msg.Mentions[i] = str()
 			}
 		}
 	}

@@ -11,9 +11,10 @@ func TestOutgoingCodec(t *testing.T) {
 	msgs := []bot.Outgoing{
 		{To: bot.Address{Platform: "console", Chat: "local"}, Msg: bot.Message{Text: "x"}},
 		{To: bot.Address{Platform: "slack", Workspace: "T1", Chat: "C1", User: "U1"}, Msg: bot.Message{
-			Text:    "Grüße 🚦 <!channel>",
-			Buttons: [][]bot.Button{{{Label: "🔴 Rot", Action: "3:r:red"}}, {{Label: "a", Action: "b"}, {Label: "c", Action: "d"}}},
-			Files:   []bot.File{{Name: "plan.csv", MIME: "text/csv", Data: []byte{0, 1, 255}}, {Name: "e", MIME: "f"}},
+			Text:     "Grüße 🚦 <!channel>",
+			Buttons:  [][]bot.Button{{{Label: "🔴 Rot", Action: "3:r:red"}}, {{Label: "a", Action: "b"}, {Label: "c", Action: "d"}}},
+			Files:    []bot.File{{Name: "plan.csv", MIME: "text/csv", Data: []byte{0, 1, 255}}, {Name: "e", MIME: "f"}},
+			Mentions: []string{"U123", "U456"},
 			Form: &bot.Form{Action: "7:form", Title: "Maßnahme", Submit: "Speichern", Fields: []bot.FormField{
 				{Name: "priority", Label: "Priorität", Kind: bot.FieldSelect, Options: []bot.FormOption{{Label: "hoch", Value: "high"}}, Value: "high"},
 				{Name: "start", Label: "Start", Kind: bot.FieldDate, Value: "2027-03-15", Optional: true, MaxLen: 10},
@@ -44,7 +45,7 @@ func TestOutgoingCodec(t *testing.T) {
 // TestOutgoingCodecV1 reads records written before forms existed.
 func TestOutgoingCodecV1(t *testing.T) {
 	v2 := encodeOutgoing(bot.Outgoing{To: bot.Address{Platform: "console", Chat: "local"}, Msg: bot.Message{Text: "x"}})
-	v1 := append([]byte{outboxV1}, v2[1:len(v2)-1]...) // no form length at the end
+	v1 := append([]byte{outboxV1}, v2[1:len(v2)-2]...) // no form length and no mentions at the end
 	got, err := decodeOutgoing(v1)
 	if err != nil || got.Msg.Text != "x" || got.Msg.Form != nil {
 		t.Errorf("v1 record: got %+v, %v", got, err)

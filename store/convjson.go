@@ -221,6 +221,7 @@ func appendMeasure(b []byte, m *bot.Measure) []byte {
 	o.str("prio", m.Priority, true)
 	o.str("resp", m.Responsible, true)
 	o.bool("me", m.Me)
+	o.str("ruser", m.ResponsibleUser, true)
 	o.str("start", m.Start, true)
 	o.str("review", m.Review, true)
 	o.str("status", m.Status, false)

@@ -50,7 +50,7 @@ func randomConversation(r *rand.Rand) *bot.Conversation {
 	}
 	n := func() int { return r.IntN(3) - (r.IntN(2) * 5) }
 	measure := func() bot.Measure {
-		return bot.Measure{ID: n(), Flow: s(), Checkpoint: s(), Text: s(), Priority: s(), Responsible: s(), Me: r.IntN(2) == 0, Start: s(), Review: s(), Status: s()}
+		return bot.Measure{ID: n(), Flow: s(), Checkpoint: s(), Text: s(), Priority: s(), Responsible: s(), Me: r.IntN(2) == 0, ResponsibleUser: s(), Start: s(), Review: s(), Status: s()}
 	}
 	run := func() bot.Run {
 		ru := bot.Run{Flow: s(), Version: n(), Started: tm(), Done: tm()}

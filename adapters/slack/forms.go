@@ -348,6 +348,8 @@ func (a *Adapter) resolvePicked(ctx context.Context, in *inbound) {
 		if strings.TrimSpace(in.ev.Form[name]) != "" {
 			continue // a typed name wins: it was written on purpose
 		}
+		// The ID goes along, so that reminders can mention the person.
+		in.ev.Form[name+"_user"] = user
 		who := a.people.get(ctx, a, user).name
 		if who == "" {
 			who = user

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptrace"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,6 +125,13 @@ func render(m bot.Message, opener *slackapi.ButtonBlockElement) []part {
 		}
 		parts = append(parts, p)
 	}
+	if mention := mentionLine(m.Mentions); mention != "" && len(parts) > 0 {
+		// The one mrkdwn element: user IDs checked to be IDs, nothing a
+		// user wrote, so it can notify exactly the people meant.
+		first := &parts[0]
+		first.blocks = append(first.blocks, slackapi.NewContextBlock("ampel_mentions",
+			slackapi.NewTextBlockObject(slackapi.MarkdownType, mention, false, false)))
+	}
 	if len(actions) > 0 {
 		if len(parts) == 0 {
 			// Files with buttons and no text: the buttons need a post.
@@ -141,6 +149,20 @@ func render(m bot.Message, opener *slackapi.ButtonBlockElement) []part {
 		parts = append(parts, part{file: &m.Files[i]})
 	}
 	return parts
+}
+
+var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+
+// mentionLine renders the message's mentions as Slack user mentions,
+// leaving out anything that is not a user ID.
+func mentionLine(ids []string) string {
+	var b []string
+	for _, id := range ids {
+		if slackUserID.MatchString(id) {
+			b = append(b, "<@"+id+">")
+		}
+	}
+	return strings.Join(b, " ")
 }
 
 // actionBlocks renders the buttons, one actions block per row (a row over

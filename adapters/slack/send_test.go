@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -180,5 +181,22 @@ func TestAppHome(t *testing.T) {
 	}
 	if de, en := e.engine.Commands("de")[1].Description, e.engine.Commands("en")[1].Description; de == en || !strings.Contains(v, escape(de)) {
 		t.Errorf("home view not in German (%q): %s", de, v)
+	}
+}
+
+// TestMentions: a reminder's responsible person is mentioned for real, and
+// nothing else can become a mention.
+func TestMentions(t *testing.T) {
+	parts := render(bot.Message{Text: "Zeit für die Kontrolle <!channel>", Mentions: []string{"U0ANNA01", "<!channel>", "x>"}}, nil)
+	b, err := json.Marshal(parts[0].blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	if !strings.Contains(got, `"text":"\u003c@U0ANNA01\u003e"`) && !strings.Contains(got, `"text":"<@U0ANNA01>"`) {
+		t.Errorf("no mention of U0ANNA01 in %s", got)
+	}
+	if strings.Count(got, "<!channel>")+strings.Count(got, `\u003c!channel\u003e`) != 0 {
+		t.Errorf("a channel mention got through: %s", got)
 	}
 }
