@@ -342,3 +342,36 @@ func TestModalOverHTTP(t *testing.T) {
 		t.Errorf("stored plan: %+v", m)
 	}
 }
+
+// TestMeasureModalInChannel: the same modal works for a team in a channel:
+// the check runs by mentions, the modal's submission stores the measure in
+// the channel's plan, and the person picked is kept as the one to mention
+// in the channel's reminders.
+func TestMeasureModalInChannel(t *testing.T) {
+	e := newEnv(t, nil)
+	e.run(nil)
+	c := newChatter(t, e, "C0TEAM0001", "U0EVA0001", german.locale, german.tz)
+	e.fake.mu.Lock()
+	e.fake.users["U0ANNA001"] = slackUser{locale: "de-DE", tz: "Europe/Berlin", realName: "Anna Berg"}
+	e.fake.mu.Unlock()
+	c.slash("check")
+	for _, in := range []string{"1", "3", "3", "3", "3", "3", "3"} {
+		c.mention(in)
+	}
+	var q sentMsg
+	for _, m := range c.mention("1") { // build the plan
+		if _, ok := openerOf(m); ok {
+			q = m
+		}
+	}
+	if q.TS == "" {
+		t.Fatalf("no form opener in the channel\ntranscript:\n%s", strings.Join(c.log, "\n"))
+	}
+	modal := pressOpener(t, c, q)
+	out := c.send("interactive", submission(modal, "VMODALC001", "h1", c.user, answers("2", "low", "2027-03-15", "2027-04-12", "U0ANNA001")), "~ submit")
+	c.expect(out, "Gespeichert: "+suggestion2)
+	ms := e.conv(c.channel).Plan.Measures
+	if len(ms) != 1 || ms[0].Responsible != "Anna Berg" || ms[0].ResponsibleUser != "U0ANNA001" || ms[0].Priority != "low" {
+		t.Fatalf("the channel's plan: %+v", ms)
+	}
+}
