@@ -201,6 +201,14 @@ type FormAdapter interface {
 	Forms() bool
 }
 
+// Subcommander is an Adapter whose platform reaches the bot's commands as
+// subcommands of one ("/ampel check" on Slack and Mattermost): the commands
+// in texts for it are written that way.
+type Subcommander interface {
+	Adapter
+	CommandPrefix() string // "/ampel"
+}
+
 // Clock tells the time. It is injected so that tests and demonstrations can
 // run the bot at any instant.
 type Clock interface {

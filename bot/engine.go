@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -239,9 +240,12 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 		if outs, stepErr = fn(conv); stepErr == nil {
 			stepErr = e.safeSync(conv)
 		}
-		for _, o := range outs {
+		for i, o := range outs {
 			if stepErr == nil {
 				stepErr = o.Msg.Validate()
+			}
+			if prefix := e.commandPrefix(o.To.Platform); prefix != "" {
+				outs[i].Msg.Text = commandRef.ReplaceAllString(o.Msg.Text, "${1}"+prefix+" ${2}")
 			}
 		}
 	})
@@ -471,6 +475,20 @@ func (e *Engine) Commands(lang string) []Command {
 		cmds[i] = Command{Name: n, Description: e.texts.T(lang, "command.desc."+n)}
 	}
 	return cmds
+}
+
+// commandRef finds the bot's commands in a text ("/check", "mit /plan").
+var commandRef = regexp.MustCompile(`(^|[\s(„“"'])/(` + strings.Join(commandNames, "|") + `)\b`)
+
+// commandPrefix is the command a platform's adapter puts before ours
+// ("/ampel"), or "".
+func (e *Engine) commandPrefix(platform string) string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if sc, ok := e.adapters[platform].(Subcommander); ok {
+		return sc.CommandPrefix()
+	}
+	return ""
 }
 
 // forms reports whether a platform's adapter shows forms.

@@ -277,3 +277,18 @@ func TestPlanView(t *testing.T) {
 		t.Errorf("PlanView changed the conversation or failed: %v", err)
 	}
 }
+
+// TestCommandsAsSubcommands: where commands are subcommands of /ampel,
+// every text names them that way.
+func TestCommandsAsSubcommands(t *testing.T) {
+	h := newHarness(t, 0)
+	h.rec.Prefix = "/ampel"
+	out := h.say("/help")
+	if !strings.Contains(out, "/ampel check – ") || strings.Contains(out, "\n/check") {
+		t.Errorf("help with a prefix: %q", out)
+	}
+	h.say("/check")
+	if out := h.say("/cancel"); !strings.Contains(out, "mit /ampel check geht es weiter") {
+		t.Errorf("cancel with a prefix: %q", out)
+	}
+}

@@ -198,6 +198,10 @@ func DeriveActionSecret(token string) []byte {
 // Platform implements bot.Adapter.
 func (a *Adapter) Platform() string { return Platform }
 
+// CommandPrefix implements bot.Subcommander: the bot's commands are
+// subcommands of /ampel on Mattermost, so texts say "/ampel check".
+func (a *Adapter) CommandPrefix() string { return "/ampel" }
+
 // Forms implements bot.FormAdapter: a Message's Form is shown as an
 // interactive dialog, opened by a button, only when the Mattermost server
 // can reach the bot (CallbackURL is set).

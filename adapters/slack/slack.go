@@ -180,6 +180,10 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 // Platform implements bot.Adapter.
 func (a *Adapter) Platform() string { return Platform }
 
+// CommandPrefix implements bot.Subcommander: Slack keeps bare "/check" for
+// itself, so texts say "/ampel check".
+func (a *Adapter) CommandPrefix() string { return Command }
+
 // Run implements bot.Adapter. In Socket Mode it keeps a connection open,
 // reconnecting with backoff, and hands every envelope to h until ctx is
 // done; it returns an error only when Slack rejects the app token. In HTTP

@@ -239,6 +239,8 @@ type Recorder struct {
 	SendFn func(to bot.Address, m bot.Message) error
 	// ShowsForms makes the recorder a bot.FormAdapter that shows forms.
 	ShowsForms bool
+	// Prefix makes the recorder a bot.Subcommander with that prefix.
+	Prefix string
 
 	mu   sync.Mutex
 	sent []Sent
@@ -246,6 +248,9 @@ type Recorder struct {
 
 // Platform implements bot.Adapter.
 func (r *Recorder) Platform() string { return r.Name }
+
+// CommandPrefix implements bot.Subcommander.
+func (r *Recorder) CommandPrefix() string { return r.Prefix }
 
 // Forms implements bot.FormAdapter.
 func (r *Recorder) Forms() bool { return r.ShowsForms }
