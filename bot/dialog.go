@@ -195,6 +195,11 @@ func (t *turn) command(text string) {
 	}
 	args := fields[1:]
 	switch name {
+	case "start", "check", "plan", "reminders":
+		// A new main course: nothing interrupted is to be resumed after it.
+		t.c.Dialog.Resume = ""
+	}
+	switch name {
 	case "start":
 		t.cmdStart()
 	case "check":
@@ -336,10 +341,16 @@ func (t *turn) endSideTrip() bool {
 	}
 	mode := d.Resume
 	d.Resume = ""
+	if measureModes[mode] && d.Draft == nil {
+		return false // the measure was given up meanwhile
+	}
 	t.to(mode)
 	t.ask()
 	return true
 }
+
+// measureModes are the questions of entering a measure, which need a draft.
+var measureModes = map[string]bool{modeText: true, modeConfirm: true, modePriority: true, modeResp: true, modeStart: true, modeReview: true}
 
 func (t *turn) cmdLanguage(args []string) {
 	if len(args) > 0 {

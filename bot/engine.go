@@ -52,6 +52,9 @@ type Engine struct {
 	jobs      chan func()
 	closeOnce sync.Once
 	bg        sync.WaitGroup // work started by the engine itself
+	bgMu      sync.Mutex     // orders background starts against Close
+	closed    bool
+	quit      chan struct{}
 	locks     keyLocks
 	cache     convCache
 	mu        sync.RWMutex
@@ -98,7 +101,7 @@ func New(cfg Config) (*Engine, error) {
 	cfg.Reminders.defaults()
 	e := &Engine{
 		store: cfg.Store, flows: cfg.Flows, texts: cfg.Texts, clock: cfg.Clock, zone: cfg.Zone,
-		log: cfg.Log, vocab: newDateVocab(cfg.Texts), slots: make(chan struct{}, cfg.MaxInFlight), jobs: make(chan func()),
+		log: cfg.Log, vocab: newDateVocab(cfg.Texts), slots: make(chan struct{}, cfg.MaxInFlight), jobs: make(chan func()), quit: make(chan struct{}),
 		locks: keyLocks{m: map[string]*keyLock{}}, adapters: map[string]Adapter{},
 		cache: convCache{m: map[string]*Conversation{}, max: cfg.CacheSize},
 		rem:   cfg.Reminders, kick: make(chan struct{}, 1),
@@ -107,8 +110,13 @@ func New(cfg Config) (*Engine, error) {
 	e.nextWake.Store(math.MaxInt64)
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
-			for job := range e.jobs {
-				job()
+			for {
+				select {
+				case job := <-e.jobs:
+					job()
+				case <-e.quit:
+					return
+				}
 			}
 		}()
 	}
@@ -231,7 +239,7 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	}
 	var outs []Outgoing
 	var stepErr error
-	e.compute(func() {
+	if err := e.compute(func() {
 		defer func() {
 			if r := recover(); r != nil { // a bug must not take the process down
 				stepErr = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
@@ -248,7 +256,9 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 				outs[i].Msg.Text = commandRef.ReplaceAllString(o.Msg.Text, "${1}"+prefix+" ${2}")
 			}
 		}
-	})
+	}); err != nil {
+		return err
+	}
 	if errors.Is(stepErr, errRecommit) {
 		// Nothing happened, but the state must be written again (to drop a
 		// stale reminder from the index): under an ID of its own, so that
@@ -284,18 +294,44 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 // of runnable events after every fsync; running it off the caller's
 // goroutine keeps the many waiting callers' stacks small, while the few
 // workers keep the deep stacks they grew.
-func (e *Engine) compute(f func()) {
+func (e *Engine) compute(f func()) error {
 	done := make(chan struct{})
-	e.jobs <- func() { defer close(done); f() }
+	select {
+	case e.jobs <- func() { defer close(done); f() }:
+	case <-e.quit:
+		return ErrClosed
+	}
 	<-done
+	return nil
 }
 
-// Close stops the engine's workers. Handle must not be called after it.
+// ErrClosed is returned for events handed to a closed engine.
+var ErrClosed = errors.New("engine closed")
+
+// Close stops the engine's workers, after what it started itself has
+// ended. Events handed to it afterwards get ErrClosed.
 func (e *Engine) Close() {
 	e.closeOnce.Do(func() {
+		e.bgMu.Lock()
+		e.closed = true
+		e.bgMu.Unlock()
 		e.bg.Wait()
-		close(e.jobs)
+		close(e.quit)
 	})
+}
+
+// background runs f on a goroutine Close waits for, unless closed.
+func (e *Engine) background(f func()) {
+	e.bgMu.Lock()
+	defer e.bgMu.Unlock()
+	if e.closed {
+		return
+	}
+	e.bg.Add(1)
+	go func() {
+		defer e.bg.Done()
+		f()
+	}()
 }
 
 func (e *Engine) safeStep(c *Conversation, ev Event) (msgs []Message, err error) {

@@ -84,11 +84,8 @@ func (e *Engine) deliver(ctx context.Context, queued []Queued, stale bool) {
 			e.log.Warn("recipient gone; message dropped", "platform", q.To.Platform, "outbox_id", q.ID)
 			e.out.succeeded(key)
 			done = append(done, q.ID)
-			e.bg.Add(1)
-			go func(to Address, id uint64) {
-				defer e.bg.Done()
-				e.recipientGone(context.WithoutCancel(ctx), to, id)
-			}(q.To, q.ID)
+			to, id := q.To, q.ID
+			e.background(func() { e.recipientGone(context.WithoutCancel(ctx), to, id) })
 			continue
 		}
 		e.out.inflight.Delete(q.ID)

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -107,6 +108,10 @@ func (t *turn) submitForm(f *flows.Flow, cp flows.Checkpoint) {
 		t.note(t.T("date.past", "Date", t.e.texts.formatDate(t.lang, start)))
 		t.ask()
 		return
+	case review.After(t.today.AddDate(maxYearsAhead, 0, 0)):
+		t.note(t.T("date.toofar", "Date", t.e.texts.formatDate(t.lang, review), "Years", maxYearsAhead))
+		t.ask()
+		return
 	case review.Before(start):
 		t.note(t.T("date.review.early", "Date", t.e.texts.formatDate(t.lang, review), "Start", t.e.texts.formatDate(t.lang, start)))
 		t.ask()
@@ -114,7 +119,10 @@ func (t *turn) submitForm(f *flows.Flow, cp flows.Checkpoint) {
 	}
 	d.Draft.Text, d.Draft.Priority = text, prio
 	d.Draft.Responsible, d.Draft.Me = resp, resp == ""
-	d.Draft.ResponsibleUser = cleanInput(in["responsible_user"])
+	d.Draft.ResponsibleUser = ""
+	if u := in["responsible_user"]; platformUserID.MatchString(u) {
+		d.Draft.ResponsibleUser = u
+	}
 	if d.Draft.Me && t.ev.Group {
 		d.Draft.ResponsibleUser = t.ev.Addr.User
 	}
@@ -122,6 +130,10 @@ func (t *turn) submitForm(f *flows.Flow, cp flows.Checkpoint) {
 	t.note(t.T("date.start.ok", "Date", t.e.texts.formatDate(t.lang, start)))
 	t.saveMeasure(t.e.texts.formatDate(t.lang, review))
 }
+
+// platformUserID is what a platform's user ID may look like; anything else
+// from a form is ignored.
+var platformUserID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // formDate reads a date picker's value ("2027-03-15"), or a typed date.
 func (t *turn) formDate(s string) (time.Time, bool) {
@@ -209,6 +221,11 @@ func (t *turn) takeDate(day time.Time) {
 		t.ask()
 		return
 	}
+	if day.After(t.today.AddDate(maxYearsAhead, 0, 0)) {
+		t.note(t.T("date.toofar", "Date", shown, "Years", maxYearsAhead))
+		t.ask()
+		return
+	}
 	switch d.Mode {
 	case modeStart:
 		d.Draft.Start = day.Format(dateLayout)
@@ -246,6 +263,10 @@ func (t *turn) takeDate(day time.Time) {
 		t.ask()
 	}
 }
+
+// maxYearsAhead bounds the dates of a plan: a measure's start or review
+// further ahead helps nobody, and reminders need an instant that fits.
+const maxYearsAhead = 10
 
 // maxMeasures bounds a plan: it is stored and shown whole.
 const maxMeasures = 100

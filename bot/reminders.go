@@ -145,6 +145,10 @@ func (e *Engine) newReminder(id string, spec reminderSpec, zone *time.Location, 
 	// time.Date resolves an hour that a daylight-saving change skips or
 	// repeats to one real instant, so the reminder fires exactly once.
 	r.Due = time.Date(d.Year(), d.Month(), d.Day(), r.Hour, 0, 0, 0, zone).UTC()
+	if r.Due.Year() > 2200 { // beyond what the index can order (and any plan)
+		r.Status = ReminderSkipped
+		return r
+	}
 	if !r.Due.After(now) {
 		// Its moment passed before it was set (a start "today" entered at
 		// noon): the user knows already.
@@ -172,6 +176,7 @@ func (e *Engine) noteReminders(c *Conversation) {
 func (e *Engine) RunDue(ctx context.Context, now time.Time) (int, error) {
 	n := 0
 	var firstErr error
+	handled := map[string]bool{}
 	for {
 		due, err := e.store.Due(ctx, now, 256)
 		if err != nil {
@@ -179,6 +184,11 @@ func (e *Engine) RunDue(ctx context.Context, now time.Time) (int, error) {
 		}
 		progress := 0
 		for _, ref := range due {
+			k := ref.Key + "\x00" + ref.ID + "\x00" + strconv.FormatInt(ref.Due.UnixNano(), 10)
+			if handled[k] {
+				continue // fired already in this pass: the index disagrees; do not loop
+			}
+			handled[k] = true
 			// One conversation that cannot be written must not hold up the
 			// reminders of all others.
 			if err := e.fire(ctx, ref, now); err != nil {

@@ -420,3 +420,31 @@ func TestGroupReminderMentionsResponsible(t *testing.T) {
 		t.Errorf("review reminder mentions: %+v", got)
 	}
 }
+
+// TestStaleResume: a side trip begun while entering a measure does not
+// bring back a measure given up meanwhile.
+func TestStaleResume(t *testing.T) {
+	h := newHarness(t, 0)
+	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1"} {
+		h.say(in)
+	}
+	h.say("/timezone")
+	h.say("/plan")
+	h.say("/timezone")
+	if out := h.say("2"); strings.Contains(out, "schiefgegangen") || !strings.Contains(out, "Europe/Vienna") {
+		t.Errorf("choosing a zone after the measure was given up: %q", out)
+	}
+}
+
+func TestFarDatesRefused(t *testing.T) {
+	h := newHarness(t, 0)
+	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "ich"} {
+		h.say(in)
+	}
+	if out := h.say("01.06.2554"); !strings.Contains(out, "mehr als 10 Jahre") {
+		t.Errorf("a start in 2554: %q", out)
+	}
+	if d := h.conv().Dialog.Draft; d == nil || d.Start != "" {
+		t.Errorf("draft after a far date: %+v", d)
+	}
+}

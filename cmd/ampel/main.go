@@ -386,7 +386,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engi
 	stopInput()
 	if srv != nil {
 		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		srv.Shutdown(shutdown)
+		if err := srv.Shutdown(shutdown); err != nil {
+			srv.Close() // requests still running after the grace period are cut
+		}
 		cancel()
 	}
 	inputs.Wait()

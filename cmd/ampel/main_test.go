@@ -91,8 +91,8 @@ func TestConsoleSessionBuildsPlanThatSurvivesRestart(t *testing.T) {
 		"3", "3", "3", "3",
 		"1", // Maßnahmenplan erstellen
 		"Workshop mit zwei Betrieben", "1", "ich", "in 2 Wochen", "in 3 Monaten",
-		"Kontaktliste der Freiwilligenagentur", "2", "Anna", "nächsten Montag", "15.12.2099",
-		"Kooperationsvereinbarung entwerfen", "3", "Ben", "morgen", "15.12.2099",
+		"Kontaktliste der Freiwilligenagentur", "2", "Anna", "nächsten Montag", "15.12.2030",
+		"Kooperationsvereinbarung entwerfen", "3", "Ben", "morgen", "15.12.2030",
 	)
 	r := runAmpel(t, german, script, "--db", db)
 	if r.err != nil {
@@ -112,7 +112,7 @@ func TestConsoleSessionBuildsPlanThatSurvivesRestart(t *testing.T) {
 		"Maßnahmenplan · 3 offene Maßnahmen",
 		"Priorität: mittel · Verantwortlich: Anna",
 		"Priorität: niedrig · Verantwortlich: Ben",
-		"Kontrolle: Di, 15.12.2099",
+		"Kontrolle: So, 15.12.2030",
 	} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("output lacks %q; got:\n%s", want, tail(r.out, 3000))
