@@ -217,7 +217,12 @@ func (t *turn) command(text string) {
 	case "help":
 		t.note(t.T("help"))
 		if t.ev.Group {
-			t.note(t.T("help.group"))
+			// A platform may explain its own rules ("help.group.telegram").
+			id := "help.group." + t.ev.Addr.Platform
+			if !t.e.texts.Has(t.lang, id) {
+				id = "help.group"
+			}
+			t.note(t.T(id))
 		}
 		t.reask()
 	case "cancel":

@@ -184,7 +184,25 @@ func (e *Engine) move(ctx context.Context, ev Event) error {
 			return fmt.Errorf("load conversation: %w", err)
 		}
 	}
-	e.cache.take(toKey)
+	if conv.Run == nil && len(conv.Plan.Measures) == 0 {
+		e.cache.put(from, conv)
+		return nil // nothing to carry over
+	}
+	target := e.cache.take(toKey)
+	if target == nil {
+		if target, err = e.store.Load(ctx, toKey); err != nil {
+			e.cache.put(from, conv)
+			return fmt.Errorf("load conversation: %w", err)
+		}
+	}
+	if target.Run != nil || len(target.Plan.Measures) > 0 {
+		// The new chat has a check or plan of its own already (its first
+		// messages came before the move): keep both, move nothing.
+		e.log.Warn("conversation not moved: the new chat has its own", "platform", ev.Addr.Platform)
+		e.cache.put(from, conv)
+		e.cache.put(toKey, target)
+		return nil
+	}
 	conv.Addr = to
 	err = e.store.Move(ctx, ev.Addr.Platform+":"+ev.ID, from, toKey, conv)
 	if errors.Is(err, ErrDuplicate) {

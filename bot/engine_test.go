@@ -209,7 +209,7 @@ func TestHelpInGroupsExplainsPrivacyMode(t *testing.T) {
 	for _, s := range h.send(bot.Event{Text: "/help", Group: true}) {
 		out += s.Msg.Text
 	}
-	if !strings.Contains(out, "In einer Gruppe sehe ich nur Befehle") {
+	if !strings.Contains(out, "In einer Gruppe antworte ich nur, wenn Sie mich ansprechen") {
 		t.Errorf("/help in a group: %q", out)
 	}
 	if out := h.say("/help"); strings.Contains(out, "In einer Gruppe") {

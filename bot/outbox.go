@@ -23,6 +23,26 @@ type outbox struct {
 	// so their messages keep their order and the platform its pause.
 	retryAt map[Address]time.Time
 	backoff map[Address]time.Duration
+	sending map[Address]bool
+}
+
+func (o *outbox) claim(key Address) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.sending[key] {
+		return false
+	}
+	if o.sending == nil {
+		o.sending = map[Address]bool{}
+	}
+	o.sending[key] = true
+	return true
+}
+
+func (o *outbox) release(key Address) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.sending, key)
 }
 
 // deliver sends committed messages, each conversation's in order, and clears
@@ -61,6 +81,14 @@ func (e *Engine) deliver(ctx context.Context, queued []Queued, stale bool) {
 			block(key)
 			continue
 		}
+		// One send at a time per address: a retry of an older message in
+		// flight (the dispatcher's) must not be overtaken by a newer one.
+		if !e.out.claim(key) {
+			e.out.inflight.Delete(q.ID)
+			block(key)
+			wake = true
+			continue
+		}
 		if stale {
 			if ok, err := e.store.StillPending(ctx, q.ID); err != nil || !ok {
 				e.out.inflight.Delete(q.ID)
@@ -71,6 +99,7 @@ func (e *Engine) deliver(ctx context.Context, queued []Queued, stale bool) {
 			}
 		}
 		err := e.send(ctx, a, q)
+		e.out.release(key)
 		switch {
 		case err == nil:
 			e.out.succeeded(key)

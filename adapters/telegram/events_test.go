@@ -98,6 +98,11 @@ func TestGroupChat(t *testing.T) {
 	if n := len(e.fake.messages(group)); n != 3 {
 		t.Errorf("a reply to the bot was not answered (%d messages)", n)
 	}
+	// A mention addresses the bot; the answer is what follows it.
+	ev, _, ok := e.a.event(tgbotapi.Update{UpdateID: 99, Message: &tgbotapi.Message{From: user(24, "de"), Chat: chatOfID(group), Text: "@" + botUsername + " 2"}})
+	if !ok || ev.Text != "2" {
+		t.Errorf("a mention with an answer: %q, handed on %v", ev.Text, ok)
+	}
 }
 
 // TestGroupBecomesSupergroup: when Telegram upgrades a group, its
@@ -129,5 +134,16 @@ func TestGroupBecomesSupergroup(t *testing.T) {
 	}
 	if msgs := e.fake.messages(moved); len(msgs) != 1 || msgs[0].Text != "Erinnerung" {
 		t.Errorf("messages in the supergroup: %q", texts(msgs))
+	}
+}
+
+func TestGroupHelpExplainsPrivacyMode(t *testing.T) {
+	e := newEnv(t, nil)
+	e.run(nil)
+	const group = -100999
+	e.fake.waitConsumed(e.fake.pushText(group, user(41, "de"), "/help@"+botUsername))
+	msgs := e.fake.messages(group)
+	if len(msgs) == 0 || !strings.Contains(msgs[len(msgs)-1].Text, "Datenschutzmodus von Telegram") {
+		t.Errorf("/help in a Telegram group: %q", texts(msgs))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -277,6 +278,10 @@ func (a *Adapter) event(u tgbotapi.Update) (ev bot.Event, cq *tgbotapi.CallbackQ
 		// member chatting) must not get a hint after every message.
 		return ev, nil, false
 	}
+	if a.self != "" && !strings.HasPrefix(ev.Text, "/") {
+		// "@ampel_bot 2" answers 2: the mention only addressed the bot.
+		ev.Text = strings.TrimSpace(mentionOf(a.self).ReplaceAllString(ev.Text, ""))
+	}
 	// "/check@ampel_bot" goes to the engine as it is: it strips the suffix.
 	return ev, nil, true
 }
@@ -291,6 +296,11 @@ func (a *Adapter) addressed(m *tgbotapi.Message) bool {
 		return true
 	}
 	return a.self != "" && strings.Contains(strings.ToLower(m.Text), "@"+strings.ToLower(a.self))
+}
+
+// mentionOf matches "@name" as a whole word, in any case.
+func mentionOf(name string) *regexp.Regexp {
+	return regexp.MustCompile(`(?i)@` + regexp.QuoteMeta(name) + `\b`)
 }
 
 // forOtherBot reports a command addressed to another bot by name.
