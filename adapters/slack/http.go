@@ -111,7 +111,7 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 		// refused when it comes back. (Slack's own retries of a request we
 		// failed are not refused, and the engine's dedupe covers them.)
 		sig := r.Header.Get("X-Slack-Request-Timestamp") + ":" + r.Header.Get("X-Slack-Signature")
-		if a.replays.seen(sig) {
+		if !a.replays.reserve(sig) {
 			a.log.Info("slack request refused: replayed", "path", r.URL.Path)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
@@ -119,8 +119,8 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next(sw, r, body)
-		if sw.status == http.StatusOK {
-			a.replays.add(sig)
+		if sw.status != http.StatusOK {
+			a.replays.release(sig) // not taken: Slack may send it again
 		}
 	})
 }
@@ -142,35 +142,48 @@ func (s *statusWriter) Flush() {
 	}
 }
 
-// replayGuard remembers the signatures of requests answered within the
-// signature's validity window.
+// replayGuard remembers the signatures of requests taken within the
+// signature's validity window. A signature is reserved before its request
+// is handled, so two copies sent at once cannot both get through.
 type replayGuard struct {
-	mu sync.Mutex
-	m  map[string]time.Time
+	mu    sync.Mutex
+	m     map[string]time.Time
+	order []string // in the order reserved, for expiry
 }
 
 const replayWindow = 6 * time.Minute // a little longer than Slack's 5
 
-func (g *replayGuard) seen(sig string) bool {
+// reserve claims sig; it reports false if sig was claimed within the window.
+func (g *replayGuard) reserve(sig string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	t, ok := g.m[sig]
-	return ok && time.Since(t) < replayWindow
-}
-
-func (g *replayGuard) add(sig string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	now := time.Now()
+	for len(g.order) > 0 { // expire from the oldest: amortised constant work
+		t, ok := g.m[g.order[0]]
+		if ok && now.Sub(t) < replayWindow {
+			break
+		}
+		if ok {
+			delete(g.m, g.order[0])
+		}
+		g.order = g.order[1:]
+	}
+	if _, ok := g.m[sig]; ok {
+		return false
+	}
 	if g.m == nil {
 		g.m = map[string]time.Time{}
 	}
-	now := time.Now()
-	for k, t := range g.m { // bounded by what one window holds
-		if now.Sub(t) >= replayWindow {
-			delete(g.m, k)
-		}
-	}
 	g.m[sig] = now
+	g.order = append(g.order, sig)
+	return true
+}
+
+// release gives sig back: its request was not taken.
+func (g *replayGuard) release(sig string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.m, sig)
 }
 
 // serve handles one verified request and answers it: 200 once the engine
