@@ -49,6 +49,9 @@ type Event struct {
 	// Group says the chat has several people in it (a group or channel),
 	// where commands must be addressed to the bot.
 	Group bool
+	// UserName is how the platform names the user, if it does: in a group,
+	// "me" as the responsible person is stored as this name.
+	UserName string
 	// Form holds the answers of a submitted form, by field name.
 	Form map[string]string
 	// MovedTo, when set, says the chat continues as the chat with this ID,

@@ -150,6 +150,18 @@ func (t *turn) handle(now time.Time) {
 	t.freeText(text, now)
 }
 
+// meInGroup turns "me" in a group into the person who said it: "me" would
+// read as the bot, or as whoever reads the reminder.
+func (t *turn) meInGroup(m *Measure) {
+	if !t.ev.Group || !m.Me {
+		return
+	}
+	m.ResponsibleUser = t.ev.Addr.User
+	if name := cleanInput(t.ev.UserName); name != "" && runeLen(name) <= maxNameLen {
+		m.Me, m.Responsible = false, name
+	}
+}
+
 // labels renders the open question again when its buttons were read back
 // from the store without their labels, so that a typed label finds them.
 func (t *turn) labels() {
@@ -453,9 +465,7 @@ func (t *turn) press(action string, now time.Time) {
 		t.ask()
 	case modeResp:
 		t.c.Dialog.Draft.Me, t.c.Dialog.Draft.Responsible = true, ""
-		if t.ev.Group {
-			t.c.Dialog.Draft.ResponsibleUser = t.ev.Addr.User // "me" in a group: the one who pressed
-		}
+		t.meInGroup(t.c.Dialog.Draft)
 		t.to(modeStart)
 		t.ask()
 	case modeStart, modeReview, modeMove:

@@ -123,9 +123,7 @@ func (t *turn) submitForm(f *flows.Flow, cp flows.Checkpoint) {
 	if u := in["responsible_user"]; platformUserID.MatchString(u) {
 		d.Draft.ResponsibleUser = u
 	}
-	if d.Draft.Me && t.ev.Group {
-		d.Draft.ResponsibleUser = t.ev.Addr.User
-	}
+	t.meInGroup(d.Draft)
 	d.Draft.Start, d.Draft.Review = start.Format(dateLayout), review.Format(dateLayout)
 	t.note(t.T("date.start.ok", "Date", t.e.texts.formatDate(t.lang, start)))
 	t.saveMeasure(t.e.texts.formatDate(t.lang, review))

@@ -405,19 +405,19 @@ func TestGroupReminderMentionsResponsible(t *testing.T) {
 	h.addr = bot.Address{Platform: "console", Chat: "-100", User: "U0ANNA01"}
 	group := func(text string) {
 		t.Helper()
-		h.send(bot.Event{Text: text, Group: true})
+		h.send(bot.Event{Text: text, Group: true, UserName: "Anna Berg"})
 	}
 	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "1", "morgen", "22.3.2027"} {
 		group(in)
 	}
 	m := h.conv().Plan.Measures[0]
-	if !m.Me || m.ResponsibleUser != "U0ANNA01" {
+	if m.Me || m.Responsible != "Anna Berg" || m.ResponsibleUser != "U0ANNA01" {
 		t.Fatalf("measure: %+v", m)
 	}
 	h.clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
 	got := h.runDue()
-	if len(got) != 1 || len(got[0].Msg.Mentions) != 1 || got[0].Msg.Mentions[0] != "U0ANNA01" {
-		t.Errorf("review reminder mentions: %+v", got)
+	if len(got) != 1 || len(got[0].Msg.Mentions) != 1 || got[0].Msg.Mentions[0] != "U0ANNA01" || !strings.Contains(got[0].Msg.Text, "Verantwortlich: Anna Berg") {
+		t.Errorf("review reminder: %+v", got)
 	}
 }
 

@@ -183,7 +183,7 @@ func (a *Adapter) pressEvent(ctx context.Context, req *model.PostActionIntegrati
 		Group: ci.typ != string(model.ChannelTypeDirect),
 		Addr:  bot.Address{Platform: Platform, Chat: req.ChannelId, User: req.UserId},
 	}
-	ev.LangHint, ev.ZoneHint = a.people.hints(ctx, a, req.UserId)
+	ev.LangHint, ev.ZoneHint, ev.UserName = a.people.hints(ctx, a, req.UserId)
 	return ev, nil
 }
 
@@ -260,7 +260,7 @@ func (a *Adapter) commandHandler(h bot.Handler) http.Handler {
 		ci, err := a.channels.get(r.Context(), a, chat)
 		if err == nil {
 			ev.Group = ci.typ != string(model.ChannelTypeDirect)
-			ev.LangHint, ev.ZoneHint = a.people.hints(r.Context(), a, user)
+			ev.LangHint, ev.ZoneHint, ev.UserName = a.people.hints(r.Context(), a, user)
 			err = h.Handle(r.Context(), ev)
 		}
 		if err != nil {

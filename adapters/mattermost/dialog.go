@@ -302,7 +302,7 @@ func (a *Adapter) dialogHandler(h bot.Handler) http.Handler {
 				Group: ci.typ != string(model.ChannelTypeDirect),
 				Addr:  bot.Address{Platform: Platform, Chat: st.Chat, User: st.User},
 			}
-			ev.LangHint, ev.ZoneHint = a.people.hints(r.Context(), a, st.User)
+			ev.LangHint, ev.ZoneHint, ev.UserName = a.people.hints(r.Context(), a, st.User)
 			err = h.Handle(r.Context(), ev)
 		}
 		if err != nil {

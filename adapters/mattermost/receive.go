@@ -262,7 +262,7 @@ func (a *Adapter) event(ctx context.Context, p *model.Post) (ev bot.Event, ok bo
 		ID: p.Id, Text: text, Group: group,
 		Addr: bot.Address{Platform: Platform, Chat: p.ChannelId, User: p.UserId},
 	}
-	ev.LangHint, ev.ZoneHint = a.people.hints(ctx, a, p.UserId)
+	ev.LangHint, ev.ZoneHint, ev.UserName = a.people.hints(ctx, a, p.UserId)
 	return ev, true, nil
 }
 
@@ -538,8 +538,8 @@ type people struct {
 }
 
 type person struct {
-	lang, zone string
-	at         time.Time
+	lang, zone, name string
+	at               time.Time
 }
 
 const (
@@ -547,15 +547,15 @@ const (
 	maxPersons = 1 << 15
 )
 
-// hints returns the user's locale and time zone. If the server cannot say,
+// hints returns the user's locale, time zone and name. If the server cannot say,
 // it returns what it knew, or nothing: the engine then keeps what it has.
-func (p *people) hints(ctx context.Context, a *Adapter, id string) (lang, zone string) {
+func (p *people) hints(ctx context.Context, a *Adapter, id string) (lang, zone, name string) {
 	now := a.now()
 	p.mu.Lock()
 	old, ok := p.m[id]
 	p.mu.Unlock()
 	if ok && now.Sub(old.at) < personTTL {
-		return old.lang, old.zone
+		return old.lang, old.zone, old.name
 	}
 	var u *model.User
 	err := a.call(ctx, "get user", func(ctx context.Context) (*model.Response, error) {
@@ -568,14 +568,14 @@ func (p *people) hints(ctx context.Context, a *Adapter, id string) (lang, zone s
 		if ctx.Err() == nil {
 			a.log.Info("mattermost user lookup failed", "err", err)
 		}
-		return old.lang, old.zone
+		return old.lang, old.zone, old.name
 	}
-	n := person{lang: u.Locale, zone: u.GetPreferredTimezone(), at: now}
+	n := person{lang: u.Locale, zone: u.GetPreferredTimezone(), name: u.GetDisplayName(model.ShowFullName), at: now}
 	p.mu.Lock()
 	if p.m == nil || len(p.m) >= maxPersons {
 		p.m = map[string]person{}
 	}
 	p.m[id] = n
 	p.mu.Unlock()
-	return n.lang, n.zone
+	return n.lang, n.zone, n.name
 }

@@ -266,7 +266,7 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 		return nil
 	}
 	p := a.people.get(ctx, a, in.ev.Addr.User)
-	in.ev.LangHint, in.ev.ZoneHint = p.lang, p.zone
+	in.ev.LangHint, in.ev.ZoneHint, in.ev.UserName = p.lang, p.zone, p.name
 	a.resolvePicked(ctx, &in)
 	pressed := in.press
 	if in.view != "" {

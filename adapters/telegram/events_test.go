@@ -25,9 +25,9 @@ func TestUpdatesToEvents(t *testing.T) {
 		answer bool       // a callback query to answer
 	}{
 		{"text", tgbotapi.Update{UpdateID: 1, Message: &tgbotapi.Message{From: eva, Chat: chatOfID(11), Text: "/start abc"}},
-			&bot.Event{ID: "1", Text: "/start abc", LangHint: "de", Addr: bot.Address{Platform: "telegram", Chat: "11", User: "11"}}, false},
+			&bot.Event{ID: "1", Text: "/start abc", LangHint: "de", UserName: "Eva", Addr: bot.Address{Platform: "telegram", Chat: "11", User: "11"}}, false},
 		{"group command to this bot", tgbotapi.Update{UpdateID: 2, Message: &tgbotapi.Message{From: eva, Chat: group, Text: "/check@Ampel_Test_Bot zo-kmu"}},
-			&bot.Event{ID: "2", Text: "/check@Ampel_Test_Bot zo-kmu", LangHint: "de", Group: true, Addr: bot.Address{Platform: "telegram", Chat: "-100777", User: "11"}}, false},
+			&bot.Event{ID: "2", Text: "/check@Ampel_Test_Bot zo-kmu", LangHint: "de", Group: true, UserName: "Eva", Addr: bot.Address{Platform: "telegram", Chat: "-100777", User: "11"}}, false},
 		{"group command to another bot", tgbotapi.Update{UpdateID: 3, Message: &tgbotapi.Message{From: eva, Chat: group, Text: "/check@other_bot"}}, nil, false},
 		{"anonymous admin", tgbotapi.Update{UpdateID: 4, Message: &tgbotapi.Message{From: &tgbotapi.User{ID: anonymousAdmin, IsBot: true, FirstName: "Group"}, SenderChat: group, Chat: group, Text: "/plan"}},
 			&bot.Event{ID: "4", Text: "/plan", Group: true, Addr: bot.Address{Platform: "telegram", Chat: "-100777"}}, false},
@@ -39,7 +39,7 @@ func TestUpdatesToEvents(t *testing.T) {
 		{"automatic forward", tgbotapi.Update{UpdateID: 9, Message: &tgbotapi.Message{From: &tgbotapi.User{ID: 777000}, Chat: group, Text: "news", IsAutomaticForward: true}}, nil, false},
 		{"edited message", tgbotapi.Update{UpdateID: 10, EditedMessage: &tgbotapi.Message{From: eva, Chat: chatOfID(11), Text: "3"}}, nil, false},
 		{"press", tgbotapi.Update{UpdateID: 11, CallbackQuery: &tgbotapi.CallbackQuery{ID: "q", From: user(12, "en-GB"), Message: pressed, Data: "3:yes"}},
-			&bot.Event{ID: "11", Action: "3:yes", LangHint: "en-GB", Addr: bot.Address{Platform: "telegram", Chat: "11", User: "12"}}, true},
+			&bot.Event{ID: "11", Action: "3:yes", LangHint: "en-GB", UserName: "Eva", Addr: bot.Address{Platform: "telegram", Chat: "11", User: "12"}}, true},
 		{"group became a supergroup", tgbotapi.Update{UpdateID: 13, Message: &tgbotapi.Message{From: eva, Chat: group, MigrateToChatID: -1001777}},
 			&bot.Event{ID: "13", MovedTo: "-1001777", Addr: bot.Address{Platform: "telegram", Chat: "-100777"}}, false},
 		{"supergroup's side of the move", tgbotapi.Update{UpdateID: 14, Message: &tgbotapi.Message{From: eva, Chat: chatOfID(-1001777), MigrateFromChatID: -100777}}, nil, false},

@@ -243,7 +243,8 @@ func (a *Adapter) event(u tgbotapi.Update) (ev bot.Event, cq *tgbotapi.CallbackQ
 		}
 		return bot.Event{
 			ID: id, Action: q.Data, LangHint: q.From.LanguageCode, Group: !q.Message.Chat.IsPrivate(),
-			Addr: bot.Address{Platform: Platform, Chat: strconv.FormatInt(q.Message.Chat.ID, 10), User: strconv.FormatInt(q.From.ID, 10)},
+			UserName: strings.TrimSpace(q.From.FirstName + " " + q.From.LastName),
+			Addr:     bot.Address{Platform: Platform, Chat: strconv.FormatInt(q.Message.Chat.ID, 10), User: strconv.FormatInt(q.From.ID, 10)},
 		}, q, true
 	}
 	m := u.Message
@@ -269,6 +270,7 @@ func (a *Adapter) event(u tgbotapi.Update) (ev bot.Event, cq *tgbotapi.CallbackQ
 	default:
 		ev.Addr.User = strconv.FormatInt(m.From.ID, 10)
 		ev.LangHint = m.From.LanguageCode
+		ev.UserName = strings.TrimSpace(m.From.FirstName + " " + m.From.LastName)
 	}
 	if a.forOtherBot(m.Text) {
 		return ev, nil, false
