@@ -53,6 +53,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	dbPath := fset.String("db", "", "database file (default: a temporary file, removed afterwards)")
 	cpuProfile := fset.String("cpuprofile", "", "write a CPU profile to this file")
 	memProfile := fset.String("memprofile", "", "write a heap profile, taken when half the turns are done, to this file")
+	memory := fset.Bool("memory", false, "also print the process's resident memory by kind (anonymous, file-backed) to stderr")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -158,7 +159,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	pct := func(p float64) float64 {
 		return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000
 	}
-	if os.Getenv("AMPEL_BENCH_DEBUG") != "" {
+	if *memory {
 		b, _ := os.ReadFile("/proc/self/status")
 		for _, l := range strings.Split(string(b), "\n") {
 			if strings.HasPrefix(l, "Rss") || strings.HasPrefix(l, "VmHWM") {
