@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/ampel-bot/ampel/flows"
 )
 
 // ReminderConfig sets when reminders go out.
@@ -642,5 +640,3 @@ func (t *turn) zoneQuestion() Message {
 	}
 	return Message{Text: t.T("timezone.ask", "Zone", zoneLabel(t.e.zoneOf(t.c))), Buttons: rows}
 }
-
-var _ = flows.LevelID
