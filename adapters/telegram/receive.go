@@ -282,7 +282,7 @@ func (a *Adapter) event(u tgbotapi.Update) (ev bot.Event, cq *tgbotapi.CallbackQ
 	}
 	if a.self != "" && !strings.HasPrefix(ev.Text, "/") {
 		// "@ampel_bot 2" answers 2: the mention only addressed the bot.
-		ev.Text = strings.TrimSpace(mentionOf(a.self).ReplaceAllString(ev.Text, ""))
+		ev.Text = strings.TrimSpace(a.mention.ReplaceAllString(ev.Text, ""))
 	}
 	// "/check@ampel_bot" goes to the engine as it is: it strips the suffix.
 	return ev, nil, true

@@ -92,16 +92,17 @@ type Config struct {
 
 // Adapter is the Telegram adapter. Its methods may be called concurrently.
 type Adapter struct {
-	cfg    Config
-	api    *tgbotapi.BotAPI // never used directly for requests: see call
-	client *http.Client
-	self   string // the bot's username, for "/check@name" in groups
-	secret []byte
-	r      *redactor
-	log    *slog.Logger
-	lim    *limiter
-	parts  sendkit.Progress[int]
-	kbs    keyboards
+	cfg     Config
+	api     *tgbotapi.BotAPI // never used directly for requests: see call
+	client  *http.Client
+	self    string         // the bot's username, for "/check@name" in groups
+	mention *regexp.Regexp // "@name", stripped from group answers
+	secret  []byte
+	r       *redactor
+	log     *slog.Logger
+	lim     *limiter
+	parts   sendkit.Progress[int]
+	kbs     keyboards
 
 	// Polling's pause after a failure grows from backoffMin to backoffMax;
 	// tests shorten it.
@@ -169,6 +170,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	}
 	a.api.Client = client
 	a.self = a.api.Self.UserName
+	a.mention = mentionOf(a.self)
 	return a, nil
 }
 
