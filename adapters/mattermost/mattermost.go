@@ -41,7 +41,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -305,25 +304,5 @@ func retryAfter(h http.Header) time.Duration {
 // not hammer a server that just came back in step. It returns ctx's error
 // if ctx ends first.
 func (a *Adapter) pause(ctx context.Context, attempt int) error {
-	d := a.backoffMin
-	for range min(attempt, 30) {
-		if d >= a.backoffMax {
-			break
-		}
-		d *= 2
-	}
-	d = min(d, a.backoffMax)
-	d = d/2 + rand.N(d/2+1) // between half and all of it
-	return sleepCtx(ctx, d)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sendkit.Sleep(ctx, sendkit.Backoff(a.backoffMin, a.backoffMax, attempt))
 }

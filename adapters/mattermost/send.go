@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/mattermost/mattermost/server/public/model"
@@ -103,7 +102,7 @@ func (a *Adapter) render(chat, allowed, nonce string, m bot.Message) []part {
 		text = strings.TrimLeft(text, "\n")
 	}
 	var parts []part
-	for _, c := range splitText(text, maxPost, escapedLen) {
+	for _, c := range sendkit.Split(text, maxPost, escapedLen) {
 		parts = append(parts, part{text: escape(c)})
 	}
 	for i := 0; i < len(m.Files); i += maxFilesPerPost {
@@ -260,76 +259,6 @@ func escapedLen(r rune) int {
 		return 2
 	}
 	return 1
-}
-
-// splitText cuts s into parts whose cost (the sum of cost over their
-// runes) is at most limit: at a paragraph, else a line, else a space in
-// the part's second half, else between two characters that do not belong
-// together. The newline or space at a cut is dropped; blank parts are left
-// out.
-func splitText(s string, limit int, cost func(rune) int) []string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var out []string
-	add := func(p string) {
-		if strings.TrimSpace(p) != "" {
-			out = append(out, p)
-		}
-	}
-	for {
-		cut, total := 0, 0
-		fits := true
-		for i, r := range s {
-			c := cost(r)
-			if total+c > limit {
-				fits = false
-				break
-			}
-			total += c
-			cut = i + utf8.RuneLen(r)
-		}
-		if fits {
-			break
-		}
-		head := s[:cut]
-		half := len(head) / 2
-		switch i, j, k := strings.LastIndex(head, "\n\n"), strings.LastIndexByte(head, '\n'), strings.LastIndexByte(head, ' '); {
-		case i > half:
-			add(head[:i])
-			s = s[i+2:]
-		case j > half:
-			add(head[:j])
-			s = s[j+1:]
-		case k > half:
-			add(head[:k])
-			s = s[k+1:]
-		default:
-			cut = safeCut(s, cut)
-			add(s[:cut])
-			s = s[cut:]
-		}
-	}
-	add(s)
-	return out
-}
-
-// safeCut moves a cut back so that it does not separate a character from
-// a mark, variation selector, skin tone or joiner that belongs to it. It
-// gives up after a few characters, keeping the original cut.
-func safeCut(s string, cut int) int {
-	orig := cut
-	for range 16 {
-		if cut <= 0 {
-			return orig
-		}
-		next, _ := utf8.DecodeRuneInString(s[cut:])
-		prev, size := utf8.DecodeLastRuneInString(s[:cut])
-		if !(prev == '\u200d' || next == '\u200d' || next == '\ufe0e' || next == '\ufe0f' ||
-			(next >= 0x1f3fb && next <= 0x1f3ff) || unicode.In(next, unicode.Mn, unicode.Me, unicode.Mc)) {
-			return cut
-		}
-		cut -= size
-	}
-	return orig
 }
 
 var idEncoding = base32.NewEncoding("ybndrfg8ejkmcpqxot1uwisza345h769").WithPadding(base32.NoPadding)

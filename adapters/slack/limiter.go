@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
 	"github.com/ampel-bot/ampel/bot"
 )
 
@@ -34,18 +35,7 @@ type limiter struct {
 }
 
 func newLimiter() *limiter {
-	return &limiter{now: time.Now, sleep: sleepCtx, chats: map[string]*bucket{}}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return &limiter{now: time.Now, sleep: sendkit.Sleep, chats: map[string]*bucket{}}
 }
 
 // wait blocks until a post to channel may go and takes its place. If the

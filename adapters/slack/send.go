@@ -236,50 +236,9 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// splitText cuts s into parts whose escaped length is at most limit runes:
-// at a paragraph, else a line, else a space in the part's second half,
-// else between two runes. The newline or space at a cut is dropped; blank
-// parts are left out.
-func splitText(s string, limit int) []string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var out []string
-	add := func(p string) {
-		if strings.TrimSpace(p) != "" {
-			out = append(out, p)
-		}
-	}
-	for escapedLen(s) > limit {
-		cut, width := 0, 0
-		for i, r := range s {
-			if width+runeWidth(r) > limit {
-				break
-			}
-			width += runeWidth(r)
-			cut = i + utf8.RuneLen(r)
-		}
-		head := s[:cut]
-		half := len(head) / 2
-		switch {
-		case strings.LastIndex(head, "\n\n") > half:
-			i := strings.LastIndex(head, "\n\n")
-			add(head[:i])
-			s = s[i+2:]
-		case strings.LastIndexByte(head, '\n') > half:
-			i := strings.LastIndexByte(head, '\n')
-			add(head[:i])
-			s = s[i+1:]
-		case strings.LastIndexByte(head, ' ') > half:
-			i := strings.LastIndexByte(head, ' ')
-			add(head[:i])
-			s = s[i+1:]
-		default:
-			add(head)
-			s = s[cut:]
-		}
-	}
-	add(s)
-	return out
-}
+// splitText cuts s into parts whose escaped length is at most limit runes
+// (see sendkit.Split for where it cuts).
+func splitText(s string, limit int) []string { return sendkit.Split(s, limit, runeWidth) }
 
 // goneErrors are Slack's answers for a channel the bot can never post to
 // again: it does not exist (or the bot cannot see it), the bot was removed

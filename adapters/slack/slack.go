@@ -41,7 +41,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -295,16 +294,7 @@ func (a *Adapter) ack(smc *socketmode.Client, req socketmode.Request) {
 // pause waits before the next attempt after attempt failures in a row:
 // exponentially longer up to backoffMax, with jitter.
 func (a *Adapter) pause(ctx context.Context, attempt int) error {
-	d := a.backoffMin
-	for range min(attempt, 30) {
-		if d >= a.backoffMax {
-			break
-		}
-		d *= 2
-	}
-	d = min(d, a.backoffMax)
-	d = d/2 + rand.N(d/2+1)
-	return sleepCtx(ctx, d)
+	return sendkit.Sleep(ctx, sendkit.Backoff(a.backoffMin, a.backoffMax, attempt))
 }
 
 // dispatcher runs work queued under a key in order, and different keys in

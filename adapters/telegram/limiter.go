@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
 )
 
 // Telegram's published sending limits. Going over them earns 429s with a
@@ -36,20 +38,9 @@ type limiter struct {
 
 func newLimiter() *limiter {
 	return &limiter{
-		now: time.Now, sleep: sleepCtx,
+		now: time.Now, sleep: sendkit.Sleep,
 		chats: map[int64]*bucket{}, groups: map[int64]*window{},
 		total: newWindow(totalCount, totalPeriod),
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -136,6 +134,18 @@ func keyboard(buttons [][]bot.Button) [][]tgbotapi.InlineKeyboardButton {
 // plain, and users' input ("<b>&") must show as typed.
 func escape(s string) string { return tgbotapi.EscapeText(tgbotapi.ModeHTML, s) }
 
+// splitText cuts s into parts of at most limit UTF-16 code units, as
+// Telegram counts (see sendkit.Split for where it cuts).
+func splitText(s string, limit int) []string { return sendkit.Split(s, limit, utf16Units) }
+
+// utf16Units is how many UTF-16 code units r takes.
+func utf16Units(r rune) int {
+	if r >= 0x10000 {
+		return 2
+	}
+	return 1
+}
+
 // utf16Len is the length of s as Telegram counts it.
 func utf16Len(s string) int {
 	n := 0
@@ -148,98 +158,6 @@ func utf16Len(s string) int {
 	}
 	return n
 }
-
-// splitText cuts s into parts of at most limit UTF-16 code units: at a
-// paragraph, else a line, else a space in the part's second half, else
-// anywhere between two characters (never inside a rune, nor between a
-// character and what modifies it, such as an emoji's skin tone). The
-// newline or space at a cut is dropped. Blank parts are left out.
-func splitText(s string, limit int) []string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var out []string
-	add := func(p string) {
-		if strings.TrimSpace(p) != "" {
-			out = append(out, p)
-		}
-	}
-	for utf16Len(s) > limit {
-		cut, units := 0, 0
-		for i, r := range s {
-			u := 1
-			if r >= 0x10000 {
-				u = 2
-			}
-			if units+u > limit {
-				break
-			}
-			units += u
-			cut = i + utf8.RuneLen(r)
-		}
-		head := s[:cut]
-		half := len(head) / 2
-		switch {
-		case strings.LastIndex(head, "\n\n") > half:
-			i := strings.LastIndex(head, "\n\n")
-			add(head[:i])
-			s = s[i+2:]
-		case strings.LastIndexByte(head, '\n') > half:
-			i := strings.LastIndexByte(head, '\n')
-			add(head[:i])
-			s = s[i+1:]
-		case strings.LastIndexByte(head, ' ') > half:
-			i := strings.LastIndexByte(head, ' ')
-			add(head[:i])
-			s = s[i+1:]
-		default:
-			cut = safeCut(s, cut)
-			add(s[:cut])
-			s = s[cut:]
-		}
-	}
-	add(s)
-	return out
-}
-
-// safeCut moves a cut at byte cut back so that it does not separate a
-// character from a combining mark, variation selector, skin tone or zero
-// width joiner that belongs to it, nor split a flag's pair of regional
-// indicators. It gives up after a few characters (a pathological run of
-// marks), keeping the original cut.
-func safeCut(s string, cut int) int {
-	orig := cut
-	for range 16 {
-		if cut <= 0 {
-			return orig
-		}
-		next, _ := utf8.DecodeRuneInString(s[cut:])
-		prev, size := utf8.DecodeLastRuneInString(s[:cut])
-		if !joins(prev, next) {
-			return cut
-		}
-		cut -= size
-	}
-	return orig
-}
-
-func joins(prev, next rune) bool {
-	switch {
-	case prev == '\u200d' || next == '\u200d': // zero width joiner
-		return true
-	case next == '\ufe0e' || next == '\ufe0f': // variation selectors
-		return true
-	case next >= 0x1f3fb && next <= 0x1f3ff: // skin tones
-		return true
-	case next >= 0xe0020 && next <= 0xe007f: // tag sequences (subdivision flags)
-		return true
-	case isRegional(prev) && isRegional(next):
-		return true // conservative: a flag is two of them
-	case unicode.In(next, unicode.Mn, unicode.Me, unicode.Mc):
-		return true
-	}
-	return false
-}
-
-func isRegional(r rune) bool { return r >= 0x1f1e6 && r <= 0x1f1ff }
 
 // Errors Telegram gives when a chat can never be written to again: the
 // user blocked the bot or was deleted, the bot left or was removed, the

@@ -37,7 +37,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -345,14 +344,5 @@ func (a *Adapter) setCommands(ctx context.Context) {
 // instances do not hammer Telegram in step. It returns ctx's error if ctx
 // ends first.
 func (a *Adapter) pause(ctx context.Context, attempt int) error {
-	d := a.backoffMin
-	for range min(attempt, 30) {
-		if d >= a.backoffMax {
-			break
-		}
-		d *= 2
-	}
-	d = min(d, a.backoffMax)
-	d = d/2 + rand.N(d/2+1) // between half and all of it
-	return sleepCtx(ctx, d)
+	return sendkit.Sleep(ctx, sendkit.Backoff(a.backoffMin, a.backoffMax, attempt))
 }

@@ -5,15 +5,19 @@
 package sendkit
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ampel-bot/ampel/bot"
 )
@@ -114,4 +118,122 @@ func (p *Progress[E]) Set(k [32]byte, e E) {
 		delete(p.m, oldest)
 	}
 	p.m[k] = progressEntry[E]{e: e, at: time.Now()}
+}
+
+// Split cuts s into parts whose cost (the sum of cost over their runes,
+// e.g. UTF-16 units or escaped characters) is at most limit: at a
+// paragraph, else a line, else a space in the part's second half, else
+// between two characters that do not belong together (never inside a
+// rune, nor between a character and its mark, skin tone, joiner or flag
+// half). The newline or space at a cut is dropped; blank parts are left out.
+func Split(s string, limit int, cost func(rune) int) []string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var out []string
+	add := func(p string) {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	for {
+		cut, total, fits := 0, 0, true
+		for i, r := range s {
+			c := cost(r)
+			if total+c > limit {
+				fits = false
+				break
+			}
+			total += c
+			cut = i + utf8.RuneLen(r)
+		}
+		if fits {
+			break
+		}
+		head := s[:cut]
+		half := len(head) / 2
+		switch i, j, k := strings.LastIndex(head, "\n\n"), strings.LastIndexByte(head, '\n'), strings.LastIndexByte(head, ' '); {
+		case i > half:
+			add(head[:i])
+			s = s[i+2:]
+		case j > half:
+			add(head[:j])
+			s = s[j+1:]
+		case k > half:
+			add(head[:k])
+			s = s[k+1:]
+		default:
+			cut = SafeCut(s, cut)
+			add(s[:cut])
+			s = s[cut:]
+		}
+	}
+	add(s)
+	return out
+}
+
+// SafeCut moves a cut at byte cut back so that it does not separate a
+// character from a combining mark, variation selector, skin tone or zero
+// width joiner that belongs to it, nor split a flag's pair of regional
+// indicators. It gives up after a few characters (a pathological run of
+// marks), keeping the original cut.
+func SafeCut(s string, cut int) int {
+	orig := cut
+	for range 16 {
+		if cut <= 0 {
+			return orig
+		}
+		next, _ := utf8.DecodeRuneInString(s[cut:])
+		prev, size := utf8.DecodeLastRuneInString(s[:cut])
+		if !joins(prev, next) {
+			return cut
+		}
+		cut -= size
+	}
+	return orig
+}
+
+func joins(prev, next rune) bool {
+	switch {
+	case prev == '\u200d' || next == '\u200d': // zero width joiner
+		return true
+	case next == '\ufe0e' || next == '\ufe0f': // variation selectors
+		return true
+	case next >= 0x1f3fb && next <= 0x1f3ff: // skin tones
+		return true
+	case next >= 0xe0020 && next <= 0xe007f: // tag sequences (subdivision flags)
+		return true
+	case isRegional(prev) && isRegional(next):
+		return true // conservative: a flag is two of them
+	case unicode.In(next, unicode.Mn, unicode.Me, unicode.Mc):
+		return true
+	}
+	return false
+}
+
+func isRegional(r rune) bool { return r >= 0x1f1e6 && r <= 0x1f1ff }
+
+// Backoff is the pause before the next attempt after attempt failures in
+// a row: doubling from lo up to hi, with jitter between half and all of
+// it, so that many instances do not retry in step.
+func Backoff(lo, hi time.Duration, attempt int) time.Duration {
+	d := lo
+	for range min(attempt, 30) {
+		if d >= hi {
+			break
+		}
+		d *= 2
+	}
+	d = min(d, hi)
+	return d/2 + rand.N(d/2+1)
+}
+
+// Sleep waits for d, or returns ctx's error if ctx ends first.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -1,10 +1,14 @@
 package sendkit
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/ampel-bot/ampel/bot"
 )
@@ -49,5 +53,59 @@ func TestMayHaveArrived(t *testing.T) {
 		if got := MayHaveArrived(tt.err); got != tt.want {
 			t.Errorf("%v: got %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestBackoff shows that a reconnecting adapter waits longer after each
+// failure, never longer than the cap, and never shorter than half the
+// step (so a platform that is down is not hammered).
+func TestBackoff(t *testing.T) {
+	lo, hi := time.Second, time.Minute
+	for attempt, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
+		for range 50 {
+			d := Backoff(lo, hi, attempt)
+			if d < want/2 || d > want {
+				t.Fatalf("attempt %d: pause %v, want between %v and %v", attempt, d, want/2, want)
+			}
+		}
+	}
+	for range 50 {
+		if d := Backoff(lo, hi, 1000); d < hi/2 || d > hi {
+			t.Fatalf("after many failures: pause %v, want between %v and %v", d, hi/2, hi)
+		}
+	}
+}
+
+func TestSleepEndsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Sleep on an ended context = %v, want context.Canceled", err)
+	}
+	if err := Sleep(context.Background(), time.Millisecond); err != nil {
+		t.Fatalf("Sleep = %v, want nil", err)
+	}
+}
+
+// TestSplitKeepsGraphemes shows that a long text cut without spaces never
+// separates an emoji from its skin tone or a flag's two halves, and that
+// every part stays within the limit under the given cost.
+func TestSplitKeepsGraphemes(t *testing.T) {
+	one := func(rune) int { return 1 }
+	s := strings.Repeat("ab👍🏽🇩🇪", 20)
+	parts := Split(s, 7, one)
+	if strings.Join(parts, "") != s {
+		t.Fatalf("parts do not add up to the text: %q", parts)
+	}
+	for _, p := range parts {
+		if n := utf8.RuneCountInString(p); n > 7 {
+			t.Fatalf("part %q has %d runes, limit 7", p, n)
+		}
+		if strings.HasPrefix(p, "🏽") || strings.Count(p, "\U0001F1E9") != strings.Count(p, "\U0001F1EA") {
+			t.Fatalf("part %q cuts through an emoji or a flag", p)
+		}
+	}
+	if got := Split("one\n\ntwo", 5, one); len(got) != 2 || got[0] != "one" || got[1] != "two" {
+		t.Fatalf("Split at a paragraph = %q, want [one two]", got)
 	}
 }
