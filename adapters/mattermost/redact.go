@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
 )
 
 // redactor removes secrets from text. The token travels only in the
@@ -40,19 +42,8 @@ func (r *redactor) redact(s string) string {
 	return s
 }
 
-// redactedError carries an error's message with secrets removed. It keeps
-// only the sentinels callers test for (bot.ErrUnknownOutcome,
-// errNotFound, context errors), never the original error.
-type redactedError struct {
-	msg  string
-	kind []error
-}
-
-func (e *redactedError) Error() string   { return e.msg }
-func (e *redactedError) Unwrap() []error { return e.kind }
-
 // errorf builds a redacted error: format and args are rendered, then
 // redacted; kinds are the sentinels the result wraps.
 func (r *redactor) errorf(kinds []error, format string, args ...any) error {
-	return &redactedError{msg: r.redact(fmt.Sprintf(format, args...)), kind: kinds}
+	return sendkit.Redacted(r.redact(fmt.Sprintf(format, args...)), kinds...)
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
 )
 
 // tokenPattern matches Slack tokens of any kind (bot xoxb-, user xoxp-,
@@ -36,19 +38,10 @@ func (r *redactor) redact(s string) string {
 	return tokenPattern.ReplaceAllString(s, "<redacted>")
 }
 
-// redactedError carries an error's message with secrets removed. It keeps
-// only the sentinels callers test for (bot.ErrUnknownOutcome,
-// bot.ErrRecipientGone, context errors), never the original error.
-type redactedError struct {
-	msg  string
-	kind []error
-}
-
-func (e *redactedError) Error() string   { return e.msg }
-func (e *redactedError) Unwrap() []error { return e.kind }
-
+// errorf builds a redacted error: format and args are rendered, then
+// redacted; kinds are the sentinels the result wraps.
 func (r *redactor) errorf(kinds []error, format string, args ...any) error {
-	return &redactedError{msg: r.redact(fmt.Sprintf(format, args...)), kind: kinds}
+	return sendkit.Redacted(r.redact(fmt.Sprintf(format, args...)), kinds...)
 }
 
 // libLogger receives the log lines of slack-go and its Socket Mode client

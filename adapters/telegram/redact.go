@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
@@ -64,23 +65,10 @@ func (r *redactor) redact(s string) string {
 	return s
 }
 
-// redactedError carries an error's message with secrets removed. It keeps
-// only the sentinels the callers test for (bot.ErrUnknownOutcome,
-// bot.ErrRecipientGone, context errors), never the original error, which
-// still holds the URL with the token: whoever unwraps this finds nothing
-// secret.
-type redactedError struct {
-	msg  string
-	kind []error
-}
-
-func (e *redactedError) Error() string   { return e.msg }
-func (e *redactedError) Unwrap() []error { return e.kind }
-
 // errorf builds a redacted error: format and args are rendered, then
 // redacted; kinds are the sentinels the result wraps.
 func (r *redactor) errorf(kinds []error, format string, args ...any) error {
-	return &redactedError{msg: r.redact(fmt.Sprintf(format, args...)), kind: kinds}
+	return sendkit.Redacted(r.redact(fmt.Sprintf(format, args...)), kinds...)
 }
 
 // The library logs through a package-global logger (tgbotapi.SetLogger),

@@ -237,3 +237,20 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// Redacted returns an error with message msg, from which the caller has
+// already removed every secret. It wraps only kinds, the sentinels callers
+// test for (bot.ErrUnknownOutcome, bot.ErrRecipientGone, context errors),
+// never the original error, which may still hold a token in a URL: whoever
+// unwraps the result finds nothing secret.
+func Redacted(msg string, kinds ...error) error {
+	return &redactedError{msg: msg, kinds: kinds}
+}
+
+type redactedError struct {
+	msg   string
+	kinds []error
+}
+
+func (e *redactedError) Error() string   { return e.msg }
+func (e *redactedError) Unwrap() []error { return e.kinds }

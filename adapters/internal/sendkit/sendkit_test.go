@@ -109,3 +109,18 @@ func TestSplitKeepsGraphemes(t *testing.T) {
 		t.Fatalf("Split at a paragraph = %q, want [one two]", got)
 	}
 }
+
+// TestRedactedKeepsOnlyKinds shows that a redacted error still answers
+// errors.Is for the sentinels the engine acts on, and nothing else.
+func TestRedactedKeepsOnlyKinds(t *testing.T) {
+	err := Redacted("send to <redacted>: timeout", bot.ErrUnknownOutcome)
+	if !errors.Is(err, bot.ErrUnknownOutcome) {
+		t.Fatal("redacted error lost bot.ErrUnknownOutcome")
+	}
+	if errors.Is(err, bot.ErrRecipientGone) {
+		t.Fatal("redacted error claims bot.ErrRecipientGone")
+	}
+	if err.Error() != "send to <redacted>: timeout" {
+		t.Fatalf("message = %q", err.Error())
+	}
+}
