@@ -564,29 +564,6 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// vclock is a fake clock for the limiter: sleeping moves it forward at
-// once, so that waiting for Slack's limits takes no real time.
-type vclock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *vclock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *vclock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return nil
-}
-
 var start = time.Date(2027, 3, 10, 9, 0, 0, 0, bottest.Zone("Europe/Berlin"))
 
 // env is the real engine on an in-memory store, with the adapter talking
@@ -597,7 +574,7 @@ type env struct {
 	engine *bot.Engine
 	store  *bottest.MemStore
 	a      *Adapter
-	lclock *vclock
+	lclock *bottest.Clock
 	logs   *bottest.Buffer
 }
 
@@ -630,7 +607,7 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 			t.Logf("adapter log:\n%s", e.logs.String())
 		}
 	})
-	e.lclock = &vclock{now: start}
+	e.lclock = bottest.NewClock(start)
 	e.a.lim.now, e.a.lim.sleep = e.lclock.Now, e.lclock.Sleep
 	e.engine.Register(e.a)
 	return e

@@ -522,29 +522,6 @@ func (f *fakeTG) messages(chat int64) []sentMsg {
 	return out
 }
 
-// vclock is a fake clock for the limiter: sleeping moves it forward at
-// once, so that waiting for Telegram's limits takes no real time.
-type vclock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *vclock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *vclock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return nil
-}
-
 // syncBuffer collects output from several goroutines.
 type syncBuffer = bottest.Buffer
 
@@ -561,7 +538,7 @@ type env struct {
 	store  *bottest.MemStore
 	clock  *bottest.Clock
 	a      *Adapter
-	lclock *vclock
+	lclock *bottest.Clock
 	logs   *syncBuffer
 }
 
@@ -595,9 +572,9 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 
 // fastAdapter shortens the adapter's pauses after failures and gives its
 // limiter a fake clock, which it returns.
-func fastAdapter(a *Adapter) *vclock {
+func fastAdapter(a *Adapter) *bottest.Clock {
 	a.backoffMin, a.backoffMax = time.Millisecond, 5*time.Millisecond
-	c := &vclock{now: start}
+	c := bottest.NewClock(start)
 	a.lim.now, a.lim.sleep = c.Now, c.Sleep
 	return c
 }

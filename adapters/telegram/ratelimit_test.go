@@ -11,6 +11,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/bottest"
 )
 
 func addr(chat int64) bot.Address {
@@ -195,9 +196,9 @@ func countIn(at []time.Time, d time.Duration) int {
 	return most
 }
 
-func testLimiter() (*limiter, *vclock) {
+func testLimiter() (*limiter, *bottest.Clock) {
 	l := newLimiter()
-	c := &vclock{now: start}
+	c := bottest.NewClock(start)
 	l.now, l.sleep = c.Now, c.Sleep
 	return l, c
 }
