@@ -585,20 +585,7 @@ func (e *env) run(h bot.Handler) {
 	if h == nil {
 		h = e.engine
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.a.Run(ctx, h) }()
-	e.t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				e.t.Errorf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			e.t.Errorf("Run did not return after its context ended")
-		}
-	})
+	bottest.Run(e.t, e.a, h)
 }
 
 // conv is the stored conversation of a chat.

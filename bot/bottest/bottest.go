@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"sort"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
@@ -291,4 +292,25 @@ func (r *Recorder) Take() []Sent {
 	s := r.sent
 	r.sent = nil
 	return s
+}
+
+// Run runs a with h in the background until the test ends. The test fails
+// if Run returns an error, or has not returned 10 s after its context ended
+// (an adapter that cannot be shut down).
+func Run(t testing.TB, a bot.Adapter, h bot.Handler) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, h) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("Run did not return after its context ended")
+		}
+	})
 }
