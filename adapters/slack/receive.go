@@ -276,7 +276,7 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 	// before h sends the next one.
 	current := true
 	if pressed != nil {
-		newest, known := a.kbs.newest(pressed.channel)
+		newest, known := a.kbs.Newest(pressed.channel)
 		current = !known || newest == pressed.ts
 	}
 	if err := h.Handle(ctx, in.ev); err != nil {

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -63,7 +62,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			return err
 		}
 		if parts[i].buttons && ts != "" {
-			a.kbs.set(to.Chat, ts)
+			a.kbs.Set(to.Chat, ts)
 		}
 	}
 	a.parts.Forget(key)
@@ -309,33 +308,4 @@ func kindsOf(err error) []error {
 		}
 	}
 	return kinds
-}
-
-// keyboards remembers, per channel, the newest message this process posted
-// with buttons. The engine accepts only the buttons of the open question,
-// the newest one asked; a press on an older message gets the engine's
-// "that button belongs to an earlier question", and that message must
-// then not be marked as answered. Memory only and bounded: when it knows
-// nothing (after a restart), a press is taken to be on the newest.
-type keyboards struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-const maxKeyboards = 1 << 16
-
-func (k *keyboards) set(channel, ts string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.m == nil || len(k.m) >= maxKeyboards {
-		k.m = map[string]string{}
-	}
-	k.m[channel] = ts
-}
-
-func (k *keyboards) newest(channel string) (string, bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	ts, ok := k.m[channel]
-	return ts, ok
 }

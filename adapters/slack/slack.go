@@ -104,7 +104,7 @@ type Adapter struct {
 	lim     *limiter
 	people  people
 	parts   sendkit.Progress[int]
-	kbs     keyboards
+	kbs     sendkit.Keyboards[string, string]
 	forms   formStore
 	modals  modals
 	dms     dms

@@ -199,7 +199,7 @@ func (a *Adapter) handleUpdate(ctx context.Context, h bot.Handler, u tgbotapi.Up
 	// known before h sends the next one.
 	current := true
 	if cq != nil {
-		newest, known := a.kbs.newest(cq.Message.Chat.ID)
+		newest, known := a.kbs.Newest(cq.Message.Chat.ID)
 		current = !known || newest == cq.Message.MessageID
 	}
 	if err := h.Handle(ctx, ev); err != nil {

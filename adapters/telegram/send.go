@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -66,7 +65,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 				MessageID int `json:"message_id"`
 			}
 			if json.Unmarshal(resp.Result, &sent) == nil && sent.MessageID != 0 {
-				a.kbs.set(chat, sent.MessageID)
+				a.kbs.Set(chat, sent.MessageID)
 			}
 		}
 	}
@@ -227,34 +226,4 @@ func (a *Adapter) classify(ctx context.Context, c *call, method string, err erro
 		kinds = append(kinds, bot.ErrUnknownOutcome)
 	}
 	return a.r.errorf(kinds, "telegram %s: %v", method, err)
-}
-
-// keyboards remembers, per chat, the newest message this process sent with
-// buttons. The engine accepts only the buttons of the open question, which
-// is the newest one asked; a press on an older message gets the engine's
-// "that button belongs to an earlier question", and the pressed message
-// must then not be marked as answered. Memory only and bounded: when it
-// knows nothing (after a restart), a press is taken to be on the newest.
-type keyboards struct {
-	mu sync.Mutex
-	m  map[int64]int
-}
-
-const maxKeyboards = 1 << 16
-
-func (k *keyboards) set(chat int64, msgID int) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.m == nil || len(k.m) >= maxKeyboards {
-		k.m = map[int64]int{} // forgetting makes presses look current: harmless
-	}
-	k.m[chat] = msgID
-}
-
-// newest returns the newest keyboard message in chat, if known.
-func (k *keyboards) newest(chat int64) (int, bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	id, ok := k.m[chat]
-	return id, ok
 }

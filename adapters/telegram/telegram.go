@@ -101,7 +101,7 @@ type Adapter struct {
 	log     *slog.Logger
 	lim     *limiter
 	parts   sendkit.Progress[int]
-	kbs     keyboards
+	kbs     sendkit.Keyboards[int64, int]
 
 	// Polling's pause after a failure grows from backoffMin to backoffMax;
 	// tests shorten it.

@@ -254,3 +254,37 @@ type redactedError struct {
 
 func (e *redactedError) Error() string   { return e.msg }
 func (e *redactedError) Unwrap() []error { return e.kinds }
+
+// Keyboards remembers, per chat, the newest message this process sent with
+// buttons (K a chat, V a message reference). The engine accepts only the
+// buttons of the open question, which is the newest one asked; a press on an
+// older message gets the engine's "that button belongs to an earlier
+// question", and the pressed message must then not be marked as answered.
+// Memory only and bounded: when it knows nothing (after a restart, or after
+// forgetting everything when full), a press is taken to be on the newest,
+// which is harmless because the engine still checks the button. The zero
+// value is ready to use.
+type Keyboards[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]V
+}
+
+const maxKeyboards = 1 << 16
+
+// Set records v as the newest message with buttons in chat.
+func (k *Keyboards[K, V]) Set(chat K, v V) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= maxKeyboards {
+		k.m = map[K]V{}
+	}
+	k.m[chat] = v
+}
+
+// Newest returns the newest message with buttons in chat, if known.
+func (k *Keyboards[K, V]) Newest(chat K) (V, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.m[chat]
+	return v, ok
+}

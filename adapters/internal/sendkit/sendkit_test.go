@@ -124,3 +124,25 @@ func TestRedactedKeepsOnlyKinds(t *testing.T) {
 		t.Fatalf("message = %q", err.Error())
 	}
 }
+
+// TestKeyboardsNewestAndBounded shows that the newest keyboard per chat is
+// the one remembered, and that a bot in very many chats does not grow the
+// memory without end.
+func TestKeyboardsNewestAndBounded(t *testing.T) {
+	var k Keyboards[int64, int]
+	if _, ok := k.Newest(1); ok {
+		t.Fatal("an empty Keyboards knows a message")
+	}
+	k.Set(1, 10)
+	k.Set(1, 11)
+	k.Set(2, 20)
+	if v, ok := k.Newest(1); !ok || v != 11 {
+		t.Fatalf("Newest(1) = %d, %v; want 11, true", v, ok)
+	}
+	for c := range int64(maxKeyboards + 10) {
+		k.Set(c+100, 1)
+	}
+	if n := len(k.m); n > maxKeyboards {
+		t.Fatalf("%d chats remembered, want at most %d", n, maxKeyboards)
+	}
+}
