@@ -197,13 +197,19 @@ func (k *homeKeeper) published(user string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := k.now()
+	s := k.state(user, now)
+	s.last = now
+}
+
+// state returns user's state, made (after pruning) if new. k.mu is held.
+func (k *homeKeeper) state(user string, now time.Time) *homeState {
 	s := k.users[user]
 	if s == nil {
 		k.prune(now)
 		s = &homeState{}
 		k.users[user] = s
 	}
-	s.last = now
+	return s
 }
 
 // touch publishes the user's home now, in the background, or, within
@@ -216,12 +222,7 @@ func (k *homeKeeper) touch(team, user string, publish func(ctx context.Context, 
 		return
 	}
 	now := k.now()
-	s := k.users[user]
-	if s == nil {
-		k.prune(now)
-		s = &homeState{}
-		k.users[user] = s
-	}
+	s := k.state(user, now)
 	s.team = team
 	if s.timer != nil {
 		return // the scheduled publish will show this event's effects too
