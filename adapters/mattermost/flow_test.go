@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ampel-bot/ampel/bot/bottest"
 )
 
 // chatter is a person in a direct channel with the bot.
@@ -85,26 +87,7 @@ func (c *chatter) replies() []string {
 	return out
 }
 
-// script holds the labels and texts of one language.
-type script struct {
-	lang                           string
-	startCheck, red, yellow, green string
-	buildPlan, high, noMeasure     string
-	inTwoWeeks, fourWeeks          string
-	welcome, planHeader, startLine string
-}
-
-var scripts = []script{{
-	lang: "de", startCheck: "Check starten", red: "🔴 Dringender", yellow: "🟡", green: "🟢",
-	buildPlan: "Maßnahmenplan erstellen", high: "hoch", noMeasure: "Keine Maßnahme nötig",
-	inTwoWeeks: "in 2 Wochen", fourWeeks: "4 Wochen nach Start",
-	welcome: "Willkommen bei Ampel!", planHeader: "Maßnahmenplan · 1 offene Maßnahme", startLine: "Start: Mi, 24.03.2027",
-}, {
-	lang: "en", startCheck: "Start the check", red: "🔴 Urgent", yellow: "🟡", green: "🟢",
-	buildPlan: "Build the action plan", high: "high", noMeasure: "No measure needed",
-	inTwoWeeks: "in 2 weeks", fourWeeks: "4 weeks after start",
-	welcome: "Welcome to Ampel!", planHeader: "Action plan · 1 open measure", startLine: "Start: Wed 24 Mar 2027",
-}}
+var scripts = []bottest.Script{bottest.German, bottest.English}
 
 // userText is typed as a measure: Markdown and mentions that must come out
 // literally and inert.
@@ -122,15 +105,15 @@ const userText = `Leitbild *fett* _kursiv_ ` + "`code`" + ` @channel @all [x](ht
 func TestWholeCheckAndPlan(t *testing.T) {
 	for _, mode := range []string{"buttons", "numbers"} {
 		for _, sc := range scripts {
-			t.Run(mode+"/"+sc.lang, func(t *testing.T) {
+			t.Run(mode+"/"+sc.Lang, func(t *testing.T) {
 				e := newEnv(t, func(c *Config) {
 					if mode == "numbers" {
 						c.CallbackURL = ""
 					}
 				})
 				e.run(nil)
-				user := "user" + sc.lang + strings.Repeat("u", 20)
-				c := newChatter(t, e, user, "dm"+sc.lang+strings.Repeat("d", 22), sc.lang)
+				user := "user" + sc.Lang + strings.Repeat("u", 20)
+				c := newChatter(t, e, user, "dm"+sc.Lang+strings.Repeat("d", 22), sc.Lang)
 				expect := func(msgs []string, want string) {
 					t.Helper()
 					for _, m := range msgs {
@@ -140,29 +123,29 @@ func TestWholeCheckAndPlan(t *testing.T) {
 					}
 					t.Fatalf("no reply contains %q\ntranscript:\n%s", want, strings.Join(c.log, "\n"))
 				}
-				expect(c.say("/start"), sc.welcome)
-				expect(c.tap(sc.startCheck), "1/7")
-				expect(c.tap(sc.red), "2/7")
+				expect(c.say("/start"), sc.Welcome)
+				expect(c.tap(sc.StartCheck), "1/7")
+				expect(c.tap(sc.Red), "2/7")
 				expect(c.say("2"), "3/7")
-				expect(c.tap(sc.green), "4/7")
+				expect(c.tap(sc.Green), "4/7")
 				expect(c.say("3"), "5/7")
-				expect(c.tap(sc.green), "6/7")
+				expect(c.tap(sc.Green), "6/7")
 				expect(c.say("3"), "7/7")
-				expect(c.tap(sc.green), "🔴 1 · 🟡 1 · 🟢 5")
-				c.tap(sc.buildPlan)
+				expect(c.tap(sc.Green), "🔴 1 · 🟡 1 · 🟢 5")
+				c.tap(sc.BuildPlan)
 				expect(c.say(userText), userText)
-				c.tap(sc.high)
+				c.tap(sc.High)
 				c.say("Maria Schulz")
-				expect(c.say(sc.inTwoWeeks), sc.startLine)
-				c.tap(sc.fourWeeks)
-				expect(c.tap(sc.noMeasure), sc.planHeader)
+				expect(c.say(sc.InTwoWeeks), sc.StartLine)
+				c.tap(sc.FourWeeks)
+				expect(c.tap(sc.NoMeasure), sc.PlanHeader)
 
 				conv := e.conv(c.channel)
 				if n := len(conv.Plan.Measures); n != 1 || conv.Plan.Measures[0].Text != userText || conv.Plan.Measures[0].Priority != "high" {
 					t.Errorf("stored plan = %+v, want one high-priority measure %q", conv.Plan.Measures, userText)
 				}
-				if conv.ZoneHint != "Europe/Berlin" || conv.Hint != sc.lang {
-					t.Errorf("hints = %q, %q; want %q, Europe/Berlin", conv.Hint, conv.ZoneHint, sc.lang)
+				if conv.ZoneHint != "Europe/Berlin" || conv.Hint != sc.Lang {
+					t.Errorf("hints = %q, %q; want %q, Europe/Berlin", conv.Hint, conv.ZoneHint, sc.Lang)
 				}
 
 				posts := e.fake.botPosts(c.channel)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ampel-bot/ampel/bot/bottest"
 )
 
 // chatter is a person talking to the bot in a channel: the DM with the
@@ -184,28 +186,14 @@ func (c *chatter) expect(msgs []sentMsg, want string) {
 // script is the whole check and a plan in one language: the labels of
 // the buttons pressed and the texts typed.
 type script struct {
-	lang, locale, tz               string
-	startCheck, red, green         string
-	buildPlan, high, noMeasure     string
-	inTwoWeeks, fourWeeks          string
-	welcome, planHeader, startLine string
+	bottest.Script
+	locale, tz string // the user's Slack profile
 }
 
-var german = script{
-	lang: "de", locale: "de-DE", tz: "Europe/Berlin",
-	startCheck: "Check starten", red: "🔴 Dringender", green: "🟢",
-	buildPlan: "Maßnahmenplan erstellen", high: "hoch", noMeasure: "Keine Maßnahme nötig",
-	inTwoWeeks: "in 2 Wochen", fourWeeks: "4 Wochen nach Start",
-	welcome: "Willkommen bei Ampel!", planHeader: "Maßnahmenplan · 1 offene Maßnahme", startLine: "Start: Mi, 24.03.2027",
-}
-
-var english = script{
-	lang: "en", locale: "en-US", tz: "America/New_York",
-	startCheck: "Start the check", red: "🔴 Urgent", green: "🟢",
-	buildPlan: "Build the action plan", high: "high", noMeasure: "No measure needed",
-	inTwoWeeks: "in 2 weeks", fourWeeks: "4 weeks after start",
-	welcome: "Welcome to Ampel!", planHeader: "Action plan · 1 open measure", startLine: "Start: Wed 24 Mar 2027",
-}
+var (
+	german  = script{bottest.German, "de-DE", "Europe/Berlin"}
+	english = script{bottest.English, "en-US", "America/New_York"}
+)
 
 // userText is typed as a measure: Slack markup and an entity that must
 // come out literally, never as a mention, a formatting or a "<".
@@ -249,23 +237,23 @@ func TestWholeCheckAndPlanInChannel(t *testing.T) {
 
 func runScript(t *testing.T, e *env, c *chatter, sc script, say, command func(string) []sentMsg) {
 	t.Helper()
-	c.expect(command("start"), sc.welcome)
-	c.expect(c.tap(sc.startCheck), "1/7")
-	c.expect(c.tap(sc.red), "2/7")   // pressed
+	c.expect(command("start"), sc.Welcome)
+	c.expect(c.tap(sc.StartCheck), "1/7")
+	c.expect(c.tap(sc.Red), "2/7")   // pressed
 	c.expect(say("2"), "3/7")        // typed: yellow
-	c.expect(c.tap(sc.green), "4/7") // pressed
+	c.expect(c.tap(sc.Green), "4/7") // pressed
 	c.expect(say("3"), "5/7")        // typed
-	c.expect(c.tap(sc.green), "6/7") // pressed
+	c.expect(c.tap(sc.Green), "6/7") // pressed
 	c.expect(say("3"), "7/7")        // typed
-	c.expect(c.tap(sc.green), "🔴 1 · 🟡 1 · 🟢 5")
-	c.tap(sc.buildPlan)
+	c.expect(c.tap(sc.Green), "🔴 1 · 🟡 1 · 🟢 5")
+	c.tap(sc.BuildPlan)
 	c.expect(say(userText), userText) // own measure, echoed in the priority question
-	c.tap(sc.high)
+	c.tap(sc.High)
 	say("Maria Schulz")
-	c.expect(say(sc.inTwoWeeks), sc.startLine)
-	c.tap(sc.fourWeeks) // the red point's measure is saved; now the yellow one
-	c.expect(c.tap(sc.noMeasure), sc.planHeader)
-	c.expect(command("plan"), sc.planHeader)
+	c.expect(say(sc.InTwoWeeks), sc.StartLine)
+	c.tap(sc.FourWeeks) // the red point's measure is saved; now the yellow one
+	c.expect(c.tap(sc.NoMeasure), sc.PlanHeader)
+	c.expect(command("plan"), sc.PlanHeader)
 
 	conv := e.conv(c.channel)
 	if n := len(conv.Plan.Measures); n != 1 || conv.Plan.Measures[0].Text != userText || conv.Plan.Measures[0].Priority != "high" {
@@ -291,7 +279,7 @@ func runScript(t *testing.T, e *env, c *chatter, sc script, say, command func(st
 		if !strings.Contains(m.Shown(), "✓ ") {
 			t.Errorf("updated message %s does not show the choice: %q", m.TS, m.Shown())
 		}
-		if strings.Contains(m.Shown(), userText) && strings.HasSuffix(m.Shown(), "✓ "+sc.high) {
+		if strings.Contains(m.Shown(), userText) && strings.HasSuffix(m.Shown(), "✓ "+sc.High) {
 			found = true
 		}
 	}
@@ -299,6 +287,6 @@ func runScript(t *testing.T, e *env, c *chatter, sc script, say, command func(st
 		t.Errorf("%d messages updated, want one per press (%d)", edited, c.presses)
 	}
 	if !found {
-		t.Errorf("the priority question was not updated to show %q", "✓ "+sc.high)
+		t.Errorf("the priority question was not updated to show %q", "✓ "+sc.High)
 	}
 }

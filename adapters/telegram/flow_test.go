@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ampel-bot/ampel/bot/bottest"
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
@@ -94,27 +95,14 @@ func (c *chatter) replies() []sentMsg {
 // script is the whole check and a plan in one language: the labels of
 // the buttons pressed and the texts typed.
 type script struct {
-	lang                           string
-	startCheck, red, yellow, green string
-	buildPlan, high, noMeasure     string
-	inTwoWeeks, fourWeeks          string
-	welcome, planHeader, startLine string
-	stale                          string
+	bottest.Script
+	stale string // part of the reply to a press on an older question
 }
 
-var scripts = []script{{
-	lang: "de", startCheck: "Check starten", red: "🔴 Dringender", yellow: "🟡", green: "🟢",
-	buildPlan: "Maßnahmenplan erstellen", high: "hoch", noMeasure: "Keine Maßnahme nötig",
-	inTwoWeeks: "in 2 Wochen", fourWeeks: "4 Wochen nach Start",
-	welcome: "Willkommen bei Ampel!", planHeader: "Maßnahmenplan · 1 offene Maßnahme", startLine: "Start: Mi, 24.03.2027",
-	stale: "früheren Frage",
-}, {
-	lang: "en", startCheck: "Start the check", red: "🔴 Urgent", yellow: "🟡", green: "🟢",
-	buildPlan: "Build the action plan", high: "high", noMeasure: "No measure needed",
-	inTwoWeeks: "in 2 weeks", fourWeeks: "4 weeks after start",
-	welcome: "Welcome to Ampel!", planHeader: "Action plan · 1 open measure", startLine: "Start: Wed 24 Mar 2027",
-	stale: "earlier question",
-}}
+var scripts = []script{
+	{bottest.German, "früheren Frage"},
+	{bottest.English, "earlier question"},
+}
 
 // userText is typed as a measure: HTML that must come out literally.
 const userText = `Leitbild <b>&</b> <script>alert(1)</script> & "Nutzen"`
@@ -128,10 +116,10 @@ const userText = `Leitbild <b>&</b> <script>alert(1)</script> & "Nutzen"`
 // everywhere, and that the command menu is registered in every language.
 func TestWholeCheckAndPlan(t *testing.T) {
 	for i, sc := range scripts {
-		t.Run(sc.lang, func(t *testing.T) {
+		t.Run(sc.Lang, func(t *testing.T) {
 			e := newEnv(t, nil)
 			e.run(nil)
-			c := newChatter(t, e, int64(1001+i), sc.lang)
+			c := newChatter(t, e, int64(1001+i), sc.Lang)
 			expect := func(msgs []sentMsg, want string) {
 				t.Helper()
 				for _, m := range msgs {
@@ -142,22 +130,22 @@ func TestWholeCheckAndPlan(t *testing.T) {
 				t.Fatalf("no reply contains %q\ntranscript:\n%s", want, strings.Join(c.log, "\n"))
 			}
 
-			expect(c.say("/start"), sc.welcome)
-			expect(c.tap(sc.startCheck), "1/7")
-			expect(c.tap(sc.red), "2/7")   // pressed
+			expect(c.say("/start"), sc.Welcome)
+			expect(c.tap(sc.StartCheck), "1/7")
+			expect(c.tap(sc.Red), "2/7")   // pressed
 			expect(c.say("2"), "3/7")      // typed: yellow
-			expect(c.tap(sc.green), "4/7") // pressed
+			expect(c.tap(sc.Green), "4/7") // pressed
 			expect(c.say("3"), "5/7")      // typed
-			expect(c.tap(sc.green), "6/7") // pressed
+			expect(c.tap(sc.Green), "6/7") // pressed
 			expect(c.say("3"), "7/7")      // typed
-			expect(c.tap(sc.green), "🔴 1 · 🟡 1 · 🟢 5")
-			c.tap(sc.buildPlan)
+			expect(c.tap(sc.Green), "🔴 1 · 🟡 1 · 🟢 5")
+			c.tap(sc.BuildPlan)
 			expect(c.say(userText), userText) // own measure, echoed in the priority question
-			c.tap(sc.high)
+			c.tap(sc.High)
 			c.say("Maria Schulz")
-			expect(c.say(sc.inTwoWeeks), sc.startLine)
-			c.tap(sc.fourWeeks) // the red point's measure is saved; now the yellow one
-			expect(c.tap(sc.noMeasure), sc.planHeader)
+			expect(c.say(sc.InTwoWeeks), sc.StartLine)
+			c.tap(sc.FourWeeks) // the red point's measure is saved; now the yellow one
+			expect(c.tap(sc.NoMeasure), sc.PlanHeader)
 
 			// The question answered by typing "2" still has its buttons;
 			// pressing one now is refused, and the message is not marked
@@ -171,7 +159,7 @@ func TestWholeCheckAndPlan(t *testing.T) {
 			if old.Markup == nil {
 				t.Fatal("the question answered by typing lost its keyboard")
 			}
-			expect(c.tapOn(old, sc.green), sc.stale)
+			expect(c.tapOn(old, sc.Green), sc.stale)
 			for _, m := range e.fake.messages(c.chat) {
 				if m.ID == old.ID && (m.Markup != nil || strings.Contains(m.Text, "✓")) {
 					t.Errorf("after a stale press the old question reads %q with keyboard %v; want no mark and no keyboard", m.Text, m.Markup)
@@ -232,12 +220,12 @@ func TestWholeCheckAndPlan(t *testing.T) {
 			// The edit of the priority question shows the pressed label.
 			found := false
 			for _, m := range e.fake.messages(c.chat) {
-				if strings.Contains(m.Text, userText) && strings.HasSuffix(m.Text, "✓ "+sc.high) {
+				if strings.Contains(m.Text, userText) && strings.HasSuffix(m.Text, "✓ "+sc.High) {
 					found = true
 				}
 			}
 			if !found {
-				t.Errorf("the priority question was not edited to show %q", "✓ "+sc.high)
+				t.Errorf("the priority question was not edited to show %q", "✓ "+sc.High)
 			}
 
 			// The command menu: the default and one per language.
