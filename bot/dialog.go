@@ -37,6 +37,11 @@ const (
 // textModes take free text as an answer; elsewhere free text gets a hint.
 var textModes = map[string]bool{modeText: true, modeConfirm: true, modeResp: true, modeStart: true, modeReview: true, modeMove: true, modeZone: true}
 
+// wordModes take free text but not a bare number: a measure or a person
+// called "4" is a slip for a button that is not there, and taking it would
+// put "Responsible: 4" in the plan.
+var wordModes = map[string]bool{modeText: true, modeConfirm: true, modeResp: true}
+
 // turn is the work of one event on one conversation.
 type turn struct {
 	e     *Engine
@@ -132,8 +137,13 @@ func (t *turn) handle(now time.Time) {
 			t.resolve(d.Options[n-1].Action, now)
 			return
 		}
-		if !textModes[d.Mode] {
+		switch {
+		case !textModes[d.Mode]:
 			t.note(t.T("hint.range", "Max", len(d.Options)))
+			t.ask()
+			return
+		case wordModes[d.Mode]:
+			t.note(t.T("hint.range_words"))
 			t.ask()
 			return
 		}

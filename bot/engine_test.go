@@ -93,6 +93,28 @@ func TestBadDates(t *testing.T) {
 	}
 }
 
+// TestNumberIsNotAName shows that a number with no button behind it is
+// neither taken as a measure nor as the responsible person: the user gets
+// a hint and the same question, and nothing odd lands in the plan.
+func TestNumberIsNotAName(t *testing.T) {
+	h := newHarness(t, 0)
+	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1"} {
+		h.say(in)
+	}
+	if got := h.say("99"); !strings.Contains(got, "Diese Nummer gibt es hier nicht") || !strings.Contains(got, "in Worten") || !strings.Contains(got, "Maßnahme für") {
+		t.Errorf("99 as a measure: got %q, want the hint and the question again", got)
+	}
+	h.say("Eigene Maßnahme")
+	h.say("1")
+	if got := h.say("7"); !strings.Contains(got, "Diese Nummer gibt es hier nicht") || !strings.Contains(got, "Wer ist verantwortlich?") {
+		t.Errorf("7 as the responsible person: got %q, want the hint and the question again", got)
+	}
+	h.say("Anna")
+	if d := h.conv().Dialog.Draft; d == nil || d.Text != "Eigene Maßnahme" || d.Responsible != "Anna" {
+		t.Errorf("draft after the slips: %+v, want text %q and responsible Anna", d, "Eigene Maßnahme")
+	}
+}
+
 // TestDuplicateEvent delivers the same event three times: one effect, one reply.
 func TestDuplicateEvent(t *testing.T) {
 	h := newHarness(t, 0)
