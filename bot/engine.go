@@ -249,15 +249,17 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	// work spent on it is thrown away, and it is rare enough not to matter.
 	// The cached copy is taken out while in use and put back only after a
 	// successful commit, so it always equals what the store holds.
+	// Reading and decoding a conversation the cache does not hold runs on
+	// a worker too: it is the deepest call a turn makes.
 	conv := e.cache.take(key)
-	if conv == nil {
-		if conv, err = e.store.Load(ctx, key); err != nil {
-			return fmt.Errorf("load conversation: %w", err)
-		}
-	}
 	var outs []Outgoing
-	var stepErr error
+	var stepErr, loadErr error
 	if err := e.compute(func() {
+		if conv == nil {
+			if conv, loadErr = e.store.Load(ctx, key); loadErr != nil {
+				return
+			}
+		}
 		defer func() {
 			if r := recover(); r != nil { // a bug must not take the process down
 				stepErr = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
@@ -276,6 +278,9 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 		}
 	}); err != nil {
 		return err
+	}
+	if loadErr != nil {
+		return fmt.Errorf("load conversation: %w", loadErr)
 	}
 	if errors.Is(stepErr, errRecommit) {
 		// Nothing happened, but the state must be written again (to drop a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -13,11 +14,11 @@ import (
 // sent right now, which conversations wait for a retry, and which messages
 // this process attempted.
 type outbox struct {
-	inflight sync.Map // outbox ID -> struct{}: being sent right now
-	mine     sync.Map // outbox ID -> struct{}: attempted by this process, not yet delivered
-	kick     chan struct{}
+	kick chan struct{}
 
-	mu sync.Mutex
+	mu       sync.Mutex
+	inflight map[uint64]bool // being sent right now
+	mine     map[uint64]bool // attempted by this process, not yet delivered
 	// retryAt holds the conversations with a message that could not be
 	// sent: nothing more goes to them until the dispatcher has retried it,
 	// so their messages keep their order and the platform its pause.
@@ -26,23 +27,63 @@ type outbox struct {
 	sending map[Address]bool
 }
 
-func (o *outbox) claim(key Address) bool {
+// begin claims message id for sending to key. It fails when the message is
+// being sent already, or when another message to key is (busy): one send at
+// a time per address, so a retry of an older message in flight (the
+// dispatcher's) is not overtaken by a newer one.
+func (o *outbox) begin(key Address, id uint64) (ok, busy bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.inflight[id] {
+		return false, false
+	}
 	if o.sending[key] {
-		return false
+		return false, true
 	}
 	if o.sending == nil {
-		o.sending = map[Address]bool{}
+		o.sending, o.inflight = map[Address]bool{}, map[uint64]bool{}
 	}
-	o.sending[key] = true
-	return true
+	o.sending[key], o.inflight[id] = true, true
+	return true, false
 }
 
-func (o *outbox) release(key Address) {
+// end releases key after a send; keep says the message stays in flight
+// until its delivery is recorded.
+func (o *outbox) end(key Address, id uint64, keep bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	delete(o.sending, key)
+	if !keep {
+		delete(o.inflight, id)
+	}
+}
+
+// delivered forgets messages whose delivery is recorded.
+func (o *outbox) delivered(ids []uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, id := range ids {
+		delete(o.inflight, id)
+		delete(o.mine, id)
+	}
+}
+
+// attempted notes that this process tried id, and reports whether it had.
+func (o *outbox) attempted(id uint64) (before bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.mine == nil {
+		o.mine = map[uint64]bool{}
+	}
+	before, o.mine[id] = o.mine[id], true
+	return before
+}
+
+// unattempted makes the next try of id count as a possible duplicate.
+func (o *outbox) unattempted(id uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.mine, id)
 }
 
 // deliver sends committed messages, each conversation's in order, and clears
@@ -51,89 +92,29 @@ func (o *outbox) release(key Address) {
 // read of the outbox, so each is checked to be still undelivered first.
 func (e *Engine) deliver(ctx context.Context, queued []Queued, stale bool) {
 	var done []uint64
-	var blocked map[Address]bool
-	block := func(a Address) {
-		if blocked == nil {
-			blocked = map[Address]bool{}
-		}
-		blocked[a] = true
-	}
+	var blocked []Address // seldom more than one or two
 	now := e.clock.Now()
 	wake := false
-	for _, q := range queued {
-		key := q.To
-		if blocked[key] {
+	// Queued by pointer, each address copied once, the rare branches in
+	// functions of their own: this runs on the caller's goroutine, and
+	// thousands of those may be waiting, each keeping a stack as deep as
+	// its deepest call.
+	for i := range queued {
+		q := &queued[i]
+		if slices.Contains(blocked, q.To) {
 			continue // keep the conversation's order: later messages wait too
 		}
-		if !e.out.ready(key, now) {
-			block(key)
-			wake = true
-			continue
-		}
-		e.mu.RLock()
-		a := e.adapters[q.To.Platform]
-		e.mu.RUnlock()
-		if a == nil {
-			block(key)
-			continue
-		}
-		if _, busy := e.out.inflight.LoadOrStore(q.ID, struct{}{}); busy {
-			block(key)
-			continue
-		}
-		// One send at a time per address: a retry of an older message in
-		// flight (the dispatcher's) must not be overtaken by a newer one.
-		if !e.out.claim(key) {
-			e.out.inflight.Delete(q.ID)
-			block(key)
-			wake = true
-			continue
-		}
-		if stale {
-			if ok, err := e.store.StillPending(ctx, q.ID); err != nil || !ok {
-				e.out.inflight.Delete(q.ID)
-				if err != nil {
-					block(key)
-				}
-				continue
-			}
-		}
-		err := e.send(ctx, a, q)
-		e.out.release(key)
-		switch {
-		case err == nil:
-			e.out.succeeded(key)
+		switch r := e.deliverOne(ctx, q, now, stale); r {
+		case sent:
 			done = append(done, q.ID)
-			continue
-		case errors.Is(err, ErrRecipientGone):
-			// Never deliverable: drop it instead of retrying forever, and
-			// stop the conversation's reminders. That is a state change, made
-			// once the caller (which may hold the conversation) is done.
-			e.stats.undeliverable.Add(1)
-			e.log.Warn("recipient gone; message dropped", "platform", q.To.Platform, "outbox_id", q.ID)
-			e.out.succeeded(key)
-			done = append(done, q.ID)
-			to, id := q.To, q.ID
-			e.background(func() { e.recipientGone(context.WithoutCancel(ctx), to, id) })
-			continue
+		case skipped:
+		default:
+			blocked = append(blocked, q.To)
+			wake = wake || r == retryLater
 		}
-		e.out.inflight.Delete(q.ID)
-		e.log.Warn("send failed; kept in outbox", "platform", q.To.Platform, "outbox_id", q.ID, "err", err)
-		e.out.failed(key, err, e.clock.Now())
-		block(key)
-		wake = true
 	}
 	if len(done) > 0 {
-		// A delivery is recorded even when the caller is shutting down:
-		// losing the record would send the message again after a restart.
-		// Once handed over, Pending and StillPending leave it out.
-		if err := e.store.Delivered(context.WithoutCancel(ctx), done...); err != nil {
-			e.log.Warn("mark delivered", "err", err)
-		}
-		for _, id := range done {
-			e.out.inflight.Delete(id)
-			e.out.mine.Delete(id)
-		}
+		e.recordDelivered(ctx, done)
 	}
 	if wake {
 		select {
@@ -143,26 +124,108 @@ func (e *Engine) deliver(ctx context.Context, queued []Queued, stale bool) {
 	}
 }
 
+type sendResult int
+
+const (
+	sent       sendResult = iota // delivered, or dropped for good: record it
+	skipped                      // delivered already: nothing to do
+	waitHere                     // not now, and nothing to wake the dispatcher for
+	retryLater                   // not now; the dispatcher retries
+)
+
+func (e *Engine) deliverOne(ctx context.Context, q *Queued, now time.Time, stale bool) sendResult {
+	if !e.out.ready(q.To, now) {
+		return retryLater
+	}
+	e.mu.RLock()
+	a := e.adapters[q.To.Platform]
+	e.mu.RUnlock()
+	if a == nil {
+		return waitHere
+	}
+	if ok, busy := e.out.begin(q.To, q.ID); !ok {
+		if busy {
+			return retryLater
+		}
+		return waitHere
+	}
+	if stale {
+		if ok, err := e.store.StillPending(ctx, q.ID); err != nil || !ok {
+			e.out.end(q.To, q.ID, false)
+			if err != nil {
+				return waitHere
+			}
+			return skipped
+		}
+	}
+	err := e.send(ctx, a, q)
+	e.out.end(q.To, q.ID, err == nil || errors.Is(err, ErrRecipientGone))
+	switch {
+	case err == nil:
+		e.out.succeeded(q.To)
+		return sent
+	case errors.Is(err, ErrRecipientGone):
+		e.dropForGone(ctx, q.To, q.ID)
+		return sent
+	}
+	e.keepForRetry(q.To, q.ID, err)
+	return retryLater
+}
+
+// recordDelivered records deliveries even when the caller is shutting down:
+// losing the record would send the messages again after a restart. Once
+// handed over, Pending and StillPending leave them out.
+func (e *Engine) recordDelivered(ctx context.Context, done []uint64) {
+	if err := e.store.Delivered(context.WithoutCancel(ctx), done...); err != nil {
+		e.log.Warn("mark delivered", "err", err)
+	}
+	e.out.delivered(done)
+}
+
+// dropForGone drops a message that can never be delivered instead of
+// retrying it forever, and stops the conversation's reminders. That is a
+// state change, made once the caller (which may hold the conversation) is
+// done.
+func (e *Engine) dropForGone(ctx context.Context, to Address, id uint64) {
+	e.stats.undeliverable.Add(1)
+	e.log.Warn("recipient gone; message dropped", "platform", to.Platform, "outbox_id", id)
+	e.out.succeeded(to)
+	e.background(func() { e.recipientGone(context.WithoutCancel(ctx), to, id) })
+}
+
+// keepForRetry leaves a message in the outbox for the dispatcher.
+func (e *Engine) keepForRetry(to Address, id uint64, err error) {
+	e.log.Warn("send failed; kept in outbox", "platform", to.Platform, "outbox_id", id, "err", err)
+	e.out.failed(to, err, e.clock.Now())
+}
+
 // send delivers one message. A message the bot sends on its own, and any
 // message tried before, is first recorded as attempted, durably: after a
 // crash, a message with an attempt recorded by an earlier process may have
 // reached the platform, and its resend is counted as a possible duplicate.
-func (e *Engine) send(ctx context.Context, a Adapter, q Queued) error {
+func (e *Engine) send(ctx context.Context, a Adapter, q *Queued) error {
 	if q.Push || q.Attempts > 0 {
-		before, err := e.store.Attempt(ctx, q.ID)
-		if err != nil {
-			return fmt.Errorf("record attempt: %w", err)
-		}
-		if _, mine := e.out.mine.LoadOrStore(q.ID, struct{}{}); before > 0 && !mine {
-			e.stats.ambiguous.Add(1)
-			e.log.Warn("resending a message whose earlier send had an unknown outcome", "outbox_id", q.ID)
+		if err := e.recordAttempt(ctx, q.ID); err != nil {
+			return err
 		}
 	}
 	err := a.Send(ctx, q.To, q.Msg)
 	if errors.Is(err, ErrUnknownOutcome) {
-		e.out.mine.Delete(q.ID) // the retry is as ambiguous as a resend after a crash
+		e.out.unattempted(q.ID) // the retry is as ambiguous as a resend after a crash
 	}
 	return err
+}
+
+func (e *Engine) recordAttempt(ctx context.Context, id uint64) error {
+	before, err := e.store.Attempt(ctx, id)
+	if err != nil {
+		return fmt.Errorf("record attempt: %w", err)
+	}
+	if mine := e.out.attempted(id); before > 0 && !mine {
+		e.stats.ambiguous.Add(1)
+		e.log.Warn("resending a message whose earlier send had an unknown outcome", "outbox_id", id)
+	}
+	return nil
 }
 
 func (o *outbox) failed(key Address, err error, now time.Time) {

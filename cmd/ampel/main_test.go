@@ -707,6 +707,25 @@ func TestBenchCommand(t *testing.T) {
 		t.Errorf("bench printed %q, want one line matching %s", r.out, benchLine)
 	}
 
+	// --memory says what the peak was made of: someone chasing the RSS
+	// figure needs the split, not just the sum.
+	r = runAmpel(t, env(), strings.NewReader(""), "bench", "--users", "3", "--memory", "--db", filepath.Join(t.TempDir(), "b.db"))
+	if r.err != nil {
+		t.Fatalf("bench --memory = %v; stderr:\n%s", r.err, r.errOut)
+	}
+	if !benchLine.MatchString(r.out) {
+		t.Errorf("bench --memory printed %q on stdout, want only the figures", r.out)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`memory at the sampled peak: [\d.]+ MB resident = [\d.]+ anonymous \+ [\d.]+ file-backed`),
+		regexp.MustCompile(`heap objects [\d.]+ \(live at the last GC [\d.]+, next GC at [\d.]+\), goroutine stacks 0\.[1-9]`),
+		regexp.MustCompile(`file-backed at the end: program [1-9][\d.]*, database 0\.[1-9]`),
+	} {
+		if !want.MatchString(r.errOut) {
+			t.Errorf("bench --memory: stderr lacks %s; got:\n%s", want, r.errOut)
+		}
+	}
+
 	r = runAmpel(t, env(), strings.NewReader(""), "bench", "--users", "0")
 	if r.err == nil {
 		t.Errorf("bench --users 0 = nil, want an error; output %q", r.out)
