@@ -25,6 +25,10 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	// Conversations are written compressed from now on (see record.go);
+	// older records are read as they are and compressed when next written.
+	// The version tells an older ampel not to open a file it cannot read.
+	{2, "compressed conversations", func(tx *bolt.Tx) error { return nil }},
 }
 
 // SchemaVersion is the schema this binary writes.

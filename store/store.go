@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -187,7 +186,7 @@ func (s *DB) Load(ctx context.Context, key string) (*bot.Conversation, error) {
 		if v == nil {
 			return nil
 		}
-		return json.Unmarshal(v, c)
+		return decodeConversation(v, c)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", key, err)

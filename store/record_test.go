@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/bottest"
+	bolt "go.etcd.io/bbolt"
+)
+
+// rawConversation reads a conversation's stored bytes from a closed file.
+func rawConversation(t *testing.T, path, key string) []byte {
+	t.Helper()
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	var v []byte
+	bdb.View(func(tx *bolt.Tx) error {
+		v = append(v, tx.Bucket(bucketConvs).Get([]byte(key))...)
+		return nil
+	})
+	return v
+}
+
+// A file written before conversations were compressed opens, its
+// conversations read as they were, and each is compressed when next written.
+func TestSchema1ConversationsStillRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ampel.db")
+	if err := openClose(t, path, migrations[:1]); err != nil {
+		t.Fatal(err)
+	}
+	key := bot.Address{Platform: "telegram", Chat: "42"}.Key()
+	old, err := json.Marshal(bottest.SampleConversation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bdb.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketConvs).Put([]byte(key), old) }); err != nil {
+		t.Fatal(err)
+	}
+	bdb.Close()
+
+	db := mustOpenAt(t, path, Options{})
+	ctx := context.Background()
+	got, err := db.Load(ctx, key)
+	if err != nil {
+		t.Fatalf("Load of a schema 1 record: %v", err)
+	}
+	want := bottest.Stored(bottest.SampleConversation())
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Load of a schema 1 record:\ngot  %+v\nwant %+v", got, want)
+	}
+	got.Dialog.Seq++
+	if _, err := db.Commit(ctx, "e1", key, got, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, err := db.Load(ctx, key)
+	if err != nil || !reflect.DeepEqual(again, bottest.Stored(got)) {
+		t.Fatalf("Load after writing: got %+v, %v; want %+v", again, err, got)
+	}
+	db.Close()
+	if got := rawSchema(t, path); got != SchemaVersion() {
+		t.Errorf("schema: got %d, want %d", got, SchemaVersion())
+	}
+	raw := rawConversation(t, path, key)
+	if len(raw) == 0 || raw[0] != tagS2 || len(raw) >= len(old) {
+		t.Errorf("record after writing: %d bytes starting %q, want it compressed, smaller than its %d bytes of JSON", len(raw), raw[:min(len(raw), 8)], len(old))
+	}
+}
+
+// A damaged record is an error naming the conversation, not a panic or an
+// empty conversation that would overwrite it.
+func TestDamagedRecordIsAnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ampel.db")
+	db := mustOpenAt(t, path, Options{})
+	key := bot.Address{Platform: "slack", Chat: "C1"}.Key()
+	if _, err := db.Commit(context.Background(), "e1", key, bottest.SampleConversation(), nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketConvs).Put([]byte(key), []byte{tagS2, 0xff, 0xff, 0x03, 'x'})
+	})
+	bdb.Close()
+	db = mustOpenAt(t, path, Options{})
+	if c, err := db.Load(context.Background(), key); err == nil || !strings.Contains(err.Error(), key) {
+		t.Errorf("Load of a damaged record: got %+v, %v; want an error naming %q", c, err, key)
+	}
+}
+
+func BenchmarkEncodeConversation(b *testing.B) {
+	c := bottest.SampleConversation()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := encodeConversation(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
