@@ -3,10 +3,13 @@ package store
 import (
 	"encoding/binary"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // Beside its state, each conversation has one bookkeeping record (key +
-// NUL): its keys in the reminder index, then its inbox.
+// NUL): its keys in the reminder index, then its inbox (uncompressed here;
+// see recScratch for how it is stored).
 //
 //	record = uvarint(len(due)) due inbox
 //	due    = { uvarint(len(k)) k }        keys of bucketDue
@@ -35,7 +38,52 @@ func inboxHas(v []byte, id string) bool {
 	return false
 }
 
-// splitRecord returns a record's reminder keys and inbox.
+// The record is stored compressed with S2 behind tagS2, as conversations
+// are: its reminder keys repeat the conversation's key and its event IDs
+// their platform, and compressed it is 0.4 KB instead of 0.7 KB for a check
+// with a plan of three. An uncompressed record (schema 1) starts with
+// uvarint(len(due)), which is 0, at least 10, or has the continuation bit
+// set: never tagS2.
+
+// recScratch holds the buffers for opening and sealing records, so that
+// the writer, which does it for every turn, allocates only what it stores.
+type recScratch struct{ plain, build, z []byte }
+
+// open returns the uncompressed record; it stays valid until the next open.
+// A record that does not uncompress is treated as absent, as a damaged
+// uncompressed one is by splitRecord: the bookkeeping starts afresh.
+func (sc *recScratch) open(v []byte) []byte {
+	if len(v) == 0 || v[0] != tagS2 {
+		return v
+	}
+	n, err := s2.DecodedLen(v[1:])
+	if err != nil {
+		return nil
+	}
+	if cap(sc.plain) < n {
+		sc.plain = make([]byte, n)
+	}
+	out, err := s2.Decode(sc.plain[:n], v[1:])
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// seal returns rec compressed, in a new slice of its own.
+func (sc *recScratch) seal(rec []byte) []byte {
+	n := s2.MaxEncodedLen(len(rec))
+	if cap(sc.z) < n {
+		sc.z = make([]byte, n)
+	}
+	z := s2.Encode(sc.z[:n], rec)
+	out := make([]byte, 1+len(z))
+	out[0] = tagS2
+	copy(out[1:], z)
+	return out
+}
+
+// splitRecord returns an uncompressed record's reminder keys and inbox.
 func splitRecord(v []byte) (due, inbox []byte) {
 	n, w := binary.Uvarint(v)
 	if w <= 0 || w+int(n) > len(v) {

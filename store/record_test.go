@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -46,7 +48,14 @@ func TestSchema1ConversationsStillRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bdb.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketConvs).Put([]byte(key), old) }); err != nil {
+	// Its bookkeeping record, uncompressed, remembers an event.
+	oldRec := inboxAdd(binary.AppendUvarint(nil, 0), nil, "old-event", time.Now(), time.Now().Add(-time.Hour))
+	if err := bdb.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketConvs).Put(recordKey(key), oldRec); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketConvs).Put([]byte(key), old)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	bdb.Close()
@@ -61,9 +70,17 @@ func TestSchema1ConversationsStillRead(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Load of a schema 1 record:\ngot  %+v\nwant %+v", got, want)
 	}
+	if _, err := db.Commit(ctx, "old-event", key, got, nil); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("Commit of an event the schema 1 record remembers: got %v, want ErrDuplicate", err)
+	}
 	got.Dialog.Seq++
 	if _, err := db.Commit(ctx, "e1", key, got, nil); err != nil {
 		t.Fatal(err)
+	}
+	for _, id := range []string{"old-event", "e1"} {
+		if seen, err := db.Seen(ctx, key, id); err != nil || !seen {
+			t.Errorf("Seen(%q) after the record was rewritten: got %v, %v; want true", id, seen, err)
+		}
 	}
 	again, err := db.Load(ctx, key)
 	if err != nil || !reflect.DeepEqual(again, bottest.Stored(got)) {
@@ -76,6 +93,9 @@ func TestSchema1ConversationsStillRead(t *testing.T) {
 	raw := rawConversation(t, path, key)
 	if len(raw) == 0 || raw[0] != tagS2 || len(raw) >= len(old) {
 		t.Errorf("record after writing: %d bytes starting %q, want it compressed, smaller than its %d bytes of JSON", len(raw), raw[:min(len(raw), 8)], len(old))
+	}
+	if rec := rawConversation(t, path, string(recordKey(key))); len(rec) == 0 || rec[0] != tagS2 {
+		t.Errorf("bookkeeping record after writing: starts %q, want it compressed", rec[:min(len(rec), 8)])
 	}
 }
 

@@ -76,6 +76,8 @@ type DB struct {
 
 	jobs chan func() // encoding work, done by one worker per CPU
 
+	scratch recScratch // the writer's, for bookkeeping records
+
 	// acked holds outbox IDs whose removal is on its way to disk; Pending
 	// leaves them out, so nothing delivered is offered for sending again.
 	ackMu sync.Mutex
@@ -198,7 +200,8 @@ func (s *DB) Load(ctx context.Context, key string) (*bot.Conversation, error) {
 func (s *DB) Seen(ctx context.Context, key, eventID string) (bool, error) {
 	var seen bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		_, inbox := splitRecord(tx.Bucket(bucketConvs).Get(recordKey(key)))
+		var sc recScratch
+		_, inbox := splitRecord(sc.open(tx.Bucket(bucketConvs).Get(recordKey(key))))
 		seen = inboxHas(inbox, eventID)
 		return nil
 	})
@@ -521,6 +524,7 @@ func (s *DB) drain() {
 func (s *DB) write(batch []*commitReq, acks []uint64) {
 	now := s.opts.Now()
 	cutoff := now.Add(-s.opts.InboxRetention)
+	sc := &s.scratch
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
 		attempts, dueIdx := tx.Bucket(bucketAttempts), tx.Bucket(bucketDue)
@@ -543,13 +547,14 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				continue
 			}
 			rk := recordKey(r.key)
-			oldDue, inbox := splitRecord(convs.Get(rk))
+			oldDue, inbox := splitRecord(sc.open(convs.Get(rk)))
 			if inboxHas(inbox, r.eventID) {
 				r.err = bot.ErrDuplicate
 				continue
 			}
 			if r.from != "" {
-				fromDue, _ := splitRecord(convs.Get(recordKey(r.from)))
+				var fromSc recScratch // sc holds this conversation's record
+				fromDue, _ := splitRecord(fromSc.open(convs.Get(recordKey(r.from))))
 				if err := reindex(dueIdx, fromDue, nil); err != nil {
 					return err
 				}
@@ -570,10 +575,10 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 					return err
 				}
 			}
-			rec := make([]byte, 0, binary.MaxVarintLen64+len(due)+len(inbox)+64)
-			rec = binary.AppendUvarint(rec, uint64(len(due)))
+			rec := binary.AppendUvarint(sc.build[:0], uint64(len(due)))
 			rec = append(rec, due...)
-			if err := convs.Put(rk, inboxAdd(rec, inbox, r.eventID, now, cutoff)); err != nil {
+			sc.build = inboxAdd(rec, inbox, r.eventID, now, cutoff)
+			if err := convs.Put(rk, sc.seal(sc.build)); err != nil {
 				return err
 			}
 			if err := convs.Put([]byte(r.key), r.conv); err != nil {
