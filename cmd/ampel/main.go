@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ import (
 )
 
 func main() {
+	gcDefault(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -43,6 +45,21 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ampel:", err)
 		os.Exit(1)
+	}
+}
+
+// defaultGOGC is the garbage collector's target when GOGC is not set: a
+// heap 75 % above what is live instead of Go's 100 %. Ampel's heap is the
+// conversations it caches plus each turn's short-lived garbage; the small
+// servers networks run it on are shorter of memory than of CPU. With 1,000
+// users in flight this costs a few percent of throughput and saves ~4 MB
+// (README, Performance). Prometheus made the same trade in 2.53.
+const defaultGOGC = 75
+
+// gcDefault applies defaultGOGC unless the operator set GOGC.
+func gcDefault(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGOGC)
 	}
 }
 

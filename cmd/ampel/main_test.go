@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -734,5 +735,24 @@ func TestBenchCommand(t *testing.T) {
 	}
 	if r.out != "" {
 		t.Errorf("bench --users 0 printed %q, want nothing", r.out)
+	}
+}
+
+// Without GOGC the collector runs at defaultGOGC; an operator's GOGC wins.
+func TestGCDefault(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	gcDefault(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != defaultGOGC {
+		t.Errorf("GC percent without GOGC: got %d, want %d", got, defaultGOGC)
+	}
+	gcDefault(func(k string) string {
+		if k == "GOGC" {
+			return "200"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent with GOGC=200 set by the operator: got %d, want it left alone (100 here)", got)
 	}
 }
