@@ -107,16 +107,13 @@ func (t *turn) question() Message {
 func (t *turn) rateQuestion(f *flows.Flow) Message {
 	d := &t.c.Dialog
 	cp := f.Checkpoints[d.Cursor]
-	var b strings.Builder
-	b.WriteString(t.T("rate.header", "N", d.Cursor+1, "Total", len(f.Checkpoints), "Title", t.T(f.CheckpointTitleID(cp))))
-	b.WriteString("\n\n")
-	b.WriteString(t.T(f.StatementID(cp)))
+	// One concatenation, one allocation: this is the question asked most.
+	current := ""
 	if cur, ok := t.c.Run.Ratings[cp.ID]; ok {
-		b.WriteString("\n\n")
-		b.WriteString(t.T("rate.current", "Level", t.T(flows.LevelID(f.Scale, cur))))
+		current = "\n\n" + t.T("rate.current", "Level", t.T(flows.LevelID(f.Scale, cur)))
 	}
-	b.WriteString("\n\n")
-	b.WriteString(t.T("rate.ask"))
+	text := t.T("rate.header", "N", d.Cursor+1, "Total", len(f.Checkpoints), "Title", t.T(f.CheckpointTitleID(cp))) +
+		"\n\n" + t.T(f.StatementID(cp)) + current + "\n\n" + t.T("rate.ask")
 	var rows [][]Button
 	for _, l := range f.Levels() {
 		rows = append(rows, []Button{{Label: t.T(flows.LevelID(f.Scale, l.ID)), Action: t.action("r", l.ID)}})
@@ -127,7 +124,7 @@ func (t *turn) rateQuestion(f *flows.Flow) Message {
 	}
 	last = append(last, Button{Label: t.T("button.back"), Action: t.action("back")})
 	rows = append(rows, last)
-	return Message{Text: b.String(), Buttons: rows}
+	return Message{Text: text, Buttons: rows}
 }
 
 func (t *turn) summary(f *flows.Flow) Message {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,9 +50,20 @@ type reminderSpec struct {
 // the start and one at the review of every open measure, and the offer to
 // repeat the check. A reminder whose day, hour and zone are unchanged keeps
 // its status, so nothing is sent twice; a changed one is computed anew.
+// syncSeed seeds the fingerprints, which are never stored.
+var syncSeed = maphash.MakeSeed()
+
+func writeInt(h *maphash.Hash, n int64) {
+	var b [20]byte
+	h.Write(strconv.AppendInt(b[:0], n, 10))
+}
+
 func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	zone := e.zoneOf(c)
-	var fp strings.Builder
+	// A hash of what the reminders derive from: computed on every turn, it
+	// must not allocate, and it stays with the cached conversation.
+	var fp maphash.Hash
+	fp.SetSeed(syncSeed)
 	fp.WriteString(zone.String())
 	if c.Weekends {
 		fp.WriteString("+we")
@@ -60,20 +72,24 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 		fp.WriteString("+off")
 	}
 	if r := c.Run; r.Finished() {
-		fp.WriteString("|" + strconv.FormatInt(r.Done.Unix(), 10))
+		fp.WriteByte('|')
+		writeInt(&fp, r.Done.Unix())
 	}
 	for i := range c.Plan.Measures {
 		m := &c.Plan.Measures[i]
 		fp.WriteByte('|')
-		fp.WriteString(strconv.Itoa(m.ID))
+		writeInt(&fp, int64(m.ID))
 		fp.WriteString(m.Status)
+		fp.WriteByte(0)
 		fp.WriteString(m.Start)
+		fp.WriteByte(0)
 		fp.WriteString(m.Review)
 	}
-	if fp.String() == c.synced {
+	sum := fp.Sum64()
+	if c.synced != 0 && sum == c.synced {
 		return
 	}
-	defer func() { c.synced = fp.String() }()
+	defer func() { c.synced = sum }()
 	want := map[string]reminderSpec{}
 	for _, m := range c.Plan.Open() {
 		// IDs sort start before review, which orders reminders due at the
@@ -88,7 +104,12 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	if r := c.Run; r.Finished() && e.rem.RepeatAfter > 0 {
 		want[KindRepeat] = reminderSpec{0, KindRepeat, addMonths(dayOf(r.Done, zone), e.rem.RepeatAfter).Format(dateLayout)}
 	}
+	// Every reminder kept is one that is wanted: sized once, as this slice
+	// stays with the conversation in the engine's cache.
 	var kept []Reminder
+	if len(want) > 0 {
+		kept = make([]Reminder, 0, len(want))
+	}
 	for _, r := range c.Reminders {
 		spec, ok := want[r.ID]
 		if !ok {

@@ -37,9 +37,9 @@ type Conversation struct {
 	// Weekends lets reminders fall on Saturday and Sunday.
 	Weekends bool `json:"weekends,omitempty"`
 
-	// synced is what the reminders were last derived from, so that the many
+	// synced fingerprints what the reminders were last derived from, so the many
 	// turns that change no date skip deriving them again. Not stored.
-	synced string
+	synced uint64
 }
 
 // Reminder kinds.

@@ -19,28 +19,30 @@ const (
 
 func encodeOutgoing(o bot.Outgoing) []byte {
 	strs := []string{o.To.Platform, o.To.Workspace, o.To.Chat, o.To.User, o.Msg.Text}
-	n := 1 + 3*binary.MaxVarintLen64
+	// Sized exactly: the record waits in memory until its batch commits,
+	// and a thousand of them may be waiting.
+	sized := func(l int) int { return uvarintLen(uint64(l)) + l }
+	n := 1 + uvarintLen(uint64(len(o.Msg.Buttons))) + uvarintLen(uint64(len(o.Msg.Files))) + uvarintLen(uint64(len(o.Msg.Mentions)))
 	for _, s := range strs {
-		n += binary.MaxVarintLen64 + len(s)
+		n += sized(len(s))
 	}
 	for _, row := range o.Msg.Buttons {
-		n += binary.MaxVarintLen64
+		n += uvarintLen(uint64(len(row)))
 		for _, b := range row {
-			n += 2*binary.MaxVarintLen64 + len(b.Label) + len(b.Action)
+			n += sized(len(b.Label)) + sized(len(b.Action))
 		}
 	}
 	for _, f := range o.Msg.Files {
-		n += 3*binary.MaxVarintLen64 + len(f.Name) + len(f.MIME) + len(f.Data)
+		n += sized(len(f.Name)) + sized(len(f.MIME)) + sized(len(f.Data))
 	}
 	var form []byte
 	if o.Msg.Form != nil {
 		form, _ = json.Marshal(o.Msg.Form) // plain data: cannot fail
 	}
-	n += binary.MaxVarintLen64 + len(form)
+	n += sized(len(form))
 	for _, m := range o.Msg.Mentions {
-		n += binary.MaxVarintLen64 + len(m)
+		n += sized(len(m))
 	}
-	n += binary.MaxVarintLen64
 	buf := make([]byte, 0, n)
 	buf = append(buf, outboxV2)
 	str := func(s string) { buf = binary.AppendUvarint(buf, uint64(len(s))); buf = append(buf, s...) }
@@ -69,6 +71,16 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 		str(m)
 	}
 	return buf
+}
+
+// uvarintLen is the length of x written by binary.AppendUvarint.
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
 }
 
 var errCorrupt = errors.New("corrupt outbox record")

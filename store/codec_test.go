@@ -2,6 +2,7 @@ package store
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ampel-bot/ampel/bot"
@@ -58,4 +59,24 @@ func FuzzDecodeOutgoing(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = decodeOutgoing(b) // must not panic or allocate without bound
 	})
+}
+
+// An outbox record waits in memory until its batch commits: it is
+// allocated at its exact size, for short and long messages alike.
+func TestOutgoingRecordExactSize(t *testing.T) {
+	for _, text := range []string{"", "kurz", strings.Repeat("ä", 100), strings.Repeat("x", 20000)} {
+		o := bot.Outgoing{To: bot.Address{Platform: "telegram", Chat: "42"}, Msg: bot.Message{
+			Text:     text,
+			Buttons:  [][]bot.Button{{{Label: "🔴 Dringend", Action: "3:r:red"}}, {{Label: strings.Repeat("l", 200), Action: "3:back"}}},
+			Files:    []bot.File{{Name: "plan.ics", MIME: "text/calendar", Data: []byte(strings.Repeat("d", 300))}},
+			Mentions: []string{"U1"},
+		}}
+		b := encodeOutgoing(o)
+		if len(b) != cap(b) {
+			t.Errorf("text of %d bytes: record len %d, cap %d; want them equal", len(text), len(b), cap(b))
+		}
+		if got, err := decodeOutgoing(b); err != nil || got.Msg.Text != text {
+			t.Errorf("text of %d bytes: round trip got %q, %v", len(text), got.Msg.Text, err)
+		}
+	}
 }
