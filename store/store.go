@@ -27,8 +27,9 @@ import (
 
 var (
 	bucketMeta = []byte("meta")
-	// bucketConvs maps a conversation's key to its state, and key + NUL to
-	// the IDs of its recent events (the inbox, see inbox.go). The inbox sorts
+	// bucketConvs maps a conversation's key to its state (compressed JSON,
+	// see record.go), and key + NUL to its reminder keys and the IDs of its
+	// recent events (the inbox, see inbox.go). The inbox sorts
 	// right after its conversation, so remembering an event usually dirties
 	// the page the state change dirties anyway: one random page per turn.
 	bucketConvs  = []byte("conversations")
