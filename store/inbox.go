@@ -57,8 +57,11 @@ func (sc *recScratch) open(v []byte) []byte {
 		return v
 	}
 	n, err := s2.DecodedLen(v[1:])
-	if err != nil {
+	if err != nil || n > maxBookkeeping {
 		return nil
+	}
+	if cap(sc.plain) > 1<<20 {
+		sc.plain = nil // an unusually long inbox: do not keep its buffer for good
 	}
 	if cap(sc.plain) < n {
 		sc.plain = make([]byte, n)

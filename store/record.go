@@ -18,6 +18,16 @@ import (
 // schema 2 are bare JSON, which starts with '{', and are still read.
 const tagS2 = 0x01
 
+// A compressed record states its length before it is uncompressed; a
+// damaged one may state gigabytes. Nothing Ampel writes comes near these
+// (a conversation is a few KB, its bookkeeping at most inboxMax IDs shorter
+// than a bbolt key), so a larger claim is damage and is refused before any
+// memory is taken for it.
+const (
+	maxConversationJSON = 64 << 20
+	maxBookkeeping      = 16 << 20
+)
+
 // scratch holds the buffers one encoding needs, reused across commits so
 // that only the compact result is allocated.
 type scratch struct{ json, z []byte }
@@ -46,7 +56,14 @@ func encodeConversation(c *bot.Conversation) ([]byte, error) {
 // bbolt's memory, valid only within the transaction: nothing of it is kept.
 func decodeConversation(v []byte, c *bot.Conversation) error {
 	if len(v) > 0 && v[0] == tagS2 {
-		js, err := s2.Decode(nil, v[1:])
+		n, err := s2.DecodedLen(v[1:])
+		if err != nil {
+			return fmt.Errorf("uncompress: %w", err)
+		}
+		if n > maxConversationJSON {
+			return fmt.Errorf("uncompress: record claims %d bytes, more than any conversation", n)
+		}
+		js, err := s2.Decode(make([]byte, n), v[1:])
 		if err != nil {
 			return fmt.Errorf("uncompress: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -48,9 +49,17 @@ func TestSchema1ConversationsStillRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Its bookkeeping record, uncompressed, remembers an event.
-	oldRec := inboxAdd(binary.AppendUvarint(nil, 0), nil, "old-event", time.Now(), time.Now().Add(-time.Hour))
+	// Its bookkeeping record, uncompressed, remembers an event and indexes
+	// a reminder the conversation no longer has.
+	staleDue := dueKey(key, "m9-2review", time.Date(2027, 5, 3, 7, 0, 0, 0, time.UTC))
+	due := binary.AppendUvarint(nil, uint64(len(staleDue)))
+	due = append(due, staleDue...)
+	oldRec := binary.AppendUvarint(nil, uint64(len(due)))
+	oldRec = inboxAdd(append(oldRec, due...), nil, "old-event", time.Now(), time.Now().Add(-time.Hour))
 	if err := bdb.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketDue).Put(staleDue, nil); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketConvs).Put(recordKey(key), oldRec); err != nil {
 			return err
 		}
@@ -80,6 +89,15 @@ func TestSchema1ConversationsStillRead(t *testing.T) {
 	for _, id := range []string{"old-event", "e1"} {
 		if seen, err := db.Seen(ctx, key, id); err != nil || !seen {
 			t.Errorf("Seen(%q) after the record was rewritten: got %v, %v; want true", id, seen, err)
+		}
+	}
+	refs, err := db.Due(ctx, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range refs {
+		if r.ID == "m9-2review" {
+			t.Errorf("reminder index after the record was rewritten still holds %+v, which only the schema 1 record listed", r)
 		}
 	}
 	again, err := db.Load(ctx, key)
@@ -120,6 +138,61 @@ func TestDamagedRecordIsAnError(t *testing.T) {
 	db = mustOpenAt(t, path, Options{})
 	if c, err := db.Load(context.Background(), key); err == nil || !strings.Contains(err.Error(), key) {
 		t.Errorf("Load of a damaged record: got %+v, %v; want an error naming %q", c, err, key)
+	}
+}
+
+// allocatedDuring reports the bytes allocated while f ran.
+func allocatedDuring(f func()) uint64 {
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	f()
+	runtime.ReadMemStats(&m1)
+	return m1.TotalAlloc - m0.TotalAlloc
+}
+
+// A compressed record states its length first; a damaged one claiming 4 GB
+// must not make the store take 4 GB. A damaged conversation is an error; a
+// damaged bookkeeping record is started afresh, as an unreadable
+// uncompressed one always was, and the turn goes through.
+func TestDamagedLengthTakesNoMemory(t *testing.T) {
+	claim4GB := []byte{tagS2, 0xff, 0xff, 0xff, 0xff, 0x0f, 0}
+	path := filepath.Join(t.TempDir(), "ampel.db")
+	db := mustOpenAt(t, path, Options{})
+	ctx := context.Background()
+	key := bot.Address{Platform: "mattermost", Chat: "town-square"}.Key()
+	if _, err := db.Commit(ctx, "e1", key, bottest.SampleConversation(), nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketConvs).Put(recordKey(key), claim4GB); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketConvs).Put([]byte(key), claim4GB)
+	})
+	bdb.Close()
+
+	db = mustOpenAt(t, path, Options{})
+	var loadErr error
+	if n := allocatedDuring(func() { _, loadErr = db.Load(ctx, key) }); n > 1<<20 {
+		t.Errorf("Load of a conversation claiming 4 GB allocated %d bytes, want under 1 MB", n)
+	}
+	if loadErr == nil || !strings.Contains(loadErr.Error(), key) {
+		t.Errorf("Load of a conversation claiming 4 GB: got %v, want an error naming %q", loadErr, key)
+	}
+	var commitErr error
+	if n := allocatedDuring(func() { _, commitErr = db.Commit(ctx, "e2", key, bottest.SampleConversation(), nil) }); n > 16<<20 {
+		t.Errorf("Commit over bookkeeping claiming 4 GB allocated %d bytes, want well under 16 MB", n)
+	}
+	if commitErr != nil {
+		t.Errorf("Commit over a damaged bookkeeping record: %v, want it started afresh", commitErr)
+	}
+	if seen, err := db.Seen(ctx, key, "e2"); err != nil || !seen {
+		t.Errorf("Seen(e2) after the damaged bookkeeping was replaced: got %v, %v; want true", seen, err)
 	}
 }
 
