@@ -41,7 +41,10 @@ func (o *outbox) begin(key Address, id uint64) (ok, busy bool) {
 		return false, true
 	}
 	if o.sending == nil {
-		o.sending, o.inflight = map[Address]bool{}, map[uint64]bool{}
+		o.sending = map[Address]bool{}
+	}
+	if o.inflight == nil {
+		o.inflight = map[uint64]bool{}
 	}
 	o.sending[key], o.inflight[id] = true, true
 	return true, false

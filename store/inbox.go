@@ -3,8 +3,6 @@ package store
 import (
 	"encoding/binary"
 	"time"
-
-	"github.com/klauspost/compress/s2"
 )
 
 // Beside its state, each conversation has one bookkeeping record (key +
@@ -56,35 +54,19 @@ func (sc *recScratch) open(v []byte) []byte {
 	if len(v) == 0 || v[0] != tagS2 {
 		return v
 	}
-	n, err := s2.DecodedLen(v[1:])
-	if err != nil || n > maxBookkeeping {
-		return nil
-	}
 	if cap(sc.plain) > 1<<20 {
 		sc.plain = nil // an unusually long inbox: do not keep its buffer for good
 	}
-	if cap(sc.plain) < n {
-		sc.plain = make([]byte, n)
-	}
-	out, err := s2.Decode(sc.plain[:n], v[1:])
+	out, err := openS2(sc.plain, v, maxBookkeeping)
 	if err != nil {
 		return nil
 	}
+	sc.plain = out[:0]
 	return out
 }
 
 // seal returns rec compressed, in a new slice of its own.
-func (sc *recScratch) seal(rec []byte) []byte {
-	n := s2.MaxEncodedLen(len(rec))
-	if cap(sc.z) < n {
-		sc.z = make([]byte, n)
-	}
-	z := s2.Encode(sc.z[:n], rec)
-	out := make([]byte, 1+len(z))
-	out[0] = tagS2
-	copy(out[1:], z)
-	return out
-}
+func (sc *recScratch) seal(rec []byte) ([]byte, error) { return sealS2(&sc.z, rec) }
 
 // splitRecord returns an uncompressed record's reminder keys and inbox.
 func splitRecord(v []byte) (due, inbox []byte) {

@@ -28,8 +28,46 @@ const (
 	maxBookkeeping      = 16 << 20
 )
 
-// scratch holds the buffers one encoding needs, reused across commits so
-// that only the compact result is allocated.
+// sealS2 returns plain compressed behind tagS2, in a slice of its own, so
+// that only the compact result is allocated; *z is the compressor's scratch,
+// kept by the caller.
+func sealS2(z *[]byte, plain []byte) ([]byte, error) {
+	n := s2.MaxEncodedLen(len(plain))
+	if n < 0 {
+		return nil, fmt.Errorf("record too large to store (%d bytes)", len(plain))
+	}
+	if cap(*z) < n {
+		*z = make([]byte, n)
+	}
+	enc := s2.Encode((*z)[:n], plain)
+	rec := make([]byte, 1+len(enc))
+	rec[0] = tagS2
+	copy(rec[1:], enc)
+	return rec, nil
+}
+
+// openS2 uncompresses a record sealed by sealS2 into buf, or a new buffer
+// if buf is too small, refusing a claimed length above limit before taking
+// any memory for it.
+func openS2(buf, rec []byte, limit int) ([]byte, error) {
+	n, err := s2.DecodedLen(rec[1:])
+	if err != nil {
+		return nil, fmt.Errorf("uncompress: %w", err)
+	}
+	if n > limit {
+		return nil, fmt.Errorf("uncompress: record claims %d bytes, more than Ampel writes", n)
+	}
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	out, err := s2.Decode(buf[:n], rec[1:])
+	if err != nil {
+		return nil, fmt.Errorf("uncompress: %w", err)
+	}
+	return out, nil
+}
+
+// scratch holds the buffers one encoding needs, reused across commits.
 type scratch struct{ json, z []byte }
 
 var scratches = sync.Pool{New: func() any { return &scratch{json: make([]byte, 0, 4096)} }}
@@ -38,34 +76,16 @@ func encodeConversation(c *bot.Conversation) ([]byte, error) {
 	sc := scratches.Get().(*scratch)
 	defer scratches.Put(sc)
 	sc.json = appendConversationJSON(sc.json[:0], c)
-	n := s2.MaxEncodedLen(len(sc.json))
-	if n < 0 {
-		return nil, fmt.Errorf("conversation too large (%d bytes)", len(sc.json))
-	}
-	if cap(sc.z) < n {
-		sc.z = make([]byte, n)
-	}
-	z := s2.Encode(sc.z[:n], sc.json)
-	rec := make([]byte, 1+len(z))
-	rec[0] = tagS2
-	copy(rec[1:], z)
-	return rec, nil
+	return sealS2(&sc.z, sc.json)
 }
 
 // decodeConversation reads a stored conversation in either form. v may be
 // bbolt's memory, valid only within the transaction: nothing of it is kept.
 func decodeConversation(v []byte, c *bot.Conversation) error {
 	if len(v) > 0 && v[0] == tagS2 {
-		n, err := s2.DecodedLen(v[1:])
+		js, err := openS2(nil, v, maxConversationJSON)
 		if err != nil {
-			return fmt.Errorf("uncompress: %w", err)
-		}
-		if n > maxConversationJSON {
-			return fmt.Errorf("uncompress: record claims %d bytes, more than any conversation", n)
-		}
-		js, err := s2.Decode(make([]byte, n), v[1:])
-		if err != nil {
-			return fmt.Errorf("uncompress: %w", err)
+			return err
 		}
 		v = js
 	}

@@ -579,7 +579,11 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 			rec := binary.AppendUvarint(sc.build[:0], uint64(len(due)))
 			rec = append(rec, due...)
 			sc.build = inboxAdd(rec, inbox, r.eventID, now, cutoff)
-			if err := convs.Put(rk, sc.seal(sc.build)); err != nil {
+			sealed, err := sc.seal(sc.build)
+			if err != nil {
+				return err
+			}
+			if err := convs.Put(rk, sealed); err != nil {
 				return err
 			}
 			if err := convs.Put([]byte(r.key), r.conv); err != nil {
