@@ -568,13 +568,7 @@ type env struct {
 func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, fake: newFakeMM(t), store: bottest.NewMemStore(), logs: &bottest.Buffer{}}
-	catalog, texts := bottest.Content(t)
-	var err error
-	e.engine, err = bot.New(bot.Config{Store: e.store, Flows: catalog, Texts: texts, Clock: bottest.NewClock(start), Zone: bottest.Zone("Europe/Berlin")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.engine.Close)
+	e.engine = bottest.NewEngine(t, e.store, bottest.NewClock(start))
 	cfg := Config{
 		URL: e.fake.srv.URL, Token: testToken, CallbackURL: "https://ampel.example/", CommandToken: "cmd-token-1234567890",
 		Log:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -583,6 +577,7 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
+	var err error
 	e.a, err = New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -581,13 +581,7 @@ type env struct {
 func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, fake: newFakeSlack(t), store: bottest.NewMemStore(), logs: &bottest.Buffer{}}
-	catalog, texts := bottest.Content(t)
-	var err error
-	e.engine, err = bot.New(bot.Config{Store: e.store, Flows: catalog, Texts: texts, Clock: bottest.NewClock(start), Zone: bottest.Zone("Europe/Berlin")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.engine.Close)
+	e.engine = bottest.NewEngine(t, e.store, bottest.NewClock(start))
 	cfg := Config{
 		BotToken: testBotToken, AppToken: testAppToken, APIURL: e.fake.apiURL(),
 		PingInterval: 2 * time.Second, Commands: e.engine.Commands,
@@ -597,6 +591,7 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
+	var err error
 	e.a, err = New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -525,9 +525,8 @@ func (f *fakeTG) messages(chat int64) []sentMsg {
 // syncBuffer collects output from several goroutines.
 type syncBuffer = bottest.Buffer
 
-var start = time.Date(2027, 3, 10, 9, 0, 0, 0, mustZone("Europe/Berlin"))
+var start = time.Date(2027, 3, 10, 9, 0, 0, 0, bottest.Zone("Europe/Berlin"))
 
-var mustZone = bottest.Zone
 
 // env is the real engine on an in-memory store, with the adapter talking
 // to a fake Telegram.
@@ -545,13 +544,7 @@ type env struct {
 func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, fake: newFakeTG(t), store: bottest.NewMemStore(), clock: bottest.NewClock(start), logs: &syncBuffer{}}
-	catalog, texts := bottest.Content(t)
-	var err error
-	e.engine, err = bot.New(bot.Config{Store: e.store, Flows: catalog, Texts: texts, Clock: e.clock, Zone: mustZone("Europe/Berlin")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.engine.Close)
+	e.engine = bottest.NewEngine(t, e.store, e.clock)
 	cfg := Config{
 		Token: testToken, APIURL: e.fake.srv.URL, PollTimeout: time.Second,
 		Commands: e.engine.Commands, Langs: e.engine.Langs(),
@@ -561,6 +554,7 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
+	var err error
 	e.a, err = New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

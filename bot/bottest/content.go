@@ -22,3 +22,17 @@ func Content(tb testing.TB) (*flows.Catalog, *bot.Texts) {
 	}
 	return catalog, bot.NewTexts(set.Bundle, set.Langs, slog.New(slog.DiscardHandler))
 }
+
+// NewEngine builds an engine on store with the built-in content, clock and
+// Europe/Berlin as the default zone, as adapter tests need it; it is closed
+// when the test ends.
+func NewEngine(tb testing.TB, store bot.Store, clock bot.Clock) *bot.Engine {
+	tb.Helper()
+	catalog, texts := Content(tb)
+	e, err := bot.New(bot.Config{Store: store, Flows: catalog, Texts: texts, Clock: clock, Zone: Zone("Europe/Berlin")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(e.Close)
+	return e
+}
