@@ -527,7 +527,6 @@ type syncBuffer = bottest.Buffer
 
 var start = time.Date(2027, 3, 10, 9, 0, 0, 0, bottest.Zone("Europe/Berlin"))
 
-
 // env is the real engine on an in-memory store, with the adapter talking
 // to a fake Telegram.
 type env struct {
