@@ -134,16 +134,18 @@ func (m Message) Validate() error {
 	if m.Text == "" && len(m.Files) == 0 {
 		return errors.New("message has neither text nor files")
 	}
+	// The errors name places, not labels or actions: those can hold what a
+	// user wrote, and errors end up in the log.
 	if f := m.Form; f != nil && (f.Action == "" || len(f.Action) > MaxActionLen || len(f.Fields) == 0) {
-		return fmt.Errorf("form %q: needs an action of at most %d bytes and fields", f.Title, MaxActionLen)
+		return fmt.Errorf("form: needs an action of at most %d bytes (has %d) and fields (has %d)", MaxActionLen, len(f.Action), len(f.Fields))
 	}
-	for _, row := range m.Buttons {
-		for _, b := range row {
+	for i, row := range m.Buttons {
+		for j, b := range row {
 			if b.Label == "" {
-				return fmt.Errorf("button %q has no label", b.Action)
+				return fmt.Errorf("button %d of row %d has no label", j+1, i+1)
 			}
 			if b.Action == "" || len(b.Action) > MaxActionLen || !utf8.ValidString(b.Action) {
-				return fmt.Errorf("button %q: action must be 1 to %d bytes of UTF-8, is %d", b.Label, MaxActionLen, len(b.Action))
+				return fmt.Errorf("button %d of row %d: action must be 1 to %d bytes of UTF-8, is %d", j+1, i+1, MaxActionLen, len(b.Action))
 			}
 		}
 	}

@@ -451,6 +451,13 @@ func (t *turn) press(action string, now time.Time) {
 	if len(parts) == 3 {
 		arg = parts[2]
 	}
+	if !t.offered(action) {
+		// A button with the current number that the question never had:
+		// forged, or changed on the way. Nothing of it is taken.
+		t.note(t.T("hint.stale"))
+		t.reask()
+		return
+	}
 	switch t.c.Dialog.Mode {
 	case modeRate, modeRateEdit:
 		t.pressRate(verb, arg, now)
@@ -470,6 +477,10 @@ func (t *turn) press(action string, now time.Time) {
 		t.to(modePriority)
 		t.ask()
 	case modePriority:
+		if !contains(Priorities, arg) {
+			t.reask()
+			return
+		}
 		t.c.Dialog.Draft.Priority = arg
 		t.to(modeResp)
 		t.ask()
@@ -507,6 +518,19 @@ func (t *turn) press(action string, now time.Time) {
 		t.note(t.T("hint.stale"))
 		t.reask()
 	}
+}
+
+// offered reports whether action is one of the open question's buttons, or
+// the submission of the form it offered. Every argument a handler reads
+// from a pressed action is thereby one the question itself chose.
+func (t *turn) offered(action string) bool {
+	d := &t.c.Dialog
+	for _, o := range d.Options {
+		if o.Action == action {
+			return true
+		}
+	}
+	return d.Mode == modeText && action == t.action("form")
 }
 
 func (t *turn) index(arg string, n int) (int, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -562,6 +563,9 @@ var knownZones = []string{
 	"UTC",
 }
 
+// ianaName is how the names of the IANA time zone database are spelt.
+var ianaName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)+$`)
+
 // findZone reads a time zone as people type it: an IANA name, a city of a
 // known zone, or an offset from UTC ("+2", "UTC+05:30" is refused: only whole
 // hours have IANA names).
@@ -570,7 +574,9 @@ func findZone(text string) (*time.Location, bool) {
 	if s == "" {
 		return nil, false
 	}
-	if loc, err := time.LoadLocation(s); err == nil && strings.Contains(s, "/") || s == "UTC" {
+	// Only a name as IANA spells it: the files also answer to "Europe//Berlin"
+	// and "Europe/./Berlin", endless spellings of one zone.
+	if loc, err := time.LoadLocation(s); err == nil && ianaName.MatchString(s) || s == "UTC" {
 		if loc == nil {
 			loc = time.UTC
 		}
