@@ -270,7 +270,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return fmt.Errorf("time zone %q: %w", cfg.Zone, err)
 	}
-	clock, err := newClock(cfg.ClockStart, cfg.ClockSpeed, time.Now)
+	clock, err := newClock(cfg.ClockStart, cfg.ClockSpeed, realTime(ctx))
 	if err != nil {
 		return err
 	}
@@ -432,6 +432,19 @@ func (c *simClock) Now() time.Time {
 
 func (c *simClock) Real(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / c.speed)
+}
+
+// realTimeKey is a test hook: a context value of type func() time.Time under
+// it replaces the real time the simulated clock follows, so that a test
+// moves the bot's time in steps of its choosing and never races the
+// machine's speed. Nothing outside tests sets it.
+type realTimeKey struct{}
+
+func realTime(ctx context.Context) func() time.Time {
+	if f, ok := ctx.Value(realTimeKey{}).(func() time.Time); ok {
+		return f
+	}
+	return time.Now
 }
 
 func newClock(start, speed string, real func() time.Time) (bot.Clock, error) {
