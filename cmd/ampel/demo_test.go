@@ -5,7 +5,6 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,25 +26,6 @@ func waitFor(t *testing.T, out *syncBuffer, want string, limit time.Duration) {
 	}
 }
 
-// steppedTime is the real time as the simulated clock sees it in a test:
-// it stands still until the test steps it.
-type steppedTime struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (s *steppedTime) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now
-}
-
-func (s *steppedTime) Step(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = s.now.Add(d)
-}
-
 // TestConsoleReminderDemo is the README's demonstration: in simulated time
 // starting two minutes before nine, make a plan whose review is today, watch
 // the reminder arrive at nine, answer it, and see the plan change. The run
@@ -58,7 +38,9 @@ func (s *steppedTime) Step(d time.Duration) {
 func TestConsoleReminderDemo(t *testing.T) {
 	in, feed := io.Pipe()
 	out := &syncBuffer{}
-	real := &steppedTime{now: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	// The real time as the simulated clock sees it: it stands still until
+	// the test steps it.
+	real := bottest.NewClock(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
 	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), realTimeKey{}, real.Now), 60*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
@@ -82,7 +64,7 @@ func TestConsoleReminderDemo(t *testing.T) {
 	if strings.Contains(out.String(), "Es geht los") {
 		t.Fatalf("a reminder arrived before nine:\n%s", out.String())
 	}
-	real.Step(300 * time.Millisecond) // three simulated minutes: 09:01
+	real.Add(300 * time.Millisecond) // three simulated minutes: 09:01
 	waitFor(t, out, "Zeit für die Kontrolle: Workshop mit zwei Betrieben", 30*time.Second)
 	if !strings.Contains(out.String(), "Es geht los: Workshop mit zwei Betrieben") {
 		t.Errorf("the start reminder did not arrive:\n%s", out.String())
