@@ -103,7 +103,7 @@ var settings = []struct {
 	{"db", "AMPEL_DB", "ampel.db", "bbolt database file", func(c *Config) *string { return &c.DB }},
 	{"flows", "AMPEL_FLOWS", "", "directory with extra flow files (*.toml), added to the built-in checks", func(c *Config) *string { return &c.FlowsDir }},
 	{"locales", "AMPEL_LOCALES", "", "directory with extra locale files (<name>.<lang>.toml)", func(c *Config) *string { return &c.LocalesDir }},
-	{"lang", "AMPEL_LANG", "", "console language hint (default: from $LANG)", func(c *Config) *string { return &c.Lang }},
+	{"lang", "AMPEL_LANG", "", "console language hint", func(c *Config) *string { return &c.Lang }},
 	{"tz", "AMPEL_TZ", "Europe/Berlin", "time zone of users who have not set one (IANA name)", func(c *Config) *string { return &c.Zone }},
 	{"log-level", "AMPEL_LOG_LEVEL", "warn", "debug, info, warn or error (logs go to stderr)", func(c *Config) *string { return &c.LogLevel }},
 	{"reminder-hour", "AMPEL_REMINDER_HOUR", "9", "local hour reminders are sent at", func(c *Config) *string { return &c.Hour }},
@@ -203,24 +203,46 @@ func readSecret(getenv func(string) string, name string) (secret, error) {
 	return secret(strings.TrimSpace(v)), nil
 }
 
+// defaultNotes describe defaults that are not a fixed value.
+var defaultNotes = map[string]string{"lang": "from $LANG"}
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
-  ampel [flags]                     run the bot (the console when no platform is configured)
-  ampel flows check DIR             validate the flow files in DIR
-  ampel bench --users N [--db PATH] measure turns per second on the real engine and store
+  ampel [flags]                        run the bot (the console when no platform is configured)
+  ampel flows check DIR [--locales DIR]
+                                       validate the flow files in DIR against the shipped
+                                       and the given locales
+  ampel bench --users N [--rounds R] [--db PATH] [--memory]
+                                       measure turns per second on the real engine and store;
+                                       --memory says what the peak resident memory was made of
 
 Flags and environment variables (a flag wins over its variable):
 `)
+	width := 0
+	for _, s := range settings {
+		width = max(width, len(s.flag)+2)
+	}
+	envWidth := 0
+	for _, s := range settings {
+		envWidth = max(envWidth, len(s.env))
+	}
 	for _, s := range settings {
 		def := s.def
-		if def == "" {
-			def = "-"
+		if note, ok := defaultNotes[s.flag]; ok {
+			def = note
 		}
-		fmt.Fprintf(w, "  --%-20s %-26s %s (default %s)\n", s.flag, s.env, s.usage, def)
+		if def != "" {
+			def = " (default " + def + ")"
+		}
+		fmt.Fprintf(w, "  %-*s  %-*s  %s%s\n", width, "--"+s.flag, envWidth, s.env, s.usage, def)
 	}
 	fmt.Fprint(w, "\nSecrets, from the environment or from a file named by NAME_FILE (never flags):\n")
+	secWidth := 0
 	for _, s := range secrets {
-		fmt.Fprintf(w, "  %-26s %s\n", s.env, s.usage)
+		secWidth = max(secWidth, len(s.env))
+	}
+	for _, s := range secrets {
+		fmt.Fprintf(w, "  %-*s  %s\n", secWidth, s.env, s.usage)
 	}
 }
 
