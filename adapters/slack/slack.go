@@ -105,6 +105,7 @@ type Adapter struct {
 	people  people
 	parts   sendkit.Progress[int]
 	kbs     sendkit.Keyboards[string, string]
+	alarm   sendkit.Alarm // Slack's trouble as a whole, logged once
 	forms   formStore
 	modals  modals
 	dms     dms
