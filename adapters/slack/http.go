@@ -2,11 +2,13 @@ package slack
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,7 +112,10 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 		// request could be sent again: one that was answered 200 is
 		// refused when it comes back. (Slack's own retries of a request we
 		// failed are not refused, and the engine's dedupe covers them.)
-		sig := r.Header.Get("X-Slack-Request-Timestamp") + ":" + r.Header.Get("X-Slack-Signature")
+		// The key is the signature as bytes, not as sent: its hex in
+		// upper case, or any other spelling the verifier accepts, is the
+		// same signature. The signature covers the timestamp.
+		sig := signatureKey(r.Header)
 		if !a.replays.reserve(sig) {
 			a.log.Info("slack request refused: replayed", "path", r.URL.Path)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
@@ -123,6 +128,13 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 			a.replays.release(sig) // not taken: Slack may send it again
 		}
 	})
+}
+
+// signatureKey is the replay guard's key for a verified request: its
+// signature decoded from hex.
+func signatureKey(h http.Header) string {
+	b, _ := hex.DecodeString(strings.TrimPrefix(h.Get("X-Slack-Signature"), "v0=")) // verified: valid hex
+	return string(b)
 }
 
 // statusWriter remembers the status a handler answered with.

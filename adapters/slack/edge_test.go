@@ -1,0 +1,35 @@
+package slack
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestReplayWithChangedSignatureCaseRefused: the signature's hex in upper
+// case is the same signature. A captured app_home_opened event (which the
+// engine does not deduplicate) replayed that way within the five minutes
+// is refused like the plain replay, and the home tab is published once.
+func TestReplayWithChangedSignatureCaseRefused(t *testing.T) {
+	e, h := httpEnv(t)
+	e.fake.users["U0HOME002"] = slackUser{locale: "de-DE", tz: "Europe/Berlin"}
+	raw, _ := json.Marshal(eventPayload("EvHome2", map[string]any{
+		"type": "app_home_opened", "user": "U0HOME002", "channel": "D0HOME002", "tab": "home", "event_ts": "1.2"}))
+	body := string(raw)
+	good := sign(testSecret, time.Now().Unix(), body)
+	if rec := do(h, "/slack/events", body, good, "application/json"); rec.Code != http.StatusOK {
+		t.Fatalf("signed event: %d %s", rec.Code, rec.Body)
+	}
+	waitFor(t, "views.publish", func() bool { return len(e.fake.callsOf("views.publish")) == 1 })
+	upper := good.Clone()
+	upper.Set("X-Slack-Signature", "v0="+strings.ToUpper(strings.TrimPrefix(good.Get("X-Slack-Signature"), "v0=")))
+	if rec := do(h, "/slack/events", body, upper, "application/json"); rec.Code != http.StatusUnauthorized {
+		t.Errorf("replay with the hex in upper case: %d, want 401", rec.Code)
+	}
+	e.a.homes.stop() // waits for publishes in flight
+	if n := len(e.fake.callsOf("views.publish")); n != 1 {
+		t.Errorf("home tab published %d times; want once", n)
+	}
+}
