@@ -33,3 +33,22 @@ func TestReplayWithChangedSignatureCaseRefused(t *testing.T) {
 		t.Errorf("home tab published %d times; want once", n)
 	}
 }
+
+// TestRequestValuesStayOutOfLogs: a refused request's headers are whatever
+// the sender wrote; a 60 KB timestamp is refused without being copied
+// into the log.
+func TestRequestValuesStayOutOfLogs(t *testing.T) {
+	e, h := httpEnv(t)
+	hdr := sign(testSecret, time.Now().Unix(), "{}")
+	for _, ts := range []string{strings.Repeat("T", 60<<10), strings.Repeat("7", 60<<10)} {
+		hdr.Set("X-Slack-Request-Timestamp", ts)
+		if rec := do(h, "/slack/events", "{}", hdr, "application/json"); rec.Code != http.StatusUnauthorized {
+			t.Errorf("a 60 KB timestamp: %d, want 401", rec.Code)
+		}
+	}
+	for _, c := range []string{"T", "7"} {
+		if strings.Contains(e.logs.String(), strings.Repeat(c, 64)) {
+			t.Errorf("the request's timestamp %s… is in the log", c)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	"github.com/ampel-bot/ampel/adapters/internal/httpkit"
 	"github.com/ampel-bot/ampel/bot"
 )
 
@@ -90,7 +91,8 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 		sv, err := slackapi.NewSecretsVerifier(r.Header, a.cfg.SigningSecret)
 		if err != nil {
 			// Missing or malformed headers, or a timestamp outside the window.
-			a.log.Info("slack request refused", "path", r.URL.Path, "err", a.r.redact(err.Error()))
+			a.log.Info("slack request refused", "path", r.URL.Path, "why", headerProblem(err),
+				"timestamp", httpkit.Opaque(r.Header.Get("X-Slack-Request-Timestamp")))
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -128,6 +130,18 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 			a.replays.release(sig) // not taken: Slack may send it again
 		}
 	})
+}
+
+// headerProblem names what is wrong with a request's signature headers:
+// the verifier's own errors, or "malformed" for the others, whose text
+// quotes the header (a number that does not parse) as the sender wrote it.
+func headerProblem(err error) string {
+	for _, known := range []error{slackapi.ErrMissingHeaders, slackapi.ErrInvalidSignature, slackapi.ErrExpiredTimestamp} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	return "malformed signature headers"
 }
 
 // signatureKey is the replay guard's key for a verified request: its
