@@ -280,8 +280,12 @@ const maxAnswers = 32
 // 500: the dialog stays open, and submitting again is safe.
 func (a *Adapter) dialogHandler(h bot.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := a.gate.ReadBody(w, r, maxCallbackBody) // as for presses
+		if !ok {
+			return
+		}
 		var req model.SubmitDialogRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCallbackBody)).Decode(&req); err != nil {
+		if err := json.Unmarshal(body, &req); err != nil {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}

@@ -52,6 +52,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/ampel-bot/ampel/adapters/internal/httpkit"
 	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
 	"github.com/ampel-bot/ampel/bot"
 )
@@ -115,6 +116,7 @@ type Adapter struct {
 	recv     receiver
 	parts    sendkit.Progress[partState]
 	alarm    sendkit.Alarm // the server's trouble as a whole, logged once
+	gate     *httpkit.Gate // bounds the requests read before they are verified
 	presses  presses
 	forms    forms
 
@@ -170,6 +172,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		cfg: cfg, api: api, wsURL: ws.String() + model.APIURLSuffix + "/websocket",
 		dialer: newDialer(client), secret: cfg.ActionSecret, callback: callback, dialog: dialog, r: r, log: log,
 		backoffMin: time.Second, backoffMax: time.Minute, lookback: 10 * time.Minute, now: time.Now,
+		gate: httpkit.Shared(),
 	}
 	var me *model.User
 	err = a.call(ctx, "users/me", func(ctx context.Context) (*model.Response, error) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ampel-bot/ampel/adapters/internal/httpkit"
 )
 
 // TestReplayWithChangedSignatureCaseRefused: the signature's hex in upper
@@ -50,5 +52,32 @@ func TestRequestValuesStayOutOfLogs(t *testing.T) {
 		if strings.Contains(e.logs.String(), strings.Repeat(c, 64)) {
 			t.Errorf("the request's timestamp %s… is in the log", c)
 		}
+	}
+}
+
+// TestBusyEndpointAnswers503: while every slot for reading unverified
+// requests is held (by slow clients), a request is answered 503 with
+// Retry-After at once, and nothing of it is handled; once a slot is free
+// the same request is taken.
+func TestBusyEndpointAnswers503(t *testing.T) {
+	e, h := httpEnv(t)
+	e.a.gate = httpkit.NewGate(1)
+	if !e.a.gate.Enter() { // a slow client reading its body
+		t.Fatal("gate full")
+	}
+	const dm, user = "D0BUSY001", "U0BUSY001"
+	e.fake.users[user] = slackUser{locale: "de-DE", tz: "Europe/Berlin"}
+	raw, _ := json.Marshal(slashlessStart(dm, user))
+	body := string(raw)
+	rec := do(h, "/slack/events", body, sign(testSecret, time.Now().Unix(), body), "application/json")
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("while busy: %d (Retry-After %q), want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if n := len(e.fake.messages(dm)); n != 0 {
+		t.Errorf("while busy: %d replies, want the request not handled", n)
+	}
+	e.a.gate.Leave()
+	if rec := do(h, "/slack/events", body, sign(testSecret, time.Now().Unix(), body), "application/json"); rec.Code != http.StatusOK {
+		t.Errorf("once a slot is free: %d, want 200", rec.Code)
 	}
 }

@@ -83,8 +83,9 @@ func (a *Adapter) HTTPHandlers(h bot.Handler) map[string]http.Handler {
 	}
 }
 
-// verified reads the raw body, bounded, and calls next only if Slack's
-// signature over it checks out. The verifier is fed the bytes exactly as
+// verified checks the signature headers, then reads the raw body (bounded
+// in size, and in how many are read at once: see httpkit.Gate), and calls
+// next only if Slack's signature over it checks out. The verifier is fed the bytes exactly as
 // they arrived: parsing first and re-encoding would verify something else.
 func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -96,13 +97,10 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
-		if err != nil {
-			if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
-				http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			http.Error(w, "bad request", http.StatusBadRequest)
+		// Only now the body, which a client can send as slowly as the
+		// server's read timeout allows: a bounded number at once.
+		body, ok := a.gate.ReadBody(w, r, maxRequestBody)
+		if !ok {
 			return
 		}
 		if _, err := sv.Write(body); err != nil || sv.Ensure() != nil {
