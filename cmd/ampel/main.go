@@ -396,7 +396,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engi
 			inputs.Wait()
 			return fmt.Errorf("http server: %w", err)
 		}
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		srv = newHTTPServer(mux, defaultHTTPLimits)
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("http server: %w", err)
@@ -438,6 +438,38 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engi
 		runErr = fmt.Errorf("close store: %w", err)
 	}
 	return runErr
+}
+
+// httpLimits bounds the time one connection to the HTTP server may take.
+type httpLimits struct {
+	header time.Duration // to read a request's headers
+	read   time.Duration // to read a whole request, body included
+	write  time.Duration // from the end of the headers to the end of the answer
+	idle   time.Duration // a kept-alive connection waiting for its next request
+}
+
+// defaultHTTPLimits are the limits ampel serves under. The platforms send
+// requests of a few kilobytes from their data centres and give up on an
+// answer after seconds (Slack after 3 s), so a client that needs longer
+// to send one is either broken or holding connections on purpose: 600
+// clients sending a byte every 10 s once kept 600 connections open for
+// good. The answer's limit leaves room for a commit on a busy disk.
+var defaultHTTPLimits = httpLimits{header: 5 * time.Second, read: 15 * time.Second, write: 30 * time.Second, idle: 60 * time.Second}
+
+// maxHeaderBytes bounds a request's headers: the platforms send a few
+// hundred bytes of them.
+const maxHeaderBytes = 64 << 10
+
+// newHTTPServer returns the server for the health check and the
+// platforms' webhooks under limits l. How many requests may be read at
+// once before they are authenticated is bounded by the adapters' handlers
+// (see adapters/internal/httpkit.Gate), which also check what can be
+// checked before reading a body.
+func newHTTPServer(h http.Handler, l httpLimits) *http.Server {
+	return &http.Server{
+		Handler: h, MaxHeaderBytes: maxHeaderBytes,
+		ReadHeaderTimeout: l.header, ReadTimeout: l.read, WriteTimeout: l.write, IdleTimeout: l.idle,
+	}
 }
 
 // simClock is the demonstration clock: it starts at a chosen instant and
