@@ -212,6 +212,13 @@ type Subcommander interface {
 	CommandPrefix() string // "/ampel"
 }
 
+// Typer is an Adapter whose platform has nothing to tap (a terminal): its
+// buttons are a numbered list, and the texts for it ask for the number.
+type Typer interface {
+	Adapter
+	TypesButtons() bool
+}
+
 // Clock tells the time. It is injected so that tests and demonstrations can
 // run the bot at any instant.
 type Clock interface {

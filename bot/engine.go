@@ -131,8 +131,8 @@ func (e *Engine) Register(a Adapter) {
 }
 
 const (
-	// maxInput caps what is read of one message; longer input is cut, not refused,
-	// so that a pasted essay still gets a clear answer.
+	// maxInput caps what is read of one message: a longer typed message gets
+	// a clear answer that it is too long; longer form fields are cut.
 	maxInput = 16 << 10
 )
 
@@ -556,6 +556,14 @@ func (e *Engine) forms(platform string) bool {
 	defer e.mu.RUnlock()
 	fa, ok := e.adapters[platform].(FormAdapter)
 	return ok && fa.Forms()
+}
+
+// typed reports whether a platform's adapter has its buttons typed.
+func (e *Engine) typed(platform string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	ty, ok := e.adapters[platform].(Typer)
+	return ok && ty.TypesButtons()
 }
 
 // Langs returns the languages the bot speaks, default first.

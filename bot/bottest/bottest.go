@@ -252,6 +252,8 @@ type Recorder struct {
 	ShowsForms bool
 	// Prefix makes the recorder a bot.Subcommander with that prefix.
 	Prefix string
+	// Typed makes the recorder a bot.Typer: its buttons are typed.
+	Typed bool
 
 	mu   sync.Mutex
 	sent []Sent
@@ -265,6 +267,9 @@ func (r *Recorder) CommandPrefix() string { return r.Prefix }
 
 // Forms implements bot.FormAdapter.
 func (r *Recorder) Forms() bool { return r.ShowsForms }
+
+// TypesButtons implements bot.Typer.
+func (r *Recorder) TypesButtons() bool { return r.Typed }
 
 // Run implements bot.Adapter; a recorder receives nothing by itself.
 func (r *Recorder) Run(ctx context.Context, h bot.Handler) error {

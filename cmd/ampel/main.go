@@ -32,6 +32,7 @@ import (
 	"github.com/ampel-bot/ampel/flows"
 	"github.com/ampel-bot/ampel/locales"
 	"github.com/ampel-bot/ampel/store"
+	"golang.org/x/term"
 )
 
 func main() {
@@ -335,13 +336,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 				interactive = true
 			}
 		}
+		width := consoleWidth(getenv, stdout)
 		con = console.New(console.Config{
-			In: in, Out: stdout, Lang: cfg.Lang, Interactive: interactive,
+			In: in, Out: stdout, Lang: cfg.Lang, Interactive: interactive, Width: width,
 			RunID: strconv.FormatInt(time.Now().UnixNano(), 36),
 		})
 		adapters = append(adapters, con)
 		if interactive {
-			fmt.Fprintln(stdout, texts.T(mustLang(texts, cfg.Lang), "console.hello"))
+			fmt.Fprintln(stdout, console.Wrap(texts.T(mustLang(texts, cfg.Lang), "console.hello"), width()))
 		}
 	}
 	if len(adapters) == 0 {
@@ -354,6 +356,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	return serve(ctx, cfg, log, db, engine, adapters, con, handlers)
+}
+
+// consoleWidth tells the console how wide to write: $COLUMNS, else the
+// terminal's width, else 80 on a terminal. Output to a file or a pipe is a
+// transcript and is not wrapped (0), unless $COLUMNS asks for it.
+func consoleWidth(getenv func(string) string, stdout io.Writer) func() int {
+	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && n > 0 {
+		return func() int { return n }
+	}
+	f, ok := stdout.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return func() int { return 0 }
+	}
+	return func() int {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+		return 80
+	}
 }
 
 // serve runs the adapters, the HTTP server, the scheduler and the outbox
