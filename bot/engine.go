@@ -111,9 +111,9 @@ func New(cfg Config) (*Engine, error) {
 		locks: keyLocks{m: map[string]*keyLock{}}, adapters: map[string]Adapter{},
 		cache: convCache{m: map[string]*Conversation{}, max: cfg.CacheSize},
 		rem:   cfg.Reminders, kick: make(chan struct{}, 1),
-		out:   outbox{kick: make(chan struct{}, 1), retryAt: map[Address]time.Time{}},
-		fresh: cfg.FreshAfterDamage,
+		out: outbox{kick: make(chan struct{}, 1), retryAt: map[Address]time.Time{}},
 	}
+	e.fresh = cfg.FreshAfterDamage
 	e.nextWake.Store(math.MaxInt64)
 	for range runtime.GOMAXPROCS(0) {
 		go func() {

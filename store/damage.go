@@ -31,25 +31,31 @@ func catch(err *error) {
 	}
 }
 
-func (s *DB) view(fn func(*bolt.Tx) error) (err error) { return guard(s.db.View, fn) }
+func (s *DB) view(fn func(*bolt.Tx) error) error { return guard(s.db.View, fn) }
 
-func (s *DB) update(fn func(*bolt.Tx) error) (err error) { return guard(s.db.Update, fn) }
+func (s *DB) update(fn func(*bolt.Tx) error) error { return guard(s.db.Update, fn) }
 
-// guard runs a transaction with faults on the file's memory turned into
-// panics, and panics into a pageFault. bbolt rolls the transaction back
-// as the panic passes.
-func guard(run func(func(*bolt.Tx) error) error, fn func(*bolt.Tx) error) (err error) {
+// guard runs a transaction safely; bbolt rolls it back as a panic passes.
+func guard(run func(func(*bolt.Tx) error) error, fn func(*bolt.Tx) error) error {
+	return safely(func() error { return run(fn) })
+}
+
+// safely runs f with faults on the file's memory turned into panics, and
+// panics into a pageFault.
+func safely(f func() error) (err error) {
 	defer catch(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	return run(fn)
+	return f()
 }
 
 // openBolt is bolt.Open, with a damaged page met while opening (the
 // freelist's) an error instead of a panic.
 func openBolt(path string, opts *bolt.Options) (db *bolt.DB, err error) {
-	defer catch(&err)
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	return bolt.Open(path, 0o600, opts)
+	err = safely(func() error {
+		db, err = bolt.Open(path, 0o600, opts)
+		return err
+	})
+	return db, err
 }
 
 // safeGet reads one value inside a transaction. Reading changes nothing, so

@@ -159,7 +159,7 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := migrate(bdb, migs); err != nil {
+	if err := safely(func() error { return migrate(bdb, migs) }); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
