@@ -423,3 +423,60 @@ func TestDeliveredSurvivesFailedWrite(t *testing.T) {
 		t.Errorf("Pending after a restart: %+v, %v; want the delivered message gone for good", p, err)
 	}
 }
+
+// A page of the outbox or of the reminder index that cannot be read hides
+// only what is on it: Pending and Due go on after it. Before, the first
+// read of it ended the process.
+func TestScansSkipUnreadablePage(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ampel.db")
+	due := damageStart.Add(time.Hour)
+	const n = 400
+	{
+		db, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			a := chatAddr(i)
+			c := &bot.Conversation{Reminders: []bot.Reminder{{ID: "m1-1start", Due: due, Status: bot.ReminderPending}}}
+			out := bot.Outgoing{To: a, Msg: bot.Message{Text: fmt.Sprintf("message %04d, long enough to fill pages soon", i)}}
+			if _, err := db.Commit(ctx, "e", a.Key(), c, []bot.Outgoing{out}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+	}
+	if damagePages(t, path, []byte("message 0200,")) == 0 || damagePages(t, path, []byte(chatAddr(200).Key()+"\x00m1-1start")) == 0 {
+		t.Fatal("nothing to damage")
+	}
+	db := mustOpenAt(t, path, Options{})
+	p, err := db.Pending(ctx, 0, 2*n)
+	if err != nil {
+		t.Fatalf("Pending over an unreadable page: %v", err)
+	}
+	if len(p) >= n || len(p) < n-n/4 || p[0].Msg.Text != "message 0000, long enough to fill pages soon" || p[len(p)-1].ID != n {
+		t.Errorf("Pending: %d messages, from %q to %d; want all but those on the damaged page, to the last", len(p), p[0].Msg.Text, p[len(p)-1].ID)
+	}
+	refs, err := db.Due(ctx, due, 2*n)
+	if err != nil {
+		t.Fatalf("Due over an unreadable page: %v", err)
+	}
+	if len(refs) >= n || len(refs) < n-n/4 || refs[len(refs)-1].Key != chatAddr(n-1).Key() {
+		t.Errorf("Due: %d reminders; want all but those on the damaged page, to the last", len(refs))
+	}
+	if next, ok, err := db.NextDue(ctx); err != nil || !ok || !next.Equal(due) {
+		t.Errorf("NextDue: %v, %v, %v", next, ok, err)
+	}
+	r, err := db.Inspect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	where := map[string]bool{}
+	for _, d := range r.Damaged {
+		where[d.Where] = true
+	}
+	if !where["outbox"] || !where["reminder index"] || r.Outbox != len(p) || r.Reminders != len(refs) {
+		t.Errorf("Inspect: %+v; want the two unreadable pages and everything else read", r)
+	}
+}
