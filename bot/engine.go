@@ -35,6 +35,11 @@ type Config struct {
 	CacheSize int
 	// Reminders sets when reminders go out.
 	Reminders ReminderConfig
+	// FreshAfterDamage lets a conversation whose stored record cannot be
+	// read start afresh when its chat writes again (the record stays set
+	// aside). Without it the chat is told so on every event and nothing
+	// is written over the record, until the operator allows it.
+	FreshAfterDamage bool
 }
 
 // Engine runs the dialogues. Events of one conversation are handled one at a
@@ -66,6 +71,7 @@ type Engine struct {
 	out      outbox
 	nextWake atomic.Int64
 	stats    stats
+	fresh    bool // Config.FreshAfterDamage
 }
 
 // New checks that every flow has all its texts in every language and returns
@@ -107,6 +113,7 @@ func New(cfg Config) (*Engine, error) {
 		rem:   cfg.Reminders, kick: make(chan struct{}, 1),
 		out: outbox{kick: make(chan struct{}, 1), retryAt: map[Address]time.Time{}},
 	}
+	e.fresh = cfg.FreshAfterDamage
 	e.nextWake.Store(math.MaxInt64)
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
@@ -256,8 +263,10 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	var stepErr, loadErr error
 	if err := e.compute(func() {
 		if conv == nil {
-			if conv, loadErr = e.store.Load(ctx, key); loadErr != nil {
-				return
+			if conv, loadErr = e.safeLoad(ctx, key); loadErr != nil {
+				if conv = e.freshAfter(loadErr); conv == nil {
+					return
+				}
 			}
 		}
 		defer func() {
@@ -280,7 +289,12 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 		return err
 	}
 	if loadErr != nil {
-		return fmt.Errorf("load conversation: %w", loadErr)
+		if conv == nil {
+			return e.damaged(ctx, key, eventID, fn, loadErr)
+		}
+		if outs, err = e.startedAfresh(conv, outs, stepErr, loadErr); err != nil {
+			return err
+		}
 	}
 	if errors.Is(stepErr, errRecommit) {
 		// Nothing happened, but the state must be written again (to drop a
