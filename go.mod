@@ -11,6 +11,7 @@ require (
 	github.com/nicksnyder/go-i18n/v2 v2.7.0
 	github.com/slack-go/slack v0.35.0
 	go.etcd.io/bbolt v1.4.3
+	golang.org/x/term v0.41.0
 	golang.org/x/text v0.44.0
 )
 

@@ -214,6 +214,13 @@ type Subcommander interface {
 	CommandPrefix() string // "/ampel"
 }
 
+// Typer is an Adapter whose platform has nothing to tap (a terminal): its
+// buttons are a numbered list, and the texts for it ask for the number.
+type Typer interface {
+	Adapter
+	TypesButtons() bool
+}
+
 // Clock tells the time. It is injected so that tests and demonstrations can
 // run the bot at any instant.
 type Clock interface {
@@ -233,7 +240,9 @@ func (f ClockFunc) Now() time.Time { return f() }
 // concurrently for different keys.
 type Store interface {
 	// Load returns a copy of the conversation stored under key, or a new empty
-	// one if there is none.
+	// one if there is none. A record that cannot be read is set aside and
+	// reported with an error wrapping ErrDamaged, on every Load until a
+	// Commit replaces it.
 	Load(ctx context.Context, key string) (*Conversation, error)
 	// Seen reports whether an event ID has been committed for the conversation.
 	Seen(ctx context.Context, key, eventID string) (bool, error)
@@ -242,6 +251,10 @@ type Store interface {
 	// ErrDuplicate (and writes nothing) if eventID was committed before for
 	// this key. Event IDs are remembered per conversation: a platform
 	// redelivers an event to the conversation it belongs to.
+	//
+	// A nil conv leaves the stored state as it is (a conversation set aside
+	// as damaged keeps its record); a conv committed under a key set aside
+	// replaces the damaged record, and Load works again.
 	Commit(ctx context.Context, eventID, key string, conv *Conversation, outs []Outgoing) ([]Queued, error)
 	// Move commits conv under to and removes from (its state and reminders),
 	// in one transaction recording eventID for to: a conversation that
@@ -282,6 +295,13 @@ type DueRef struct {
 
 // ErrDuplicate is returned by Store.Commit for an event ID committed before.
 var ErrDuplicate = errors.New("duplicate event")
+
+// ErrDamaged is wrapped by Store errors about a stored record that cannot be
+// read or written: its bytes do not decode, or the page of the file holding
+// it is damaged. The store has set the record aside (kept for inspection);
+// asking again gives the same answer, so an adapter acknowledges the event
+// rather than have the platform redeliver it forever.
+var ErrDamaged = errors.New("damaged record")
 
 // ErrRecipientGone is returned by Adapter.Send when the recipient can never
 // receive messages again (blocked the bot, left, was deleted).

@@ -71,6 +71,15 @@ func (e *Engine) step(c *Conversation, ev Event) []Message {
 
 func (t *turn) T(id string, kv ...any) string { return t.e.texts.T(t.lang, id, kv...) }
 
+// tapT is T for a text that asks to tap a button: where buttons are typed
+// (bot.Typer), its ".typed" variant asks for the number instead.
+func (t *turn) tapT(id string, kv ...any) string {
+	if t.e.typed(t.c.Addr.Platform) {
+		id += ".typed"
+	}
+	return t.T(id, kv...)
+}
+
 func (t *turn) N(id string, n int, kv ...any) string { return t.e.texts.N(t.lang, id, n, kv...) }
 
 func (t *turn) note(s string) { t.notes = append(t.notes, s) }
@@ -124,6 +133,11 @@ func (t *turn) handle(now time.Time) {
 			return
 		}
 		t.press(ev.Action, now)
+		return
+	}
+	if len(ev.Text) > maxInput { // cut, it would be taken for what nobody wrote
+		t.note(t.T("hint.toolong_input"))
+		t.reask()
 		return
 	}
 	text := cleanInput(ev.Text)
@@ -571,7 +585,7 @@ func (t *turn) freeText(text string, now time.Time) {
 	case modeIdle:
 		t.say(t.menu(t.T("hint.idle")))
 	default:
-		t.note(t.T("hint.buttons", "Max", len(d.Options)))
+		t.note(t.tapT("hint.buttons", "Max", len(d.Options)))
 		t.ask()
 	}
 }

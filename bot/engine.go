@@ -36,6 +36,11 @@ type Config struct {
 	CacheSize int
 	// Reminders sets when reminders go out.
 	Reminders ReminderConfig
+	// FreshAfterDamage lets a conversation whose stored record cannot be
+	// read start afresh when its chat writes again (the record stays set
+	// aside). Without it the chat is told so on every event and nothing
+	// is written over the record, until the operator allows it.
+	FreshAfterDamage bool
 }
 
 // Engine runs the dialogues. Events of one conversation are handled one at a
@@ -67,6 +72,7 @@ type Engine struct {
 	out      outbox
 	nextWake atomic.Int64
 	stats    stats
+	fresh    bool // Config.FreshAfterDamage
 }
 
 // New checks that every flow has all its texts in every language and returns
@@ -108,6 +114,7 @@ func New(cfg Config) (*Engine, error) {
 		rem:   cfg.Reminders, kick: make(chan struct{}, 1),
 		out: outbox{kick: make(chan struct{}, 1), retryAt: map[Address]time.Time{}},
 	}
+	e.fresh = cfg.FreshAfterDamage
 	e.nextWake.Store(math.MaxInt64)
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
@@ -132,8 +139,8 @@ func (e *Engine) Register(a Adapter) {
 }
 
 const (
-	// maxInput caps what is read of one message; longer input is cut, not refused,
-	// so that a pasted essay still gets a clear answer.
+	// maxInput caps what is read of one message: a longer typed message gets
+	// a clear answer that it is too long; longer form fields are cut.
 	maxInput = 16 << 10
 )
 
@@ -257,8 +264,10 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	var stepErr, loadErr error
 	if err := e.compute(func() {
 		if conv == nil {
-			if conv, loadErr = e.store.Load(ctx, key); loadErr != nil {
-				return
+			if conv, loadErr = e.safeLoad(ctx, key); loadErr != nil {
+				if conv = e.freshAfter(loadErr); conv == nil {
+					return
+				}
 			}
 		}
 		defer func() {
@@ -281,7 +290,12 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 		return err
 	}
 	if loadErr != nil {
-		return fmt.Errorf("load conversation: %w", loadErr)
+		if conv == nil {
+			return e.damaged(ctx, key, eventID, fn, loadErr)
+		}
+		if outs, err = e.startedAfresh(conv, outs, stepErr, loadErr); err != nil {
+			return err
+		}
 	}
 	if errors.Is(stepErr, errRecommit) {
 		// Nothing happened, but the state must be written again (to drop a
@@ -635,6 +649,14 @@ func (e *Engine) forms(platform string) bool {
 	defer e.mu.RUnlock()
 	fa, ok := e.adapters[platform].(FormAdapter)
 	return ok && fa.Forms()
+}
+
+// typed reports whether a platform's adapter has its buttons typed.
+func (e *Engine) typed(platform string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	ty, ok := e.adapters[platform].(Typer)
+	return ok && ty.TypesButtons()
 }
 
 // Langs returns the languages the bot speaks, default first.

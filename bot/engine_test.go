@@ -249,7 +249,7 @@ func TestMeasureForm(t *testing.T) {
 	}
 	sent := h.send(bot.Event{Text: "1"}) // build the plan
 	form := sent[len(sent)-1].Msg.Form
-	if form == nil || len(form.Fields) != 6 || form.Fields[0].Kind != bot.FieldSelect || len(form.Fields[0].Options) != 10 {
+	if form == nil || len(form.Fields) != 6 || form.Fields[0].Kind != bot.FieldSelect || len(form.Fields[0].Options) != 9 {
 		t.Fatalf("measure question without the form: %+v", form)
 	}
 	submit := func(answers map[string]string) string {
@@ -266,7 +266,7 @@ func TestMeasureForm(t *testing.T) {
 		t.Errorf("review before start: %q", out)
 	}
 	out := submit(map[string]string{"suggestion": "2", "priority": "high", "responsible": "Anna", "start": "2027-03-15", "review": "2027-04-12"})
-	if !strings.Contains(out, "Gespeichert: Über Unternehmen gezielt Ehrenamtliche ansprechen") {
+	if !strings.Contains(out, "Gespeichert: Stärken finden, die auch Betriebe brauchen") {
 		t.Fatalf("valid form: %q", out)
 	}
 	m := h.conv().Plan.Measures[0]

@@ -45,7 +45,7 @@ func (t *turn) question() Message {
 		}
 		return Message{Text: t.T("measure.priority", "Text", d.Draft.Text), Buttons: [][]Button{row}}
 	case modeResp:
-		return Message{Text: t.T("measure.responsible"),
+		return Message{Text: t.tapT("measure.responsible"),
 			Buttons: [][]Button{{{Label: t.T("button.me"), Action: t.action("me")}}}}
 	case modeStart:
 		return Message{Text: t.T("measure.start"), Buttons: [][]Button{{

@@ -451,10 +451,13 @@ type Stats struct {
 	AmbiguousSends int64
 	Undeliverable  int64
 	Retries        int64
+	// Damaged counts events that met a conversation whose stored record
+	// cannot be read.
+	Damaged int64
 }
 
 type stats struct {
-	reminders, missed, ambiguous, undeliverable, retries atomic.Int64
+	reminders, missed, ambiguous, undeliverable, retries, damaged atomic.Int64
 }
 
 // Stats returns the engine's counters.
@@ -462,6 +465,7 @@ func (e *Engine) Stats() Stats {
 	return Stats{
 		RemindersSent: e.stats.reminders.Load(), RemindersMissed: e.stats.missed.Load(),
 		AmbiguousSends: e.stats.ambiguous.Load(), Undeliverable: e.stats.undeliverable.Load(), Retries: e.stats.retries.Load(),
+		Damaged: e.stats.damaged.Load(),
 	}
 }
 

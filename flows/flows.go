@@ -10,6 +10,7 @@
 package flows
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -184,9 +185,12 @@ var idPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 // Load reads every *.toml file at the top of each fsys, in order, and returns
 // the catalog, or Problems listing everything wrong with them. A later flow may
 // not reuse the ID of an earlier one: a network's check cannot silently replace
-// a built-in one.
+// a built-in one. A later file identical to the earlier one of that ID is the
+// same check read twice (a directory holding a copy of the shipped flows) and
+// is passed over.
 func Load(fsyss ...fs.FS) (*Catalog, error) {
 	c := &Catalog{byID: map[string]*Flow{}}
+	raw := map[string][]byte{}
 	var problems Problems
 	for _, fsys := range fsyss {
 		names, err := fs.Glob(fsys, "*"+defaultFileSuffix)
@@ -206,10 +210,14 @@ func Load(fsyss ...fs.FS) (*Catalog, error) {
 				continue
 			}
 			if prev, dup := c.byID[f.ID]; dup {
+				if bytes.Equal(raw[f.ID], data) {
+					continue
+				}
 				problems = append(problems, Problem{File: name, Place: "id", Reason: fmt.Sprintf("%q is already defined in %s", f.ID, prev.File)})
 				continue
 			}
 			c.byID[f.ID] = f
+			raw[f.ID] = data
 			c.order = append(c.order, f)
 		}
 	}

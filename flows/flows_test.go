@@ -313,11 +313,11 @@ func TestTextRefs(t *testing.T) {
 	spots := []TextRef{
 		{"zo-kmu.nutzen.title", "checkpoints[0] (nutzen)"},
 		{"zo-kmu.nutzen.statement", "checkpoints[0] (nutzen)"},
-		{"zo-kmu.nutzen.mitstreiter", "checkpoints[0] (nutzen).suggestions[0] (mitstreiter)"},
-		{"zo-kmu.planen.service-learning", "checkpoints[2] (planen).suggestions[10] (service-learning)"},
-		{"zo-kmu.organisation.leistung-zeigen", "checkpoints[6] (organisation).suggestions[12] (leistung-zeigen)"},
-		{"zo-kmu.vereinbarungen.auswertung", "checkpoints[5] (vereinbarungen).suggestions[9] (auswertung)"},
-		{"zo-kmu.organisation.auswertung", "checkpoints[6] (organisation).suggestions[8] (auswertung)"},
+		{"zo-kmu.nutzen.mitstreiter", "checkpoints[0] (nutzen).suggestions[1] (mitstreiter)"},
+		{"zo-kmu.planen.service-learning", "checkpoints[2] (planen).suggestions[6] (service-learning)"},
+		{"zo-kmu.organisation.oeffentlichkeit", "checkpoints[6] (organisation).suggestions[10] (oeffentlichkeit)"},
+		{"zo-kmu.vereinbarungen.auswertung", "checkpoints[5] (vereinbarungen).suggestions[7] (auswertung)"},
+		{"zo-kmu.organisation.auswertung", "checkpoints[6] (organisation).suggestions[7] (auswertung)"},
 	}
 	for _, s := range spots {
 		if !slices.Contains(refs, s) {

@@ -8,6 +8,7 @@
 package locales
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -46,12 +47,15 @@ type Set struct {
 	IDs map[string]map[string]bool
 }
 
-// Load reads every *.toml file at the top of each fsys.
+// Load reads every *.toml file at the top of each fsys. A later file with the
+// same name and content as an earlier one (a directory holding a copy of the
+// shipped locales) is passed over; any other message defined twice is refused.
 func Load(fsyss ...fs.FS) (*Set, error) {
 	b := i18n.NewBundle(language.MustParse(Reference))
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	s := &Set{Bundle: b, IDs: map[string]map[string]bool{}}
 	where := map[string]string{} // lang + "\x00" + id -> file, for reporting
+	seen := map[string][]byte{}  // file name -> content
 	var problems []string
 	for _, fsys := range fsyss {
 		names, err := fs.Glob(fsys, "*.toml")
@@ -65,6 +69,10 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 				problems = append(problems, fmt.Sprintf("%s: %v", name, err))
 				continue
 			}
+			if prev, ok := seen[name]; ok && bytes.Equal(prev, data) {
+				continue
+			}
+			seen[name] = data
 			var de *contentfile.DepthError
 			if err := contentfile.CheckDepth(data); errors.As(err, &de) {
 				problems = append(problems, fmt.Sprintf("%s: line %d: %v", name, de.Line, de))

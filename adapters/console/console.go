@@ -29,12 +29,18 @@ type Config struct {
 	// Interactive prints a prompt; otherwise each input line is echoed, so
 	// that the output of a piped script reads as a transcript.
 	Interactive bool
+	// Width tells at how many columns to wrap what the bot says (see Wrap);
+	// it is asked for each message, as a terminal may be resized. nil, or 0,
+	// does not wrap.
+	Width func() int
 }
 
 // Adapter is the console adapter.
 type Adapter struct {
 	cfg Config
 	mu  sync.Mutex
+	// waiting: the prompt is shown and the user may be typing after it.
+	waiting bool
 }
 
 // New returns a console adapter.
@@ -48,25 +54,81 @@ func Address() bot.Address {
 // Platform implements bot.Adapter.
 func (a *Adapter) Platform() string { return Platform }
 
-// maxLine bounds one input line; longer lines are cut by the engine anyway.
-const maxLine = 1 << 20
+// TypesButtons implements bot.Typer: a terminal has nothing to tap, the
+// user types a button's number.
+func (a *Adapter) TypesButtons() bool { return true }
+
+const (
+	// maxLine is what is kept of one input line; the rest of a longer line
+	// is read and dropped, so the input after it still works. It is more than
+	// the engine reads of a message (16 KiB), so the engine still sees that
+	// the line was too long and says so.
+	maxLine = 64 << 10
+	// maxEcho is the longest line a transcript echoes whole; a longer one is
+	// echoed cut, with its size.
+	maxEcho = 4 << 10
+	prompt  = "> "
+)
+
+// line is one line of input: what was kept of it, and its length in bytes.
+type line struct {
+	text string
+	size int
+}
+
+// readLine reads one line of any length without its line break ("\n" or
+// "\r\n") and keeps its first max bytes. At the end of the input it returns
+// io.EOF, after a last line without a line break.
+func readLine(r *bufio.Reader, max int) (line, error) {
+	var kept []byte
+	size := 0
+	for {
+		chunk, err := r.ReadSlice('\n')
+		size += len(chunk)
+		if room := max - len(kept); room > 0 {
+			kept = append(kept, chunk[:min(room, len(chunk))]...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && (err != io.EOF || size == 0) {
+			return line{}, err
+		}
+		if err == nil { // ended by a line break
+			size--
+		}
+		break
+	}
+	s := strings.TrimSuffix(string(kept), "\n")
+	if t, ok := strings.CutSuffix(s, "\r"); ok {
+		s = t
+		size--
+	}
+	return line{s, size}, nil
+}
 
 // Run reads lines until the input ends (then it returns nil) or ctx is done.
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
-	lines := make(chan string)
+	lines := make(chan line)
 	errc := make(chan error, 1)
 	go func() {
-		sc := bufio.NewScanner(a.cfg.In)
-		sc.Buffer(make([]byte, 64<<10), maxLine)
-		for sc.Scan() {
+		r := bufio.NewReader(a.cfg.In)
+		for {
+			l, err := readLine(r, maxLine)
+			if err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				errc <- err
+				close(lines)
+				return
+			}
 			select {
-			case lines <- sc.Text():
+			case lines <- l:
 			case <-ctx.Done():
 				return
 			}
 		}
-		errc <- sc.Err()
-		close(lines)
 	}()
 	n := 0
 	for {
@@ -74,7 +136,7 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case line, ok := <-lines:
+		case l, ok := <-lines:
 			if !ok {
 				if err := <-errc; err != nil {
 					return fmt.Errorf("read console input: %w", err)
@@ -82,10 +144,13 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 				return nil
 			}
 			n++
+			a.mu.Lock()
+			a.waiting = false
+			a.mu.Unlock()
 			if !a.cfg.Interactive {
-				a.printf("> %s\n", line)
+				a.printf("%s%s\n", prompt, echo(l))
 			}
-			ev := bot.Event{ID: a.cfg.RunID + "-" + strconv.Itoa(n), Addr: Address(), Text: line, LangHint: a.cfg.Lang}
+			ev := bot.Event{ID: a.cfg.RunID + "-" + strconv.Itoa(n), Addr: Address(), Text: l.text, LangHint: a.cfg.Lang}
 			if err := h.Handle(ctx, ev); err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -96,9 +161,22 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	}
 }
 
+// echo is how a transcript shows an input line: whole, or a long one cut
+// with its size.
+func echo(l line) string {
+	if l.size <= maxEcho {
+		return l.text
+	}
+	s := strings.ToValidUTF8(l.text[:min(len(l.text), 60)], "")
+	return fmt.Sprintf("%s… [%d bytes]", s, l.size)
+}
+
 func (a *Adapter) prompt() {
 	if a.cfg.Interactive {
-		a.printf("> ")
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.waiting = true
+		io.WriteString(a.cfg.Out, prompt)
 	}
 }
 
@@ -108,28 +186,52 @@ func (a *Adapter) printf(format string, args ...any) {
 	fmt.Fprintf(a.cfg.Out, format, args...)
 }
 
-// Send implements bot.Adapter.
+// Send implements bot.Adapter. A message that arrives while the prompt is
+// shown (a reminder while the user types) goes on a line of its own, and
+// the prompt is shown again after it.
 func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
+	width := 0
+	if a.cfg.Width != nil {
+		width = a.cfg.Width()
+	}
+	s := Wrap(render(m, width), width) + "\n"
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, err := io.WriteString(a.cfg.Out, Render(m)+"\n")
+	if a.waiting {
+		s = "\n" + s + prompt
+	}
+	_, err := io.WriteString(a.cfg.Out, s)
 	return err
 }
 
 // Render writes a message as text: its text, then its buttons numbered in
 // reading order, one row per line, then its files by name.
-func Render(m bot.Message) string {
+func Render(m bot.Message) string { return render(m, 0) }
+
+// render is Render for a screen width columns wide (0: any): a row of
+// buttons too wide for it goes on as many lines as it needs.
+func render(m bot.Message, width int) string {
 	var b strings.Builder
 	b.WriteString(m.Text)
 	n := 0
 	for _, row := range m.Buttons {
 		b.WriteString("\n  ")
+		col := 2
 		for i, btn := range row {
 			n++
+			item := fmt.Sprintf("%d) %s", n, btn.Label)
+			w := Width(item)
 			if i > 0 {
-				b.WriteString("   ")
+				if width > 0 && col+3+w > width {
+					b.WriteString("\n  ")
+					col = 2
+				} else {
+					b.WriteString("   ")
+					col += 3
+				}
 			}
-			fmt.Fprintf(&b, "%d) %s", n, btn.Label)
+			b.WriteString(item)
+			col += w
 		}
 	}
 	for _, f := range m.Files {

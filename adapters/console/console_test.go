@@ -191,22 +191,31 @@ func TestRunEmptyInput(t *testing.T) {
 	}
 }
 
-func TestRunLongLineDeliveredWhole(t *testing.T) {
-	long := strings.Repeat("x", 100<<10)
-	a := New(Config{In: strings.NewReader(long + "\nnext\n"), Out: io.Discard, RunID: "r"})
+// TestRunLongLineThenMore: a line of 2 MB (a pasted file) neither stops
+// the console nor swallows what comes after it. What is kept of it is more
+// than the engine reads, so the engine can tell the user it was too long;
+// the transcript echoes it cut, with its size.
+func TestRunLongLineThenMore(t *testing.T) {
+	long := strings.Repeat("x", 2<<20)
+	var out syncBuffer
+	a := New(Config{In: strings.NewReader(long + "\n/check\r\nnext"), Out: &out, RunID: "r"})
 	h := &recorder{}
 	if err := runWithTimeout(t, a, context.Background(), h); err != nil {
 		t.Fatalf("Run() = %v, want nil", err)
 	}
 	evs := h.got()
-	if len(evs) != 2 {
-		t.Fatalf("got %d events, want 2", len(evs))
+	if len(evs) != 3 {
+		t.Fatalf("got %d events, want 3", len(evs))
 	}
-	if len(evs[0].Text) != len(long) || evs[0].Text != long {
-		t.Errorf("got a line of %d bytes, want %d", len(evs[0].Text), len(long))
+	if n := len(evs[0].Text); n <= 16<<10 || n > 1<<20 {
+		t.Errorf("got a long line of %d bytes, want it cut to more than the engine reads (16 KiB) and at most 1 MiB", n)
 	}
-	if evs[1].Text != "next" {
-		t.Errorf("got second line %q, want %q", evs[1].Text, "next")
+	if evs[1].Text != "/check" || evs[2].Text != "next" {
+		t.Errorf("got lines %q, %q after the long one, want %q, %q", evs[1].Text, evs[2].Text, "/check", "next")
+	}
+	want := "> " + strings.Repeat("x", 60) + "… [2097152 bytes]\n> /check\n> next\n"
+	if got := out.String(); got != want {
+		t.Errorf("transcript = %.200q, want %q", got, want)
 	}
 }
 
@@ -335,5 +344,145 @@ func TestAddressAndPlatform(t *testing.T) {
 	}
 	if got := Address().Platform; got != a.Platform() {
 		t.Errorf("Address().Platform = %q, want %q so replies find this adapter", got, a.Platform())
+	}
+}
+
+// screen40 is a terminal 40 columns wide.
+func screen40() int { return 40 }
+
+// TestSendWrapsAtWidth: at 40 columns every line fits and words stay whole;
+// a list item's further lines start under its text, and a row of buttons
+// too wide for the screen goes on the next line.
+func TestSendWrapsAtWidth(t *testing.T) {
+	var out bytes.Buffer
+	a := New(Config{Out: &out, Width: screen40})
+	m := bot.Message{
+		Text: "1/7 · Strategischer Nutzen\n\nWir haben besprochen, welchen strategischen Nutzen die Zusammenarbeit mit Unternehmen für uns hat – besonders mit KMU in der Region.\n\n" +
+			"1. Workshop mit zwei Betrieben aus dem Landkreis vorbereiten\n   Priorität: hoch · Verantwortlich: Anna Musterfrau\n\n" +
+			"Mehr unter https://example.org/ampel/hilfe/zusammenarbeit-mit-unternehmen\n\nWie sieht es bei Ihnen aus?",
+		Buttons: [][]bot.Button{
+			{{Label: "🔴 Dringend – hier fehlt noch das meiste", Action: "r"}},
+			{{Label: "🟢 Gut", Action: "g"}},
+			{{Label: "Beispiele ansehen", Action: "e"}, {Label: "Später", Action: "l"}, {Label: "Zurück", Action: "b"}},
+		},
+	}
+	if err := a.Send(context.Background(), Address(), m); err != nil {
+		t.Fatal(err)
+	}
+	want := `1/7 · Strategischer Nutzen
+
+Wir haben besprochen, welchen
+strategischen Nutzen die Zusammenarbeit
+mit Unternehmen für uns hat – besonders
+mit KMU in der Region.
+
+1. Workshop mit zwei Betrieben aus dem
+   Landkreis vorbereiten
+   Priorität: hoch · Verantwortlich:
+   Anna Musterfrau
+
+Mehr unter
+https://example.org/ampel/hilfe/zusammen
+arbeit-mit-unternehmen
+
+Wie sieht es bei Ihnen aus?
+  1) 🔴 Dringend – hier fehlt noch das
+     meiste
+  2) 🟢 Gut
+  3) Beispiele ansehen   4) Später
+  5) Zurück
+
+`
+	if got := out.String(); got != want {
+		t.Errorf("at 40 columns Send wrote\n%s\nwant\n%s", got, want)
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if w := Width(l); w > 40 {
+			t.Errorf("line %q is %d columns wide, want at most 40", l, w)
+		}
+	}
+}
+
+// notifyWriter is a terminal's screen: it collects output and signals each
+// write, so a test can wait for the prompt without sleeping.
+type notifyWriter struct {
+	syncBuffer
+	wrote chan struct{}
+}
+
+func (w *notifyWriter) Write(p []byte) (int, error) {
+	n, err := w.syncBuffer.Write(p)
+	select {
+	case w.wrote <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+// waitScreen waits until the screen shows want at its end.
+func waitScreen(t *testing.T, w *notifyWriter, want string) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for !strings.HasSuffix(w.String(), want) {
+		select {
+		case <-w.wrote:
+		case <-deadline:
+			t.Fatalf("the screen never ended in %q; it shows %q", want, w.String())
+		}
+	}
+}
+
+// TestReminderWhileTyping: a reminder that arrives while the user is typing
+// after the prompt is printed on a line of its own, not after the typed
+// letters, and the prompt is shown again; the typed line still arrives
+// whole, and its answer comes as usual. A piped transcript stays as it was.
+func TestReminderWhileTyping(t *testing.T) {
+	in, keyboard := io.Pipe()
+	screen := &notifyWriter{wrote: make(chan struct{}, 1)}
+	a := New(Config{In: in, Out: screen, RunID: "r", Interactive: true})
+	h := &recorder{}
+	h.onCall = func(ev bot.Event) {
+		a.Send(context.Background(), Address(), bot.Message{Text: "Gespeichert: " + ev.Text})
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(context.Background(), h) }()
+	waitScreen(t, screen, "> ")
+	screen.Write([]byte("Works")) // the terminal echoes what the user types
+	reminder := bot.Message{Text: "Zeit für die Kontrolle: Workshop", Buttons: [][]bot.Button{{{Label: "✅ Erledigt", Action: "d"}}}}
+	if err := a.Send(context.Background(), Address(), reminder); err != nil {
+		t.Fatal(err)
+	}
+	screen.Write([]byte("hop\n"))
+	io.WriteString(keyboard, "Workshop\n")
+	waitScreen(t, screen, "Gespeichert: Workshop\n\n> ")
+	keyboard.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	want := "> Works\n" +
+		"Zeit für die Kontrolle: Workshop\n  1) ✅ Erledigt\n\n" +
+		"> hop\n" +
+		"Gespeichert: Workshop\n\n> "
+	if got := screen.String(); got != want {
+		t.Errorf("the screen shows\n%s\nwant\n%s", got, want)
+	}
+	if evs := h.got(); len(evs) != 1 || evs[0].Text != "Workshop" {
+		t.Errorf("got events %+v, want the one typed line %q", evs, "Workshop")
+	}
+
+	// Without a prompt (piped input) the transcript gets no extra lines.
+	in, script := io.Pipe()
+	var out syncBuffer
+	a = New(Config{In: in, Out: &out, RunID: "r"})
+	go func() { done <- a.Run(context.Background(), &recorder{}) }()
+	if err := a.Send(context.Background(), Address(), bot.Message{Text: "Es geht los: Workshop"}); err != nil {
+		t.Fatal(err)
+	}
+	script.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("Run() = %v", err)
+	}
+	if got, want := out.String(), "Es geht los: Workshop\n\n"; got != want {
+		t.Errorf("transcript = %q, want %q", got, want)
 	}
 }

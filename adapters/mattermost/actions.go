@@ -16,6 +16,7 @@ import (
 
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/ampel-bot/ampel/adapters/internal/httpkit"
 	"github.com/ampel-bot/ampel/bot"
 )
 
@@ -108,7 +109,7 @@ func (a *Adapter) verify(req *model.PostActionIntegrationRequest) (press, error)
 		return p, errForged
 	case !hmac.Equal([]byte(p.sig), []byte(a.sign(p))):
 		return p, errForged
-	case req.ChannelId != p.channel || req.PostId == "" || req.UserId == "":
+	case req.ChannelId != p.channel || !model.IsValidId(req.PostId) || !model.IsValidId(req.UserId):
 		return p, errForged
 	case p.user != "" && req.UserId != p.user:
 		return p, errForged
@@ -136,14 +137,21 @@ func pressID(postID, sig, user string) string {
 // the user can press again.
 func (a *Adapter) actionHandler(h bot.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Nothing to check before the body: its HMAC is inside. Bounded
+		// in size and in how many are read at once (see httpkit.Gate).
+		body, ok := a.gate.ReadBody(w, r, maxCallbackBody)
+		if !ok {
+			return
+		}
 		var req model.PostActionIntegrationRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCallbackBody)).Decode(&req); err != nil {
+		if err := json.Unmarshal(body, &req); err != nil {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
 		p, err := a.verify(&req)
 		if err != nil {
-			a.log.Warn("mattermost button press refused", "post", req.PostId, "channel", req.ChannelId, "user", req.UserId)
+			a.log.Warn("mattermost button press refused",
+				"post", httpkit.Opaque(req.PostId), "channel", httpkit.Opaque(req.ChannelId), "user", httpkit.Opaque(req.UserId))
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
@@ -164,7 +172,7 @@ func (a *Adapter) actionHandler(h bot.Handler) http.Handler {
 		}
 		if err != nil {
 			a.presses.release(req.PostId, false)
-			a.log.Warn("mattermost button press not handled", "post", req.PostId, "err", a.r.redact(err.Error()))
+			a.log.Warn("mattermost button press not handled", "post", httpkit.Opaque(req.PostId), "err", a.r.redact(err.Error()))
 			http.Error(w, "not handled", http.StatusInternalServerError)
 			return
 		}
@@ -200,7 +208,7 @@ func (a *Adapter) pressAnswer(ctx context.Context, postID, label string, current
 		return resp, err
 	})
 	if err != nil || old == nil {
-		a.log.Info("mattermost pressed post not readable; buttons stay", "post", postID, "err", err)
+		a.log.Info("mattermost pressed post not readable; buttons stay", "post", httpkit.Opaque(postID), "err", err)
 		return model.PostActionIntegrationResponse{EphemeralText: "✓ " + escape(label)}
 	}
 	msg := old.Message

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/ampel-bot/ampel/adapters/internal/httpkit"
 	"github.com/ampel-bot/ampel/bot"
 )
 
@@ -139,7 +140,7 @@ func (a *Adapter) signState(s dialogState) string {
 func (a *Adapter) openerAnswer(w http.ResponseWriter, r *http.Request, req *model.PostActionIntegrationRequest, p press) {
 	form := a.forms.get(p.form)
 	if form == nil {
-		a.log.Info("mattermost form opener for a forgotten form", "post", req.PostId)
+		a.log.Info("mattermost form opener for a forgotten form", "post", httpkit.Opaque(req.PostId))
 		http.Error(w, "form expired", http.StatusGone)
 		return
 	}
@@ -151,7 +152,7 @@ func (a *Adapter) openerAnswer(w http.ResponseWriter, r *http.Request, req *mode
 	st.Sig = a.signState(st)
 	state, _ := json.Marshal(st)
 	if err := a.openDialog(r.Context(), req.TriggerId, p.form, string(state), form); err != nil {
-		a.log.Warn("mattermost dialog not opened", "post", req.PostId, "err", a.r.redact(err.Error()))
+		a.log.Warn("mattermost dialog not opened", "post", httpkit.Opaque(req.PostId), "err", a.r.redact(err.Error()))
 		http.Error(w, "dialog not opened", http.StatusBadGateway)
 		return
 	}
@@ -279,14 +280,18 @@ const maxAnswers = 32
 // 500: the dialog stays open, and submitting again is safe.
 func (a *Adapter) dialogHandler(h bot.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := a.gate.ReadBody(w, r, maxCallbackBody) // as for presses
+		if !ok {
+			return
+		}
 		var req model.SubmitDialogRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCallbackBody)).Decode(&req); err != nil {
+		if err := json.Unmarshal(body, &req); err != nil {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
 		st, err := a.verifyDialog(&req)
 		if err != nil {
-			a.log.Warn("mattermost dialog submission refused", "channel", req.ChannelId, "user", req.UserId)
+			a.log.Warn("mattermost dialog submission refused", "channel", httpkit.Opaque(req.ChannelId), "user", httpkit.Opaque(req.UserId))
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}

@@ -106,7 +106,7 @@ func TestMeasureDialog(t *testing.T) {
 	sugg, prio := elementNamed(d.Dialog, "suggestion"), elementNamed(d.Dialog, "priority")
 	startEl, reviewEl, text := elementNamed(d.Dialog, "start"), elementNamed(d.Dialog, "review"), elementNamed(d.Dialog, "text")
 	switch {
-	case sugg == nil || sugg.Type != "select" || len(sugg.Options) != 10 || !sugg.Optional:
+	case sugg == nil || sugg.Type != "select" || len(sugg.Options) != 9 || !sugg.Optional:
 		t.Fatalf("suggestion element: %+v", sugg)
 	case prio == nil || prio.Type != "select" || prio.Default != "medium" || len(prio.Options) != 3:
 		t.Errorf("priority element: %+v", prio)

@@ -61,6 +61,7 @@ type failure struct {
 	status int
 	header map[string]string
 	drop   bool // act, then cut the connection: the answer is lost
+	html   bool // answer as a proxy or maintenance page does: HTML, not the API's JSON
 }
 
 type upload struct {
@@ -81,6 +82,7 @@ func newFakeMM(t testing.TB) *fakeMM {
 	mux.HandleFunc("GET /api/v4/users/{id}/channels", f.userChannels)
 	mux.HandleFunc("GET /api/v4/channels/{id}", f.getChannel)
 	mux.HandleFunc("GET /api/v4/channels/{id}/posts", f.postsSince)
+	mux.HandleFunc("GET /api/v4/channels/{id}/members/{user}", f.channelMember)
 	mux.HandleFunc("POST /api/v4/posts", f.createPost)
 	mux.HandleFunc("GET /api/v4/posts/{id}", f.getPost)
 	mux.HandleFunc("POST /api/v4/files", f.uploadFile)
@@ -107,6 +109,12 @@ func newFakeMM(t testing.TB) *fakeMM {
 		if fl != nil && !fl.drop {
 			for k, v := range fl.header {
 				w.Header().Set(k, v)
+			}
+			if fl.html {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(fl.status)
+				io.WriteString(w, "<html><body><h1>Down for maintenance</h1></body></html>")
+				return
 			}
 			apiError(w, fl.status, "fake.failure")
 			return
@@ -171,14 +179,29 @@ func (f *fakeMM) userChannels(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeMM) getChannel(w http.ResponseWriter, r *http.Request) {
+	if c := f.channel(w, r, "app.channel.get.existing.app_error"); c != nil {
+		writeJSONStatus(w, 200, c)
+	}
+}
+
+// channelMember serves a membership: every user is a member of every
+// channel the fake knows.
+func (f *fakeMM) channelMember(w http.ResponseWriter, r *http.Request) {
+	if c := f.channel(w, r, "app.channel.get_member.missing.app_error"); c != nil {
+		writeJSONStatus(w, 200, &model.ChannelMember{ChannelId: c.Id, UserId: r.PathValue("user")})
+	}
+}
+
+// channel returns the channel of the request's path, or answers the
+// server's 404 with missing and returns nil.
+func (f *fakeMM) channel(w http.ResponseWriter, r *http.Request, missing string) *model.Channel {
 	f.mu.Lock()
 	c := f.channels[r.PathValue("id")]
 	f.mu.Unlock()
 	if c == nil {
-		apiError(w, 404, "app.channel.get.existing.app_error")
-		return
+		apiError(w, 404, missing)
 	}
-	writeJSONStatus(w, 200, c)
+	return c
 }
 
 // postsSince serves posts modified after since, as the server does.
@@ -250,6 +273,10 @@ func (f *fakeMM) createPost(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	if f.channels[p.ChannelId] == nil {
 		apiError(w, 403, "api.context.permissions.app_error")
+		return
+	}
+	if f.channels[p.ChannelId].DeleteAt != 0 {
+		apiError(w, 400, "api.post.create_post.can_not_post_to_deleted.error")
 		return
 	}
 	if utf8.RuneCountInString(p.Message) > model.PostMessageMaxRunesV2 {
@@ -563,12 +590,14 @@ type env struct {
 	rec    *recorder
 	mux    *http.ServeMux
 	logs   *bottest.Buffer
+	clock  *bottest.Clock // the engine's
 }
 
 func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, fake: newFakeMM(t), store: bottest.NewMemStore(), logs: &bottest.Buffer{}}
-	e.engine = bottest.NewEngine(t, e.store, bottest.NewClock(start))
+	e.clock = bottest.NewClock(start)
+	e.engine = bottest.NewEngine(t, e.store, e.clock)
 	cfg := Config{
 		URL: e.fake.srv.URL, Token: testToken, CallbackURL: "https://ampel.example/", CommandToken: "cmd-token-1234567890",
 		Log:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -52,6 +52,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/ampel-bot/ampel/adapters/internal/httpkit"
 	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
 	"github.com/ampel-bot/ampel/bot"
 )
@@ -114,6 +115,8 @@ type Adapter struct {
 	channels channels
 	recv     receiver
 	parts    sendkit.Progress[partState]
+	alarm    sendkit.Alarm // the server's trouble as a whole, logged once
+	gate     *httpkit.Gate // bounds the requests read before they are verified
 	presses  presses
 	forms    forms
 
@@ -169,6 +172,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		cfg: cfg, api: api, wsURL: ws.String() + model.APIURLSuffix + "/websocket",
 		dialer: newDialer(client), secret: cfg.ActionSecret, callback: callback, dialog: dialog, r: r, log: log,
 		backoffMin: time.Second, backoffMax: time.Minute, lookback: 10 * time.Minute, now: time.Now,
+		gate: httpkit.Shared(),
 	}
 	var me *model.User
 	err = a.call(ctx, "users/me", func(ctx context.Context) (*model.Response, error) {
@@ -249,17 +253,28 @@ func (a *Adapter) call(ctx context.Context, what string, f func(ctx context.Cont
 var errUnauthorized = errors.New("mattermost rejected the token")
 
 // errNotFound marks a 403 or 404: the channel, post or user is not
-// there for the bot.
+// there for the bot, or a proxy in front of the server answered.
 var errNotFound = errors.New("not found or forbidden")
+
+// errFromServer marks an error the Mattermost server itself gave: its
+// JSON error with an error ID, not a proxy's or maintenance page's answer.
+var errFromServer = errors.New("answered by the server")
+
+// errArchived marks the server's refusal to post in an archived channel.
+var errArchived = errors.New("channel archived")
 
 // classify turns a failed request into the error the engine understands,
 // redacted:
 //   - 429: *bot.RateLimited, after X-Ratelimit-Reset or Retry-After.
 //   - 401: errUnauthorized.
-//   - 403 and 404: errNotFound (Send turns it into bot.ErrRecipientGone).
+//   - 403 and 404: errNotFound (Send checks whether the channel is gone).
 //   - 5xx, or a transport failure after the request was written: wraps
 //     bot.ErrUnknownOutcome, as the server may have acted.
 //   - Anything else (refused connection, DNS, a 400): a plain error.
+//
+// An answer in the server's own error format also wraps errFromServer. A
+// body that is not (a proxy's page) is left out of the error: it says
+// nothing the status does not, and may be large.
 func (a *Adapter) classify(ctx context.Context, what string, resp *model.Response, wrote bool, err error) error {
 	status := 0
 	if resp != nil {
@@ -269,6 +284,11 @@ func (a *Adapter) classify(ctx context.Context, what string, resp *model.Respons
 	if ctx.Err() != nil {
 		kinds = append(kinds, ctx.Err())
 	}
+	ae, fromServer := errors.AsType[*model.AppError](err)
+	fromServer = fromServer && ae.Id != "" && ae.StatusCode == status
+	if fromServer {
+		kinds = append(kinds, errFromServer)
+	}
 	switch {
 	case status == http.StatusTooManyRequests:
 		return &bot.RateLimited{RetryAfter: retryAfter(resp.Header)}
@@ -276,15 +296,21 @@ func (a *Adapter) classify(ctx context.Context, what string, resp *model.Respons
 		kinds = append(kinds, errUnauthorized)
 	case status == http.StatusForbidden || status == http.StatusNotFound:
 		kinds = append(kinds, errNotFound)
+	case status == http.StatusBadRequest && fromServer && ae.Id == "api.post.create_post.can_not_post_to_deleted.error":
+		kinds = append(kinds, errArchived)
 	case status >= 500:
 		kinds = append(kinds, bot.ErrUnknownOutcome)
 	case status == 0 && (wrote || sendkit.MayHaveArrived(err)):
 		kinds = append(kinds, bot.ErrUnknownOutcome)
 	}
-	if status != 0 {
-		return a.r.errorf(kinds, "mattermost %s: HTTP %d: %v", what, status, err)
+	msg := err.Error()
+	if i := strings.Index(msg, "Body: "); i >= 0 && !fromServer {
+		msg = msg[:i] + "(the answer's body left out)"
 	}
-	return a.r.errorf(kinds, "mattermost %s: %v", what, err)
+	if status != 0 {
+		return a.r.errorf(kinds, "mattermost %s: HTTP %d: %s", what, status, msg)
+	}
+	return a.r.errorf(kinds, "mattermost %s: %s", what, msg)
 }
 
 // retryAfter reads how long the server asks to wait: Mattermost's

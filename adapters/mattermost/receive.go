@@ -183,8 +183,8 @@ func (a *Adapter) catchUp(ctx context.Context, d *dispatcher) error {
 			pl, resp, err = a.api.GetPostsSince(ctx, ch.Id, since, false)
 			return resp, err
 		})
-		if errors.Is(err, errNotFound) {
-			continue // left meanwhile
+		if errors.Is(err, errNotFound) && errors.Is(err, errFromServer) {
+			continue // left meanwhile (a proxy's 404 is retried with the session)
 		}
 		if err != nil {
 			return err
@@ -380,7 +380,7 @@ func (d *dispatcher) handle(q queued) {
 				return
 			}
 		}
-		if errors.Is(err, errNotFound) {
+		if errors.Is(err, errNotFound) && errors.Is(err, errFromServer) {
 			d.a.log.Info("mattermost post's channel not readable; dropped", "post", q.post.Id)
 			return
 		}

@@ -51,14 +51,14 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 		// member may (the engine decides what a member may do).
 		ci, err := a.channels.get(ctx, a, to.Chat)
 		if err != nil {
-			return a.sendError(err)
+			return a.sendError(ctx, to.Chat, err)
 		}
 		allowed = ci.partner(a.botID)
 	}
 	parts := a.render(to.Chat, allowed, st.nonce, m)
 	for i := st.next; i < len(parts); i++ {
 		if err := a.sendPart(ctx, to.Chat, parts[i]); err != nil {
-			err = a.sendError(err)
+			err = a.sendError(ctx, to.Chat, err)
 			if errors.Is(err, bot.ErrRecipientGone) {
 				a.parts.Forget(key)
 			} else {
@@ -68,17 +68,102 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 		}
 	}
 	a.parts.Forget(key)
+	a.alarm.Clear(a.log, "mattermost takes posts again")
 	return nil
 }
 
-// sendError maps errNotFound (a 403 or 404 on the channel) to
-// bot.ErrRecipientGone: the bot left or was removed, or the channel is
-// gone or archived.
-func (a *Adapter) sendError(err error) error {
-	if errors.Is(err, errNotFound) {
-		return a.r.errorf([]error{bot.ErrRecipientGone}, "%v", err)
+// sendError turns a failed send into what the outbox understands. A 403
+// or 404 (or the refusal of an archived channel) is bot.ErrRecipientGone
+// only when the server itself confirms that the channel is gone for the
+// bot (see channelGone); a proxy or maintenance page in front of the
+// server answers 403 and 404 too, and those must not drop a message, let
+// alone switch a conversation's reminders off. Everything else is kept
+// for a retry, and a trouble of the server as a whole is logged once.
+func (a *Adapter) sendError(ctx context.Context, chat string, err error) error {
+	if errors.Is(err, errNotFound) || errors.Is(err, errArchived) {
+		gone, why := a.channelGone(ctx, chat)
+		if gone {
+			return a.r.errorf([]error{bot.ErrRecipientGone}, "%v", err)
+		}
+		if ctx.Err() == nil {
+			a.alarm.Raise(a.log, "unconfirmed", "mattermost refused a post, but the server does not confirm that the channel is gone (a proxy or maintenance page?); messages are kept and retried",
+				"err", err, "check", why)
+		}
+		return a.r.errorf(withoutNotFound(err), "%v; kept, as %v", err, why)
+	}
+	if ctx.Err() != nil {
+		return err
+	}
+	var rl *bot.RateLimited
+	switch {
+	case errors.As(err, &rl):
+	case errors.Is(err, errUnauthorized):
+		a.alarm.Raise(a.log, "token", "mattermost rejects the bot's token; messages are kept and retried", "err", err)
+	case errors.Is(err, errFromServer):
+		// The server refused this message (a 400): about the message,
+		// not the server; the engine logs it.
+	default:
+		a.alarm.Raise(a.log, "unreachable", "mattermost cannot be reached or fails; messages are kept and retried", "err", err)
 	}
 	return err
+}
+
+// channelGone asks the server whether chat is gone for the bot, after a
+// send to it failed with 403 or 404: only if the server answers /users/me
+// as itself with the bot's account (the server and the token work), and
+// then answers for the channel, in its own error format, that the channel
+// or the bot's membership is not there (or the channel is archived). If
+// not, why says what the check found.
+func (a *Adapter) channelGone(ctx context.Context, chat string) (gone bool, why error) {
+	var me *model.User
+	err := a.call(ctx, "users/me", func(ctx context.Context) (*model.Response, error) {
+		var resp *model.Response
+		var err error
+		me, resp, err = a.api.GetMe(ctx, "")
+		return resp, err
+	})
+	if err != nil {
+		return false, err
+	}
+	if me == nil || me.Id != a.botID {
+		return false, errors.New("mattermost users/me: not the bot's account")
+	}
+	serverSaysGone := func(err error) bool { return errors.Is(err, errNotFound) && errors.Is(err, errFromServer) }
+	var ch *model.Channel
+	err = a.call(ctx, "get channel", func(ctx context.Context) (*model.Response, error) {
+		var resp *model.Response
+		var err error
+		ch, resp, err = a.api.GetChannel(ctx, chat)
+		return resp, err
+	})
+	switch {
+	case err != nil:
+		return serverSaysGone(err), err
+	case ch == nil:
+		return false, errors.New("mattermost get channel: no channel in the answer")
+	case ch.DeleteAt != 0:
+		return true, nil
+	}
+	err = a.call(ctx, "channel membership", func(ctx context.Context) (*model.Response, error) {
+		_, resp, err := a.api.GetChannelMember(ctx, chat, a.botID, "")
+		return resp, err
+	})
+	if err != nil {
+		return serverSaysGone(err), err
+	}
+	return false, errors.New("the channel and the bot's membership are there")
+}
+
+// withoutNotFound returns the sentinels of err other than errNotFound and
+// errArchived.
+func withoutNotFound(err error) []error {
+	var kinds []error
+	for _, k := range []error{bot.ErrUnknownOutcome, errUnauthorized, errFromServer, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
 }
 
 // part is one post of a message.

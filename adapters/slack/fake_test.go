@@ -576,12 +576,14 @@ type env struct {
 	a      *Adapter
 	lclock *bottest.Clock
 	logs   *bottest.Buffer
+	clock  *bottest.Clock // the engine's
 }
 
 func newEnv(t testing.TB, mod func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, fake: newFakeSlack(t), store: bottest.NewMemStore(), logs: &bottest.Buffer{}}
-	e.engine = bottest.NewEngine(t, e.store, bottest.NewClock(start))
+	e.clock = bottest.NewClock(start)
+	e.engine = bottest.NewEngine(t, e.store, e.clock)
 	cfg := Config{
 		BotToken: testBotToken, AppToken: testAppToken, APIURL: e.fake.apiURL(),
 		PingInterval: 2 * time.Second, Commands: e.engine.Commands,

@@ -135,7 +135,7 @@ func answers(suggestion, priority, start, review, pickedUser string) map[string]
 	}
 }
 
-const suggestion2 = "Über Unternehmen gezielt Ehrenamtliche ansprechen und gewinnen"
+const suggestion2 = "Stärken finden, die auch Betriebe brauchen, und sie gemeinsam ausbauen"
 
 // TestMeasureModal: in the DM over Socket Mode, the measure question
 // carries a form opener; pressing it opens a modal (views.open) with the
@@ -177,7 +177,7 @@ func TestMeasureModal(t *testing.T) {
 		byBlock[bl.BlockID] = bl.Element
 	}
 	sugg := byBlock["f:suggestion"]
-	if sugg.Type != "static_select" || len(sugg.Options) != 10 {
+	if sugg.Type != "static_select" || len(sugg.Options) != 9 {
 		t.Errorf("suggestions: %+v", sugg)
 	}
 	for _, o := range sugg.Options {

@@ -11,6 +11,7 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
+	"github.com/ampel-bot/ampel/adapters/internal/httpkit"
 	"github.com/ampel-bot/ampel/bot"
 )
 
@@ -140,7 +141,7 @@ type formMeta struct {
 func (a *Adapter) openForm(ctx context.Context, o *opener) {
 	f, ok := a.forms.get(o.formID)
 	if !ok {
-		a.log.Info("slack form no longer known (restarted?); the question's buttons still work", "form", o.formID)
+		a.log.Info("slack form no longer known (restarted?); the question's buttons still work", "form", httpkit.Opaque(o.formID))
 		return
 	}
 	channel := ""

@@ -2,16 +2,19 @@ package slack
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
 
+	"github.com/ampel-bot/ampel/adapters/internal/httpkit"
 	"github.com/ampel-bot/ampel/bot"
 )
 
@@ -80,25 +83,24 @@ func (a *Adapter) HTTPHandlers(h bot.Handler) map[string]http.Handler {
 	}
 }
 
-// verified reads the raw body, bounded, and calls next only if Slack's
-// signature over it checks out. The verifier is fed the bytes exactly as
+// verified checks the signature headers, then reads the raw body (bounded
+// in size, and in how many are read at once: see httpkit.Gate), and calls
+// next only if Slack's signature over it checks out. The verifier is fed the bytes exactly as
 // they arrived: parsing first and re-encoding would verify something else.
 func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sv, err := slackapi.NewSecretsVerifier(r.Header, a.cfg.SigningSecret)
 		if err != nil {
 			// Missing or malformed headers, or a timestamp outside the window.
-			a.log.Info("slack request refused", "path", r.URL.Path, "err", a.r.redact(err.Error()))
+			a.log.Info("slack request refused", "path", r.URL.Path, "why", headerProblem(err),
+				"timestamp", httpkit.Opaque(r.Header.Get("X-Slack-Request-Timestamp")))
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
-		if err != nil {
-			if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
-				http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			http.Error(w, "bad request", http.StatusBadRequest)
+		// Only now the body, which a client can send as slowly as the
+		// server's read timeout allows: a bounded number at once.
+		body, ok := a.gate.ReadBody(w, r, maxRequestBody)
+		if !ok {
 			return
 		}
 		if _, err := sv.Write(body); err != nil || sv.Ensure() != nil {
@@ -110,7 +112,10 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 		// request could be sent again: one that was answered 200 is
 		// refused when it comes back. (Slack's own retries of a request we
 		// failed are not refused, and the engine's dedupe covers them.)
-		sig := r.Header.Get("X-Slack-Request-Timestamp") + ":" + r.Header.Get("X-Slack-Signature")
+		// The key is the signature as bytes, not as sent: its hex in
+		// upper case, or any other spelling the verifier accepts, is the
+		// same signature. The signature covers the timestamp.
+		sig := signatureKey(r.Header)
 		if !a.replays.reserve(sig) {
 			a.log.Info("slack request refused: replayed", "path", r.URL.Path)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
@@ -123,6 +128,25 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 			a.replays.release(sig) // not taken: Slack may send it again
 		}
 	})
+}
+
+// headerProblem names what is wrong with a request's signature headers:
+// the verifier's own errors, or "malformed" for the others, whose text
+// quotes the header (a number that does not parse) as the sender wrote it.
+func headerProblem(err error) string {
+	for _, known := range []error{slackapi.ErrMissingHeaders, slackapi.ErrInvalidSignature, slackapi.ErrExpiredTimestamp} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	return "malformed signature headers"
+}
+
+// signatureKey is the replay guard's key for a verified request: its
+// signature decoded from hex.
+func signatureKey(h http.Header) string {
+	b, _ := hex.DecodeString(strings.TrimPrefix(h.Get("X-Slack-Signature"), "v0=")) // verified: valid hex
+	return string(b)
 }
 
 // statusWriter remembers the status a handler answered with.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http/httptrace"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -66,6 +67,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 		}
 	}
 	a.parts.Forget(key)
+	a.alarm.Clear(a.log, "slack takes messages again")
 	return nil
 }
 
@@ -239,10 +241,22 @@ func truncate(s string, n int) string {
 // (see sendkit.Split for where it cuts).
 func splitText(s string, limit int) []string { return sendkit.Split(s, limit, runeWidth) }
 
-// goneErrors are Slack's answers for a channel the bot can never post to
-// again: it does not exist (or the bot cannot see it), the bot was removed
-// from it, it was archived, or the user's account was deactivated.
-var goneErrors = []string{"channel_not_found", "not_in_channel", "account_inactive", "is_archived", "user_not_found", "user_disabled"}
+// goneErrors are Slack's answers about the recipient: the channel does
+// not exist (or the bot cannot see it), the bot was removed from it, it was
+// archived, or the person's account is gone or deactivated. Only these
+// drop a message (and switch the conversation's reminders off).
+var goneErrors = []string{"channel_not_found", "not_in_channel", "is_archived", "user_not_found", "user_disabled"}
+
+// tokenErrors are Slack's answers about the bot itself: its token or
+// workspace is inactive, revoked, expired or lacks a permission. They say
+// nothing about the recipient: the message is retried with back-off, and
+// the trouble is logged once (see Alarm), whatever the number of
+// conversations it holds up.
+var tokenErrors = []string{
+	"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired",
+	"no_permission", "missing_scope", "not_allowed_token_type", "ekm_access_denied",
+	"team_access_not_granted", "org_login_required", "two_factor_setup_required", "enterprise_is_restricted",
+}
 
 // call runs one Web API request under ctx and classifies its error. It
 // watches the request on the wire, to tell an error before the request
@@ -265,21 +279,26 @@ func (a *Adapter) call(ctx context.Context, method string, f func(ctx context.Co
 // classify turns a failed request into the error the engine understands,
 // redacted:
 //   - Slack asked to wait (HTTP 429 with Retry-After): *bot.RateLimited.
-//   - The channel is gone for the bot: wraps bot.ErrRecipientGone.
+//   - The recipient is gone (goneErrors): wraps bot.ErrRecipientGone.
 //   - The request may have reached Slack (it was written, or a 5xx came):
 //     wraps bot.ErrUnknownOutcome.
-//   - Anything else (a refused connection, an API error such as
-//     invalid_blocks): a plain error; nothing was posted.
+//   - Anything else (a refused connection, the bot's token refused, an
+//     API error such as invalid_blocks): a plain error; nothing was posted.
+//
+// A trouble of Slack as a whole (the token refused, Slack unreachable or
+// answering with an HTTP error) is logged once until a request succeeds.
 func (a *Adapter) classify(ctx context.Context, method string, err error, wrote bool) error {
 	if rl, ok := errors.AsType[*slackapi.RateLimitedError](err); ok {
 		return &bot.RateLimited{RetryAfter: max(rl.RetryAfter, time.Second)}
 	}
 	if se, ok := errors.AsType[slackapi.SlackErrorResponse](err); ok {
 		switch {
-		case sendkit.ContainsAny(se.Err, goneErrors):
+		case slices.Contains(goneErrors, se.Err):
 			return a.r.errorf([]error{bot.ErrRecipientGone}, "slack %s: %s", method, se.Err)
 		case se.Err == "ratelimited":
 			return &bot.RateLimited{RetryAfter: time.Second}
+		case slices.Contains(tokenErrors, se.Err):
+			a.alarm.Raise(a.log, se.Err, "slack refuses the bot's token or workspace; messages are kept and retried", "method", method)
 		}
 		return a.r.errorf(nil, "slack %s: %s", method, se.Err)
 	}
@@ -291,12 +310,17 @@ func (a *Adapter) classify(ctx context.Context, method string, err error, wrote 
 		if sc.Code >= 500 {
 			kinds = append(kinds, bot.ErrUnknownOutcome)
 		}
+		a.alarm.Raise(a.log, "HTTP "+strconv.Itoa(sc.Code), "slack answers with an HTTP error; messages are kept and retried", "method", method)
 		return a.r.errorf(kinds, "slack %s: HTTP %d", method, sc.Code)
 	}
 	if wrote || sendkit.MayHaveArrived(err) {
 		kinds = append(kinds, bot.ErrUnknownOutcome)
 	}
-	return a.r.errorf(kinds, "slack %s: %v", method, err)
+	e := a.r.errorf(kinds, "slack %s: %v", method, err)
+	if ctx.Err() == nil {
+		a.alarm.Raise(a.log, "unreachable", "slack cannot be reached; messages are kept and retried", "err", e)
+	}
+	return e
 }
 
 // kindsOf returns the sentinels of err that callers test for.

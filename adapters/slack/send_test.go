@@ -16,7 +16,7 @@ var dmAddr = bot.Address{Platform: Platform, Workspace: teamID, Chat: "D0SEND001
 
 // TestSendErrors maps Slack's answers onto the outbox's errors: a 429
 // with Retry-After is *bot.RateLimited with that wait; a channel the bot
-// can never post to is bot.ErrRecipientGone; a 5xx or a connection cut
+// can never post to is bot.ErrRecipientGone (a refused token is not); a 5xx or a connection cut
 // after the request was written is bot.ErrUnknownOutcome. No token or
 // secret appears in any error or log line.
 func TestSendErrors(t *testing.T) {
@@ -30,10 +30,11 @@ func TestSendErrors(t *testing.T) {
 		t.Errorf("429: err = %v; want *bot.RateLimited of 7s", err)
 	}
 
-	for _, code := range []string{"channel_not_found", "not_in_channel", "account_inactive", "is_archived"} {
+	for code, gone := range map[string]bool{"channel_not_found": true, "not_in_channel": true, "is_archived": true,
+		"user_not_found": true, "account_inactive": false, "invalid_auth": false, "token_revoked": false} {
 		e.fake.failNext("chat.postMessage", failure{status: 200, body: `{"ok":false,"error":"` + code + `"}`})
-		if err := e.a.Send(context.Background(), dmAddr, msg); !errors.Is(err, bot.ErrRecipientGone) {
-			t.Errorf("%s: err = %v; want ErrRecipientGone", code, err)
+		if err := e.a.Send(context.Background(), dmAddr, msg); errors.Is(err, bot.ErrRecipientGone) != gone {
+			t.Errorf("%s: err = %v; gone should be %v", code, err, gone)
 		}
 	}
 	e.fake.failNext("chat.postMessage", failure{status: 200, body: `{"ok":false,"error":"invalid_blocks"}`})

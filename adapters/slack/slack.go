@@ -50,6 +50,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/ampel-bot/ampel/adapters/internal/httpkit"
 	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
 	"github.com/ampel-bot/ampel/bot"
 )
@@ -105,6 +106,8 @@ type Adapter struct {
 	people  people
 	parts   sendkit.Progress[int]
 	kbs     sendkit.Keyboards[string, string]
+	alarm   sendkit.Alarm // Slack's trouble as a whole, logged once
+	gate    *httpkit.Gate // bounds the HTTP requests read before they are verified
 	forms   formStore
 	modals  modals
 	dms     dms
@@ -151,7 +154,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
 	a := &Adapter{
-		cfg: cfg, r: r, log: log, lim: newLimiter(), homes: newHomeKeeper(),
+		cfg: cfg, r: r, log: log, lim: newLimiter(), homes: newHomeKeeper(), gate: httpkit.Shared(),
 		backoffMin: time.Second, backoffMax: 5 * time.Minute,
 	}
 	opts := []slackapi.Option{

@@ -70,6 +70,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 		}
 	}
 	a.parts.Forget(key)
+	a.alarm.Clear(a.log, "telegram takes messages again")
 	return nil
 }
 
@@ -159,12 +160,14 @@ func utf16Len(s string) int {
 }
 
 // Errors Telegram gives when a chat can never be written to again: the
-// user blocked the bot or was deleted, the bot left or was removed, the
-// chat is gone. A 403 always means that.
+// user blocked the bot, never started it or was deleted, the bot left or
+// was removed, the chat is gone. Only these drop a message: a 403 or 400
+// without one of them (a proxy's answer, say) is retried.
 var goneDescriptions = []string{
 	"chat not found", "user not found", "peer_id_invalid", "bot was blocked",
 	"user is deactivated", "bot was kicked", "group chat was upgraded",
-	"chat was deleted", "bot is not a member",
+	"chat was deleted", "bot is not a member", "can't initiate conversation",
+	"can't send messages to bots",
 }
 
 // movedError is Telegram's answer for a group that became a supergroup:
@@ -185,7 +188,7 @@ var errUnauthorized = errors.New("telegram rejected the token")
 // redacted:
 //   - Telegram asked to wait (retry_after; uploads report it with code 0):
 //     *bot.RateLimited.
-//   - The recipient is gone: wraps bot.ErrRecipientGone.
+//   - The recipient is gone (goneDescriptions): wraps bot.ErrRecipientGone.
 //   - The request may have reached Telegram (it was written, or an answer
 //     came that could not be read, or a 5xx): wraps bot.ErrUnknownOutcome.
 //   - Anything else (refused connection, DNS, a 400): a plain error; the
@@ -203,10 +206,12 @@ func (a *Adapter) classify(ctx context.Context, c *call, method string, err erro
 		case te.RetryAfter > 0 || code == 429:
 			return &bot.RateLimited{RetryAfter: time.Duration(max(te.RetryAfter, 1)) * time.Second}
 		case code == 401:
-			return a.r.errorf([]error{errUnauthorized}, "telegram %s: %d %s", method, code, te.Message)
+			err := a.r.errorf([]error{errUnauthorized}, "telegram %s: %d %s", method, code, te.Message)
+			a.alarm.Raise(a.log, "token", "telegram rejects the token; messages are kept and retried", "err", err)
+			return err
 		case te.MigrateToChatID != 0:
 			return &movedError{to: te.MigrateToChatID, err: a.r.errorf([]error{bot.ErrRecipientGone}, "telegram %s: %d %s", method, code, te.Message)}
-		case code == 403 || (code == 400 && sendkit.ContainsAny(desc, goneDescriptions)):
+		case (code == 403 || code == 400) && sendkit.ContainsAny(desc, goneDescriptions):
 			return a.r.errorf([]error{bot.ErrRecipientGone}, "telegram %s: %d %s", method, code, te.Message)
 		case code >= 500:
 			return a.r.errorf([]error{bot.ErrUnknownOutcome}, "telegram %s: %d %s", method, code, te.Message)
@@ -217,13 +222,20 @@ func (a *Adapter) classify(ctx context.Context, c *call, method string, err erro
 	if ctx.Err() != nil {
 		kinds = append(kinds, ctx.Err())
 	}
+	var e error
 	switch {
 	case status >= 500:
 		kinds = append(kinds, bot.ErrUnknownOutcome)
-		return a.r.errorf(kinds, "telegram %s: HTTP %d: %v", method, status, err)
+		e = a.r.errorf(kinds, "telegram %s: HTTP %d: %v", method, status, err)
 	case status != 0 || wrote || sendkit.MayHaveArrived(err):
 		// Telegram got the request; whether it acted is unknown.
 		kinds = append(kinds, bot.ErrUnknownOutcome)
+		fallthrough
+	default:
+		e = a.r.errorf(kinds, "telegram %s: %v", method, err)
 	}
-	return a.r.errorf(kinds, "telegram %s: %v", method, err)
+	if ctx.Err() == nil {
+		a.alarm.Raise(a.log, "unreachable", "telegram cannot be reached or fails; messages are kept and retried", "err", e)
+	}
+	return e
 }

@@ -102,6 +102,7 @@ type Adapter struct {
 	lim     *limiter
 	parts   sendkit.Progress[int]
 	kbs     sendkit.Keyboards[int64, int]
+	alarm   sendkit.Alarm // a refused token, logged once
 
 	// Polling's pause after a failure grows from backoffMin to backoffMax;
 	// tests shorten it.

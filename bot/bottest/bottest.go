@@ -6,7 +6,9 @@ package bottest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +26,10 @@ type MemStore struct {
 	attempts map[uint64]int
 	due      map[string][]bot.DueRef // conversation key -> its pending reminders
 	seq      uint64
+	// aside holds records set aside because they did not decode;
+	// held, the conversation keys waiting for a new start.
+	aside map[string][]byte
+	held  map[string]bool
 }
 
 var _ bot.Store = (*MemStore)(nil)
@@ -31,7 +37,36 @@ var _ bot.Store = (*MemStore)(nil)
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
 	return &MemStore{convs: map[string][]byte{}, inbox: map[string]bool{}, outbox: map[uint64][]byte{},
-		attempts: map[uint64]int{}, due: map[string][]bot.DueRef{}}
+		attempts: map[uint64]int{}, due: map[string][]bot.DueRef{}, aside: map[string][]byte{}, held: map[string]bool{}}
+}
+
+// Damage stores raw as the record of a conversation, as a damaged disk or
+// an older program might have left it.
+func (s *MemStore) Damage(key string, raw []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.convs[key] = raw
+}
+
+// DamageOutbox stores raw as an outbox message's record and returns its ID.
+func (s *MemStore) DamageOutbox(raw []byte) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	s.outbox[s.seq] = raw
+	return s.seq
+}
+
+// SetAside returns the records set aside, by conversation key or
+// "outbox/<id>".
+func (s *MemStore) SetAside() map[string][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]byte{}
+	for k, v := range s.aside {
+		out[k] = v
+	}
+	return out
 }
 
 // Load implements bot.Store.
@@ -41,8 +76,13 @@ func (s *MemStore) Load(ctx context.Context, key string) (*bot.Conversation, err
 	c := &bot.Conversation{}
 	if b, ok := s.convs[key]; ok {
 		if err := json.Unmarshal(b, c); err != nil {
-			return nil, err
+			s.aside[key], s.held[key] = b, true
+			delete(s.convs, key)
+			return nil, fmt.Errorf("load %s: %w: %v", key, bot.ErrDamaged, err)
 		}
+	}
+	if s.held[key] {
+		return nil, fmt.Errorf("load %s: %w (set aside)", key, bot.ErrDamaged)
 	}
 	return c, nil
 }
@@ -61,9 +101,12 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 	if s.inbox[key+"\x00"+eventID] {
 		return nil, bot.ErrDuplicate
 	}
-	b, err := json.Marshal(conv)
-	if err != nil {
-		return nil, err
+	var b []byte
+	if conv != nil {
+		var err error
+		if b, err = json.Marshal(conv); err != nil {
+			return nil, err
+		}
 	}
 	var queued []bot.Queued
 	for _, o := range outs {
@@ -76,7 +119,11 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 		queued = append(queued, bot.Queued{ID: s.seq, Outgoing: o})
 	}
 	s.inbox[key+"\x00"+eventID] = true
+	if conv == nil {
+		return queued, nil // the stored state stays as it is
+	}
 	s.convs[key] = b
+	delete(s.held, key)
 	var due []bot.DueRef
 	conv.EachPending(func(r *bot.Reminder) { due = append(due, bot.DueRef{Key: key, ID: r.ID, Due: r.Due}) })
 	s.due[key] = due
@@ -112,7 +159,10 @@ func (s *MemStore) Due(ctx context.Context, now time.Time, limit int) ([]bot.Due
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var all []bot.DueRef
-	for _, refs := range s.due {
+	for key, refs := range s.due {
+		if s.held[key] {
+			continue
+		}
 		for _, r := range refs {
 			if !r.Due.After(now) {
 				all = append(all, r)
@@ -131,7 +181,10 @@ func (s *MemStore) NextDue(ctx context.Context) (time.Time, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var next time.Time
-	for _, refs := range s.due {
+	for key, refs := range s.due {
+		if s.held[key] {
+			continue
+		}
 		for _, r := range refs {
 			if next.IsZero() || r.Due.Before(next) {
 				next = r.Due
@@ -171,7 +224,10 @@ func (s *MemStore) Pending(ctx context.Context, after uint64, limit int) ([]bot.
 		}
 		q := bot.Queued{ID: id, Attempts: s.attempts[id]}
 		if err := json.Unmarshal(s.outbox[id], &q.Outgoing); err != nil {
-			return nil, err
+			s.aside["outbox/"+strconv.FormatUint(id, 10)] = s.outbox[id]
+			delete(s.outbox, id)
+			delete(s.attempts, id)
+			continue
 		}
 		out = append(out, q)
 	}
@@ -252,6 +308,8 @@ type Recorder struct {
 	ShowsForms bool
 	// Prefix makes the recorder a bot.Subcommander with that prefix.
 	Prefix string
+	// Typed makes the recorder a bot.Typer: its buttons are typed.
+	Typed bool
 
 	mu   sync.Mutex
 	sent []Sent
@@ -265,6 +323,9 @@ func (r *Recorder) CommandPrefix() string { return r.Prefix }
 
 // Forms implements bot.FormAdapter.
 func (r *Recorder) Forms() bool { return r.ShowsForms }
+
+// TypesButtons implements bot.Typer.
+func (r *Recorder) TypesButtons() bool { return r.Typed }
 
 // Run implements bot.Adapter; a recorder receives nothing by itself.
 func (r *Recorder) Run(ctx context.Context, h bot.Handler) error {

@@ -31,6 +31,7 @@ func TestStore(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("Duplicate", func(t *testing.T) { testDuplicate(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("MessageRoundTrip", func(t *testing.T) { testMessageRoundTrip(t, open(t)) })
+	t.Run("CommitWithoutState", func(t *testing.T) { testCommitWithoutState(t, open(t)) })
 }
 
 // pollDeadline bounds how long the suite waits for an asynchronous Delivered.
@@ -446,6 +447,39 @@ func testMessageRoundTrip(t *testing.T, s bot.Store) {
 	}
 	if got := p2[1].Msg.Files[0].Data[0]; got != png[0] {
 		t.Errorf("Pending after mutating an earlier result: got first byte %#x, want %#x", got, png[0])
+	}
+}
+
+// A commit without a conversation (a damaged one's apology) records the
+// event and queues the messages, and leaves the state and its reminders as
+// they are.
+func testCommitWithoutState(t *testing.T, s bot.Store) {
+	ctx := t.Context()
+	key := "test/ws/nostate"
+	addr := bot.Address{Platform: "test", Chat: "nostate"}
+	due := time.Date(2027, 4, 1, 7, 0, 0, 0, time.UTC)
+	c := SampleConversation()
+	c.Reminders = []bot.Reminder{{ID: "m1-2review", Measure: 1, Kind: "review", Due: due, Status: bot.ReminderPending}}
+	want := Stored(c)
+	if _, err := s.Commit(ctx, "ns-1", key, c, nil); err != nil {
+		t.Fatalf("Commit: got error %v, want nil", err)
+	}
+	q, err := s.Commit(ctx, "ns-2", key, nil, []bot.Outgoing{{To: addr, Msg: bot.Message{Text: "sorry"}}})
+	if err != nil || len(q) != 1 || q[0].Msg.Text != "sorry" {
+		t.Fatalf("Commit without a conversation: got %v, %v; want the message queued", q, err)
+	}
+	if got, err := s.Load(ctx, key); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Load after a commit without a conversation:\ngot  %s, %v\nwant %s", dump(got), err, dump(want))
+	}
+	if seen, err := s.Seen(ctx, key, "ns-2"); err != nil || !seen {
+		t.Errorf("Seen(ns-2): got %v, %v; want true", seen, err)
+	}
+	if _, err := s.Commit(ctx, "ns-2", key, nil, nil); !errors.Is(err, bot.ErrDuplicate) {
+		t.Errorf("the same event again: got %v, want ErrDuplicate", err)
+	}
+	refs, err := s.Due(ctx, due, 10)
+	if err != nil || len(refs) != 1 || refs[0].ID != "m1-2review" {
+		t.Errorf("Due after a commit without a conversation: got %+v, %v; want its reminder still indexed", refs, err)
 	}
 }
 

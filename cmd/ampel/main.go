@@ -32,6 +32,7 @@ import (
 	"github.com/ampel-bot/ampel/flows"
 	"github.com/ampel-bot/ampel/locales"
 	"github.com/ampel-bot/ampel/store"
+	"golang.org/x/term"
 )
 
 func main() {
@@ -77,6 +78,7 @@ type Config struct {
 	Repeat     string
 	HTTPAddr   string
 	Console    string
+	OnDamage   string
 
 	TelegramAPI     string
 	TelegramWebhook string
@@ -103,13 +105,14 @@ var settings = []struct {
 	{"db", "AMPEL_DB", "ampel.db", "bbolt database file", func(c *Config) *string { return &c.DB }},
 	{"flows", "AMPEL_FLOWS", "", "directory with extra flow files (*.toml), added to the built-in checks", func(c *Config) *string { return &c.FlowsDir }},
 	{"locales", "AMPEL_LOCALES", "", "directory with extra locale files (<name>.<lang>.toml)", func(c *Config) *string { return &c.LocalesDir }},
-	{"lang", "AMPEL_LANG", "", "console language hint (default: from $LANG)", func(c *Config) *string { return &c.Lang }},
+	{"lang", "AMPEL_LANG", "", "console language hint", func(c *Config) *string { return &c.Lang }},
 	{"tz", "AMPEL_TZ", "Europe/Berlin", "time zone of users who have not set one (IANA name)", func(c *Config) *string { return &c.Zone }},
 	{"log-level", "AMPEL_LOG_LEVEL", "warn", "debug, info, warn or error (logs go to stderr)", func(c *Config) *string { return &c.LogLevel }},
 	{"reminder-hour", "AMPEL_REMINDER_HOUR", "9", "local hour reminders are sent at", func(c *Config) *string { return &c.Hour }},
 	{"repeat-months", "AMPEL_REPEAT_MONTHS", "6", "months after a check until the bot offers to repeat it (0: never)", func(c *Config) *string { return &c.Repeat }},
 	{"http-addr", "AMPEL_HTTP_ADDR", "", "address for the HTTP server (health check, webhooks), e.g. :8080; off when empty", func(c *Config) *string { return &c.HTTPAddr }},
 	{"console", "AMPEL_CONSOLE", "auto", "the terminal chat: on, off, or auto (on when no platform is configured)", func(c *Config) *string { return &c.Console }},
+	{"on-damage", "AMPEL_ON_DAMAGE", "wait", "a conversation whose stored record cannot be read is set aside; its chat is told and waits (wait) or starts afresh (fresh)", func(c *Config) *string { return &c.OnDamage }},
 	{"telegram-api-url", "AMPEL_TELEGRAM_API_URL", "https://api.telegram.org", "Telegram Bot API server (a self-hosted one, or a fake in tests)", func(c *Config) *string { return &c.TelegramAPI }},
 	{"telegram-webhook-url", "AMPEL_TELEGRAM_WEBHOOK_URL", "", "public URL of /telegram/webhook on --http-addr; long polling when empty", func(c *Config) *string { return &c.TelegramWebhook }},
 	{"slack-api-url", "AMPEL_SLACK_API_URL", "https://slack.com/api/", "Slack Web API (a fake in tests); must end with /", func(c *Config) *string { return &c.SlackAPI }},
@@ -158,6 +161,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	default:
 		return c, fmt.Errorf("console %q: use on, off or auto", c.Console)
 	}
+	if c.OnDamage != "wait" && c.OnDamage != "fresh" {
+		return c, fmt.Errorf("on-damage %q: use wait or fresh", c.OnDamage)
+	}
 	return c, nil
 }
 
@@ -203,24 +209,51 @@ func readSecret(getenv func(string) string, name string) (secret, error) {
 	return secret(strings.TrimSpace(v)), nil
 }
 
+// defaultNotes describe defaults that are not a fixed value.
+var defaultNotes = map[string]string{"lang": "from $LANG"}
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
-  ampel [flags]                     run the bot (the console when no platform is configured)
-  ampel flows check DIR             validate the flow files in DIR
-  ampel bench --users N [--db PATH] measure turns per second on the real engine and store
+  ampel [flags]                        run the bot (the console when no platform is configured)
+  ampel flows check DIR [--locales DIR]
+                                       validate the flow files in DIR against the shipped
+                                       and the given locales
+  ampel bench --users N [--rounds R] [--db PATH] [--memory]
+                                       measure turns per second on the real engine and store;
+                                       --memory says what the peak resident memory was made of
+  ampel db check [--db PATH]           report the records and pages of the database that
+                                       cannot be read (stop the bot first, or check a backup)
+  ampel db quarantine [--db PATH] [--dump DIR]
+                                       list the records the bot has set aside; --dump DIR
+                                       writes them out
 
 Flags and environment variables (a flag wins over its variable):
 `)
+	width := 0
+	for _, s := range settings {
+		width = max(width, len(s.flag)+2)
+	}
+	envWidth := 0
+	for _, s := range settings {
+		envWidth = max(envWidth, len(s.env))
+	}
 	for _, s := range settings {
 		def := s.def
-		if def == "" {
-			def = "-"
+		if note, ok := defaultNotes[s.flag]; ok {
+			def = note
 		}
-		fmt.Fprintf(w, "  --%-20s %-26s %s (default %s)\n", s.flag, s.env, s.usage, def)
+		if def != "" {
+			def = " (default " + def + ")"
+		}
+		fmt.Fprintf(w, "  %-*s  %-*s  %s%s\n", width, "--"+s.flag, envWidth, s.env, s.usage, def)
 	}
 	fmt.Fprint(w, "\nSecrets, from the environment or from a file named by NAME_FILE (never flags):\n")
+	secWidth := 0
 	for _, s := range secrets {
-		fmt.Fprintf(w, "  %-26s %s\n", s.env, s.usage)
+		secWidth = max(secWidth, len(s.env))
+	}
+	for _, s := range secrets {
+		fmt.Fprintf(w, "  %-*s  %s\n", secWidth, s.env, s.usage)
 	}
 }
 
@@ -253,6 +286,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return runFlows(args[1:], getenv, stdout, stderr)
 		case "bench":
 			return runBench(ctx, args[1:], getenv, stdout, stderr)
+		case "db":
+			return runDB(args[1:], getenv, stdout, stderr)
 		case "help":
 			usage(stdout)
 			return nil
@@ -289,13 +324,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.DB, store.Options{Now: clock.Now})
+	db, err := store.Open(cfg.DB, store.Options{Now: clock.Now, Log: log})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log, Clock: clock,
-		Reminders: bot.ReminderConfig{Hour: hour, RepeatAfter: repeat}})
+		Reminders: bot.ReminderConfig{Hour: hour, RepeatAfter: repeat}, FreshAfterDamage: cfg.OnDamage == "fresh"})
 	if err != nil {
 		return err
 	}
@@ -313,13 +348,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 				interactive = true
 			}
 		}
+		width := consoleWidth(getenv, stdout)
 		con = console.New(console.Config{
-			In: in, Out: stdout, Lang: cfg.Lang, Interactive: interactive,
+			In: in, Out: stdout, Lang: cfg.Lang, Interactive: interactive, Width: width,
 			RunID: strconv.FormatInt(time.Now().UnixNano(), 36),
 		})
 		adapters = append(adapters, con)
 		if interactive {
-			fmt.Fprintln(stdout, texts.T(mustLang(texts, cfg.Lang), "console.hello"))
+			fmt.Fprintln(stdout, console.Wrap(texts.T(mustLang(texts, cfg.Lang), "console.hello"), width()))
 		}
 	}
 	if len(adapters) == 0 {
@@ -332,6 +368,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	return serve(ctx, cfg, log, db, engine, adapters, con, handlers)
+}
+
+// consoleWidth tells the console how wide to write: $COLUMNS, else the
+// terminal's width, else 80 on a terminal. Output to a file or a pipe is a
+// transcript and is not wrapped (0), unless $COLUMNS asks for it.
+func consoleWidth(getenv func(string) string, stdout io.Writer) func() int {
+	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && n > 0 {
+		return func() int { return n }
+	}
+	f, ok := stdout.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return func() int { return 0 }
+	}
+	return func() int {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+		return 80
+	}
 }
 
 // serve runs the adapters, the HTTP server, the scheduler and the outbox
@@ -374,7 +429,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engi
 			inputs.Wait()
 			return fmt.Errorf("http server: %w", err)
 		}
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		srv = newHTTPServer(mux, defaultHTTPLimits)
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("http server: %w", err)
@@ -416,6 +471,38 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engi
 		runErr = fmt.Errorf("close store: %w", err)
 	}
 	return runErr
+}
+
+// httpLimits bounds the time one connection to the HTTP server may take.
+type httpLimits struct {
+	header time.Duration // to read a request's headers
+	read   time.Duration // to read a whole request, body included
+	write  time.Duration // from the end of the headers to the end of the answer
+	idle   time.Duration // a kept-alive connection waiting for its next request
+}
+
+// defaultHTTPLimits are the limits ampel serves under. The platforms send
+// requests of a few kilobytes from their data centres and give up on an
+// answer after seconds (Slack after 3 s), so a client that needs longer
+// to send one is either broken or holding connections on purpose: 600
+// clients sending a byte every 10 s once kept 600 connections open for
+// good. The answer's limit leaves room for a commit on a busy disk.
+var defaultHTTPLimits = httpLimits{header: 5 * time.Second, read: 15 * time.Second, write: 30 * time.Second, idle: 60 * time.Second}
+
+// maxHeaderBytes bounds a request's headers: the platforms send a few
+// hundred bytes of them.
+const maxHeaderBytes = 64 << 10
+
+// newHTTPServer returns the server for the health check and the
+// platforms' webhooks under limits l. How many requests may be read at
+// once before they are authenticated is bounded by the adapters' handlers
+// (see adapters/internal/httpkit.Gate), which also check what can be
+// checked before reading a body.
+func newHTTPServer(h http.Handler, l httpLimits) *http.Server {
+	return &http.Server{
+		Handler: h, MaxHeaderBytes: maxHeaderBytes,
+		ReadHeaderTimeout: l.header, ReadTimeout: l.read, WriteTimeout: l.write, IdleTimeout: l.idle,
+	}
 }
 
 // simClock is the demonstration clock: it starts at a chosen instant and

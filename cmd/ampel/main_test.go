@@ -431,6 +431,26 @@ func TestFlowsCheckValid(t *testing.T) {
 	}
 }
 
+// TestFlowsCheckShippedDirectory: checking the repository's own flows and
+// locales (a network starting from a copy of them) passes; a copy that
+// changes a shipped check is still refused, not silently taken.
+func TestFlowsCheckShippedDirectory(t *testing.T) {
+	r := runAmpel(t, env(), strings.NewReader(""), "flows", "check", "../../flows", "--locales", "../../locales")
+	if r.err != nil || !strings.Contains(r.out, "1 flows OK: zo-kmu") {
+		t.Fatalf("flows check of the shipped directories = %v, %q; want 1 flows OK", r.err, r.out)
+	}
+	shipped, err := os.ReadFile("../../flows/zo-kmu.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "zo-kmu.toml", string(shipped)+"\n# changed\n")
+	r = runAmpel(t, env(), strings.NewReader(""), "flows", "check", dir)
+	if r.err == nil || !strings.Contains(r.err.Error(), `"zo-kmu" is already defined`) {
+		t.Errorf("flows check of a changed copy of zo-kmu = %v; want it refused as already defined", r.err)
+	}
+}
+
 func TestFlowsCheckInvalid(t *testing.T) {
 	bad := strings.Replace(demoFlow, `scale = "traffic-light"`, "scale = \"traffic-light\"\ncolour = \"blue\"", 1)
 	bad = strings.Replace(bad, `id = "zwei"`, `id = "eins"`, 1)

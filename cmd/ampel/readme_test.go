@@ -18,13 +18,16 @@ func TestREADMEConfiguration(t *testing.T) {
 		if s.def != "" {
 			def = "`" + s.def + "`"
 		}
+		if note, ok := defaultNotes[s.flag]; ok {
+			def = strings.Replace(note, "$LANG", "`$LANG`", 1)
+		}
 		row := "| `--" + s.flag + "` | `" + s.env + "` | "
 		i := strings.Index(string(readme), row)
 		if i < 0 {
 			t.Errorf("README has no row for --%s / %s", s.flag, s.env)
 			continue
 		}
-		if rest := string(readme[i+len(row):]); !strings.HasPrefix(rest, def+" |") && !(s.flag == "lang" && strings.HasPrefix(rest, "from `$LANG` |")) {
+		if rest := string(readme[i+len(row):]); !strings.HasPrefix(rest, def+" |") {
 			t.Errorf("README row for --%s: default should be %s", s.flag, def)
 		}
 	}
@@ -36,6 +39,24 @@ func TestREADMEConfiguration(t *testing.T) {
 	for _, cmd := range []string{"go run ./cmd/ampel", "go test ./..."} {
 		if !strings.Contains(string(readme), cmd) {
 			t.Errorf("README lacks the fresh-machine command %q", cmd)
+		}
+	}
+}
+
+// TestHelpNamesEverything: --help is where an operator looks first, so it
+// lists every subcommand's flags and prints each default once.
+func TestHelpNamesEverything(t *testing.T) {
+	var b strings.Builder
+	usage(&b)
+	out := b.String()
+	for _, want := range []string{"--rounds", "--memory", "--locales DIR", "flows check DIR", "(default from $LANG)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"(default -)", "(default: "} {
+		if strings.Contains(out, bad) {
+			t.Errorf("--help prints %q:\n%s", bad, out)
 		}
 	}
 }

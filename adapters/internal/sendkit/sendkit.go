@@ -10,10 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode"
@@ -287,4 +289,46 @@ func (k *Keyboards[K, V]) Newest(chat K) (V, bool) {
 	defer k.mu.Unlock()
 	v, ok := k.m[chat]
 	return v, ok
+}
+
+// Alarm reports a trouble that concerns the platform as a whole rather
+// than one recipient (the token refused, the server unreachable, a proxy
+// answering in its place) once when it starts and once when a request
+// succeeds again, instead of on every send it fails: the sends are retried
+// with back-off, and each retry would otherwise say the same. A different
+// trouble is reported when it replaces the first. The zero value is ready
+// to use.
+type Alarm struct {
+	raised atomic.Bool // fast path for Clear, called on every success
+	mu     sync.Mutex
+	kind   string
+}
+
+// Raise logs msg with attrs at warning level, unless the trouble of this
+// kind is already reported.
+func (a *Alarm) Raise(log *slog.Logger, kind, msg string, attrs ...any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.kind == kind {
+		return
+	}
+	a.kind = kind
+	a.raised.Store(true)
+	log.Warn(msg, append([]any{"trouble", kind}, attrs...)...)
+}
+
+// Clear logs msg at info level if a trouble was reported: the platform
+// answers again.
+func (a *Alarm) Clear(log *slog.Logger, msg string) {
+	if !a.raised.Load() {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.kind == "" {
+		return
+	}
+	log.Info(msg, "trouble", a.kind)
+	a.kind = ""
+	a.raised.Store(false)
 }
