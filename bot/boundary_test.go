@@ -17,7 +17,7 @@ func TestImportBoundary(t *testing.T) {
 	allowed := []string{
 		"github.com/ampel-bot/ampel/bot",
 		"github.com/ampel-bot/ampel/flows",
-		"github.com/ampel-bot/ampel/internal/contentfile", // through flows, for reading flow files safely
+		"github.com/ampel-bot/ampel/flows/contentfile", // through flows, for reading flow files safely
 		"github.com/nicksnyder/go-i18n/",
 		"github.com/BurntSushi/toml", // through flows, for flow files
 		"golang.org/x/text/",         // through go-i18n, for language tags and plurals

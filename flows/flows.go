@@ -22,7 +22,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/ampel-bot/ampel/internal/contentfile"
+	"github.com/ampel-bot/ampel/flows/contentfile"
 )
 
 // Builtin holds the checks that ship with Ampel.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/ampel-bot/ampel/internal/contentfile/contentfiletest"
+	"github.com/ampel-bot/ampel/flows/contentfile/contentfiletest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/invalid/*/want.txt with the problems Load reports now (review every change by eye)")

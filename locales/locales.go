@@ -23,7 +23,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 
-	"github.com/ampel-bot/ampel/internal/contentfile"
+	"github.com/ampel-bot/ampel/flows/contentfile"
 )
 
 // Builtin holds the texts that ship with Ampel.

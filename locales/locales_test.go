@@ -14,7 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
-	"github.com/ampel-bot/ampel/internal/contentfile/contentfiletest"
+	"github.com/ampel-bot/ampel/flows/contentfile/contentfiletest"
 )
 
 func TestBuiltinLoads(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ampel-bot/ampel/internal/contentfile/contentfiletest"
+	"github.com/ampel-bot/ampel/flows/contentfile/contentfiletest"
 )
 
 // TestFlowsCheckRefusesHostileFiles: `ampel flows check` on files from a
