@@ -146,12 +146,16 @@ func (t *turn) handle(now time.Time) {
 		return
 	}
 	d := &t.c.Dialog
-	if n, err := strconv.Atoi(text); err == nil && len(d.Options) > 0 {
+	if n, ok := typedNumber(text); ok && len(d.Options) > 0 {
 		if n >= 1 && n <= len(d.Options) {
 			t.resolve(d.Options[n-1].Action, now)
 			return
 		}
 		switch {
+		case !textModes[d.Mode] && len(d.Options) == 1:
+			t.note(t.T("hint.range.one"))
+			t.ask()
+			return
 		case !textModes[d.Mode]:
 			t.note(t.T("hint.range", "Max", len(d.Options)))
 			t.ask()
@@ -171,7 +175,47 @@ func (t *turn) handle(now time.Time) {
 			}
 		}
 	}
+	if action, ok := t.typedAnswer(text); ok {
+		t.resolve(action, now)
+		return
+	}
 	t.freeText(text, now)
+}
+
+// typedAnswer finds the button meant by a typed word that is not its
+// label: "back" in any language, a colour or its emoji while rating, and
+// where free text is no answer, a short form of one label.
+func (t *turn) typedAnswer(text string) (string, bool) {
+	d := &t.c.Dialog
+	if t.e.words.back[normalize(text)] {
+		if a, ok := t.optionWith("back"); ok {
+			return a, true
+		}
+	}
+	if f := t.flow(); f != nil && (d.Mode == modeRate || d.Mode == modeRateEdit) {
+		if l, ok := t.e.words.level(f.Scale, text); ok {
+			if a := t.action("r", l); t.offered(a) {
+				return a, true
+			}
+		}
+	}
+	if textModes[d.Mode] {
+		return "", false
+	}
+	if i := shortForm(d.Options, text); i >= 0 {
+		return d.Options[i].Action, true
+	}
+	return "", false
+}
+
+// optionWith returns the open question's button with the given verb.
+func (t *turn) optionWith(verb string) (string, bool) {
+	for _, o := range t.c.Dialog.Options {
+		if parts := strings.SplitN(o.Action, ":", 3); len(parts) >= 2 && parts[1] == verb {
+			return o.Action, true
+		}
+	}
+	return "", false
 }
 
 // meInGroup turns "me" in a group into the person who said it: "me" would
@@ -287,7 +331,10 @@ func (t *turn) reask() {
 // menu is the idle question: the main commands as buttons.
 func (t *turn) menu(text string) Message {
 	label := t.T("button.check.start")
-	if t.c.Run != nil && !t.c.Run.Finished() {
+	switch {
+	case t.c.Run.Finished():
+		label = t.T("button.check.result")
+	case t.c.Run != nil:
 		label = t.T("button.check.continue")
 	}
 	m := Message{Text: text, Buttons: [][]Button{
@@ -585,7 +632,11 @@ func (t *turn) freeText(text string, now time.Time) {
 	case modeIdle:
 		t.say(t.menu(t.T("hint.idle")))
 	default:
-		t.note(t.tapT("hint.buttons", "Max", len(d.Options)))
+		if len(d.Options) <= 1 {
+			t.note(t.tapT("hint.button"))
+		} else {
+			t.note(t.tapT("hint.buttons", "Max", len(d.Options)))
+		}
 		t.ask()
 	}
 }
@@ -768,7 +819,7 @@ func (t *turn) needy(f *flows.Flow, r *Run) []string {
 	var items []item
 	for i, cp := range f.Checkpoints {
 		l, _ := f.Level(r.Ratings[cp.ID])
-		if l.Need > 0 && !has[cp.ID] {
+		if l.Need > 0 && !has[cp.ID] && !contains(r.NoMeasure, cp.ID) {
 			items = append(items, item{cp.ID, l.Need, i})
 		}
 	}

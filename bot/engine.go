@@ -54,6 +54,7 @@ type Engine struct {
 	zone      *time.Location
 	log       *slog.Logger
 	vocab     *dateVocab
+	words     *words
 	slots     chan struct{}
 	jobs      chan func()
 	closeOnce sync.Once
@@ -115,6 +116,7 @@ func New(cfg Config) (*Engine, error) {
 		out: outbox{kick: make(chan struct{}, 1), retryAt: map[Address]time.Time{}},
 	}
 	e.fresh = cfg.FreshAfterDamage
+	e.words = newWords(cfg.Texts, cfg.Flows)
 	e.nextWake.Store(math.MaxInt64)
 	for range runtime.GOMAXPROCS(0) {
 		go func() {

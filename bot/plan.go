@@ -48,6 +48,9 @@ func (t *turn) pressText(verb, arg string) {
 		t.ask()
 	case "skip":
 		d.Queue = remove(d.Queue, cp.ID)
+		if r := t.c.Run; r != nil && r.Flow == f.ID && !contains(r.NoMeasure, cp.ID) {
+			r.NoMeasure = append(r.NoMeasure, cp.ID) // the next plan remembers it
+		}
 		t.nextMeasure()
 	case "more":
 		if d.Prev != "" {

@@ -29,7 +29,7 @@ func (t *turn) question() Message {
 		}
 		var rows [][]Button
 		for i, cp := range f.Checkpoints {
-			label := strconv.Itoa(i+1) + " · " + t.T(f.CheckpointTitleID(cp)) + " " + t.T(flows.SymbolID(f.Scale, t.c.Run.Ratings[cp.ID]))
+			label := t.T(f.CheckpointTitleID(cp)) + " " + t.T(flows.SymbolID(f.Scale, t.c.Run.Ratings[cp.ID]))
 			rows = append(rows, []Button{{Label: label, Action: t.action("cp", strconv.Itoa(i))}})
 		}
 		return Message{Text: t.T("change.ask"), Buttons: rows}
@@ -64,9 +64,9 @@ func (t *turn) question() Message {
 		return t.planView()
 	case modePick:
 		var rows [][]Button
-		// The same numbers as in the plan view, so "3" means item 3 there.
-		for i, m := range t.c.Plan.Visible() {
-			rows = append(rows, []Button{{Label: strconv.Itoa(i+1) + " · " + short(m.Text, 40), Action: t.action("m", strconv.Itoa(m.ID))}})
+		// Only the open measures: a done one can be neither done nor moved again.
+		for _, m := range t.c.Plan.Open() {
+			rows = append(rows, []Button{{Label: short(m.Text, 40), Action: t.action("m", strconv.Itoa(m.ID))}})
 		}
 		return Message{Text: t.T("plan.pick." + d.Op), Buttons: rows}
 	case modeMove:
@@ -84,8 +84,7 @@ func (t *turn) question() Message {
 		pf := t.planFlow()
 		var rows [][]Button
 		for i, cp := range pf.Checkpoints {
-			label := strconv.Itoa(i+1) + " · " + t.T(pf.CheckpointTitleID(cp))
-			rows = append(rows, []Button{{Label: label, Action: t.action("cp", strconv.Itoa(i))}})
+			rows = append(rows, []Button{{Label: t.T(pf.CheckpointTitleID(cp)), Action: t.action("cp", strconv.Itoa(i))}})
 		}
 		return Message{Text: t.T("plan.add.ask"), Buttons: rows}
 	case modeReminders:
@@ -118,11 +117,18 @@ func (t *turn) rateQuestion(f *flows.Flow) Message {
 	for _, l := range f.Levels() {
 		rows = append(rows, []Button{{Label: t.T(flows.LevelID(f.Scale, l.ID)), Action: t.action("r", l.ID)}})
 	}
+	// The same number means the same kind of thing: after the examples,
+	// "not now" (later, or keeping the answer when changing it), then back
+	// where there is something before.
 	last := []Button{{Label: t.T("button.examples"), Action: t.action("ex")}}
 	if d.Mode == modeRate {
 		last = append(last, Button{Label: t.T("button.later"), Action: t.action("later")})
+		if d.Cursor > 0 {
+			last = append(last, Button{Label: t.T("button.back"), Action: t.action("back")})
+		}
+	} else {
+		last = append(last, Button{Label: t.T("button.unchanged"), Action: t.action("back")})
 	}
-	last = append(last, Button{Label: t.T("button.back"), Action: t.action("back")})
 	rows = append(rows, last)
 	return Message{Text: text, Buttons: rows}
 }

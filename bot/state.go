@@ -108,6 +108,9 @@ type Run struct {
 	Ratings map[string]string `json:"ratings,omitempty"`
 	// Later lists checkpoints put off, in the order they were put off.
 	Later []string `json:"later,omitempty"`
+	// NoMeasure lists checkpoints that need action but were found to need
+	// no measure while the plan was built: the next plan leaves them out.
+	NoMeasure []string `json:"nomeasure,omitempty"`
 }
 
 // Finished reports whether every checkpoint has been rated.
