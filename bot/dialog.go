@@ -519,6 +519,9 @@ func (t *turn) press(action string, now time.Time) {
 		t.reask()
 		return
 	}
+	if verb == "back" && t.goBack() {
+		return
+	}
 	switch t.c.Dialog.Mode {
 	case modeRate, modeRateEdit:
 		t.pressRate(verb, arg, now)
@@ -579,6 +582,43 @@ func (t *turn) press(action string, now time.Time) {
 		t.note(t.T("hint.stale"))
 		t.reask()
 	}
+}
+
+// goBack answers "back" on the questions outside the check: each goes
+// one step back, and what was entered so far stays.
+func (t *turn) goBack() bool {
+	d := &t.c.Dialog
+	prev := map[string]string{
+		modeConfirm: modeText, modePriority: modeText, modeResp: modePriority,
+		modeStart: modeResp, modeReview: modeStart, modeChange: modeSummary,
+		modePick: modePlan, modeAddCP: modePlan,
+	}
+	switch mode := d.Mode; {
+	case mode == modeText && d.Return != modePlan:
+		// Back from the first measure of the plan being built: the result.
+		d.Draft, d.Queue = nil, nil
+		t.to(modeSummary)
+		if t.flow() == nil {
+			t.to(modePlan)
+		}
+	case prev[mode] != "":
+		t.to(prev[mode])
+	case mode == modeMove || mode == modeLanguage || mode == modeZone || mode == modeReminders:
+		if t.endSideTrip() {
+			return true
+		}
+		if mode == modeMove {
+			t.to(modePlan)
+			break
+		}
+		t.to(modeIdle)
+		t.say(t.menu(t.T("hint.idle")))
+		return true
+	default:
+		return false
+	}
+	t.reask()
+	return true
 }
 
 // offered reports whether action is one of the open question's buttons, or

@@ -32,34 +32,34 @@ func (t *turn) question() Message {
 			label := t.T(f.CheckpointTitleID(cp)) + " " + t.T(flows.SymbolID(f.Scale, t.c.Run.Ratings[cp.ID]))
 			rows = append(rows, []Button{{Label: label, Action: t.action("cp", strconv.Itoa(i))}})
 		}
-		return Message{Text: t.T("change.ask"), Buttons: rows}
+		return Message{Text: t.T("change.ask"), Buttons: append(rows, t.back())}
 	case modeText:
 		return t.measureQuestion()
 	case modeConfirm:
 		return Message{Text: t.T("measure.confirm", "Text", d.Draft.Text),
-			Buttons: [][]Button{{{Label: t.T("button.keep"), Action: t.action("keep")}}}}
+			Buttons: [][]Button{{{Label: t.T("button.keep"), Action: t.action("keep")}, t.back()[0]}}}
 	case modePriority:
 		var row []Button
 		for _, p := range Priorities {
 			row = append(row, Button{Label: t.T("priority." + p), Action: t.action("p", p)})
 		}
-		return Message{Text: t.T("measure.priority", "Text", d.Draft.Text), Buttons: [][]Button{row}}
+		return Message{Text: t.T("measure.priority", "Text", d.Draft.Text), Buttons: [][]Button{row, t.back()}}
 	case modeResp:
 		return Message{Text: t.tapT("measure.responsible"),
-			Buttons: [][]Button{{{Label: t.T("button.me"), Action: t.action("me")}}}}
+			Buttons: [][]Button{{{Label: t.T("button.me"), Action: t.action("me")}, t.back()[0]}}}
 	case modeStart:
 		return Message{Text: t.T("measure.start"), Buttons: [][]Button{{
 			{Label: t.T("button.today"), Action: t.action("d", "0")},
 			{Label: t.T("button.nextmonday"), Action: t.action("d", "mon")},
 			{Label: t.T("button.in2weeks"), Action: t.action("d", "14")},
-		}}}
+		}, t.back()}}
 	case modeReview:
 		start, _ := parseCivil(d.Draft.Start)
 		return Message{Text: t.T("measure.review", "Start", t.e.texts.formatDate(t.lang, start)), Buttons: [][]Button{{
 			{Label: t.T("button.review.4w"), Action: t.action("d", "s28")},
 			{Label: t.T("button.review.3m"), Action: t.action("d", "sm3")},
 			{Label: t.T("button.review.6m"), Action: t.action("d", "sm6")},
-		}}}
+		}, t.back()}}
 	case modePlan:
 		return t.planView()
 	case modePick:
@@ -68,7 +68,7 @@ func (t *turn) question() Message {
 		for _, m := range t.c.Plan.Open() {
 			rows = append(rows, []Button{{Label: short(m.Text, 40), Action: t.action("m", strconv.Itoa(m.ID))}})
 		}
-		return Message{Text: t.T("plan.pick." + d.Op), Buttons: rows}
+		return Message{Text: t.T("plan.pick." + d.Op), Buttons: append(rows, t.back())}
 	case modeMove:
 		m := t.c.Plan.Find(d.Target)
 		if m == nil {
@@ -79,14 +79,14 @@ func (t *turn) question() Message {
 			{Label: t.T("button.in2weeks"), Action: t.action("d", "14")},
 			{Label: t.T("button.in1month"), Action: t.action("d", "m1")},
 			{Label: t.T("button.in3months"), Action: t.action("d", "m3")},
-		}}}
+		}, t.back()}}
 	case modeAddCP:
 		pf := t.planFlow()
 		var rows [][]Button
 		for i, cp := range pf.Checkpoints {
 			rows = append(rows, []Button{{Label: t.T(pf.CheckpointTitleID(cp)), Action: t.action("cp", strconv.Itoa(i))}})
 		}
-		return Message{Text: t.T("plan.add.ask"), Buttons: rows}
+		return Message{Text: t.T("plan.add.ask"), Buttons: append(rows, t.back())}
 	case modeReminders:
 		return t.remindersView()
 	case modeZone:
@@ -96,7 +96,7 @@ func (t *turn) question() Message {
 		for _, l := range t.e.texts.Langs() {
 			row = append(row, Button{Label: t.e.texts.T(l, "language.name"), Action: t.action("l", l)})
 		}
-		return Message{Text: t.T("language.ask"), Buttons: [][]Button{row}}
+		return Message{Text: t.T("language.ask"), Buttons: [][]Button{row, t.back()}}
 	}
 	// A mode whose data is gone (e.g. a flow removed) falls back to the menu.
 	d.Mode = modeIdle
@@ -229,6 +229,7 @@ func (t *turn) measureQuestion() Message {
 	if contains(d.Queue, cp.ID) {
 		last = append(last, Button{Label: t.T("button.skip"), Action: t.action("skip")})
 	}
+	last = append(last, t.back()...)
 	if len(last) > 0 {
 		rows = append(rows, last)
 	}
@@ -304,6 +305,11 @@ func (t *turn) planView() Message {
 		{{Label: t.T("button.plan.drop"), Action: t.action("drop")}, {Label: t.T("button.plan.add"), Action: t.action("add")}},
 	}
 	return Message{Text: b.String(), Buttons: rows}
+}
+
+// back is the row of a question's "back" button.
+func (t *turn) back() []Button {
+	return []Button{{Label: t.T("button.back"), Action: t.action("back")}}
 }
 
 // short cuts s to n runes for a button label.

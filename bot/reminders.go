@@ -508,7 +508,7 @@ func (t *turn) remindersView() Message {
 	if c.Weekends {
 		weekends = Button{Label: t.T("button.weekends.off"), Action: t.action("we-off")}
 	}
-	return Message{Text: b.String(), Buttons: [][]Button{{toggle}, {weekends}, {{Label: t.T("button.timezone"), Action: "/timezone"}}}}
+	return Message{Text: b.String(), Buttons: [][]Button{{toggle}, {weekends}, {{Label: t.T("button.timezone"), Action: "/timezone"}}, t.back()}}
 }
 
 func (t *turn) reminderLine(r Reminder, zone *time.Location) string {
@@ -669,5 +669,5 @@ func (t *turn) zoneQuestion() Message {
 		}
 		rows = append(rows, row)
 	}
-	return Message{Text: t.T("timezone.ask", "Zone", zoneLabel(t.e.zoneOf(t.c))), Buttons: rows}
+	return Message{Text: t.T("timezone.ask", "Zone", zoneLabel(t.e.zoneOf(t.c))), Buttons: append(rows, t.back())}
 }
