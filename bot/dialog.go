@@ -30,6 +30,8 @@ const (
 	modeLanguage  = "lang"
 	modeReminders = "reminders"
 	modeZone      = "tz"
+	modeSaved     = "m-saved"   // a measure was saved: another one, or on
+	modeDrop      = "plan-drop" // confirming that Target is dropped
 	maxMeasureLen = 300
 	maxNameLen    = 80
 )
@@ -410,7 +412,7 @@ func (t *turn) startRun(f *flows.Flow) {
 
 // calm modes are those a side trip need not come back to: nothing is being
 // entered there.
-var calm = map[string]bool{modeIdle: true, modePlan: true, modeSummary: true, modeReminders: true, modeLanguage: true, modeZone: true}
+var calm = map[string]bool{modeSaved: true, modeIdle: true, modePlan: true, modeSummary: true, modeReminders: true, modeLanguage: true, modeZone: true}
 
 // sideTrip remembers the open question before the dialogue turns to
 // something else for a moment.
@@ -560,6 +562,14 @@ func (t *turn) press(action string, now time.Time) {
 	case modePick:
 		id, _ := strconv.Atoi(arg)
 		t.pickMeasure(id)
+	case modeDrop:
+		if m := t.c.Plan.Find(t.c.Dialog.Target); m != nil && m.Status == StatusOpen && verb == "yes" {
+			t.settle(m, "drop")
+		}
+		t.to(modePlan)
+		t.ask()
+	case modeSaved:
+		t.pressSaved(verb)
 	case modeAddCP:
 		f := t.planFlow()
 		if i, ok := t.index(arg, len(f.Checkpoints)); ok {
@@ -591,7 +601,7 @@ func (t *turn) goBack() bool {
 	prev := map[string]string{
 		modeConfirm: modeText, modePriority: modeText, modeResp: modePriority,
 		modeStart: modeResp, modeReview: modeStart, modeChange: modeSummary,
-		modePick: modePlan, modeAddCP: modePlan,
+		modePick: modePlan, modeAddCP: modePlan, modeDrop: modePlan,
 	}
 	switch mode := d.Mode; {
 	case mode == modeText && d.Return != modePlan:

@@ -52,12 +52,6 @@ func (t *turn) pressText(verb, arg string) {
 			r.NoMeasure = append(r.NoMeasure, cp.ID) // the next plan remembers it
 		}
 		t.nextMeasure()
-	case "more":
-		if d.Prev != "" {
-			t.beginMeasure(d.Prev)
-			return
-		}
-		t.reask()
 	case "back":
 		d.Draft = nil
 		t.to(modePlan)
@@ -159,6 +153,10 @@ func (t *turn) nextMeasure() {
 		t.beginMeasure(d.Queue[0])
 		return
 	}
+	t.planReady()
+}
+
+func (t *turn) planReady() {
 	t.note(t.N("plan.ready", len(t.c.Plan.Open())))
 	t.to(modePlan)
 	t.ask()
@@ -171,6 +169,8 @@ func (t *turn) pressDate(arg string) {
 	case d.Mode == modeReview && len(arg) > 1 && arg[0] == 's': // relative to the start
 		base, _ = parseCivil(d.Draft.Start)
 		arg = arg[1:]
+	case d.Mode == modeMove:
+		base = t.moveBase()
 	default:
 		base = t.today
 	}
@@ -290,7 +290,30 @@ func (t *turn) saveMeasure(review string) {
 	d.Prev = m.Checkpoint
 	t.note(t.T("date.review.ok", "Date", review))
 	t.note(t.T("measure.saved", "Text", m.Text))
+	if d.Return != modePlan && len(d.Queue) > 0 {
+		// Right after saving, and only then: another measure for the
+		// same checkpoint, or on to the next.
+		d.Draft = nil
+		t.to(modeSaved)
+		t.ask()
+		return
+	}
 	t.nextMeasure()
+}
+
+func (t *turn) pressSaved(verb string) {
+	d := &t.c.Dialog
+	switch {
+	case verb == "more" && d.Prev != "":
+		t.beginMeasure(d.Prev)
+	case verb == "next" && len(d.Queue) > 0:
+		t.beginMeasure(d.Queue[0])
+	case verb == "next":
+		d.Draft = nil
+		t.planReady()
+	default:
+		t.reask()
+	}
 }
 
 func (t *turn) pressPlan(verb string) {
@@ -327,8 +350,13 @@ func (t *turn) pickMeasure(id int) {
 		return
 	}
 	switch d.Op {
-	case "done", "drop":
+	case "done":
 		t.settle(m, d.Op)
+	case "drop":
+		d.Target = m.ID
+		t.to(modeDrop)
+		t.ask()
+		return
 	case "move":
 		d.Target = m.ID
 		t.to(modeMove)
@@ -349,4 +377,18 @@ func (t *turn) settle(m *Measure, how string) {
 	}
 	m.Status = StatusDropped
 	t.note(t.T("plan.dropped", "Text", m.Text))
+}
+
+// moveBase is the day the "move review" buttons count from: the latest of
+// today, the measure's start and its current review.
+func (t *turn) moveBase() time.Time {
+	base := t.today
+	if m := t.c.Plan.Find(t.c.Dialog.Target); m != nil {
+		for _, s := range []string{m.Start, m.Review} {
+			if day, ok := parseCivil(s); ok && day.After(base) {
+				base = day
+			}
+		}
+	}
+	return base
 }

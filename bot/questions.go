@@ -75,11 +75,33 @@ func (t *turn) question() Message {
 			break
 		}
 		review, _ := parseCivil(m.Review)
-		return Message{Text: t.T("plan.move.ask", "Text", m.Text, "Date", t.e.texts.formatDate(t.lang, review)), Buttons: [][]Button{{
-			{Label: t.T("button.in2weeks"), Action: t.action("d", "14")},
-			{Label: t.T("button.in1month"), Action: t.action("d", "m1")},
-			{Label: t.T("button.in3months"), Action: t.action("d", "m3")},
+		base := t.e.texts.formatDate(t.lang, t.moveBase())
+		return Message{Text: t.T("plan.move.ask", "Text", m.Text, "Date", t.e.texts.formatDate(t.lang, review), "Base", base), Buttons: [][]Button{{
+			{Label: t.T("button.later2weeks"), Action: t.action("d", "14")},
+			{Label: t.T("button.later1month"), Action: t.action("d", "m1")},
+			{Label: t.T("button.later3months"), Action: t.action("d", "m3")},
 		}, t.back()}}
+	case modeDrop:
+		m := t.c.Plan.Find(d.Target)
+		if m == nil {
+			break
+		}
+		return Message{Text: t.T("plan.drop.ask", "Text", m.Text), Buttons: [][]Button{{
+			{Label: t.T("button.drop.yes"), Action: t.action("yes")}, t.back()[0]}}}
+	case modeSaved:
+		f := t.planFlow()
+		title := func(id string) string {
+			if cp, ok := t.checkpoint(f, id); ok {
+				return t.T(f.CheckpointTitleID(cp))
+			}
+			return id
+		}
+		more := Button{Label: t.T("button.more"), Action: t.action("more")}
+		if len(d.Queue) == 0 {
+			break
+		}
+		return Message{Text: t.T("measure.more", "Title", title(d.Prev), "Next", title(d.Queue[0])),
+			Buttons: [][]Button{{{Label: t.T("button.next"), Action: t.action("next")}, more}}}
 	case modeAddCP:
 		pf := t.planFlow()
 		var rows [][]Button
@@ -221,11 +243,6 @@ func (t *turn) measureQuestion() Message {
 		return Message{Text: text, Buttons: rows, Form: form}
 	}
 	var last []Button
-	if d.Prev != "" && d.Prev != cp.ID {
-		if prev, ok := t.checkpoint(f, d.Prev); ok {
-			last = append(last, Button{Label: t.T("button.more", "Title", t.T(f.CheckpointTitleID(prev))), Action: t.action("more")})
-		}
-	}
 	if contains(d.Queue, cp.ID) {
 		last = append(last, Button{Label: t.T("button.skip"), Action: t.action("skip")})
 	}

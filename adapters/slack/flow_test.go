@@ -251,7 +251,8 @@ func runScript(t *testing.T, e *env, c *chatter, sc script, say, command func(st
 	c.tap(sc.High)
 	say("Maria Schulz")
 	c.expect(say(sc.InTwoWeeks), sc.StartLine)
-	c.tap(sc.FourWeeks) // the red point's measure is saved; now the yellow one
+	c.tap(sc.FourWeeks) // the red point's measure is saved
+	c.tap(sc.Next)      // no other for it; now the yellow one
 	c.expect(c.tap(sc.NoMeasure), sc.PlanHeader)
 	c.expect(command("plan"), sc.PlanHeader)
 

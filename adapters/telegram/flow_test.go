@@ -144,7 +144,8 @@ func TestWholeCheckAndPlan(t *testing.T) {
 			c.tap(sc.High)
 			c.say("Maria Schulz")
 			expect(c.say(sc.InTwoWeeks), sc.StartLine)
-			c.tap(sc.FourWeeks) // the red point's measure is saved; now the yellow one
+			c.tap(sc.FourWeeks) // the red point's measure is saved
+			c.tap(sc.Next)      // no other for it; now the yellow one
 			expect(c.tap(sc.NoMeasure), sc.PlanHeader)
 
 			// The question answered by typing "2" still has its buttons;
@@ -182,8 +183,8 @@ func TestWholeCheckAndPlan(t *testing.T) {
 					t.Errorf("callback query %s not answered", q)
 				}
 			}
-			if len(c.press) != 9 {
-				t.Errorf("%d buttons pressed, want 9", len(c.press))
+			if len(c.press) != 10 {
+				t.Errorf("%d buttons pressed, want 10", len(c.press))
 			}
 
 			// Every message whose button was pressed shows the choice and has

@@ -9,6 +9,7 @@ type Script struct {
 	StartCheck, Red, Green         string // button labels (or their start)
 	BuildPlan, High, NoMeasure     string
 	InTwoWeeks, FourWeeks          string // typed start, chosen review
+	Next                           string // on to the next checkpoint after a save
 	Welcome, PlanHeader, StartLine string // shown by /start and /plan
 }
 
@@ -18,13 +19,13 @@ var (
 	German = Script{
 		Lang: "de", StartCheck: "Check starten", Red: "🔴 Dringender", Green: "🟢",
 		BuildPlan: "Maßnahmenplan erstellen", High: "hoch", NoMeasure: "Keine Maßnahme nötig",
-		InTwoWeeks: "in 2 Wochen", FourWeeks: "4 Wochen nach Start",
+		InTwoWeeks: "in 2 Wochen", FourWeeks: "4 Wochen nach Start", Next: "Weiter",
 		Welcome: "Willkommen bei Ampel!", PlanHeader: "Maßnahmenplan · 1 offene Maßnahme", StartLine: "Start: Mi, 24.03.2027",
 	}
 	English = Script{
 		Lang: "en", StartCheck: "Start the check", Red: "🔴 Urgent", Green: "🟢",
 		BuildPlan: "Build the action plan", High: "high", NoMeasure: "No measure needed",
-		InTwoWeeks: "in 2 weeks", FourWeeks: "4 weeks after start",
+		InTwoWeeks: "in 2 weeks", FourWeeks: "4 weeks after start", Next: "Go on",
 		Welcome: "Welcome to Ampel!", PlanHeader: "Action plan · 1 open measure", StartLine: "Start: Wed 24 Mar 2027",
 	}
 )
