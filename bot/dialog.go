@@ -32,6 +32,8 @@ const (
 	modeZone      = "tz"
 	modeSaved     = "m-saved"   // a measure was saved: another one, or on
 	modeDrop      = "plan-drop" // confirming that Target is dropped
+	modeRepeat    = "repeat"    // confirming a new run of a finished check
+	modeDiscard   = "discard"   // confirming that the draft measure goes
 	maxMeasureLen = 300
 	maxNameLen    = 80
 )
@@ -276,6 +278,26 @@ func (t *turn) command(text string) {
 		name = name[:i]
 	}
 	args := fields[1:]
+	if t.drafting() {
+		// A half-entered measure is never thrown away by a command: the
+		// side trips come back to it, the rest asks to finish it first.
+		switch name {
+		case "check", "plan", "start":
+			t.note(t.T("measure.unfinished"))
+			t.ask()
+			return
+		case "reminders":
+			t.sideTrip()
+			t.to(modeReminders)
+			t.ask()
+			return
+		case "cancel":
+			t.c.Dialog.Resume = t.c.Dialog.Mode
+			t.to(modeDiscard)
+			t.ask()
+			return
+		}
+	}
 	switch name {
 	case "start", "check", "plan", "reminders":
 		// A new main course: nothing interrupted is to be resumed after it.
@@ -319,6 +341,12 @@ func (t *turn) command(text string) {
 		t.note(t.T("help"))
 		t.reask()
 	}
+}
+
+// drafting reports whether a measure is being entered.
+func (t *turn) drafting() bool {
+	d := &t.c.Dialog
+	return d.Draft != nil && measureModes[d.Mode]
 }
 
 // reask repeats the open question, or offers the main commands when none is open.
@@ -377,8 +405,14 @@ func (t *turn) cmdCheck(id string) {
 		t.ask()
 		return
 	}
-	if f == nil && r != nil && r.Finished() && t.flow() != nil {
+	if r.Finished() && t.flow() != nil && (f == nil || f.ID == r.Flow) {
+		// A finished check: its result, with the offer to repeat it; from
+		// the reminder's button, that offer at once.
+		t.c.Dialog.Op = "again"
 		t.to(modeSummary)
+		if f != nil {
+			t.to(modeRepeat)
+		}
 		t.ask()
 		return
 	}
@@ -570,6 +604,11 @@ func (t *turn) press(action string, now time.Time) {
 		t.ask()
 	case modeSaved:
 		t.pressSaved(verb)
+	case modeRepeat:
+		t.startRun(t.flow())
+	case modeDiscard:
+		t.c.Dialog.Resume = ""
+		t.cmdCancel()
 	case modeAddCP:
 		f := t.planFlow()
 		if i, ok := t.index(arg, len(f.Checkpoints)); ok {
@@ -602,6 +641,7 @@ func (t *turn) goBack() bool {
 		modeConfirm: modeText, modePriority: modeText, modeResp: modePriority,
 		modeStart: modeResp, modeReview: modeStart, modeChange: modeSummary,
 		modePick: modePlan, modeAddCP: modePlan, modeDrop: modePlan,
+		modeRepeat: modeSummary, modeDiscard: d.Resume,
 	}
 	switch mode := d.Mode; {
 	case mode == modeText && d.Return != modePlan:
@@ -823,6 +863,7 @@ func (t *turn) advance(now time.Time) {
 		return
 	}
 	r.Done = now.UTC()
+	d.Op = "" // just finished: no offer to repeat it
 	t.to(modeSummary)
 	t.ask()
 }
@@ -847,7 +888,8 @@ func (t *turn) pressSummary(verb string) {
 		t.to(modeChange)
 		t.ask()
 	case "repeat":
-		t.startRun(f)
+		t.to(modeRepeat)
+		t.ask()
 	default:
 		t.reask()
 	}

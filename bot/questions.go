@@ -81,6 +81,18 @@ func (t *turn) question() Message {
 			{Label: t.T("button.later1month"), Action: t.action("d", "m1")},
 			{Label: t.T("button.later3months"), Action: t.action("d", "m3")},
 		}, t.back()}}
+	case modeRepeat:
+		if f == nil {
+			break
+		}
+		return Message{Text: t.T("repeat.ask", "Title", t.T(f.TitleID())), Buttons: [][]Button{{
+			{Label: t.T("button.repeat.yes"), Action: t.action("yes")}, t.back()[0]}}}
+	case modeDiscard:
+		if d.Draft == nil {
+			break
+		}
+		return Message{Text: t.T("measure.discard"), Buttons: [][]Button{{
+			{Label: t.T("button.discard.yes"), Action: t.action("yes")}, t.back()[0]}}}
 	case modeDrop:
 		m := t.c.Plan.Find(d.Target)
 		if m == nil {
@@ -212,11 +224,11 @@ func (t *turn) summary(f *flows.Flow) Message {
 	default:
 		b.WriteString(t.T("summary.allgood"))
 	}
-	rows = append(rows, []Button{
-		{Label: t.T("button.change"), Action: t.action("change")},
-		{Label: t.T("button.repeat"), Action: t.action("repeat")},
-	})
-	return Message{Text: b.String(), Buttons: rows}
+	last := []Button{{Label: t.T("button.change"), Action: t.action("change")}}
+	if t.c.Dialog.Op == "again" { // come back to with /check: a new run makes sense
+		last = append(last, Button{Label: t.T("button.repeat"), Action: t.action("repeat")})
+	}
+	return Message{Text: b.String(), Buttons: append(rows, last)}
 }
 
 func (t *turn) measureQuestion() Message {

@@ -282,8 +282,11 @@ func TestRepeatOffer(t *testing.T) {
 	if repeat == "" {
 		t.Fatal("no offer to repeat the check six months after it")
 	}
+	if out := h.say("1"); !strings.Contains(out, "neu beginnen?") {
+		t.Errorf("accepting the offer: got %q, want the question whether to start again", out)
+	}
 	if out := h.say("1"); !strings.Contains(out, "1/7") {
-		t.Errorf("accepting the offer: got %q", out)
+		t.Errorf("confirming: got %q", out)
 	}
 }
 
@@ -333,6 +336,8 @@ func TestReviewMidDialogue(t *testing.T) {
 		t.Errorf("the measure being entered was lost: %+v", d)
 	}
 	// "Done" from the reminder while entering: noted, and the question stays.
+	h.say("/cancel") // the measure half entered is discarded only when confirmed
+	h.say("1")
 	h.say("/plan")
 	h.say("4")
 	h.say("3")
