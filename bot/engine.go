@@ -375,6 +375,7 @@ func (e *Engine) safeSync(c *Conversation) (err error) {
 			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
 		}
 	}()
+	c.Tidy()
 	e.syncReminders(c, e.clock.Now())
 	return nil
 }

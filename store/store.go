@@ -99,6 +99,7 @@ type commitReq struct {
 	from   string
 	due    [][]byte
 	conv   []byte
+	arch   []archiveEntry
 	outs   [][]byte
 	msgs   []bot.Outgoing
 	queued []bot.Queued
@@ -243,6 +244,9 @@ func (s *DB) commit(ctx context.Context, eventID, key, from string, conv *bot.Co
 	job := func() {
 		defer close(encoded)
 		if r.conv, err = encodeConversation(conv); err != nil {
+			return
+		}
+		if r.arch, err = encodeArchive(key, conv.Archive); err != nil {
 			return
 		}
 		for _, o := range outs {
@@ -529,6 +533,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
 		attempts, dueIdx := tx.Bucket(bucketAttempts), tx.Bucket(bucketDue)
+		archive := tx.Bucket(bucketArchive)
 		for _, r := range batch {
 			r.queued, r.err = nil, nil
 			if r.attempt != 0 {
@@ -565,6 +570,9 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				if err := convs.Delete([]byte(r.from)); err != nil {
 					return err
 				}
+				if err := moveArchive(archive, r.from, r.key); err != nil {
+					return err
+				}
 			}
 			var due []byte
 			for _, k := range r.due {
@@ -588,6 +596,11 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 			}
 			if err := convs.Put([]byte(r.key), r.conv); err != nil {
 				return err
+			}
+			for _, a := range r.arch {
+				if err := archive.Put(a.k, a.v); err != nil {
+					return err
+				}
 			}
 			for i, b := range r.outs {
 				seq, err := outbox.NextSequence()

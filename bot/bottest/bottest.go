@@ -23,6 +23,7 @@ type MemStore struct {
 	outbox   map[uint64][]byte
 	attempts map[uint64]int
 	due      map[string][]bot.DueRef // conversation key -> its pending reminders
+	archive  map[string]map[int][]byte
 	seq      uint64
 }
 
@@ -31,7 +32,7 @@ var _ bot.Store = (*MemStore)(nil)
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
 	return &MemStore{convs: map[string][]byte{}, inbox: map[string]bool{}, outbox: map[uint64][]byte{},
-		attempts: map[uint64]int{}, due: map[string][]bot.DueRef{}}
+		attempts: map[uint64]int{}, due: map[string][]bot.DueRef{}, archive: map[string]map[int][]byte{}}
 }
 
 // Load implements bot.Store.
@@ -75,6 +76,16 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 		s.outbox[s.seq] = ob
 		queued = append(queued, bot.Queued{ID: s.seq, Outgoing: o})
 	}
+	for _, a := range conv.Archive {
+		ab, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		if s.archive[key] == nil {
+			s.archive[key] = map[int][]byte{}
+		}
+		s.archive[key][a.Seq] = ab
+	}
 	s.inbox[key+"\x00"+eventID] = true
 	s.convs[key] = b
 	var due []bot.DueRef
@@ -92,7 +103,32 @@ func (s *MemStore) Move(ctx context.Context, eventID, from, to string, conv *bot
 	defer s.mu.Unlock()
 	delete(s.convs, from)
 	delete(s.due, from)
+	for seq, b := range s.archive[from] {
+		if s.archive[to] == nil {
+			s.archive[to] = map[int][]byte{}
+		}
+		if _, ok := s.archive[to][seq]; !ok {
+			s.archive[to][seq] = b
+		}
+	}
+	delete(s.archive, from)
 	return nil
+}
+
+// Archive implements bot.Store.
+func (s *MemStore) Archive(ctx context.Context, key string) ([]bot.Archived, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var items []bot.Archived
+	for _, b := range s.archive[key] {
+		var a bot.Archived
+		if err := json.Unmarshal(b, &a); err != nil {
+			return nil, err
+		}
+		items = append(items, a)
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].Seq < items[j].Seq })
+	return items, nil
 }
 
 // Attempt implements bot.Store.
