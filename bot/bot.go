@@ -57,6 +57,16 @@ type Event struct {
 	// MovedTo, when set, says the chat continues as the chat with this ID,
 	// keeping its data (a Telegram group upgraded to a supergroup).
 	MovedTo string
+	// At is when the event happened by the platform's clock, for a platform
+	// that reads missed events back by time (Mattermost's create_at). The
+	// engine keeps the newest At committed in each conversation.
+	At time.Time
+	// Replayed marks an event read back after a gap (a catch-up after a
+	// restart), which may have been handled before. Its ID decides while
+	// the store remembers it (the newest IDs of the conversation); one that
+	// happened before the newest At committed in its conversation was
+	// handled, however many came after it, and is dropped.
+	Replayed bool
 }
 
 // MaxActionLen is the longest Button.Action any platform can carry back:

@@ -57,7 +57,7 @@ func TestSchema1ConversationsStillRead(t *testing.T) {
 	due := binary.AppendUvarint(nil, uint64(len(staleDue)))
 	due = append(due, staleDue...)
 	oldRec := binary.AppendUvarint(nil, uint64(len(due)))
-	oldRec = inboxAdd(append(oldRec, due...), nil, "old-event", time.Now(), time.Now().Add(-time.Hour))
+	oldRec = inboxAdd(append(oldRec, due...), nil, "old-event", &retention{now: time.Now().UnixNano(), def: time.Hour})
 	if err := bdb.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketDue).Put(staleDue, nil); err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"strings"
 	"sync"
@@ -51,9 +52,12 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to let go of the file.
 	LockTimeout time.Duration
 	// InboxRetention is how long event IDs are remembered for deduplication
-	// (up to inboxMax per conversation). Telegram update IDs may repeat
-	// randomly after a week, so keep it near that.
+	// (up to inboxMax per conversation) when Redelivery does not say.
 	InboxRetention time.Duration
+	// Redelivery is, by platform name, how long that platform may deliver
+	// an event again: its event IDs (which the engine commits as
+	// "platform:ID") are remembered that long. See inbox.go.
+	Redelivery map[string]time.Duration
 	// Now is the clock used to stamp and prune the inbox.
 	Now func() time.Time
 }
@@ -124,6 +128,7 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	opts.Redelivery = maps.Clone(opts.Redelivery)
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
@@ -528,7 +533,7 @@ func (s *DB) drain() {
 
 func (s *DB) write(batch []*commitReq, acks []uint64) {
 	now := s.opts.Now()
-	cutoff := now.Add(-s.opts.InboxRetention)
+	keep := &retention{now: now.UnixNano(), def: s.opts.InboxRetention, by: s.opts.Redelivery}
 	sc := &s.scratch
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
@@ -586,7 +591,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 			}
 			rec := binary.AppendUvarint(sc.build[:0], uint64(len(due)))
 			rec = append(rec, due...)
-			sc.build = inboxAdd(rec, inbox, r.eventID, now, cutoff)
+			sc.build = inboxAdd(rec, inbox, r.eventID, keep)
 			sealed, err := sc.seal(sc.build)
 			if err != nil {
 				return err
