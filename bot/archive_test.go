@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,5 +141,25 @@ func TestTidyKeepsWhatTheDialogueShows(t *testing.T) {
 	c.Tidy()
 	if len(c.Archive) != 0 || c.ArchiveSeq != 15 {
 		t.Errorf("a second Tidy archived %d items, want none", len(c.Archive))
+	}
+}
+
+// TestReviewOfArchivedMeasure: an old review reminder's button for a
+// measure settled and archived since says so, as for one still in the plan;
+// a button for a measure that never was is stale.
+func TestReviewOfArchivedMeasure(t *testing.T) {
+	h := newHarness(t, 0)
+	seed := &bot.Conversation{Plan: bot.Plan{NextID: 3, Measures: []bot.Measure{{ID: 3, Flow: "zo-kmu", Checkpoint: "x", Text: "Neu", Status: bot.StatusOpen}}}}
+	if _, err := h.store.Commit(context.Background(), "seed", h.addr.Key(), seed, nil); err != nil {
+		t.Fatal(err)
+	}
+	for action, want := range map[string]string{"rv:1:done": "bereits abgeschlossen", "rv:9:done": "früheren Frage"} {
+		var got string
+		for _, s := range h.send(bot.Event{Action: action}) {
+			got += s.Msg.Text
+		}
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: got %q, want it to say %q", action, got, want)
+		}
 	}
 }

@@ -34,17 +34,28 @@ type retention struct {
 	now int64 // Unix ns
 	def time.Duration
 	by  map[string]time.Duration
+
+	// The last platform looked up and its cutoff: a conversation's IDs
+	// are nearly all of its own platform.
+	last       []byte
+	lastCutoff int64
 }
 
 // cutoff is the oldest commit time, in Unix ns, at which id is kept.
 func (r *retention) cutoff(id []byte) int64 {
-	d := r.def
-	if i := bytes.IndexByte(id, ':'); i > 0 {
-		if pd, ok := r.by[string(id[:i])]; ok {
-			d = pd
-		}
+	i := bytes.IndexByte(id, ':')
+	if i <= 0 || len(r.by) == 0 {
+		return r.now - int64(r.def)
 	}
-	return r.now - int64(d)
+	if r.last != nil && bytes.Equal(id[:i], r.last) {
+		return r.lastCutoff
+	}
+	d, ok := r.by[string(id[:i])]
+	if !ok {
+		d = r.def
+	}
+	r.last, r.lastCutoff = append(r.last[:0], id[:i]...), r.now-int64(d)
+	return r.lastCutoff
 }
 
 func inboxHas(v []byte, id string) bool {

@@ -51,8 +51,10 @@ func newDialer(c *http.Client) *websocket.Dialer {
 // channels/{id}/posts?since=. The bound is the newest create_at received
 // in that channel (less catchUpMargin), or, for a channel nothing was
 // received from yet, the adapter's start less a lookback, so that the
-// posts of a restart's downtime are read too (the engine ignores those
-// it had handled: its dedupe by post ID is durable). Posts seen twice,
+// posts of a restart's downtime are read too. The engine ignores those
+// it had handled: by post ID, durably, and, as a restart may read back
+// more posts of a channel than it remembers IDs of, by time (these posts
+// go as bot.Event.Replayed, with their create_at). Posts seen twice,
 // from the socket and from REST, are dropped by ID in memory.
 //
 // Posts are handled one channel at a time in create_at order, different
