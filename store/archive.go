@@ -64,7 +64,7 @@ func (s *DB) Archive(ctx context.Context, key string) ([]bot.Archived, error) {
 		c := tx.Bucket(bucketArchive).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			if len(k) != len(prefix)+8 || len(v) == 0 || v[0] != tagS2 {
-				continue // another conversation whose key continues this one's
+				continue // not an item Ampel wrote
 			}
 			js, err := openS2(nil, v, maxArchived)
 			if err != nil {
@@ -112,11 +112,13 @@ func moveArchive(b *bolt.Bucket, from, to string) error {
 // Migration to schema 3: a conversation stored larger than tidyAbove is
 // tidied at once, the others when next written. Before schema 3 a
 // conversation kept every run, so a long-used one could grow past what
-// Load reads (maxConversationJSON); the migration reads up to
-// maxMigrateJSON.
+// Load reads (maxConversationJSON); the migration reads more, up to
+// maxMigrateJSON, where the record is large enough to hold it (a claim of
+// more than migrateRatio times the stored size is damage).
 const (
 	tidyAbove      = 4 << 10
 	maxMigrateJSON = 1 << 30
+	migrateRatio   = 64
 )
 
 func tidyLarge(tx *bolt.Tx) error {
@@ -137,7 +139,9 @@ func tidyLarge(tx *bolt.Tx) error {
 	}
 	for _, k := range large {
 		var c bot.Conversation
-		if err := decodeConversationUpTo(convs.Get(k), &c, maxMigrateJSON); err != nil {
+		v := convs.Get(k)
+		limit := min(maxMigrateJSON, max(maxConversationJSON, migrateRatio*len(v)))
+		if err := decodeConversationUpTo(v, &c, limit); err != nil {
 			continue // damaged: left as it is, for whoever looks at it
 		}
 		c.Tidy()
@@ -153,11 +157,11 @@ func tidyLarge(tx *bolt.Tx) error {
 				return err
 			}
 		}
-		v, err := encodeConversation(&c)
+		nv, err := encodeConversation(&c)
 		if err != nil {
 			return err
 		}
-		if err := convs.Put(k, v); err != nil {
+		if err := convs.Put(k, nv); err != nil {
 			return err
 		}
 	}
