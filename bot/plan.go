@@ -266,13 +266,14 @@ func (t *turn) takeDate(day time.Time) {
 // further ahead helps nobody, and reminders need an instant that fits.
 const maxYearsAhead = 10
 
-// maxMeasures bounds a plan: it is stored and shown whole.
+// maxMeasures bounds a plan's open measures: it is stored and shown whole
+// (settled measures beyond a few move to the archive, see Tidy).
 const maxMeasures = 100
 
 func (t *turn) saveMeasure(review string) {
 	d := &t.c.Dialog
 	p := &t.c.Plan
-	if len(p.Measures) >= maxMeasures {
+	if len(p.Open()) >= maxMeasures {
 		d.Draft = nil
 		t.note(t.T("plan.full", "Max", maxMeasures))
 		t.to(modePlan)
@@ -339,6 +340,7 @@ func (t *turn) pickMeasure(id int) {
 // settle marks a measure done or dropped ("done", "drop"); its reminders
 // go with the next sync.
 func (t *turn) settle(m *Measure, how string) {
+	m.Settled = t.e.clock.Now().UTC()
 	if how == "done" {
 		m.Status = StatusDone
 		t.note(t.T("plan.done", "Text", m.Text))

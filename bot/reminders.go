@@ -345,16 +345,19 @@ func (t *turn) offer(m Message) {
 func (t *turn) reviewAnswer(action string) {
 	parts := strings.Split(action, ":")
 	var m *Measure
+	archived := false
 	if len(parts) == 3 {
 		id, _ := strconv.Atoi(parts[1])
 		m = t.c.Plan.Find(id)
+		// A measure the plan no longer has was settled and archived.
+		archived = m == nil && id > 0 && id <= t.c.Plan.NextID
 	}
-	if m == nil || (parts[2] != "done" && parts[2] != "drop" && parts[2] != "prog") {
+	if (m == nil && !archived) || (parts[2] != "done" && parts[2] != "drop" && parts[2] != "prog") {
 		t.note(t.T("hint.stale"))
 		t.reask()
 		return
 	}
-	if m.Status != StatusOpen {
+	if archived || m.Status != StatusOpen {
 		t.note(t.T("reminder.settled"))
 		t.reask()
 		return
