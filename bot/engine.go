@@ -416,9 +416,9 @@ func (z *zoneCache) load(name string) (*time.Location, error) {
 	if loc, ok := z.m.Load(name); ok {
 		return loc.(*time.Location), nil
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
+	loc, ok := loadZone(name) // "UTC+5:30" too, which LoadLocation does not know
+	if !ok {
+		return nil, fmt.Errorf("unknown time zone %q", name)
 	}
 	z.m.Store(name, loc)
 	return loc, nil
