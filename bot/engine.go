@@ -468,9 +468,9 @@ func (z *zoneCache) load(name string) (*time.Location, error) {
 	if loc, ok := z.m.Load(name); ok {
 		return loc.(*time.Location), nil
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
+	loc, ok := loadZone(name) // "UTC+5:30" too, which LoadLocation does not know
+	if !ok {
+		return nil, fmt.Errorf("unknown time zone %q", name)
 	}
 	if z.n.Load() < maxZones {
 		if _, loaded := z.m.LoadOrStore(name, loc); !loaded {

@@ -139,7 +139,7 @@ func (t *turn) formDate(s string) (time.Time, bool) {
 		return d, true
 	}
 	d, _, p := t.e.vocab.parseDate(s, t.today)
-	return d, p == dateOK
+	return d, p.read()
 }
 
 // nextMeasure goes on after a measure was saved or a checkpoint skipped.
@@ -189,7 +189,7 @@ func (t *turn) pressDate(arg string) {
 		}
 		day = base.AddDate(0, 0, n)
 	}
-	t.takeDate(day)
+	t.takeDate(day, dateOK)
 }
 
 func (t *turn) typedDate(text string) {
@@ -205,15 +205,16 @@ func (t *turn) typedDate(text string) {
 		t.note(t.T("date.ambiguous", "A", t.e.texts.formatDate(t.lang, day), "B", t.e.texts.formatDate(t.lang, alt)))
 		t.ask()
 	default:
-		t.takeDate(day)
+		t.takeDate(day, p)
 	}
 }
 
 // takeDate checks a date against today and the start, confirms it back
-// unambiguously and moves on.
-func (t *turn) takeDate(day time.Time) {
+// unambiguously (saying when a day typed without a year is next year's)
+// and moves on.
+func (t *turn) takeDate(day time.Time, p dateProblem) {
 	d := &t.c.Dialog
-	shown := t.e.texts.formatDate(t.lang, day)
+	shown := t.shownDate(day, p)
 	if day.Before(t.today) {
 		t.note(t.T("date.past", "Date", shown))
 		t.ask()
