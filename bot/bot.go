@@ -57,6 +57,16 @@ type Event struct {
 	// MovedTo, when set, says the chat continues as the chat with this ID,
 	// keeping its data (a Telegram group upgraded to a supergroup).
 	MovedTo string
+	// At is when the event happened by the platform's clock, for a platform
+	// that reads missed events back by time (Mattermost's create_at). The
+	// engine keeps the newest At committed in each conversation.
+	At time.Time
+	// Replayed marks an event read back after a gap (a catch-up after a
+	// restart), which may have been handled before. Its ID decides while
+	// the store remembers it (the newest IDs of the conversation); one that
+	// happened before the newest At committed in its conversation was
+	// handled, however many came after it, and is dropped.
+	Replayed bool
 }
 
 // MaxActionLen is the longest Button.Action any platform can carry back:
@@ -247,7 +257,9 @@ type Store interface {
 	// Seen reports whether an event ID has been committed for the conversation.
 	Seen(ctx context.Context, key, eventID string) (bool, error)
 	// Commit stores, in one durable (fsynced) transaction: eventID as seen, conv
-	// under key and outs in the outbox. It returns the queued messages, or
+	// under key, conv.Archive in the conversation's archive (an item stored
+	// before under its Seq is stored once) and outs in the outbox. It returns
+	// the queued messages, or
 	// ErrDuplicate (and writes nothing) if eventID was committed before for
 	// this key. Event IDs are remembered per conversation: a platform
 	// redelivers an event to the conversation it belongs to.
@@ -258,8 +270,12 @@ type Store interface {
 	Commit(ctx context.Context, eventID, key string, conv *Conversation, outs []Outgoing) ([]Queued, error)
 	// Move commits conv under to and removes from (its state and reminders),
 	// in one transaction recording eventID for to: a conversation that
-	// continues elsewhere (a Telegram group that became a supergroup).
+	// continues elsewhere (a Telegram group that became a supergroup). The
+	// archive of from becomes that of to.
 	Move(ctx context.Context, eventID, from, to string, conv *Conversation) error
+	// Archive returns what a conversation moved out of itself (see
+	// Conversation.Tidy), oldest first.
+	Archive(ctx context.Context, key string) ([]Archived, error)
 	// Pending returns up to limit outbox messages not yet delivered with IDs
 	// above after, oldest first.
 	Pending(ctx context.Context, after uint64, limit int) ([]Queued, error)

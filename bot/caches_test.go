@@ -64,12 +64,14 @@ func TestCachesKeyedByInputStayBounded(t *testing.T) {
 	if got := count(&z.m); got > 1024 {
 		t.Errorf("zone cache: got %d entries, want at most %d", got, 1024)
 	}
+	// An odd spelling may be understood, but only ever as the zone's own
+	// name: what is stored and cached is one of the database's names.
 	for _, typed := range []string{"Europe//Berlin", "Europe/./Berlin", "Europe/Berlin/"} {
-		if loc, ok := findZone(typed); ok {
-			t.Errorf("findZone(%q): got %q, want it refused (not how IANA spells a zone)", typed, loc)
+		if loc, ok := (&dateVocab{}).findZone(typed); ok && loc.String() != "Europe/Berlin" {
+			t.Errorf("findZone(%q): got %q, want it refused or read as Europe/Berlin", typed, loc)
 		}
 	}
-	if loc, ok := findZone("Europe/Berlin"); !ok || loc.String() != "Europe/Berlin" {
+	if loc, ok := (&dateVocab{}).findZone("Europe/Berlin"); !ok || loc.String() != "Europe/Berlin" {
 		t.Errorf("findZone(Europe/Berlin): got %v, %v", loc, ok)
 	}
 }

@@ -150,6 +150,10 @@ func (t *turn) handle(now time.Time) {
 		return
 	}
 	d := &t.c.Dialog
+	if t.zoneTyped(text) { // "+3" is an offset, not button 3
+		t.setZone(text)
+		return
+	}
 	if n, ok := typedNumber(text); ok && len(d.Options) > 0 {
 		if n >= 1 && n <= len(d.Options) {
 			t.resolve(d.Options[n-1].Action, now)
@@ -478,12 +482,12 @@ var measureModes = map[string]bool{modeText: true, modeConfirm: true, modePriori
 
 func (t *turn) cmdLanguage(args []string) {
 	if len(args) > 0 {
-		want := strings.ToLower(args[0])
-		if t.knownLang(want) {
-			t.setLanguage(want)
+		want := strings.Join(args, " ")
+		if l, ok := t.e.vocab.language(want); ok {
+			t.setLanguage(l)
 			return
 		}
-		t.note(t.T("language.unknown", "Lang", want, "Known", strings.Join(t.e.texts.Langs(), ", ")))
+		t.note(t.T("language.unknown", "Lang", short(want, 40), "Known", strings.Join(t.e.texts.Langs(), ", ")))
 	}
 	t.sideTrip()
 	t.to(modeLanguage)

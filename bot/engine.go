@@ -155,14 +155,26 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 		return e.move(ctx, ev)
 	}
 	return e.apply(ctx, ev.Addr.Key(), ev.Addr.Platform+":"+ev.ID, func(c *Conversation) ([]Outgoing, error) {
+		if ev.Replayed && !ev.At.IsZero() && ev.At.Before(c.LastEventAt) {
+			return nil, errHandled
+		}
+		noteEventAt(c, ev)
 		msgs, err := e.safeStep(c, ev)
 		if err != nil {
 			return nil, err
 		}
 		return addressed(ev.Addr, msgs), nil
 	}, func(c *Conversation) []Outgoing {
+		noteEventAt(c, ev)
 		return addressed(ev.Addr, []Message{{Text: e.texts.T(e.langOf(c, ev), "error.internal")}})
 	})
+}
+
+// noteEventAt keeps the newest platform time of the events committed.
+func noteEventAt(c *Conversation, ev Event) {
+	if ev.At.After(c.LastEventAt) {
+		c.LastEventAt = ev.At.UTC()
+	}
 }
 
 // move carries a conversation over to the chat it continues as.
@@ -237,6 +249,9 @@ func addressed(to Address, msgs []Message) []Outgoing {
 // event ID, without messages.
 var errRecommit = errors.New("recommit")
 
+// errHandled tells apply that the event was handled before: nothing changes.
+var errHandled = errors.New("handled before")
+
 // apply runs one change of a conversation: under the conversation's lock it
 // computes the new state and messages with fn, commits them with eventID,
 // and sends the messages. If fn fails (a bug), the state stays as it was and
@@ -298,6 +313,10 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 		if outs, err = e.startedAfresh(conv, outs, stepErr, loadErr); err != nil {
 			return err
 		}
+	}
+	if errors.Is(stepErr, errHandled) { // fn changed nothing
+		e.cache.put(key, conv)
+		return nil
 	}
 	if errors.Is(stepErr, errRecommit) {
 		// Nothing happened, but the state must be written again (to drop a
@@ -403,6 +422,7 @@ func (e *Engine) safeSync(c *Conversation) (err error) {
 			err = panicErr(r)
 		}
 	}()
+	c.Tidy()
 	e.syncReminders(c, e.clock.Now())
 	return nil
 }
@@ -450,9 +470,9 @@ func (z *zoneCache) load(name string) (*time.Location, error) {
 	if loc, ok := z.m.Load(name); ok {
 		return loc.(*time.Location), nil
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
+	loc, ok := loadZone(name) // "UTC+5:30" too, which LoadLocation does not know
+	if !ok {
+		return nil, fmt.Errorf("unknown time zone %q", name)
 	}
 	if z.n.Load() < maxZones {
 		if _, loaded := z.m.LoadOrStore(name, loc); !loaded {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -184,6 +185,16 @@ func inspectTx(tx *bolt.Tx) Report {
 			}
 			return true
 		}), showDue)
+	}
+	if b := tx.Bucket(bucketArchive); b != nil {
+		gaps("archive", scan(b, nil, func(k, v []byte) bool {
+			if len(v) == 0 || v[0] != tagS2 {
+				r.Damaged = append(r.Damaged, Damage{"archive", fmt.Sprintf("%x", k), "not an archived item"})
+			} else if js, err := openS2(nil, v, maxArchived); err != nil || !json.Valid(js) {
+				r.Damaged = append(r.Damaged, Damage{"archive", fmt.Sprintf("%x", k), "does not decode"})
+			}
+			return true
+		}), func(k []byte) string { return fmt.Sprintf("%x", k) })
 	}
 	if b := tx.Bucket(bucketQuarantine); b != nil {
 		gaps("quarantine", scan(b, nil, func(k, v []byte) bool {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -54,9 +55,12 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to let go of the file.
 	LockTimeout time.Duration
 	// InboxRetention is how long event IDs are remembered for deduplication
-	// (up to inboxMax per conversation). Telegram update IDs may repeat
-	// randomly after a week, so keep it near that.
+	// (up to inboxMax per conversation) when Redelivery does not say.
 	InboxRetention time.Duration
+	// Redelivery is, by platform name, how long that platform may deliver
+	// an event again: its event IDs (which the engine commits as
+	// "platform:ID") are remembered that long. See inbox.go.
+	Redelivery map[string]time.Duration
 	// Now is the clock used to stamp and prune the inbox.
 	Now func() time.Time
 	// Log receives what the store does on its own: records set aside.
@@ -116,6 +120,7 @@ type commitReq struct {
 	from   string
 	due    [][]byte
 	conv   []byte
+	arch   []archiveEntry
 	outs   [][]byte
 	msgs   []bot.Outgoing
 	queued []bot.Queued
@@ -143,6 +148,7 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
+	opts.Redelivery = maps.Clone(opts.Redelivery)
 	bdb, err := openBolt(path, &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
@@ -285,6 +291,9 @@ func (s *DB) commit(ctx context.Context, eventID, key, from string, conv *bot.Co
 			return // the stored state stays as it is
 		}
 		if r.conv, err = encodeConversation(conv); err != nil {
+			return
+		}
+		if r.arch, err = encodeArchive(key, conv.Archive); err != nil {
 			return
 		}
 		conv.EachPending(func(rem *bot.Reminder) { r.due = append(r.due, dueKey(key, rem.ID, rem.Due)) })
@@ -597,7 +606,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 		acks, s.unwritten = append(s.unwritten, acks...), nil
 	}
 	now := s.opts.Now()
-	cutoff := now.Add(-s.opts.InboxRetention)
+	keep := &retention{now: now.UnixNano(), def: s.opts.InboxRetention, by: s.opts.Redelivery}
 	sc := &s.scratch
 	cur := -1 // what is being written: a request, then len(batch)+i for acks[i]
 	err := s.update(func(tx *bolt.Tx) error {
@@ -609,6 +618,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
 		attempts, dueIdx := tx.Bucket(bucketAttempts), tx.Bucket(bucketDue)
 		quarantine := tx.Bucket(bucketQuarantine)
+		archive := tx.Bucket(bucketArchive)
 		for i, r := range batch {
 			cur = i
 			r.queued, r.err = nil, nil
@@ -665,6 +675,9 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				if err := convs.Delete([]byte(r.from)); err != nil {
 					return err
 				}
+				if err := moveArchive(archive, r.from, r.key); err != nil {
+					return err
+				}
 			}
 			var due []byte
 			for _, k := range r.due {
@@ -681,7 +694,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 			}
 			rec := binary.AppendUvarint(sc.build[:0], uint64(len(due)))
 			rec = append(rec, due...)
-			sc.build = inboxAdd(rec, inbox, r.eventID, now, cutoff)
+			sc.build = inboxAdd(rec, inbox, r.eventID, keep)
 			sealed, err := sc.seal(sc.build)
 			if err != nil {
 				return err
@@ -697,6 +710,11 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 					if err := release(quarantine, r.key); err != nil {
 						return err
 					}
+				}
+			}
+			for _, a := range r.arch {
+				if err := archive.Put(a.k, a.v); err != nil {
+					return err
 				}
 			}
 			if err := queue(outbox, r); err != nil {

@@ -25,6 +25,7 @@ type MemStore struct {
 	outbox   map[uint64][]byte
 	attempts map[uint64]int
 	due      map[string][]bot.DueRef // conversation key -> its pending reminders
+	archive  map[string]map[int][]byte
 	seq      uint64
 	// aside holds records set aside because they did not decode;
 	// held, the conversation keys waiting for a new start.
@@ -37,7 +38,8 @@ var _ bot.Store = (*MemStore)(nil)
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
 	return &MemStore{convs: map[string][]byte{}, inbox: map[string]bool{}, outbox: map[uint64][]byte{},
-		attempts: map[uint64]int{}, due: map[string][]bot.DueRef{}, aside: map[string][]byte{}, held: map[string]bool{}}
+		attempts: map[uint64]int{}, due: map[string][]bot.DueRef{}, aside: map[string][]byte{}, held: map[string]bool{},
+		archive: map[string]map[int][]byte{}}
 }
 
 // Damage stores raw as the record of a conversation, as a damaged disk or
@@ -122,6 +124,16 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 	if conv == nil {
 		return queued, nil // the stored state stays as it is
 	}
+	for _, a := range conv.Archive {
+		ab, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		if s.archive[key] == nil {
+			s.archive[key] = map[int][]byte{}
+		}
+		s.archive[key][a.Seq] = ab
+	}
 	s.convs[key] = b
 	delete(s.held, key)
 	var due []bot.DueRef
@@ -139,7 +151,32 @@ func (s *MemStore) Move(ctx context.Context, eventID, from, to string, conv *bot
 	defer s.mu.Unlock()
 	delete(s.convs, from)
 	delete(s.due, from)
+	for seq, b := range s.archive[from] {
+		if s.archive[to] == nil {
+			s.archive[to] = map[int][]byte{}
+		}
+		if _, ok := s.archive[to][seq]; !ok {
+			s.archive[to][seq] = b
+		}
+	}
+	delete(s.archive, from)
 	return nil
+}
+
+// Archive implements bot.Store.
+func (s *MemStore) Archive(ctx context.Context, key string) ([]bot.Archived, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var items []bot.Archived
+	for _, b := range s.archive[key] {
+		var a bot.Archived
+		if err := json.Unmarshal(b, &a); err != nil {
+			return nil, err
+		}
+		items = append(items, a)
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].Seq < items[j].Seq })
+	return items, nil
 }
 
 // Attempt implements bot.Store.

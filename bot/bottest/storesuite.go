@@ -32,6 +32,7 @@ func TestStore(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("MessageRoundTrip", func(t *testing.T) { testMessageRoundTrip(t, open(t)) })
 	t.Run("CommitWithoutState", func(t *testing.T) { testCommitWithoutState(t, open(t)) })
+	t.Run("Archive", func(t *testing.T) { testArchive(t, open(t)) })
 }
 
 // pollDeadline bounds how long the suite waits for an asynchronous Delivered.
@@ -297,6 +298,55 @@ func testDuplicate(t *testing.T, s bot.Store) {
 	}
 }
 
+// testArchive: what a conversation moves out of itself is stored beside it,
+// once per item, read back oldest first, never mixed with another
+// conversation's, and follows the conversation when it moves.
+func testArchive(t *testing.T, s bot.Store) {
+	ctx := t.Context()
+	key, longer := "test/ws/arch-1", "test/ws/arch-10"
+	sample := SampleConversation()
+	run, measure := sample.History[0], sample.Plan.Measures[1]
+	c := &bot.Conversation{Lang: "de", ArchiveSeq: 2, Archive: []bot.Archived{{Seq: 1, Run: &run}, {Seq: 2, Measure: &measure}}}
+	if _, err := s.Commit(ctx, "ar-1", key, c, nil); err != nil {
+		t.Fatalf("Commit with an archive: got error %v, want nil", err)
+	}
+	other := &bot.Conversation{ArchiveSeq: 1, Archive: []bot.Archived{{Seq: 1, Measure: &bot.Measure{ID: 9, Text: "elsewhere", Status: bot.StatusDropped}}}}
+	if _, err := s.Commit(ctx, "ar-1", longer, other, nil); err != nil {
+		t.Fatalf("Commit of another conversation: got error %v, want nil", err)
+	}
+	got, err := s.Load(ctx, key)
+	if err != nil {
+		t.Fatalf("Load: got error %v, want nil", err)
+	}
+	if got.Archive != nil || got.ArchiveSeq != 2 {
+		t.Errorf("Load: got Archive %s and ArchiveSeq %d, want none and 2: the archive is not part of the conversation", dump(got.Archive), got.ArchiveSeq)
+	}
+	// Committed again (the engine's next turn before it tidied), with one more.
+	more := bot.Measure{ID: 5, Text: "später", Status: bot.StatusDone, Settled: time.Date(2027, 4, 1, 8, 0, 0, 0, time.UTC)}
+	c.Archive = append(c.Archive, bot.Archived{Seq: 3, Measure: &more})
+	c.ArchiveSeq = 3
+	if _, err := s.Commit(ctx, "ar-2", key, c, nil); err != nil {
+		t.Fatalf("second Commit: got error %v, want nil", err)
+	}
+	want := []bot.Archived{{Seq: 1, Run: &run}, {Seq: 2, Measure: &measure}, {Seq: 3, Measure: &more}}
+	if a, err := s.Archive(ctx, key); err != nil || !reflect.DeepEqual(a, want) {
+		t.Errorf("Archive: got %s, %v, want %s, nil", dump(a), err, dump(want))
+	}
+	moved := "test/ws/arch-moved"
+	if err := s.Move(ctx, "ar-3", key, moved, &bot.Conversation{Lang: "de", ArchiveSeq: 3}); err != nil {
+		t.Fatalf("Move: got error %v, want nil", err)
+	}
+	if a, err := s.Archive(ctx, moved); err != nil || !reflect.DeepEqual(a, want) {
+		t.Errorf("Archive after Move: got %s, %v, want %s, nil", dump(a), err, dump(want))
+	}
+	if a, err := s.Archive(ctx, key); err != nil || len(a) != 0 {
+		t.Errorf("Archive of the moved-away key: got %s, %v, want nothing", dump(a), err)
+	}
+	if a, err := s.Archive(ctx, longer); err != nil || len(a) != 1 || a[0].Measure.Text != "elsewhere" {
+		t.Errorf("Archive of %s: got %s, %v, want its own one item", longer, dump(a), err)
+	}
+}
+
 func testConcurrent(t *testing.T, s bot.Store) {
 	const workers, events = 50, 20
 	ctx := t.Context()
@@ -525,7 +575,7 @@ func SampleConversation() *bot.Conversation {
 		Plan: bot.Plan{
 			Measures: []bot.Measure{
 				{ID: 1, Flow: "zo-kmu", Checkpoint: "cp-1", Text: "Backups täglich prüfen", Priority: "high", Me: true, Start: "2027-03-16", Review: "2027-04-15", Status: bot.StatusOpen},
-				{ID: 2, Flow: "zo-kmu", Checkpoint: "cp-2", Text: "Passwortmanager einführen", Priority: "medium", Responsible: "Jana", Review: "2027-05-01", Status: bot.StatusDone},
+				{ID: 2, Flow: "zo-kmu", Checkpoint: "cp-2", Text: "Passwortmanager einführen", Priority: "medium", Responsible: "Jana", Review: "2027-05-01", Status: bot.StatusDone, Settled: start.AddDate(0, 1, 0)},
 			},
 			NextID: 3,
 		},
@@ -545,6 +595,8 @@ func SampleConversation() *bot.Conversation {
 			Op:     "edit",
 			Target: 2,
 		},
+		LastEventAt: start.Add(-time.Minute),
+		ArchiveSeq:  4,
 	}
 }
 

@@ -324,7 +324,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.DB, store.Options{Now: clock.Now, Log: log})
+	// The store's clock stays the real one: it times how long event IDs
+	// are remembered, and platforms redeliver in real time, however fast
+	// a demonstration runs the bot's clock.
+	db, err := store.Open(cfg.DB, store.Options{Redelivery: redelivery, Log: log})
 	if err != nil {
 		return err
 	}
