@@ -35,8 +35,8 @@ var benchScript = []string{
 	"3", "3", "3", "3",
 	"1", // build the action plan
 	"Workshop mit zwei Betrieben", "1", "ich", "in 2 Wochen", "in 3 Monaten",
-	"Kontaktliste der Freiwilligenagentur", "2", "Anna", "nächsten Montag", "15.12.2030",
-	"Kooperationsvereinbarung entwerfen", "3", "Ben", "morgen", "in 6 Wochen",
+	"Weiter", "Kontaktliste der Freiwilligenagentur", "2", "Anna", "nächsten Montag", "15.12.2030",
+	"Weiter", "Kooperationsvereinbarung entwerfen", "3", "Ben", "morgen", "in 6 Wochen",
 }
 
 // benchAdapter swallows replies, as a platform that answers at once would.

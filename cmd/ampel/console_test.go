@@ -12,7 +12,7 @@ import (
 var wholeCheck = []string{
 	"/start", "/help", "/check", "1", "2", "1", "3", "3", "3", "3", "1",
 	"Workshop mit zwei Betrieben", "1", "ich", "in 2 Wochen", "in 3 Monaten",
-	"Kontaktliste der Freiwilligenagentur", "2", "Anna", "nächsten Montag", "15.12.2030",
+	"Weiter", "Kontaktliste der Freiwilligenagentur", "2", "Anna", "nächsten Montag", "15.12.2030",
 	"/plan", "/reminders",
 }
 

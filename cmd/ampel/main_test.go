@@ -92,8 +92,8 @@ func TestConsoleSessionBuildsPlanThatSurvivesRestart(t *testing.T) {
 		"3", "3", "3", "3",
 		"1", // Maßnahmenplan erstellen
 		"Workshop mit zwei Betrieben", "1", "ich", "in 2 Wochen", "in 3 Monaten",
-		"Kontaktliste der Freiwilligenagentur", "2", "Anna", "nächsten Montag", "15.12.2030",
-		"Kooperationsvereinbarung entwerfen", "3", "Ben", "morgen", "15.12.2030",
+		"Weiter", "Kontaktliste der Freiwilligenagentur", "2", "Anna", "nächsten Montag", "15.12.2030",
+		"Weiter", "Kooperationsvereinbarung entwerfen", "3", "Ben", "morgen", "15.12.2030",
 	)
 	r := runAmpel(t, german, script, "--db", db)
 	if r.err != nil {
@@ -717,7 +717,7 @@ wait:
 	}
 }
 
-var benchLine = regexp.MustCompile(`^engine=ampel store=bbolt users=3 turns=75 turns_per_s=\d+ p50_ms=[\d.]+ p99_ms=[\d.]+ rss_mb=[\d.]+\n$`)
+var benchLine = regexp.MustCompile(`^engine=ampel store=bbolt users=3 turns=81 turns_per_s=\d+ p50_ms=[\d.]+ p99_ms=[\d.]+ rss_mb=[\d.]+\n$`)
 
 func TestBenchCommand(t *testing.T) {
 	r := runAmpel(t, env(), strings.NewReader(""), "bench", "--users", "3")
