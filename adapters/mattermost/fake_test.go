@@ -516,19 +516,6 @@ func (f *fakeMM) deliverPress(h http.Handler, req model.PostActionIntegrationReq
 	return 200
 }
 
-// shown is a post's message as a client shows it: backslash escapes
-// resolved, zero width spaces gone, no-break spaces as spaces.
-func shown(msg string) string {
-	var b strings.Builder
-	for i := 0; i < len(msg); i++ {
-		if msg[i] == '\\' && i+1 < len(msg) && strings.IndexByte(special, msg[i+1]) >= 0 {
-			i++
-		}
-		b.WriteByte(msg[i])
-	}
-	return strings.NewReplacer("\u200b", "", "\u00a0", " ").Replace(b.String())
-}
-
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
@@ -299,51 +298,6 @@ func withoutUnknown(err error) []error {
 		kinds = append(kinds, rl)
 	}
 	return kinds
-}
-
-// special are the characters that mean something in Mattermost's
-// Markdown (CommonMark with GitHub extensions, LaTeX, channel links); a
-// backslash before any ASCII punctuation makes it literal.
-const special = "\\`*_{}[]()#+-.!|~<>&$:"
-
-// escape makes text literal in a post: all the engine's texts are plain,
-// and users' input ("*bold*", "@channel") must show as typed and do
-// nothing. Every Markdown character is backslash-escaped; "@" gets a zero
-// width space after it, so that no mention (@channel, @all, @here,
-// @someone) notifies anyone; spaces at the start of a line become
-// no-break spaces, so that indentation does not start a code block.
-func escape(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/8)
-	lineStart := true
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			lineStart = true
-			b.WriteRune(r)
-			continue
-		case lineStart && (r == ' ' || r == '\t'):
-			b.WriteRune('\u00a0')
-			continue
-		case r == '@':
-			b.WriteString("@\u200b")
-		case r < utf8.RuneSelf && strings.ContainsRune(special, r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-		lineStart = false
-	}
-	return b.String()
-}
-
-// escapedLen is how many runes r takes once escaped.
-func escapedLen(r rune) int {
-	if r == '@' || (r < utf8.RuneSelf && strings.ContainsRune(special, r)) {
-		return 2
-	}
-	return 1
 }
 
 var idEncoding = base32.NewEncoding("ybndrfg8ejkmcpqxot1uwisza345h769").WithPadding(base32.NoPadding)
