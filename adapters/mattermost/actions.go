@@ -131,7 +131,7 @@ func pressID(postID, sig, user string) string {
 // h as an Event with the button's Action; once h committed it, the answer
 // updates the pressed post: it shows the choice under the text and loses
 // its buttons (Props non-nil and without attachments; nil would keep
-// them). A press on an older question than the newest one with buttons is
+// them), keeping its other props. A press on an older question than the newest one with buttons is
 // refused by the engine, which says so; that post only loses its
 // buttons. If h fails, the answer is 500 and the buttons stay, so that
 // the user can press again.
@@ -221,8 +221,23 @@ func (a *Adapter) pressAnswer(ctx context.Context, postID, label string, current
 	}
 	return model.PostActionIntegrationResponse{Update: &model.Post{
 		Message: msg, FileIds: old.FileIds,
-		Props: model.StringInterface{}, // not nil: nil keeps the buttons
+		Props: withoutButtons(old.GetProps()),
 	}}
+}
+
+// withoutButtons returns a post's props without its attachments (the
+// buttons), never nil: an update with nil props keeps the old ones, with
+// the buttons. The server replaces a post's props with an update's, so the
+// others (from_bot above all: without it the client shows the post as the
+// account's own, and other bots answer it) must be in the update.
+func withoutButtons(props model.StringInterface) model.StringInterface {
+	out := model.StringInterface{}
+	for k, v := range props {
+		if k != model.PostPropsAttachments {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // commandHandler serves the /ampel slash command. The server sends the

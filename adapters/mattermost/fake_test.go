@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -294,6 +295,7 @@ func (f *fakeMM) createPost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.UserId = botID
+	p.AddProp(model.PostPropsFromBot, "true") // the server marks a bot account's posts
 	np := &p
 	f.addPost(np)
 	if p.PendingPostId != "" {
@@ -505,8 +507,17 @@ func (f *fakeMM) deliverPress(h http.Handler, req model.PostActionIntegrationReq
 		p := f.posts[req.PostId]
 		if p != nil {
 			p.Message = resp.Update.Message
-			if resp.Update.GetProps() != nil { // nil keeps the buttons
-				p.SetProps(resp.Update.GetProps())
+			if props := resp.Update.GetProps(); props != nil { // nil keeps the buttons
+				// The server replaces the props, but for the few it keeps
+				// from the old post (model.PostActionRetainPropKeys).
+				props = maps.Clone(props)
+				for _, k := range model.PostActionRetainPropKeys {
+					delete(props, k)
+					if v, ok := p.GetProps()[k]; ok {
+						props[k] = v
+					}
+				}
+				p.SetProps(props)
 			}
 			p.UpdateAt = f.tick()
 			p.EditAt = p.UpdateAt

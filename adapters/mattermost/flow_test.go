@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattermost/mattermost/server/public/model"
+
 	"github.com/ampel-bot/ampel/bot/bottest"
 )
 
@@ -101,7 +103,8 @@ const userText = `Leitbild *fett* _kursiv_ ` + "`code`" + ` @channel @all [x](ht
 // through the real engine. It shows that contexts round-trip, that pressed
 // posts show the choice and lose their buttons, that without a callback
 // no post has buttons and the numbers typed work, that the locale and
-// time zone reach the engine, and that the user's text comes out escaped.
+// time zone reach the engine, that the user's text comes out escaped, and
+// that every post, pressed ones too, stays marked as the bot's (from_bot).
 func TestWholeCheckAndPlan(t *testing.T) {
 	forEachMode(t, func(t *testing.T, mode string, sc bottest.Script, e *env) {
 		e.run(nil)
@@ -158,6 +161,9 @@ func TestWholeCheckAndPlan(t *testing.T) {
 			}
 			if strings.Contains(p.Message, "@channel") || strings.Contains(p.Message, "@all") || strings.Contains(p.Message, "*fett*") {
 				t.Errorf("user text not escaped in post %s: %q", p.Id, p.Message)
+			}
+			if fromBot, _ := p.GetProps()[model.PostPropsFromBot].(string); fromBot != "true" {
+				t.Errorf("post %s (edited %v) lost from_bot: props %v", p.Id, p.EditAt != 0, p.GetProps())
 			}
 			if p.PendingPostId == "" {
 				t.Errorf("post %s created without pending_post_id", p.Id)

@@ -18,8 +18,9 @@
 //     server that carry no signature. Every button's integration context
 //     carries an HMAC over what it means and where it may be pressed; the
 //     handler refuses anything else (see actions.go).
-//   - An action response whose Update has nil Props keeps the old buttons;
-//     the update sent here always has non-nil Props without attachments.
+//   - An action response whose Update has nil Props keeps the old buttons,
+//     and non-nil Props replace all of the post's (from_bot too); the
+//     update sent here has the post's props without its attachments.
 //   - A Message's Form becomes a button that opens an interactive dialog;
 //     its submission, which the server does not sign either, carries a
 //     signed state binding it to the form, channel and user (see
