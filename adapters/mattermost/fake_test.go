@@ -86,6 +86,7 @@ func newFakeMM(t testing.TB) *fakeMM {
 	mux.HandleFunc("GET /api/v4/channels/{id}/members/{user}", f.channelMember)
 	mux.HandleFunc("POST /api/v4/posts", f.createPost)
 	mux.HandleFunc("GET /api/v4/posts/{id}", f.getPost)
+	mux.HandleFunc("PUT /api/v4/posts/{id}/patch", f.patchPost)
 	mux.HandleFunc("POST /api/v4/files", f.uploadFile)
 	mux.HandleFunc("GET /api/v4/websocket", f.websocket)
 	mux.HandleFunc("POST /api/v4/actions/dialogs/open", f.openDialog)
@@ -318,6 +319,32 @@ func (f *fakeMM) getPost(w http.ResponseWriter, r *http.Request) {
 	_ = json.Unmarshal(raw, &c)
 	delete(c.Props, "attachments")
 	writeJSONStatus(w, 200, &c)
+}
+
+// patchPost changes the bot's own post as the server does: given props
+// replace all of them; a changed message marks the post edited.
+func (f *fakeMM) patchPost(w http.ResponseWriter, r *http.Request) {
+	var patch model.PostPatch
+	if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
+		apiError(w, 400, "api.context.invalid_body_param.app_error")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.posts[r.PathValue("id")]
+	if p == nil || p.UserId != botID {
+		apiError(w, 403, "api.context.permissions.app_error")
+		return
+	}
+	if patch.Message != nil && *patch.Message != p.Message {
+		p.Message = *patch.Message
+		p.EditAt = f.tick()
+	}
+	if patch.Props != nil {
+		p.SetProps(maps.Clone(*patch.Props))
+	}
+	p.UpdateAt = f.tick()
+	writeJSONStatus(w, 200, p)
 }
 
 func (f *fakeMM) uploadFile(w http.ResponseWriter, r *http.Request) {
