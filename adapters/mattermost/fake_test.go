@@ -50,6 +50,7 @@ type fakeMM struct {
 	pending  map[string]string // pending_post_id -> post ID
 	conns    map[*websocket.Conn]*sync.Mutex
 	down     bool // refuse WebSocket upgrades
+	sick     bool // fail pings
 	fails    map[string][]failure
 	calls    []string
 	nextID   int
@@ -90,6 +91,7 @@ func newFakeMM(t testing.TB) *fakeMM {
 	mux.HandleFunc("POST /api/v4/files", f.uploadFile)
 	mux.HandleFunc("GET /api/v4/websocket", f.websocket)
 	mux.HandleFunc("POST /api/v4/actions/dialogs/open", f.openDialog)
+	mux.HandleFunc("GET /api/v4/system/ping", f.ping)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "bearer") || tok != testToken {
@@ -365,6 +367,18 @@ func (f *fakeMM) uploadFile(w http.ResponseWriter, r *http.Request) {
 	f.uploads[id] = upload{name: fhs[0].Filename, data: data}
 	f.mu.Unlock()
 	writeJSONStatus(w, 201, model.FileUploadResponse{FileInfos: []*model.FileInfo{{Id: id, Name: fhs[0].Filename}}})
+}
+
+// ping answers as a healthy server does, unless the fake is sick.
+func (f *fakeMM) ping(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	sick := f.sick
+	f.mu.Unlock()
+	if sick {
+		writeJSONStatus(w, 500, map[string]string{"status": "UNHEALTHY"})
+		return
+	}
+	writeJSONStatus(w, 200, map[string]string{"status": "OK"})
 }
 
 // openDialog records a dialog opened, after the server's validation.

@@ -11,7 +11,8 @@
 //   - The library's WebSocket client does not reconnect and cannot be given
 //     a context; Run keeps its own connection (gorilla/websocket, the same
 //     wire format decoded with model.WebSocketEventFromJSON), reconnects
-//     with exponential backoff and jitter, and after every (re)connect
+//     with exponential backoff and jitter, cut short when the server
+//     answers again (see reconnect.go), and after every (re)connect
 //     catches up over REST (GET /channels/{id}/posts?since=) on what was
 //     posted meanwhile, deduplicating by post ID (see receive.go).
 //   - Button presses reach the bot as HTTP requests from the Mattermost
@@ -124,6 +125,7 @@ type Adapter struct {
 	// The pause after a failure grows from backoffMin to backoffMax;
 	// tests shorten it.
 	backoffMin, backoffMax time.Duration
+	rc                     *reconnectState // see reconnect.go
 	// lookback is how far before the first connection Run catches up: the
 	// posts of a restart's downtime (the engine drops those it handled).
 	lookback time.Duration
@@ -172,7 +174,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	a := &Adapter{
 		cfg: cfg, api: api, wsURL: ws.String() + model.APIURLSuffix + "/websocket",
 		dialer: newDialer(client), secret: cfg.ActionSecret, callback: callback, dialog: dialog, r: r, log: log,
-		backoffMin: time.Second, backoffMax: time.Minute, lookback: 10 * time.Minute, now: time.Now,
+		backoffMin: time.Second, backoffMax: time.Minute, rc: newReconnectState(), lookback: 10 * time.Minute, now: time.Now,
 		gate: httpkit.Shared(),
 	}
 	var me *model.User
@@ -241,6 +243,7 @@ func (a *Adapter) call(ctx context.Context, what string, f func(ctx context.Cont
 	}}
 	resp, err := f(httptrace.WithClientTrace(ctx, trace))
 	if err == nil {
+		a.rc.restOK()
 		return nil
 	}
 	mu.Lock()
