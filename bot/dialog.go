@@ -145,6 +145,10 @@ func (t *turn) handle(now time.Time) {
 		t.command(text)
 		return
 	}
+	if cmd := t.bareCommand(text); cmd != "" {
+		t.command(cmd)
+		return
+	}
 	d := &t.c.Dialog
 	if n, err := strconv.Atoi(text); err == nil && len(d.Options) > 0 {
 		if n >= 1 && n <= len(d.Options) {

@@ -85,7 +85,9 @@ type Config struct {
 	// ServiceSettings.AllowedUntrustedInternalConnections.
 	CallbackURL string
 	// CommandToken is the token of the /ampel slash command; it enables
-	// CommandPath.
+	// CommandPath, and the texts name the commands "/ampel plan". Without
+	// it they name them as words to type ("plan"), which the bot takes as
+	// commands.
 	CommandToken string
 	// ActionSecret keys the HMAC in button contexts; if empty it is derived
 	// from Token (see DeriveActionSecret), so that buttons stay valid
@@ -204,9 +206,22 @@ func DeriveActionSecret(token string) []byte {
 // Platform implements bot.Adapter.
 func (a *Adapter) Platform() string { return Platform }
 
-// CommandPrefix implements bot.Subcommander: the bot's commands are
-// subcommands of /ampel on Mattermost, so texts say "/ampel check".
-func (a *Adapter) CommandPrefix() string { return "/ampel" }
+// CommandPrefix implements bot.Subcommander: with the /ampel slash command
+// registered (CommandToken set), the bot's commands are its subcommands,
+// so texts say "/ampel check". Without it, there is no prefix: see
+// BareCommands.
+func (a *Adapter) CommandPrefix() string {
+	if a.cfg.CommandToken == "" {
+		return ""
+	}
+	return "/ampel"
+}
+
+// BareCommands implements bot.BareCommander: without the /ampel slash
+// command no slash command reaches the bot (Mattermost answers "/plan"
+// itself, and "/help" opens its own help), so users type the command
+// words ("plan", "hilfe"), in a direct channel or mentioning the bot.
+func (a *Adapter) BareCommands() bool { return a.cfg.CommandToken == "" }
 
 // Forms implements bot.FormAdapter: a Message's Form is shown as an
 // interactive dialog, opened by a button, only when the Mattermost server
