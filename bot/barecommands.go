@@ -40,8 +40,11 @@ var takesArgs = map[string]bool{"check": true, "language": true, "timezone": tru
 // bareCommand returns the command a message typed without a slash means
 // ("/language en" for "Sprache en"), or "" (see the comment above).
 func (t *turn) bareCommand(text string) string {
+	if len(text) > 100 || !t.e.bare(t.c.Addr.Platform) {
+		return ""
+	}
 	fields := strings.Fields(text)
-	if len(fields) == 0 || len(fields) > 5 || !t.e.bare(t.c.Addr.Platform) {
+	if len(fields) == 0 || len(fields) > 5 {
 		return ""
 	}
 	name := t.e.commandWord(strings.TrimRight(fields[0], ".!?"))
