@@ -57,6 +57,16 @@ type Event struct {
 	// MovedTo, when set, says the chat continues as the chat with this ID,
 	// keeping its data (a Telegram group upgraded to a supergroup).
 	MovedTo string
+	// At is when the event happened by the platform's clock, for a platform
+	// that reads missed events back by time (Mattermost's create_at). The
+	// engine keeps the newest At committed in each conversation.
+	At time.Time
+	// Replayed marks an event read back after a gap (a catch-up after a
+	// restart), which may have been handled before. Its ID decides while
+	// the store remembers it (the newest IDs of the conversation); one that
+	// happened before the newest At committed in its conversation was
+	// handled, however many came after it, and is dropped.
+	Replayed bool
 }
 
 // MaxActionLen is the longest Button.Action any platform can carry back:
@@ -139,16 +149,18 @@ func (m Message) Validate() error {
 	if m.Text == "" && len(m.Files) == 0 {
 		return errors.New("message has neither text nor files")
 	}
+	// The errors name places, not labels or actions: those can hold what a
+	// user wrote, and errors end up in the log.
 	if f := m.Form; f != nil && (f.Action == "" || len(f.Action) > MaxActionLen || len(f.Fields) == 0) {
-		return fmt.Errorf("form %q: needs an action of at most %d bytes and fields", f.Title, MaxActionLen)
+		return fmt.Errorf("form: needs an action of at most %d bytes (has %d) and fields (has %d)", MaxActionLen, len(f.Action), len(f.Fields))
 	}
-	for _, row := range m.Buttons {
-		for _, b := range row {
+	for i, row := range m.Buttons {
+		for j, b := range row {
 			if b.Label == "" {
-				return fmt.Errorf("button %q has no label", b.Action)
+				return fmt.Errorf("button %d of row %d has no label", j+1, i+1)
 			}
 			if b.Action == "" || len(b.Action) > MaxActionLen || !utf8.ValidString(b.Action) {
-				return fmt.Errorf("button %q: action must be 1 to %d bytes of UTF-8, is %d", b.Label, MaxActionLen, len(b.Action))
+				return fmt.Errorf("button %d of row %d: action must be 1 to %d bytes of UTF-8, is %d", j+1, i+1, MaxActionLen, len(b.Action))
 			}
 		}
 	}
@@ -243,20 +255,32 @@ func (f ClockFunc) Now() time.Time { return f() }
 // concurrently for different keys.
 type Store interface {
 	// Load returns a copy of the conversation stored under key, or a new empty
-	// one if there is none.
+	// one if there is none. A record that cannot be read is set aside and
+	// reported with an error wrapping ErrDamaged, on every Load until a
+	// Commit replaces it.
 	Load(ctx context.Context, key string) (*Conversation, error)
 	// Seen reports whether an event ID has been committed for the conversation.
 	Seen(ctx context.Context, key, eventID string) (bool, error)
 	// Commit stores, in one durable (fsynced) transaction: eventID as seen, conv
-	// under key and outs in the outbox. It returns the queued messages, or
+	// under key, conv.Archive in the conversation's archive (an item stored
+	// before under its Seq is stored once) and outs in the outbox. It returns
+	// the queued messages, or
 	// ErrDuplicate (and writes nothing) if eventID was committed before for
 	// this key. Event IDs are remembered per conversation: a platform
 	// redelivers an event to the conversation it belongs to.
+	//
+	// A nil conv leaves the stored state as it is (a conversation set aside
+	// as damaged keeps its record); a conv committed under a key set aside
+	// replaces the damaged record, and Load works again.
 	Commit(ctx context.Context, eventID, key string, conv *Conversation, outs []Outgoing) ([]Queued, error)
 	// Move commits conv under to and removes from (its state and reminders),
 	// in one transaction recording eventID for to: a conversation that
-	// continues elsewhere (a Telegram group that became a supergroup).
+	// continues elsewhere (a Telegram group that became a supergroup). The
+	// archive of from becomes that of to.
 	Move(ctx context.Context, eventID, from, to string, conv *Conversation) error
+	// Archive returns what a conversation moved out of itself (see
+	// Conversation.Tidy), oldest first.
+	Archive(ctx context.Context, key string) ([]Archived, error)
 	// Pending returns up to limit outbox messages not yet delivered with IDs
 	// above after, oldest first.
 	Pending(ctx context.Context, after uint64, limit int) ([]Queued, error)
@@ -292,6 +316,13 @@ type DueRef struct {
 
 // ErrDuplicate is returned by Store.Commit for an event ID committed before.
 var ErrDuplicate = errors.New("duplicate event")
+
+// ErrDamaged is wrapped by Store errors about a stored record that cannot be
+// read or written: its bytes do not decode, or the page of the file holding
+// it is damaged. The store has set the record aside (kept for inspection);
+// asking again gives the same answer, so an adapter acknowledges the event
+// rather than have the platform redeliver it forever.
+var ErrDamaged = errors.New("damaged record")
 
 // ErrRecipientGone is returned by Adapter.Send when the recipient can never
 // receive messages again (blocked the bot, left, was deleted).

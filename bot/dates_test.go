@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ import (
 )
 
 // datesTexts renders the real shipped locales.
-func datesTexts(t *testing.T) *Texts {
+func datesTexts(t testing.TB) *Texts {
 	t.Helper()
 	set, err := locales.Load(locales.Builtin)
 	if err != nil {
@@ -30,6 +31,10 @@ func datesProblemName(p dateProblem) string {
 		return "impossible"
 	case dateAmbiguous:
 		return "ambiguous"
+	case datePast:
+		return "past"
+	case dateNextYear:
+		return "next year"
 	}
 	return fmt.Sprintf("dateProblem(%d)", int(p))
 }
@@ -53,6 +58,8 @@ func TestDatesParse(t *testing.T) {
 		unreadable = dateUnreadable
 		impossible = dateImpossible
 		ambiguous  = dateAmbiguous
+		past       = datePast
+		nextYear   = dateNextYear
 	)
 	tests := []struct {
 		in   string
@@ -65,19 +72,29 @@ func TestDatesParse(t *testing.T) {
 		{in: "15.3.", want: "2027-03-15", p: ok},
 		{in: "15.3", want: "2027-03-15", p: ok},
 		{in: "15.03.", want: "2027-03-15", p: ok},
-		{in: "1.3.", want: "2028-03-01", p: ok}, // already past this year
-		{in: "9.3.", want: "2028-03-09", p: ok},
+		{in: "1.3.", want: "2028-03-01", p: nextYear}, // already past this year
+		{in: "9.3.", want: "2028-03-09", p: nextYear},
+		{in: "1.1.", want: "2028-01-01", p: nextYear},
 		{in: "10.3.", want: "2027-03-10", p: ok}, // today is not past
 		{in: "11.3.", want: "2027-03-11", p: ok},
 		{in: "15.03.2027", want: "2027-03-15", p: ok},
 		{in: "15.3.27", want: "2027-03-15", p: ok},
-		{in: "15.3.2026", want: "2026-03-15", p: ok}, // a year given is kept, even if past
+		{in: "15.3.2026", want: "2026-03-15", p: past}, // a year given is kept, even if past
 		{in: " 15. 3. 2027 ", want: "2027-03-15", p: ok},
 		{in: "29.2.2028", want: "2028-02-29", p: ok},
-		{in: "29.2.", want: "2028-02-29", p: ok},
+		{in: "29.2.", want: "2028-02-29", p: nextYear},
 		// ISO.
 		{in: "2027-03-15", want: "2027-03-15", p: ok},
-		{in: "2027-3-5", want: "2027-03-05", p: ok},
+		{in: "2027-3-5", want: "2027-03-05", p: past},
+		{in: "2027/03/15", want: "2027-03-15", p: ok},
+		{in: "2027.03.15", want: "2027-03-15", p: ok},
+		{in: "2027/03-15", p: unreadable}, // two kinds of separator
+		// Dashes, day first (as slashes: only where day and month cannot be confused).
+		{in: "15-03-2027", want: "2027-03-15", p: ok},
+		{in: "15-3-27", want: "2027-03-15", p: ok},
+		{in: "15-3", want: "2027-03-15", p: ok},
+		{in: "3-4-2027", want: "2027-04-03", alt: "2027-03-04", p: ambiguous},
+		{in: "15-03/2027", p: unreadable},
 		// Slashes: only where day and month cannot be confused.
 		{in: "3/15/2027", want: "2027-03-15", p: ok},
 		{in: "15/03/2027", want: "2027-03-15", p: ok},
@@ -86,6 +103,7 @@ func TestDatesParse(t *testing.T) {
 		{in: "4/4/2027", want: "2027-04-04", p: ok},
 		{in: "3/4/2027", want: "2027-04-03", alt: "2027-03-04", p: ambiguous},
 		{in: "12/1/2027", want: "2027-01-12", alt: "2027-12-01", p: ambiguous},
+		{in: "3/4/2026", want: "2026-04-03", p: past}, // either way over
 		// Impossible days.
 		{in: "31.02.2027", p: impossible},
 		{in: "29.2.2027", p: impossible},
@@ -144,10 +162,72 @@ func TestDatesParse(t *testing.T) {
 		{in: "uebermorgen", want: "2027-03-12", p: ok},
 		{in: "day after tomorrow", want: "2027-03-12", p: ok},
 		{in: "the day after tomorrow", want: "2027-03-12", p: ok},
+		// Next week: its Monday.
+		{in: "nächste Woche", want: "2027-03-15", p: ok},
+		{in: "Nächste Woche!", want: "2027-03-15", p: ok},
+		{in: "kommende Woche", want: "2027-03-15", p: ok},
+		{in: "next week", want: "2027-03-15", p: ok},
+		{in: "in der nächsten Woche", p: unreadable},
+		// This and next weekday.
+		{in: "this Monday", want: "2027-03-15", p: ok},
+		{in: "diesen Freitag", want: "2027-03-12", p: ok},
+		// End of a month: its last day, the next one from today on.
+		{in: "Ende März", want: "2027-03-31", p: ok},
+		{in: "end of March", want: "2027-03-31", p: ok},
+		{in: "Ende Mai", want: "2027-05-31", p: ok},
+		{in: "end of feb", want: "2028-02-29", p: nextYear},
+		{in: "Ende Februar 2027", want: "2027-02-28", p: past},
+		{in: "Ende Dezember 2027", want: "2027-12-31", p: ok},
+		{in: "end of April 27", want: "2027-04-30", p: ok},
+		// Calendar weeks: the Monday of the ISO week, or today in the current week.
+		{in: "KW 12", want: "2027-03-22", p: ok},
+		{in: "KW12", want: "2027-03-22", p: ok},
+		{in: "kw 12", want: "2027-03-22", p: ok},
+		{in: "12. KW", want: "2027-03-22", p: ok},
+		{in: "Kalenderwoche 12", want: "2027-03-22", p: ok},
+		{in: "Woche 12", want: "2027-03-22", p: ok},
+		{in: "in KW 12", want: "2027-03-22", p: ok},
+		{in: "week 12", want: "2027-03-22", p: ok},
+		{in: "wk 12", want: "2027-03-22", p: ok},
+		{in: "week 12 of 2028", want: "2028-03-20", p: ok},
+		{in: "KW 10", want: "2027-03-10", p: ok}, // this week: today
+		{in: "KW 9", want: "2028-02-28", p: nextYear},
+		{in: "KW 1", want: "2028-01-03", p: nextYear},
+		{in: "KW 53", want: "2032-12-27", p: ok}, // the next year that has one
+		{in: "KW 53 2026", want: "2026-12-28", p: past},
+		{in: "KW 5 2027", want: "2027-02-01", p: past},
+		{in: "KW 53 2027", p: impossible},
+		{in: "KW 54", p: impossible},
+		{in: "week 0", p: impossible},
+		// Years and fortnights.
+		{in: "in 1 Jahr", want: "2028-03-10", p: ok},
+		{in: "in einem Jahr", want: "2028-03-10", p: ok},
+		{in: "in 2 Jahren", want: "2029-03-10", p: ok},
+		{in: "in a year", want: "2028-03-10", p: ok},
+		{in: "in 2 years", want: "2029-03-10", p: ok},
+		{in: "in a fortnight", want: "2027-03-24", p: ok},
+		{in: "in two fortnights", want: "2027-04-07", p: ok},
+		{in: "in 0 days", want: "2027-03-10", p: ok},
+		// Yesterday is in the past, not unreadable.
+		{in: "gestern", want: "2027-03-09", p: past},
+		{in: "Gestern.", want: "2027-03-09", p: past},
+		{in: "vorgestern", want: "2027-03-08", p: past},
+		{in: "yesterday", want: "2027-03-09", p: past},
+		{in: "the day before yesterday", want: "2027-03-08", p: past},
+		// Ordinals.
+		{in: "March 15th", want: "2027-03-15", p: ok},
+		{in: "15th of March", want: "2027-03-15", p: ok},
+		{in: "the 15th of March", want: "2027-03-15", p: ok},
+		{in: "March 15th, 2027", want: "2027-03-15", p: ok},
+		{in: "June 1st", want: "2027-06-01", p: ok},
+		{in: "1st June", want: "2027-06-01", p: ok},
+		{in: "March 2nd", want: "2028-03-02", p: nextYear},
+		{in: "March 23rd", want: "2027-03-23", p: ok},
+		{in: "am 15ten März", want: "2027-03-15", p: ok},
 		// Month names.
 		{in: "15. März", want: "2027-03-15", p: ok},
 		{in: "am 15. März", want: "2027-03-15", p: ok},
-		{in: "1. März", want: "2028-03-01", p: ok},
+		{in: "1. März", want: "2028-03-01", p: nextYear},
 		{in: "15 March 2027", want: "2027-03-15", p: ok},
 		{in: "March 15, 2027", want: "2027-03-15", p: ok},
 		{in: "March 15", want: "2027-03-15", p: ok},
@@ -164,13 +244,21 @@ func TestDatesParse(t *testing.T) {
 		{in: "   ", p: unreadable},
 		{in: "bald", p: unreadable},
 		{in: "soon", p: unreadable},
-		{in: "next week", p: unreadable},
-		{in: "nächste Woche", p: unreadable},
 		{in: "in Wochen 2", p: unreadable},
 		{in: "in 2", p: unreadable},
 		{in: "in", p: unreadable},
 		{in: "in 1000 days", p: unreadable},
-		{in: "in 2 Jahren", p: unreadable},
+		{in: "this week", p: unreadable}, // this week's Monday is past, today needs no words
+		{in: "diese Woche", p: unreadable},
+		{in: "next month", p: unreadable},
+		{in: "KW", p: unreadable},
+		{in: "Ende", p: unreadable},
+		{in: "end of", p: unreadable},
+		{in: "Ende 2027", p: unreadable},
+		{in: "th March", p: unreadable},
+		{in: "week 12 123", p: unreadable},
+		{in: "KW 12/28", want: "2028-03-20", p: ok},
+		{in: "KW 12 20271", p: unreadable},
 		{in: "🙂", p: unreadable},
 		{in: strings.Repeat("a", 10<<10), p: unreadable},
 		{in: strings.Repeat("15.3. ", 10<<10/6), p: unreadable},
@@ -321,5 +409,88 @@ func TestDatesVocabLists(t *testing.T) {
 				t.Errorf("%s %s: got %d entries, want %d", lang, id, got, n)
 			}
 		}
+		// "words = 2w", "Europe/Vienna: Wien, …", "de: Deutsch": an entry
+		// that does not read would be passed over without a word.
+		for _, e := range texts.List(lang, "parse.units") {
+			if ws, n, ok := strings.Cut(e, "="); !ok || strings.TrimSpace(ws) == "" {
+				t.Errorf("%s parse.units: entry %q, want \"words = <n>d|w|m|y\"", lang, e)
+			} else if _, ok := parseSpan(strings.TrimSpace(n)); !ok {
+				t.Errorf("%s parse.units: entry %q: length %q, want <n>d|w|m|y", lang, e, n)
+			}
+		}
+		for _, e := range texts.List(lang, "parse.zones") {
+			if zone, names, ok := strings.Cut(e, ":"); !ok || strings.TrimSpace(names) == "" {
+				t.Errorf("%s parse.zones: entry %q, want \"Zone/Name: name, name\"", lang, e)
+			} else if _, err := time.LoadLocation(strings.TrimSpace(zone)); err != nil {
+				t.Errorf("%s parse.zones: entry %q: %v", lang, e, err)
+			}
+		}
+		for _, e := range texts.List(lang, "parse.languages") {
+			if code, names, ok := strings.Cut(e, ":"); !ok || strings.TrimSpace(names) == "" || !slices.Contains(texts.Langs(), strings.TrimSpace(code)) {
+				t.Errorf("%s parse.languages: entry %q, want \"<shipped language code>: name, name\"", lang, e)
+			}
+		}
 	}
+}
+
+// TestDatesNextWeek: "next week" from every day of a week is the Monday of
+// the week after, 1 to 7 days ahead.
+func TestDatesNextWeek(t *testing.T) {
+	v := newDateVocab(datesTexts(t))
+	for i := range 7 {
+		today := civil(2027, time.March, 8+i) // Monday to Sunday
+		for _, in := range []string{"nächste Woche", "next week"} {
+			got, _, p := v.parseDate(in, today)
+			if p != dateOK || !got.Equal(civil(2027, time.March, 15)) {
+				t.Errorf("parseDate(%q) on %s: got %s, %s, want Monday 2027-03-15", in, datesDay(today), datesDay(got), datesProblemName(p))
+			}
+		}
+	}
+}
+
+// FuzzParseDate: whatever is typed, parseDate does not panic, and a day it
+// returns is never before today unless it says the day is past; a day it
+// says is next year's is next year's.
+func FuzzParseDate(f *testing.F) {
+	for _, s := range []string{
+		"15.3.", "15.03.2027", "2027-03-15", "2027/03/15", "15-03-2027", "3/4/2027", "3/4/2026", "31.02.2027", "29.2.",
+		"in 2 Wochen", "in a fortnight", "in 1 Jahr", "in 999 years", "in -2 Wochen", "nächste Woche", "next week",
+		"Ende März", "end of February 2027", "KW 12", "KW 53", "week 0", "12. KW", "KW 12/28", "gestern", "yesterday",
+		"vorgestern", "March 15th", "15th of March", "June 1st", "am 15ten März", "Sa, 03.04.2027", "nächsten Montag",
+		"übermorgen", "in KW 12", "🙂", "", "1.1.0000", "31.12.9999", "KW 52 9999", "Ende Dezember 9999",
+	} {
+		f.Add(s, uint16(9565))  // 2026-03-10 … as days after 2000-01-01, varied by the fuzzer
+		f.Add(s, uint16(10199)) // 2027-12-04
+	}
+	v := newDateVocab(datesTexts(f))
+	f.Fuzz(func(t *testing.T, text string, days uint16) {
+		today := civil(2000, time.January, 1).AddDate(0, 0, int(days)%40000)
+		d, alt, p := v.parseDate(text, today)
+		midnight := func(x time.Time) bool {
+			return x.Location() == time.UTC && x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0
+		}
+		switch p {
+		case dateOK, dateNextYear:
+			if d.IsZero() || d.Before(today) || !midnight(d) || !alt.IsZero() {
+				t.Fatalf("parseDate(%q) on %s: got %s, %s, %s: a day taken must be today or later", text, datesDay(today), datesDay(d), datesDay(alt), datesProblemName(p))
+			}
+			if p == dateNextYear && d.Year() != today.Year()+1 {
+				t.Fatalf("parseDate(%q) on %s: got %s said to be next year's", text, datesDay(today), datesDay(d))
+			}
+		case datePast:
+			if !d.Before(today) || !midnight(d) {
+				t.Fatalf("parseDate(%q) on %s: got %s said to be past", text, datesDay(today), datesDay(d))
+			}
+		case dateAmbiguous:
+			if d.IsZero() || alt.IsZero() || d.Equal(alt) || d.Before(today) && alt.Before(today) {
+				t.Fatalf("parseDate(%q) on %s: got ambiguous %s or %s", text, datesDay(today), datesDay(d), datesDay(alt))
+			}
+		case dateUnreadable, dateImpossible:
+			if !d.IsZero() || !alt.IsZero() {
+				t.Fatalf("parseDate(%q) on %s: got %s, %s with %s", text, datesDay(today), datesDay(d), datesDay(alt), datesProblemName(p))
+			}
+		default:
+			t.Fatalf("parseDate(%q): got %s", text, datesProblemName(p))
+		}
+	})
 }

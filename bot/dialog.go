@@ -150,6 +150,10 @@ func (t *turn) handle(now time.Time) {
 		return
 	}
 	d := &t.c.Dialog
+	if t.zoneTyped(text) { // "+3" is an offset, not button 3
+		t.setZone(text)
+		return
+	}
 	if n, err := strconv.Atoi(text); err == nil && len(d.Options) > 0 {
 		if n >= 1 && n <= len(d.Options) {
 			t.resolve(d.Options[n-1].Action, now)
@@ -399,12 +403,12 @@ var measureModes = map[string]bool{modeText: true, modeConfirm: true, modePriori
 
 func (t *turn) cmdLanguage(args []string) {
 	if len(args) > 0 {
-		want := strings.ToLower(args[0])
-		if t.knownLang(want) {
-			t.setLanguage(want)
+		want := strings.Join(args, " ")
+		if l, ok := t.e.vocab.language(want); ok {
+			t.setLanguage(l)
 			return
 		}
-		t.note(t.T("language.unknown", "Lang", want, "Known", strings.Join(t.e.texts.Langs(), ", ")))
+		t.note(t.T("language.unknown", "Lang", short(want, 40), "Known", strings.Join(t.e.texts.Langs(), ", ")))
 	}
 	t.sideTrip()
 	t.to(modeLanguage)
@@ -469,6 +473,13 @@ func (t *turn) press(action string, now time.Time) {
 	if len(parts) == 3 {
 		arg = parts[2]
 	}
+	if !t.offered(action) {
+		// A button with the current number that the question never had:
+		// forged, or changed on the way. Nothing of it is taken.
+		t.note(t.T("hint.stale"))
+		t.reask()
+		return
+	}
 	switch t.c.Dialog.Mode {
 	case modeRate, modeRateEdit:
 		t.pressRate(verb, arg, now)
@@ -488,6 +499,10 @@ func (t *turn) press(action string, now time.Time) {
 		t.to(modePriority)
 		t.ask()
 	case modePriority:
+		if !contains(Priorities, arg) {
+			t.reask()
+			return
+		}
 		t.c.Dialog.Draft.Priority = arg
 		t.to(modeResp)
 		t.ask()
@@ -525,6 +540,19 @@ func (t *turn) press(action string, now time.Time) {
 		t.note(t.T("hint.stale"))
 		t.reask()
 	}
+}
+
+// offered reports whether action is one of the open question's buttons, or
+// the submission of the form it offered. Every argument a handler reads
+// from a pressed action is thereby one the question itself chose.
+func (t *turn) offered(action string) bool {
+	d := &t.c.Dialog
+	for _, o := range d.Options {
+		if o.Action == action {
+			return true
+		}
+	}
+	return d.Mode == modeText && action == t.action("form")
 }
 
 func (t *turn) index(arg string, n int) (int, bool) {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ampel-bot/ampel/flows"
@@ -35,6 +36,11 @@ type Config struct {
 	CacheSize int
 	// Reminders sets when reminders go out.
 	Reminders ReminderConfig
+	// FreshAfterDamage lets a conversation whose stored record cannot be
+	// read start afresh when its chat writes again (the record stays set
+	// aside). Without it the chat is told so on every event and nothing
+	// is written over the record, until the operator allows it.
+	FreshAfterDamage bool
 }
 
 // Engine runs the dialogues. Events of one conversation are handled one at a
@@ -66,6 +72,7 @@ type Engine struct {
 	out      outbox
 	nextWake atomic.Int64
 	stats    stats
+	fresh    bool // Config.FreshAfterDamage
 }
 
 // New checks that every flow has all its texts in every language and returns
@@ -107,6 +114,7 @@ func New(cfg Config) (*Engine, error) {
 		rem:   cfg.Reminders, kick: make(chan struct{}, 1),
 		out: outbox{kick: make(chan struct{}, 1), retryAt: map[Address]time.Time{}},
 	}
+	e.fresh = cfg.FreshAfterDamage
 	e.nextWake.Store(math.MaxInt64)
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
@@ -145,14 +153,26 @@ func (e *Engine) Handle(ctx context.Context, ev Event) error {
 		return e.move(ctx, ev)
 	}
 	return e.apply(ctx, ev.Addr.Key(), ev.Addr.Platform+":"+ev.ID, func(c *Conversation) ([]Outgoing, error) {
+		if ev.Replayed && !ev.At.IsZero() && ev.At.Before(c.LastEventAt) {
+			return nil, errHandled
+		}
+		noteEventAt(c, ev)
 		msgs, err := e.safeStep(c, ev)
 		if err != nil {
 			return nil, err
 		}
 		return addressed(ev.Addr, msgs), nil
 	}, func(c *Conversation) []Outgoing {
+		noteEventAt(c, ev)
 		return addressed(ev.Addr, []Message{{Text: e.texts.T(e.langOf(c, ev), "error.internal")}})
 	})
+}
+
+// noteEventAt keeps the newest platform time of the events committed.
+func noteEventAt(c *Conversation, ev Event) {
+	if ev.At.After(c.LastEventAt) {
+		c.LastEventAt = ev.At.UTC()
+	}
 }
 
 // move carries a conversation over to the chat it continues as.
@@ -227,6 +247,9 @@ func addressed(to Address, msgs []Message) []Outgoing {
 // event ID, without messages.
 var errRecommit = errors.New("recommit")
 
+// errHandled tells apply that the event was handled before: nothing changes.
+var errHandled = errors.New("handled before")
+
 // apply runs one change of a conversation: under the conversation's lock it
 // computes the new state and messages with fn, commits them with eventID,
 // and sends the messages. If fn fails (a bug), the state stays as it was and
@@ -256,8 +279,10 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	var stepErr, loadErr error
 	if err := e.compute(func() {
 		if conv == nil {
-			if conv, loadErr = e.store.Load(ctx, key); loadErr != nil {
-				return
+			if conv, loadErr = e.safeLoad(ctx, key); loadErr != nil {
+				if conv = e.freshAfter(loadErr); conv == nil {
+					return
+				}
 			}
 		}
 		defer func() {
@@ -278,7 +303,16 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 		return err
 	}
 	if loadErr != nil {
-		return fmt.Errorf("load conversation: %w", loadErr)
+		if conv == nil {
+			return e.damaged(ctx, key, eventID, fn, loadErr)
+		}
+		if outs, err = e.startedAfresh(conv, outs, stepErr, loadErr); err != nil {
+			return err
+		}
+	}
+	if errors.Is(stepErr, errHandled) { // fn changed nothing
+		e.cache.put(key, conv)
+		return nil
 	}
 	if errors.Is(stepErr, errRecommit) {
 		// Nothing happened, but the state must be written again (to drop a
@@ -355,10 +389,21 @@ func (e *Engine) background(f func()) {
 	}()
 }
 
+// panicErr describes a recovered panic for the log: a runtime error by its
+// message, anything else only by its type, since its text might hold what
+// a user wrote; and the stack, which holds no values.
+func panicErr(r any) error {
+	msg := fmt.Sprintf("%T", r)
+	if re, ok := r.(runtime.Error); ok {
+		msg = re.Error()
+	}
+	return fmt.Errorf("panic: %s\n%s", msg, debug.Stack())
+}
+
 func (e *Engine) safeStep(c *Conversation, ev Event) (msgs []Message, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			err = panicErr(r)
 		}
 	}()
 	if c.Addr == (Address{}) || c.Addr.Chat != ev.Addr.Chat {
@@ -370,9 +415,10 @@ func (e *Engine) safeStep(c *Conversation, ev Event) (msgs []Message, err error)
 func (e *Engine) safeSync(c *Conversation) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			err = panicErr(r)
 		}
 	}()
+	c.Tidy()
 	e.syncReminders(c, e.clock.Now())
 	return nil
 }
@@ -407,39 +453,106 @@ func (e *Engine) zoneOf(c *Conversation) *time.Location {
 }
 
 // zoneCache keeps loaded time zones: time.LoadLocation reads and parses the
-// zone data every time.
-type zoneCache struct{ m sync.Map }
+// zone data every time. Names come from users and platforms, so it stops
+// growing at maxZones (the IANA database has about 600).
+type zoneCache struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+const maxZones = 1024
 
 func (z *zoneCache) load(name string) (*time.Location, error) {
 	if loc, ok := z.m.Load(name); ok {
 		return loc.(*time.Location), nil
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
+	loc, ok := loadZone(name) // "UTC+5:30" too, which LoadLocation does not know
+	if !ok {
+		return nil, fmt.Errorf("unknown time zone %q", name)
 	}
-	z.m.Store(name, loc)
+	if z.n.Load() < maxZones {
+		if _, loaded := z.m.LoadOrStore(name, loc); !loaded {
+			z.n.Add(1)
+		}
+	}
 	return loc, nil
 }
 
-// cleanInput makes any input safe to work with: valid UTF-8, no control
-// characters, bounded length, trimmed.
+// cleanInput makes any input safe to work with: valid UTF-8, bounded length,
+// trimmed, one line, and nothing invisible that could change how the text
+// around it is shown. Control characters go; line and paragraph breaks of
+// every kind (U+2028, U+0085, form feed …) become spaces; format characters
+// (bidi overrides and isolates, zero-width spaces, soft hyphens, invisible
+// tags) go, except a zero-width joiner or non-joiner between two visible
+// non-ASCII characters (emoji sequences such as 👩‍👩‍👧, Indic and Persian
+// words) and the tags of a subdivision flag such as 🏴󠁧󠁢󠁳󠁣󠁴󠁿.
 func cleanInput(s string) string {
 	if len(s) > maxInput {
 		s = s[:maxInput]
 	}
 	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
-			return ' '
+	if isPlain(s) {
+		return strings.TrimSpace(s)
+	}
+	rs := []rune(s)
+	out := make([]rune, 0, len(rs))
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == 0x85 || r == 0x2028 || r == 0x2029:
+			out = append(out, ' ')
+		case unicode.IsControl(r):
+		case r == 0x200C || r == 0x200D: // zero-width (non-)joiner
+			if len(out) > 0 && i+1 < len(rs) && joins(out[len(out)-1]) && joins(rs[i+1]) {
+				out = append(out, r)
+			}
+		case r == blackFlag && i+1 < len(rs) && isTag(rs[i+1]):
+			j := i + 1
+			for j < len(rs) && isTag(rs[j]) && rs[j] != cancelTag {
+				j++
+			}
+			if j < len(rs) && rs[j] == cancelTag && j-i > 1 { // a whole flag: keep it
+				out = append(out, rs[i:j+1]...)
+				i = j
+				continue
+			}
+			out = append(out, r) // the flag without its stray tags
+		case unicode.Is(unicode.Cf, r) || invisibleFiller(r):
+		default:
+			out = append(out, r)
 		}
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
-	return strings.TrimSpace(s)
+	}
+	return strings.TrimSpace(string(out))
 }
+
+// isPlain reports whether s is printable ASCII, which needs no cleaning
+// beyond trimming: most input is.
+func isPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+const (
+	blackFlag = 0x1F3F4 // 🏴, followed by tags naming a region
+	cancelTag = 0xE007F
+)
+
+func isTag(r rune) bool { return r >= 0xE0020 && r <= 0xE007F }
+
+// joins reports whether a zero-width joiner next to r can be meant: r is a
+// visible character outside ASCII (an emoji, a variation selector, a letter
+// of a joining script).
+func joins(r rune) bool {
+	return r > 0x7f && unicode.IsGraphic(r) && !unicode.IsSpace(r)
+}
+
+// invisibleFiller reports letters that show as nothing, used to make a name
+// look empty: the Hangul fillers outside of composed Korean text.
+func invisibleFiller(r rune) bool { return r == 0x3164 || r == 0xFFA0 }
 
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
 

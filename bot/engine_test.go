@@ -69,7 +69,7 @@ func TestBadDates(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"31.02.2027", "Dieses Datum gibt es nicht"},
 		{"32.13.", "Dieses Datum gibt es nicht"},
-		{"gestern", "Dieses Datum kann ich nicht lesen"},
+		{"gestern", "Di, 09.03.2027 liegt in der Vergangenheit"},
 		{"1.1.2020", "liegt in der Vergangenheit"},
 		{"3/4/2027", "Meinen Sie"},
 		{"next Friday in two weeks", "Dieses Datum kann ich nicht lesen"},
@@ -90,6 +90,62 @@ func TestBadDates(t *testing.T) {
 	}
 	if got := h.say("15.3.2027"); !strings.Contains(got, "Gespeichert: Eigene Maßnahme") {
 		t.Errorf("review on the start day must be accepted: got %q", got)
+	}
+}
+
+// TestDateNextYearConfirmed: a day and month typed that has just passed
+// this year ("3.12." on 4 December 2026) is taken as next year's, and the
+// confirmation says so; the dates of this year and the review question do not.
+func TestDateNextYearConfirmed(t *testing.T) {
+	tests := []struct{ lang, resp, in, want string }{
+		{"de", "ich", "3.12.", "Start: Fr, 03.12.2027 (nächstes Jahr)\n"},
+		{"en", "me", "3.12.", "Start: Fri 3 Dec 2027 (next year)\n"},
+		{"en", "me", "December 3rd", "Start: Fri 3 Dec 2027 (next year)\n"},
+		{"de", "ich", "5.12.", "Start: Sa, 05.12.2026\n"},
+		{"de", "ich", "3.12.2027", "Start: Fr, 03.12.2027\n"}, // the year was typed
+	}
+	for _, tt := range tests {
+		t.Run(tt.lang+" "+tt.in, func(t *testing.T) {
+			h := newHarness(t, 0)
+			h.lang = tt.lang
+			h.clock.Set(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
+			for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", tt.resp} {
+				h.say(in)
+			}
+			got := h.say(tt.in)
+			if first := got[:strings.IndexByte(got, '\n')+1]; first != tt.want {
+				t.Errorf("start %q on 4 Dec 2026: got first line %q, want %q (whole reply %q)", tt.in, first, tt.want, got)
+			}
+			if strings.Count(got, "nächstes Jahr")+strings.Count(got, "next year") > 1 {
+				t.Errorf("start %q: only the confirmation says next year, got %q", tt.in, got)
+			}
+		})
+	}
+}
+
+// TestLanguageTyped: /language takes the language's names in every shipped
+// language, as the picker offers them, not only its code.
+func TestLanguageTyped(t *testing.T) {
+	tests := []struct{ from, in, want, says string }{
+		{"en", "/language deutsch", "de", "Ich schreibe Ihnen ab jetzt auf Deutsch."},
+		{"en", "/language German", "de", "Ich schreibe Ihnen ab jetzt auf Deutsch."},
+		{"en", "/language Deutsch", "de", "Ich schreibe Ihnen ab jetzt auf Deutsch."},
+		{"de", "/language englisch", "en", "From now on I'll write to you in English."},
+		{"de", "/language English", "en", "From now on I'll write to you in English."},
+		{"de", "/language en", "en", "From now on I'll write to you in English."},
+	}
+	for _, tt := range tests {
+		h := newHarness(t, 0)
+		h.lang = tt.from
+		h.say("/start")
+		out := h.say(tt.in)
+		if got := h.conv().Lang; got != tt.want || !strings.Contains(out, tt.says) {
+			t.Errorf("%s (platform %s): got language %q and %q, want %q saying %q", tt.in, tt.from, got, out, tt.want, tt.says)
+		}
+	}
+	h := newHarness(t, 0)
+	if out := h.say("/language klingonisch"); !strings.Contains(out, "Die Sprache „klingonisch“ spreche ich nicht") || h.conv().Lang != "" {
+		t.Errorf("/language klingonisch: got %q, language %q; want it refused", out, h.conv().Lang)
 	}
 }
 

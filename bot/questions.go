@@ -285,10 +285,14 @@ func (t *turn) planView() Message {
 		if m.Status == StatusDone {
 			status = t.T("plan.status.done") + " "
 		}
+		prio := "" // a record written before priorities were checked may hold anything
+		if contains(Priorities, m.Priority) {
+			prio = t.T("priority." + m.Priority)
+		}
 		b.WriteString("\n\n")
 		b.WriteString(t.T("plan.item",
 			"N", i+1, "Status", status, "Text", m.Text, "Checkpoint", cpTitle,
-			"Priority", t.T("priority."+m.Priority), "Responsible", resp,
+			"Priority", prio, "Responsible", resp,
 			"Start", t.e.texts.formatDate(t.lang, start), "Review", t.e.texts.formatDate(t.lang, review)))
 	}
 	rows := [][]Button{

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 )
 
 // ReminderConfig sets when reminders go out.
@@ -344,16 +346,19 @@ func (t *turn) offer(m Message) {
 func (t *turn) reviewAnswer(action string) {
 	parts := strings.Split(action, ":")
 	var m *Measure
+	archived := false
 	if len(parts) == 3 {
 		id, _ := strconv.Atoi(parts[1])
 		m = t.c.Plan.Find(id)
+		// A measure the plan no longer has was settled and archived.
+		archived = m == nil && id > 0 && id <= t.c.Plan.NextID
 	}
-	if m == nil || (parts[2] != "done" && parts[2] != "drop" && parts[2] != "prog") {
+	if (m == nil && !archived) || (parts[2] != "done" && parts[2] != "drop" && parts[2] != "prog") {
 		t.note(t.T("hint.stale"))
 		t.reask()
 		return
 	}
-	if m.Status != StatusOpen {
+	if archived || m.Status != StatusOpen {
 		t.note(t.T("reminder.settled"))
 		t.reask()
 		return
@@ -450,10 +455,13 @@ type Stats struct {
 	AmbiguousSends int64
 	Undeliverable  int64
 	Retries        int64
+	// Damaged counts events that met a conversation whose stored record
+	// cannot be read.
+	Damaged int64
 }
 
 type stats struct {
-	reminders, missed, ambiguous, undeliverable, retries atomic.Int64
+	reminders, missed, ambiguous, undeliverable, retries, damaged atomic.Int64
 }
 
 // Stats returns the engine's counters.
@@ -461,6 +469,7 @@ func (e *Engine) Stats() Stats {
 	return Stats{
 		RemindersSent: e.stats.reminders.Load(), RemindersMissed: e.stats.missed.Load(),
 		AmbiguousSends: e.stats.ambiguous.Load(), Undeliverable: e.stats.undeliverable.Load(), Retries: e.stats.retries.Load(),
+		Damaged: e.stats.damaged.Load(),
 	}
 }
 
@@ -562,40 +571,128 @@ var knownZones = []string{
 	"UTC",
 }
 
-// findZone reads a time zone as people type it: an IANA name, a city of a
-// known zone, or an offset from UTC ("+2", "UTC+05:30" is refused: only whole
-// hours have IANA names).
-func findZone(text string) (*time.Location, bool) {
+// ianaName is how the names of the IANA time zone database are spelt.
+var ianaName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)+$`)
+
+// zoneAbbreviations are the abbreviations people type for a zone, read as
+// the zone whose clocks they name: "EST" in July means New York's time.
+var zoneAbbreviations = map[string]string{
+	"cet": "Europe/Berlin", "cest": "Europe/Berlin", "met": "Europe/Berlin", "mest": "Europe/Berlin",
+	"eet": "Europe/Athens", "eest": "Europe/Athens", "wet": "Europe/Lisbon", "west": "Europe/Lisbon",
+	"gmt": "UTC", "utc": "UTC", "z": "UTC", "bst": "Europe/London",
+	"est": "America/New_York", "edt": "America/New_York", "cst": "America/Chicago", "cdt": "America/Chicago",
+	"mst": "America/Denver", "mdt": "America/Denver", "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles",
+	"msk": "Europe/Moscow", "ist": "Asia/Kolkata", "ict": "Asia/Ho_Chi_Minh", "almt": "Asia/Almaty",
+	"jst": "Asia/Tokyo", "gst": "Asia/Dubai", "sast": "Africa/Johannesburg", "eat": "Africa/Nairobi", "wat": "Africa/Lagos",
+}
+
+// reOffset is an offset from UTC as people type it: "+3", "-4", "UTC+3",
+// "GMT -4", "+5:30", "+05:30", "+0530", "UTC−4" (a typographic minus).
+var reOffset = regexp.MustCompile(`^(?:utc|gmt)?\s*([+\-−])\s*(\d{1,2})(?:(?::|\.|h)?(\d{2}))?\s*h?$`)
+
+// findZone reads a time zone as people type it: an IANA name, a city or
+// country in any shipped language (from the locales' parse.zones) or of a
+// known zone, an abbreviation (CET, EST), or an offset from UTC ("+3",
+// "UTC-4", "+5:30"). A whole-hour offset is an IANA Etc zone, any other a
+// fixed zone named "UTC+5:30" (loadZone reads both back).
+func (v *dateVocab) findZone(text string) (*time.Location, bool) {
 	s := strings.TrimSpace(text)
 	if s == "" {
 		return nil, false
 	}
-	if loc, err := time.LoadLocation(s); err == nil && strings.Contains(s, "/") || s == "UTC" {
+	// Only a name as IANA spells it: the files also answer to "Europe//Berlin"
+	// and "Europe/./Berlin", endless spellings of one zone.
+	if loc, err := time.LoadLocation(s); err == nil && ianaName.MatchString(s) || s == "UTC" {
 		if loc == nil {
 			loc = time.UTC
 		}
 		return loc, true
 	}
-	norm := strings.ToLower(strings.NewReplacer(" ", "_", "-", "_").Replace(s))
+	if m := reOffset.FindStringSubmatch(strings.ToLower(s)); m != nil {
+		return offsetZone(m[1] != "+", m[2], m[3])
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r == '+' || unicode.IsDigit(r) }) {
+		return nil, false // an offset mistyped ("UTC+"), not a name
+	}
+	load := func(name string) (*time.Location, bool) {
+		loc, err := time.LoadLocation(name)
+		return loc, err == nil
+	}
+	key := nameKey(s)
+	if z, ok := zoneAbbreviations[strings.ToLower(s)]; ok {
+		return load(z)
+	}
+	if z, ok := v.zones[key]; ok {
+		return load(z)
+	}
 	for _, z := range knownZones {
-		city := strings.ToLower(z[strings.LastIndexByte(z, '/')+1:])
-		if city == norm || strings.ToLower(z) == norm {
-			loc, err := time.LoadLocation(z)
-			return loc, err == nil
+		if nameKey(z[strings.LastIndexByte(z, '/')+1:]) == key || nameKey(z) == key {
+			return load(z)
 		}
 	}
-	off := strings.TrimPrefix(strings.TrimPrefix(strings.ToUpper(s), "UTC"), "GMT")
-	if n, err := strconv.Atoi(strings.TrimPrefix(off, "+")); err == nil && (strings.HasPrefix(off, "+") || strings.HasPrefix(off, "-")) && n >= -12 && n <= 14 {
-		name := "Etc/GMT" // IANA's Etc zones count the other way: UTC+2 is Etc/GMT-2
-		if n > 0 {
-			name += "-" + strconv.Itoa(n)
-		} else if n < 0 {
-			name += "+" + strconv.Itoa(-n)
+	return nil, false
+}
+
+// offsetZone is the zone of a fixed offset from UTC, from UTC-12 to UTC+14,
+// in quarter hours.
+func offsetZone(minus bool, hours, minutes string) (*time.Location, bool) {
+	h, _ := strconv.Atoi(hours)
+	m, _ := strconv.Atoi(minutes) // "" is 0
+	if m%15 != 0 || m >= 60 {
+		return nil, false
+	}
+	sign := 1
+	if minus {
+		sign = -1
+	}
+	total := sign * (h*60 + m)
+	if total < -12*60 || total > 14*60 {
+		return nil, false
+	}
+	switch {
+	case total == 0:
+		return time.UTC, true
+	case m == 0:
+		// IANA's Etc zones count the other way: UTC+3 is Etc/GMT-3.
+		name := "Etc/GMT-" + strconv.Itoa(h)
+		if minus {
+			name = "Etc/GMT+" + strconv.Itoa(h)
 		}
 		loc, err := time.LoadLocation(name)
 		return loc, err == nil
 	}
-	return nil, false
+	return loadZone(fixedZoneName(total))
+}
+
+// fixedZoneName names an offset that no IANA zone is named after:
+// "UTC+5:30", "UTC-3:30".
+func fixedZoneName(minutes int) string {
+	sign := "+"
+	if minutes < 0 {
+		sign, minutes = "-", -minutes
+	}
+	return "UTC" + sign + strconv.Itoa(minutes/60) + ":" + two(minutes%60)
+}
+
+var reFixedZone = regexp.MustCompile(`^UTC([+-])(\d{1,2}):(\d{2})$`)
+
+// loadZone loads a zone stored in a conversation: an IANA name, or a fixed
+// offset as fixedZoneName writes it.
+func loadZone(name string) (*time.Location, bool) {
+	if m := reFixedZone.FindStringSubmatch(name); m != nil {
+		h, _ := strconv.Atoi(m[2])
+		mins, _ := strconv.Atoi(m[3])
+		total := h*60 + mins
+		if m[1] == "-" {
+			total = -total
+		}
+		if mins >= 60 || total < -12*60 || total > 14*60 || fixedZoneName(total) != name {
+			return nil, false
+		}
+		return time.FixedZone(name, total*60), true
+	}
+	loc, err := time.LoadLocation(name)
+	return loc, err == nil
 }
 
 // zoneLabel names a zone for people: IANA's fixed-offset zones count the
@@ -614,6 +711,17 @@ func zoneLabel(loc *time.Location) string {
 	return name
 }
 
+// zoneTyped reports whether text, typed at the time-zone question, names a
+// zone rather than picks a button: "+3" is three hours ahead of UTC, not the
+// third button. Only a bare number is a button's.
+func (t *turn) zoneTyped(text string) bool {
+	if t.c.Dialog.Mode != modeZone || strings.TrimLeft(text, "0123456789") == "" {
+		return false
+	}
+	_, ok := t.e.vocab.findZone(text)
+	return ok
+}
+
 func (t *turn) cmdTimezone(args []string) {
 	if len(args) > 0 {
 		t.setZone(strings.Join(args, " "))
@@ -625,7 +733,7 @@ func (t *turn) cmdTimezone(args []string) {
 }
 
 func (t *turn) setZone(text string) {
-	loc, ok := findZone(text)
+	loc, ok := t.e.vocab.findZone(text)
 	if !ok {
 		t.note(t.T("timezone.unknown", "Text", short(text, 40)))
 		if t.c.Dialog.Mode != modeZone {

@@ -287,6 +287,69 @@ func TestRepeatOffer(t *testing.T) {
 	}
 }
 
+// TestTimezoneTyped: what the time-zone question suggests ("+3") and what
+// people type at it is read as a zone before it is read as a button number:
+// a signed offset or a name wins, a bare number stays a button.
+func TestTimezoneTyped(t *testing.T) {
+	tests := []struct{ in, want, shown string }{
+		{"+3", "Etc/GMT-3", "Zeitzone: UTC+3 (dort ist es jetzt 11:00 Uhr)"},
+		{"-4", "Etc/GMT+4", "Zeitzone: UTC-4 (dort ist es jetzt 04:00 Uhr)"},
+		{"+5", "Etc/GMT-5", "Zeitzone: UTC+5"}, // a button number with a sign: still the offset
+		{"UTC+3", "Etc/GMT-3", "Zeitzone: UTC+3"},
+		{"GMT-4", "Etc/GMT+4", "Zeitzone: UTC-4"},
+		{"+5:30", "UTC+5:30", "Zeitzone: UTC+5:30 (dort ist es jetzt 13:30 Uhr)"},
+		{"CET", "Europe/Berlin", "Zeitzone: Europe/Berlin"},
+		{"CEST", "Europe/Berlin", "Zeitzone: Europe/Berlin"},
+		{"EST", "America/New_York", "Zeitzone: America/New_York (dort ist es jetzt 03:00 Uhr)"},
+		{"Wien", "Europe/Vienna", "Zeitzone: Europe/Vienna"},
+		{"München", "Europe/Berlin", "Zeitzone: Europe/Berlin"},
+		{"Moskau", "Europe/Moscow", "Zeitzone: Europe/Moscow"},
+		{"Vienna", "Europe/Vienna", "Zeitzone: Europe/Vienna"},
+		{"Munich", "Europe/Berlin", "Zeitzone: Europe/Berlin"},
+		{"Moscow", "Europe/Moscow", "Zeitzone: Europe/Moscow"},
+		{"3", "Europe/Zurich", "Zeitzone: Europe/Zurich"}, // a bare number is the button
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			h := newHarness(t, 0)
+			if tt.in != "3" { // there is no button behind a command's argument
+				h.say("/timezone " + tt.in)
+				if got := h.conv().TZ; got != tt.want {
+					t.Errorf("/timezone %s: got %q, want %q", tt.in, got, tt.want)
+				}
+				h = newHarness(t, 0)
+			}
+			h.say("/timezone")
+			out := h.say(tt.in)
+			if got := h.conv().TZ; got != tt.want {
+				t.Errorf("/timezone, then %q: got %q, want %q", tt.in, got, tt.want)
+			}
+			if !strings.Contains(out, tt.shown) {
+				t.Errorf("/timezone, then %q: got %q, want it to say %q", tt.in, out, tt.shown)
+			}
+		})
+	}
+}
+
+// TestReminderHalfHourZone: a zone of a fixed offset that is no whole hour
+// (+5:30) is stored and loaded back by the reminders: they come at 09:00 there.
+func TestReminderHalfHourZone(t *testing.T) {
+	h := newHarness(t, 0)
+	h.say("/timezone +5:30")
+	planWith(t, h, "morgen", "22.3.2027")
+	r := reminderOf(t, h, bot.KindReview)
+	if r.Zone != "UTC+5:30" || r.Due.Format(time.RFC3339) != "2027-03-22T03:30:00Z" {
+		t.Errorf("review reminder at +5:30: got zone %q at %s, want UTC+5:30 at 2027-03-22T03:30:00Z", r.Zone, r.Due.Format(time.RFC3339))
+	}
+	if out := h.say("/reminders"); !strings.Contains(out, "22.03.2027 09:00") || !strings.Contains(out, "Zeitzone: UTC+5:30") {
+		t.Errorf("/reminders at +5:30: got %q, want the review at 09:00 and the zone shown as UTC+5:30", out)
+	}
+	h.clock.Set(r.Due)
+	if got := h.runDue(); len(got) != 1 || !strings.Contains(got[0].Msg.Text, "Zeit für die Kontrolle") {
+		t.Errorf("at 09:00 in UTC+5:30: got %d messages, want the review reminder", len(got))
+	}
+}
+
 // TestZoneFromPlatform: until the user sets one, the platform's time zone
 // decides when reminders come; the user's choice wins over it.
 func TestZoneFromPlatform(t *testing.T) {

@@ -23,7 +23,8 @@ type Conversation struct {
 
 	// Run is the check in progress or the last one done.
 	Run *Run `json:"run,omitempty"`
-	// History holds earlier completed runs, oldest first, to show change over time.
+	// History holds earlier completed runs, oldest first, to show change
+	// over time: the newest of each check (see Tidy).
 	History []Run `json:"history,omitempty"`
 
 	Plan   Plan   `json:"plan"`
@@ -36,6 +37,19 @@ type Conversation struct {
 	RemindersOff bool `json:"remoff,omitempty"`
 	// Weekends lets reminders fall on Saturday and Sunday.
 	Weekends bool `json:"weekends,omitempty"`
+
+	// LastEventAt is the newest Event.At committed: a replayed event from
+	// before it was handled already (see Event.Replayed).
+	LastEventAt time.Time `json:"evat,omitzero"`
+
+	// ArchiveSeq is the number of the last item moved to the
+	// conversation's archive (see Archived.Seq).
+	ArchiveSeq int `json:"aseq,omitempty"`
+	// Archive holds what Tidy moved out of the conversation, on its way to
+	// records of its own: the next Commit stores it beside the conversation,
+	// in the same transaction, where Store.Archive reads it back. It is not
+	// part of the stored conversation.
+	Archive []Archived `json:"-"`
 
 	// synced fingerprints what the reminders were last derived from, so the many
 	// turns that change no date skip deriving them again. Not stored.
@@ -147,6 +161,8 @@ type Measure struct {
 	Start  string `json:"start,omitempty"`
 	Review string `json:"review,omitempty"`
 	Status string `json:"status"`
+	// Settled is when it was marked done or dropped.
+	Settled time.Time `json:"settled,omitzero"`
 }
 
 // Open returns the measures not done or dropped.

@@ -3,10 +3,12 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/ampel-bot/ampel/flows"
@@ -26,7 +28,8 @@ type Texts struct {
 	plain sync.Map
 	// matched caches Supported: matching a language tag is costly and the
 	// platforms send few distinct ones.
-	matched sync.Map
+	matched  sync.Map
+	nMatched atomic.Int64
 }
 
 // NewTexts wraps a bundle whose languages are langs (the first is the default).
@@ -60,11 +63,19 @@ func (t *Texts) Supported(hint string) (string, bool) {
 			lang, ok = t.langs[i], true
 		}
 	}
-	if len(hint) <= 64 { // hints come from platforms; keep odd ones out of the cache
-		t.matched.Store(hint, matchResult{lang, ok})
+	// Hints come from platforms, and a client can send any: odd ones stay
+	// out of the cache, and it stops growing at maxMatched.
+	if len(hint) <= 64 && t.nMatched.Load() < maxMatched {
+		if _, loaded := t.matched.LoadOrStore(hint, matchResult{lang, ok}); !loaded {
+			t.nMatched.Add(1)
+		}
 	}
 	return lang, ok
 }
+
+// maxMatched bounds the cache of language hints; real platforms send a few
+// dozen distinct ones.
+const maxMatched = 1024
 
 type matchResult struct {
 	lang string
@@ -77,7 +88,8 @@ func (t *Texts) Has(lang, id string) bool {
 	if !ok {
 		return false
 	}
-	_, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id})
+	// The identity parser looks the message up without running its template.
+	_, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateParser: template.IdentityParser{}})
 	return err == nil
 }
 
@@ -90,22 +102,29 @@ func (t *Texts) T(lang, id string, kv ...any) string {
 		if s, ok := t.plain.Load(key); ok {
 			return s.(string)
 		}
-		s := t.render(lang, id, nil, nil)
-		t.plain.Store(key, s)
+		s, ok := t.render(lang, id, nil, nil)
+		if ok { // only shipped messages in shipped languages: the cache stays bounded
+			t.plain.Store(key, s)
+		}
 		return s
 	}
-	return t.render(lang, id, nil, kv)
+	s, _ := t.render(lang, id, nil, kv)
+	return s
 }
 
 // N renders a message with plural forms chosen by n (CLDR rules of lang).
 func (t *Texts) N(lang, id string, n int, kv ...any) string {
-	return t.render(lang, id, n, append(kv, "Count", n))
+	s, _ := t.render(lang, id, n, append(kv, "Count", n))
+	return s
 }
 
-func (t *Texts) render(lang, id string, count any, kv []any) string {
+// render localizes a message; ok is false when lang or the message is not
+// shipped or the template failed.
+func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
 	loc, ok := t.loc[lang]
 	if !ok {
-		loc = t.loc[t.langs[0]]
+		lang = t.langs[0]
+		loc = t.loc[lang]
 	}
 	// The data stays a flat list: our field templates look names up in it
 	// directly, and only a text/template fallback builds a map.
@@ -115,12 +134,26 @@ func (t *Texts) render(lang, id string, count any, kv []any) string {
 	}
 	s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count, TemplateParser: fields})
 	if err != nil {
-		t.log.Error("localize", "id", id, "lang", lang, "err", err)
+		var nf *i18n.MessageNotFoundErr
+		if errors.As(err, &nf) {
+			// An ID nobody shipped can only be built from data: say which
+			// by length and hash, never by its text.
+			t.log.Error("localize: no such message", "lang", lang, "id_len", len(id), "id_hash", shortHash(id))
+		} else {
+			t.log.Error("localize", "id", id, "lang", lang, "err", err)
+		}
 		if s == "" {
-			return id
+			return id, false
 		}
 	}
-	return s
+	return s, ok && err == nil
+}
+
+// shortHash tells values apart in a log without showing them.
+func shortHash(s string) string {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return strconv.FormatUint(uint64(h.Sum32()), 16)
 }
 
 // List splits a message holding "a|b|c" alternatives.

@@ -5,7 +5,8 @@
 //
 // A flow file is TOML, decoded strictly (unknown keys are refused) and validated
 // as a whole, so that a network that writes its own check learns about every
-// problem at once, each with its file and place.
+// problem at once, each with its file and place. Only regular files of
+// bounded size and nesting are read (internal/contentfile).
 package flows
 
 import (
@@ -20,6 +21,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/ampel-bot/ampel/flows/contentfile"
 )
 
 // Builtin holds the checks that ship with Ampel.
@@ -196,7 +199,7 @@ func Load(fsyss ...fs.FS) (*Catalog, error) {
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			data, err := fs.ReadFile(fsys, name)
+			data, err := contentfile.Read(fsys, name)
 			if err != nil {
 				problems = append(problems, Problem{File: name, Reason: err.Error()})
 				continue
@@ -229,6 +232,10 @@ func Load(fsyss ...fs.FS) (*Catalog, error) {
 
 // Parse decodes and validates one flow file. It returns every problem found.
 func Parse(file string, data []byte) (*Flow, Problems) {
+	var de *contentfile.DepthError
+	if err := contentfile.CheckDepth(data); errors.As(err, &de) {
+		return nil, Problems{{File: file, Place: fmt.Sprintf("line %d, column %d", de.Line, de.Col), Reason: de.Error()}}
+	}
 	var f Flow
 	if _, err := toml.Decode(string(data), &f); err != nil {
 		var pe toml.ParseError

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/ampel-bot/ampel/flows/contentfile/contentfiletest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/invalid/*/want.txt with the problems Load reports now (review every change by eye)")
@@ -352,4 +354,24 @@ func TestTextIDs(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", tt.name, tt.got, tt.want)
 		}
 	}
+}
+
+// TestHostileFilesRefused: files a network brings cannot hang or exhaust
+// validation. A named pipe and a link to /dev/zero are refused without
+// being read, a file over the size limit after reading just past it, and
+// 40 KB of nested inline tables (90 s and 2 GB in the TOML parser) before
+// parsing, each with its file and, where there is one, its place.
+func TestHostileFilesRefused(t *testing.T) {
+	dir := t.TempDir()
+	want := contentfiletest.Hostile(t, dir, ".toml")
+	deep := "id = \"deep\"\nversion = 1\nx = " + strings.Repeat("{a=", 13000) + "1" + strings.Repeat("}", 13000) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "deep.toml"), []byte(deep), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, "deep.toml: line 3, column 29: nested more than 8 deep")
+	err := contentfiletest.Quick(t, func() error {
+		_, err := Load(Builtin, os.DirFS(dir))
+		return err
+	})
+	contentfiletest.Refused(t, err, want)
 }

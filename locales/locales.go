@@ -1,7 +1,10 @@
 // Package locales holds every text a user reads, as go-i18n message files in
 // TOML (<name>.<language>.toml), and loads them strictly: a file that does not
-// parse, a template that does not compile, or a language that lacks a message
-// German has is refused with the file and the message ID.
+// parse, a template that does not compile or does more than insert values
+// and choose between wordings, or a language that lacks a message German has
+// is refused with the file and the message ID. Only regular files of bounded
+// size and nesting are read (internal/contentfile), and no template is run
+// while checking.
 package locales
 
 import (
@@ -13,10 +16,14 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+	"text/template/parse"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
+
+	"github.com/ampel-bot/ampel/flows/contentfile"
 )
 
 // Builtin holds the texts that ship with Ampel.
@@ -57,7 +64,7 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			data, err := fs.ReadFile(fsys, name)
+			data, err := contentfile.Read(fsys, name)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("%s: %v", name, err))
 				continue
@@ -66,6 +73,11 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 				continue
 			}
 			seen[name] = data
+			var de *contentfile.DepthError
+			if err := contentfile.CheckDepth(data); errors.As(err, &de) {
+				problems = append(problems, fmt.Sprintf("%s: line %d: %v", name, de.Line, de))
+				continue
+			}
 			mf, err := b.ParseMessageFileBytes(data, name)
 			if err != nil {
 				var pe toml.ParseError
@@ -102,7 +114,7 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 					if src == "" {
 						continue
 					}
-					if _, err := template.New(m.ID).Parse(src); err != nil {
+					if err := checkTemplate(m.ID, src); err != nil {
 						problems = append(problems, fmt.Sprintf("%s: %s (%s): %v", name, m.ID, form, err))
 					}
 				}
@@ -153,4 +165,136 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+const (
+	// maxText bounds one message: no chat platform shows a longer one.
+	maxText = 8 << 10
+	// maxActions bounds the {{…}} of one message; ours have at most 4.
+	maxActions = 64
+	// maxNesting bounds {{if}} and {{with}} inside each other and
+	// parenthesised pipelines.
+	maxNesting = 8
+)
+
+// allowedFuncs are the template functions a text may use to choose a
+// wording. The others can print or index without bound (printf "%999999d")
+// or call methods.
+var allowedFuncs = map[string]bool{"and": true, "or": true, "not": true, "eq": true, "ne": true, "lt": true, "le": true, "gt": true, "ge": true, "len": true}
+
+// checkTemplate parses a message text the way the bot will and walks the
+// parse tree, without running it: a text may insert values ({{.Name}}) and
+// choose with {{if}}, {{with}} and comparisons; {{range}}, {{template}},
+// {{block}}, {{define}}, variables and the printing functions are refused,
+// so that rendering a text costs no more than its length.
+func checkTemplate(id, src string) error {
+	if len(src) > maxText {
+		return fmt.Errorf("%d bytes; a message has at most %d", len(src), maxText)
+	}
+	tmpl, err := template.New(id).Parse(src)
+	if err != nil {
+		return err
+	}
+	if len(tmpl.Templates()) > 1 {
+		return errors.New("{{define}} and {{block}} are not allowed: " + textRule)
+	}
+	if tmpl.Tree == nil || tmpl.Tree.Root == nil {
+		return nil
+	}
+	w := treeWalk{src: src}
+	w.node(tmpl.Tree.Root, 0)
+	return w.err
+}
+
+const textRule = "a text may only insert values ({{.Name}}) and choose with {{if}} or {{with}}"
+
+type treeWalk struct {
+	src     string
+	actions int
+	err     error
+}
+
+// refuse records what is not allowed, at the {{ of the action holding n,
+// counted in characters from 1.
+func (w *treeWalk) refuse(n parse.Node, what string) {
+	if w.err != nil {
+		return
+	}
+	pos := min(max(int(n.Position()), 0), len(w.src))
+	if i := strings.LastIndex(w.src[:pos], "{{"); i >= 0 {
+		pos = i
+	}
+	w.err = fmt.Errorf("%s at character %d is not allowed: %s", what, utf8.RuneCountInString(w.src[:pos])+1, textRule)
+}
+
+func (w *treeWalk) node(n parse.Node, depth int) {
+	if w.err != nil || n == nil {
+		return
+	}
+	if depth > maxNesting {
+		w.refuse(n, fmt.Sprintf("nesting deeper than %d", maxNesting))
+		return
+	}
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			w.node(c, depth)
+		}
+	case *parse.TextNode, *parse.CommentNode:
+	case *parse.ActionNode:
+		w.action(n)
+		w.pipe(n.Pipe, depth)
+	case *parse.IfNode:
+		w.action(n)
+		w.pipe(n.Pipe, depth)
+		w.node(n.List, depth+1)
+		w.node(n.ElseList, depth+1)
+	case *parse.WithNode:
+		w.action(n)
+		w.pipe(n.Pipe, depth)
+		w.node(n.List, depth+1)
+		w.node(n.ElseList, depth+1)
+	case *parse.RangeNode:
+		w.refuse(n, "{{range}}")
+	case *parse.TemplateNode:
+		w.refuse(n, "{{template}}")
+	case *parse.BreakNode, *parse.ContinueNode:
+		w.refuse(n, "{{break}} and {{continue}}")
+	case *parse.PipeNode:
+		w.pipe(n, depth+1)
+	case *parse.FieldNode, *parse.DotNode, *parse.StringNode, *parse.NumberNode, *parse.BoolNode, *parse.NilNode:
+	case *parse.IdentifierNode:
+		if !allowedFuncs[n.Ident] {
+			w.refuse(n, "the function "+n.Ident)
+		}
+	case *parse.VariableNode:
+		w.refuse(n, "a variable")
+	default:
+		w.refuse(n, fmt.Sprintf("%q", n.String()))
+	}
+}
+
+func (w *treeWalk) action(n parse.Node) {
+	w.actions++
+	if w.actions > maxActions && w.err == nil {
+		w.err = fmt.Errorf("more than %d {{…}}: %s", maxActions, textRule)
+	}
+}
+
+func (w *treeWalk) pipe(p *parse.PipeNode, depth int) {
+	if p == nil || w.err != nil {
+		return
+	}
+	if len(p.Decl) > 0 {
+		w.refuse(p, "a variable")
+		return
+	}
+	for _, c := range p.Cmds {
+		for _, a := range c.Args {
+			w.node(a, depth)
+		}
+	}
 }

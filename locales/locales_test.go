@@ -3,6 +3,8 @@ package locales
 import (
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+
+	"github.com/ampel-bot/ampel/flows/contentfile/contentfiletest"
 )
 
 func TestBuiltinLoads(t *testing.T) {
@@ -390,4 +394,66 @@ func TestListLengths(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "ui.de.toml: date.weekdays: has 6 entries separated by |, needs 7") {
 		t.Errorf("got %v", err)
 	}
+}
+
+// TestTemplatesOnlyInsertAndChoose: a text may insert values and choose a
+// wording; anything that could make rendering cost more than the text's
+// length ({{range 3000000000}} grew to 2 GB when run), call a template or
+// print without bound is refused, with the file, the message, the form and
+// the place in the text. Nothing is run while checking.
+func TestTemplatesOnlyInsertAndChoose(t *testing.T) {
+	ok := []string{
+		"Hallo {{.Name}}",
+		"{{if .Late}}spät{{else if eq .N 1}}eins{{else}}{{.N}}{{end}}",
+		"{{with .Name}}Hallo {{.}}{{end}}",
+		"{{if and (gt .N 1) (not .Late)}}viele{{end}} {{len .Name}}",
+		"{{/* ein Kommentar */}}Text",
+	}
+	for _, src := range ok {
+		if _, err := Load(fstest.MapFS{"ui.de.toml": {Data: []byte(fmt.Sprintf("greeting = %q\n", src))}}); err != nil {
+			t.Errorf("%s: got %v, want it accepted", src, err)
+		}
+	}
+	refused := []struct{ src, want string }{
+		{"{{range 3000000000}}x{{end}}", "greeting (other): {{range}} at character 1 is not allowed"},
+		{"ab{{range .List}}{{.}}{{end}}", "greeting (other): {{range}} at character 3 is not allowed"},
+		{"{{define \"x\"}}y{{end}}{{template \"x\"}}", "greeting (other): {{define}} and {{block}} are not allowed"},
+		{"{{block \"x\" .}}y{{end}}", "greeting (other): {{define}} and {{block}} are not allowed"},
+		{"{{template \"x\"}}", "greeting (other): {{template}} at character 1 is not allowed"},
+		{"{{printf \"%999999d\" 1}}", "greeting (other): the function printf at character 1 is not allowed"},
+		{"{{$x := .Name}}{{$x}}", "greeting (other): a variable at character 1"},
+		{"{{call .F}}", "greeting (other): the function call"},
+		{strings.Repeat("{{if .A}}", 9) + "x" + strings.Repeat("{{end}}", 9), "greeting (other): nesting deeper than 8"},
+		{strings.Repeat("{{.N}}", 65), "greeting (other): more than 64 {{…}}"},
+		{strings.Repeat("x", 9000), "greeting (other): 9000 bytes; a message has at most 8192"},
+	}
+	for _, tt := range refused {
+		_, err := Load(fstest.MapFS{"ui.de.toml": {Data: []byte(fmt.Sprintf("greeting = %q\n", tt.src))}})
+		if err == nil || !strings.Contains(err.Error(), "ui.de.toml: "+tt.want) {
+			t.Errorf("%.60s: got %v, want an error with %q", tt.src, err, "ui.de.toml: "+tt.want)
+		}
+	}
+}
+
+// TestHostileFilesRefused: a named pipe, a link to /dev/zero, a file over
+// the size limit and 40 KB of dotted keys are each refused at once with the
+// file and, for the nesting, the line.
+func TestHostileFilesRefused(t *testing.T) {
+	dir := t.TempDir()
+	want := contentfiletest.Hostile(t, dir, ".de.toml")
+	files := map[string]string{
+		"ui.de.toml":   "bye = \"Tschüss\"\n",
+		"deep.de.toml": "bye2 = \"x\"\n" + "a" + strings.Repeat(".a", 20000) + " = \"x\"\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want = append(want, "deep.de.toml: line 2: nested more than 8 deep")
+	err := contentfiletest.Quick(t, func() error {
+		_, err := Load(os.DirFS(dir))
+		return err
+	})
+	contentfiletest.Refused(t, err, want)
 }

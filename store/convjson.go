@@ -102,7 +102,21 @@ func appendConversationJSON(b []byte, c *bot.Conversation) []byte {
 		field("weekends")
 		b = append(b, "true"...)
 	}
+	if !c.LastEventAt.IsZero() {
+		field("evat")
+		b = appendTime(b, c.LastEventAt)
+	}
+	if c.ArchiveSeq != 0 {
+		field("aseq")
+		b = strconv.AppendInt(b, int64(c.ArchiveSeq), 10)
+	}
 	return append(b, '}')
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
 }
 
 // obj writes an object's fields, leaving out empty ones as omitempty does.
@@ -152,9 +166,7 @@ func (o *obj) time(name string, t time.Time, omitZero bool) {
 		return
 	}
 	o.key(name)
-	o.b = append(o.b, '"')
-	o.b = t.AppendFormat(o.b, time.RFC3339Nano)
-	o.b = append(o.b, '"')
+	o.b = appendTime(o.b, t)
 }
 
 func (o *obj) strs(name string, v []string) {
@@ -224,6 +236,7 @@ func appendMeasure(b []byte, m *bot.Measure) []byte {
 	o.str("start", m.Start, true)
 	o.str("review", m.Review, true)
 	o.str("status", m.Status, false)
+	o.time("settled", m.Settled, true)
 	return o.end()
 }
 

@@ -47,7 +47,7 @@ func randomConversation(r *rand.Rand) *bot.Conversation {
 	}
 	n := func() int { return r.IntN(3) - (r.IntN(2) * 5) }
 	measure := func() bot.Measure {
-		return bot.Measure{ID: n(), Flow: s(), Checkpoint: s(), Text: s(), Priority: s(), Responsible: s(), Me: r.IntN(2) == 0, ResponsibleUser: s(), Start: s(), Review: s(), Status: s()}
+		return bot.Measure{ID: n(), Flow: s(), Checkpoint: s(), Text: s(), Priority: s(), Responsible: s(), Me: r.IntN(2) == 0, ResponsibleUser: s(), Start: s(), Review: s(), Status: s(), Settled: tm()}
 	}
 	run := func() bot.Run {
 		ru := bot.Run{Flow: s(), Version: n(), Started: tm(), Done: tm()}
@@ -63,7 +63,11 @@ func randomConversation(r *rand.Rand) *bot.Conversation {
 		return ru
 	}
 	c := &bot.Conversation{Lang: s(), Hint: s(), TZ: s(), ZoneHint: s(),
-		Addr: bot.Address{Platform: s(), Workspace: s(), Chat: s(), User: s()}, RemindersOff: r.IntN(2) == 0, Weekends: r.IntN(2) == 0}
+		Addr: bot.Address{Platform: s(), Workspace: s(), Chat: s(), User: s()}, RemindersOff: r.IntN(2) == 0, Weekends: r.IntN(2) == 0,
+		LastEventAt: tm(), ArchiveSeq: n()}
+	if r.IntN(2) == 0 { // never stored with the conversation
+		c.Archive = []bot.Archived{{Seq: 1, Measure: &bot.Measure{Text: s()}}}
+	}
 	if r.IntN(2) == 0 {
 		ru := run()
 		c.Run = &ru

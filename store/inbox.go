@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"time"
 )
@@ -17,10 +18,45 @@ import (
 // a turn's bookkeeping to one read and one write on the page its state is
 // on, which halves the pages and B+tree entries a conversation costs.
 //
-// IDs are kept for InboxRetention and at most inboxMax per conversation:
-// platforms redeliver within minutes or hours, so the newest 256 events of
-// one conversation are far more than any redelivery reaches back.
+// IDs are kept as long as their platform may deliver an event again
+// (Options.Redelivery, by the platform's name that starts each ID the
+// engine commits; InboxRetention for others), and at most inboxMax per
+// conversation. The count is a bound for the record, not a window a
+// platform could outrun: Telegram redelivers only updates not yet
+// confirmed, at most a batch of 100; Slack retries a delivery that was not
+// acknowledged, which the adapter does after each event; Mattermost's
+// catch-up after a restart reads back by time, however many posts, and
+// those the engine drops by their time (bot.Event.Replayed).
 const inboxMax = 256
+
+// retention says from when on event IDs are kept, by their platform.
+type retention struct {
+	now int64 // Unix ns
+	def time.Duration
+	by  map[string]time.Duration
+
+	// The last platform looked up and its cutoff: a conversation's IDs
+	// are nearly all of its own platform.
+	last       []byte
+	lastCutoff int64
+}
+
+// cutoff is the oldest commit time, in Unix ns, at which id is kept.
+func (r *retention) cutoff(id []byte) int64 {
+	i := bytes.IndexByte(id, ':')
+	if i <= 0 || len(r.by) == 0 {
+		return r.now - int64(r.def)
+	}
+	if r.last != nil && bytes.Equal(id[:i], r.last) {
+		return r.lastCutoff
+	}
+	d, ok := r.by[string(id[:i])]
+	if !ok {
+		d = r.def
+	}
+	r.last, r.lastCutoff = append(r.last[:0], id[:i]...), r.now-int64(d)
+	return r.lastCutoff
+}
 
 func inboxHas(v []byte, id string) bool {
 	for len(v) >= 9 {
@@ -77,9 +113,9 @@ func splitRecord(v []byte) (due, inbox []byte) {
 	return v[w : w+int(n)], v[w+int(n):]
 }
 
-// inboxAdd appends to dst the inbox v with id added, without entries older
-// than cutoff and without the oldest beyond inboxMax.
-func inboxAdd(dst, v []byte, id string, now, cutoff time.Time) []byte {
+// inboxAdd appends to dst the inbox v with id added at keep.now, without
+// entries older than keep keeps and without the oldest beyond inboxMax.
+func inboxAdd(dst, v []byte, id string, keep *retention) []byte {
 	type span struct{ from, to int }
 	var entries []span
 	for off := 0; off+9 <= len(v); {
@@ -88,7 +124,7 @@ func inboxAdd(dst, v []byte, id string, now, cutoff time.Time) []byte {
 			break // a damaged tail is dropped, never trusted
 		}
 		end := off + 8 + w + int(n)
-		if int64(binary.BigEndian.Uint64(v[off:])) >= cutoff.UnixNano() {
+		if int64(binary.BigEndian.Uint64(v[off:])) >= keep.cutoff(v[off+8+w:end]) {
 			entries = append(entries, span{off, end})
 		}
 		off = end
@@ -100,7 +136,7 @@ func inboxAdd(dst, v []byte, id string, now, cutoff time.Time) []byte {
 	for _, e := range entries {
 		out = append(out, v[e.from:e.to]...)
 	}
-	out = binary.BigEndian.AppendUint64(out, uint64(now.UnixNano()))
+	out = binary.BigEndian.AppendUint64(out, uint64(keep.now))
 	out = binary.AppendUvarint(out, uint64(len(id)))
 	return append(out, id...)
 }

@@ -29,6 +29,10 @@ var migrations = []migration{
 	// older records are read as they are and compressed when next written.
 	// The version tells an older ampel not to open a file it cannot read.
 	{2, "compressed conversations", func(tx *bolt.Tx) error { return nil }},
+	// Conversations keep what the dialogue needs and move older runs and
+	// settled measures to the archive (see archive.go); large records are
+	// tidied now, the others when next written.
+	{3, "archive", tidyLarge},
 }
 
 // SchemaVersion is the schema this binary writes.

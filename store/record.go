@@ -82,8 +82,12 @@ func encodeConversation(c *bot.Conversation) ([]byte, error) {
 // decodeConversation reads a stored conversation in either form. v may be
 // bbolt's memory, valid only within the transaction: nothing of it is kept.
 func decodeConversation(v []byte, c *bot.Conversation) error {
+	return decodeConversationUpTo(v, c, maxConversationJSON)
+}
+
+func decodeConversationUpTo(v []byte, c *bot.Conversation, limit int) error {
 	if len(v) > 0 && v[0] == tagS2 {
-		js, err := openS2(nil, v, maxConversationJSON)
+		js, err := openS2(nil, v, limit)
 		if err != nil {
 			return err
 		}

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -55,7 +57,7 @@ func TestSchema1ConversationsStillRead(t *testing.T) {
 	due := binary.AppendUvarint(nil, uint64(len(staleDue)))
 	due = append(due, staleDue...)
 	oldRec := binary.AppendUvarint(nil, uint64(len(due)))
-	oldRec = inboxAdd(append(oldRec, due...), nil, "old-event", time.Now(), time.Now().Add(-time.Hour))
+	oldRec = inboxAdd(append(oldRec, due...), nil, "old-event", &retention{now: time.Now().UnixNano(), def: time.Hour})
 	if err := bdb.Update(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketDue).Put(staleDue, nil); err != nil {
 			return err
@@ -204,4 +206,117 @@ func BenchmarkEncodeConversation(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A file written before schema 3 may hold a conversation grown over years:
+// opening it moves what the conversation no longer needs to its archive,
+// so that its next turn is as cheap as anyone's. Small conversations are
+// left as they are until their next turn tidies them.
+func TestSchema2LargeConversationsTidied(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ampel.db")
+	if err := openClose(t, path, migrations[:2]); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2020, 1, 6, 9, 0, 0, 0, time.UTC)
+	run := func(flow string, i int) bot.Run {
+		return bot.Run{Flow: flow, Version: 1, Started: day.AddDate(0, 0, i), Done: day.AddDate(0, 0, i).Add(time.Hour),
+			Ratings: map[string]string{"cp-1": "red", "cp-2": "green", "cp-3": "yellow"}}
+	}
+	big := bottest.SampleConversation()
+	big.History, big.Plan.Measures, big.ArchiveSeq = nil, nil, 0
+	for i := range 3000 {
+		big.History = append(big.History, run("zo-kmu", i))
+		if i%1000 == 0 {
+			big.History = append(big.History, run("other", i))
+		}
+	}
+	for i := 1; i <= 100; i++ {
+		m := bot.Measure{ID: i, Flow: "zo-kmu", Checkpoint: "cp-1", Text: fmt.Sprintf("Maßnahme %d", i), Status: bot.StatusDone}
+		if i%10 == 0 {
+			m.Status = bot.StatusOpen
+		}
+		big.Plan.Measures = append(big.Plan.Measures, m)
+	}
+	small := bottest.SampleConversation()
+	small.History = append(small.History, run("zo-kmu", 1))
+	bigKey, smallKey := "telegram//big", "telegram//small"
+	bigRec, err := encodeConversation(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smallRec, err := encodeConversation(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bigRec) <= tidyAbove || len(smallRec) > tidyAbove {
+		t.Fatalf("records of %d and %d bytes; the test wants one above %d and one below", len(bigRec), len(smallRec), tidyAbove)
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bdb.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketConvs).Put([]byte(bigKey), bigRec); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketConvs).Put([]byte(smallKey), smallRec)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bdb.Close()
+
+	db := mustOpenAt(t, path, Options{})
+	ctx := context.Background()
+	got, err := db.Load(ctx, bigKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bottest.Stored(big)
+	want.History = []bot.Run{run("other", 2000), run("zo-kmu", 2999)}
+	// Settled before that was recorded, the measures count as settled in
+	// the order they were added: the 20 newest settled stay, with the open ones.
+	var settled []bot.Measure // archived
+	want.Plan.Measures = nil
+	for _, m := range big.Plan.Measures {
+		if m.Status == bot.StatusOpen || m.ID >= 78 {
+			want.Plan.Measures = append(want.Plan.Measures, m)
+		} else {
+			settled = append(settled, m)
+		}
+	}
+	want.ArchiveSeq = 3003 - 2 + len(settled)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the large conversation after the upgrade:\nhistory %d runs, %d measures, archived %d\nwant    %d runs, %d measures, archived %d",
+			len(got.History), len(got.Plan.Measures), got.ArchiveSeq, len(want.History), len(want.Plan.Measures), want.ArchiveSeq)
+	}
+	archived, err := db.Archive(ctx, bigKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(archived) != want.ArchiveSeq {
+		t.Fatalf("archive: %d items, want %d", len(archived), want.ArchiveSeq)
+	}
+	if a := archived[0]; a.Seq != 1 || a.Run == nil || !reflect.DeepEqual(*a.Run, run("zo-kmu", 0)) {
+		t.Errorf("archive starts with %+v, want the first run", a)
+	}
+	if a := archived[len(archived)-1]; a.Measure == nil || !reflect.DeepEqual(*a.Measure, settled[len(settled)-1]) {
+		t.Errorf("archive ends with %+v, want measure %d", a, settled[len(settled)-1].ID)
+	}
+	if n := len(rawConversationOf(t, db, bigKey)); n > 2<<10 {
+		t.Errorf("the large conversation is stored in %d bytes after the upgrade (%d before), want at most 2 KB", n, len(bigRec))
+	}
+	if raw := rawConversationOf(t, db, smallKey); !bytes.Equal(raw, smallRec) {
+		t.Errorf("a small conversation was rewritten by the upgrade")
+	}
+}
+
+// rawConversationOf reads a conversation's stored bytes from an open store.
+func rawConversationOf(t *testing.T, db *DB, key string) []byte {
+	t.Helper()
+	var v []byte
+	db.db.View(func(tx *bolt.Tx) error {
+		v = bytes.Clone(tx.Bucket(bucketConvs).Get([]byte(key)))
+		return nil
+	})
+	return v
 }

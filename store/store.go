@@ -15,9 +15,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
@@ -51,11 +55,16 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to let go of the file.
 	LockTimeout time.Duration
 	// InboxRetention is how long event IDs are remembered for deduplication
-	// (up to inboxMax per conversation). Telegram update IDs may repeat
-	// randomly after a week, so keep it near that.
+	// (up to inboxMax per conversation) when Redelivery does not say.
 	InboxRetention time.Duration
+	// Redelivery is, by platform name, how long that platform may deliver
+	// an event again: its event IDs (which the engine commits as
+	// "platform:ID") are remembered that long. See inbox.go.
+	Redelivery map[string]time.Duration
 	// Now is the clock used to stamp and prune the inbox.
 	Now func() time.Time
+	// Log receives what the store does on its own: records set aside.
+	Log *slog.Logger
 }
 
 // DB is the bbolt-backed store.
@@ -83,6 +92,18 @@ type DB struct {
 	// leaves them out, so nothing delivered is offered for sending again.
 	ackMu sync.Mutex
 	acked map[uint64]struct{}
+	// unwritten holds removals whose transaction failed (a full disk): the
+	// writer's, written with the next commit that succeeds.
+	unwritten []uint64
+
+	log        *slog.Logger
+	setAsideN  atomic.Int64
+	outboxGaps atomic.Bool // logged once
+	// writeHook, when set (by tests), runs at the start of every write
+	// transaction with key "", and before each conversation's write with
+	// its key: an error fails the transaction, as a full disk would; a
+	// panic is what bbolt does on a damaged page.
+	writeHook func(key string) error
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -99,6 +120,7 @@ type commitReq struct {
 	from   string
 	due    [][]byte
 	conv   []byte
+	arch   []archiveEntry
 	outs   [][]byte
 	msgs   []bot.Outgoing
 	queued []bot.Queued
@@ -123,7 +145,11 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	opts.Redelivery = maps.Clone(opts.Redelivery)
+	bdb, err := openBolt(path, &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
 		// The freelist is written by every commit (NoFreelistSync false):
@@ -139,11 +165,11 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := migrate(bdb, migs); err != nil {
+	if err := safely(func() error { return migrate(bdb, migs) }); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &DB{db: bdb, path: path, opts: opts, reqs: make(chan *commitReq, 4096), acks: make(chan []uint64, 1024), closed: make(chan struct{}), jobs: make(chan func()), acked: map[uint64]struct{}{}}
+	s := &DB{db: bdb, path: path, opts: opts, log: opts.Log, reqs: make(chan *commitReq, 4096), acks: make(chan []uint64, 1024), closed: make(chan struct{}), jobs: make(chan func()), acked: map[uint64]struct{}{}}
 	s.wg.Add(1)
 	go s.writer()
 	for range runtime.GOMAXPROCS(0) {
@@ -181,18 +207,34 @@ func (s *DB) Close() error {
 // Path returns the file the store lives in.
 func (s *DB) Path() string { return s.path }
 
-// Load implements bot.Store.
+// Load implements bot.Store. A record that does not decode, or whose page
+// cannot be read, is set aside (see quarantine.go) and reported as
+// bot.ErrDamaged until a commit replaces it.
 func (s *DB) Load(ctx context.Context, key string) (*bot.Conversation, error) {
 	c := &bot.Conversation{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	var bad []byte
+	var badErr error
+	held := false
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketConvs).Get([]byte(key))
 		if v == nil {
+			held = isHeld(tx, key)
 			return nil
 		}
-		return decodeConversation(v, c)
+		if err := decodeConversation(v, c); err != nil {
+			bad, badErr = bytes.Clone(v), err
+		}
+		return nil
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, bot.ErrDamaged):
+		return nil, s.setAside(key, nil, err)
+	case err != nil:
 		return nil, fmt.Errorf("load %s: %w", key, err)
+	case badErr != nil:
+		return nil, s.setAside(key, bad, badErr)
+	case held:
+		return nil, fmt.Errorf("load %s: %w (set aside)", key, bot.ErrDamaged)
 	}
 	return c, nil
 }
@@ -200,7 +242,7 @@ func (s *DB) Load(ctx context.Context, key string) (*bot.Conversation, error) {
 // Seen implements bot.Store.
 func (s *DB) Seen(ctx context.Context, key, eventID string) (bool, error) {
 	var seen bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var sc recScratch
 		_, inbox := splitRecord(sc.open(tx.Bucket(bucketConvs).Get(recordKey(key))))
 		seen = inboxHas(inbox, eventID)
@@ -242,11 +284,17 @@ func (s *DB) commit(ctx context.Context, eventID, key, from string, conv *bot.Co
 	encoded := make(chan struct{})
 	job := func() {
 		defer close(encoded)
+		for _, o := range outs {
+			r.outs = append(r.outs, encodeOutgoing(o))
+		}
+		if conv == nil {
+			return // the stored state stays as it is
+		}
 		if r.conv, err = encodeConversation(conv); err != nil {
 			return
 		}
-		for _, o := range outs {
-			r.outs = append(r.outs, encodeOutgoing(o))
+		if r.arch, err = encodeArchive(key, conv.Archive); err != nil {
+			return
 		}
 		conv.EachPending(func(rem *bot.Reminder) { r.due = append(r.due, dueKey(key, rem.ID, rem.Due)) })
 	}
@@ -296,7 +344,7 @@ func (s *DB) StillPending(ctx context.Context, id uint64) (bool, error) {
 		return false, nil
 	}
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		k := make([]byte, 8)
 		binary.BigEndian.PutUint64(k, id)
 		ok = tx.Bucket(bucketOutbox).Get(k) != nil
@@ -318,18 +366,19 @@ func (s *DB) Attempt(ctx context.Context, id uint64) (int, error) {
 // Due implements bot.Store.
 func (s *DB) Due(ctx context.Context, now time.Time, limit int) ([]bot.DueRef, error) {
 	var refs []bot.DueRef
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketDue).Cursor()
-		for k, _ := c.First(); k != nil && len(refs) < limit; k, _ = c.Next() {
+	err := s.view(func(tx *bolt.Tx) error {
+		held := heldKeys(tx) // a conversation set aside has no readable reminders
+		scan(tx.Bucket(bucketDue), nil, func(k, _ []byte) bool {
 			ref, ok := parseDueKey(k)
-			if !ok {
-				continue
-			}
-			if ref.Due.After(now) {
-				break
+			switch {
+			case !ok || held[ref.Key]:
+				return true
+			case ref.Due.After(now):
+				return false
 			}
 			refs = append(refs, ref)
-		}
+			return len(refs) < limit
+		})
 		return nil
 	})
 	return refs, err
@@ -339,12 +388,16 @@ func (s *DB) Due(ctx context.Context, now time.Time, limit int) ([]bot.DueRef, e
 func (s *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
 	var next time.Time
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if k, _ := tx.Bucket(bucketDue).Cursor().First(); k != nil {
-			var ref bot.DueRef
-			ref, ok = parseDueKey(k)
-			next = ref.Due
-		}
+	err := s.view(func(tx *bolt.Tx) error {
+		held := heldKeys(tx)
+		scan(tx.Bucket(bucketDue), nil, func(k, _ []byte) bool {
+			ref, valid := parseDueKey(k)
+			if !valid || held[ref.Key] {
+				return true
+			}
+			next, ok = ref.Due, true
+			return false
+		})
 		return nil
 	})
 	return next, ok, err
@@ -433,35 +486,53 @@ func (s *DB) send(ctx context.Context, try func() bool) error {
 	return nil
 }
 
-// Pending implements bot.Store.
+// Pending implements bot.Store. A record that does not decode is passed
+// over and set aside; a page that cannot be read is passed over.
 func (s *DB) Pending(ctx context.Context, after uint64, limit int) ([]bot.Queued, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
 	var out []bot.Queued
+	var bad map[uint64][]byte
 	// Holding ackMu across the read: the writer forgets an ID only after its
 	// removal is committed, and waits for this lock to do so, so the snapshot
 	// read here either lacks the ID or the ID is still in acked.
 	s.ackMu.Lock()
-	defer s.ackMu.Unlock()
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutbox).Cursor()
+	err := s.view(func(tx *bolt.Tx) error {
 		from := make([]byte, 8)
 		binary.BigEndian.PutUint64(from, after+1)
-		for k, v := c.Seek(from); k != nil && len(out) < limit; k, v = c.Next() {
+		gaps := scan(tx.Bucket(bucketOutbox), from, func(k, v []byte) bool {
+			if len(k) != 8 {
+				return true
+			}
 			q := bot.Queued{ID: binary.BigEndian.Uint64(k)}
 			if _, gone := s.acked[q.ID]; gone {
-				continue
+				return true
 			}
-			if a := tx.Bucket(bucketAttempts).Get(k); len(a) == 8 {
+			if a, _ := safeGet(tx.Bucket(bucketAttempts), k); len(a) == 8 {
 				q.Attempts = int(binary.BigEndian.Uint64(a))
 			}
 			o, err := decodeOutgoing(v)
 			if err != nil {
-				return fmt.Errorf("outbox %d: %w", q.ID, err)
+				if bad == nil {
+					bad = map[uint64][]byte{}
+				}
+				bad[q.ID] = bytes.Clone(v)
+				return true
 			}
 			q.Outgoing = o
 			out = append(out, q)
+			return len(out) < limit
+		})
+		if len(gaps) > 0 && s.outboxGaps.CompareAndSwap(false, true) {
+			s.log.Error("outbox: a page of the file cannot be read; the messages on it are passed over (see ampel db check)", "pages", len(gaps))
 		}
 		return nil
 	})
+	s.ackMu.Unlock()
+	if len(bad) > 0 {
+		s.setAsideOutbox(bad)
+	}
 	return out, err
 }
 
@@ -516,6 +587,11 @@ func (s *DB) drain() {
 			}
 		}
 		if len(batch) == 0 && len(acks) == 0 {
+			if len(s.unwritten) > 0 {
+				// One more try; removals still unwritten are sent again
+				// after a restart.
+				s.write(nil, nil)
+			}
 			return
 		}
 		s.write(batch, acks)
@@ -523,13 +599,28 @@ func (s *DB) drain() {
 }
 
 func (s *DB) write(batch []*commitReq, acks []uint64) {
+	if len(batch) == 0 && len(acks) == 0 && len(s.unwritten) == 0 {
+		return
+	}
+	if len(s.unwritten) > 0 {
+		acks, s.unwritten = append(s.unwritten, acks...), nil
+	}
 	now := s.opts.Now()
-	cutoff := now.Add(-s.opts.InboxRetention)
+	keep := &retention{now: now.UnixNano(), def: s.opts.InboxRetention, by: s.opts.Redelivery}
 	sc := &s.scratch
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	cur := -1 // what is being written: a request, then len(batch)+i for acks[i]
+	err := s.update(func(tx *bolt.Tx) error {
+		if s.writeHook != nil {
+			if err := s.writeHook(""); err != nil {
+				return err
+			}
+		}
 		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
 		attempts, dueIdx := tx.Bucket(bucketAttempts), tx.Bucket(bucketDue)
-		for _, r := range batch {
+		quarantine := tx.Bucket(bucketQuarantine)
+		archive := tx.Bucket(bucketArchive)
+		for i, r := range batch {
+			cur = i
 			r.queued, r.err = nil, nil
 			if r.attempt != 0 {
 				k := make([]byte, 8)
@@ -547,8 +638,27 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				}
 				continue
 			}
+			if s.writeHook != nil {
+				if err := s.writeHook(r.key); err != nil {
+					return err
+				}
+			}
 			rk := recordKey(r.key)
-			oldDue, inbox := splitRecord(sc.open(convs.Get(rk)))
+			old, err := safeGet(convs, rk)
+			if err != nil {
+				// Its page cannot be read: nothing of this conversation can
+				// be written. An apology to a conversation set aside (conv
+				// nil) still goes out, without its event remembered.
+				if r.conv != nil {
+					r.err = fmt.Errorf("commit %s: %w", r.key, err)
+					continue
+				}
+				if err := queue(outbox, r); err != nil {
+					return err
+				}
+				continue
+			}
+			oldDue, inbox := splitRecord(sc.open(old))
 			if inboxHas(inbox, r.eventID) {
 				r.err = bot.ErrDuplicate
 				continue
@@ -565,11 +675,17 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				if err := convs.Delete([]byte(r.from)); err != nil {
 					return err
 				}
+				if err := moveArchive(archive, r.from, r.key); err != nil {
+					return err
+				}
 			}
 			var due []byte
 			for _, k := range r.due {
 				due = binary.AppendUvarint(due, uint64(len(k)))
 				due = append(due, k...)
+			}
+			if r.conv == nil {
+				due = oldDue // the state stays, and with it its reminders
 			}
 			if !bytes.Equal(oldDue, due) { // most turns change no reminder
 				if err := reindex(dueIdx, oldDue, r.due); err != nil {
@@ -578,7 +694,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 			}
 			rec := binary.AppendUvarint(sc.build[:0], uint64(len(due)))
 			rec = append(rec, due...)
-			sc.build = inboxAdd(rec, inbox, r.eventID, now, cutoff)
+			sc.build = inboxAdd(rec, inbox, r.eventID, keep)
 			sealed, err := sc.seal(sc.build)
 			if err != nil {
 				return err
@@ -586,24 +702,28 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 			if err := convs.Put(rk, sealed); err != nil {
 				return err
 			}
-			if err := convs.Put([]byte(r.key), r.conv); err != nil {
-				return err
+			if r.conv != nil {
+				if err := convs.Put([]byte(r.key), r.conv); err != nil {
+					return err
+				}
+				if quarantine != nil {
+					if err := release(quarantine, r.key); err != nil {
+						return err
+					}
+				}
 			}
-			for i, b := range r.outs {
-				seq, err := outbox.NextSequence()
-				if err != nil {
+			for _, a := range r.arch {
+				if err := archive.Put(a.k, a.v); err != nil {
 					return err
 				}
-				k := make([]byte, 8)
-				binary.BigEndian.PutUint64(k, seq)
-				if err := outbox.Put(k, b); err != nil {
-					return err
-				}
-				r.queued = append(r.queued, bot.Queued{ID: seq, Outgoing: r.msgs[i]})
+			}
+			if err := queue(outbox, r); err != nil {
+				return err
 			}
 		}
 		k := make([]byte, 8)
-		for _, id := range acks {
+		for j, id := range acks {
+			cur = len(batch) + j
 			binary.BigEndian.PutUint64(k, id)
 			if err := outbox.Delete(k); err != nil {
 				return err
@@ -612,15 +732,25 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				return err
 			}
 		}
+		cur = -1 // committing
 		return nil
 	})
+	if errors.Is(err, bot.ErrDamaged) && s.isolate(batch, acks, cur) {
+		return
+	}
 	for _, r := range batch {
 		if err != nil {
 			r.queued, r.err = nil, fmt.Errorf("commit: %w", err)
 		}
 		close(r.done)
 	}
-	if err == nil && len(acks) > 0 {
+	if err != nil {
+		// Kept in acked, so Pending still leaves them out; written with
+		// the next transaction that succeeds.
+		s.unwritten = append(s.unwritten, acks...)
+		return
+	}
+	if len(acks) > 0 {
 		s.ackMu.Lock()
 		for _, id := range acks {
 			delete(s.acked, id)
@@ -629,20 +759,63 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 	}
 }
 
-// Backup writes a consistent copy of the database to path while it is in use.
-func (s *DB) Backup(path string) error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		return tx.CopyFile(path, 0o600)
-	})
+// queue puts a request's messages in the outbox.
+func queue(outbox *bolt.Bucket, r *commitReq) error {
+	for i, b := range r.outs {
+		seq, err := outbox.NextSequence()
+		if err != nil {
+			return err
+		}
+		k := make([]byte, 8)
+		binary.BigEndian.PutUint64(k, seq)
+		if err := outbox.Put(k, b); err != nil {
+			return err
+		}
+		r.queued = append(r.queued, bot.Queued{ID: seq, Outgoing: r.msgs[i]})
+	}
+	return nil
 }
 
-// Check verifies the file's page structure.
-func (s *DB) Check() error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		var errs []error
-		for err := range tx.Check() {
-			errs = append(errs, err)
+// isolate handles a write that met a damaged page (a pageFault): the
+// request being written then fails alone, with bot.ErrDamaged, and the
+// rest is written again without it. A removal from the outbox that cannot
+// be written is dropped (the message stays left out by Pending until the
+// process ends). When the damage showed while committing, each request is
+// written on its own, so that only those touching the damaged page fail.
+// It reports whether it has answered the batch.
+func (s *DB) isolate(batch []*commitReq, acks []uint64, cur int) bool {
+	switch {
+	case cur >= 0 && cur < len(batch):
+		s.write(slices.Delete(slices.Clone(batch), cur, cur+1), acks)
+		r := batch[cur]
+		r.queued, r.err = nil, fmt.Errorf("commit %s: %w", r.describe(), bot.ErrDamaged)
+		close(r.done)
+		return true
+	case cur >= len(batch):
+		s.write(batch, slices.Delete(slices.Clone(acks), cur-len(batch), cur-len(batch)+1))
+		return true
+	case len(batch)+len(acks) > 1:
+		for _, r := range batch {
+			s.write([]*commitReq{r}, nil)
 		}
-		return errors.Join(errs...)
+		for _, id := range acks {
+			s.write(nil, []uint64{id})
+		}
+		return true
+	}
+	return false
+}
+
+func (r *commitReq) describe() string {
+	if r.attempt != 0 {
+		return fmt.Sprintf("attempt of outbox %d", r.attempt)
+	}
+	return r.key
+}
+
+// Backup writes a consistent copy of the database to path while it is in use.
+func (s *DB) Backup(path string) error {
+	return s.view(func(tx *bolt.Tx) error {
+		return tx.CopyFile(path, 0o600)
 	})
 }

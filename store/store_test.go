@@ -463,6 +463,48 @@ func TestInboxPruning(t *testing.T) {
 	seen("a", true)
 }
 
+// Each platform's event IDs are remembered as long as it may deliver an
+// event again, others as long as InboxRetention says; a commit prunes them.
+func TestInboxWindowPerPlatform(t *testing.T) {
+	ctx := t.Context()
+	clock := bottest.NewClock(time.Date(2027, 3, 15, 9, 0, 0, 0, time.UTC))
+	windows := map[string]time.Duration{"telegram": 48 * time.Hour, "slack": time.Hour}
+	db := mustOpenAt(t, filepath.Join(t.TempDir(), "ampel.db"), Options{Now: clock.Now, InboxRetention: 8 * 24 * time.Hour, Redelivery: windows})
+	windows["slack"] = 0 // the store keeps its own copy
+	key := "test//window"
+	n := 0
+	commit := func(id string) {
+		t.Helper()
+		if _, err := db.Commit(ctx, id, key, &bot.Conversation{}, nil); err != nil {
+			t.Fatalf("Commit(%s): got error %v, want nil", id, err)
+		}
+	}
+	tick := func(d time.Duration) { // let time pass, then write
+		clock.Add(d)
+		n++
+		commit(fmt.Sprintf("reminder:%d", n))
+	}
+	seen := func(want map[string]bool) {
+		t.Helper()
+		for id, w := range want {
+			if got, err := db.Seen(ctx, key, id); err != nil || got != w {
+				t.Errorf("Seen(%s) after %s: got %v, %v; want %v", id, clock.Now().Sub(time.Date(2027, 3, 15, 9, 0, 0, 0, time.UTC)), got, err, w)
+			}
+		}
+	}
+	for _, id := range []string{"telegram:17", "slack:Ev1", "console:run-1", "mattermost:p1"} {
+		commit(id)
+	}
+	tick(59 * time.Minute)
+	seen(map[string]bool{"telegram:17": true, "slack:Ev1": true, "console:run-1": true, "mattermost:p1": true})
+	tick(2 * time.Minute)
+	seen(map[string]bool{"telegram:17": true, "slack:Ev1": false, "console:run-1": true, "mattermost:p1": true})
+	tick(47 * time.Hour)
+	seen(map[string]bool{"telegram:17": false, "console:run-1": true, "mattermost:p1": true})
+	tick(7 * 24 * time.Hour)
+	seen(map[string]bool{"console:run-1": false, "mattermost:p1": false})
+}
+
 func TestBackupAndCheck(t *testing.T) {
 	ctx := t.Context()
 	db := MustOpen(t)

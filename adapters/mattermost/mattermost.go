@@ -62,6 +62,14 @@ import (
 // Platform is the name of this adapter in addresses.
 const Platform = "mattermost"
 
+// Redelivery is how long a post may be read again by ID: the catch-up after
+// a restart reads back the last ten minutes (lookback), one after a
+// reconnect from ten seconds before the newest post received. Posts read
+// back after a restart from before the newest one handled are dropped by
+// their time, however many (bot.Event.Replayed); the IDs need to cover
+// only the rest. The store remembers post IDs that long, with room to spare.
+const Redelivery = time.Hour
+
 // Paths of the HTTP endpoints the Mattermost server calls, relative to
 // Config.CallbackURL (buttons, dialog submissions) and as configured for
 // the slash command.

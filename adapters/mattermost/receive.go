@@ -51,8 +51,10 @@ func newDialer(c *http.Client) *websocket.Dialer {
 // channels/{id}/posts?since=. The bound is the newest create_at received
 // in that channel (less catchUpMargin), or, for a channel nothing was
 // received from yet, the adapter's start less a lookback, so that the
-// posts of a restart's downtime are read too (the engine ignores those
-// it had handled: its dedupe by post ID is durable). Posts seen twice,
+// posts of a restart's downtime are read too. The engine ignores those
+// it had handled: by post ID, durably, and, as a restart may read back
+// more posts of a channel than it remembers IDs of, by time (these posts
+// go as bot.Event.Replayed, with their create_at). Posts seen twice,
 // from the socket and from REST, are dropped by ID in memory.
 //
 // Posts are handled one channel at a time in create_at order, different
@@ -154,7 +156,7 @@ func (a *Adapter) posted(d *dispatcher, ev *model.WebSocketEvent) {
 	if typ, _ := data["channel_type"].(string); typ != "" {
 		a.channels.put(p.ChannelId, typ, "")
 	}
-	a.offer(d, &p)
+	a.offer(d, &p, false)
 }
 
 // catchUp reads what was posted since each channel's bound (see Run).
@@ -174,7 +176,14 @@ func (a *Adapter) catchUp(ctx context.Context, d *dispatcher) error {
 			continue
 		}
 		a.channels.put(ch.Id, string(ch.Type), ch.Name)
-		since := a.recv.since(ch.Id)
+		since, known := a.recv.since(ch.Id)
+		// A channel nothing was received from since the start is read back
+		// from before it (a restart): its posts may have been handled by
+		// the process before, more of them than the engine remembers by
+		// ID, so they go as replayed (see bot.Event.Replayed). Later
+		// catch-ups read back only what this process received itself,
+		// which it drops by ID, and posts it missed.
+		replay := !known
 		if ch.LastPostAt != 0 && ch.LastPostAt < since {
 			continue // nothing new: saves a request per quiet channel
 		}
@@ -209,7 +218,7 @@ func (a *Adapter) catchUp(ctx context.Context, d *dispatcher) error {
 			return posts[i].Id < posts[j].Id
 		})
 		for _, p := range posts {
-			a.offer(d, p)
+			a.offer(d, p, replay)
 		}
 	}
 	return nil
@@ -217,14 +226,14 @@ func (a *Adapter) catchUp(ctx context.Context, d *dispatcher) error {
 
 // offer queues a post for its channel unless it was received before or
 // is not for the bot.
-func (a *Adapter) offer(d *dispatcher, p *model.Post) {
+func (a *Adapter) offer(d *dispatcher, p *model.Post, replay bool) {
 	if !a.recv.note(p) {
 		return
 	}
 	if !a.forBot(p) {
 		return
 	}
-	d.enqueue(p.ChannelId, queued{post: p})
+	d.enqueue(p.ChannelId, queued{post: p, replay: replay})
 }
 
 // forBot drops what the bot does not act on: its own posts, system and
@@ -261,7 +270,7 @@ func (a *Adapter) event(ctx context.Context, p *model.Post) (ev bot.Event, ok bo
 		}
 	}
 	ev = bot.Event{
-		ID: p.Id, Text: text, Group: group,
+		ID: p.Id, Text: text, Group: group, At: time.UnixMilli(p.CreateAt),
 		Addr: bot.Address{Platform: Platform, Chat: p.ChannelId, User: p.UserId},
 	}
 	ev.LangHint, ev.ZoneHint, ev.UserName = a.people.hints(ctx, a, p.UserId)
@@ -326,7 +335,8 @@ func isNameByte(c byte) bool {
 
 // queued is a post waiting for its channel's turn.
 type queued struct {
-	post *model.Post
+	post   *model.Post
+	replay bool // read back after a restart (see catchUp)
 }
 
 // dispatcher runs each channel's posts in order, one at a time, and
@@ -378,6 +388,7 @@ func (d *dispatcher) handle(q queued) {
 			if !ok {
 				return
 			}
+			ev.Replayed = q.replay
 			if err = d.h.Handle(d.ctx, ev); err == nil {
 				return
 			}
@@ -453,14 +464,15 @@ func (r *receiver) prune() {
 	}
 }
 
-// since is the catch-up bound of a channel, in ms.
-func (r *receiver) since(ch string) int64 {
+// since is the catch-up bound of a channel, in ms; known says something
+// was received from it since the start.
+func (r *receiver) since(ch string) (ms int64, known bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if at, ok := r.lastAt[ch]; ok {
-		return max(r.floor, at-catchUpMargin.Milliseconds())
+		return max(r.floor, at-catchUpMargin.Milliseconds()), true
 	}
-	return r.floor
+	return r.floor, false
 }
 
 // chanInfo is what the adapter needs to know of a channel.

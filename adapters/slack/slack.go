@@ -58,6 +58,12 @@ import (
 // Platform is the name of this adapter in addresses.
 const Platform = "slack"
 
+// Redelivery is how long Slack may deliver an event again: it retries one
+// that was not acknowledged three times, the last about five minutes after
+// the first (Events API and Socket Mode alike). The store remembers event
+// IDs that long, with room to spare.
+const Redelivery = time.Hour
+
 // DefaultAPIURL is Slack's Web API.
 const DefaultAPIURL = "https://slack.com/api/"
 

@@ -182,7 +182,7 @@ func chatOf(u tgbotapi.Update) string {
 // pressed button is answered at once (so that the client stops its
 // spinner), the event goes to h, and after h committed it the pressed
 // message is edited to show the choice. It returns h's error, so that the
-// update is delivered again.
+// update is delivered again, unless the error is bot.ErrDamaged.
 func (a *Adapter) handleUpdate(ctx context.Context, h bot.Handler, u tgbotapi.Update) error {
 	ev, cq, ok := a.event(u)
 	if cq != nil {
@@ -203,6 +203,14 @@ func (a *Adapter) handleUpdate(ctx context.Context, h bot.Handler, u tgbotapi.Up
 		current = !known || newest == cq.Message.MessageID
 	}
 	if err := h.Handle(ctx, ev); err != nil {
+		if errors.Is(err, bot.ErrDamaged) {
+			// Its conversation's record cannot be read or written, and
+			// will not be on the next try either: fetching it again would
+			// stall every update behind it. Anything else (a full disk)
+			// may pass and is retried.
+			a.log.Warn("telegram update skipped: its conversation's stored record is damaged", "update_id", u.UpdateID)
+			return nil
+		}
 		return err
 	}
 	if cq != nil {

@@ -54,6 +54,13 @@ import (
 // Platform is the name of this adapter in addresses.
 const Platform = "telegram"
 
+// Redelivery is how long Telegram may deliver an update again: it keeps an
+// update until it is confirmed (the next getUpdates offset, or a 200 to
+// the webhook), for up to 24 hours; doubled for clocks that disagree. The
+// store remembers update IDs that long (and no longer: IDs may start anew
+// after a week without updates).
+const Redelivery = 48 * time.Hour
+
 // DefaultAPIURL is Telegram's Bot API server.
 const DefaultAPIURL = "https://api.telegram.org"
 

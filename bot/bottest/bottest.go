@@ -6,7 +6,9 @@ package bottest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -23,7 +25,12 @@ type MemStore struct {
 	outbox   map[uint64][]byte
 	attempts map[uint64]int
 	due      map[string][]bot.DueRef // conversation key -> its pending reminders
+	archive  map[string]map[int][]byte
 	seq      uint64
+	// aside holds records set aside because they did not decode;
+	// held, the conversation keys waiting for a new start.
+	aside map[string][]byte
+	held  map[string]bool
 }
 
 var _ bot.Store = (*MemStore)(nil)
@@ -31,7 +38,37 @@ var _ bot.Store = (*MemStore)(nil)
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
 	return &MemStore{convs: map[string][]byte{}, inbox: map[string]bool{}, outbox: map[uint64][]byte{},
-		attempts: map[uint64]int{}, due: map[string][]bot.DueRef{}}
+		attempts: map[uint64]int{}, due: map[string][]bot.DueRef{}, aside: map[string][]byte{}, held: map[string]bool{},
+		archive: map[string]map[int][]byte{}}
+}
+
+// Damage stores raw as the record of a conversation, as a damaged disk or
+// an older program might have left it.
+func (s *MemStore) Damage(key string, raw []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.convs[key] = raw
+}
+
+// DamageOutbox stores raw as an outbox message's record and returns its ID.
+func (s *MemStore) DamageOutbox(raw []byte) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	s.outbox[s.seq] = raw
+	return s.seq
+}
+
+// SetAside returns the records set aside, by conversation key or
+// "outbox/<id>".
+func (s *MemStore) SetAside() map[string][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]byte{}
+	for k, v := range s.aside {
+		out[k] = v
+	}
+	return out
 }
 
 // Load implements bot.Store.
@@ -41,8 +78,13 @@ func (s *MemStore) Load(ctx context.Context, key string) (*bot.Conversation, err
 	c := &bot.Conversation{}
 	if b, ok := s.convs[key]; ok {
 		if err := json.Unmarshal(b, c); err != nil {
-			return nil, err
+			s.aside[key], s.held[key] = b, true
+			delete(s.convs, key)
+			return nil, fmt.Errorf("load %s: %w: %v", key, bot.ErrDamaged, err)
 		}
+	}
+	if s.held[key] {
+		return nil, fmt.Errorf("load %s: %w (set aside)", key, bot.ErrDamaged)
 	}
 	return c, nil
 }
@@ -61,9 +103,12 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 	if s.inbox[key+"\x00"+eventID] {
 		return nil, bot.ErrDuplicate
 	}
-	b, err := json.Marshal(conv)
-	if err != nil {
-		return nil, err
+	var b []byte
+	if conv != nil {
+		var err error
+		if b, err = json.Marshal(conv); err != nil {
+			return nil, err
+		}
 	}
 	var queued []bot.Queued
 	for _, o := range outs {
@@ -76,7 +121,21 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 		queued = append(queued, bot.Queued{ID: s.seq, Outgoing: o})
 	}
 	s.inbox[key+"\x00"+eventID] = true
+	if conv == nil {
+		return queued, nil // the stored state stays as it is
+	}
+	for _, a := range conv.Archive {
+		ab, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		if s.archive[key] == nil {
+			s.archive[key] = map[int][]byte{}
+		}
+		s.archive[key][a.Seq] = ab
+	}
 	s.convs[key] = b
+	delete(s.held, key)
 	var due []bot.DueRef
 	conv.EachPending(func(r *bot.Reminder) { due = append(due, bot.DueRef{Key: key, ID: r.ID, Due: r.Due}) })
 	s.due[key] = due
@@ -92,7 +151,32 @@ func (s *MemStore) Move(ctx context.Context, eventID, from, to string, conv *bot
 	defer s.mu.Unlock()
 	delete(s.convs, from)
 	delete(s.due, from)
+	for seq, b := range s.archive[from] {
+		if s.archive[to] == nil {
+			s.archive[to] = map[int][]byte{}
+		}
+		if _, ok := s.archive[to][seq]; !ok {
+			s.archive[to][seq] = b
+		}
+	}
+	delete(s.archive, from)
 	return nil
+}
+
+// Archive implements bot.Store.
+func (s *MemStore) Archive(ctx context.Context, key string) ([]bot.Archived, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var items []bot.Archived
+	for _, b := range s.archive[key] {
+		var a bot.Archived
+		if err := json.Unmarshal(b, &a); err != nil {
+			return nil, err
+		}
+		items = append(items, a)
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].Seq < items[j].Seq })
+	return items, nil
 }
 
 // Attempt implements bot.Store.
@@ -112,7 +196,10 @@ func (s *MemStore) Due(ctx context.Context, now time.Time, limit int) ([]bot.Due
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var all []bot.DueRef
-	for _, refs := range s.due {
+	for key, refs := range s.due {
+		if s.held[key] {
+			continue
+		}
 		for _, r := range refs {
 			if !r.Due.After(now) {
 				all = append(all, r)
@@ -131,7 +218,10 @@ func (s *MemStore) NextDue(ctx context.Context) (time.Time, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var next time.Time
-	for _, refs := range s.due {
+	for key, refs := range s.due {
+		if s.held[key] {
+			continue
+		}
 		for _, r := range refs {
 			if next.IsZero() || r.Due.Before(next) {
 				next = r.Due
@@ -171,7 +261,10 @@ func (s *MemStore) Pending(ctx context.Context, after uint64, limit int) ([]bot.
 		}
 		q := bot.Queued{ID: id, Attempts: s.attempts[id]}
 		if err := json.Unmarshal(s.outbox[id], &q.Outgoing); err != nil {
-			return nil, err
+			s.aside["outbox/"+strconv.FormatUint(id, 10)] = s.outbox[id]
+			delete(s.outbox, id)
+			delete(s.attempts, id)
+			continue
 		}
 		out = append(out, q)
 	}

@@ -31,6 +31,8 @@ func TestStore(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("Duplicate", func(t *testing.T) { testDuplicate(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("MessageRoundTrip", func(t *testing.T) { testMessageRoundTrip(t, open(t)) })
+	t.Run("CommitWithoutState", func(t *testing.T) { testCommitWithoutState(t, open(t)) })
+	t.Run("Archive", func(t *testing.T) { testArchive(t, open(t)) })
 }
 
 // pollDeadline bounds how long the suite waits for an asynchronous Delivered.
@@ -296,6 +298,55 @@ func testDuplicate(t *testing.T, s bot.Store) {
 	}
 }
 
+// testArchive: what a conversation moves out of itself is stored beside it,
+// once per item, read back oldest first, never mixed with another
+// conversation's, and follows the conversation when it moves.
+func testArchive(t *testing.T, s bot.Store) {
+	ctx := t.Context()
+	key, longer := "test/ws/arch-1", "test/ws/arch-10"
+	sample := SampleConversation()
+	run, measure := sample.History[0], sample.Plan.Measures[1]
+	c := &bot.Conversation{Lang: "de", ArchiveSeq: 2, Archive: []bot.Archived{{Seq: 1, Run: &run}, {Seq: 2, Measure: &measure}}}
+	if _, err := s.Commit(ctx, "ar-1", key, c, nil); err != nil {
+		t.Fatalf("Commit with an archive: got error %v, want nil", err)
+	}
+	other := &bot.Conversation{ArchiveSeq: 1, Archive: []bot.Archived{{Seq: 1, Measure: &bot.Measure{ID: 9, Text: "elsewhere", Status: bot.StatusDropped}}}}
+	if _, err := s.Commit(ctx, "ar-1", longer, other, nil); err != nil {
+		t.Fatalf("Commit of another conversation: got error %v, want nil", err)
+	}
+	got, err := s.Load(ctx, key)
+	if err != nil {
+		t.Fatalf("Load: got error %v, want nil", err)
+	}
+	if got.Archive != nil || got.ArchiveSeq != 2 {
+		t.Errorf("Load: got Archive %s and ArchiveSeq %d, want none and 2: the archive is not part of the conversation", dump(got.Archive), got.ArchiveSeq)
+	}
+	// Committed again (the engine's next turn before it tidied), with one more.
+	more := bot.Measure{ID: 5, Text: "später", Status: bot.StatusDone, Settled: time.Date(2027, 4, 1, 8, 0, 0, 0, time.UTC)}
+	c.Archive = append(c.Archive, bot.Archived{Seq: 3, Measure: &more})
+	c.ArchiveSeq = 3
+	if _, err := s.Commit(ctx, "ar-2", key, c, nil); err != nil {
+		t.Fatalf("second Commit: got error %v, want nil", err)
+	}
+	want := []bot.Archived{{Seq: 1, Run: &run}, {Seq: 2, Measure: &measure}, {Seq: 3, Measure: &more}}
+	if a, err := s.Archive(ctx, key); err != nil || !reflect.DeepEqual(a, want) {
+		t.Errorf("Archive: got %s, %v, want %s, nil", dump(a), err, dump(want))
+	}
+	moved := "test/ws/arch-moved"
+	if err := s.Move(ctx, "ar-3", key, moved, &bot.Conversation{Lang: "de", ArchiveSeq: 3}); err != nil {
+		t.Fatalf("Move: got error %v, want nil", err)
+	}
+	if a, err := s.Archive(ctx, moved); err != nil || !reflect.DeepEqual(a, want) {
+		t.Errorf("Archive after Move: got %s, %v, want %s, nil", dump(a), err, dump(want))
+	}
+	if a, err := s.Archive(ctx, key); err != nil || len(a) != 0 {
+		t.Errorf("Archive of the moved-away key: got %s, %v, want nothing", dump(a), err)
+	}
+	if a, err := s.Archive(ctx, longer); err != nil || len(a) != 1 || a[0].Measure.Text != "elsewhere" {
+		t.Errorf("Archive of %s: got %s, %v, want its own one item", longer, dump(a), err)
+	}
+}
+
 func testConcurrent(t *testing.T, s bot.Store) {
 	const workers, events = 50, 20
 	ctx := t.Context()
@@ -449,6 +500,39 @@ func testMessageRoundTrip(t *testing.T, s bot.Store) {
 	}
 }
 
+// A commit without a conversation (a damaged one's apology) records the
+// event and queues the messages, and leaves the state and its reminders as
+// they are.
+func testCommitWithoutState(t *testing.T, s bot.Store) {
+	ctx := t.Context()
+	key := "test/ws/nostate"
+	addr := bot.Address{Platform: "test", Chat: "nostate"}
+	due := time.Date(2027, 4, 1, 7, 0, 0, 0, time.UTC)
+	c := SampleConversation()
+	c.Reminders = []bot.Reminder{{ID: "m1-2review", Measure: 1, Kind: "review", Due: due, Status: bot.ReminderPending}}
+	want := Stored(c)
+	if _, err := s.Commit(ctx, "ns-1", key, c, nil); err != nil {
+		t.Fatalf("Commit: got error %v, want nil", err)
+	}
+	q, err := s.Commit(ctx, "ns-2", key, nil, []bot.Outgoing{{To: addr, Msg: bot.Message{Text: "sorry"}}})
+	if err != nil || len(q) != 1 || q[0].Msg.Text != "sorry" {
+		t.Fatalf("Commit without a conversation: got %v, %v; want the message queued", q, err)
+	}
+	if got, err := s.Load(ctx, key); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Load after a commit without a conversation:\ngot  %s, %v\nwant %s", dump(got), err, dump(want))
+	}
+	if seen, err := s.Seen(ctx, key, "ns-2"); err != nil || !seen {
+		t.Errorf("Seen(ns-2): got %v, %v; want true", seen, err)
+	}
+	if _, err := s.Commit(ctx, "ns-2", key, nil, nil); !errors.Is(err, bot.ErrDuplicate) {
+		t.Errorf("the same event again: got %v, want ErrDuplicate", err)
+	}
+	refs, err := s.Due(ctx, due, 10)
+	if err != nil || len(refs) != 1 || refs[0].ID != "m1-2review" {
+		t.Errorf("Due after a commit without a conversation: got %+v, %v; want its reminder still indexed", refs, err)
+	}
+}
+
 // Stored returns c as a store gives it back: its stored form (JSON), which
 // keeps an open question's buttons by action only.
 func Stored(c *bot.Conversation) *bot.Conversation {
@@ -491,7 +575,7 @@ func SampleConversation() *bot.Conversation {
 		Plan: bot.Plan{
 			Measures: []bot.Measure{
 				{ID: 1, Flow: "zo-kmu", Checkpoint: "cp-1", Text: "Backups täglich prüfen", Priority: "high", Me: true, Start: "2027-03-16", Review: "2027-04-15", Status: bot.StatusOpen},
-				{ID: 2, Flow: "zo-kmu", Checkpoint: "cp-2", Text: "Passwortmanager einführen", Priority: "medium", Responsible: "Jana", Review: "2027-05-01", Status: bot.StatusDone},
+				{ID: 2, Flow: "zo-kmu", Checkpoint: "cp-2", Text: "Passwortmanager einführen", Priority: "medium", Responsible: "Jana", Review: "2027-05-01", Status: bot.StatusDone, Settled: start.AddDate(0, 1, 0)},
 			},
 			NextID: 3,
 		},
@@ -511,6 +595,8 @@ func SampleConversation() *bot.Conversation {
 			Op:     "edit",
 			Target: 2,
 		},
+		LastEventAt: start.Add(-time.Minute),
+		ArchiveSeq:  4,
 	}
 }
 

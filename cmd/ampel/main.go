@@ -78,6 +78,7 @@ type Config struct {
 	Repeat     string
 	HTTPAddr   string
 	Console    string
+	OnDamage   string
 
 	TelegramAPI     string
 	TelegramWebhook string
@@ -111,6 +112,7 @@ var settings = []struct {
 	{"repeat-months", "AMPEL_REPEAT_MONTHS", "6", "months after a check until the bot offers to repeat it (0: never)", func(c *Config) *string { return &c.Repeat }},
 	{"http-addr", "AMPEL_HTTP_ADDR", "", "address for the HTTP server (health check, webhooks), e.g. :8080; off when empty", func(c *Config) *string { return &c.HTTPAddr }},
 	{"console", "AMPEL_CONSOLE", "auto", "the terminal chat: on, off, or auto (on when no platform is configured)", func(c *Config) *string { return &c.Console }},
+	{"on-damage", "AMPEL_ON_DAMAGE", "wait", "a conversation whose stored record cannot be read is set aside; its chat is told and waits (wait) or starts afresh (fresh)", func(c *Config) *string { return &c.OnDamage }},
 	{"telegram-api-url", "AMPEL_TELEGRAM_API_URL", "https://api.telegram.org", "Telegram Bot API server (a self-hosted one, or a fake in tests)", func(c *Config) *string { return &c.TelegramAPI }},
 	{"telegram-webhook-url", "AMPEL_TELEGRAM_WEBHOOK_URL", "", "public URL of /telegram/webhook on --http-addr; long polling when empty", func(c *Config) *string { return &c.TelegramWebhook }},
 	{"slack-api-url", "AMPEL_SLACK_API_URL", "https://slack.com/api/", "Slack Web API (a fake in tests); must end with /", func(c *Config) *string { return &c.SlackAPI }},
@@ -158,6 +160,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	case "on", "off", "auto":
 	default:
 		return c, fmt.Errorf("console %q: use on, off or auto", c.Console)
+	}
+	if c.OnDamage != "wait" && c.OnDamage != "fresh" {
+		return c, fmt.Errorf("on-damage %q: use wait or fresh", c.OnDamage)
 	}
 	return c, nil
 }
@@ -216,6 +221,11 @@ func usage(w io.Writer) {
   ampel bench --users N [--rounds R] [--db PATH] [--memory]
                                        measure turns per second on the real engine and store;
                                        --memory says what the peak resident memory was made of
+  ampel db check [--db PATH]           report the records and pages of the database that
+                                       cannot be read (stop the bot first, or check a backup)
+  ampel db quarantine [--db PATH] [--dump DIR]
+                                       list the records the bot has set aside; --dump DIR
+                                       writes them out
 
 Flags and environment variables (a flag wins over its variable):
 `)
@@ -276,6 +286,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return runFlows(args[1:], getenv, stdout, stderr)
 		case "bench":
 			return runBench(ctx, args[1:], getenv, stdout, stderr)
+		case "db":
+			return runDB(args[1:], getenv, stdout, stderr)
 		case "help":
 			usage(stdout)
 			return nil
@@ -293,7 +305,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return fmt.Errorf("time zone %q: %w", cfg.Zone, err)
 	}
-	clock, err := newClock(cfg.ClockStart, cfg.ClockSpeed, time.Now)
+	clock, err := newClock(cfg.ClockStart, cfg.ClockSpeed, realTime(ctx))
 	if err != nil {
 		return err
 	}
@@ -312,13 +324,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.DB, store.Options{Now: clock.Now})
+	// The store's clock stays the real one: it times how long event IDs
+	// are remembered, and platforms redeliver in real time, however fast
+	// a demonstration runs the bot's clock.
+	db, err := store.Open(cfg.DB, store.Options{Redelivery: redelivery, Log: log})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log, Clock: clock,
-		Reminders: bot.ReminderConfig{Hour: hour, RepeatAfter: repeat}})
+		Reminders: bot.ReminderConfig{Hour: hour, RepeatAfter: repeat}, FreshAfterDamage: cfg.OnDamage == "fresh"})
 	if err != nil {
 		return err
 	}
@@ -507,6 +522,19 @@ func (c *simClock) Now() time.Time {
 
 func (c *simClock) Real(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / c.speed)
+}
+
+// realTimeKey is a test hook: a context value of type func() time.Time under
+// it replaces the real time the simulated clock follows, so that a test
+// moves the bot's time in steps of its choosing and never races the
+// machine's speed. Nothing outside tests sets it.
+type realTimeKey struct{}
+
+func realTime(ctx context.Context) func() time.Time {
+	if f, ok := ctx.Value(realTimeKey{}).(func() time.Time); ok {
+		return f
+	}
+	return time.Now
 }
 
 func newClock(start, speed string, real func() time.Time) (bot.Clock, error) {

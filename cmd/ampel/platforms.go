@@ -13,6 +13,14 @@ import (
 	"github.com/ampel-bot/ampel/bot"
 )
 
+// redelivery is how long each platform may deliver an event again, for the
+// store's window of remembered event IDs.
+var redelivery = map[string]time.Duration{
+	telegram.Platform:   telegram.Redelivery,
+	slack.Platform:      slack.Redelivery,
+	mattermost.Platform: mattermost.Redelivery,
+}
+
 // platformAdapters builds the adapters whose credentials are configured,
 // and the HTTP handlers they serve, by path.
 func platformAdapters(ctx context.Context, cfg Config, engine *bot.Engine, log *slog.Logger) ([]bot.Adapter, map[string]http.Handler, error) {
