@@ -108,8 +108,13 @@ type Message struct {
 // Event.Form, by field name. Platforms without forms ignore it: the same
 // question is asked step by step.
 type Form struct {
-	Action string      `json:"a"`
-	Title  string      `json:"t"`
+	Action string `json:"a"`
+	Title  string `json:"t"` // short: the platforms cut titles at 24 characters
+	// Open labels the button that opens the form ("Add measure…"); if
+	// empty, the Title does.
+	Open string `json:"o,omitempty"`
+	// Intro is shown at the top of the form (what it is about, in full).
+	Intro  string      `json:"i,omitempty"`
 	Submit string      `json:"s"`
 	Fields []FormField `json:"f"`
 }

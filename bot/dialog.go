@@ -149,6 +149,10 @@ func (t *turn) handle(now time.Time) {
 		t.command(text)
 		return
 	}
+	if cmd := t.bareCommand(text); cmd != "" {
+		t.command(cmd)
+		return
+	}
 	d := &t.c.Dialog
 	if t.zoneTyped(text) { // "+3" is an offset, not button 3
 		t.setZone(text)

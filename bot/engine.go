@@ -299,9 +299,7 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 			if stepErr == nil {
 				stepErr = o.Msg.Validate()
 			}
-			if prefix := e.commandPrefix(o.To.Platform); prefix != "" {
-				outs[i].Msg.Text = commandRef.ReplaceAllString(o.Msg.Text, "${1}"+prefix+" ${2}")
-			}
+			outs[i].Msg.Text = e.commandRefs(o.To.Platform, conv, o.Msg.Text)
 		}
 	}); err != nil {
 		return err

@@ -278,7 +278,9 @@ func (t *turn) measureForm(f *flows.Flow, cp flows.Checkpoint) *Form {
 	}
 	return &Form{
 		Action: t.action("form"),
-		Title:  short(t.T("form.title", "Title", t.T(f.CheckpointTitleID(cp))), 24),
+		Title:  short(t.T("form.title"), 24),
+		Open:   t.T("form.open"),
+		Intro:  t.T("form.intro", "Title", t.T(f.CheckpointTitleID(cp))),
 		Submit: t.T("form.submit"),
 		Fields: []FormField{
 			{Name: "suggestion", Label: t.T("form.suggestion"), Kind: FieldSelect, Options: sugg, Optional: true},

@@ -131,10 +131,11 @@ func pressID(postID, sig, user string) string {
 // h as an Event with the button's Action; once h committed it, the answer
 // updates the pressed post: it shows the choice under the text and loses
 // its buttons (Props non-nil and without attachments; nil would keep
-// them). A press on an older question than the newest one with buttons is
-// refused by the engine, which says so; that post only loses its
-// buttons. If h fails, the answer is 500 and the buttons stay, so that
-// the user can press again.
+// them), keeping its other props. A press on an older question than the
+// newest one is refused by the engine, which says so and asks the current
+// question again (see supersede: the copy before loses its buttons); the
+// pressed post only loses its buttons. If h fails, the answer is 500 and
+// the buttons stay, so that the user can press again.
 func (a *Adapter) actionHandler(h bot.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Nothing to check before the body: its HMAC is inside. Bounded
@@ -166,7 +167,7 @@ func (a *Adapter) actionHandler(h bot.Handler) http.Handler {
 			return
 		}
 		ev, err := a.pressEvent(r.Context(), &req, p)
-		current := a.presses.isNewest(req.ChannelId, req.PostId)
+		current := bot.Lasting(p.action) || a.presses.isNewest(req.ChannelId, req.PostId)
 		if err == nil {
 			err = h.Handle(r.Context(), ev)
 		}
@@ -221,8 +222,23 @@ func (a *Adapter) pressAnswer(ctx context.Context, postID, label string, current
 	}
 	return model.PostActionIntegrationResponse{Update: &model.Post{
 		Message: msg, FileIds: old.FileIds,
-		Props: model.StringInterface{}, // not nil: nil keeps the buttons
+		Props: withoutButtons(old.GetProps()),
 	}}
+}
+
+// withoutButtons returns a post's props without its attachments (the
+// buttons), never nil: an update with nil props keeps the old ones, with
+// the buttons. The server replaces a post's props with an update's, so the
+// others (from_bot above all: without it the client shows the post as the
+// account's own, and other bots answer it) must be in the update.
+func withoutButtons(props model.StringInterface) model.StringInterface {
+	out := model.StringInterface{}
+	for k, v := range props {
+		if k != model.PostPropsAttachments {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // commandHandler serves the /ampel slash command. The server sends the
@@ -286,14 +302,22 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 // presses is the adapter's memory of button posts: which nonce belongs to
-// which post, which post per channel has the newest buttons, and which
+// which post, which post per channel is the newest question, and which
 // posts were answered. Memory only and bounded (see press for what
 // survives a restart).
 type presses struct {
 	mu       sync.Mutex
-	posts    map[string]string // nonce -> post ID
-	newest   map[string]string // channel -> post ID
-	answered map[string]bool   // post ID -> answered (true) or in flight (false)
+	posts    map[string]string   // nonce -> post ID
+	newest   map[string]question // channel -> newest question
+	answered map[string]bool     // post ID -> answered (true) or in flight (false)
+}
+
+// question is a post whose buttons (some of them) are valid only until
+// the next question, as the adapter needs it to take them off then.
+type question struct {
+	post    string
+	props   model.StringInterface // without the attachments
+	lasting []*model.PostAction   // its buttons that stay
 }
 
 const maxPresses = 1 << 16
@@ -312,22 +336,28 @@ func (p *presses) bind(nonce, postID string) bool {
 	return true
 }
 
-func (p *presses) setNewest(chat, postID string) {
+// setNewest records q as the newest question in chat and returns the one
+// it supersedes, unless there is none or it is being answered (its press
+// answer takes its buttons off).
+func (p *presses) setNewest(chat string, q question) (question, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.newest == nil || len(p.newest) >= maxPresses {
-		p.newest = map[string]string{}
+		p.newest = map[string]question{}
 	}
-	p.newest[chat] = postID
+	old, ok := p.newest[chat]
+	p.newest[chat] = q
+	_, busy := p.answered[old.post]
+	return old, ok && old.post != q.post && !busy
 }
 
-// isNewest reports whether postID has the newest buttons in chat; true
+// isNewest reports whether postID is the newest question in chat; true
 // when it is not known (after a restart).
 func (p *presses) isNewest(chat, postID string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n, ok := p.newest[chat]
-	return !ok || n == postID
+	return !ok || n.post == postID
 }
 
 // claim marks a post's press as in flight; false if one is in flight or

@@ -23,7 +23,8 @@ import (
 // Interactive dialogs.
 //
 // A Message's Form (see bot.Form) is offered as one more button under the
-// question, labelled with the form's title: the opener. The Form itself
+// question, labelled with the form's Open label (else its title): the
+// opener. The dialog shows the form's Intro above its fields. The Form itself
 // stays in memory (forms, bounded) under a short ID derived from the
 // message's nonce, so that a retried send refers to the same form; the
 // opener's context carries that ID, signed like every button's context
@@ -110,9 +111,13 @@ func formID(nonce string) string {
 func (a *Adapter) opener(chat, allowed, pending, nonce string, form *bot.Form) *model.PostAction {
 	id := formID(nonce)
 	a.forms.put(id, form)
-	p := press{form: id, label: form.Title, channel: chat, user: allowed, nonce: pending}
+	label := form.Open
+	if label == "" {
+		label = form.Title
+	}
+	p := press{form: id, label: label, channel: chat, user: allowed, nonce: pending}
 	return &model.PostAction{
-		Type: model.PostActionTypeButton, Name: form.Title, Style: "primary",
+		Type: model.PostActionTypeButton, Name: label, Style: "primary",
 		Integration: &model.PostActionIntegration{URL: a.callback, Context: map[string]any{
 			"v": ctxVersion, "f": p.form, "l": p.label, "c": p.channel, "u": p.user, "n": p.nonce, "s": a.sign(p),
 		}},
@@ -168,7 +173,8 @@ func (a *Adapter) openDialog(ctx context.Context, trigger, id, state string, for
 	for _, picker := range []bool{true, false} {
 		req := model.OpenDialogRequest{TriggerId: trigger, URL: a.dialog, Dialog: model.Dialog{
 			CallbackId: id, Title: truncBytes(form.Title, model.DialogTitleMaxLength),
-			Elements: dialogElements(form, picker), SubmitLabel: form.Submit, State: state,
+			IntroductionText: escape(form.Intro), // Markdown, as posts
+			Elements:         dialogElements(form, picker), SubmitLabel: form.Submit, State: state,
 		}}
 		status := 0
 		err = a.call(ctx, "open dialog", func(ctx context.Context) (*model.Response, error) {

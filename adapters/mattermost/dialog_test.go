@@ -62,10 +62,12 @@ func elementNamed(d model.Dialog, name string) *model.DialogElement {
 }
 
 // TestMeasureDialog shows the measure form as an interactive dialog: the
-// question gets an opener button; pressing it (as the server POSTs it,
-// with a trigger ID) opens the dialog with the suggestions, the
-// priorities and date pickers with their defaults, and leaves the post's
-// buttons; the submission stores the measure through the real engine.
+// question gets an opener button with a short label ("Maßnahme
+// eintragen…", not the checkpoint's title cut at 24 characters); pressing
+// it (as the server POSTs it, with a trigger ID) opens the dialog with the
+// checkpoint's whole title above the suggestions, the priorities and date
+// pickers with their defaults, and leaves the post's buttons; the
+// submission stores the measure through the real engine.
 // Forged submissions (a bad HMAC, another user, a changed action or form)
 // are refused and change nothing; a resent submission has no second
 // effect; a cancellation has none at all.
@@ -81,8 +83,8 @@ func TestMeasureDialog(t *testing.T) {
 	if opener == nil {
 		t.Fatalf("the measure question has no form opener\ntranscript:\n%s", strings.Join(c.log, "\n"))
 	}
-	if !strings.HasPrefix(opener.Name, "Maßnahme: ") {
-		t.Errorf("opener label %q, want the form's title", opener.Name)
+	if opener.Name != "Maßnahme eintragen…" {
+		t.Errorf("opener label %q, want the short label", opener.Name)
 	}
 	buttons := len(actionsOf(post))
 
@@ -100,8 +102,11 @@ func TestMeasureDialog(t *testing.T) {
 	if d.TriggerId != "trigger-1" || d.URL != "https://ampel.example"+DialogPath || d.Dialog.CallbackId == "" || d.Dialog.State == "" {
 		t.Errorf("open request: trigger %q, URL %q, callback %q", d.TriggerId, d.URL, d.Dialog.CallbackId)
 	}
-	if d.Dialog.SubmitLabel != "Speichern" || !strings.HasPrefix(d.Dialog.Title, "Maßnahme") || len(d.Dialog.Title) > model.DialogTitleMaxLength {
+	if d.Dialog.SubmitLabel != "Speichern" || d.Dialog.Title != "Neue Maßnahme" {
 		t.Errorf("dialog title %q, submit %q", d.Dialog.Title, d.Dialog.SubmitLabel)
+	}
+	if v := clientView(d.Dialog.IntroductionText); v.text != "Maßnahme für „Strategischer Nutzen“" || len(v.active) > 0 {
+		t.Errorf("dialog introduction shows %q (%q), want the checkpoint's whole title", v.text, v.active)
 	}
 	sugg, prio := elementNamed(d.Dialog, "suggestion"), elementNamed(d.Dialog, "priority")
 	startEl, reviewEl, text := elementNamed(d.Dialog, "start"), elementNamed(d.Dialog, "review"), elementNamed(d.Dialog, "text")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -49,6 +50,7 @@ type fakeMM struct {
 	pending  map[string]string // pending_post_id -> post ID
 	conns    map[*websocket.Conn]*sync.Mutex
 	down     bool // refuse WebSocket upgrades
+	sick     bool // fail pings
 	fails    map[string][]failure
 	calls    []string
 	nextID   int
@@ -85,9 +87,11 @@ func newFakeMM(t testing.TB) *fakeMM {
 	mux.HandleFunc("GET /api/v4/channels/{id}/members/{user}", f.channelMember)
 	mux.HandleFunc("POST /api/v4/posts", f.createPost)
 	mux.HandleFunc("GET /api/v4/posts/{id}", f.getPost)
+	mux.HandleFunc("PUT /api/v4/posts/{id}/patch", f.patchPost)
 	mux.HandleFunc("POST /api/v4/files", f.uploadFile)
 	mux.HandleFunc("GET /api/v4/websocket", f.websocket)
 	mux.HandleFunc("POST /api/v4/actions/dialogs/open", f.openDialog)
+	mux.HandleFunc("GET /api/v4/system/ping", f.ping)
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "bearer") || tok != testToken {
@@ -294,6 +298,7 @@ func (f *fakeMM) createPost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.UserId = botID
+	p.AddProp(model.PostPropsFromBot, "true") // the server marks a bot account's posts
 	np := &p
 	f.addPost(np)
 	if p.PendingPostId != "" {
@@ -318,6 +323,32 @@ func (f *fakeMM) getPost(w http.ResponseWriter, r *http.Request) {
 	writeJSONStatus(w, 200, &c)
 }
 
+// patchPost changes the bot's own post as the server does: given props
+// replace all of them; a changed message marks the post edited.
+func (f *fakeMM) patchPost(w http.ResponseWriter, r *http.Request) {
+	var patch model.PostPatch
+	if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
+		apiError(w, 400, "api.context.invalid_body_param.app_error")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.posts[r.PathValue("id")]
+	if p == nil || p.UserId != botID {
+		apiError(w, 403, "api.context.permissions.app_error")
+		return
+	}
+	if patch.Message != nil && *patch.Message != p.Message {
+		p.Message = *patch.Message
+		p.EditAt = f.tick()
+	}
+	if patch.Props != nil {
+		p.SetProps(maps.Clone(*patch.Props))
+	}
+	p.UpdateAt = f.tick()
+	writeJSONStatus(w, 200, p)
+}
+
 func (f *fakeMM) uploadFile(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseMultipartForm(32 << 20); err != nil {
 		apiError(w, 400, "api.file.upload_file.bad_parse.app_error")
@@ -336,6 +367,18 @@ func (f *fakeMM) uploadFile(w http.ResponseWriter, r *http.Request) {
 	f.uploads[id] = upload{name: fhs[0].Filename, data: data}
 	f.mu.Unlock()
 	writeJSONStatus(w, 201, model.FileUploadResponse{FileInfos: []*model.FileInfo{{Id: id, Name: fhs[0].Filename}}})
+}
+
+// ping answers as a healthy server does, unless the fake is sick.
+func (f *fakeMM) ping(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	sick := f.sick
+	f.mu.Unlock()
+	if sick {
+		writeJSONStatus(w, 500, map[string]string{"status": "UNHEALTHY"})
+		return
+	}
+	writeJSONStatus(w, 200, map[string]string{"status": "OK"})
 }
 
 // openDialog records a dialog opened, after the server's validation.
@@ -505,8 +548,17 @@ func (f *fakeMM) deliverPress(h http.Handler, req model.PostActionIntegrationReq
 		p := f.posts[req.PostId]
 		if p != nil {
 			p.Message = resp.Update.Message
-			if resp.Update.GetProps() != nil { // nil keeps the buttons
-				p.SetProps(resp.Update.GetProps())
+			if props := resp.Update.GetProps(); props != nil { // nil keeps the buttons
+				// The server replaces the props, but for the few it keeps
+				// from the old post (model.PostActionRetainPropKeys).
+				props = maps.Clone(props)
+				for _, k := range model.PostActionRetainPropKeys {
+					delete(props, k)
+					if v, ok := p.GetProps()[k]; ok {
+						props[k] = v
+					}
+				}
+				p.SetProps(props)
 			}
 			p.UpdateAt = f.tick()
 			p.EditAt = p.UpdateAt
@@ -514,19 +566,6 @@ func (f *fakeMM) deliverPress(h http.Handler, req model.PostActionIntegrationReq
 		f.mu.Unlock()
 	}
 	return 200
-}
-
-// shown is a post's message as a client shows it: backslash escapes
-// resolved, zero width spaces gone, no-break spaces as spaces.
-func shown(msg string) string {
-	var b strings.Builder
-	for i := 0; i < len(msg); i++ {
-		if msg[i] == '\\' && i+1 < len(msg) && strings.IndexByte(special, msg[i+1]) >= 0 {
-			i++
-		}
-		b.WriteByte(msg[i])
-	}
-	return strings.NewReplacer("\u200b", "", "\u00a0", " ").Replace(b.String())
 }
 
 func waitFor(t testing.TB, what string, cond func() bool) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattermost/mattermost/server/public/model"
+
 	"github.com/ampel-bot/ampel/bot/bottest"
 )
 
@@ -101,8 +103,95 @@ const userText = `Leitbild *fett* _kursiv_ ` + "`code`" + ` @channel @all [x](ht
 // through the real engine. It shows that contexts round-trip, that pressed
 // posts show the choice and lose their buttons, that without a callback
 // no post has buttons and the numbers typed work, that the locale and
-// time zone reach the engine, and that the user's text comes out escaped.
+// time zone reach the engine, that the user's text comes out escaped, and
+// that every post, pressed ones too, stays marked as the bot's (from_bot).
 func TestWholeCheckAndPlan(t *testing.T) {
+	forEachMode(t, func(t *testing.T, mode string, sc bottest.Script, e *env) {
+		e.run(nil)
+		user := "user" + sc.Lang + strings.Repeat("u", 20)
+		c := newChatter(t, e, user, "dm"+sc.Lang+strings.Repeat("d", 22), sc.Lang)
+		expect := func(msgs []string, want string) {
+			t.Helper()
+			for _, m := range msgs {
+				if strings.Contains(m, want) {
+					return
+				}
+			}
+			t.Fatalf("no reply contains %q\ntranscript:\n%s", want, strings.Join(c.log, "\n"))
+		}
+		expect(c.say("/start"), sc.Welcome)
+		expect(c.tap(sc.StartCheck), "1/7")
+		expect(c.tap(sc.Red), "2/7")
+		expect(c.say("2"), "3/7")
+		expect(c.tap(sc.Green), "4/7")
+		expect(c.say("3"), "5/7")
+		expect(c.tap(sc.Green), "6/7")
+		expect(c.say("3"), "7/7")
+		expect(c.tap(sc.Green), "🔴 1 · 🟡 1 · 🟢 5")
+		c.tap(sc.BuildPlan)
+		expect(c.say(userText), userText)
+		c.tap(sc.High)
+		c.say("Maria Schulz")
+		expect(c.say(sc.InTwoWeeks), sc.StartLine)
+		c.tap(sc.FourWeeks) // the red checkpoint's measure is saved
+		c.tap(sc.Next)      // no other for it; now the yellow one
+		expect(c.tap(sc.NoMeasure), sc.PlanHeader)
+
+		conv := e.conv(c.channel)
+		if n := len(conv.Plan.Measures); n != 1 || conv.Plan.Measures[0].Text != userText || conv.Plan.Measures[0].Priority != "high" {
+			t.Errorf("stored plan = %+v, want one high-priority measure %q", conv.Plan.Measures, userText)
+		}
+		if conv.ZoneHint != "Europe/Berlin" || conv.Hint != sc.Lang {
+			t.Errorf("hints = %q, %q; want %q, Europe/Berlin", conv.Hint, conv.ZoneHint, sc.Lang)
+		}
+
+		posts := e.fake.botPosts(c.channel)
+		withButtons, marked := 0, 0
+		for _, p := range posts {
+			if len(actionsOf(p)) > 0 {
+				withButtons++
+			}
+			if p.EditAt != 0 {
+				marked++
+				if len(actionsOf(p)) > 0 {
+					t.Errorf("pressed post %s kept its buttons", p.Id)
+				}
+				if !strings.Contains(shown(p.Message), "\n\n✓ ") {
+					t.Errorf("pressed post %s does not show the choice: %q", p.Id, p.Message)
+				}
+			}
+			if strings.Contains(p.Message, "@channel") || strings.Contains(p.Message, "@all") || strings.Contains(p.Message, "*fett*") {
+				t.Errorf("user text not escaped in post %s: %q", p.Id, p.Message)
+			}
+			if fromBot, _ := p.GetProps()[model.PostPropsFromBot].(string); fromBot != "true" {
+				t.Errorf("post %s (edited %v) lost from_bot: props %v", p.Id, p.EditAt != 0, p.GetProps())
+			}
+			if p.PendingPostId == "" {
+				t.Errorf("post %s created without pending_post_id", p.Id)
+			}
+		}
+		switch mode {
+		case "buttons":
+			if c.presses != 10 || marked != 10 {
+				t.Errorf("%d presses, %d posts marked; want 10 and 10", c.presses, marked)
+			}
+			if withButtons == 0 {
+				t.Error("no post has buttons")
+			}
+		case "numbers":
+			if withButtons != 0 || marked != 0 {
+				t.Errorf("%d posts with buttons, %d edited; want none without a callback URL", withButtons, marked)
+			}
+			if len(e.a.HTTPHandlers(e.rec)) != 1 {
+				t.Errorf("handlers without a callback URL = %v, want only the command", e.a.HTTPHandlers(e.rec))
+			}
+		}
+	})
+}
+
+// forEachMode runs f in a new environment for each language's script,
+// with buttons and with typed numbers (no CallbackURL).
+func forEachMode(t *testing.T, f func(t *testing.T, mode string, sc bottest.Script, e *env)) {
 	for _, mode := range []string{"buttons", "numbers"} {
 		for _, sc := range scripts {
 			t.Run(mode+"/"+sc.Lang, func(t *testing.T) {
@@ -111,82 +200,7 @@ func TestWholeCheckAndPlan(t *testing.T) {
 						c.CallbackURL = ""
 					}
 				})
-				e.run(nil)
-				user := "user" + sc.Lang + strings.Repeat("u", 20)
-				c := newChatter(t, e, user, "dm"+sc.Lang+strings.Repeat("d", 22), sc.Lang)
-				expect := func(msgs []string, want string) {
-					t.Helper()
-					for _, m := range msgs {
-						if strings.Contains(m, want) {
-							return
-						}
-					}
-					t.Fatalf("no reply contains %q\ntranscript:\n%s", want, strings.Join(c.log, "\n"))
-				}
-				expect(c.say("/start"), sc.Welcome)
-				expect(c.tap(sc.StartCheck), "1/7")
-				expect(c.tap(sc.Red), "2/7")
-				expect(c.say("2"), "3/7")
-				expect(c.tap(sc.Green), "4/7")
-				expect(c.say("3"), "5/7")
-				expect(c.tap(sc.Green), "6/7")
-				expect(c.say("3"), "7/7")
-				expect(c.tap(sc.Green), "🔴 1 · 🟡 1 · 🟢 5")
-				c.tap(sc.BuildPlan)
-				expect(c.say(userText), userText)
-				c.tap(sc.High)
-				c.say("Maria Schulz")
-				expect(c.say(sc.InTwoWeeks), sc.StartLine)
-				c.tap(sc.FourWeeks) // the red point's measure is saved
-				c.tap(sc.Next)      // no other for it; now the yellow one
-				expect(c.tap(sc.NoMeasure), sc.PlanHeader)
-
-				conv := e.conv(c.channel)
-				if n := len(conv.Plan.Measures); n != 1 || conv.Plan.Measures[0].Text != userText || conv.Plan.Measures[0].Priority != "high" {
-					t.Errorf("stored plan = %+v, want one high-priority measure %q", conv.Plan.Measures, userText)
-				}
-				if conv.ZoneHint != "Europe/Berlin" || conv.Hint != sc.Lang {
-					t.Errorf("hints = %q, %q; want %q, Europe/Berlin", conv.Hint, conv.ZoneHint, sc.Lang)
-				}
-
-				posts := e.fake.botPosts(c.channel)
-				withButtons, marked := 0, 0
-				for _, p := range posts {
-					if len(actionsOf(p)) > 0 {
-						withButtons++
-					}
-					if p.EditAt != 0 {
-						marked++
-						if len(actionsOf(p)) > 0 {
-							t.Errorf("pressed post %s kept its buttons", p.Id)
-						}
-						if !strings.Contains(shown(p.Message), "\n\n✓ ") {
-							t.Errorf("pressed post %s does not show the choice: %q", p.Id, p.Message)
-						}
-					}
-					if strings.Contains(p.Message, "@channel") || strings.Contains(p.Message, "@all") || strings.Contains(p.Message, "*fett*") {
-						t.Errorf("user text not escaped in post %s: %q", p.Id, p.Message)
-					}
-					if p.PendingPostId == "" {
-						t.Errorf("post %s created without pending_post_id", p.Id)
-					}
-				}
-				switch mode {
-				case "buttons":
-					if c.presses != 10 || marked != 10 {
-						t.Errorf("%d presses, %d posts marked; want 10 and 10", c.presses, marked)
-					}
-					if withButtons == 0 {
-						t.Error("no post has buttons")
-					}
-				case "numbers":
-					if withButtons != 0 || marked != 0 {
-						t.Errorf("%d posts with buttons, %d edited; want none without a callback URL", withButtons, marked)
-					}
-					if len(e.a.HTTPHandlers(e.rec)) != 1 {
-						t.Errorf("handlers without a callback URL = %v, want only the command", e.a.HTTPHandlers(e.rec))
-					}
-				}
+				f(t, mode, sc, e)
 			})
 		}
 	}

@@ -11,15 +11,17 @@
 //   - The library's WebSocket client does not reconnect and cannot be given
 //     a context; Run keeps its own connection (gorilla/websocket, the same
 //     wire format decoded with model.WebSocketEventFromJSON), reconnects
-//     with exponential backoff and jitter, and after every (re)connect
+//     with exponential backoff and jitter, cut short when the server
+//     answers again (see reconnect.go), and after every (re)connect
 //     catches up over REST (GET /channels/{id}/posts?since=) on what was
 //     posted meanwhile, deduplicating by post ID (see receive.go).
 //   - Button presses reach the bot as HTTP requests from the Mattermost
 //     server that carry no signature. Every button's integration context
 //     carries an HMAC over what it means and where it may be pressed; the
 //     handler refuses anything else (see actions.go).
-//   - An action response whose Update has nil Props keeps the old buttons;
-//     the update sent here always has non-nil Props without attachments.
+//   - An action response whose Update has nil Props keeps the old buttons,
+//     and non-nil Props replace all of the post's (from_bot too); the
+//     update sent here has the post's props without its attachments.
 //   - A Message's Form becomes a button that opens an interactive dialog;
 //     its submission, which the server does not sign either, carries a
 //     signed state binding it to the form, channel and user (see
@@ -91,7 +93,9 @@ type Config struct {
 	// ServiceSettings.AllowedUntrustedInternalConnections.
 	CallbackURL string
 	// CommandToken is the token of the /ampel slash command; it enables
-	// CommandPath.
+	// CommandPath, and the texts name the commands "/ampel plan". Without
+	// it they name them as words to type ("plan"), which the bot takes as
+	// commands.
 	CommandToken string
 	// ActionSecret keys the HMAC in button contexts; if empty it is derived
 	// from Token (see DeriveActionSecret), so that buttons stay valid
@@ -131,6 +135,7 @@ type Adapter struct {
 	// The pause after a failure grows from backoffMin to backoffMax;
 	// tests shorten it.
 	backoffMin, backoffMax time.Duration
+	rc                     *reconnectState // see reconnect.go
 	// lookback is how far before the first connection Run catches up: the
 	// posts of a restart's downtime (the engine drops those it handled).
 	lookback time.Duration
@@ -179,7 +184,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	a := &Adapter{
 		cfg: cfg, api: api, wsURL: ws.String() + model.APIURLSuffix + "/websocket",
 		dialer: newDialer(client), secret: cfg.ActionSecret, callback: callback, dialog: dialog, r: r, log: log,
-		backoffMin: time.Second, backoffMax: time.Minute, lookback: 10 * time.Minute, now: time.Now,
+		backoffMin: time.Second, backoffMax: time.Minute, rc: newReconnectState(), lookback: 10 * time.Minute, now: time.Now,
 		gate: httpkit.Shared(),
 	}
 	var me *model.User
@@ -209,9 +214,22 @@ func DeriveActionSecret(token string) []byte {
 // Platform implements bot.Adapter.
 func (a *Adapter) Platform() string { return Platform }
 
-// CommandPrefix implements bot.Subcommander: the bot's commands are
-// subcommands of /ampel on Mattermost, so texts say "/ampel check".
-func (a *Adapter) CommandPrefix() string { return "/ampel" }
+// CommandPrefix implements bot.Subcommander: with the /ampel slash command
+// registered (CommandToken set), the bot's commands are its subcommands,
+// so texts say "/ampel check". Without it, there is no prefix: see
+// BareCommands.
+func (a *Adapter) CommandPrefix() string {
+	if a.cfg.CommandToken == "" {
+		return ""
+	}
+	return "/ampel"
+}
+
+// BareCommands implements bot.BareCommander: without the /ampel slash
+// command no slash command reaches the bot (Mattermost answers "/plan"
+// itself, and "/help" opens its own help), so users type the command
+// words ("plan", "hilfe"), in a direct channel or mentioning the bot.
+func (a *Adapter) BareCommands() bool { return a.cfg.CommandToken == "" }
 
 // Forms implements bot.FormAdapter: a Message's Form is shown as an
 // interactive dialog, opened by a button, only when the Mattermost server
@@ -248,6 +266,7 @@ func (a *Adapter) call(ctx context.Context, what string, f func(ctx context.Cont
 	}}
 	resp, err := f(httptrace.WithClientTrace(ctx, trace))
 	if err == nil {
+		a.rc.restOK()
 		return nil
 	}
 	mu.Lock()

@@ -75,7 +75,7 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 			return fmt.Errorf("mattermost: the token was rejected; stopping: %w", err)
 		}
 		a.log.Warn("mattermost connection lost; reconnecting", "err", err, "failures", failures+1)
-		if a.pause(ctx, failures) != nil {
+		if a.reconnectWait(ctx, failures) != nil {
 			return nil
 		}
 		failures++
@@ -96,6 +96,8 @@ func (a *Adapter) session(ctx context.Context, d *dispatcher, healthy func()) er
 		return a.r.errorf(kinds, "mattermost websocket: %v", err)
 	}
 	defer conn.Close()
+	a.rc.up.Store(true)
+	defer a.rc.up.Store(false)
 	stop := context.AfterFunc(ctx, func() { conn.Close() }) // unblocks the read
 	defer stop()
 	// Servers authenticate the upgrade by the header; older ones only by

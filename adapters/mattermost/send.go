@@ -7,11 +7,12 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/ampel-bot/ampel/adapters/internal/httpkit"
 	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
 	"github.com/ampel-bot/ampel/bot"
 )
@@ -281,9 +282,45 @@ func (a *Adapter) sendPart(ctx context.Context, chat string, p part) error {
 	}
 	if len(p.actions) > 0 && created != nil && created.Id != "" {
 		a.presses.bind(p.pending, created.Id)
-		a.presses.setNewest(chat, created.Id)
+		a.supersede(ctx, chat, created, p.actions)
 	}
 	return nil
+}
+
+// supersede makes a new post with buttons the newest question in chat if
+// it is one (not all its buttons last, see bot.Lasting: commands and a
+// reminder's answers stay valid), and takes the buttons that do not last
+// off the question it supersedes: they are stale, and a press on them
+// would only ask the new question once more. Its text and other props
+// stay. Best effort: the new post is sent, and a stale button still only
+// gets the engine's "belongs to an earlier question".
+func (a *Adapter) supersede(ctx context.Context, chat string, created *model.Post, actions []*model.PostAction) {
+	var lasting []*model.PostAction
+	for _, act := range actions {
+		if action, _ := act.Integration.Context["a"].(string); action != "" && bot.Lasting(action) {
+			lasting = append(lasting, act)
+		}
+	}
+	if len(lasting) == len(actions) {
+		return // a menu or a reminder: no question
+	}
+	old, ok := a.presses.setNewest(chat, question{post: created.Id, props: withoutButtons(created.GetProps()), lasting: lasting})
+	if !ok {
+		return
+	}
+	upd := &model.Post{}
+	upd.SetProps(maps.Clone(old.props))
+	if len(old.lasting) > 0 {
+		model.ParseMessageAttachment(upd, []*model.MessageAttachment{{Actions: old.lasting}})
+	}
+	props := upd.GetProps()
+	err := a.call(ctx, "patch post", func(ctx context.Context) (*model.Response, error) {
+		_, resp, err := a.api.PatchPost(ctx, old.post, &model.PostPatch{Props: &props})
+		return resp, err
+	})
+	if err != nil && ctx.Err() == nil {
+		a.log.Info("mattermost superseded question keeps its buttons", "post", httpkit.Opaque(old.post), "err", err)
+	}
 }
 
 // withoutUnknown returns the sentinels of err except bot.ErrUnknownOutcome.
@@ -299,51 +336,6 @@ func withoutUnknown(err error) []error {
 		kinds = append(kinds, rl)
 	}
 	return kinds
-}
-
-// special are the characters that mean something in Mattermost's
-// Markdown (CommonMark with GitHub extensions, LaTeX, channel links); a
-// backslash before any ASCII punctuation makes it literal.
-const special = "\\`*_{}[]()#+-.!|~<>&$:"
-
-// escape makes text literal in a post: all the engine's texts are plain,
-// and users' input ("*bold*", "@channel") must show as typed and do
-// nothing. Every Markdown character is backslash-escaped; "@" gets a zero
-// width space after it, so that no mention (@channel, @all, @here,
-// @someone) notifies anyone; spaces at the start of a line become
-// no-break spaces, so that indentation does not start a code block.
-func escape(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/8)
-	lineStart := true
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			lineStart = true
-			b.WriteRune(r)
-			continue
-		case lineStart && (r == ' ' || r == '\t'):
-			b.WriteRune('\u00a0')
-			continue
-		case r == '@':
-			b.WriteString("@\u200b")
-		case r < utf8.RuneSelf && strings.ContainsRune(special, r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-		lineStart = false
-	}
-	return b.String()
-}
-
-// escapedLen is how many runes r takes once escaped.
-func escapedLen(r rune) int {
-	if r == '@' || (r < utf8.RuneSelf && strings.ContainsRune(special, r)) {
-		return 2
-	}
-	return 1
 }
 
 var idEncoding = base32.NewEncoding("ybndrfg8ejkmcpqxot1uwisza345h769").WithPadding(base32.NoPadding)

@@ -19,12 +19,13 @@ type modalReq struct {
 		CallbackID      string   `json:"callback_id"`
 		PrivateMetadata string   `json:"private_metadata"`
 		Blocks          []struct {
-			Type     string   `json:"type"`
-			BlockID  string   `json:"block_id"`
-			Label    textObj  `json:"label"`
-			Optional bool     `json:"optional"`
-			Element  modalEl  `json:"element"`
-			Hint     *textObj `json:"hint"`
+			Type     string    `json:"type"`
+			BlockID  string    `json:"block_id"`
+			Label    textObj   `json:"label"`
+			Optional bool      `json:"optional"`
+			Element  modalEl   `json:"element"`
+			Hint     *textObj  `json:"hint"`
+			Elements []textObj `json:"elements"`
 		} `json:"blocks"`
 	} `json:"view"`
 }
@@ -158,7 +159,7 @@ func TestMeasureModal(t *testing.T) {
 
 	q := toMeasureForm(t, c)
 	b, _ := openerOf(q)
-	if !strings.HasPrefix(unescape(b.Text.Text), "📝 Maßnahme: ") || b.Value == "" || len(b.Value) > 2000 {
+	if unescape(b.Text.Text) != "📝 Maßnahme eintragen…" || b.Value == "" || len(b.Value) > 2000 {
 		t.Errorf("opener %q with value %q", b.Text.Text, b.Value)
 	}
 	modal := pressOpener(t, c, q)
@@ -170,7 +171,10 @@ func TestMeasureModal(t *testing.T) {
 		t.Errorf("private_metadata %q: %+v, %v", modal.View.PrivateMetadata, meta, err)
 	}
 	byBlock := map[string]modalEl{}
-	for _, bl := range modal.View.Blocks {
+	if bl := modal.View.Blocks[0]; bl.Type != "context" || len(bl.Elements) != 1 || unescape(bl.Elements[0].Text) != "Maßnahme für „Strategischer Nutzen“" {
+		t.Errorf("first block %+v, want the checkpoint's whole title", bl)
+	}
+	for _, bl := range modal.View.Blocks[1:] {
 		if bl.Type != "input" {
 			t.Errorf("block %s of type %s", bl.BlockID, bl.Type)
 		}

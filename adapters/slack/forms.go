@@ -108,7 +108,10 @@ func (a *Adapter) openerButton(f *bot.Form) *slackapi.ButtonBlockElement {
 	if f == nil || f.Action == "" || len(f.Fields) == 0 {
 		return nil
 	}
-	label := f.Title
+	label := f.Open
+	if strings.TrimSpace(label) == "" {
+		label = f.Title
+	}
 	if strings.TrimSpace(label) == "" {
 		label = f.Submit
 	}
@@ -172,10 +175,10 @@ func (a *Adapter) openForm(ctx context.Context, o *opener) {
 	}
 }
 
-// modalView renders a form as a modal: selects as static_select, text as
-// plain_text_input, dates as datepicker, each an input block whose
-// block_id names the field. All texts are escaped and cut to Slack's
-// limits.
+// modalView renders a form as a modal: its Intro as a context block at
+// the top, selects as static_select, text as plain_text_input, dates as
+// datepicker, each an input block whose block_id names the field. All
+// texts are escaped and cut to Slack's limits.
 func modalView(f bot.Form) slackapi.ModalViewRequest {
 	title := f.Title
 	if strings.TrimSpace(title) == "" {
@@ -185,6 +188,9 @@ func modalView(f bot.Form) slackapi.ModalViewRequest {
 		title = "Ampel"
 	}
 	var blocks []slackapi.Block
+	if strings.TrimSpace(f.Intro) != "" {
+		blocks = append(blocks, slackapi.NewContextBlock("intro", plain(cut(f.Intro, maxHint))))
+	}
 	for _, fl := range f.Fields {
 		if fl.Name == "" || len(formBlockPrefix+fl.Name) > maxBlockID {
 			continue

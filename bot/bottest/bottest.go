@@ -347,6 +347,9 @@ type Recorder struct {
 	Prefix string
 	// Typed makes the recorder a bot.Typer: its buttons are typed.
 	Typed bool
+	// Bare makes the recorder a bot.BareCommander: no slash command
+	// reaches the bot.
+	Bare bool
 
 	mu   sync.Mutex
 	sent []Sent
@@ -363,6 +366,9 @@ func (r *Recorder) Forms() bool { return r.ShowsForms }
 
 // TypesButtons implements bot.Typer.
 func (r *Recorder) TypesButtons() bool { return r.Typed }
+
+// BareCommands implements bot.BareCommander.
+func (r *Recorder) BareCommands() bool { return r.Bare }
 
 // Run implements bot.Adapter; a recorder receives nothing by itself.
 func (r *Recorder) Run(ctx context.Context, h bot.Handler) error {

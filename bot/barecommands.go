@@ -1,0 +1,90 @@
+package bot
+
+import "strings"
+
+// Commands without a slash.
+//
+// On some platforms no slash command reaches the bot: Mattermost answers
+// "/plan" itself ("command not found") unless an admin registered one for
+// the bot. There the texts name the commands as words to type („plan“,
+// from the locale's command.word.* and command.bare), and the dialogue
+// takes those words as commands, in every language the bot speaks
+// ("hilfe" and "help" alike):
+//
+//   - where the open question does not take free text (idle, or a question
+//     with buttons), a message that is a command word, with arguments for
+//     those that take one ("sprache en", "timezone +3", "check zo-kmu");
+//   - where it does (a measure's text, a name, a date, a time zone), only a
+//     message that is exactly the word for cancel or help: the ways out
+//     the hints name, which nobody means as a measure or a name. "Plan" or
+//     "Start" there stay the answer.
+
+// BareCommander is an Adapter whose platform passes no slash command to
+// the bot: its users type the command words without a slash.
+type BareCommander interface {
+	Adapter
+	BareCommands() bool
+}
+
+// bare reports whether a platform's users type commands without a slash.
+func (e *Engine) bare(platform string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	bc, ok := e.adapters[platform].(BareCommander)
+	return ok && bc.BareCommands()
+}
+
+// takesArgs are the commands a bare word may have arguments after.
+var takesArgs = map[string]bool{"check": true, "language": true, "timezone": true}
+
+// bareCommand returns the command a message typed without a slash means
+// ("/language en" for "Sprache en"), or "" (see the comment above).
+func (t *turn) bareCommand(text string) string {
+	if len(text) > 100 || !t.e.bare(t.c.Addr.Platform) {
+		return ""
+	}
+	fields := strings.Fields(text)
+	if len(fields) == 0 || len(fields) > 5 {
+		return ""
+	}
+	name := t.e.commandWord(strings.TrimRight(fields[0], ".!?"))
+	switch {
+	case name == "":
+		return ""
+	case len(fields) > 1 && !takesArgs[name]:
+		return "" // "plan b", "help me"
+	case textModes[t.c.Dialog.Mode] && (len(fields) > 1 || name != "cancel" && name != "help"):
+		return "" // an answer
+	}
+	return "/" + strings.Join(append([]string{name}, fields[1:]...), " ")
+}
+
+// commandWord returns the command a word names in any language, or "".
+func (e *Engine) commandWord(word string) string {
+	word = strings.ToLower(word)
+	for _, lang := range e.texts.Langs() {
+		for _, name := range commandNames {
+			if strings.ToLower(e.texts.T(lang, "command.word."+name)) == word {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+// commandRefs writes the commands a text names ("/check", "mit /plan") as
+// the platform reaches them: "/ampel check" where they are subcommands,
+// „check“ where no slash command reaches the bot; elsewhere as they are.
+func (e *Engine) commandRefs(platform string, c *Conversation, text string) string {
+	if prefix := e.commandPrefix(platform); prefix != "" {
+		return commandRef.ReplaceAllString(text, "${1}"+prefix+" ${2}")
+	}
+	if !e.bare(platform) {
+		return text
+	}
+	lang := e.langOf(c, Event{})
+	return commandRef.ReplaceAllStringFunc(text, func(ref string) string {
+		m := commandRef.FindStringSubmatch(ref)
+		return m[1] + e.texts.T(lang, "command.bare", "Word", e.texts.T(lang, "command.word."+m[2]))
+	})
+}
