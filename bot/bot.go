@@ -10,6 +10,8 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -30,6 +32,15 @@ type Address struct {
 // the user, so that a team's plan belongs to its channel.
 func (a Address) Key() string {
 	return a.Platform + "/" + a.Workspace + "/" + a.Chat
+}
+
+// KeyHash is a short, stable reference to a conversation key for logs
+// (the first 12 hex digits of its SHA-256): logs carry no chat IDs, yet
+// the lines of one conversation can be found together. ampel db
+// quarantine shows the same reference next to a record set aside.
+func KeyHash(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(h[:6])
 }
 
 // Event is one inbound happening: a typed text or a pressed button.

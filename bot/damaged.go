@@ -85,5 +85,5 @@ func (e *Engine) apology(c *Conversation, id string) Outgoing {
 // the store's log names the record by a reference, never its chat.
 func (e *Engine) noteDamaged(to Address, fresh bool) {
 	e.stats.damaged.Add(1)
-	e.log.Warn("event of a conversation whose record is damaged", "platform", to.Platform, "started_afresh", fresh)
+	e.log.Warn("event of a conversation whose record is damaged", "platform", to.Platform, "ref", KeyHash(to.Key()), "started_afresh", fresh)
 }

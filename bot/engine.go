@@ -220,7 +220,7 @@ func (e *Engine) move(ctx context.Context, ev Event) error {
 	if target.Run != nil || len(target.Plan.Measures) > 0 {
 		// The new chat has a check or plan of its own already (its first
 		// messages came before the move): keep both, move nothing.
-		e.log.Warn("conversation not moved: the new chat has its own", "platform", ev.Addr.Platform)
+		e.log.Warn("conversation not moved: the new chat has its own", "platform", ev.Addr.Platform, "ref", KeyHash(toKey))
 		e.cache.put(from, conv)
 		e.cache.put(toKey, target)
 		return nil
@@ -324,7 +324,7 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 		outs, stepErr = nil, nil
 	}
 	if stepErr != nil {
-		e.log.Error("step failed", "err", stepErr)
+		e.log.Error("step failed", "ref", KeyHash(key), "err", stepErr)
 		if conv, err = e.store.Load(ctx, key); err != nil {
 			return fmt.Errorf("load conversation: %w", err)
 		}

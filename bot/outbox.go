@@ -191,14 +191,14 @@ func (e *Engine) recordDelivered(ctx context.Context, done []uint64) {
 // done.
 func (e *Engine) dropForGone(ctx context.Context, to Address, id uint64) {
 	e.stats.undeliverable.Add(1)
-	e.log.Warn("recipient gone; message dropped", "platform", to.Platform, "outbox_id", id)
+	e.log.Warn("recipient gone; message dropped", "platform", to.Platform, "ref", KeyHash(to.Key()), "outbox_id", id)
 	e.out.succeeded(to)
 	e.background(func() { e.recipientGone(context.WithoutCancel(ctx), to, id) })
 }
 
 // keepForRetry leaves a message in the outbox for the dispatcher.
 func (e *Engine) keepForRetry(to Address, id uint64, err error) {
-	e.log.Warn("send failed; kept in outbox", "platform", to.Platform, "outbox_id", id, "err", err)
+	e.log.Warn("send failed; kept in outbox", "platform", to.Platform, "ref", KeyHash(to.Key()), "outbox_id", id, "err", err)
 	e.out.failed(to, err, e.clock.Now())
 }
 
@@ -364,6 +364,6 @@ func (e *Engine) recipientGone(ctx context.Context, to Address, outboxID uint64)
 		return nil, nil
 	}, nil)
 	if err != nil {
-		e.log.Warn("switch off reminders of a gone recipient", "err", err)
+		e.log.Warn("switch off reminders of a gone recipient", "ref", KeyHash(to.Key()), "err", err)
 	}
 }

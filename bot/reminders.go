@@ -216,7 +216,7 @@ func (e *Engine) RunDue(ctx context.Context, now time.Time) (int, error) {
 				if ctx.Err() != nil {
 					return n, ctx.Err()
 				}
-				e.log.Error("fire reminder", "err", err)
+				e.log.Error("fire reminder", "ref", KeyHash(ref.Key), "err", err)
 				if firstErr == nil {
 					firstErr = err
 				}

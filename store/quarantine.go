@@ -2,9 +2,7 @@ package store
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -36,11 +34,8 @@ const (
 
 // Ref is a short, stable reference to a conversation key for logs: logs
 // carry no chat IDs, and ampel db quarantine shows the same reference
-// next to the key.
-func Ref(key string) string {
-	h := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(h[:6])
-}
+// next to the key. It is bot.KeyHash, which the engine's logs show too.
+func Ref(key string) string { return bot.KeyHash(key) }
 
 func quarantinePrefix(kind byte, ident []byte) []byte {
 	p := make([]byte, 0, 2+len(ident))

@@ -12,6 +12,11 @@ import (
 // Content loads the built-in flows and texts, as a test needs them.
 func Content(tb testing.TB) (*flows.Catalog, *bot.Texts) {
 	tb.Helper()
+	return content(tb, slog.New(slog.DiscardHandler))
+}
+
+func content(tb testing.TB, log *slog.Logger) (*flows.Catalog, *bot.Texts) {
+	tb.Helper()
 	catalog, err := flows.Load(flows.Builtin)
 	if err != nil {
 		tb.Fatal(err)
@@ -20,7 +25,7 @@ func Content(tb testing.TB) (*flows.Catalog, *bot.Texts) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return catalog, bot.NewTexts(set.Bundle, set.Langs, slog.New(slog.DiscardHandler))
+	return catalog, bot.NewTexts(set.Bundle, set.Langs, log)
 }
 
 // NewEngine builds an engine on store with the built-in content, clock and
@@ -28,8 +33,17 @@ func Content(tb testing.TB) (*flows.Catalog, *bot.Texts) {
 // when the test ends.
 func NewEngine(tb testing.TB, store bot.Store, clock bot.Clock) *bot.Engine {
 	tb.Helper()
-	catalog, texts := Content(tb)
-	e, err := bot.New(bot.Config{Store: store, Flows: catalog, Texts: texts, Clock: clock, Zone: Zone("Europe/Berlin")})
+	return NewLoggedEngine(tb, store, clock, nil)
+}
+
+// NewLoggedEngine is NewEngine logging to log.
+func NewLoggedEngine(tb testing.TB, store bot.Store, clock bot.Clock, log *slog.Logger) *bot.Engine {
+	tb.Helper()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	catalog, texts := content(tb, log)
+	e, err := bot.New(bot.Config{Store: store, Flows: catalog, Texts: texts, Clock: clock, Zone: Zone("Europe/Berlin"), Log: log})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -54,6 +54,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	cpuProfile := fset.String("cpuprofile", "", "write a CPU profile to this file")
 	memProfile := fset.String("memprofile", "", "write a heap profile, taken when half the turns are done, to this file")
 	memory := fset.Bool("memory", false, "also print to stderr what the peak resident memory was made of")
+	backupTo := fset.String("backup", "", "also take a backup to this file when half the turns are done, as ampel backup does, while the users go on")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -101,17 +102,40 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		runtime.MemProfileRate = 4096
 	}
 	b := &benchRun{engine: engine, run: strconv.FormatInt(time.Now().UnixNano(), 36), rounds: *rounds}
+	var atHalf []func()
 	if *memProfile != "" {
+		atHalf = append(atHalf, func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		})
+	}
+	// The backup's copy is taken beside the users, as the server does for
+	// ampel backup; its fsync and check come after them, as ampel backup
+	// does them on the operator's machine.
+	type backupResult struct {
+		took time.Duration
+		err  error
+	}
+	var backupDone chan backupResult
+	if *backupTo != "" {
+		backupDone = make(chan backupResult, 1)
+		atHalf = append(atHalf, func() {
+			go func() {
+				t0 := time.Now()
+				err := spool(*backupTo, copyOf(ctx, db))
+				backupDone <- backupResult{time.Since(t0), err}
+			}()
+		})
+	}
+	if len(atHalf) > 0 {
 		half := int64(*users * *rounds * len(benchScript) / 2)
-		var once sync.Once
 		b.afterTurn = func() {
 			if b.turns.Add(1) == half {
-				once.Do(func() {
-					if f, err := os.Create(*memProfile); err == nil {
-						pprof.WriteHeapProfile(f)
-						f.Close()
-					}
-				})
+				for _, f := range atHalf {
+					f()
+				}
 			}
 		}
 	}
@@ -137,6 +161,20 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	rss := peakRSSMB()
 	if mem != nil {
 		mem.stop()
+	}
+	backupLine := ""
+	if backupDone != nil {
+		res := <-backupDone
+		if res.err != nil {
+			return fmt.Errorf("backup during the bench: %w", res.err)
+		}
+		t0 := time.Now()
+		r, err := settle(*backupTo, nil)
+		if err != nil {
+			return fmt.Errorf("backup during the bench: %w", err)
+		}
+		backupLine = fmt.Sprintf("backup=%s copy_ms=%d check_ms=%d conversations=%d checked=ok\n",
+			*backupTo, res.took.Milliseconds(), time.Since(t0).Milliseconds(), r.Conversations)
 	}
 	for _, s := range us {
 		if s.err != nil {
@@ -171,6 +209,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stdout, "engine=ampel store=bbolt users=%d turns=%d turns_per_s=%.0f p50_ms=%.2f p99_ms=%.2f rss_mb=%.1f\n",
 		*users, len(all), float64(len(all))/elapsed.Seconds(), pct(0.50), pct(0.99), rss)
+	io.WriteString(stdout, backupLine)
 	return nil
 }
 

@@ -20,11 +20,7 @@ func runDB(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 		return errors.New("usage: ampel db check|quarantine [--db PATH]")
 	}
 	fset := newFlagSet("ampel db "+args[0], stderr)
-	def := getenv("AMPEL_DB")
-	if def == "" {
-		def = "ampel.db"
-	}
-	path := fset.String("db", def, "bbolt database file [AMPEL_DB]")
+	path := fset.String("db", dbDefault(getenv), "bbolt database file [AMPEL_DB]")
 	var dump *string
 	if args[0] == "quarantine" {
 		dump = fset.String("dump", "", "also write each record set aside, as found, to a file in this directory")

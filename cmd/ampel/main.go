@@ -37,9 +37,10 @@ import (
 
 func main() {
 	gcDefault(os.Getenv)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx := watchSignals(context.Background(), sigs, os.Exit, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -72,6 +73,7 @@ type Config struct {
 	Lang       string
 	Zone       string
 	LogLevel   string
+	LogFormat  string
 	ClockStart string
 	ClockSpeed string
 	Hour       string
@@ -79,6 +81,11 @@ type Config struct {
 	HTTPAddr   string
 	Console    string
 	OnDamage   string
+	Shutdown   string
+	NetworkFS  string
+	BackupDir  string
+	BackupEvry string
+	BackupKeep string
 
 	TelegramAPI     string
 	TelegramWebhook string
@@ -94,6 +101,7 @@ type Config struct {
 	SlackSigning      secret
 	MattermostToken   secret
 	MattermostCommand secret
+	AdminToken        secret
 }
 
 // settings lists every option once: its flag, its environment variable, its
@@ -108,10 +116,16 @@ var settings = []struct {
 	{"lang", "AMPEL_LANG", "", "console language hint", func(c *Config) *string { return &c.Lang }},
 	{"tz", "AMPEL_TZ", "Europe/Berlin", "time zone of users who have not set one (IANA name)", func(c *Config) *string { return &c.Zone }},
 	{"log-level", "AMPEL_LOG_LEVEL", "warn", "debug, info, warn or error (logs go to stderr)", func(c *Config) *string { return &c.LogLevel }},
+	{"log-format", "AMPEL_LOG_FORMAT", "text", "text (key=value) or json, one object a line", func(c *Config) *string { return &c.LogFormat }},
 	{"reminder-hour", "AMPEL_REMINDER_HOUR", "9", "local hour reminders are sent at", func(c *Config) *string { return &c.Hour }},
 	{"repeat-months", "AMPEL_REPEAT_MONTHS", "6", "months after a check until the bot offers to repeat it (0: never)", func(c *Config) *string { return &c.Repeat }},
 	{"http-addr", "AMPEL_HTTP_ADDR", "", "address for the HTTP server (health check, webhooks), e.g. :8080; off when empty", func(c *Config) *string { return &c.HTTPAddr }},
 	{"console", "AMPEL_CONSOLE", "auto", "the terminal chat: on, off, or auto (on when no platform is configured)", func(c *Config) *string { return &c.Console }},
+	{"shutdown-timeout", "AMPEL_SHUTDOWN_TIMEOUT", "10s", "on SIGTERM: how long to finish the turns in flight and send what the outbox holds before closing (a second signal ends at once)", func(c *Config) *string { return &c.Shutdown }},
+	{"allow-network-fs", "AMPEL_ALLOW_NETWORK_FS", "false", "start even though the database is on a network file system (NFS, SMB, FUSE, 9p …), where bbolt's file lock is not reliable", func(c *Config) *string { return &c.NetworkFS }},
+	{"backup-dir", "AMPEL_BACKUP_DIR", "", "directory for regular verified copies of the database, named by UTC time; off when empty", func(c *Config) *string { return &c.BackupDir }},
+	{"backup-every", "AMPEL_BACKUP_EVERY", "24h", "with --backup-dir: time between copies", func(c *Config) *string { return &c.BackupEvry }},
+	{"backup-keep", "AMPEL_BACKUP_KEEP", "7", "with --backup-dir: copies kept; the oldest goes once a new one is verified", func(c *Config) *string { return &c.BackupKeep }},
 	{"on-damage", "AMPEL_ON_DAMAGE", "wait", "a conversation whose stored record cannot be read is set aside; its chat is told and waits (wait) or starts afresh (fresh)", func(c *Config) *string { return &c.OnDamage }},
 	{"telegram-api-url", "AMPEL_TELEGRAM_API_URL", "https://api.telegram.org", "Telegram Bot API server (a self-hosted one, or a fake in tests)", func(c *Config) *string { return &c.TelegramAPI }},
 	{"telegram-webhook-url", "AMPEL_TELEGRAM_WEBHOOK_URL", "", "public URL of /telegram/webhook on --http-addr; long polling when empty", func(c *Config) *string { return &c.TelegramWebhook }},
@@ -136,6 +150,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		def := s.def
 		if v := getenv(s.env); v != "" {
 			def = v
+		}
+		if switches[s.flag] {
+			*s.field(&c) = def
+			fset.Var(boolFlag{s.field(&c)}, s.flag, s.usage+" ["+s.env+"]")
+			continue
 		}
 		fset.StringVar(s.field(&c), s.flag, def, s.usage+" ["+s.env+"]")
 	}
@@ -164,8 +183,42 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if c.OnDamage != "wait" && c.OnDamage != "fresh" {
 		return c, fmt.Errorf("on-damage %q: use wait or fresh", c.OnDamage)
 	}
+	if _, err := strconv.ParseBool(c.NetworkFS); err != nil {
+		return c, fmt.Errorf("allow-network-fs %q: use true or false", c.NetworkFS)
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < minAdminToken {
+		return c, fmt.Errorf("AMPEL_ADMIN_TOKEN is too short: use at least %d random characters (e.g. openssl rand -hex 32)", minAdminToken)
+	}
+	if c.AdminToken != "" && c.HTTPAddr == "" {
+		return c, errors.New("AMPEL_ADMIN_TOKEN needs --http-addr to serve the admin endpoint on")
+	}
 	return c, nil
 }
+
+// switches are the settings given as a bare flag (--allow-network-fs),
+// kept as "true" or "false".
+var switches = map[string]bool{"allow-network-fs": true}
+
+// boolFlag is a switch kept as "true" or "false" in a string field.
+type boolFlag struct{ p *string }
+
+func (b boolFlag) String() string {
+	if b.p == nil {
+		return "false"
+	}
+	return *b.p
+}
+
+func (b boolFlag) Set(v string) error {
+	x, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("use true or false")
+	}
+	*b.p = strconv.FormatBool(x)
+	return nil
+}
+
+func (b boolFlag) IsBoolFlag() bool { return true }
 
 // secret is a credential. It prints as "[redacted]", so that it cannot end
 // up in a log or an error by accident.
@@ -191,6 +244,7 @@ var secrets = []struct {
 	{"AMPEL_SLACK_SIGNING_SECRET", "Slack signing secret: the Events API over HTTP instead of Socket Mode", func(c *Config) *secret { return &c.SlackSigning }},
 	{"AMPEL_MATTERMOST_TOKEN", "Mattermost bot account token", func(c *Config) *secret { return &c.MattermostToken }},
 	{"AMPEL_MATTERMOST_COMMAND_TOKEN", "token of the /ampel slash command in Mattermost; enables it", func(c *Config) *secret { return &c.MattermostCommand }},
+	{"AMPEL_ADMIN_TOKEN", "token for the admin endpoint on --http-addr (ampel backup); off when unset; at least 16 characters", func(c *Config) *secret { return &c.AdminToken }},
 }
 
 func readSecret(getenv func(string) string, name string) (secret, error) {
@@ -218,14 +272,24 @@ func usage(w io.Writer) {
   ampel flows check DIR [--locales DIR]
                                        validate the flow files in DIR against the shipped
                                        and the given locales
-  ampel bench --users N [--rounds R] [--db PATH] [--memory]
+  ampel bench --users N [--rounds R] [--db PATH] [--memory] [--backup FILE]
                                        measure turns per second on the real engine and store;
-                                       --memory says what the peak resident memory was made of
+                                       --memory says what the peak resident memory was made of;
+                                       --backup takes a checked backup halfway through
   ampel db check [--db PATH]           report the records and pages of the database that
                                        cannot be read (stop the bot first, or check a backup)
   ampel db quarantine [--db PATH] [--dump DIR]
                                        list the records the bot has set aside; --dump DIR
                                        writes them out
+  ampel backup --to FILE [--http-addr ADDR]
+                                       ask the running ampel for a copy of its database
+                                       (needs AMPEL_ADMIN_TOKEN); FILE is written, checked,
+                                       then renamed into place
+  ampel restore --from FILE [--db PATH]
+                                       check a backup and put it in place of the database
+                                       (stop the bot first); the old file is kept as
+                                       PATH.before-restore
+  ampel health [--http-addr ADDR]      exit 0 if the running ampel's /healthz answers OK
 
 Flags and environment variables (a flag wins over its variable):
 `)
@@ -271,13 +335,26 @@ func langFromEnv(getenv func(string) string) string {
 	return ""
 }
 
-func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+// newLogger returns the process's logger. Each part gets it with its
+// component (engine, store, telegram, http, …) added, so that every line
+// says where it comes from; conversations appear only by bot.KeyHash.
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: use text or json", format)
 }
+
+// component is the logger of one part of the process.
+func component(log *slog.Logger, name string) *slog.Logger { return log.With("component", name) }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
@@ -288,6 +365,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return runBench(ctx, args[1:], getenv, stdout, stderr)
 		case "db":
 			return runDB(args[1:], getenv, stdout, stderr)
+		case "backup":
+			return runBackup(ctx, args[1:], getenv, stdout, stderr)
+		case "restore":
+			return runRestore(args[1:], getenv, stdout, stderr)
+		case "health":
+			return runHealth(ctx, args[1:], getenv, stdout, stderr)
 		case "help":
 			usage(stdout)
 			return nil
@@ -297,7 +380,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.LogLevel, stderr)
+	logRoot, err := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
+	if err != nil {
+		return err
+	}
+	log := component(logRoot, "main")
+	useLogger(ctx, log)
+	op, err := parseOps(cfg)
 	if err != nil {
 		return err
 	}
@@ -320,24 +409,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if repeat == 0 {
 		repeat = -1
 	}
-	catalog, texts, err := loadContent(cfg, log)
+	catalog, texts, err := loadContent(cfg, component(logRoot, "content"))
 	if err != nil {
 		return err
+	}
+	allowNetFS, _ := strconv.ParseBool(cfg.NetworkFS)
+	if warning, err := checkFileSystem(ctx, cfg.DB, allowNetFS); err != nil {
+		return err
+	} else if warning != "" {
+		log.Warn(warning)
 	}
 	// The store's clock stays the real one: it times how long event IDs
 	// are remembered, and platforms redeliver in real time, however fast
 	// a demonstration runs the bot's clock.
-	db, err := store.Open(cfg.DB, store.Options{Redelivery: redelivery, Log: log})
+	db, err := store.Open(cfg.DB, store.Options{Redelivery: redelivery, Log: component(logRoot, "store")})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log, Clock: clock,
+	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: component(logRoot, "engine"), Clock: clock,
 		Reminders: bot.ReminderConfig{Hour: hour, RepeatAfter: repeat}, FreshAfterDamage: cfg.OnDamage == "fresh"})
 	if err != nil {
 		return err
 	}
-	platforms, handlers, err := platformAdapters(ctx, cfg, engine, log)
+	platforms, handlers, err := platformAdapters(ctx, cfg, engine, logRoot)
 	if err != nil {
 		return err
 	}
@@ -370,7 +465,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err := engine.Flush(ctx); err != nil {
 		return err
 	}
-	return serve(ctx, cfg, log, db, engine, adapters, con, handlers)
+	return serve(ctx, cfg, op, logRoot, db, engine, adapters, con, handlers)
+}
+
+// ops is what run needs to know to be operated: how long a stop may take,
+// the regular backups and the admin endpoint.
+type ops struct {
+	shutdown    time.Duration
+	backupDir   string
+	backupEvery time.Duration
+	backupKeep  int
+}
+
+func parseOps(cfg Config) (ops, error) {
+	var o ops
+	var err error
+	if o.shutdown, err = time.ParseDuration(cfg.Shutdown); err != nil || o.shutdown < 0 {
+		return o, fmt.Errorf("shutdown timeout %q: use a duration such as 10s", cfg.Shutdown)
+	}
+	if cfg.BackupDir == "" {
+		return o, nil
+	}
+	o.backupDir = cfg.BackupDir
+	if o.backupEvery, err = time.ParseDuration(cfg.BackupEvry); err != nil || o.backupEvery < time.Minute {
+		return o, fmt.Errorf("backup every %q: use a duration of a minute or more, such as 24h", cfg.BackupEvry)
+	}
+	if o.backupKeep, err = strconv.Atoi(cfg.BackupKeep); err != nil || o.backupKeep < 1 {
+		return o, fmt.Errorf("backup keep %q: use a whole number of 1 or more", cfg.BackupKeep)
+	}
+	if err := os.MkdirAll(o.backupDir, 0o700); err != nil {
+		return o, fmt.Errorf("backup dir: %w", err)
+	}
+	return o, nil
 }
 
 // consoleWidth tells the console how wide to write: $COLUMNS, else the
@@ -392,21 +518,28 @@ func consoleWidth(getenv func(string) string, stdout io.Writer) func() int {
 	}
 }
 
-// serve runs the adapters, the HTTP server, the scheduler and the outbox
-// dispatcher until ctx is done or, when the console is the only adapter,
-// its input ends. Then it stops taking input (adapters and HTTP server
-// first), lets the background loops finish, and closes the store last.
-func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engine *bot.Engine,
+// serve runs the adapters, the HTTP server, the scheduler, the outbox
+// dispatcher and the regular backups until ctx is done (a signal) or, when
+// the console is the only adapter, its input ends. Then, within
+// op.shutdown: it stops taking input (adapters and HTTP server first),
+// lets the turns in flight finish, stops the background loops, sends what
+// the outbox holds, and closes the store last.
+func serve(ctx context.Context, cfg Config, op ops, logRoot *slog.Logger, db *store.DB, engine *bot.Engine,
 	adapters []bot.Adapter, con *console.Adapter, handlers map[string]http.Handler) error {
+	log := component(logRoot, "main")
 	input, stopInput := context.WithCancel(ctx)
 	defer stopInput()
+	// Turns outlive input: a turn taken is finished, until the deadline.
+	turns, cutTurns := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutTurns()
+	gate := &drain{h: engine, turns: turns}
 	errc := make(chan error, len(adapters)+1)
 	var inputs sync.WaitGroup
 	for _, a := range adapters {
 		inputs.Add(1)
 		go func() {
 			defer inputs.Done()
-			err := a.Run(input, engine)
+			err := a.Run(input, gate)
 			if err != nil {
 				err = fmt.Errorf("%s: %w", a.Platform(), err)
 			}
@@ -423,6 +556,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engi
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			io.WriteString(w, "ok\n")
 		})
+		if cfg.AdminToken != "" {
+			mux.Handle("POST "+backupPath, adminHandler(db, cfg.AdminToken, component(logRoot, "backup")))
+		}
 		for path, h := range handlers {
 			mux.Handle(path, h)
 		}
@@ -433,6 +569,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engi
 			return fmt.Errorf("http server: %w", err)
 		}
 		srv = newHTTPServer(mux, defaultHTTPLimits)
+		srv.ErrorLog = slog.NewLogLogger(component(logRoot, "http").Handler(), slog.LevelWarn)
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("http server: %w", err)
@@ -442,7 +579,13 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engi
 	}
 	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	var loops sync.WaitGroup
-	for _, loop := range []func(context.Context) error{engine.RunReminders, engine.RunOutbox} {
+	background := []func(context.Context) error{engine.RunReminders, engine.RunOutbox}
+	if op.backupDir != "" {
+		b := &scheduledBackups{db: db, dir: op.backupDir, every: op.backupEvery, keep: op.backupKeep,
+			log: component(logRoot, "backup"), now: time.Now, after: time.After}
+		background = append(background, func(ctx context.Context) error { b.run(ctx); return nil })
+	}
+	for _, loop := range background {
 		loops.Add(1)
 		go func() {
 			defer loops.Done()
@@ -458,21 +601,36 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engi
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
+	t0 := time.Now()
+	deadline, cancel := context.WithTimeout(context.WithoutCancel(ctx), op.shutdown)
+	defer cancel()
+	stop := context.AfterFunc(deadline, cutTurns)
+	defer stop()
+	log.Info("stopping: no new events; finishing the turns in flight", "timeout", op.shutdown)
 	stopInput()
 	if srv != nil {
-		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		if err := srv.Shutdown(shutdown); err != nil {
-			srv.Close() // requests still running after the grace period are cut
+		if err := srv.Shutdown(deadline); err != nil {
+			srv.Close() // requests still running at the deadline are cut
 		}
-		cancel()
 	}
 	inputs.Wait()
+	gate.closeAndWait()
 	stopBg()
 	loops.Wait()
+	// What the turns queued and could not send yet, and what waited for a
+	// retry, goes out now if it can before the deadline; the rest stays
+	// in the outbox for the next start.
+	if err := engine.Flush(deadline); err != nil && deadline.Err() == nil {
+		log.Error("stopping: outbox not flushed", "err", err)
+	}
+	if deadline.Err() != nil {
+		log.Warn("stopping: the shutdown timeout passed; what was not sent stays in the outbox for the next start", "timeout", op.shutdown)
+	}
 	engine.Close()
 	if err := db.Close(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("close store: %w", err)
 	}
+	log.Info("stopped", "took", time.Since(t0).Round(time.Millisecond))
 	return runErr
 }
 
