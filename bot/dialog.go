@@ -204,6 +204,12 @@ func (t *turn) typedAnswer(text string) (string, bool) {
 			return a, true
 		}
 	}
+	if d.Mode == modeText && t.e.words.none[normalize(text)] {
+		// "keine" is no measure's text: the one answer with a fixed word.
+		if a, ok := t.optionWith("skip"); ok {
+			return a, true
+		}
+	}
 	if f := t.flow(); f != nil && (d.Mode == modeRate || d.Mode == modeRateEdit) {
 		if l, ok := t.e.words.level(f.Scale, text); ok {
 			if a := t.action("r", l); t.offered(a) {
