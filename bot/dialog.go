@@ -204,6 +204,11 @@ func (t *turn) typedAnswer(text string) (string, bool) {
 			return a, true
 		}
 	}
+	if d.Mode == modeText {
+		if a, ok := t.typedSuggestion(text); ok {
+			return a, true
+		}
+	}
 	if d.Mode == modeText && t.e.words.none[normalize(text)] {
 		// "keine" is no measure's text: the one answer with a fixed word.
 		if a, ok := t.optionWith("skip"); ok {
@@ -222,6 +227,26 @@ func (t *turn) typedAnswer(text string) (string, bool) {
 	}
 	if i := shortForm(d.Options, text); i >= 0 {
 		return d.Options[i].Action, true
+	}
+	return "", false
+}
+
+// typedSuggestion finds the suggestion whose whole text was typed (or
+// pasted): where the buttons are its number, the label no longer matches.
+func (t *turn) typedSuggestion(text string) (string, bool) {
+	d := &t.c.Dialog
+	f, ok := t.e.flows.Get(d.Draft.Flow)
+	if !ok {
+		return "", false
+	}
+	cp, _ := t.checkpoint(f, d.Draft.Checkpoint)
+	norm := normalize(text)
+	for i, s := range cp.Suggestions {
+		if normalize(t.T(f.SuggestionID(cp, s))) == norm {
+			if a := t.action("sg", strconv.Itoa(i)); t.offered(a) {
+				return a, true
+			}
+		}
 	}
 	return "", false
 }

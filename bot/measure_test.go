@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,4 +59,59 @@ func flatLabels(m bot.Message) string {
 		s = append(s, b.Label)
 	}
 	return strings.Join(s, "|")
+}
+
+// TestSuggestionsAreANumberedList: where buttons are tapped, a phone cuts
+// a label after about 40 characters, and every suggestion is longer. So
+// the measure question lists the suggestions numbered in its text and its
+// buttons are the numbers, at most six in a row; the number, tapped or
+// typed, and the suggestion's whole text typed, take the suggestion. Where
+// buttons are typed (the console), the suggestions are the numbered
+// buttons themselves, and the text does not list them twice.
+func TestSuggestionsAreANumberedList(t *testing.T) {
+	catalog, texts := bottest.Content(t)
+	f := catalog.All()[0]
+	for _, typed := range []bool{false, true} {
+		for _, lang := range []string{"de", "en"} {
+			for i, cp := range f.Checkpoints {
+				h := newHarness(t, 0)
+				h.lang, h.rec.Typed = lang, typed
+				h.say("/check")
+				for j := range f.Checkpoints {
+					h.say(map[bool]string{true: "1", false: "3"}[i == j]) // only checkpoint i needs a measure
+				}
+				m := lastMsg(t, h.send(bot.Event{Text: "1"}))
+				flat := m.Flat()
+				for k, s := range cp.Suggestions {
+					text := texts.T(lang, f.SuggestionID(cp, s))
+					num := strconv.Itoa(k + 1)
+					inText := strings.Contains(m.Text, "\n"+num+". "+text+"\n")
+					switch {
+					case typed && (inText || flat[k].Label != text):
+						t.Errorf("console, %s, %s: suggestion %d: button %q, listed in the text: %v; want the button to be it, and no list", lang, cp.ID, k+1, flat[k].Label, inText)
+					case !typed && (!inText || flat[k].Label != num):
+						t.Errorf("%s, %s: suggestion %d: button %q, listed in the text as %q: %v; want button %q and the list", lang, cp.ID, k+1, flat[k].Label, num+". "+text, inText, num)
+					}
+				}
+				for _, row := range m.Buttons {
+					if len(row) > 6 {
+						t.Errorf("%s, %s: a row of %d buttons, want at most 6", lang, cp.ID, len(row))
+					}
+				}
+				// The last suggestion by its number, then (back) by its text.
+				last := len(cp.Suggestions)
+				want := texts.T(lang, f.SuggestionID(cp, cp.Suggestions[last-1]))
+				if got := h.say(strconv.Itoa(last)); !strings.Contains(got, "„"+want+"“") && !strings.Contains(got, "“"+want+"”") {
+					t.Errorf("typed %v, %s, %s: %d typed: got %q, want the suggestion %q to confirm", typed, lang, cp.ID, last, got, want)
+				}
+				h.say(texts.T(lang, "button.back"))
+				if got := h.say(want); !strings.Contains(got, "„"+want+"“") && !strings.Contains(got, "“"+want+"”") {
+					t.Errorf("typed %v, %s, %s: the suggestion typed whole: got %q, want it to confirm", typed, lang, cp.ID, got)
+				}
+				if d := h.conv().Dialog; d.Mode != "m-confirm" {
+					t.Errorf("typed %v, %s, %s: after typing a suggestion whole the dialogue is at %q, want it confirmed as a suggestion", typed, lang, cp.ID, d.Mode)
+				}
+			}
+		}
+	}
 }
