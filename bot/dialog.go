@@ -145,6 +145,12 @@ func (t *turn) handle(now time.Time) {
 		return
 	}
 	text := cleanInput(ev.Text)
+	if t.firstContact() && !strings.HasPrefix(text, "/") && t.bareCommand(text) == "" {
+		// "Hallo" from someone new: who the bot is, then the answer. A
+		// command ("/start", "check") says it its own way.
+		t.note(t.T("welcome"))
+		t.to(modeIdle) // once: the dialogue has begun
+	}
 	if strings.HasPrefix(text, "/") {
 		t.command(text)
 		return
@@ -192,6 +198,13 @@ func (t *turn) handle(now time.Time) {
 		return
 	}
 	t.freeText(text, now)
+}
+
+// firstContact reports whether the conversation has never been answered
+// with a question, a check or a plan.
+func (t *turn) firstContact() bool {
+	c := t.c
+	return c.Dialog.Seq == 0 && c.Run == nil && len(c.History) == 0 && len(c.Plan.Measures) == 0
 }
 
 // typedAnswer finds the button meant by a typed word that is not its
