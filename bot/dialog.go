@@ -248,6 +248,9 @@ func (t *turn) typedAnswer(text string) (string, bool) {
 // pasted): where the buttons are its number, the label no longer matches.
 func (t *turn) typedSuggestion(text string) (string, bool) {
 	d := &t.c.Dialog
+	if d.Draft == nil {
+		return "", false
+	}
 	f, ok := t.e.flows.Get(d.Draft.Flow)
 	if !ok {
 		return "", false
