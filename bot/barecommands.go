@@ -18,6 +18,10 @@ import "strings"
 //     message that is exactly the word for cancel or help: the ways out
 //     the hints name, which nobody means as a measure or a name. "Plan" or
 //     "Start" there stay the answer.
+//
+// In a group or channel the same holds on every platform: what reaches the
+// bot there was addressed to it ("@ampel check", the mention cut out by
+// the adapter), so "check" is the command, not a word for the menu.
 
 // BareCommander is an Adapter whose platform passes no slash command to
 // the bot: its users type the command words without a slash.
@@ -40,7 +44,10 @@ var takesArgs = map[string]bool{"check": true, "language": true, "timezone": tru
 // bareCommand returns the command a message typed without a slash means
 // ("/language en" for "Sprache en"), or "" (see the comment above).
 func (t *turn) bareCommand(text string) string {
-	if len(text) > 100 || !t.e.bare(t.c.Addr.Platform) {
+	// Where slash commands reach the bot, a command word is one still in a
+	// group: "@ampel check" (the adapter cut the mention) is said to the
+	// bot, as a command.
+	if len(text) > 100 || !t.e.bare(t.c.Addr.Platform) && !t.ev.Group {
 		return ""
 	}
 	fields := strings.Fields(text)

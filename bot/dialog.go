@@ -145,6 +145,12 @@ func (t *turn) handle(now time.Time) {
 		return
 	}
 	text := cleanInput(ev.Text)
+	if t.firstContact() && !strings.HasPrefix(text, "/") && t.bareCommand(text) == "" {
+		// "Hallo" from someone new: who the bot is, then the answer. A
+		// command ("/start", "check") says it its own way.
+		t.note(t.T("welcome"))
+		t.to(modeIdle) // once: the dialogue has begun
+	}
 	if strings.HasPrefix(text, "/") {
 		t.command(text)
 		return
@@ -194,6 +200,13 @@ func (t *turn) handle(now time.Time) {
 	t.freeText(text, now)
 }
 
+// firstContact reports whether the conversation has never been answered
+// with a question, a check or a plan.
+func (t *turn) firstContact() bool {
+	c := t.c
+	return c.Dialog.Seq == 0 && c.Run == nil && len(c.History) == 0 && len(c.Plan.Measures) == 0
+}
+
 // typedAnswer finds the button meant by a typed word that is not its
 // label: "back" in any language, a colour or its emoji while rating, and
 // where free text is no answer, a short form of one label.
@@ -201,6 +214,17 @@ func (t *turn) typedAnswer(text string) (string, bool) {
 	d := &t.c.Dialog
 	if t.e.words.back[normalize(text)] {
 		if a, ok := t.optionWith("back"); ok {
+			return a, true
+		}
+	}
+	if d.Mode == modeText {
+		if a, ok := t.typedSuggestion(text); ok {
+			return a, true
+		}
+	}
+	if d.Mode == modeText && t.e.words.none[normalize(text)] {
+		// "keine" is no measure's text: the one answer with a fixed word.
+		if a, ok := t.optionWith("skip"); ok {
 			return a, true
 		}
 	}
@@ -216,6 +240,29 @@ func (t *turn) typedAnswer(text string) (string, bool) {
 	}
 	if i := shortForm(d.Options, text); i >= 0 {
 		return d.Options[i].Action, true
+	}
+	return "", false
+}
+
+// typedSuggestion finds the suggestion whose whole text was typed (or
+// pasted): where the buttons are its number, the label no longer matches.
+func (t *turn) typedSuggestion(text string) (string, bool) {
+	d := &t.c.Dialog
+	if d.Draft == nil {
+		return "", false
+	}
+	f, ok := t.e.flows.Get(d.Draft.Flow)
+	if !ok {
+		return "", false
+	}
+	cp, _ := t.checkpoint(f, d.Draft.Checkpoint)
+	norm := normalize(text)
+	for i, s := range cp.Suggestions {
+		if normalize(t.T(f.SuggestionID(cp, s))) == norm {
+			if a := t.action("sg", strconv.Itoa(i)); t.offered(a) {
+				return a, true
+			}
+		}
 	}
 	return "", false
 }

@@ -257,7 +257,7 @@ func (t *turn) takeDate(day time.Time, p dateProblem) {
 		}
 		m.Review = day.Format(dateLayout)
 		t.note(t.T("plan.moved", "Text", m.Text, "Date", shown))
-		t.e.syncReminders(t.c, t.e.clock.Now())
+		t.reminderNotes(m)
 		if t.endSideTrip() {
 			return
 		}
@@ -292,6 +292,7 @@ func (t *turn) saveMeasure(review string) {
 	d.Prev = m.Checkpoint
 	t.note(t.T("date.review.ok", "Date", review))
 	t.note(t.T("measure.saved", "Text", m.Text))
+	t.reminderNotes(&p.Measures[len(p.Measures)-1])
 	if d.Return != modePlan && len(d.Queue) > 0 {
 		// Right after saving, and only then: another measure for the
 		// same checkpoint, or on to the next.

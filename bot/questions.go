@@ -241,10 +241,27 @@ func (t *turn) measureQuestion() Message {
 			level = t.T(flows.SymbolID(f.Scale, v)) + " "
 		}
 	}
-	text := t.T("measure.ask", "Title", level+t.T(f.CheckpointTitleID(cp)))
+	title := level + t.T(f.CheckpointTitleID(cp))
+	var text string
 	var rows [][]Button
-	for i, s := range cp.Suggestions {
-		rows = append(rows, []Button{{Label: t.T(f.SuggestionID(cp, s)), Action: t.action("sg", strconv.Itoa(i))}})
+	if t.e.typed(t.c.Addr.Platform) {
+		// Typed buttons are a numbered list already: the suggestions are it.
+		text = t.T("measure.ask", "Title", title)
+		for i, s := range cp.Suggestions {
+			rows = append(rows, []Button{{Label: t.T(f.SuggestionID(cp, s)), Action: t.action("sg", strconv.Itoa(i))}})
+		}
+	} else {
+		// A suggestion is too long for a button (a phone cuts it): the
+		// text numbers them, the buttons are the numbers.
+		var list strings.Builder
+		for i, s := range cp.Suggestions {
+			if i > 0 {
+				list.WriteByte('\n')
+			}
+			list.WriteString(strconv.Itoa(i+1) + ". " + t.T(f.SuggestionID(cp, s)))
+		}
+		text = t.T("measure.ask.list", "Title", title, "List", list.String())
+		rows = numberRows(len(cp.Suggestions), func(i int) string { return t.action("sg", strconv.Itoa(i)) })
 	}
 	var form *Form
 	if t.e.forms(t.c.Addr.Platform) {
@@ -336,6 +353,29 @@ func (t *turn) planView() Message {
 		{{Label: t.T("button.plan.drop"), Action: t.action("drop")}, {Label: t.T("button.plan.add"), Action: t.action("add")}},
 	}
 	return Message{Text: b.String(), Buttons: rows}
+}
+
+// maxNumberRow is how many number buttons share a row: six fit a phone.
+const maxNumberRow = 6
+
+// numberRows lays out n buttons labelled "1" to "n" in as few rows of at
+// most maxNumberRow as possible, the rows about equally long (10 is 5 and
+// 5, not 6 and 4).
+func numberRows(n int, action func(i int) string) [][]Button {
+	if n == 0 {
+		return nil
+	}
+	nrows := (n + maxNumberRow - 1) / maxNumberRow
+	per := (n + nrows - 1) / nrows
+	var rows [][]Button
+	for i := 0; i < n; i += per {
+		var row []Button
+		for j := i; j < min(i+per, n); j++ {
+			row = append(row, Button{Label: strconv.Itoa(j + 1), Action: action(j)})
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // back is the row of a question's "back" button.

@@ -171,11 +171,42 @@ func (e *Engine) newReminder(id string, spec reminderSpec, zone *time.Location, 
 		return r
 	}
 	if !r.Due.After(now) {
-		// Its moment passed before it was set (a start "today" entered at
-		// noon): the user knows already.
+		if r.Day == dayOf(now, zone).Format(dateLayout) {
+			// Today, but the hour has passed (a start "today" entered at
+			// noon): it comes at once, and the saved measure says so.
+			r.Due = now.UTC()
+			return r
+		}
+		// Its day passed before it was set: nothing to remind of.
 		r.Status, r.At = ReminderSkipped, now.UTC()
 	}
 	return r
+}
+
+// reminderNotes tells, after a measure was saved or its review moved, when
+// its reminders come where that is not simply on their day at the hour:
+// at once (the hour has passed today), on Monday (not at the weekend), or
+// not at all (reminders are off). Never silently nothing.
+func (t *turn) reminderNotes(m *Measure) {
+	now := t.e.clock.Now()
+	t.e.syncReminders(t.c, now)
+	if t.c.RemindersOff {
+		t.note(t.T("reminder.paused"))
+		return
+	}
+	hour := two(t.e.rem.Hour)
+	for _, r := range t.c.Reminders {
+		if r.Measure != m.ID || r.Status != ReminderPending {
+			continue
+		}
+		kind := t.T("reminders.kind." + r.Kind)
+		switch day, _ := parseCivil(r.Day); {
+		case !r.Due.After(now):
+			t.note(t.T("reminder.soon", "Kind", kind, "Hour", hour))
+		case r.Day != r.For:
+			t.note(t.T("reminder.monday", "Kind", kind, "Hour", hour, "Date", t.e.texts.formatDate(t.lang, day)))
+		}
+	}
 }
 
 // noteReminders wakes the scheduler when a commit added a reminder due

@@ -16,10 +16,13 @@ type words struct {
 	levels map[string]map[string]string
 	// back holds the words for "back" ("zurück", "back").
 	back map[string]bool
+	// none holds the words for "no measure needed" ("keine", "none"),
+	// typed where a measure's text is asked.
+	none map[string]bool
 }
 
 func newWords(texts *Texts, catalog *flows.Catalog) *words {
-	w := &words{levels: map[string]map[string]string{}, back: map[string]bool{}}
+	w := &words{levels: map[string]map[string]string{}, back: map[string]bool{}, none: map[string]bool{}}
 	for _, f := range catalog.All() {
 		if w.levels[f.Scale] != nil {
 			continue
@@ -40,9 +43,11 @@ func newWords(texts *Texts, catalog *flows.Catalog) *words {
 		w.levels[f.Scale] = m
 	}
 	for _, lang := range texts.Langs() {
-		for _, s := range texts.List(lang, "parse.back") {
-			if n := normalize(s); n != "" {
-				w.back[n] = true
+		for id, set := range map[string]map[string]bool{"parse.back": w.back, "parse.nomeasure": w.none} {
+			for _, s := range texts.List(lang, id) {
+				if n := normalize(s); n != "" {
+					set[n] = true
+				}
 			}
 		}
 	}
