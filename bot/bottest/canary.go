@@ -74,6 +74,7 @@ func WalkCanaries(sc Script, w Walker) {
 	w.Say(Canaries.Name)
 	w.Say(sc.InTwoWeeks)
 	w.Tap(sc.FourWeeks)
+	w.Tap(sc.Next) // no other measure for this checkpoint
 	w.Tap(sc.NoMeasure)
 	w.Command("plan")
 }
