@@ -316,11 +316,18 @@ func (s *DB) Attempt(ctx context.Context, id uint64) (int, error) {
 }
 
 // Due implements bot.Store.
-func (s *DB) Due(ctx context.Context, now time.Time, limit int) ([]bot.DueRef, error) {
+func (s *DB) Due(ctx context.Context, now time.Time, after bot.DueRef, limit int) ([]bot.DueRef, error) {
 	var refs []bot.DueRef
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketDue).Cursor()
-		for k, _ := c.First(); k != nil && len(refs) < limit; k, _ = c.Next() {
+		k, _ := c.First()
+		if after.Key != "" {
+			from := dueKey(after.Key, after.ID, after.Due)
+			if k, _ = c.Seek(from); bytes.Equal(k, from) {
+				k, _ = c.Next()
+			}
+		}
+		for ; k != nil && len(refs) < limit; k, _ = c.Next() {
 			ref, ok := parseDueKey(k)
 			if !ok {
 				continue

@@ -170,6 +170,7 @@ func TestWebhookHandlesOnceAfterCommit(t *testing.T) {
 			t.Fatalf("delivery %d: status %d %s, want 200", i+1, rec.Code, rec.Body)
 		}
 	}
+	e.settle()
 	msgs := e.fake.messages(chat)
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "Willkommen") {
 		t.Fatalf("replies to one update sent three times: %q, want one welcome", texts(msgs))
@@ -189,6 +190,7 @@ func TestWebhookHandlesOnceAfterCommit(t *testing.T) {
 	if rec := post(h, http.MethodPost, &secret, strings.NewReader(updateJSON(t, u))); rec.Code != http.StatusOK {
 		t.Fatalf("press: status %d", rec.Code)
 	}
+	e.settle()
 	msgs = e.fake.messages(chat)
 	if len(msgs) != 2 || !strings.Contains(msgs[1].Text, "1/7") {
 		t.Fatalf("replies to the press: %q", texts(msgs))
@@ -212,6 +214,7 @@ func TestWebhookHandlesOnceAfterCommit(t *testing.T) {
 	if rec := post(h, http.MethodPost, &secret, strings.NewReader(startUpdate(t, 8003, 3003))); rec.Code != http.StatusOK {
 		t.Errorf("retry: status %d, want 200", rec.Code)
 	}
+	e.settle()
 	if n := len(e.fake.messages(3003)); n != 1 {
 		t.Errorf("%d replies after a failed and a good delivery, want 1", n)
 	}

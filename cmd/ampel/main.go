@@ -328,16 +328,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	for _, a := range adapters {
 		engine.Register(a)
 	}
-	if err := engine.Flush(ctx); err != nil {
-		return err
-	}
+	// What an earlier process left in the outbox is read by the engine's
+	// dispatcher when it starts (RunOutbox, or the first event): before
+	// anything newer for the same chat, without holding up the start.
 	return serve(ctx, cfg, log, db, engine, adapters, con, handlers)
 }
 
 // serve runs the adapters, the HTTP server, the scheduler and the outbox
 // dispatcher until ctx is done or, when the console is the only adapter,
 // its input ends. Then it stops taking input (adapters and HTTP server
-// first), lets the background loops finish, and closes the store last.
+// first), lets the background loops finish, closes the engine (which gives
+// the sends in progress a few seconds; what is not sent stays in the
+// outbox for the next start) and closes the store last.
 func serve(ctx context.Context, cfg Config, log *slog.Logger, db *store.DB, engine *bot.Engine,
 	adapters []bot.Adapter, con *console.Adapter, handlers map[string]http.Handler) error {
 	input, stopInput := context.WithCancel(ctx)
