@@ -615,10 +615,11 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	return e
 }
 
-// settle waits until the engine has sent what it can.
+// settle waits until the engine has sent what it can and the adapter has
+// made its calls after events (marking pressed messages).
 func (e *env) settle() {
 	e.t.Helper()
-	bottest.Settle(e.t, e.engine)
+	bottest.Settle(e.t, e.engine, e.a.after.Idle)
 }
 
 // run runs the adapter with h (the engine if nil) until the test ends.

@@ -573,10 +573,11 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	return e
 }
 
-// settle waits until the engine has sent what it can.
+// settle waits until the engine has sent what it can and the adapter has
+// made its calls after updates (answers to presses, edits).
 func (e *env) settle() {
 	e.t.Helper()
-	bottest.Settle(e.t, e.engine)
+	bottest.Settle(e.t, e.engine, e.a.after.Idle)
 }
 
 // fastAdapter shortens the adapter's pauses after failures and gives its

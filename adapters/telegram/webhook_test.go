@@ -49,9 +49,14 @@ func updateJSON(t testing.TB, u tgbotapi.Update) string {
 
 // startUpdate is a valid update: /start in a private chat.
 func startUpdate(t testing.TB, id int, chat int64) string {
-	return updateJSON(t, tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{
-		MessageID: id, From: user(chat, "de"), Chat: chatOfID(chat), Date: 1804150800, Text: "/start",
-	}})
+	return updateJSON(t, textUpdate(id, chat, chat, "/start"))
+}
+
+// textUpdate is text typed by user from in chat.
+func textUpdate(id int, chat, from int64, text string) tgbotapi.Update {
+	return tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{
+		MessageID: id, From: user(from, "de"), Chat: chatOfID(chat), Date: 1804150800, Text: text,
+	}}
 }
 
 // post sends a webhook request straight to the handler; secret nil sends

@@ -247,6 +247,58 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
+// ManualClock is a clock that moves only when the test moves it. Unlike
+// Clock, its Sleep does not move it: a sleeper waits until Add or Set has
+// brought the clock to the end of its sleep, or its context ends. Code
+// held by a platform's limits (a limiter sleeping on it) stays held for
+// exactly as long as the test wants, however fast or slow the machine.
+type ManualClock struct {
+	mu   sync.Mutex
+	now  time.Time
+	wake chan struct{} // closed when the clock moves
+}
+
+// NewManualClock returns a clock standing at t.
+func NewManualClock(t time.Time) *ManualClock {
+	return &ManualClock{now: t, wake: make(chan struct{})}
+}
+
+// Now implements bot.Clock.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Add moves the clock by d and wakes the sleepers whose time has come.
+func (c *ManualClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	close(c.wake)
+	c.wake = make(chan struct{})
+}
+
+// Sleep waits until the clock has moved by d, or ctx ends.
+func (c *ManualClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	until := c.now.Add(d)
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		now, wake := c.now, c.wake
+		c.mu.Unlock()
+		if !now.Before(until) {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // Sent is one message a Recorder was asked to send.
 type Sent struct {
 	To  bot.Address
@@ -319,6 +371,21 @@ func Settle(t testing.TB, e *bot.Engine, more ...func(context.Context) error) {
 			t.Fatalf("the adapter did not settle: %v", err)
 		}
 	}
+}
+
+// Loop runs one of the engine's loops (RunOutbox, RunReminders) in the
+// background until the test ends.
+func Loop(t testing.TB, loop func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- loop(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("loop: %v", err)
+		}
+	})
 }
 
 // Run runs a with h in the background until the test ends. The test fails
