@@ -6,6 +6,15 @@
 // bot imports no adapter, no store and no platform SDK. Adapters translate
 // platform events into Events and render Messages; the store persists what the
 // engine decided. Nothing platform-specific crosses into this package.
+//
+// Receiving never waits for sending. Handle commits an event's new state and
+// replies (to the store's outbox) in one transaction and returns; the
+// adapter acknowledges the event at once. The engine's outbox dispatcher
+// (outbox.go) sends the replies afterwards: each chat's in order, one at a
+// time, many chats at once, from a few runners per platform, so that a chat
+// waiting for its platform's limit, a platform that fails, or one that is
+// not configured holds up no other chat and no event. RunOutbox serves its
+// timers, Settle waits until it has sent what it can, Close drains it.
 package bot
 
 import (
@@ -207,9 +216,17 @@ type Queued struct {
 
 // Handler is what an adapter calls for every inbound event. Handle returns
 // once the event's effects are durable (or it was a duplicate); an adapter
-// acknowledges the platform only then. It may be called concurrently.
+// acknowledges the platform only then, and at once: the replies are sent
+// afterwards, by the engine. It may be called concurrently.
 type Handler interface {
 	Handle(ctx context.Context, ev Event) error
+}
+
+// Settler is a Handler that can wait until the replies to the events it
+// handled have been sent (see Engine.Settle): a terminal shows them before
+// its next prompt.
+type Settler interface {
+	Settle(ctx context.Context, chats ...Address) error
 }
 
 // Adapter connects one platform.
@@ -219,9 +236,11 @@ type Adapter interface {
 	// Run receives events and passes them to h until ctx is done or the input
 	// ends; it returns nil then, and an error only when it cannot go on.
 	Run(ctx context.Context, h Handler) error
-	// Send delivers one message. It may be called concurrently for different
-	// addresses. A *RateLimited error asks the caller to wait; ErrRecipientGone
-	// means the message can never be delivered.
+	// Send delivers one message. The engine calls it for one chat at a
+	// time, in order, and for different chats concurrently, never while
+	// an event is being handled. It may wait for the platform's limits,
+	// which holds up only this chat. A *RateLimited error asks the caller
+	// to wait; ErrRecipientGone means the message can never be delivered.
 	Send(ctx context.Context, to Address, m Message) error
 }
 
@@ -309,11 +328,13 @@ type Store interface {
 	// the platform: its resend is a possible duplicate.
 	Attempt(ctx context.Context, id uint64) (int, error)
 
-	// Due returns up to limit pending reminders due at or before now,
-	// earliest first. The store keeps them in a time-ordered index derived
-	// from each committed conversation's Pending reminders, so the cost of
-	// Due grows with the reminders due, not with all stored.
-	Due(ctx context.Context, now time.Time, limit int) ([]DueRef, error)
+	// Due returns up to limit pending reminders due at or before now that
+	// come after the reminder after (from the first if after is the zero
+	// DueRef), in the order earliest first, then by Key, then by ID. The
+	// store keeps them in a time-ordered index derived from each committed
+	// conversation's Pending reminders, so the cost of Due grows with the
+	// reminders read, not with all stored.
+	Due(ctx context.Context, now time.Time, after DueRef, limit int) ([]DueRef, error)
 	// NextDue returns the instant of the earliest pending reminder.
 	NextDue(ctx context.Context) (time.Time, bool, error)
 }

@@ -66,6 +66,8 @@ func (e *Engine) damaged(ctx context.Context, key, eventID string, fn func(*Conv
 		return fmt.Errorf("load conversation: %w", loadErr)
 	}
 	e.noteDamaged(c.Addr, false)
+	e.out.commits.RLock() // see outbox.commits
+	defer e.out.commits.RUnlock()
 	queued, err := e.store.Commit(ctx, eventID, key, nil, []Outgoing{e.apology(c, "error.damaged.wait")})
 	if errors.Is(err, ErrDuplicate) {
 		return nil
@@ -73,7 +75,7 @@ func (e *Engine) damaged(ctx context.Context, key, eventID string, fn func(*Conv
 	if err != nil {
 		return fmt.Errorf("commit event: %w", err)
 	}
-	e.deliver(ctx, queued, false)
+	e.enqueue(queued)
 	return nil
 }
 

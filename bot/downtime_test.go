@@ -91,7 +91,7 @@ func TestDowntime(t *testing.T) {
 			t.Fatalf("handle /plan for %s: %v", ev.Addr.Chat, err)
 		}
 	}
-	h.rec.Take()
+	h.take()
 
 	// Every conversation now has a pending start and review reminder.
 	dueSet := map[time.Time]bool{}
@@ -140,6 +140,9 @@ func TestDowntime(t *testing.T) {
 		h.clock.Set(now)
 		if _, err := engine.RunDue(ctx, now); err != nil {
 			t.Fatalf("RunDue(%s): %v", now, err)
+		}
+		if err := engine.Settle(ctx); err != nil {
+			t.Fatal(err)
 		}
 		for _, s := range h.rec.Take() {
 			messages++

@@ -113,7 +113,7 @@ func New(cfg Config) (*Engine, error) {
 		locks: keyLocks{m: map[string]*keyLock{}}, adapters: map[string]Adapter{},
 		cache: convCache{m: map[string]*Conversation{}, max: cfg.CacheSize},
 		rem:   cfg.Reminders, kick: make(chan struct{}, 1),
-		out: outbox{kick: make(chan struct{}, 1), retryAt: map[Address]time.Time{}},
+		out: newOutbox(),
 	}
 	e.fresh = cfg.FreshAfterDamage
 	e.words = newWords(cfg.Texts, cfg.Flows)
@@ -133,11 +133,21 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Register makes an adapter the way out to its platform.
+// Register makes an adapter the way out to its platform. Call it before
+// events are handled: what the outbox holds for the platform is read by
+// the dispatcher's next scan.
 func (e *Engine) Register(a Adapter) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.adapters[a.Platform()] = a
+	e.mu.Unlock()
+	e.out.register(a.Platform())
+}
+
+// registered reports whether a platform has an adapter.
+func (e *Engine) registered(platform string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.adapters[platform] != nil
 }
 
 const (
@@ -147,9 +157,12 @@ const (
 )
 
 // Handle processes one event: it computes the new state and the replies,
-// commits both with the event's ID in one durable transaction, and then sends
-// the replies. A duplicate event ID has no effect. It returns an error only
-// when nothing was committed, so the adapter may let the platform redeliver.
+// commits both with the event's ID in one durable transaction, and hands
+// the replies to the outbox dispatcher, which sends them after Handle has
+// returned (see outbox.go). A duplicate event ID has no effect. It returns
+// an error only when nothing was committed, so the adapter may let the
+// platform redeliver; once it returns nil, the adapter acknowledges the
+// event.
 func (e *Engine) Handle(ctx context.Context, ev Event) error {
 	if ev.MovedTo != "" {
 		return e.move(ctx, ev)
@@ -254,7 +267,7 @@ var errHandled = errors.New("handled before")
 
 // apply runs one change of a conversation: under the conversation's lock it
 // computes the new state and messages with fn, commits them with eventID,
-// and sends the messages. If fn fails (a bug), the state stays as it was and
+// and hands the messages to the dispatcher, in commit order. If fn fails (a bug), the state stays as it was and
 // the messages of fallback, if any, are committed instead, so that the event
 // is not retried forever and the user hears something.
 func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conversation) ([]Outgoing, error), fallback func(*Conversation) []Outgoing) error {
@@ -333,6 +346,10 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 			outs = fallback(conv)
 		}
 	}
+	if len(outs) > 0 {
+		e.out.commits.RLock() // see outbox.commits
+		defer e.out.commits.RUnlock()
+	}
 	queued, err := e.store.Commit(ctx, eventID, key, conv, outs)
 	if errors.Is(err, ErrDuplicate) {
 		return nil
@@ -342,7 +359,7 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	}
 	e.cache.put(key, conv)
 	e.noteReminders(conv)
-	e.deliver(ctx, queued, false)
+	e.enqueue(queued)
 	return nil
 }
 
@@ -365,13 +382,17 @@ func (e *Engine) compute(f func()) error {
 // ErrClosed is returned for events handed to a closed engine.
 var ErrClosed = errors.New("engine closed")
 
-// Close stops the engine's workers, after what it started itself has
-// ended. Events handed to it afterwards get ErrClosed.
+// Close stops the engine: the dispatcher starts no new send and gives the
+// sends in progress a few seconds to finish (what is not sent stays in the
+// store's outbox for the next start); then, after what the engine started
+// itself has ended, its workers stop. Events handed to it afterwards get
+// ErrClosed.
 func (e *Engine) Close() {
 	e.closeOnce.Do(func() {
 		e.bgMu.Lock()
 		e.closed = true
 		e.bgMu.Unlock()
+		e.out.close()
 		e.bg.Wait()
 		close(e.quit)
 	})

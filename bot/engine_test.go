@@ -211,21 +211,21 @@ func TestSendFailureKeepsReply(t *testing.T) {
 	if err := h.engine.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.rec.Take(); len(got) != 0 {
+	if got := h.take(); len(got) != 0 {
 		t.Fatalf("Flush right after the failure: got %d messages, want 0 (backoff)", len(got))
 	}
 	h.clock.Add(2 * time.Second)
 	if err := h.engine.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	got := h.rec.Take()
+	got := h.take()
 	if len(got) != 1 || !strings.Contains(got[0].Msg.Text, "1/7") {
 		t.Fatalf("Flush: got %d messages, want the kept question 1/7", len(got))
 	}
 	if err := h.engine.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if again := h.rec.Take(); len(again) != 0 {
+	if again := h.take(); len(again) != 0 {
 		t.Errorf("second Flush sent %d messages again, want 0", len(again))
 	}
 }

@@ -4,19 +4,33 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 )
 
-// outboxStore answers what deliver asks of a store; anything else panics.
+// outboxStore answers what the dispatcher asks of a store; anything else
+// panics.
 type outboxStore struct {
 	Store
+	mu        sync.Mutex
+	list      []Queued // what Pending returns, once
 	pending   map[uint64]bool
 	failCheck bool
 	delivered []uint64
 }
 
+func (s *outboxStore) Pending(_ context.Context, after uint64, limit int) ([]Queued, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.list
+	s.list = nil
+	return l, nil
+}
+
 func (s *outboxStore) StillPending(_ context.Context, id uint64) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.failCheck {
 		return false, errors.New("disk gone")
 	}
@@ -24,49 +38,78 @@ func (s *outboxStore) StillPending(_ context.Context, id uint64) (bool, error) {
 }
 
 func (s *outboxStore) Delivered(_ context.Context, ids ...uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.delivered = append(s.delivered, ids...)
 	return nil
 }
 
-type sentTexts struct{ texts []string }
+type sentTexts struct {
+	mu    sync.Mutex
+	texts []string
+}
 
 func (a *sentTexts) Platform() string                         { return "chat" }
 func (a *sentTexts) Run(ctx context.Context, _ Handler) error { <-ctx.Done(); return nil }
 func (a *sentTexts) Send(_ context.Context, _ Address, m Message) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	a.texts = append(a.texts, m.Text)
 	return nil
 }
 
-// A message the dispatcher finds already delivered (or cannot check) must
-// not leave its address marked as being sent to: every later reply to that
-// chat would be held back until a restart.
+// A message a scan of the outbox finds, but which was delivered meanwhile,
+// is not sent again and does not hold up its chat; one whose check fails
+// is kept, and the chat's next reply waits behind it, so that the two
+// arrive in order once the check works again.
 func TestStaleMessageDoesNotBlockItsChat(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		failCheck bool
-	}{{"delivered meanwhile", false}, {"check failed", true}} {
+		want      []string
+	}{
+		{"delivered meanwhile", false, []string{"next reply"}},
+		{"check failed", true, []string{"old", "next reply"}},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st := &outboxStore{pending: map[uint64]bool{}, failCheck: tc.failCheck}
+			to := Address{Platform: "chat", Chat: "c1"}
+			st := &outboxStore{pending: map[uint64]bool{1: tc.failCheck}, failCheck: tc.failCheck,
+				list: []Queued{{ID: 1, Outgoing: Outgoing{To: to, Msg: Message{Text: "old"}}}}}
 			ad := &sentTexts{}
 			now := time.Date(2027, 3, 15, 9, 0, 0, 0, time.UTC)
+			var clockMu sync.Mutex
 			e := &Engine{
-				store: st, clock: ClockFunc(func() time.Time { return now }), log: slog.New(slog.DiscardHandler),
-				adapters: map[string]Adapter{"chat": ad},
-				out:      outbox{kick: make(chan struct{}, 1), retryAt: map[Address]time.Time{}},
+				store: st, clock: ClockFunc(func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }),
+				log: slog.New(slog.DiscardHandler), adapters: map[string]Adapter{}, out: newOutbox(),
 			}
-			to := Address{Platform: "chat", Chat: "c1"}
+			defer e.out.close()
+			e.Register(ad)
 			ctx := context.Background()
-			e.deliver(ctx, []Queued{{ID: 1, Outgoing: Outgoing{To: to, Msg: Message{Text: "old"}}}}, true)
-			if len(ad.texts) != 0 {
-				t.Fatalf("stale message: sent %q, want nothing", ad.texts)
+			if err := e.Flush(ctx); err != nil {
+				t.Fatal(err)
 			}
+			e.enqueue([]Queued{{ID: 2, Outgoing: Outgoing{To: to, Msg: Message{Text: "next reply"}}}})
+			if err := e.Settle(ctx); err != nil {
+				t.Fatal(err)
+			}
+			st.mu.Lock()
 			st.failCheck = false
-			e.deliver(ctx, []Queued{{ID: 2, Outgoing: Outgoing{To: to, Msg: Message{Text: "next reply"}}}}, false)
-			if len(ad.texts) != 1 || ad.texts[0] != "next reply" {
-				t.Errorf("the chat's next reply: sent %q, want [next reply]", ad.texts)
+			st.mu.Unlock()
+			clockMu.Lock()
+			now = now.Add(2 * time.Second)
+			clockMu.Unlock()
+			if err := e.Flush(ctx); err != nil {
+				t.Fatal(err)
 			}
-			if len(st.delivered) != 1 || st.delivered[0] != 2 {
-				t.Errorf("recorded deliveries: %v, want [2]", st.delivered)
+			ad.mu.Lock()
+			defer ad.mu.Unlock()
+			if len(ad.texts) != len(tc.want) || ad.texts[len(ad.texts)-1] != "next reply" || ad.texts[0] != tc.want[0] {
+				t.Errorf("sent %q, want %q", ad.texts, tc.want)
+			}
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			if len(st.delivered) != len(tc.want) || st.delivered[len(st.delivered)-1] != 2 {
+				t.Errorf("recorded deliveries: %v, want %d ending with 2", st.delivered, len(tc.want))
 			}
 		})
 	}

@@ -225,27 +225,37 @@ func (e *Engine) noteReminders(c *Conversation) {
 
 // RunDue fires every reminder due at or before now and returns how many it
 // handled. It is the scheduler's step, called directly by tests.
+//
+// A reminder of a conversation whose platform has no adapter (it is no
+// longer configured) is not fired: it stays due, and when a process with
+// the platform runs again, it is sent late or shown as missed like any
+// reminder after downtime. It holds up no other reminder.
 func (e *Engine) RunDue(ctx context.Context, now time.Time) (int, error) {
-	n := 0
+	n, _, err := e.runDue(ctx, now)
+	return n, err
+}
+
+// dueBatch is how many reminders one read of the index takes.
+const dueBatch = 256
+
+// runDue is RunDue; it also returns the last reminder it looked at.
+func (e *Engine) runDue(ctx context.Context, now time.Time) (n int, last DueRef, err error) {
 	var firstErr error
-	handled := map[string]bool{}
 	for {
-		due, err := e.store.Due(ctx, now, 256)
+		due, err := e.store.Due(ctx, now, last, dueBatch)
 		if err != nil {
-			return n, fmt.Errorf("read due reminders: %w", err)
+			return n, last, fmt.Errorf("read due reminders: %w", err)
 		}
-		progress := 0
 		for _, ref := range due {
-			k := ref.Key + "\x00" + ref.ID + "\x00" + strconv.FormatInt(ref.Due.UnixNano(), 10)
-			if handled[k] {
-				continue // fired already in this pass: the index disagrees; do not loop
+			last = ref
+			if !e.registered(platformOf(ref.Key)) {
+				continue // stays due for when its platform is back
 			}
-			handled[k] = true
 			// One conversation that cannot be written must not hold up the
 			// reminders of all others.
 			if err := e.fire(ctx, ref, now); err != nil {
 				if ctx.Err() != nil {
-					return n, ctx.Err()
+					return n, last, ctx.Err()
 				}
 				e.log.Error("fire reminder", "ref", KeyHash(ref.Key), "err", err)
 				if firstErr == nil {
@@ -254,12 +264,41 @@ func (e *Engine) RunDue(ctx context.Context, now time.Time) (int, error) {
 				continue
 			}
 			n++
-			progress++
 		}
-		if len(due) < 256 || progress == 0 {
-			return n, firstErr
+		if len(due) < dueBatch {
+			return n, last, firstErr
 		}
 	}
+}
+
+// platformOf is the platform of a conversation key (see Address.Key).
+func platformOf(key string) string {
+	p, _, _ := strings.Cut(key, "/")
+	return p
+}
+
+// nextDue is the instant of the first reminder after last that the
+// scheduler must wake for: one of a platform with an adapter. It looks at
+// a few batches only; if they hold only reminders of absent platforms, it
+// returns the instant of the last one it saw, which is early enough.
+func (e *Engine) nextDue(ctx context.Context, last DueRef) (time.Time, bool, error) {
+	far := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC) // beyond any reminder (see newReminder)
+	for range 4 {
+		due, err := e.store.Due(ctx, far, last, dueBatch)
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		for _, ref := range due {
+			last = ref
+			if e.registered(platformOf(ref.Key)) {
+				return ref.Due, true, nil
+			}
+		}
+		if len(due) < dueBatch {
+			return time.Time{}, false, nil
+		}
+	}
+	return last.Due, true, nil
 }
 
 // fire sends one reminder, or marks it missed if it is too old to help.
@@ -427,29 +466,26 @@ func (t *turn) reviewAnswer(action string) {
 // is noticed. It returns when ctx is done.
 func (e *Engine) RunReminders(ctx context.Context) error {
 	for {
-		if _, err := e.RunDue(ctx, e.clock.Now()); err != nil {
+		now := e.clock.Now()
+		wait := time.Minute
+		_, last, err := e.runDue(ctx, now)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			e.log.Error("reminders", "err", err)
+			// What failed is retried after a pause, not in a hot loop.
+			wait = time.Second
 		}
-		wait := time.Minute
-		next, ok, err := e.store.NextDue(ctx)
+		next, ok, err := e.nextDue(ctx, last)
 		if err != nil && ctx.Err() == nil {
 			e.log.Error("reminders: next due", "err", err)
 		}
 		if ok {
 			e.nextWake.Store(next.UnixNano())
-			if d := e.realDuration(next.Sub(e.clock.Now())); d < wait {
-				// Something due that RunDue did not clear (it failed, or the
-				// store is behind) is retried after a pause, not in a hot loop.
-				wait = max(d, time.Second)
-				if d > 0 {
-					wait = d
-				}
-			}
+			wait = min(wait, max(e.realDuration(next.Sub(now)), 0))
 		} else {
-			e.nextWake.Store(e.clock.Now().Add(time.Hour).UnixNano())
+			e.nextWake.Store(now.Add(time.Hour).UnixNano())
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -481,11 +517,13 @@ func (e *Engine) realDuration(d time.Duration) time.Duration {
 type Stats struct {
 	RemindersSent   int64
 	RemindersMissed int64
-	// AmbiguousSends counts messages sent again after a crash although an
-	// earlier attempt may have reached the platform: the only duplicates.
+	// AmbiguousSends counts messages sent again (after a crash, or after a
+	// send whose outcome was unknown) although an earlier attempt may have
+	// reached the platform: the only duplicates.
 	AmbiguousSends int64
 	Undeliverable  int64
-	Retries        int64
+	// Retries counts sends that failed and were kept for a retry.
+	Retries int64
 	// Damaged counts events that met a conversation whose stored record
 	// cannot be read.
 	Damaged int64

@@ -31,7 +31,7 @@ func (h *harness) runDue() []bottest.Sent {
 	if _, err := h.engine.RunDue(context.Background(), h.clock.Now()); err != nil {
 		h.t.Fatal(err)
 	}
-	return h.rec.Take()
+	return h.take()
 }
 
 func reminderOf(t *testing.T, h *harness, kind string) bot.Reminder {

@@ -70,6 +70,16 @@ func (h *harness) send(ev bot.Event) []bottest.Sent {
 	if err := h.engine.Handle(context.Background(), ev); err != nil {
 		h.t.Fatalf("handle %q: %v", ev.Text, err)
 	}
+	return h.take()
+}
+
+// take returns what was sent since the last take, once the engine has
+// sent all it could.
+func (h *harness) take() []bottest.Sent {
+	h.t.Helper()
+	if err := h.engine.Settle(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
 	return h.rec.Take()
 }
 

@@ -110,11 +110,16 @@ func start(t *testing.T, path string, clock *bottest.Clock, p *platform, failAt 
 	return &botProcess{db: db, st: st, engine: e}
 }
 
-// kill ends the process. Closing the store writes nothing the process had
-// not already handed to it, which is what a kill leaves on disk too: every
-// crash point below is placed where nothing is waiting to be written.
+// kill ends the process once it has sent what it could (the engine sends
+// after Handle and RunDue have returned). Closing the store writes nothing
+// the process had not already handed to it, which is what a kill leaves
+// on disk too: every crash point below is placed where nothing is waiting
+// to be written.
 func (b *botProcess) kill(t *testing.T) {
 	t.Helper()
+	if err := b.engine.Settle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -211,6 +216,9 @@ func TestCrashWhileSendingReminder(t *testing.T) {
 			b.kill(t)
 			b = start(t, path, clock, p, "")
 			b.engine.RunDue(context.Background(), clock.Now())
+			if err := b.engine.Settle(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			if got := p.reminders(); got != tt.wantDelivered {
 				t.Errorf("after one more restart: got %d, want %d", got, tt.wantDelivered)
 			}

@@ -305,7 +305,7 @@ func TestDamagedConversationSetAside(t *testing.T) {
 	if db.SetAside() != 1 {
 		t.Errorf("SetAside() = %d, want 1", db.SetAside())
 	}
-	refs, err := db.Due(ctx, due, 10)
+	refs, err := db.Due(ctx, due, bot.DueRef{}, 10)
 	if err != nil || len(refs) != 1 || refs[0].Key != chatAddr(2).Key() {
 		t.Errorf("Due: %+v, %v; want only the healthy conversation's reminder", refs, err)
 	}
@@ -321,7 +321,7 @@ func TestDamagedConversationSetAside(t *testing.T) {
 	if c, err := db.Load(ctx, key); err != nil || c.Lang != "en" {
 		t.Errorf("Load after a new start: %+v, %v", c, err)
 	}
-	if refs, _ := db.Due(ctx, due, 10); len(refs) != 1 {
+	if refs, _ := db.Due(ctx, due, bot.DueRef{}, 10); len(refs) != 1 {
 		t.Errorf("Due after a new start: %+v; the old conversation's reminder must be gone from the index", refs)
 	}
 	q, _ = db.Quarantine()
@@ -458,7 +458,7 @@ func TestScansSkipUnreadablePage(t *testing.T) {
 	if len(p) >= n || len(p) < n-n/4 || p[0].Msg.Text != "message 0000, long enough to fill pages soon" || p[len(p)-1].ID != n {
 		t.Errorf("Pending: %d messages, from %q to %d; want all but those on the damaged page, to the last", len(p), p[0].Msg.Text, p[len(p)-1].ID)
 	}
-	refs, err := db.Due(ctx, due, 2*n)
+	refs, err := db.Due(ctx, due, bot.DueRef{}, 2*n)
 	if err != nil {
 		t.Fatalf("Due over an unreadable page: %v", err)
 	}

@@ -93,7 +93,7 @@ func TestSchema1ConversationsStillRead(t *testing.T) {
 			t.Errorf("Seen(%q) after the record was rewritten: got %v, %v; want true", id, seen, err)
 		}
 	}
-	refs, err := db.Due(ctx, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), 100)
+	refs, err := db.Due(ctx, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), bot.DueRef{}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -216,14 +216,14 @@ func BenchmarkDueScan(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer db.Close()
-			refs, err := db.Due(ctx, dueNow, 256)
+			refs, err := db.Due(ctx, dueNow, bot.DueRef{}, 256)
 			if err != nil {
 				b.Fatal(err)
 			}
 			checkEarliest(b, refs)
 			runtime.GC()
 			for b.Loop() {
-				refs, err := db.Due(ctx, dueNow, 256)
+				refs, err := db.Due(ctx, dueNow, bot.DueRef{}, 256)
 				if err != nil || len(refs) != 100 {
 					b.Fatalf("Due: got %d, %v; want 100", len(refs), err)
 				}
@@ -274,7 +274,7 @@ func TestStartupUnderOneSecond(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	refs, err := db.Due(context.Background(), dueNow, 256)
+	refs, err := db.Due(context.Background(), dueNow, bot.DueRef{}, 256)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -364,11 +364,18 @@ func (s *DB) Attempt(ctx context.Context, id uint64) (int, error) {
 }
 
 // Due implements bot.Store.
-func (s *DB) Due(ctx context.Context, now time.Time, limit int) ([]bot.DueRef, error) {
+func (s *DB) Due(ctx context.Context, now time.Time, after bot.DueRef, limit int) ([]bot.DueRef, error) {
 	var refs []bot.DueRef
 	err := s.view(func(tx *bolt.Tx) error {
 		held := heldKeys(tx) // a conversation set aside has no readable reminders
-		scan(tx.Bucket(bucketDue), nil, func(k, _ []byte) bool {
+		var from []byte
+		if after.Key != "" {
+			from = dueKey(after.Key, after.ID, after.Due)
+		}
+		scan(tx.Bucket(bucketDue), from, func(k, _ []byte) bool {
+			if from != nil && bytes.Equal(k, from) {
+				return true // the cursor: what comes after it
+			}
 			ref, ok := parseDueKey(k)
 			switch {
 			case !ok || held[ref.Key]:

@@ -623,7 +623,7 @@ func TestMove(t *testing.T) {
 	if err := db.Move(ctx, "mig", "tg//-1", "tg//-100", c); !errors.Is(err, bot.ErrDuplicate) {
 		t.Errorf("second move: got %v, want ErrDuplicate", err)
 	}
-	due, err := db.Due(ctx, time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC), 10)
+	due, err := db.Due(ctx, time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC), bot.DueRef{}, 10)
 	if err != nil || len(due) != 1 || due[0].Key != "tg//-100" {
 		t.Errorf("index after the move: got %+v, %v", due, err)
 	}

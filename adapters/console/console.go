@@ -157,6 +157,12 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 				}
 				return fmt.Errorf("handle console input: %w", err)
 			}
+			if s, ok := h.(bot.Settler); ok {
+				// The replies come before the next prompt (or echoed line).
+				if err := s.Settle(ctx, ev.Addr); err != nil {
+					return nil
+				}
+			}
 		}
 	}
 }

@@ -580,7 +580,8 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 // recorder is a handler that records the events it saw after passing
-// them on (to next, if set): when it has one, Handle has returned.
+// them on (to next, if set): when it has one, Handle has returned and the
+// replies to it have been sent.
 type recorder struct {
 	next bot.Handler
 	mu   sync.Mutex
@@ -592,6 +593,11 @@ func (r *recorder) Handle(ctx context.Context, ev bot.Event) error {
 	if r.next != nil {
 		if err := r.next.Handle(ctx, ev); err != nil {
 			return err
+		}
+		if s, ok := r.next.(bot.Settler); ok {
+			if err := s.Settle(ctx, ev.Addr); err != nil {
+				return err
+			}
 		}
 	}
 	r.mu.Lock()

@@ -59,6 +59,9 @@ type fakeSlack struct {
 	envelopes map[string]map[string]any
 	nextEnv   int
 	stop      chan struct{}
+	// settle, if set, is called once an envelope is acknowledged: it
+	// waits until what the envelope caused has been sent.
+	settle func()
 }
 
 type apiCall struct {
@@ -516,6 +519,9 @@ func (f *fakeSlack) acked(id string) int {
 func (f *fakeSlack) waitAck(id string, n int) {
 	f.t.Helper()
 	waitFor(f.t, fmt.Sprintf("envelope %s acknowledged %d times", id, n), func() bool { return f.acked(id) >= n })
+	if f.settle != nil {
+		f.settle()
+	}
 }
 
 func (f *fakeSlack) callsOf(method string) []apiCall {
@@ -607,7 +613,15 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	e.lclock = bottest.NewClock(start)
 	e.a.lim.now, e.a.lim.sleep = e.lclock.Now, e.lclock.Sleep
 	e.engine.Register(e.a)
+	e.fake.settle = e.settle
 	return e
+}
+
+// settle waits until the engine has sent what it can and the adapter has
+// made its calls after events (marking pressed messages).
+func (e *env) settle() {
+	e.t.Helper()
+	bottest.Settle(e.t, e.engine, e.a.after.Idle)
 }
 
 // run runs the adapter with h (the engine if nil) until the test ends.

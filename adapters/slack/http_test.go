@@ -23,7 +23,12 @@ func httpEnv(t *testing.T) (*env, http.Handler) {
 	for pattern, h := range e.a.HTTPHandlers(e.engine) {
 		mux.Handle(pattern, h)
 	}
-	return e, mux
+	// Answered, a request has been handled: the test then sees what it
+	// caused, once it has been sent.
+	return e, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		e.settle()
+	})
 }
 
 // sign returns Slack's signature headers for body at ts under secret.

@@ -15,16 +15,17 @@ import (
 const (
 	chatRate  = time.Second
 	chatBurst = 3
-	// maxWait is the longest a post waits for its turn. The engine sends
-	// replies inside Handle, and in Socket Mode the envelope is
-	// acknowledged only after Handle returned, which Slack expects within
-	// 3 s; a reply whose turn is further away is handed back to the
-	// engine's outbox as *bot.RateLimited, to be sent when it comes.
+	// maxWait is the longest a post waits for its turn inside Send (on
+	// the engine's sender for the channel, never on the receive path); a
+	// post whose turn is further away is handed back to the engine's
+	// outbox as *bot.RateLimited, and the channel waits there, without a
+	// goroutine, until its turn.
 	maxWait = 1500 * time.Millisecond
 )
 
 // limiter decides when the next post to a channel may go: a token bucket
-// per channel. Posts, updates and uploads pass through it.
+// per channel. Posts and uploads pass through it; chat.update, a Tier 3
+// method under no per-channel limit, does not.
 type limiter struct {
 	// now and sleep are the clock; tests replace them with a fake one.
 	now   func() time.Time

@@ -246,10 +246,11 @@ func (a *Adapter) fromSlash(sc slackapi.SlashCommand) inbound {
 }
 
 // process handles one understood request: it passes the event to h and
-// calls ack once h has committed it (or found it a duplicate), then marks
-// a pressed button's message. If h fails, ack is not called and the error
-// is returned, so that Slack delivers the request again. Requests without
-// an event are acknowledged at once.
+// calls ack once h has committed it (or found it a duplicate); a pressed
+// button's message is marked beside, off the receive path (see
+// markLater). If h fails, ack is not called and the error is returned, so
+// that Slack delivers the request again. Requests without an event are
+// acknowledged at once.
 func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack func()) error {
 	if in.home != nil {
 		ack() // nothing to lose: the home tab is published again next time
@@ -282,6 +283,9 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 	if err := h.Handle(ctx, in.ev); err != nil {
 		return err
 	}
+	if pressed != nil && pressed.ts != "" {
+		a.markLater(pressed, current) // queued now, made beside the ack: neither waits for the other
+	}
 	// For a form submission, the empty acknowledgement closes the modal.
 	// If the engine refused an answer, it says why in the conversation
 	// and asks again there.
@@ -293,10 +297,64 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 		a.dms.set(in.ev.Addr.User, in.ev.Addr.Chat)
 	}
 	a.touchHome(in.ev.Addr, in.ev.Group)
-	if pressed != nil && pressed.ts != "" {
-		a.showChoice(ctx, pressed, current)
-	}
 	return nil
+}
+
+// markLater has the pressed message marked (see showChoice) on a goroutine
+// of the channel's, so that the next request of the channel does not wait
+// for the update. chat.update is a Tier 3 method, not under the posting
+// limit of chat.postMessage, so it does not wait for that either. A
+// message is marked once: a press Slack delivers again (the
+// acknowledgement was lost), or a second press of the same message
+// (another member of the channel), comes with the message's blocks as
+// they were before the first marking, and updating from them would undo
+// it.
+func (a *Adapter) markLater(p *press, current bool) {
+	key := p.channel + "/" + p.ts
+	if !a.marked.claim(key) {
+		return
+	}
+	if !a.after.Go("c:"+p.channel, func(ctx context.Context) {
+		if !a.showChoice(ctx, p, current) {
+			a.marked.release(key) // not marked: a later press may try
+		}
+	}) {
+		a.marked.release(key)
+	}
+}
+
+// marks remembers which pressed messages were marked (or are being), for
+// the last maxMarks of them.
+type marks struct {
+	mu    sync.Mutex
+	m     map[string]bool
+	order []string
+}
+
+const maxMarks = 1 << 14
+
+func (s *marks) claim(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m[key] {
+		return false
+	}
+	if s.m == nil {
+		s.m = map[string]bool{}
+	}
+	for len(s.order) >= maxMarks {
+		delete(s.m, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.m[key] = true
+	s.order = append(s.order, key)
+	return true
+}
+
+func (s *marks) release(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, key) // its place in order goes when it comes up
 }
 
 // showChoice updates the message whose button was pressed: its buttons go,
@@ -305,8 +363,8 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 // mistake. A press on an older message than the open question (current
 // is false) was refused by the engine, which said so: that message only
 // loses its buttons. Best effort: the answer is committed whatever
-// happens here.
-func (a *Adapter) showChoice(ctx context.Context, p *press, current bool) {
+// happens here. It reports false if the update failed.
+func (a *Adapter) showChoice(ctx context.Context, p *press, current bool) bool {
 	var kept slackapi.Blocks
 	label := ""
 	for _, b := range p.blocks.BlockSet {
@@ -325,7 +383,7 @@ func (a *Adapter) showChoice(ctx context.Context, p *press, current bool) {
 		}
 	}
 	if len(kept.BlockSet) == len(p.blocks.BlockSet) {
-		return // no buttons left: a second press of the same message
+		return true // no buttons left: a second press of the same message
 	}
 	if label == "" {
 		label = escape(p.label)
@@ -340,18 +398,22 @@ func (a *Adapter) showChoice(ctx context.Context, p *press, current bool) {
 		kept.BlockSet = append(kept.BlockSet, slackapi.NewSectionBlock(
 			slackapi.NewTextBlockObject(slackapi.PlainTextType, "✓", false, false), nil, nil))
 	}
-	if err := a.lim.wait(ctx, p.channel); err != nil {
-		return
-	}
+	ctx, cancel := context.WithTimeout(ctx, markTimeout)
+	defer cancel()
 	err := a.call(ctx, "chat.update", func(ctx context.Context) error {
 		_, _, _, err := a.api.UpdateMessageContext(ctx, p.channel, p.ts,
 			slackapi.MsgOptionBlocks(kept.BlockSet...), slackapi.MsgOptionText(p.text, false))
 		return err
 	})
-	if err != nil && ctx.Err() == nil {
+	if err != nil {
 		a.log.Info("slack could not mark the chosen button", "channel", p.channel, "err", err)
+		return false
 	}
+	return true
 }
+
+// markTimeout bounds the update of a pressed message.
+const markTimeout = 30 * time.Second
 
 // person is what Slack says about a user that the engine can use.
 type person struct {

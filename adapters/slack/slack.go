@@ -44,7 +44,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -116,8 +115,13 @@ type Adapter struct {
 	gate    *httpkit.Gate // bounds the HTTP requests read before they are verified
 	forms   formStore
 	modals  modals
-	dms     dms
-	homes   *homeKeeper
+	// after runs the calls made after an event was acknowledged (marking
+	// the pressed message), per channel in order; marked are the messages
+	// marked already.
+	after  *sendkit.Lanes
+	marked marks
+	dms    dms
+	homes  *homeKeeper
 
 	botID string // the bot's user ID, for "<@U…>" in mentions
 	team  string // the workspace the token belongs to
@@ -161,6 +165,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	}
 	a := &Adapter{
 		cfg: cfg, r: r, log: log, lim: newLimiter(), homes: newHomeKeeper(), gate: httpkit.Shared(),
+		after:      sendkit.NewLanes(context.WithoutCancel(ctx), maxAfter),
 		backoffMin: time.Second, backoffMax: 5 * time.Minute,
 	}
 	opts := []slackapi.Option{
@@ -185,6 +190,10 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	return a, nil
 }
 
+// maxAfter bounds the calls waiting to be made after events; beyond it,
+// a pressed message is left unmarked (its buttons still only work once).
+const maxAfter = 4096
+
 // Platform implements bot.Adapter.
 func (a *Adapter) Platform() string { return Platform }
 
@@ -197,8 +206,10 @@ func (a *Adapter) CommandPrefix() string { return Command }
 // done; it returns an error only when Slack rejects the app token. In HTTP
 // mode the events arrive through HTTPHandlers, and Run only waits for ctx.
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
-	// The home tabs' background publishes end with Run.
+	// The home tabs' background publishes end with Run, and the pressed
+	// messages being marked are given a moment.
 	defer a.homes.stop()
+	defer a.after.Drain(5 * time.Second)
 	if a.cfg.SigningSecret != "" {
 		<-ctx.Done()
 		return nil
@@ -223,8 +234,8 @@ func (a *Adapter) runSocketMode(ctx context.Context, h bot.Handler) error {
 	// The receiving goroutine and the queued work end with this context,
 	// also when Run returns for a rejected token.
 	ctx, cancel := context.WithCancel(ctx)
-	d := newDispatcher(ctx)
-	defer d.wait()
+	d := sendkit.NewLanes(ctx, 0)
+	defer d.Close()
 
 	events := make(chan error, 1)
 	go func() {
@@ -259,9 +270,11 @@ func (a *Adapter) runSocketMode(ctx context.Context, h bot.Handler) error {
 
 // socketEvent handles one event from the Socket Mode client. Events the
 // client makes up itself (connecting, errors) have no request and are
-// only logged; Slack's requests are queued per conversation (see
-// dispatcher) and acknowledged once handled.
-func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, d *dispatcher, h bot.Handler, evt socketmode.Event) {
+// only logged; Slack's requests are queued per conversation (a
+// conversation's requests are handled in the order Slack sent them, while
+// one waiting for the store holds up no other) and acknowledged once
+// handled.
+func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, d *sendkit.Lanes, h bot.Handler, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnected:
 		a.log.Info("slack Socket Mode connected")
@@ -284,7 +297,7 @@ func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, d *di
 		a.ack(smc, req)
 		return
 	}
-	d.run(in.order, func() {
+	d.Go(in.order, func(ctx context.Context) {
 		if err := a.process(ctx, h, in, func() { a.ack(smc, req) }); err != nil {
 			if ctx.Err() == nil {
 				a.log.Warn("slack envelope not handled and not acknowledged; Slack will deliver it again",
@@ -305,44 +318,3 @@ func (a *Adapter) ack(smc *socketmode.Client, req socketmode.Request) {
 func (a *Adapter) pause(ctx context.Context, attempt int) error {
 	return sendkit.Sleep(ctx, sendkit.Backoff(a.backoffMin, a.backoffMax, attempt))
 }
-
-// dispatcher runs work queued under a key in order, and different keys in
-// parallel: a conversation's events are handled in the order Slack sent
-// them, while a conversation waiting for its posting limit holds up no
-// other. A key's goroutine exists only while it has work.
-type dispatcher struct {
-	ctx    context.Context
-	mu     sync.Mutex
-	queues map[string][]func()
-	wg     sync.WaitGroup
-}
-
-func newDispatcher(ctx context.Context) *dispatcher {
-	return &dispatcher{ctx: ctx, queues: map[string][]func(){}}
-}
-
-func (d *dispatcher) run(key string, f func()) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if q, busy := d.queues[key]; busy {
-		d.queues[key] = append(q, f)
-		return
-	}
-	d.queues[key] = nil
-	d.wg.Go(func() {
-		for {
-			f()
-			d.mu.Lock()
-			q := d.queues[key]
-			if len(q) == 0 || d.ctx.Err() != nil {
-				delete(d.queues, key)
-				d.mu.Unlock()
-				return
-			}
-			f, d.queues[key] = q[0], q[1:]
-			d.mu.Unlock()
-		}
-	})
-}
-
-func (d *dispatcher) wait() { d.wg.Wait() }

@@ -52,6 +52,9 @@ type fakeTG struct {
 	nextQuery int
 	served    map[int]int // how often each update was served
 	servedAt  map[int]int // len(offsets) when an update was last served
+	// settle, if set, is called once an update is handled: it waits until
+	// what the update caused has been sent.
+	settle func()
 }
 
 type apiCall struct {
@@ -466,6 +469,9 @@ func (f *fakeTG) waitConsumed(id int) {
 		defer f.mu.Unlock()
 		return f.maxOffset > id
 	})
+	if f.settle != nil {
+		f.settle()
+	}
 }
 
 // waitHandled waits until update id was served at least n times and the
@@ -477,6 +483,9 @@ func (f *fakeTG) waitHandled(id, n int) {
 		defer f.mu.Unlock()
 		return f.served[id] >= n && len(f.offsets) > f.servedAt[id]
 	})
+	if f.settle != nil {
+		f.settle()
+	}
 }
 
 func (f *fakeTG) servedCount(id int) int {
@@ -560,7 +569,15 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	}
 	e.lclock = fastAdapter(e.a)
 	e.engine.Register(e.a)
+	e.fake.settle = e.settle
 	return e
+}
+
+// settle waits until the engine has sent what it can and the adapter has
+// made its calls after updates (answers to presses, edits).
+func (e *env) settle() {
+	e.t.Helper()
+	bottest.Settle(e.t, e.engine, e.a.after.Idle)
 }
 
 // fastAdapter shortens the adapter's pauses after failures and gives its

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ampel-bot/ampel/adapters/internal/sendkit"
+	"github.com/ampel-bot/ampel/bot"
 )
 
 // Telegram's published sending limits. Going over them earns 429s with a
@@ -44,10 +45,23 @@ func newLimiter() *limiter {
 	}
 }
 
+// maxWait is the longest Send waits for its turn: a message whose turn is
+// further away (a group over its 20 messages a minute) is handed back to
+// the engine's outbox as *bot.RateLimited, and its chat waits there, while
+// the engine's sender goes on with other chats.
+const maxWait = 1500 * time.Millisecond
+
 // wait blocks until a message to chat may be sent, takes its place in every
 // limit and returns the instant it was granted. It gives up when ctx is
 // done, without taking anything.
 func (l *limiter) wait(ctx context.Context, chat int64) (time.Time, error) {
+	return l.waitAtMost(ctx, chat, 0)
+}
+
+// waitAtMost is wait, except that a turn more than most away (if most > 0)
+// is not waited for: it returns *bot.RateLimited with the time to wait,
+// without taking anything.
+func (l *limiter) waitAtMost(ctx context.Context, chat int64, most time.Duration) (time.Time, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return time.Time{}, err
@@ -82,6 +96,9 @@ func (l *limiter) wait(ctx context.Context, chat int64) (time.Time, error) {
 			return now, nil
 		}
 		l.mu.Unlock()
+		if d := at.Sub(now); most > 0 && d > most {
+			return time.Time{}, &bot.RateLimited{RetryAfter: d}
+		}
 		if err := l.sleep(ctx, at.Sub(now)); err != nil {
 			return time.Time{}, err
 		}

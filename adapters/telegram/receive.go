@@ -178,25 +178,24 @@ func chatOf(u tgbotapi.Update) string {
 	return ""
 }
 
-// handleUpdate processes one update, from polling or the webhook: a
-// pressed button is answered at once (so that the client stops its
-// spinner), the event goes to h, and after h committed it the pressed
-// message is edited to show the choice. It returns h's error, so that the
-// update is delivered again, unless the error is bot.ErrDamaged.
+// handleUpdate processes one update, from polling or the webhook: the
+// event goes to h, and once h has committed it, the pressed button (if
+// any) is answered, so that the client stops its spinner, and the pressed
+// message is edited to show the choice. Those calls run after it returned
+// (see afterPress): the update is acknowledged (the offset moves, the
+// webhook answers 200) without waiting for them, and so is the next update
+// of the chat. It returns h's error, so that the update is delivered
+// again, unless the error is bot.ErrDamaged.
 func (a *Adapter) handleUpdate(ctx context.Context, h bot.Handler, u tgbotapi.Update) error {
 	ev, cq, ok := a.event(u)
-	if cq != nil {
-		// Answered again if the update comes again; Telegram then says the
-		// query is too old, which does no harm.
-		if _, err := a.request(ctx, tgbotapi.NewCallback(cq.ID, ""), "answerCallbackQuery"); err != nil && ctx.Err() == nil {
-			a.log.Info("telegram answerCallbackQuery failed", "update_id", u.UpdateID, "err", err)
-		}
-	}
 	if !ok {
+		if cq != nil {
+			a.afterPress(cq, false, false, u.UpdateID)
+		}
 		return nil
 	}
 	// Whether the pressed message carries the open question must be
-	// known before h sends the next one.
+	// known before the next one is sent.
 	current := true
 	if cq != nil {
 		newest, known := a.kbs.Newest(cq.Message.Chat.ID)
@@ -209,15 +208,43 @@ func (a *Adapter) handleUpdate(ctx context.Context, h bot.Handler, u tgbotapi.Up
 			// stall every update behind it. Anything else (a full disk)
 			// may pass and is retried.
 			a.log.Warn("telegram update skipped: its conversation's stored record is damaged", "update_id", u.UpdateID)
+			if cq != nil {
+				a.afterPress(cq, false, false, u.UpdateID) // stop the client's spinner
+			}
 			return nil
 		}
 		return err
 	}
 	if cq != nil {
-		a.showChoice(ctx, cq, current, u.UpdateID)
+		a.afterPress(cq, true, current, u.UpdateID)
 	}
 	return nil
 }
+
+// afterPress answers a pressed button's callback query at once, on a
+// goroutine of its own (answered again if the update comes again; Telegram
+// then says the query is too old, which does no harm), and, with mark,
+// edits the pressed message after the chat's earlier edits (see
+// showChoice). Both are best effort: the press is committed whatever
+// happens here.
+func (a *Adapter) afterPress(cq *tgbotapi.CallbackQuery, mark, current bool, updateID int) {
+	a.after.Go("q:"+cq.ID, func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, afterTimeout)
+		defer cancel()
+		if _, err := a.request(ctx, tgbotapi.NewCallback(cq.ID, ""), "answerCallbackQuery"); err != nil {
+			a.log.Info("telegram answerCallbackQuery failed", "update_id", updateID, "err", err)
+		}
+	})
+	if mark {
+		a.after.Go("c:"+strconv.FormatInt(cq.Message.Chat.ID, 10), func(ctx context.Context) {
+			a.showChoice(ctx, cq, current, updateID)
+		})
+	}
+}
+
+// afterTimeout bounds the calls made after an update, the wait for the
+// limiter included.
+const afterTimeout = 2 * time.Minute
 
 // anonymousAdmin is the sender Telegram shows for messages that a group's
 // anonymous administrators write ("GroupAnonymousBot"); all of them share
@@ -346,6 +373,8 @@ func (a *Adapter) showChoice(ctx context.Context, q *tgbotapi.CallbackQuery, cur
 		return // the keyboard is gone already: a second press of the same button
 	}
 	chat := msg.Chat.ID
+	ctx, cancel := context.WithTimeout(ctx, afterTimeout)
+	defer cancel()
 	if _, err := a.lim.wait(ctx, chat); err != nil {
 		return
 	}

@@ -31,6 +31,7 @@ func TestReviewReminderOnPhone(t *testing.T) {
 	if _, err := e.engine.RunDue(context.Background(), e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
+	e.settle()
 	var found bool
 	for _, m := range c.replies() {
 		if strings.Contains(m.Text, "Zeit für die Kontrolle: Zwei Betriebe besuchen") && m.Markup != nil {

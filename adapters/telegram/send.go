@@ -22,9 +22,10 @@ const maxText = 4096
 // Send implements bot.Adapter: it sends the text, split at Telegram's
 // limit, with the buttons as an inline keyboard under its last part, then
 // the files as documents. Every part waits for its turn under Telegram's
-// limits. If a part fails, the parts already sent are remembered, so that
-// the outbox's retry of the same message continues where it stopped
-// instead of repeating them.
+// limits, or, if the turn is further away than maxWait, the rest of the
+// message is handed back as *bot.RateLimited. If a part fails, the parts
+// already sent are remembered, so that the outbox's retry of the same
+// message continues where it stopped instead of repeating them.
 func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
 	chat, err := strconv.ParseInt(to.Chat, 10, 64)
 	if err != nil || to.Platform != Platform {
@@ -34,7 +35,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 	parts := render(chat, m)
 	key := sendkit.Key(to.Chat, m)
 	for i := a.parts.Get(key); i < len(parts); i++ {
-		if _, err := a.lim.wait(ctx, chat); err != nil {
+		if _, err := a.lim.waitAtMost(ctx, chat, maxWait); err != nil {
 			a.parts.Set(key, i)
 			return a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
 		}
@@ -46,7 +47,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			// so arrives). Once: a second move would be a loop.
 			a.log.Info("telegram group moved; sending to its new chat")
 			chat, parts = moved.to, render(moved.to, m)
-			if _, err := a.lim.wait(ctx, chat); err != nil {
+			if _, err := a.lim.waitAtMost(ctx, chat, maxWait); err != nil {
 				a.parts.Set(key, i)
 				return a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
 			}

@@ -24,9 +24,14 @@
 //     shallow copy of the client whose HTTP client carries the caller's
 //     context, so that shutdown and Send's ctx cut requests short.
 //
-// Sending keeps to Telegram's limits on one outbound path (see limiter) and
-// maps Telegram's answers onto what the engine's outbox understands:
-// *bot.RateLimited, bot.ErrRecipientGone and bot.ErrUnknownOutcome.
+// Sending keeps to Telegram's limits on one outbound path (see limiter),
+// handing a turn further away than maxWait back to the engine as
+// *bot.RateLimited, and maps Telegram's answers onto what the engine's
+// outbox understands: *bot.RateLimited, bot.ErrRecipientGone and
+// bot.ErrUnknownOutcome. Receiving never waits for it: an update is
+// confirmed once the engine has committed it, and the calls a pressed
+// button asks for (answering it, marking the pressed message) are made
+// afterwards, beside the receive loop.
 package telegram
 
 import (
@@ -110,6 +115,9 @@ type Adapter struct {
 	parts   sendkit.Progress[int]
 	kbs     sendkit.Keyboards[int64, int]
 	alarm   sendkit.Alarm // a refused token, logged once
+	// after runs the calls made after an update was handled (answering a
+	// pressed button, editing the pressed message), off the receive path.
+	after *sendkit.Lanes
 
 	// Polling's pause after a failure grows from backoffMin to backoffMax;
 	// tests shorten it.
@@ -166,6 +174,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	a := &Adapter{
 		cfg: cfg, client: client, secret: []byte(cfg.Secret), r: r, log: log,
 		lim: newLimiter(), backoffMin: time.Second, backoffMax: time.Minute,
+		after: sendkit.NewLanes(context.WithoutCancel(ctx), maxAfter),
 	}
 	// The endpoint is a format string for the library: "%" in the URL
 	// itself must not count as a verb.
@@ -268,6 +277,7 @@ func (a *Adapter) rawRequest(ctx context.Context, method string, params tgbotapi
 func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer a.after.Drain(5 * time.Second)
 	wg.Go(func() { a.setCommands(ctx) })
 	if a.cfg.WebhookURL != "" {
 		if err := a.setWebhook(ctx); err != nil {
@@ -278,6 +288,11 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	}
 	return a.poll(ctx, h)
 }
+
+// maxAfter bounds the calls waiting to be made after updates; beyond it, a
+// press is left unanswered and its message unedited (the client's spinner
+// stops by itself; the buttons still only work once).
+const maxAfter = 4096
 
 // setWebhook registers the webhook with its secret, retrying until it
 // succeeds: without it no update arrives.

@@ -49,9 +49,14 @@ func updateJSON(t testing.TB, u tgbotapi.Update) string {
 
 // startUpdate is a valid update: /start in a private chat.
 func startUpdate(t testing.TB, id int, chat int64) string {
-	return updateJSON(t, tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{
-		MessageID: id, From: user(chat, "de"), Chat: chatOfID(chat), Date: 1804150800, Text: "/start",
-	}})
+	return updateJSON(t, textUpdate(id, chat, chat, "/start"))
+}
+
+// textUpdate is text typed by user from in chat.
+func textUpdate(id int, chat, from int64, text string) tgbotapi.Update {
+	return tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{
+		MessageID: id, From: user(from, "de"), Chat: chatOfID(chat), Date: 1804150800, Text: text,
+	}}
 }
 
 // post sends a webhook request straight to the handler; secret nil sends
@@ -170,6 +175,7 @@ func TestWebhookHandlesOnceAfterCommit(t *testing.T) {
 			t.Fatalf("delivery %d: status %d %s, want 200", i+1, rec.Code, rec.Body)
 		}
 	}
+	e.settle()
 	msgs := e.fake.messages(chat)
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "Willkommen") {
 		t.Fatalf("replies to one update sent three times: %q, want one welcome", texts(msgs))
@@ -189,6 +195,7 @@ func TestWebhookHandlesOnceAfterCommit(t *testing.T) {
 	if rec := post(h, http.MethodPost, &secret, strings.NewReader(updateJSON(t, u))); rec.Code != http.StatusOK {
 		t.Fatalf("press: status %d", rec.Code)
 	}
+	e.settle()
 	msgs = e.fake.messages(chat)
 	if len(msgs) != 2 || !strings.Contains(msgs[1].Text, "1/7") {
 		t.Fatalf("replies to the press: %q", texts(msgs))
@@ -212,6 +219,7 @@ func TestWebhookHandlesOnceAfterCommit(t *testing.T) {
 	if rec := post(h, http.MethodPost, &secret, strings.NewReader(startUpdate(t, 8003, 3003))); rec.Code != http.StatusOK {
 		t.Errorf("retry: status %d, want 200", rec.Code)
 	}
+	e.settle()
 	if n := len(e.fake.messages(3003)); n != 1 {
 		t.Errorf("%d replies after a failed and a good delivery, want 1", n)
 	}

@@ -23,6 +23,7 @@ type MemStore struct {
 	convs    map[string][]byte
 	inbox    map[string]bool
 	outbox   map[uint64][]byte
+	ids      []uint64 // outbox IDs in order, with delivered ones not yet dropped
 	attempts map[uint64]int
 	due      map[string][]bot.DueRef // conversation key -> its pending reminders
 	archive  map[string]map[int][]byte
@@ -118,6 +119,7 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 		}
 		s.seq++
 		s.outbox[s.seq] = ob
+		s.ids = append(s.ids, s.seq)
 		queued = append(queued, bot.Queued{ID: s.seq, Outgoing: o})
 	}
 	s.inbox[key+"\x00"+eventID] = true
@@ -192,7 +194,7 @@ func (s *MemStore) Attempt(ctx context.Context, id uint64) (int, error) {
 }
 
 // Due implements bot.Store.
-func (s *MemStore) Due(ctx context.Context, now time.Time, limit int) ([]bot.DueRef, error) {
+func (s *MemStore) Due(ctx context.Context, now time.Time, after bot.DueRef, limit int) ([]bot.DueRef, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var all []bot.DueRef
@@ -201,7 +203,7 @@ func (s *MemStore) Due(ctx context.Context, now time.Time, limit int) ([]bot.Due
 			continue
 		}
 		for _, r := range refs {
-			if !r.Due.After(now) {
+			if !r.Due.After(now) && (after.Key == "" || refLess(after, r)) {
 				all = append(all, r)
 			}
 		}
@@ -232,32 +234,40 @@ func (s *MemStore) NextDue(ctx context.Context) (time.Time, bool, error) {
 }
 
 func sortRefs(refs []bot.DueRef) {
-	sort.Slice(refs, func(i, j int) bool {
-		if !refs[i].Due.Equal(refs[j].Due) {
-			return refs[i].Due.Before(refs[j].Due)
-		}
-		if refs[i].Key != refs[j].Key {
-			return refs[i].Key < refs[j].Key
-		}
-		return refs[i].ID < refs[j].ID
-	})
+	sort.Slice(refs, func(i, j int) bool { return refLess(refs[i], refs[j]) })
+}
+
+// refLess is the order of the reminder index: by instant, key, ID.
+func refLess(a, b bot.DueRef) bool {
+	if !a.Due.Equal(b.Due) {
+		return a.Due.Before(b.Due)
+	}
+	if a.Key != b.Key {
+		return a.Key < b.Key
+	}
+	return a.ID < b.ID
 }
 
 // Pending implements bot.Store.
 func (s *MemStore) Pending(ctx context.Context, after uint64, limit int) ([]bot.Queued, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]uint64, 0, len(s.outbox))
-	for id := range s.outbox {
-		if id > after {
-			ids = append(ids, id)
+	if len(s.ids) > 2*len(s.outbox)+1024 { // drop the delivered
+		live := s.ids[:0]
+		for _, id := range s.ids {
+			if _, ok := s.outbox[id]; ok {
+				live = append(live, id)
+			}
 		}
+		s.ids = live
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	var out []bot.Queued
-	for _, id := range ids {
+	for _, id := range s.ids[sort.Search(len(s.ids), func(i int) bool { return s.ids[i] > after }):] {
 		if len(out) == limit {
 			break
+		}
+		if _, ok := s.outbox[id]; !ok {
+			continue
 		}
 		q := bot.Queued{ID: id, Attempts: s.attempts[id]}
 		if err := json.Unmarshal(s.outbox[id], &q.Outgoing); err != nil {
@@ -330,6 +340,58 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
+// ManualClock is a clock that moves only when the test moves it. Unlike
+// Clock, its Sleep does not move it: a sleeper waits until Add or Set has
+// brought the clock to the end of its sleep, or its context ends. Code
+// held by a platform's limits (a limiter sleeping on it) stays held for
+// exactly as long as the test wants, however fast or slow the machine.
+type ManualClock struct {
+	mu   sync.Mutex
+	now  time.Time
+	wake chan struct{} // closed when the clock moves
+}
+
+// NewManualClock returns a clock standing at t.
+func NewManualClock(t time.Time) *ManualClock {
+	return &ManualClock{now: t, wake: make(chan struct{})}
+}
+
+// Now implements bot.Clock.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Add moves the clock by d and wakes the sleepers whose time has come.
+func (c *ManualClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	close(c.wake)
+	c.wake = make(chan struct{})
+}
+
+// Sleep waits until the clock has moved by d, or ctx ends.
+func (c *ManualClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	until := c.now.Add(d)
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		now, wake := c.now, c.wake
+		c.mu.Unlock()
+		if !now.Before(until) {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // Sent is one message a Recorder was asked to send.
 type Sent struct {
 	To  bot.Address
@@ -396,6 +458,38 @@ func (r *Recorder) Take() []Sent {
 	s := r.sent
 	r.sent = nil
 	return s
+}
+
+// Settle waits until e has sent what it can (see Engine.Settle), then for
+// each of more (an adapter's calls after events, say); the test fails if
+// that takes more than 10 s.
+func Settle(t testing.TB, e *bot.Engine, more ...func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.Settle(ctx); err != nil {
+		t.Fatalf("the engine did not settle: %v", err)
+	}
+	for _, wait := range more {
+		if err := wait(ctx); err != nil {
+			t.Fatalf("the adapter did not settle: %v", err)
+		}
+	}
+}
+
+// Loop runs one of the engine's loops (RunOutbox, RunReminders) in the
+// background until the test ends.
+func Loop(t testing.TB, loop func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- loop(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("loop: %v", err)
+		}
+	})
 }
 
 // Run runs a with h in the background until the test ends. The test fails

@@ -527,7 +527,7 @@ func testCommitWithoutState(t *testing.T, s bot.Store) {
 	if _, err := s.Commit(ctx, "ns-2", key, nil, nil); !errors.Is(err, bot.ErrDuplicate) {
 		t.Errorf("the same event again: got %v, want ErrDuplicate", err)
 	}
-	refs, err := s.Due(ctx, due, 10)
+	refs, err := s.Due(ctx, due, bot.DueRef{}, 10)
 	if err != nil || len(refs) != 1 || refs[0].ID != "m1-2review" {
 		t.Errorf("Due after a commit without a conversation: got %+v, %v; want its reminder still indexed", refs, err)
 	}

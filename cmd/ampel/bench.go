@@ -96,6 +96,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	defer engine.Close()
 	engine.Register(benchAdapter{})
 
 	if *memProfile != "" {
@@ -157,6 +158,10 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		}()
 	}
 	wg.Wait()
+	// The replies are sent after each turn; the time includes them.
+	if err := engine.Settle(ctx); err != nil {
+		return err
+	}
 	elapsed := time.Since(start)
 	rss := peakRSSMB()
 	if mem != nil {

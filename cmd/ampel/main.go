@@ -462,9 +462,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	for _, a := range adapters {
 		engine.Register(a)
 	}
-	if err := engine.Flush(ctx); err != nil {
-		return err
-	}
+	// What an earlier process left in the outbox is read by the engine's
+	// dispatcher when it starts (RunOutbox, or the first event): before
+	// anything newer for the same chat, without holding up the start.
 	return serve(ctx, cfg, op, logRoot, db, engine, adapters, con, handlers)
 }
 

@@ -97,6 +97,17 @@ func (d *drain) Handle(ctx context.Context, ev bot.Event) error {
 	return d.h.Handle(tctx, ev)
 }
 
+// Settle passes through to the engine, so that the console, which is
+// handed the drain, still shows a turn's replies before its next prompt.
+func (d *drain) Settle(ctx context.Context, chats ...bot.Address) error {
+	if s, ok := d.h.(bot.Settler); ok {
+		return s.Settle(ctx, chats...)
+	}
+	return nil
+}
+
+var _ bot.Settler = (*drain)(nil)
+
 // closeAndWait lets no more turns in and waits for those in flight.
 func (d *drain) closeAndWait() {
 	d.mu.Lock()
