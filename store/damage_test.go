@@ -153,6 +153,7 @@ func TestDamagedPageHurtsOnlyItsRecords(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	bottest.Settle(t, e) // replies leave after the commit
 	replies := map[string][]string{}
 	for _, s := range rec.Take() {
 		replies[s.To.Key()] = append(replies[s.To.Key()], s.Msg.Text)
