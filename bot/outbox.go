@@ -162,6 +162,7 @@ func (e *Engine) deliverOne(ctx context.Context, q *Queued, now time.Time, stale
 		}
 	}
 	err := e.send(ctx, a, q)
+	e.observe().Sent(q.To.Platform, SendResult(err)) // metrics hook
 	e.out.end(q.To, q.ID, err == nil || errors.Is(err, ErrRecipientGone))
 	switch {
 	case err == nil:

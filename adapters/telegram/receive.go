@@ -41,6 +41,7 @@ func (a *Adapter) poll(ctx context.Context, h bot.Handler) error {
 	deleteWebhook := true // getUpdates does not work while a webhook is set
 	failures := 0
 	fail := func() error {
+		a.link.Down(time.Now(), a.backoffMin)
 		failures++
 		return a.pause(ctx, failures-1)
 	}
@@ -78,6 +79,7 @@ func (a *Adapter) poll(ctx context.Context, h bot.Handler) error {
 			}
 			continue
 		}
+		a.link.Up()
 		next, failedID, err := a.handleBatch(ctx, h, updates, offset)
 		offset = next
 		if err != nil {
@@ -346,7 +348,7 @@ func (a *Adapter) showChoice(ctx context.Context, q *tgbotapi.CallbackQuery, cur
 		return // the keyboard is gone already: a second press of the same button
 	}
 	chat := msg.Chat.ID
-	if _, err := a.lim.wait(ctx, chat); err != nil {
+	if _, err := a.waitLimit(ctx, chat); err != nil {
 		return
 	}
 	var cfg tgbotapi.Chattable
