@@ -57,6 +57,13 @@ type turn struct {
 	out   []Message
 }
 
+// staleButton answers a tap on a button of an earlier question, and
+// counts it (metrics).
+func (t *turn) staleButton() {
+	t.e.observe().Refused(t.ev.Addr.Platform, RefusedStale)
+	t.note(t.T("hint.stale"))
+}
+
 func (e *Engine) step(c *Conversation, ev Event) []Message {
 	now := e.clock.Now()
 	if ev.LangHint != "" {
@@ -595,7 +602,7 @@ func (t *turn) press(action string, now time.Time) {
 	parts := strings.SplitN(action, ":", 3)
 	seq, err := strconv.Atoi(parts[0])
 	if err != nil || len(parts) < 2 || seq != t.c.Dialog.Seq {
-		t.note(t.T("hint.stale"))
+		t.staleButton()
 		t.reask()
 		return
 	}
@@ -606,7 +613,7 @@ func (t *turn) press(action string, now time.Time) {
 	if !t.offered(action) {
 		// A button with the current number that the question never had:
 		// forged, or changed on the way. Nothing of it is taken.
-		t.note(t.T("hint.stale"))
+		t.staleButton()
 		t.reask()
 		return
 	}
@@ -683,7 +690,7 @@ func (t *turn) press(action string, now time.Time) {
 		}
 		t.reask()
 	default:
-		t.note(t.T("hint.stale"))
+		t.staleButton()
 		t.reask()
 	}
 }

@@ -41,6 +41,8 @@ type Config struct {
 	// aside). Without it the chat is told so on every event and nothing
 	// is written over the record, until the operator allows it.
 	FreshAfterDamage bool
+	// Observer hears what the engine does, for metrics; nil: nobody.
+	Observer Observer
 }
 
 // Engine runs the dialogues. Events of one conversation are handled one at a
@@ -74,6 +76,7 @@ type Engine struct {
 	nextWake atomic.Int64
 	stats    stats
 	fresh    bool // Config.FreshAfterDamage
+	obs      Observer
 }
 
 // New checks that every flow has all its texts in every language and returns
@@ -116,6 +119,10 @@ func New(cfg Config) (*Engine, error) {
 		out: newOutbox(),
 	}
 	e.fresh = cfg.FreshAfterDamage
+	e.obs = cfg.Observer
+	if e.obs == nil {
+		e.obs = NopObserver{}
+	}
 	e.words = newWords(cfg.Texts, cfg.Flows)
 	e.nextWake.Store(math.MaxInt64)
 	for range runtime.GOMAXPROCS(0) {
@@ -164,6 +171,30 @@ const (
 // platform redeliver; once it returns nil, the adapter acknowledges the
 // event.
 func (e *Engine) Handle(ctx context.Context, ev Event) error {
+	t0 := time.Now()
+	err := e.handle(ctx, ev)
+	outcome := TurnOK
+	if err != nil {
+		outcome = TurnError
+	}
+	e.observe().Turn(ev.Addr.Platform, outcome, time.Since(t0))
+	return err
+}
+
+// Observer returns what hears the engine's doings (never nil), for the
+// adapters to report theirs to.
+func (e *Engine) Observer() Observer { return e.observe() }
+
+// observe is the engine's Observer, a no-op one for an engine built
+// without New (tests).
+func (e *Engine) observe() Observer {
+	if e.obs == nil {
+		return NopObserver{}
+	}
+	return e.obs
+}
+
+func (e *Engine) handle(ctx context.Context, ev Event) error {
 	if ev.MovedTo != "" {
 		return e.move(ctx, ev)
 	}

@@ -495,6 +495,7 @@ func (e *Engine) sendHeld(ctx context.Context, h *held) (sendResult, error) {
 		}
 	}
 	err := e.send(ctx, a, h)
+	e.observe().Sent(h.To.Platform, SendResult(err)) // metrics hook
 	switch {
 	case err == nil:
 		return sent, nil

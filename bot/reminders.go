@@ -331,6 +331,9 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 			return nil, nil
 		}
 		e.stats.reminders.Add(1)
+		if late > e.rem.LateAfter {
+			e.stats.late.Add(1)
+		}
 		return []Outgoing{{To: c.Addr, Msg: msg, Push: true}}, nil
 	}, func(c *Conversation) []Outgoing {
 		// Writing the reminder failed (a bug): take it out of the index as
@@ -517,6 +520,9 @@ func (e *Engine) realDuration(d time.Duration) time.Duration {
 type Stats struct {
 	RemindersSent   int64
 	RemindersMissed int64
+	// RemindersLate counts reminders sent, but later than LateAfter
+	// (included in RemindersSent).
+	RemindersLate int64
 	// AmbiguousSends counts messages sent again (after a crash, or after a
 	// send whose outcome was unknown) although an earlier attempt may have
 	// reached the platform: the only duplicates.
@@ -530,13 +536,13 @@ type Stats struct {
 }
 
 type stats struct {
-	reminders, missed, ambiguous, undeliverable, retries, damaged atomic.Int64
+	reminders, missed, late, ambiguous, undeliverable, retries, damaged atomic.Int64
 }
 
 // Stats returns the engine's counters.
 func (e *Engine) Stats() Stats {
 	return Stats{
-		RemindersSent: e.stats.reminders.Load(), RemindersMissed: e.stats.missed.Load(),
+		RemindersSent: e.stats.reminders.Load(), RemindersMissed: e.stats.missed.Load(), RemindersLate: e.stats.late.Load(),
 		AmbiguousSends: e.stats.ambiguous.Load(), Undeliverable: e.stats.undeliverable.Load(), Retries: e.stats.retries.Load(),
 		Damaged: e.stats.damaged.Load(),
 	}

@@ -65,6 +65,9 @@ type Options struct {
 	Now func() time.Time
 	// Log receives what the store does on its own: records set aside.
 	Log *slog.Logger
+	// OnCommit, when set, hears how long each of the writer's transactions
+	// took, durable write included (for metrics).
+	OnCommit func(time.Duration)
 }
 
 // DB is the bbolt-backed store.
@@ -99,6 +102,7 @@ type DB struct {
 	log        *slog.Logger
 	setAsideN  atomic.Int64
 	outboxGaps atomic.Bool // logged once
+	ages       outboxAges
 	// writeHook, when set (by tests), runs at the start of every write
 	// transaction with key "", and before each conversation's write with
 	// its key: an error fails the transaction, as a full disk would; a
@@ -170,6 +174,7 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &DB{db: bdb, path: path, opts: opts, log: opts.Log, reqs: make(chan *commitReq, 4096), acks: make(chan []uint64, 1024), closed: make(chan struct{}), jobs: make(chan func()), acked: map[uint64]struct{}{}}
+	s.ages.load(bdb, opts.Now())
 	s.wg.Add(1)
 	go s.writer()
 	for range runtime.GOMAXPROCS(0) {
@@ -616,6 +621,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 	keep := &retention{now: now.UnixNano(), def: s.opts.InboxRetention, by: s.opts.Redelivery}
 	sc := &s.scratch
 	cur := -1 // what is being written: a request, then len(batch)+i for acks[i]
+	t0 := time.Now()
 	err := s.update(func(tx *bolt.Tx) error {
 		if s.writeHook != nil {
 			if err := s.writeHook(""); err != nil {
@@ -757,6 +763,10 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 		s.unwritten = append(s.unwritten, acks...)
 		return
 	}
+	if s.opts.OnCommit != nil {
+		s.opts.OnCommit(time.Since(t0))
+	}
+	s.ages.written(batch, acks, now)
 	if len(acks) > 0 {
 		s.ackMu.Lock()
 		for _, id := range acks {

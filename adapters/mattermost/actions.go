@@ -153,6 +153,7 @@ func (a *Adapter) actionHandler(h bot.Handler) http.Handler {
 		if err != nil {
 			a.log.Warn("mattermost button press refused",
 				"post", httpkit.Opaque(req.PostId), "channel", httpkit.Opaque(req.ChannelId), "user", httpkit.Opaque(req.UserId))
+			a.obs.Refused(Platform, bot.RefusedSignature)
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
@@ -252,6 +253,7 @@ func (a *Adapter) commandHandler(h bot.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
 			a.log.Warn("mattermost slash command with a wrong token refused")
+			a.obs.Refused(Platform, bot.RefusedUnauthorised)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}

@@ -81,6 +81,8 @@ const (
 
 // Config configures the adapter.
 type Config struct {
+	// Observer hears refused events (metrics); nil: nobody.
+	Observer bot.Observer
 	// URL is the Mattermost server ("https://chat.example.org"); required.
 	URL string
 	// Token is the bot account's access token; required, never logged.
@@ -111,6 +113,7 @@ type Config struct {
 
 // Adapter is the Mattermost adapter. Its methods may be called concurrently.
 type Adapter struct {
+	obs      bot.Observer // never nil
 	cfg      Config
 	api      *model.Client4
 	wsURL    string
@@ -186,6 +189,10 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		dialer: newDialer(client), secret: cfg.ActionSecret, callback: callback, dialog: dialog, r: r, log: log,
 		backoffMin: time.Second, backoffMax: time.Minute, rc: newReconnectState(), lookback: 10 * time.Minute, now: time.Now,
 		gate: httpkit.Shared(),
+	}
+	a.obs = cfg.Observer
+	if a.obs == nil {
+		a.obs = bot.NopObserver{}
 	}
 	var me *model.User
 	err = a.call(ctx, "users/me", func(ctx context.Context) (*model.Response, error) {

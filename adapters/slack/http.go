@@ -94,6 +94,7 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 			// Missing or malformed headers, or a timestamp outside the window.
 			a.log.Info("slack request refused", "path", r.URL.Path, "why", headerProblem(err),
 				"timestamp", httpkit.Opaque(r.Header.Get("X-Slack-Request-Timestamp")))
+			a.obs.Refused(Platform, bot.RefusedSignature)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -105,6 +106,7 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 		}
 		if _, err := sv.Write(body); err != nil || sv.Ensure() != nil {
 			a.log.Info("slack request refused: bad signature", "path", r.URL.Path)
+			a.obs.Refused(Platform, bot.RefusedSignature)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -118,6 +120,7 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 		sig := signatureKey(r.Header)
 		if !a.replays.reserve(sig) {
 			a.log.Info("slack request refused: replayed", "path", r.URL.Path)
+			a.obs.Refused(Platform, bot.RefusedSignature)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}

@@ -68,6 +68,8 @@ const DefaultAPIURL = "https://slack.com/api/"
 
 // Config configures the adapter.
 type Config struct {
+	// Observer hears refused events (metrics); nil: nobody.
+	Observer bot.Observer
 	// BotToken is the bot user's OAuth token (xoxb-…); required, never logged.
 	BotToken string
 	// AppToken is the app-level token (xapp-…, scope connections:write)
@@ -102,7 +104,8 @@ type Config struct {
 
 // Adapter is the Slack adapter. Its methods may be called concurrently.
 type Adapter struct {
-	replays replayGuard // signatures of answered HTTP requests
+	obs     bot.Observer // never nil
+	replays replayGuard  // signatures of answered HTTP requests
 	cfg     Config
 	api     *slackapi.Client
 	r       *redactor
@@ -167,6 +170,10 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		cfg: cfg, r: r, log: log, lim: newLimiter(), homes: newHomeKeeper(), gate: httpkit.Shared(),
 		after:      sendkit.NewLanes(context.WithoutCancel(ctx), maxAfter),
 		backoffMin: time.Second, backoffMax: 5 * time.Minute,
+	}
+	a.obs = cfg.Observer
+	if a.obs == nil {
+		a.obs = bot.NopObserver{}
 	}
 	opts := []slackapi.Option{
 		slackapi.OptionAPIURL(cfg.APIURL),

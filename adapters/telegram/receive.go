@@ -41,6 +41,7 @@ func (a *Adapter) poll(ctx context.Context, h bot.Handler) error {
 	deleteWebhook := true // getUpdates does not work while a webhook is set
 	failures := 0
 	fail := func() error {
+		a.link.Down(time.Now(), a.backoffMin)
 		failures++
 		return a.pause(ctx, failures-1)
 	}
@@ -78,6 +79,7 @@ func (a *Adapter) poll(ctx context.Context, h bot.Handler) error {
 			}
 			continue
 		}
+		a.link.Up()
 		next, failedID, err := a.handleBatch(ctx, h, updates, offset)
 		offset = next
 		if err != nil {
@@ -375,7 +377,7 @@ func (a *Adapter) showChoice(ctx context.Context, q *tgbotapi.CallbackQuery, cur
 	chat := msg.Chat.ID
 	ctx, cancel := context.WithTimeout(ctx, afterTimeout)
 	defer cancel()
-	if _, err := a.lim.wait(ctx, chat); err != nil {
+	if _, err := a.waitLimit(ctx, chat, 0); err != nil {
 		return
 	}
 	var cfg tgbotapi.Chattable

@@ -35,7 +35,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 	parts := render(chat, m)
 	key := sendkit.Key(to.Chat, m)
 	for i := a.parts.Get(key); i < len(parts); i++ {
-		if _, err := a.lim.waitAtMost(ctx, chat, maxWait); err != nil {
+		if _, err := a.waitLimit(ctx, chat, maxWait); err != nil {
 			a.parts.Set(key, i)
 			return a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
 		}
@@ -47,7 +47,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			// so arrives). Once: a second move would be a loop.
 			a.log.Info("telegram group moved; sending to its new chat")
 			chat, parts = moved.to, render(moved.to, m)
-			if _, err := a.lim.waitAtMost(ctx, chat, maxWait); err != nil {
+			if _, err := a.waitLimit(ctx, chat, maxWait); err != nil {
 				a.parts.Set(key, i)
 				return a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
 			}

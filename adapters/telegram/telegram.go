@@ -99,6 +99,9 @@ type Config struct {
 	// with a timeout above PollTimeout is used; a given one must have none,
 	// or one above PollTimeout.
 	HTTPClient *http.Client
+	// Observer hears refused events and rate-limit waits (metrics); nil:
+	// nobody.
+	Observer bot.Observer
 }
 
 // Adapter is the Telegram adapter. Its methods may be called concurrently.
@@ -118,6 +121,8 @@ type Adapter struct {
 	// after runs the calls made after an update was handled (answering a
 	// pressed button, editing the pressed message), off the receive path.
 	after *sendkit.Lanes
+	obs   bot.Observer
+	link  sendkit.Link
 
 	// Polling's pause after a failure grows from backoffMin to backoffMax;
 	// tests shorten it.
@@ -173,8 +178,11 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	}
 	a := &Adapter{
 		cfg: cfg, client: client, secret: []byte(cfg.Secret), r: r, log: log,
-		lim: newLimiter(), backoffMin: time.Second, backoffMax: time.Minute,
+		lim: newLimiter(), backoffMin: time.Second, backoffMax: time.Minute, obs: cfg.Observer,
 		after: sendkit.NewLanes(context.WithoutCancel(ctx), maxAfter),
+	}
+	if a.obs == nil {
+		a.obs = bot.NopObserver{}
 	}
 	// The endpoint is a format string for the library: "%" in the URL
 	// itself must not count as a verb.
@@ -200,6 +208,9 @@ func DeriveSecret(token string) string {
 
 // Platform implements bot.Adapter.
 func (a *Adapter) Platform() string { return Platform }
+
+// Link says whether polling reaches Telegram (for readiness).
+func (a *Adapter) Link() bot.Link { return a.link.Get() }
 
 // call is one request's HTTP client: it gives the library's context-less
 // request the caller's context and notes what happened on the wire, to
@@ -360,6 +371,16 @@ func (a *Adapter) setCommands(ctx context.Context) {
 		code, _, _ := strings.Cut(strings.ToLower(l), "-")
 		set(code, l)
 	}
+}
+
+// waitLimit waits for the limiter, and reports a wait to the observer.
+func (a *Adapter) waitLimit(ctx context.Context, chat int64, most time.Duration) (time.Time, error) {
+	t0 := time.Now()
+	at, err := a.lim.waitAtMost(ctx, chat, most)
+	if d := time.Since(t0); err == nil && d > time.Millisecond {
+		a.obs.LimiterWait(Platform, d)
+	}
+	return at, err
 }
 
 // pause waits before the next attempt after attempt failures in a row:

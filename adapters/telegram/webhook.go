@@ -30,6 +30,7 @@ func (a *Adapter) WebhookHandler(h bot.Handler) http.Handler {
 		// Constant time, so that the secret cannot be found character by
 		// character from response times.
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get(SecretHeader)), a.secret) != 1 {
+			a.obs.Refused(Platform, bot.RefusedSignature)
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}

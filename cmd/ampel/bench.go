@@ -86,17 +86,20 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(path, store.Options{})
+	// Metrics on, as in production: the bench's figures include them.
+	met := newMetrics()
+	db, err := store.Open(path, store.Options{OnCommit: met.commitTook})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	zone, _ := time.LoadLocation("Europe/Berlin")
-	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log})
+	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log, Observer: met})
 	if err != nil {
 		return err
 	}
 	defer engine.Close()
+	met.watch(engine, db, time.Now)
 	engine.Register(benchAdapter{})
 
 	if *memProfile != "" {

@@ -86,6 +86,7 @@ type Config struct {
 	BackupDir  string
 	BackupEvry string
 	BackupKeep string
+	ReadyAge   string
 
 	TelegramAPI     string
 	TelegramWebhook string
@@ -126,6 +127,7 @@ var settings = []struct {
 	{"backup-dir", "AMPEL_BACKUP_DIR", "", "directory for regular verified copies of the database, named by UTC time; off when empty", func(c *Config) *string { return &c.BackupDir }},
 	{"backup-every", "AMPEL_BACKUP_EVERY", "24h", "with --backup-dir: time between copies", func(c *Config) *string { return &c.BackupEvry }},
 	{"backup-keep", "AMPEL_BACKUP_KEEP", "7", "with --backup-dir: copies kept; the oldest goes once a new one is verified", func(c *Config) *string { return &c.BackupKeep }},
+	{"ready-outbox-age", "AMPEL_READY_OUTBOX_AGE", "15m", "/readyz says not ready while the oldest message in the outbox is older than this", func(c *Config) *string { return &c.ReadyAge }},
 	{"on-damage", "AMPEL_ON_DAMAGE", "wait", "a conversation whose stored record cannot be read is set aside; its chat is told and waits (wait) or starts afresh (fresh)", func(c *Config) *string { return &c.OnDamage }},
 	{"telegram-api-url", "AMPEL_TELEGRAM_API_URL", "https://api.telegram.org", "Telegram Bot API server (a self-hosted one, or a fake in tests)", func(c *Config) *string { return &c.TelegramAPI }},
 	{"telegram-webhook-url", "AMPEL_TELEGRAM_WEBHOOK_URL", "", "public URL of /telegram/webhook on --http-addr; long polling when empty", func(c *Config) *string { return &c.TelegramWebhook }},
@@ -422,16 +424,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	// The store's clock stays the real one: it times how long event IDs
 	// are remembered, and platforms redeliver in real time, however fast
 	// a demonstration runs the bot's clock.
-	db, err := store.Open(cfg.DB, store.Options{Redelivery: redelivery, Log: component(logRoot, "store")})
+	met := newMetrics()
+	db, err := store.Open(cfg.DB, store.Options{Redelivery: redelivery, Log: component(logRoot, "store"), OnCommit: met.commitTook})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: component(logRoot, "engine"), Clock: clock,
-		Reminders: bot.ReminderConfig{Hour: hour, RepeatAfter: repeat}, FreshAfterDamage: cfg.OnDamage == "fresh"})
+		Reminders: bot.ReminderConfig{Hour: hour, RepeatAfter: repeat}, FreshAfterDamage: cfg.OnDamage == "fresh",
+		Observer: met})
 	if err != nil {
 		return err
 	}
+	met.watch(engine, db, time.Now)
 	platforms, handlers, err := platformAdapters(ctx, cfg, engine, logRoot)
 	if err != nil {
 		return err
@@ -465,7 +470,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	// What an earlier process left in the outbox is read by the engine's
 	// dispatcher when it starts (RunOutbox, or the first event): before
 	// anything newer for the same chat, without holding up the start.
-	return serve(ctx, cfg, op, logRoot, db, engine, adapters, con, handlers)
+	return serve(ctx, cfg, op, logRoot, db, engine, adapters, con, handlers, met)
 }
 
 // ops is what run needs to know to be operated: how long a stop may take,
@@ -475,6 +480,7 @@ type ops struct {
 	backupDir   string
 	backupEvery time.Duration
 	backupKeep  int
+	readyAge    time.Duration
 }
 
 func parseOps(cfg Config) (ops, error) {
@@ -482,6 +488,9 @@ func parseOps(cfg Config) (ops, error) {
 	var err error
 	if o.shutdown, err = time.ParseDuration(cfg.Shutdown); err != nil || o.shutdown < 0 {
 		return o, fmt.Errorf("shutdown timeout %q: use a duration such as 10s", cfg.Shutdown)
+	}
+	if o.readyAge, err = time.ParseDuration(cfg.ReadyAge); err != nil || o.readyAge <= 0 {
+		return o, fmt.Errorf("ready outbox age %q: use a duration such as 15m", cfg.ReadyAge)
 	}
 	if cfg.BackupDir == "" {
 		return o, nil
@@ -525,7 +534,7 @@ func consoleWidth(getenv func(string) string, stdout io.Writer) func() int {
 // lets the turns in flight finish, stops the background loops, sends what
 // the outbox holds, and closes the store last.
 func serve(ctx context.Context, cfg Config, op ops, logRoot *slog.Logger, db *store.DB, engine *bot.Engine,
-	adapters []bot.Adapter, con *console.Adapter, handlers map[string]http.Handler) error {
+	adapters []bot.Adapter, con *console.Adapter, handlers map[string]http.Handler, met *promMetrics) error {
 	log := component(logRoot, "main")
 	input, stopInput := context.WithCancel(ctx)
 	defer stopInput()
@@ -556,6 +565,8 @@ func serve(ctx context.Context, cfg Config, op ops, logRoot *slog.Logger, db *st
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			io.WriteString(w, "ok\n")
 		})
+		mux.Handle("GET /readyz", &readiness{db: db, adapters: adapters, outboxAge: op.readyAge, now: time.Now})
+		mux.Handle("GET /metrics", met.handler())
 		if cfg.AdminToken != "" {
 			mux.Handle("POST "+backupPath, adminHandler(db, cfg.AdminToken, component(logRoot, "backup")))
 		}

@@ -32,7 +32,7 @@ func platformAdapters(ctx context.Context, cfg Config, engine *bot.Engine, log *
 		}
 		tg, err := telegram.New(ctx, telegram.Config{
 			Token: tok, APIURL: cfg.TelegramAPI, WebhookURL: cfg.TelegramWebhook,
-			Commands: engine.Commands, Langs: engine.Langs(), Log: component(log, telegram.Platform),
+			Commands: engine.Commands, Langs: engine.Langs(), Log: component(log, telegram.Platform), Observer: engine.Observer(),
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("telegram: %w", err)
@@ -53,7 +53,7 @@ func platformAdapters(ctx context.Context, cfg Config, engine *bot.Engine, log *
 		sl, err := slack.New(ctx, slack.Config{
 			BotToken: tok, AppToken: cfg.SlackAppToken.Reveal(), SigningSecret: cfg.SlackSigning.Reveal(),
 			APIURL: cfg.SlackAPI, PingInterval: ping, Commands: engine.Commands, Plan: engine.PlanView,
-			Log: component(log, slack.Platform),
+			Log: component(log, slack.Platform), Observer: engine.Observer(),
 		})
 		if err != nil {
 			return nil, nil, err
@@ -72,7 +72,7 @@ func platformAdapters(ctx context.Context, cfg Config, engine *bot.Engine, log *
 		}
 		mm, err := mattermost.New(ctx, mattermost.Config{
 			URL: cfg.MattermostURL, Token: tok, CallbackURL: cfg.MattermostCB,
-			CommandToken: cfg.MattermostCommand.Reveal(), Log: component(log, mattermost.Platform),
+			CommandToken: cfg.MattermostCommand.Reveal(), Log: component(log, mattermost.Platform), Observer: engine.Observer(),
 		})
 		if err != nil {
 			return nil, nil, err

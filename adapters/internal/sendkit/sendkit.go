@@ -332,3 +332,38 @@ func (a *Alarm) Clear(log *slog.Logger, msg string) {
 	a.kind = ""
 	a.raised.Store(false)
 }
+
+// Link keeps an adapter's connection state for readiness (bot.Linked).
+// The zero value is up.
+type Link struct {
+	mu    sync.Mutex
+	down  bool
+	since time.Time
+	grace time.Duration
+}
+
+// Up notes that the platform answered.
+func (l *Link) Up() {
+	l.mu.Lock()
+	l.down = false
+	l.mu.Unlock()
+}
+
+// Down notes a failure at now; grace is how long the adapter may be down
+// before readiness says so (its first back-off). A failure while down
+// keeps the first one's time.
+func (l *Link) Down(now time.Time, grace time.Duration) {
+	l.mu.Lock()
+	if !l.down {
+		l.down, l.since = true, now
+	}
+	l.grace = grace
+	l.mu.Unlock()
+}
+
+// Get returns the state.
+func (l *Link) Get() bot.Link {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bot.Link{Up: !l.down, Since: l.since, Grace: l.grace}
+}
