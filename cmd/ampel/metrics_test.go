@@ -22,7 +22,13 @@ import (
 // scrape reads /metrics and parses it with client_golang's own parser.
 func scrape(t *testing.T, addr string) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
+	return scrapeURL(t, "http://"+addr+"/metrics")
+}
+
+// scrapeURL reads the exposition at url and parses it.
+func scrapeURL(t *testing.T, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatalf("scrape: %v", err)
 	}
