@@ -944,7 +944,15 @@ func (t *turn) pressSummary(verb string) {
 			t.ask()
 			return
 		}
-		t.note(t.N("plan.begin", len(queue)))
+		// "The urgent ones first" only where the queue has an order of
+		// urgency: not on a two-state scale, nor when all are yellow.
+		first, _ := f.Level(r.Ratings[queue[0]])
+		last, _ := f.Level(r.Ratings[queue[len(queue)-1]])
+		if first.Need > last.Need {
+			t.note(t.T("plan.begin.urgent", "Count", len(queue)))
+		} else {
+			t.note(t.N("plan.begin", len(queue)))
+		}
 		t.beginMeasure(queue[0])
 	case "change":
 		t.to(modeChange)

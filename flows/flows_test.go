@@ -54,8 +54,8 @@ func TestBuiltinLoads(t *testing.T) {
 	if got := f.Index("gibt-es-nicht"); got != -1 {
 		t.Errorf("Index(%q): got %d, want -1", "gibt-es-nicht", got)
 	}
-	if got := c.All(); len(got) != 1 || got[0] != f {
-		t.Errorf("All(): got %d flows, want exactly zo-kmu", len(got))
+	if got := c.All(); !slices.Contains(got, f) {
+		t.Errorf("All(): got %d flows without zo-kmu, want it among them", len(got))
 	}
 }
 

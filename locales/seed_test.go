@@ -17,7 +17,8 @@ const seedDir = "../../shared/seeds"
 
 // seeds maps a check's German locale file to the document it is written from.
 var seeds = map[string]string{
-	"zo-kmu.de.toml": "002_238046fd1819344f.txt",
+	"zo-kmu.de.toml":         "002_238046fd1819344f.txt",
+	"netz-qualitaet.de.toml": "003_972e3aa833220ad1.txt",
 }
 
 // maxSharedRun is the longest run of consecutive words a text may share with

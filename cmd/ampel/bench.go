@@ -27,7 +27,7 @@ import (
 // checkpoints. Answers are typed, as a console or Mattermost user without
 // buttons would, so the typed-twin path is measured too.
 var benchScript = []string{
-	"/check",
+	"/check zo-kmu",
 	"1",           // 1/7 red
 	"vielleicht?", // invalid: hint and the same question
 	"2",           // 2/7 yellow

@@ -85,7 +85,7 @@ func tempDB(t *testing.T) string { return filepath.Join(t.TempDir(), "ampel.db")
 func TestConsoleSessionBuildsPlanThatSurvivesRestart(t *testing.T) {
 	db := tempDB(t)
 	script := lines(
-		"/check",
+		"/check zo-kmu",
 		"1", // 1/7 red
 		"2", // 2/7 yellow
 		"1", // 3/7 red
@@ -100,7 +100,7 @@ func TestConsoleSessionBuildsPlanThatSurvivesRestart(t *testing.T) {
 		t.Fatalf("run() = %v, want nil; stderr:\n%s", r.err, r.errOut)
 	}
 	for _, want := range []string{
-		"> /check", // the transcript echoes the input
+		"> /check zo-kmu", // the transcript echoes the input
 		"1/7 · Strategischer Nutzen",
 		"7/7 · Interne Organisation der Zusammenarbeit",
 		"🔴 2 · 🟡 1 · 🟢 4",
@@ -151,7 +151,7 @@ func tail(s string, n int) string {
 // which database it opened by the number of rated points.
 func rateFirst(t *testing.T, getenv func(string) string, args ...string) {
 	t.Helper()
-	r := runAmpel(t, getenv, lines("/check", "1"), args...)
+	r := runAmpel(t, getenv, lines("/check zo-kmu", "1"), args...)
 	if r.err != nil {
 		t.Fatalf("run(%q) = %v, want nil", args, r.err)
 	}
@@ -297,7 +297,7 @@ func (u *untouchable) Read([]byte) (int, error) {
 }
 
 func TestLanguageFromLANG(t *testing.T) {
-	r := runAmpel(t, env("LANG", "en_GB.UTF-8"), lines("/start", "/check"), "--db", tempDB(t))
+	r := runAmpel(t, env("LANG", "en_GB.UTF-8"), lines("/start", "/check zo-kmu"), "--db", tempDB(t))
 	if r.err != nil {
 		t.Fatalf("run() = %v, want nil", r.err)
 	}
@@ -436,8 +436,8 @@ func TestFlowsCheckValid(t *testing.T) {
 // changes a shipped check is still refused, not silently taken.
 func TestFlowsCheckShippedDirectory(t *testing.T) {
 	r := runAmpel(t, env(), strings.NewReader(""), "flows", "check", "../../flows", "--locales", "../../locales")
-	if r.err != nil || !strings.Contains(r.out, "1 flows OK: zo-kmu") {
-		t.Fatalf("flows check of the shipped directories = %v, %q; want 1 flows OK", r.err, r.out)
+	if r.err != nil || !strings.Contains(r.out, " flows OK: ") || !strings.Contains(r.out, "zo-kmu (7 checkpoints)") || !strings.Contains(r.out, "netz-qualitaet (14 checkpoints)") {
+		t.Fatalf("flows check of the shipped directories = %v, %q; want every shipped flow OK", r.err, r.out)
 	}
 	shipped, err := os.ReadFile("../../flows/zo-kmu.toml")
 	if err != nil {
@@ -657,7 +657,7 @@ func TestKilledProcessResumes(t *testing.T) {
 			outLines <- sc.Text()
 		}
 	}()
-	if _, err := io.WriteString(stdin, "/check\n1\n2\n1\n"); err != nil {
+	if _, err := io.WriteString(stdin, "/check zo-kmu\n1\n2\n1\n"); err != nil {
 		t.Fatal(err)
 	}
 	var seen strings.Builder
