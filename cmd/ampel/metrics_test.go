@@ -102,7 +102,7 @@ func TestMetricsDuringConsoleSession(t *testing.T) {
 	if v := value(before, "ampel_turns_total"); v > 0 {
 		t.Fatalf("turns before any input: %v", v)
 	}
-	io.WriteString(feed, "/check\n1\n2\n")
+	io.WriteString(feed, "/check zo-kmu\n1\n2\n")
 	waitFor(t, &out, "3/7", 10*time.Second)
 	fams := scrape(t, addr)
 	if v := value(fams, "ampel_turns_total", "platform", "console", "outcome", "ok"); v < 3 {
