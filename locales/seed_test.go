@@ -17,7 +17,8 @@ const seedDir = "../../shared/seeds"
 
 // seeds maps a check's German locale file to the document it is written from.
 var seeds = map[string]string{
-	"zo-kmu.de.toml": "002_238046fd1819344f.txt",
+	"bmo-advocacy.de.toml": "000_b6352e0d97204a20.txt",
+	"zo-kmu.de.toml":       "002_238046fd1819344f.txt",
 }
 
 // maxSharedRun is the longest run of consecutive words a text may share with
