@@ -7,6 +7,7 @@ import (
 
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
+	"github.com/ampel-bot/ampel/flows"
 )
 
 // Phone-screen budgets, in characters as the user reads them.
@@ -18,28 +19,50 @@ const (
 	phoneLanguages = "de en"
 )
 
+// shippedChecks is the catalog of every check that ships, whatever the
+// harness's default content: the phone budgets hold for each of them.
+func shippedChecks(t testing.TB) (*flows.Catalog, func(*bot.Config)) {
+	t.Helper()
+	catalog, err := flows.Load(flows.Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return catalog, func(c *bot.Config) { c.Flows = catalog }
+}
+
+// openCheck starts check id in lang for a new user and returns the harness
+// and the text of the check's first screen.
+func openCheck(t testing.TB, all func(*bot.Config), id, lang string) (*harness, string) {
+	t.Helper()
+	h := newHarness(t, 0, all)
+	h.lang = lang
+	h.say("/start")
+	var text string
+	for _, s := range h.send(bot.Event{Text: "/check " + id}) {
+		text += s.Msg.Text
+	}
+	return h, text
+}
+
 // TestFirstScreenFitsAPhone: the message that opens a check – its title, the
 // goal, the introduction and the first checkpoint's question – fits on a phone
-// screen without scrolling past the question, in every language.
+// screen without scrolling past the question, for every check in every language.
 func TestFirstScreenFitsAPhone(t *testing.T) {
 	_, texts := bottest.Content(t)
-	for _, lang := range strings.Fields(phoneLanguages) {
-		h := newHarness(t, 0)
-		h.lang = lang
-		h.say("/start")
-		var text string
-		for _, s := range h.send(bot.Event{Text: "/check"}) {
-			text += s.Msg.Text
-		}
-		if n := utf8.RuneCountInString(text); n > maxFirstScreen {
-			t.Errorf("%s: the first screen of the check has %d characters, want at most %d:\n%s", lang, n, maxFirstScreen, text)
-		}
-		// The goal keeps its label, and the screen ends with the question.
-		if goal := texts.T(lang, "zo-kmu.goal"); !strings.Contains(text, goal) || !strings.Contains(goal, ":") {
-			t.Errorf("%s: the first screen should show the goal with its label (%q):\n%s", lang, goal, text)
-		}
-		if ask := texts.T(lang, "rate.ask"); !strings.HasSuffix(text, ask) {
-			t.Errorf("%s: the first screen should end with the question %q:\n%s", lang, ask, text)
+	catalog, all := shippedChecks(t)
+	for _, f := range catalog.All() {
+		for _, lang := range strings.Fields(phoneLanguages) {
+			_, text := openCheck(t, all, f.ID, lang)
+			if n := utf8.RuneCountInString(text); n > maxFirstScreen {
+				t.Errorf("%s %s: the first screen of the check has %d characters, want at most %d:\n%s", f.ID, lang, n, maxFirstScreen, text)
+			}
+			// The goal keeps its label, and the screen ends with the question.
+			if goal := texts.T(lang, f.GoalID()); !strings.Contains(text, goal) || !strings.Contains(goal, ":") {
+				t.Errorf("%s %s: the first screen should show the goal with its label (%q):\n%s", f.ID, lang, goal, text)
+			}
+			if ask := texts.T(lang, "rate.ask"); !strings.HasSuffix(text, ask) {
+				t.Errorf("%s %s: the first screen should end with the question %q:\n%s", f.ID, lang, ask, text)
+			}
 		}
 	}
 }
@@ -47,13 +70,11 @@ func TestFirstScreenFitsAPhone(t *testing.T) {
 // TestExampleListsFitAPhone: every checkpoint's examples fit a phone screen,
 // and every suggestion is one short line that can become a measure.
 func TestExampleListsFitAPhone(t *testing.T) {
-	catalog, texts := bottest.Content(t)
+	_, texts := bottest.Content(t)
+	catalog, all := shippedChecks(t)
 	for _, f := range catalog.All() {
 		for _, lang := range strings.Fields(phoneLanguages) {
-			h := newHarness(t, 0)
-			h.lang = lang
-			h.say("/start")
-			h.say("/check " + f.ID)
+			h, _ := openCheck(t, all, f.ID, lang)
 			for i, cp := range f.Checkpoints {
 				title := texts.T(lang, f.CheckpointTitleID(cp))
 				var reply string
