@@ -54,8 +54,50 @@ func TestBuiltinLoads(t *testing.T) {
 	if got := f.Index("gibt-es-nicht"); got != -1 {
 		t.Errorf("Index(%q): got %d, want -1", "gibt-es-nicht", got)
 	}
-	if got := c.All(); !slices.Contains(got, f) {
-		t.Errorf("All(): got %d flows without zo-kmu, want it among them", len(got))
+	if n := countIn(c.All(), f); n != 1 {
+		t.Errorf("All(): got zo-kmu %d times, want once", n)
+	}
+}
+
+// countIn counts how often f is among all.
+func countIn(all []*Flow, f *Flow) int {
+	n := 0
+	for _, g := range all {
+		if g == f {
+			n++
+		}
+	}
+	return n
+}
+
+// TestBuiltinBMOAdvocacy: the advocacy check for chambers and business
+// associations ships, on the traffic-light scale, with its eight checkpoints
+// in order and enough suggestions for each to build a plan from.
+func TestBuiltinBMOAdvocacy(t *testing.T) {
+	c, err := Load(Builtin)
+	if err != nil {
+		t.Fatalf("Load(Builtin): got error\n%v\nwant none", err)
+	}
+	f, ok := c.Get("bmo-advocacy")
+	if !ok {
+		t.Fatalf("Get(%q): got not found, want the built-in check", "bmo-advocacy")
+	}
+	if f.Scale != "traffic-light" || f.Version < 1 {
+		t.Errorf("bmo-advocacy: got scale %q version %d, want traffic-light, version at least 1", f.Scale, f.Version)
+	}
+	wantIDs := []string{"mandate", "issues", "evidence", "strategy", "dialogue", "communication", "capacity", "results"}
+	var gotIDs []string
+	for _, cp := range f.Checkpoints {
+		gotIDs = append(gotIDs, cp.ID)
+		if n := len(cp.Suggestions); n < 4 || n > 12 {
+			t.Errorf("bmo-advocacy %s: got %d suggestions, want 4 to 12", cp.ID, n)
+		}
+	}
+	if !slices.Equal(gotIDs, wantIDs) {
+		t.Errorf("bmo-advocacy checkpoints: got %q, want %q", gotIDs, wantIDs)
+	}
+	if n := countIn(c.All(), f); n != 1 {
+		t.Errorf("All(): got bmo-advocacy %d times, want once", n)
 	}
 }
 

@@ -17,6 +17,7 @@ const seedDir = "../../shared/seeds"
 
 // seeds maps a check's German locale file to the document it is written from.
 var seeds = map[string]string{
+	"bmo-advocacy.de.toml":   "000_b6352e0d97204a20.txt",
 	"zo-kmu.de.toml":         "002_238046fd1819344f.txt",
 	"netz-qualitaet.de.toml": "003_972e3aa833220ad1.txt",
 }
