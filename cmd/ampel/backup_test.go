@@ -241,7 +241,7 @@ func TestRestoreDrill(t *testing.T) {
 func TestRestoreRefusesBadCopies(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ampel.db")
-	if r := runAmpel(t, german, lines("/check", "1"), "--db", path); r.err != nil {
+	if r := runAmpel(t, german, lines("/check zo-kmu", "1"), "--db", path); r.err != nil {
 		t.Fatal(r.err)
 	}
 	good := filepath.Join(dir, "good.db")
@@ -336,7 +336,7 @@ func TestBackupFromRunningAmpel(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"--db", filepath.Join(dir, "a.db"), "--http-addr", addr, "--log-level", "info"}, getenv, in, &out, &errOut)
 	}()
-	io.WriteString(feed, "/check\n1\n")
+	io.WriteString(feed, "/check zo-kmu\n1\n")
 	waitFor(t, &out, "2/7", 10*time.Second)
 
 	to := filepath.Join(dir, "copy.db")

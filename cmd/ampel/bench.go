@@ -21,13 +21,14 @@ import (
 	"github.com/ampel-bot/ampel/store"
 )
 
-// benchScript is one user's scenario: start the check, seven ratings (three
+// benchScript is one user's scenario: start zo-kmu by its id (a bare /check
+// asks which check when several are installed), seven ratings (three
 // of them red or yellow) with one invalid answer among them, accept the plan
 // offer, then one measure with its five fields for each of the three
 // checkpoints. Answers are typed, as a console or Mattermost user without
 // buttons would, so the typed-twin path is measured too.
 var benchScript = []string{
-	"/check",
+	"/check zo-kmu",
 	"1",           // 1/7 red
 	"vielleicht?", // invalid: hint and the same question
 	"2",           // 2/7 yellow

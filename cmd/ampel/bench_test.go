@@ -44,7 +44,7 @@ func newBenchEngine(b *testing.B) *bot.Engine {
 // valid answer that repeats the first question without changing progress.
 func startCheck(b *testing.B, e *bot.Engine, addr bot.Address) {
 	b.Helper()
-	if err := e.Handle(context.Background(), bot.Event{ID: addr.Chat + "-start", Addr: addr, Text: "/check", LangHint: "de"}); err != nil {
+	if err := e.Handle(context.Background(), bot.Event{ID: addr.Chat + "-start", Addr: addr, Text: "/check zo-kmu", LangHint: "de"}); err != nil {
 		b.Fatal(err)
 	}
 }

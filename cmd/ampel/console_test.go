@@ -10,7 +10,7 @@ import (
 // wholeCheck is a check with a plan of two measures, typed as a newcomer
 // would in German.
 var wholeCheck = []string{
-	"/start", "/help", "/check", "1", "2", "1", "3", "3", "3", "3", "1",
+	"/start", "/help", "/check zo-kmu", "1", "2", "1", "3", "3", "3", "3", "1",
 	"Workshop mit zwei Betrieben", "1", "ich", "in 2 Wochen", "in 3 Monaten",
 	"Weiter", "Kontaktliste der Freiwilligenagentur", "2", "Anna", "nächsten Montag", "15.12.2030",
 	"/plan", "/reminders",
@@ -52,7 +52,7 @@ func TestConsoleWrapsAtColumns(t *testing.T) {
 // the console: it gets the answer that it is too long, and the /check after
 // it is answered. The console asks for numbers, as it has nothing to tap.
 func TestConsoleLongLineThenCheck(t *testing.T) {
-	r := runAmpel(t, german, lines(strings.Repeat("x", 2<<20), "/check", "keine Ahnung"), "--db", tempDB(t))
+	r := runAmpel(t, german, lines(strings.Repeat("x", 2<<20), "/check zo-kmu", "keine Ahnung"), "--db", tempDB(t))
 	if r.err != nil {
 		t.Fatalf("run() = %v, want nil; stderr:\n%s", r.err, r.errOut)
 	}

@@ -89,7 +89,7 @@ func TestContainerBinary(t *testing.T) {
 	if out, err := run(nil, "--help"); err != nil || !strings.Contains(out, "--http-addr") || !strings.Contains(out, "ampel backup") {
 		t.Errorf("ampel --help: %v\n%s", err, out)
 	}
-	if out, err := run(lines("/check", "1", "2")); err != nil || !strings.Contains(out, "3/7 · ") {
+	if out, err := run(lines("/check zo-kmu", "1", "2")); err != nil || !strings.Contains(out, "3/7 · ") {
 		t.Errorf("a piped console check: %v\n%s", err, out)
 	}
 

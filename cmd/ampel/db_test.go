@@ -45,7 +45,7 @@ func damageRecord(t *testing.T, path, key string) {
 func TestDBCheckAndQuarantine(t *testing.T) {
 	db := tempDB(t)
 	key := console.Address().Key()
-	if r := runAmpel(t, german, lines("/check", "1"), "--db", db); r.err != nil {
+	if r := runAmpel(t, german, lines("/check zo-kmu", "1"), "--db", db); r.err != nil {
 		t.Fatalf("first run: %v\n%s", r.err, r.errOut)
 	}
 	r := runAmpel(t, env(), nil, "db", "check", "--db", db)
@@ -64,7 +64,7 @@ func TestDBCheckAndQuarantine(t *testing.T) {
 		t.Errorf("db check on a damaged record: %v\n%s", r.err, r.out)
 	}
 
-	r = runAmpel(t, german, lines("/check"), "--db", db)
+	r = runAmpel(t, german, lines("/check zo-kmu"), "--db", db)
 	if r.err != nil {
 		t.Fatalf("run on the damaged file: %v\n%s", r.err, r.errOut)
 	}
@@ -84,7 +84,7 @@ func TestDBCheckAndQuarantine(t *testing.T) {
 		t.Errorf("db check once it is set aside: %v\n%s", r.err, r.out)
 	}
 
-	r = runAmpel(t, german, lines("/check"), "--db", db, "--on-damage", "fresh")
+	r = runAmpel(t, german, lines("/check zo-kmu"), "--db", db, "--on-damage", "fresh")
 	if r.err != nil || !strings.Contains(r.out, "Wir fangen deshalb neu an") || !strings.Contains(r.out, "1/7") {
 		t.Errorf("with --on-damage fresh: %v\n%s", r.err, r.out)
 	}

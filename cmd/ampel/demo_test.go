@@ -38,7 +38,7 @@ func waitFor(t *testing.T, out *syncBuffer, want string, limit time.Duration) {
 func TestConsoleReminderDemo(t *testing.T) {
 	d := startDemo(t, "600")
 	out, real, say, feed, done := d.out, d.real, d.say, d.feed, d.done
-	say("/check", "1", "3", "3", "3", "3", "3", "3")
+	say("/check zo-kmu", "1", "3", "3", "3", "3", "3", "3")
 	waitFor(t, out, "Ergebnis · ", 30*time.Second)
 	time.Sleep(300 * time.Millisecond) // three simulated minutes at real speed: past nine
 	say("1", "Workshop mit zwei Betrieben", "1", "ich", "heute", "heute")
@@ -102,7 +102,7 @@ func startDemo(t *testing.T, speed string) demo {
 // saved measure says so.
 func TestConsoleReminderDemoByHand(t *testing.T) {
 	d := startDemo(t, "60")
-	d.say("/check", "1", "3", "3", "3", "3", "3", "3")
+	d.say("/check zo-kmu", "1", "3", "3", "3", "3", "3", "3")
 	waitFor(t, d.out, "Ergebnis · ", 30*time.Second)
 	d.real.Add(20 * time.Second) // a person reads and types: 09:18
 	d.say("1", "Workshop mit zwei Betrieben", "1", "ich", "heute", "heute")

@@ -21,7 +21,7 @@ func TestLogsJSONWithComponentsAndNoUserText(t *testing.T) {
 	c := bottest.Canaries
 	args := []string{"--db", db, "--log-format", "json", "--log-level", "debug"}
 	r := runAmpel(t, german, lines(
-		"/check", c.Answer, "1", "3", "3", "3", "3", "3", "3",
+		"/check zo-kmu", c.Answer, "1", "3", "3", "3", "3", "3", "3",
 		"1", // Maßnahmenplan erstellen
 		c.Measure, "1", c.Name, "in 2 Wochen", "in 3 Monaten",
 		"/plan",

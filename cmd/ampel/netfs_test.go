@@ -71,7 +71,7 @@ func TestNetworkFSRefusedAtStart(t *testing.T) {
 	if m, _ := filepath.Glob(db); len(m) != 0 {
 		t.Error("the database file was created before the refusal")
 	}
-	err = run(nfs, []string{"--db", db, "--allow-network-fs"}, german, lines("/check"), &out, &errOut)
+	err = run(nfs, []string{"--db", db, "--allow-network-fs"}, german, lines("/check zo-kmu"), &out, &errOut)
 	if err != nil || !strings.Contains(out.String(), "1/7") {
 		t.Fatalf("with --allow-network-fs: %v, output %q", err, out.String())
 	}
