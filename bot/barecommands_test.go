@@ -37,7 +37,7 @@ func TestBareCommands(t *testing.T) {
 	expect("sprache de", "Ich schreibe Ihnen ab jetzt auf Deutsch.")
 	expect("zeitzone Europe/Vienna", "Zeitzone: ")
 	expect("Erinnerungen", "Ihre Erinnerungen")
-	expect("check", "1/7")
+	expect("check zo-kmu", "1/7")
 	expect("abbrechen", "Pausiert", "mit „check“ geht es weiter")
 	expect("CHECK", "1/7")
 	for _, in := range []string{"1", "3", "3", "3", "3", "3", "3"} {

@@ -24,7 +24,7 @@ var wrongShape = []byte(`{"lang":"de","plan":5}`)
 func TestDamagedConversationWaits(t *testing.T) {
 	h := newHarness(t, 0)
 	h.store.Damage(h.addr.Key(), wrongShape)
-	for _, in := range []string{"/check", "1"} {
+	for _, in := range []string{"/check zo-kmu", "1"} {
 		out := h.say(in)
 		if !strings.Contains(out, apologyWait) || strings.Contains(out, firstRating) {
 			t.Errorf("%q: got %q, want only the apology", in, out)
@@ -46,7 +46,7 @@ func TestDamagedConversationWaits(t *testing.T) {
 func TestDamagedConversationStartsAfresh(t *testing.T) {
 	h := newHarness(t, 0, func(c *bot.Config) { c.FreshAfterDamage = true })
 	h.store.Damage(h.addr.Key(), wrongShape)
-	out := h.say("/check")
+	out := h.say("/check zo-kmu")
 	if i := strings.Index(out, apologyFresh); i < 0 || i > strings.Index(out, firstRating) {
 		t.Fatalf("/check on a damaged conversation: got %q, want the apology, then the check's first question", out)
 	}
@@ -90,10 +90,10 @@ func TestPanickingLoadIsContained(t *testing.T) {
 	e.Register(h.rec)
 	h.engine, other.engine, other.rec = e, e, h.rec
 	other.addr.Chat, other.addr.User = "someone-else", "someone-else"
-	if out := h.say("/check"); !strings.Contains(out, apologyWait) {
+	if out := h.say("/check zo-kmu"); !strings.Contains(out, apologyWait) {
 		t.Errorf("the chat whose Load panics: got %q, want the apology", out)
 	}
-	if out := other.say("/check"); !strings.Contains(out, firstRating) {
+	if out := other.say("/check zo-kmu"); !strings.Contains(out, firstRating) {
 		t.Errorf("another chat: got %q, want the check", out)
 	}
 }

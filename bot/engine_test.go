@@ -15,7 +15,7 @@ import (
 // nothing already answered is lost.
 func TestBadInput(t *testing.T) {
 	h := newHarness(t, 0)
-	h.say("/check")
+	h.say("/check zo-kmu")
 	h.say("1")                                              // 1/7 red
 	h.say("2")                                              // 2/7 yellow
 	long := strings.Repeat("Das ist sehr viel Text. ", 430) // ~10 KB
@@ -63,7 +63,7 @@ func TestBadInput(t *testing.T) {
 // explanation and the date question again, and the measure is not lost.
 func TestBadDates(t *testing.T) {
 	h := newHarness(t, 0)
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Eigene Maßnahme", "1", "ich"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Eigene Maßnahme", "1", "ich"} {
 		h.say(in)
 	}
 	tests := []struct{ in, want string }{
@@ -109,7 +109,7 @@ func TestDateNextYearConfirmed(t *testing.T) {
 			h := newHarness(t, 0)
 			h.lang = tt.lang
 			h.clock.Set(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
-			for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", tt.resp} {
+			for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", tt.resp} {
 				h.say(in)
 			}
 			got := h.say(tt.in)
@@ -154,7 +154,7 @@ func TestLanguageTyped(t *testing.T) {
 // a hint and the same question, and nothing odd lands in the plan.
 func TestNumberIsNotAName(t *testing.T) {
 	h := newHarness(t, 0)
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1"} {
 		h.say(in)
 	}
 	if got := h.say("99"); !strings.Contains(got, "Diese Nummer gibt es hier nicht") || !strings.Contains(got, "in Worten") || !strings.Contains(got, "Maßnahme für") {
@@ -174,7 +174,7 @@ func TestNumberIsNotAName(t *testing.T) {
 // TestDuplicateEvent delivers the same event three times: one effect, one reply.
 func TestDuplicateEvent(t *testing.T) {
 	h := newHarness(t, 0)
-	h.say("/check")
+	h.say("/check zo-kmu")
 	ev := bot.Event{ID: "same", Text: "1"}
 	var replies int
 	for i := 0; i < 3; i++ {
@@ -200,7 +200,7 @@ func TestSendFailureKeepsReply(t *testing.T) {
 		}
 		return nil
 	}
-	if got := h.send(bot.Event{Text: "/check"}); len(got) != 0 {
+	if got := h.send(bot.Event{Text: "/check zo-kmu"}); len(got) != 0 {
 		t.Fatalf("got %d messages through a failing platform, want 0", len(got))
 	}
 	if c := h.conv(); c.Dialog.Mode != "rate" {
@@ -234,7 +234,7 @@ func TestSendFailureKeepsReply(t *testing.T) {
 // button's action against the 64-byte limit and its label against emptiness.
 func TestButtonsFitEveryPlatform(t *testing.T) {
 	h := newHarness(t, 0)
-	for _, in := range []string{"/start", "/check", "4", "1", "2", "1", "1", "1", "1", "1", "2", "1", "1", "1", "1", "1", "1", "14", "x", "2", "1", "2", "2", "/plan", "4", "1", "/language"} {
+	for _, in := range []string{"/start", "/check zo-kmu", "4", "1", "2", "1", "1", "1", "1", "1", "2", "1", "1", "1", "1", "1", "1", "14", "x", "2", "1", "2", "2", "/plan", "4", "1", "/language"} {
 		for _, s := range h.send(bot.Event{Text: in}) {
 			if err := s.Msg.Validate(); err != nil {
 				t.Errorf("after %q: %v", in, err)
@@ -300,7 +300,7 @@ func TestHelpInGroupsExplainsPrivacyMode(t *testing.T) {
 func TestMeasureForm(t *testing.T) {
 	h := newHarness(t, 0)
 	h.rec.ShowsForms = true
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3"} {
 		h.say(in)
 	}
 	sent := h.send(bot.Event{Text: "1"}) // build the plan
@@ -335,7 +335,7 @@ func TestMeasureForm(t *testing.T) {
 
 	// A platform that cannot show forms gets none.
 	plain := newHarness(t, 0)
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3"} {
 		plain.say(in)
 	}
 	if sent := plain.send(bot.Event{Text: "1"}); sent[len(sent)-1].Msg.Form != nil {
@@ -365,7 +365,7 @@ func TestCommandsAsSubcommands(t *testing.T) {
 	if !strings.Contains(out, "/ampel check – ") || strings.Contains(out, "\n/check") {
 		t.Errorf("help with a prefix: %q", out)
 	}
-	h.say("/check")
+	h.say("/check zo-kmu")
 	if out := h.say("/cancel"); !strings.Contains(out, "mit /ampel check geht es weiter") {
 		t.Errorf("cancel with a prefix: %q", out)
 	}

@@ -29,7 +29,7 @@ func TestInvisibleCharactersStripped(t *testing.T) {
 		}
 		return b.String()
 	}
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1"} {
 		group(in)
 	}
 	family, scotland, persian := "👩\u200D👩\u200D👧", "🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F", "می\u200Cخواهم"
@@ -58,7 +58,7 @@ func TestInvisibleCharactersStripped(t *testing.T) {
 	}
 	// A typed name too.
 	h2 := newHarness(t, 0)
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "Bo\u202E\u2028b\u0085Meier", "heute", "heute"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "Bo\u202E\u2028b\u0085Meier", "heute", "heute"} {
 		h2.say(in)
 	}
 	if got := h2.conv().Plan.Measures[0].Responsible; got != "Bob Meier" && got != "Bo b Meier" {
@@ -124,7 +124,7 @@ func TestForgedButtonArguments(t *testing.T) {
 		mode  string   // the question they reach, as stored
 		press []string
 	}{
-		{"colour", []string{"/check"}, "rate", []string{"r:purple", "r:" + evil, "r:", "cp:0", "later:x"}},
+		{"colour", []string{"/check zo-kmu"}, "rate", []string{"r:purple", "r:" + evil, "r:", "cp:0", "later:x"}},
 		{"change index", []string{"1", "3", "3", "3", "3", "3", "3", "2"}, "change", []string{"cp:99", "cp:-1", "cp:" + evil}},
 		{"suggestion index", []string{"1", "1", "1"}, "m-text", []string{"sg:99", "sg:-1", "sg:" + evil, "form:x"}},
 		{"priority", []string{"Eigene Maßnahme"}, "m-prio", []string{"p:" + evil, "p:urgent", "p:"}},

@@ -15,7 +15,7 @@ import (
 func TestLastingButtons(t *testing.T) {
 	h := newHarness(t, 0)
 	menu := h.send(bot.Event{Text: "/start"})[0].Msg.Flat()
-	rate := h.send(bot.Event{Action: "/check"})[0].Msg.Flat()
+	rate := h.send(bot.Event{Action: "/check zo-kmu"})[0].Msg.Flat()
 	h.send(bot.Event{Action: rate[0].Action}) // on to the second question
 	h.send(bot.Event{Text: "3"})
 	for _, b := range menu {

@@ -24,11 +24,11 @@ func lastMsg(t *testing.T, sent []bottest.Sent) bot.Message {
 // it, whatever the number of suggestions.
 func TestNoMeasureHasAFixedPlace(t *testing.T) {
 	catalog, texts := bottest.Content(t)
-	f := catalog.All()[0]
+	f, _ := catalog.Get("zo-kmu")
 	for _, tt := range []struct{ lang, word string }{{"de", "keine"}, {"en", "none"}} {
 		h := newHarness(t, 0)
 		h.lang = tt.lang
-		h.say("/check")
+		h.say("/check zo-kmu")
 		for range f.Checkpoints {
 			h.say("1") // all red: every checkpoint gets a measure question
 		}
@@ -70,13 +70,13 @@ func flatLabels(m bot.Message) string {
 // buttons themselves, and the text does not list them twice.
 func TestSuggestionsAreANumberedList(t *testing.T) {
 	catalog, texts := bottest.Content(t)
-	f := catalog.All()[0]
+	f, _ := catalog.Get("zo-kmu")
 	for _, typed := range []bool{false, true} {
 		for _, lang := range []string{"de", "en"} {
 			for i, cp := range f.Checkpoints {
 				h := newHarness(t, 0)
 				h.lang, h.rec.Typed = lang, typed
-				h.say("/check")
+				h.say("/check zo-kmu")
 				for j := range f.Checkpoints {
 					h.say(map[bool]string{true: "1", false: "3"}[i == j]) // only checkpoint i needs a measure
 				}

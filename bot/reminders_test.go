@@ -14,7 +14,7 @@ import (
 // first checkpoint starting on start and reviewed on review (typed dates).
 func planWith(t *testing.T, h *harness, start, review string) {
 	t.Helper()
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop mit Betrieben", "1", "ich"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop mit Betrieben", "1", "ich"} {
 		h.say(in)
 	}
 	if got := h.say(start); !strings.Contains(got, "Start:") {
@@ -434,7 +434,7 @@ func TestZoneChangeAfterSend(t *testing.T) {
 
 func TestLanguageTwice(t *testing.T) {
 	h := newHarness(t, 0)
-	h.say("/check")
+	h.say("/check zo-kmu")
 	h.say("/language")
 	h.say("/language")
 	if out := h.say("2"); !strings.Contains(out, "1/7 · Strategic benefit") {
@@ -475,7 +475,7 @@ func TestGroupReminderMentionsResponsible(t *testing.T) {
 		t.Helper()
 		h.send(bot.Event{Text: text, Group: true, UserName: "Anna Berg"})
 	}
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "1", "morgen", "22.3.2027"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "1", "morgen", "22.3.2027"} {
 		group(in)
 	}
 	m := h.conv().Plan.Measures[0]
@@ -493,7 +493,7 @@ func TestGroupReminderMentionsResponsible(t *testing.T) {
 // bring back a measure given up meanwhile.
 func TestStaleResume(t *testing.T) {
 	h := newHarness(t, 0)
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1"} {
 		h.say(in)
 	}
 	h.say("/timezone")
@@ -506,7 +506,7 @@ func TestStaleResume(t *testing.T) {
 
 func TestFarDatesRefused(t *testing.T) {
 	h := newHarness(t, 0)
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "ich"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "ich"} {
 		h.say(in)
 	}
 	if out := h.say("01.06.2554"); !strings.Contains(out, "mehr als 10 Jahre") {

@@ -10,7 +10,7 @@ import (
 // and returns the reply to its review date.
 func saveWith(t *testing.T, h *harness, start, review string) string {
 	t.Helper()
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop mit Betrieben", "1", "ich", start} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop mit Betrieben", "1", "ich", start} {
 		h.say(in)
 	}
 	got := h.say(review)

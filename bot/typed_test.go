@@ -23,7 +23,7 @@ func TestTypedButtonsHint(t *testing.T) {
 	for _, tt := range tests {
 		h := newHarness(t, 0)
 		h.lang, h.rec.Typed = tt.lang, tt.typed
-		h.say("/check")
+		h.say("/check zo-kmu")
 		got := h.say("keine Ahnung")
 		for _, in := range []string{"1", "3", "3", "3", "3", "3", "3", "1", "Eigene Maßnahme", "1"} {
 			h.say(in)
@@ -50,7 +50,7 @@ func TestOverlongInput(t *testing.T) {
 	if !strings.Contains(got, "Diese Nachricht ist viel zu lang") || !strings.Contains(got, "Check starten") {
 		t.Errorf("2 MB when idle: got %.300q, want the too-long hint and the menu", got)
 	}
-	if got := h.say("/check"); !strings.Contains(got, "1/7") {
+	if got := h.say("/check zo-kmu"); !strings.Contains(got, "1/7") {
 		t.Errorf("/check after the long line: got %.300q, want the first question", got)
 	}
 	for _, in := range []string{"1", "3", "3", "3", "3", "3", "3", "1"} {

@@ -18,7 +18,7 @@ func TestFirstContactWelcome(t *testing.T) {
 	}
 	h = newHarness(t, 0)
 	h.lang = "en"
-	if got := h.say("/check"); strings.Contains(got, "Welcome") || !strings.Contains(got, "1/7") {
+	if got := h.say("/check zo-kmu"); strings.Contains(got, "Welcome") || !strings.Contains(got, "1/7") {
 		t.Errorf("/check first: got %q, want the check without the welcome", got)
 	}
 	if got := h.say("hello"); strings.Contains(got, "Welcome") {

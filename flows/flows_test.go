@@ -54,8 +54,26 @@ func TestBuiltinLoads(t *testing.T) {
 	if got := f.Index("gibt-es-nicht"); got != -1 {
 		t.Errorf("Index(%q): got %d, want -1", "gibt-es-nicht", got)
 	}
-	if got := c.All(); len(got) != 1 || got[0] != f {
-		t.Errorf("All(): got %d flows, want exactly zo-kmu", len(got))
+	// The counterpart for companies has the same seven checkpoints.
+	g, ok := c.Get("kmu-zo")
+	if !ok {
+		t.Fatalf("Get(%q): got not found, want the built-in check", "kmu-zo")
+	}
+	gotIDs = gotIDs[:0]
+	for _, cp := range g.Checkpoints {
+		gotIDs = append(gotIDs, cp.ID)
+	}
+	if !slices.Equal(gotIDs, wantIDs) || g.Scale != "traffic-light" {
+		t.Errorf("kmu-zo: got %s checkpoints %q, want traffic-light %q", g.Scale, gotIDs, wantIDs)
+	}
+	n := 0
+	for _, h := range c.All() {
+		if h == f || h == g {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("All(): got zo-kmu and kmu-zo %d times, want each once", n)
 	}
 }
 
@@ -283,6 +301,7 @@ func TestTextRefs(t *testing.T) {
 		{"zo-kmu.title", "id"},
 		{"zo-kmu.goal", "id"},
 		{"zo-kmu.intro", "id"},
+		{"zo-kmu.summary", "id"},
 		{"scale.traffic-light.red", "scale"},
 		{"scale.traffic-light.red.symbol", "scale"},
 		{"scale.traffic-light.yellow", "scale"},
@@ -343,6 +362,7 @@ func TestTextIDs(t *testing.T) {
 		{"TitleID", f.TitleID(), "zo-kmu.title"},
 		{"GoalID", f.GoalID(), "zo-kmu.goal"},
 		{"IntroID", f.IntroID(), "zo-kmu.intro"},
+		{"SummaryID", f.SummaryID(), "zo-kmu.summary"},
 		{"CheckpointTitleID", f.CheckpointTitleID(cp), "zo-kmu.planen.title"},
 		{"StatementID", f.StatementID(cp), "zo-kmu.planen.statement"},
 		{"SuggestionID", f.SuggestionID(cp, "ziele"), "zo-kmu.planen.ziele"},

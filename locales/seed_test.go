@@ -18,6 +18,7 @@ const seedDir = "../../shared/seeds"
 // seeds maps a check's German locale file to the document it is written from.
 var seeds = map[string]string{
 	"zo-kmu.de.toml": "002_238046fd1819344f.txt",
+	"kmu-zo.de.toml": "001_c1185280d9b1781b.txt",
 }
 
 // maxSharedRun is the longest run of consecutive words a text may share with

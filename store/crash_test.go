@@ -169,7 +169,7 @@ func TestCrashWhileSendingReminder(t *testing.T) {
 			clock := bottest.NewClock(time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC))
 			p := &platform{}
 			b := start(t, path, clock, p, "")
-			for i, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "ich", "in 3 Tagen", "17.3.2027"} {
+			for i, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "ich", "in 3 Tagen", "17.3.2027"} {
 				ev := bot.Event{ID: "in" + string(rune('a'+i)), Addr: console.Address(), Text: in}
 				if err := b.engine.Handle(context.Background(), ev); err != nil {
 					t.Fatal(err)

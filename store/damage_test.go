@@ -121,7 +121,7 @@ func TestDamagedPageHurtsOnlyItsRecords(t *testing.T) {
 		e.Register(&bottest.Recorder{Name: "test"})
 		for i := range chats {
 			keys = append(keys, chatAddr(i).Key())
-			if err := e.Handle(ctx, bot.Event{ID: "a" + fmt.Sprint(i), Addr: chatAddr(i), Text: "/check", LangHint: "de"}); err != nil {
+			if err := e.Handle(ctx, bot.Event{ID: "a" + fmt.Sprint(i), Addr: chatAddr(i), Text: "/check zo-kmu", LangHint: "de"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -149,7 +149,7 @@ func TestDamagedPageHurtsOnlyItsRecords(t *testing.T) {
 	errs := make([]error, chats)
 	for i := range chats {
 		wg.Go(func() {
-			errs[i] = e.Handle(ctx, bot.Event{ID: "b" + fmt.Sprint(i), Addr: chatAddr(i), Text: "/check", LangHint: "de"})
+			errs[i] = e.Handle(ctx, bot.Event{ID: "b" + fmt.Sprint(i), Addr: chatAddr(i), Text: "/check zo-kmu", LangHint: "de"})
 		})
 	}
 	wg.Wait()

@@ -30,7 +30,7 @@ func TestCommandsWithoutSlash(t *testing.T) {
 	}
 	town := "town" + strings.Repeat("t", 22)
 	e.fake.addChannel(town)
-	id := e.fake.userPost(town, user, "@"+botName+" check")
+	id := e.fake.userPost(town, user, "@"+botName+" check zo-kmu")
 	waitFor(t, "the mention handled", func() bool { return e.rec.count(id) == 1 })
 	if posts := e.fake.botPosts(town); len(posts) == 0 || !strings.Contains(shown(posts[len(posts)-1].Message), "1/7") {
 		t.Errorf("\"@ampel check\" in a channel: %d posts, want the first question", len(posts))

@@ -17,6 +17,7 @@ func toMeasureQuestion(c *chatter) {
 	c.t.Helper()
 	c.say("/start")
 	c.tap("Check starten")
+	c.tap("Zusammenarbeit mit KMU")
 	c.tap("🔴 Dringender")
 	c.say("2")
 	c.tap("🟢")

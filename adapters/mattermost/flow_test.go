@@ -120,7 +120,8 @@ func TestWholeCheckAndPlan(t *testing.T) {
 			t.Fatalf("no reply contains %q\ntranscript:\n%s", want, strings.Join(c.log, "\n"))
 		}
 		expect(c.say("/start"), sc.Welcome)
-		expect(c.tap(sc.StartCheck), "1/7")
+		c.tap(sc.StartCheck) // which check: a list
+		expect(c.tap(sc.Check), "1/7")
 		expect(c.tap(sc.Red), "2/7")
 		expect(c.say("2"), "3/7")
 		expect(c.tap(sc.Green), "4/7")
@@ -172,8 +173,8 @@ func TestWholeCheckAndPlan(t *testing.T) {
 		}
 		switch mode {
 		case "buttons":
-			if c.presses != 10 || marked != 10 {
-				t.Errorf("%d presses, %d posts marked; want 10 and 10", c.presses, marked)
+			if c.presses != 11 || marked != 11 {
+				t.Errorf("%d presses, %d posts marked; want 11 and 11", c.presses, marked)
 			}
 			if withButtons == 0 {
 				t.Error("no post has buttons")

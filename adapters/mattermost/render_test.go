@@ -298,6 +298,7 @@ func TestWholeCheckShowsAsWritten(t *testing.T) {
 		c := newChatter(t, e, "user"+sc.Lang+strings.Repeat("u", 20), "dm"+sc.Lang+strings.Repeat("d", 22), sc.Lang)
 		c.say("/start")
 		c.tap(sc.StartCheck)
+		c.tap(sc.Check)
 		c.tap(sc.Red)
 		for range 6 {
 			c.tap(sc.Green)

@@ -106,7 +106,7 @@ func TestForgedPressesRefused(t *testing.T) {
 	// Slash command: a wrong or missing token is refused before parsing.
 	for _, auth := range []string{"", "Token wrong", "Bearer " + testToken, "Token cmd-token-1234567890x"} {
 		rec := httptest.NewRecorder()
-		form := url.Values{"channel_id": {eva.channel}, "user_id": {eva.user}, "command": {"/ampel"}, "text": {"check"}, "token": {"cmd-token-1234567890"}}
+		form := url.Values{"channel_id": {eva.channel}, "user_id": {eva.user}, "command": {"/ampel"}, "text": {"check zo-kmu"}, "token": {"cmd-token-1234567890"}}
 		req := httptest.NewRequest("POST", CommandPath, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if auth != "" {
@@ -133,7 +133,7 @@ func TestSlashCommand(t *testing.T) {
 	e.run(nil)
 	eva := newChatter(t, e, "eva"+strings.Repeat("e", 23), "dmeva"+strings.Repeat("d", 21), "de")
 	rec := httptest.NewRecorder()
-	form := url.Values{"channel_id": {eva.channel}, "user_id": {eva.user}, "command": {"/ampel"}, "text": {"check"}, "trigger_id": {"trig1"}}
+	form := url.Values{"channel_id": {eva.channel}, "user_id": {eva.user}, "command": {"/ampel"}, "text": {"check zo-kmu"}, "trigger_id": {"trig1"}}
 	req := httptest.NewRequest("POST", CommandPath, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Token cmd-token-1234567890")

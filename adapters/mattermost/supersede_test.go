@@ -48,6 +48,7 @@ func TestSupersededQuestionLosesButtons(t *testing.T) {
 	menu := e.fake.botPosts(c.channel)[0]
 	c.say("/start") // a second menu, pressed below
 	c.tap(sc.StartCheck)
+	c.tap(sc.Check)
 	first := one("first question")
 	text := first.Message
 	c.say("2")

@@ -238,7 +238,8 @@ func TestWholeCheckAndPlanInChannel(t *testing.T) {
 func runScript(t *testing.T, e *env, c *chatter, sc script, say, command func(string) []sentMsg) {
 	t.Helper()
 	c.expect(command("start"), sc.Welcome)
-	c.expect(c.tap(sc.StartCheck), "1/7")
+	c.tap(sc.StartCheck) // which check: a list
+	c.expect(c.tap(sc.Check), "1/7")
 	c.expect(c.tap(sc.Red), "2/7")   // pressed
 	c.expect(say("2"), "3/7")        // typed: yellow
 	c.expect(c.tap(sc.Green), "4/7") // pressed

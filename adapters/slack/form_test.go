@@ -79,7 +79,7 @@ func openerOf(m sentMsg) (element, bool) {
 // (the red checkpoint's) and returns that question.
 func toMeasureForm(t *testing.T, c *chatter) sentMsg {
 	t.Helper()
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3"} {
 		c.say(in)
 	}
 	out := c.say("1") // build the plan
@@ -327,7 +327,7 @@ func TestModalOverHTTP(t *testing.T) {
 			t.Fatalf("event %q: %d", text, rec.Code)
 		}
 	}
-	for _, in := range []string{"/check", "1", "3", "3", "3", "3", "3", "3", "1"} {
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1"} {
 		event(in)
 	}
 	msgs := e.fake.messages(dm)
@@ -358,7 +358,7 @@ func TestMeasureModalInChannel(t *testing.T) {
 	e.fake.mu.Lock()
 	e.fake.users["U0ANNA001"] = slackUser{locale: "de-DE", tz: "Europe/Berlin", realName: "Anna Berg"}
 	e.fake.mu.Unlock()
-	c.slash("check")
+	c.slash("check zo-kmu")
 	for _, in := range []string{"1", "3", "3", "3", "3", "3", "3"} {
 		c.mention(in)
 	}

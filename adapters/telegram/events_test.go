@@ -112,7 +112,7 @@ func TestGroupBecomesSupergroup(t *testing.T) {
 	e := newEnv(t, nil)
 	e.run(nil)
 	const old, moved = -4001, -1004001
-	e.fake.waitConsumed(e.fake.pushText(old, user(31, "de"), "/check@"+botUsername))
+	e.fake.waitConsumed(e.fake.pushText(old, user(31, "de"), "/check@"+botUsername+" zo-kmu"))
 	before := e.conv(old)
 	if before.Run == nil {
 		t.Fatal("the check did not start in the group")

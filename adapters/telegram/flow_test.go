@@ -131,7 +131,8 @@ func TestWholeCheckAndPlan(t *testing.T) {
 			}
 
 			expect(c.say("/start"), sc.Welcome)
-			expect(c.tap(sc.StartCheck), "1/7")
+			c.tap(sc.StartCheck) // which check: a list
+			expect(c.tap(sc.Check), "1/7")
 			expect(c.tap(sc.Red), "2/7")   // pressed
 			expect(c.say("2"), "3/7")      // typed: yellow
 			expect(c.tap(sc.Green), "4/7") // pressed
@@ -183,8 +184,8 @@ func TestWholeCheckAndPlan(t *testing.T) {
 					t.Errorf("callback query %s not answered", q)
 				}
 			}
-			if len(c.press) != 10 {
-				t.Errorf("%d buttons pressed, want 10", len(c.press))
+			if len(c.press) != 11 {
+				t.Errorf("%d buttons pressed, want 11", len(c.press))
 			}
 
 			// Every message whose button was pressed shows the choice and has

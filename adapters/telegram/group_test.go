@@ -27,13 +27,13 @@ func TestGroupMentionCheck(t *testing.T) {
 	if got := text(c.say("@" + botUsername + " Hallo")); strings.Contains(got, "Willkommen") {
 		t.Errorf("second hello: got %q, want no second welcome", got)
 	}
-	if got := text(c.say("@" + botUsername + " check")); !strings.Contains(got, "1/7") {
+	if got := text(c.say("@" + botUsername + " check zo-kmu")); !strings.Contains(got, "1/7") {
 		t.Errorf("@bot check in a group: got %q, want the check's first question", got)
 	}
 	// The first word in another group is the command, with no menu before.
 	c2 := newChatter(t, e, -100556, "en")
 	c2.from = user(556, "en")
-	if got := text(c2.say("@" + botUsername + " check")); !strings.Contains(got, "1/7") || strings.Contains(got, "Welcome") {
+	if got := text(c2.say("@" + botUsername + " check zo-kmu")); !strings.Contains(got, "1/7") || strings.Contains(got, "Welcome") {
 		t.Errorf("@bot check first in a group: got %q, want the check's first question (no welcome: a command)", got)
 	}
 }

@@ -14,7 +14,7 @@ func TestReviewReminderOnPhone(t *testing.T) {
 	e := newEnv(t, nil)
 	e.run(nil)
 	c := newChatter(t, e, 2001, "de")
-	c.say("/check")
+	c.say("/check zo-kmu")
 	c.tap("🔴")
 	for range 6 {
 		c.tap("🟢")

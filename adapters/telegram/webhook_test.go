@@ -13,6 +13,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/bottest"
 )
 
 const webhookURL = "https://ampel.example/telegram/webhook"
@@ -197,8 +198,8 @@ func TestWebhookHandlesOnceAfterCommit(t *testing.T) {
 	}
 	e.settle()
 	msgs = e.fake.messages(chat)
-	if len(msgs) != 2 || !strings.Contains(msgs[1].Text, "1/7") {
-		t.Fatalf("replies to the press: %q", texts(msgs))
+	if len(msgs) != 2 || !hasButton(msgs[1], bottest.German.Check) {
+		t.Fatalf("replies to the press: %q, want the list of checks", texts(msgs))
 	}
 	if msgs[0].Markup != nil || !strings.HasSuffix(msgs[0].Text, "✓ Check starten") {
 		t.Errorf("pressed message not marked: %q, keyboard %v", msgs[0].Text, msgs[0].Markup)

@@ -58,6 +58,7 @@ type Walker struct {
 func WalkCanaries(sc Script, w Walker) {
 	w.Command("start")
 	w.Tap(sc.StartCheck)
+	w.Tap(sc.Check)
 	w.Say(Canaries.Answer) // not a rating: the hint, the same question
 	w.Tap(sc.Red)
 	w.Say("2")

@@ -7,6 +7,7 @@ package bottest
 type Script struct {
 	Lang                           string
 	StartCheck, Red, Green         string // button labels (or their start)
+	Check                          string // zo-kmu's title, chosen from the list of checks
 	BuildPlan, High, NoMeasure     string
 	InTwoWeeks, FourWeeks          string // typed start, chosen review
 	Next                           string // on to the next checkpoint after a save
@@ -17,13 +18,13 @@ type Script struct {
 // starts two weeks after 2027-03-10, the clock the adapter tests use.
 var (
 	German = Script{
-		Lang: "de", StartCheck: "Check starten", Red: "🔴 Dringender", Green: "🟢",
+		Lang: "de", StartCheck: "Check starten", Check: "Zusammenarbeit mit KMU", Red: "🔴 Dringender", Green: "🟢",
 		BuildPlan: "Maßnahmenplan erstellen", High: "hoch", NoMeasure: "Keine Maßnahme nötig",
 		InTwoWeeks: "in 2 Wochen", FourWeeks: "4 Wochen nach Start", Next: "Weiter",
 		Welcome: "Willkommen bei Ampel!", PlanHeader: "Maßnahmenplan · 1 offene Maßnahme", StartLine: "Start: Mi, 24.03.2027",
 	}
 	English = Script{
-		Lang: "en", StartCheck: "Start the check", Red: "🔴 Urgent", Green: "🟢",
+		Lang: "en", StartCheck: "Start the check", Check: "Working with SMEs", Red: "🔴 Urgent", Green: "🟢",
 		BuildPlan: "Build the action plan", High: "high", NoMeasure: "No measure needed",
 		InTwoWeeks: "in 2 weeks", FourWeeks: "4 weeks after start", Next: "Go on",
 		Welcome: "Welcome to Ampel!", PlanHeader: "Action plan · 1 open measure", StartLine: "Start: Wed 24 Mar 2027",

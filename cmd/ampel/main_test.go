@@ -85,7 +85,7 @@ func tempDB(t *testing.T) string { return filepath.Join(t.TempDir(), "ampel.db")
 func TestConsoleSessionBuildsPlanThatSurvivesRestart(t *testing.T) {
 	db := tempDB(t)
 	script := lines(
-		"/check",
+		"/check zo-kmu",
 		"1", // 1/7 red
 		"2", // 2/7 yellow
 		"1", // 3/7 red
@@ -100,7 +100,7 @@ func TestConsoleSessionBuildsPlanThatSurvivesRestart(t *testing.T) {
 		t.Fatalf("run() = %v, want nil; stderr:\n%s", r.err, r.errOut)
 	}
 	for _, want := range []string{
-		"> /check", // the transcript echoes the input
+		"> /check zo-kmu", // the transcript echoes the input
 		"1/7 · Strategischer Nutzen",
 		"7/7 · Interne Organisation der Zusammenarbeit",
 		"🔴 2 · 🟡 1 · 🟢 4",
@@ -151,7 +151,7 @@ func tail(s string, n int) string {
 // which database it opened by the number of rated points.
 func rateFirst(t *testing.T, getenv func(string) string, args ...string) {
 	t.Helper()
-	r := runAmpel(t, getenv, lines("/check", "1"), args...)
+	r := runAmpel(t, getenv, lines("/check zo-kmu", "1"), args...)
 	if r.err != nil {
 		t.Fatalf("run(%q) = %v, want nil", args, r.err)
 	}
@@ -297,7 +297,7 @@ func (u *untouchable) Read([]byte) (int, error) {
 }
 
 func TestLanguageFromLANG(t *testing.T) {
-	r := runAmpel(t, env("LANG", "en_GB.UTF-8"), lines("/start", "/check"), "--db", tempDB(t))
+	r := runAmpel(t, env("LANG", "en_GB.UTF-8"), lines("/start", "/check zo-kmu"), "--db", tempDB(t))
 	if r.err != nil {
 		t.Fatalf("run() = %v, want nil", r.err)
 	}
@@ -367,6 +367,7 @@ var demoTexts = map[string]map[string]string{
 		"demo.title":          "Demo-Check Vereinsarbeit",
 		"demo.goal":           "Wir prüfen unsere Vereinsarbeit.",
 		"demo.intro":          "Zwei kurze Punkte.",
+		"demo.summary":        "Für Vereine, die es eilig haben. 2 Punkte, 2 Min.",
 		"demo.eins.title":     "Erster Punkt",
 		"demo.eins.statement": "Wir haben einen Plan.",
 		"demo.eins.plan-a":    "Einen Plan schreiben",
@@ -379,6 +380,7 @@ var demoTexts = map[string]map[string]string{
 		"demo.title":          "Demo check club work",
 		"demo.goal":           "We check our club work.",
 		"demo.intro":          "Two short points.",
+		"demo.summary":        "For clubs in a hurry. 2 checkpoints, 2 min.",
 		"demo.eins.title":     "First point",
 		"demo.eins.statement": "We have a plan.",
 		"demo.eins.plan-a":    "Write a plan",
@@ -436,8 +438,13 @@ func TestFlowsCheckValid(t *testing.T) {
 // changes a shipped check is still refused, not silently taken.
 func TestFlowsCheckShippedDirectory(t *testing.T) {
 	r := runAmpel(t, env(), strings.NewReader(""), "flows", "check", "../../flows", "--locales", "../../locales")
-	if r.err != nil || !strings.Contains(r.out, "1 flows OK: zo-kmu") {
-		t.Fatalf("flows check of the shipped directories = %v, %q; want 1 flows OK", r.err, r.out)
+	if r.err != nil || !strings.Contains(r.out, " flows OK: ") {
+		t.Fatalf("flows check of the shipped directories = %v, %q; want them OK", r.err, r.out)
+	}
+	for _, want := range []string{" kmu-zo (7 checkpoints)", " zo-kmu (7 checkpoints)"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("flows check of the shipped directories printed %q, want it to name%s", r.out, want)
+		}
 	}
 	shipped, err := os.ReadFile("../../flows/zo-kmu.toml")
 	if err != nil {
@@ -507,6 +514,21 @@ func TestFlowsCheckMissingTexts(t *testing.T) {
 			t.Errorf("flows check error = %q, want it to name demo.eins.team-b and locale en", msg)
 		}
 	})
+	t.Run("no line for the list of checks", func(t *testing.T) {
+		flowsDir, localesDir := demoDirs(t, demoFlow, map[string]string{"de": "demo.summary", "en": "demo.summary"})
+		r := runAmpel(t, env(), strings.NewReader(""), "flows", "check", flowsDir, "--locales", localesDir)
+		if r.err == nil {
+			t.Fatalf("flows check = nil with demo.summary missing, want an error; output %q", r.out)
+		}
+		for _, want := range []string{
+			`demo.toml: id: no text "demo.summary" in locale de`,
+			`demo.toml: id: no text "demo.summary" in locale en`,
+		} {
+			if !strings.Contains(r.err.Error(), want) {
+				t.Errorf("flows check error lacks %q; got:\n%s", want, r.err)
+			}
+		}
+	})
 	t.Run("no locales given", func(t *testing.T) {
 		flowsDir, _ := demoDirs(t, demoFlow, nil)
 		r := runAmpel(t, env(), strings.NewReader(""), "flows", "check", flowsDir)
@@ -553,14 +575,20 @@ func TestExtraFlowCanBeStarted(t *testing.T) {
 		}
 	}
 
-	// With two checks, a bare /check asks which one.
-	r = runAmpel(t, german, lines("/check"), "--db", tempDB(t), "--flows", flowsDir, "--locales", localesDir)
+	// With several checks, a bare /check asks which one, each with its
+	// line; the network's check, typed by its title, starts.
+	r = runAmpel(t, german, lines("/check", "Demo-Check Vereinsarbeit"), "--db", tempDB(t), "--flows", flowsDir, "--locales", localesDir)
 	if r.err != nil {
 		t.Fatalf("run() = %v, want nil", r.err)
 	}
-	for _, want := range []string{"Welchen Check möchten Sie machen?", "Demo-Check Vereinsarbeit", "Zusammenarbeit mit KMU in der Region"} {
+	for _, want := range []string{
+		"Welchen Check möchten Sie machen?",
+		"Demo-Check Vereinsarbeit\nFür Vereine, die es eilig haben. 2 Punkte, 2 Min.",
+		"Zusammenarbeit mit KMU in der Region\nFür gemeinnützige Organisationen",
+		"1/2 · Erster Punkt",
+	} {
 		if !strings.Contains(r.out, want) {
-			t.Errorf("/check with two flows: output lacks %q; got:\n%s", want, r.out)
+			t.Errorf("/check with several flows, then the demo's title: output lacks %q; got:\n%s", want, r.out)
 		}
 	}
 }
@@ -657,7 +685,7 @@ func TestKilledProcessResumes(t *testing.T) {
 			outLines <- sc.Text()
 		}
 	}()
-	if _, err := io.WriteString(stdin, "/check\n1\n2\n1\n"); err != nil {
+	if _, err := io.WriteString(stdin, "/check zo-kmu\n1\n2\n1\n"); err != nil {
 		t.Fatal(err)
 	}
 	var seen strings.Builder
