@@ -480,19 +480,30 @@ func (t *turn) cmdCheck(id string) {
 	}
 	if f == nil {
 		if len(all) > 1 {
-			var rows [][]Button
-			for _, g := range all {
-				rows = append(rows, []Button{{Label: t.T(g.TitleID()), Action: "/check " + g.ID}})
-			}
-			m := Message{Text: t.T("check.choose"), Buttons: rows}
-			t.c.Dialog.Mode = modeIdle
-			t.c.Dialog.Options = m.Flat()
-			t.say(m)
+			t.chooseCheck()
 			return
 		}
 		f = all[0]
 	}
 	t.startRun(f)
+}
+
+// chooseCheck asks which check to start: each with its title and its line
+// on whom it is for and how long it takes, the titles as buttons (typed:
+// the number or the title). A button starts its check through /check <id>.
+func (t *turn) chooseCheck() {
+	var b strings.Builder
+	b.WriteString(t.T("check.choose"))
+	var rows [][]Button
+	for _, g := range t.e.flows.All() {
+		title := t.T(g.TitleID())
+		b.WriteString("\n\n" + title + "\n" + t.T(g.SummaryID()))
+		rows = append(rows, []Button{{Label: title, Action: "/check " + g.ID}})
+	}
+	m := Message{Text: b.String(), Buttons: rows}
+	t.to(modeIdle)
+	t.c.Dialog.Options = m.Flat()
+	t.say(m)
 }
 
 func (t *turn) startRun(f *flows.Flow) {
@@ -960,6 +971,8 @@ func (t *turn) pressSummary(verb string) {
 	case "repeat":
 		t.to(modeRepeat)
 		t.ask()
+	case "other":
+		t.chooseCheck()
 	default:
 		t.reask()
 	}

@@ -228,7 +228,13 @@ func (t *turn) summary(f *flows.Flow) Message {
 	if t.c.Dialog.Op == "again" { // come back to with /check: a new run makes sense
 		last = append(last, Button{Label: t.T("button.repeat"), Action: t.action("repeat")})
 	}
-	return Message{Text: b.String(), Buttons: append(rows, last)}
+	rows = append(rows, last)
+	if t.c.Dialog.Op == "again" && len(t.e.flows.All()) > 1 {
+		// Back at a finished check: /check shows it, so the other checks
+		// are a tap away here.
+		rows = append(rows, []Button{{Label: t.T("button.check.other"), Action: t.action("other")}})
+	}
+	return Message{Text: b.String(), Buttons: rows}
 }
 
 func (t *turn) measureQuestion() Message {

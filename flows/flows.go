@@ -95,6 +95,11 @@ func (f *Flow) GoalID() string { return f.ID + ".goal" }
 // IntroID is the message ID of the check's introduction.
 func (f *Flow) IntroID() string { return f.ID + ".intro" }
 
+// SummaryID is the message ID of the check's one line in the list of checks:
+// whom it is for, what it helps with and how long it takes. Every check needs
+// it, so that the list never shows a check unexplained.
+func (f *Flow) SummaryID() string { return f.ID + ".summary" }
+
 // CheckpointTitleID is the message ID of the checkpoint's title.
 func (f *Flow) CheckpointTitleID(c Checkpoint) string { return f.ID + "." + c.ID + ".title" }
 
@@ -119,7 +124,7 @@ type TextRef struct {
 // TextRefs lists every message ID the flow needs, so that a missing text can be
 // reported with the place that asked for it.
 func (f *Flow) TextRefs() []TextRef {
-	refs := []TextRef{{f.TitleID(), "id"}, {f.GoalID(), "id"}, {f.IntroID(), "id"}}
+	refs := []TextRef{{f.TitleID(), "id"}, {f.GoalID(), "id"}, {f.IntroID(), "id"}, {f.SummaryID(), "id"}}
 	for _, l := range f.Levels() {
 		refs = append(refs, TextRef{LevelID(f.Scale, l.ID), "scale"}, TextRef{SymbolID(f.Scale, l.ID), "scale"})
 	}

@@ -313,6 +313,27 @@ func TestLoadNothing(t *testing.T) {
 	}
 }
 
+// TestBuiltinKmuZo: the companies' counterpart of zo-kmu ships with the
+// same seven checkpoints, on the traffic light.
+func TestBuiltinKmuZo(t *testing.T) {
+	c, err := Load(Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ok := c.Get("kmu-zo")
+	if !ok || !slices.Contains(c.All(), g) {
+		t.Fatalf("Get(%q): got not found, want the built-in check among All()", "kmu-zo")
+	}
+	var gotIDs []string
+	for _, cp := range g.Checkpoints {
+		gotIDs = append(gotIDs, cp.ID)
+	}
+	wantIDs := []string{"nutzen", "moeglichkeiten", "planen", "denkwelten", "kontakte", "vereinbarungen", "organisation"}
+	if !slices.Equal(gotIDs, wantIDs) || g.Scale != "traffic-light" || g.File != "kmu-zo.toml" {
+		t.Errorf("kmu-zo: got %s %s checkpoints %q, want kmu-zo.toml traffic-light %q", g.File, g.Scale, gotIDs, wantIDs)
+	}
+}
+
 func TestTextRefs(t *testing.T) {
 	c, err := Load(Builtin)
 	if err != nil {
@@ -325,6 +346,7 @@ func TestTextRefs(t *testing.T) {
 		{"zo-kmu.title", "id"},
 		{"zo-kmu.goal", "id"},
 		{"zo-kmu.intro", "id"},
+		{"zo-kmu.summary", "id"},
 		{"scale.traffic-light.red", "scale"},
 		{"scale.traffic-light.red.symbol", "scale"},
 		{"scale.traffic-light.yellow", "scale"},
@@ -385,6 +407,7 @@ func TestTextIDs(t *testing.T) {
 		{"TitleID", f.TitleID(), "zo-kmu.title"},
 		{"GoalID", f.GoalID(), "zo-kmu.goal"},
 		{"IntroID", f.IntroID(), "zo-kmu.intro"},
+		{"SummaryID", f.SummaryID(), "zo-kmu.summary"},
 		{"CheckpointTitleID", f.CheckpointTitleID(cp), "zo-kmu.planen.title"},
 		{"StatementID", f.StatementID(cp), "zo-kmu.planen.statement"},
 		{"SuggestionID", f.SuggestionID(cp, "ziele"), "zo-kmu.planen.ziele"},

@@ -20,6 +20,7 @@ var seeds = map[string]string{
 	"bmo-advocacy.de.toml":   "000_b6352e0d97204a20.txt",
 	"zo-kmu.de.toml":         "002_238046fd1819344f.txt",
 	"netz-qualitaet.de.toml": "003_972e3aa833220ad1.txt",
+	"kmu-zo.de.toml":         "001_c1185280d9b1781b.txt",
 }
 
 // maxSharedRun is the longest run of consecutive words a text may share with

@@ -21,7 +21,8 @@ import (
 	"github.com/ampel-bot/ampel/store"
 )
 
-// benchScript is one user's scenario: start the check, seven ratings (three
+// benchScript is one user's scenario: start zo-kmu by its id (a bare /check
+// asks which check when several are installed), seven ratings (three
 // of them red or yellow) with one invalid answer among them, accept the plan
 // offer, then one measure with its five fields for each of the three
 // checkpoints. Answers are typed, as a console or Mattermost user without

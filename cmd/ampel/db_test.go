@@ -64,7 +64,7 @@ func TestDBCheckAndQuarantine(t *testing.T) {
 		t.Errorf("db check on a damaged record: %v\n%s", r.err, r.out)
 	}
 
-	r = runAmpel(t, german, lines("/check"), "--db", db)
+	r = runAmpel(t, german, lines("/check zo-kmu"), "--db", db)
 	if r.err != nil {
 		t.Fatalf("run on the damaged file: %v\n%s", r.err, r.errOut)
 	}

@@ -368,6 +368,7 @@ var demoTexts = map[string]map[string]string{
 		"demo.title":          "Demo-Check Vereinsarbeit",
 		"demo.goal":           "Wir prüfen unsere Vereinsarbeit.",
 		"demo.intro":          "Zwei kurze Punkte.",
+		"demo.summary":        "Für Vereine, die es eilig haben. 2 Punkte, 2 Min.",
 		"demo.eins.title":     "Erster Punkt",
 		"demo.eins.statement": "Wir haben einen Plan.",
 		"demo.eins.plan-a":    "Einen Plan schreiben",
@@ -380,6 +381,7 @@ var demoTexts = map[string]map[string]string{
 		"demo.title":          "Demo check club work",
 		"demo.goal":           "We check our club work.",
 		"demo.intro":          "Two short points.",
+		"demo.summary":        "For clubs in a hurry. 2 checkpoints, 2 min.",
 		"demo.eins.title":     "First point",
 		"demo.eins.statement": "We have a plan.",
 		"demo.eins.plan-a":    "Write a plan",
@@ -514,6 +516,21 @@ func TestFlowsCheckMissingTexts(t *testing.T) {
 			t.Errorf("flows check error = %q, want it to name demo.eins.team-b and locale en", msg)
 		}
 	})
+	t.Run("no line for the list of checks", func(t *testing.T) {
+		flowsDir, localesDir := demoDirs(t, demoFlow, map[string]string{"de": "demo.summary", "en": "demo.summary"})
+		r := runAmpel(t, env(), strings.NewReader(""), "flows", "check", flowsDir, "--locales", localesDir)
+		if r.err == nil {
+			t.Fatalf("flows check = nil with demo.summary missing, want an error; output %q", r.out)
+		}
+		for _, want := range []string{
+			`demo.toml: id: no text "demo.summary" in locale de`,
+			`demo.toml: id: no text "demo.summary" in locale en`,
+		} {
+			if !strings.Contains(r.err.Error(), want) {
+				t.Errorf("flows check error lacks %q; got:\n%s", want, r.err)
+			}
+		}
+	})
 	t.Run("no locales given", func(t *testing.T) {
 		flowsDir, _ := demoDirs(t, demoFlow, nil)
 		r := runAmpel(t, env(), strings.NewReader(""), "flows", "check", flowsDir)
@@ -560,14 +577,20 @@ func TestExtraFlowCanBeStarted(t *testing.T) {
 		}
 	}
 
-	// With two checks, a bare /check asks which one.
-	r = runAmpel(t, german, lines("/check"), "--db", tempDB(t), "--flows", flowsDir, "--locales", localesDir)
+	// With several checks, a bare /check asks which one, each with its
+	// line; the network's check, typed by its title, starts.
+	r = runAmpel(t, german, lines("/check", "Demo-Check Vereinsarbeit"), "--db", tempDB(t), "--flows", flowsDir, "--locales", localesDir)
 	if r.err != nil {
 		t.Fatalf("run() = %v, want nil", r.err)
 	}
-	for _, want := range []string{"Welchen Check möchten Sie machen?", "Demo-Check Vereinsarbeit", "Zusammenarbeit mit KMU in der Region"} {
+	for _, want := range []string{
+		"Welchen Check möchten Sie machen?",
+		"Demo-Check Vereinsarbeit\nFür Vereine, die es eilig haben. 2 Punkte, 2 Min.",
+		"Zusammenarbeit mit KMU in der Region\nFür gemeinnützige Organisationen",
+		"1/2 · Erster Punkt",
+	} {
 		if !strings.Contains(r.out, want) {
-			t.Errorf("/check with two flows: output lacks %q; got:\n%s", want, r.out)
+			t.Errorf("/check with several flows, then the demo's title: output lacks %q; got:\n%s", want, r.out)
 		}
 	}
 }
