@@ -448,9 +448,11 @@ func TestDatesNextWeek(t *testing.T) {
 	}
 }
 
-// FuzzParseDate: whatever is typed, parseDate does not panic, and a day it
-// returns is never before today unless it says the day is past; a day it
-// says is next year's is next year's.
+// FuzzParseDate: whatever is typed (the words of every language are read
+// at once), parseDate does not panic, and a day it returns is never before
+// today unless it says the day is past; a day it says is next year's is
+// next year's; and a day it takes, shown as the bot shows it in any
+// language, reads back as that day.
 func FuzzParseDate(f *testing.F) {
 	for _, s := range []string{
 		"15.3.", "15.03.2027", "2027-03-15", "2027/03/15", "15-03-2027", "3/4/2027", "3/4/2026", "31.02.2027", "29.2.",
@@ -462,7 +464,8 @@ func FuzzParseDate(f *testing.F) {
 		f.Add(s, uint16(9565))  // 2026-03-10 … as days after 2000-01-01, varied by the fuzzer
 		f.Add(s, uint16(10199)) // 2027-12-04
 	}
-	v := newDateVocab(datesTexts(f))
+	texts := datesTexts(f)
+	v := newDateVocab(texts)
 	f.Fuzz(func(t *testing.T, text string, days uint16) {
 		today := civil(2000, time.January, 1).AddDate(0, 0, int(days)%40000)
 		d, alt, p := v.parseDate(text, today)
@@ -476,6 +479,14 @@ func FuzzParseDate(f *testing.F) {
 			}
 			if p == dateNextYear && d.Year() != today.Year()+1 {
 				t.Fatalf("parseDate(%q) on %s: got %s said to be next year's", text, datesDay(today), datesDay(d))
+			}
+			// The day as the bot confirms it, in every language, typed
+			// back, is that day.
+			for _, lang := range texts.Langs() {
+				shown := texts.formatDate(lang, d)
+				if back, _, p := v.parseDate(shown, today); p != dateOK || !back.Equal(d) {
+					t.Fatalf("parseDate(%q) on %s: %s, shown as %q, which reads back as %s, %s", text, datesDay(today), datesDay(d), shown, datesDay(back), datesProblemName(p))
+				}
 			}
 		case datePast:
 			if !d.Before(today) || !midnight(d) {

@@ -164,8 +164,15 @@ func (e *Engine) newReminder(id string, spec reminderSpec, zone *time.Location, 
 		return r
 	}
 	// time.Date resolves an hour that a daylight-saving change skips or
-	// repeats to one real instant, so the reminder fires exactly once.
-	r.Due = time.Date(d.Year(), d.Month(), d.Day(), r.Hour, 0, 0, 0, zone).UTC()
+	// repeats to one real instant, so the reminder fires exactly once. A
+	// skipped hour it may resolve to before the gap (it does in the US
+	// zones): then the reminder comes as the clocks jump past it, not early.
+	due := time.Date(d.Year(), d.Month(), d.Day(), r.Hour, 0, 0, 0, zone)
+	shown := time.Date(due.Year(), due.Month(), due.Day(), due.Hour(), due.Minute(), 0, 0, time.UTC)
+	if early := time.Date(d.Year(), d.Month(), d.Day(), r.Hour, 0, 0, 0, time.UTC).Sub(shown); early > 0 {
+		due = due.Add(early)
+	}
+	r.Due = due.UTC()
 	if r.Due.Year() > 2200 { // beyond what the index can order (and any plan)
 		r.Status = ReminderSkipped
 		return r

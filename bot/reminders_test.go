@@ -2,6 +2,9 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +147,138 @@ func TestReminderClockSteps(t *testing.T) {
 	if got := h.runDue(); len(got) != 0 {
 		t.Errorf("forward again: got %d, want 0", len(got))
 	}
+
+	// Then many reminders, with steps of each kind around every one of them,
+	// and all kinds mixed.
+	for _, tt := range []struct {
+		name  string
+		kinds []time.Duration
+	}{
+		{"+1h over each", []time.Duration{time.Hour}},
+		{"-1h back before each once sent", []time.Duration{-time.Hour}},
+		{"+1 day over each", []time.Duration{24 * time.Hour}},
+		{"mixed", []time.Duration{time.Hour, -time.Hour, 24 * time.Hour}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testReminderClockStepsMany(t, tt.kinds) })
+	}
+}
+
+// testReminderClockStepsMany: 18 users in six zones with reminders over
+// three weeks (across both daylight-saving changes of March 2027), a
+// scheduler woken every minute, and the wall clock stepped around each
+// reminder by one of kinds in turn (+1 h over it, −1 h back before it once
+// it was sent, +1 day over it), plus 20 seeded random steps of those kinds.
+// Every reminder comes exactly once, never before it is due.
+func testReminderClockStepsMany(t *testing.T, kinds []time.Duration) {
+	h := newHarness(t, 0)
+	zones := []string{"Europe/Berlin", "Europe/London", "America/New_York", "Asia/Kolkata", "Asia/Tokyo", "Pacific/Auckland"}
+	type key struct {
+		chat, kind string
+	}
+	due := map[key]time.Time{}
+	for i := range 3 * len(zones) {
+		h.addr = bot.Address{Platform: h.addr.Platform, Chat: fmt.Sprintf("u%d", i), User: fmt.Sprintf("u%d", i)}
+		h.say("/timezone " + zones[i%len(zones)])
+		h.say("/reminders")
+		h.say("2") // weekends allowed: every day has reminders
+		first := 11 + i
+		planWith(t, h, fmt.Sprintf("%d.3.2027", first), fmt.Sprintf("%d.3.2027", first+2+i%4))
+		for _, r := range h.conv().Reminders {
+			if r.Kind != bot.KindRepeat {
+				due[key{h.addr.Chat, r.Kind}] = r.Due
+			}
+		}
+	}
+	if len(due) != 36 {
+		t.Fatalf("got %d reminders, want a start and a review for each of 18 users", len(due))
+	}
+	// Steps: at an instant (once, the first time the clock passes it), move
+	// the clock by a duration.
+	type step struct {
+		at time.Time
+		by time.Duration
+	}
+	var steps []step
+	var instants []time.Time
+	for _, d := range due {
+		instants = append(instants, d)
+	}
+	slices.SortFunc(instants, time.Time.Compare)
+	at := map[time.Duration]time.Duration{
+		time.Hour:      -30 * time.Minute, // over it
+		-time.Hour:     2 * time.Minute,   // back before it, once sent
+		24 * time.Hour: -2 * time.Hour,    // a day over it
+	}
+	for i, d := range instants {
+		by := kinds[i%len(kinds)]
+		steps = append(steps, step{d.Add(at[by]), by})
+	}
+	rnd := rand.New(rand.NewPCG(18, 6))
+	begin := time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC)
+	end := time.Date(2027, 4, 10, 0, 0, 0, 0, time.UTC)
+	for range 20 {
+		at := begin.Add(time.Duration(rnd.Int64N(int64(end.Sub(begin)))))
+		by := kinds[rnd.IntN(len(kinds))]
+		steps = append(steps, step{at.Truncate(time.Minute), by})
+	}
+	used := make([]bool, len(steps))
+	got := map[key]int{}
+	exposed := map[string]int{}
+	h.clock.Set(begin)
+	for now := begin; now.Before(end); now = h.clock.Now() {
+		for _, s := range h.runDue() {
+			kind := bot.KindReview
+			if strings.Contains(s.Msg.Text, "Es geht los") {
+				kind = bot.KindStart
+			} else if !strings.Contains(s.Msg.Text, "Zeit für die Kontrolle") {
+				t.Errorf("at %s: got %q, want only reminders", now, s.Msg.Text)
+			}
+			k := key{s.To.Chat, kind}
+			got[k]++
+			if d, ok := due[k]; !ok || now.Before(d) {
+				t.Errorf("at %s: %s reminder of %s due at %s: early", now, kind, k.chat, d)
+			}
+			if got[k] > 1 {
+				t.Errorf("at %s: %s reminder of %s (due %s) sent %d times", now, kind, k.chat, due[k], got[k])
+			}
+		}
+		h.clock.Add(time.Minute)
+		for i, s := range steps {
+			// A step is taken when the clock reaches its instant, not when
+			// another step has carried the clock past it.
+			if at := h.clock.Now(); !used[i] && !at.Before(s.at) && at.Before(s.at.Add(time.Minute)) {
+				used[i] = true
+				h.clock.Add(s.by)
+				for _, d := range instants {
+					switch {
+					case at.Before(d) && h.clock.Now().After(d) && s.by == time.Hour:
+						exposed["stepped over by an hour"]++
+					case at.Before(d) && h.clock.Now().After(d):
+						exposed["stepped over by a day"]++
+					case !at.Before(d.Add(time.Minute)) && h.clock.Now().Before(d):
+						exposed["stepped back before it, once sent"]++
+					}
+				}
+				break
+			}
+		}
+	}
+	for k, d := range due {
+		if got[k] != 1 {
+			t.Errorf("%s reminder of %s due at %s: sent %d times, want once", k.kind, k.chat, d, got[k])
+		}
+	}
+	// Steps carry the clock past others' instants; each kind of step met
+	// enough reminders.
+	if len(exposed) != len(kinds) {
+		t.Errorf("reminders met by the steps: %v, want some of each of %v", exposed, kinds)
+	}
+	for what, n := range exposed {
+		if len(kinds) == 1 && n < 30 {
+			t.Errorf("reminders %s: %d, want at least 30", what, n)
+		}
+	}
+	t.Logf("reminders met by the steps: %v", exposed)
 }
 
 // TestReviewConversation: the review reminder asks for the outcome; each

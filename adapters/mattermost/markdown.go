@@ -33,8 +33,16 @@ import (
 //     keeps character references as they are, and the browser shows the
 //     character.
 //   - A web address that marked links by itself (http, https, ftp, mailto,
-//     tel, or www.) is left as it is but for its "@": a backslash in it
-//     would show, and be part of the link.
+//     tel, or www.) is left as it is but for the zero width spaces of text
+//     after "@", "~", "#" and ":" (the client looks for mentions, channel
+//     links, hashtags and emoji in the address too): a backslash in it
+//     would show, and be part of the link. An address right before a
+//     character written otherwise (a backslash before it, an entity for
+//     it) is not left as it is but written as text: marked would read what
+//     is written after it as part of it. A scheme or "www" that starts no
+//     address (or such an address) gets a zero width space after it
+//     (before the "." of "www."), so that what is written after it cannot
+//     make one.
 //
 // Mattermost's mobile app (commonmark.js) resolves backslashes before
 // every ASCII punctuation character and character references, so the same
@@ -83,13 +91,24 @@ func escape(s string) string {
 				b.WriteByte('\\')
 			}
 		}
-		if end := urlEnd(rs, i); end > i {
-			for _, c := range rs[i:end] {
+		if end := urlEnd(rs, i); end > i && !rewritten(rs, end) {
+			for k, c := range rs[i:end] {
+				k += i
 				b.WriteRune(c)
-				if c == '@' {
+				if zwspAfter(rs, k) {
 					b.WriteRune(zwsp)
 				}
 			}
+			i = end - 1
+			continue
+		}
+		if end := schemeEnd(rs, i); end > i {
+			// No address as typed, or one right before a character written
+			// otherwise: what is written after it could make one, or make
+			// it longer ("http:/*" as "http:/\*", linked with the
+			// backslash). A zero width space keeps it text.
+			b.WriteString(string(rs[i:end]))
+			b.WriteRune(zwsp)
 			i = end - 1
 			continue
 		}
@@ -121,24 +140,9 @@ func escape(s string) string {
 			}
 		case r == '$':
 			b.WriteString("&#36;")
-		case r == '@':
+		case r == '@' || r == ':' || r == ';' || r == '#' || r == '~':
 			b.WriteRune(r)
-			if next >= 0 && !unicode.IsSpace(next) {
-				b.WriteRune(zwsp)
-			}
-		case r == ':' || r == ';':
-			b.WriteRune(r)
-			if !isWordChar(at(rs, i-1)) && next >= 0 && !unicode.IsSpace(next) && (r == ':' || next == ')' || next == '-') {
-				b.WriteRune(zwsp) // ":smile:", ":)", ";)"
-			}
-		case r == '#':
-			b.WriteRune(r)
-			if unicode.IsLetter(next) {
-				b.WriteRune(zwsp)
-			}
-		case r == '~':
-			b.WriteRune(r)
-			if next >= 0 && !unicode.IsSpace(next) {
+			if zwspAfter(rs, i) {
 				b.WriteRune(zwsp)
 			}
 		case r == '-' && (at(rs, i-1) == 'x' || at(rs, i-1) == 'X') && !isWordChar(at(rs, i-2)) && (next == 'd' || next == 'D') && !isWordChar(at(rs, i+2)):
@@ -256,6 +260,58 @@ done:
 		return i
 	}
 	return j
+}
+
+// zwspAfter reports whether a zero width space follows rs[i], so that the
+// client does not read what starts there: a mention ("@"), an emoji or a
+// smiley (":smile:", ":)", ";)"), a hashtag ("#" before a letter), a
+// channel link ("~").
+func zwspAfter(rs []rune, i int) bool {
+	next := at(rs, i+1)
+	switch r := rs[i]; r {
+	case '@', '~':
+		return next >= 0 && !unicode.IsSpace(next)
+	case ':', ';':
+		return !isWordChar(at(rs, i-1)) && next >= 0 && !unicode.IsSpace(next) && (r == ':' || next == ')' || next == '-')
+	case '#':
+		return unicode.IsLetter(next)
+	}
+	return false
+}
+
+// rewritten reports whether escape writes rs[k] as something else than
+// itself (a backslash before it, an entity for it): written after a web
+// address, that would be read as part of it.
+func rewritten(rs []rune, k int) bool {
+	r := at(rs, k)
+	return r == '\\' || r == '*' || r == '_' || r == '`' || r == '[' || r == ']' || r == '<' || r == '$' || r == '&' && entityAt(rs, k)
+}
+
+// schemeEnd returns, where a web address could start at rs[i] as urlEnd
+// reads one, the end of its "scheme:" or the "www" and digits before its
+// "." (where a zero width space stops it), else i.
+func schemeEnd(rs []rune, i int) int {
+	if prev := at(rs, i-1); isWordChar(prev) && prev != '_' || rs[i] < 'a' || rs[i] > 'z' {
+		return i
+	}
+	j := i
+	if len(rs)-i > 3 && string(rs[i:i+3]) == "www" {
+		j = i + 3
+		for n := 0; n < 3 && isDigit(at(rs, j)); n++ {
+			j++
+		}
+		if at(rs, j) != '.' {
+			return i
+		}
+		return j
+	}
+	for j < len(rs) && j-i <= 32 && (rs[j] >= 'a' && rs[j] <= 'z' || isDigit(rs[j]) || strings.ContainsRune(".+-", rs[j])) {
+		j++
+	}
+	if at(rs, j) != ':' || !knownScheme(string(rs[i:j])) {
+		return i
+	}
+	return j + 1
 }
 
 // parenEnd returns the end of a balanced "(...)" at rs[i] in a web address
