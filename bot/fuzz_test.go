@@ -66,6 +66,9 @@ func FuzzDialogue(f *testing.F) {
 			if err := h.engine.Handle(context.Background(), ev); err != nil {
 				t.Fatalf("line %d %q: %v", i+1, line, err)
 			}
+			if err := h.engine.Settle(context.Background(), addr); err != nil { // replies leave after the commit
+				t.Fatal(err)
+			}
 			sent := rec.Take()
 			if len(sent) == 0 {
 				t.Fatalf("line %d %q: no answer", i+1, line)
@@ -141,6 +144,9 @@ func FuzzBareCommand(f *testing.F) {
 		state := func(rec *bottest.Recorder, platform, text string) (string, int) {
 			addr := bot.Address{Platform: platform, Chat: fmt.Sprintf("bc%d-%s", n, platform)}
 			if err := h.engine.Handle(context.Background(), bot.Event{ID: "1", Addr: addr, Text: text}); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.engine.Settle(context.Background(), addr); err != nil { // replies leave after the commit
 				t.Fatal(err)
 			}
 			c, err := h.engine.Load(context.Background(), addr)

@@ -201,7 +201,7 @@ func checkAfterKill(t *testing.T, path string, run int, last map[string]crashAck
 	if err := db.Check(); err != nil {
 		t.Fatalf("run %d: check after reopening: %v", run, err)
 	}
-	due, err := db.Due(ctx, reminderBase.AddDate(10, 0, 0), 1<<20)
+	due, err := db.Due(ctx, reminderBase.AddDate(10, 0, 0), bot.DueRef{}, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

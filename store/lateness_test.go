@@ -25,6 +25,10 @@ import (
 // waiting days of real time for the reminders to fall due.
 type warpClock struct {
 	offset atomic.Int64 // simulated minus real time, in nanoseconds
+	// settle, when set, waits until the sends in progress are done: the
+	// clock jumps only over time in which nothing is being sent, as a
+	// real clock would not run ahead of a reply on its way out.
+	settle func()
 }
 
 func newWarpClock(at time.Time) *warpClock {
@@ -40,6 +44,9 @@ func (c *warpClock) Now() time.Time { return time.Now().Add(time.Duration(c.offs
 func (c *warpClock) Real(d time.Duration) time.Duration {
 	if d <= 0 {
 		return 0
+	}
+	if c.settle != nil {
+		c.settle()
 	}
 	c.offset.Add(int64(d))
 	return time.Nanosecond
@@ -83,12 +90,13 @@ func TestReminderLateness(t *testing.T) {
 		return nil
 	}}
 	e := bottest.NewEngine(t, db, clock)
+	clock.settle = func() { e.Settle(context.Background()) }
 	e.Register(rec)
 	say := func(ctx context.Context, chat string, n int, text string) error {
 		addr := bot.Address{Platform: console.Platform, Chat: chat, User: chat}
 		return e.Handle(ctx, bot.Event{ID: fmt.Sprintf("%s-%d", chat, n), Addr: addr, Text: text})
 	}
-	check := []string{"/check", "1", "3", "3", "3", "3", "3", "3"}
+	check := []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3"}
 
 	// The reminders, set through the dialogue, and when each is wanted: at
 	// 09:00 local on its day, a Saturday or Sunday moved to the Monday.
