@@ -337,7 +337,7 @@ func TestBackupFromRunningAmpel(t *testing.T) {
 		done <- run(ctx, []string{"--db", filepath.Join(dir, "a.db"), "--http-addr", addr, "--log-level", "info"}, getenv, in, &out, &errOut)
 	}()
 	io.WriteString(feed, "/check zo-kmu\n1\n")
-	waitFor(t, &out, "2/7", 10*time.Second)
+	waitFor(t, &out, "2/7", hangGuard)
 
 	to := filepath.Join(dir, "copy.db")
 	r := runAmpel(t, env("AMPEL_ADMIN_TOKEN", "wrong-token-but-long-enough"), nil, "backup", "--to", to, "--http-addr", addr)
@@ -399,7 +399,7 @@ func freeAddr(t *testing.T) string {
 // waitHealthy waits until `ampel health` passes against addr.
 func waitHealthy(t *testing.T, addr string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(hangGuard); ; time.Sleep(20 * time.Millisecond) {
 		r := runAmpel(t, env(), nil, "health", "--http-addr", addr)
 		if r.err == nil {
 			return

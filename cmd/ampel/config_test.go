@@ -52,7 +52,7 @@ func TestHealthEndpoint(t *testing.T) {
 		done <- run(ctx, []string{"--db", filepath.Join(t.TempDir(), "a.db"), "--http-addr", addr}, german, in, io.Discard, io.Discard)
 	}()
 	var body []byte
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(hangGuard); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err != nil {
 			continue

@@ -104,7 +104,7 @@ func TestContainerBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer server.Process.Kill()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(hangGuard); ; time.Sleep(20 * time.Millisecond) {
 		out, err := run(nil, "health", "--http-addr", addr)
 		if err == nil {
 			if strings.TrimSpace(out) != "ok" {

@@ -104,7 +104,7 @@ func (r *metricsRig) want(name string, v float64, labels ...string) {
 func (r *metricsRig) eventually(name string, ok func(float64) bool, labels ...string) {
 	r.t.Helper()
 	var got float64
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(hangGuard); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if got = r.read(name, labels...); ok(got) {
 			return
 		}

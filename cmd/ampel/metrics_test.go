@@ -103,7 +103,7 @@ func TestMetricsDuringConsoleSession(t *testing.T) {
 		t.Fatalf("turns before any input: %v", v)
 	}
 	io.WriteString(feed, "/check zo-kmu\n1\n2\n")
-	waitFor(t, &out, "3/7", 10*time.Second)
+	waitFor(t, &out, "3/7", hangGuard)
 	fams := scrape(t, addr)
 	if v := value(fams, "ampel_turns_total", "platform", "console", "outcome", "ok"); v < 3 {
 		t.Errorf("ampel_turns_total{console,ok} = %v, want ≥ 3", v)

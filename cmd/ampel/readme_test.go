@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestREADMEConfiguration keeps the README's configuration table true: every
@@ -60,3 +61,9 @@ func TestHelpNamesEverything(t *testing.T) {
 		}
 	}
 }
+
+// hangGuard bounds how long a test waits for something that should come
+// at once (a server up, a reply shown). The waits end as soon as it comes;
+// the bound only keeps a hang from stalling the run, so it is generous
+// enough for a loaded machine running the race detector.
+const hangGuard = 60 * time.Second

@@ -61,7 +61,7 @@ func TestSlackHTTPModeWired(t *testing.T) {
 	}
 	var code int
 	var got string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(hangGuard); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if code, got = post(""); code != 0 {
 			break
 		}
