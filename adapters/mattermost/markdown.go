@@ -36,10 +36,10 @@ import (
 //     tel, or www.) is left as it is but for the zero width spaces of text
 //     after "@", "~", "#" and ":" (the client looks for mentions, channel
 //     links, hashtags and emoji in the address too): a backslash in it
-//     would show, and be part of the link. An address right before a
-//     character written otherwise (a backslash before it, an entity for
-//     it) is not left as it is but written as text: marked would read what
-//     is written after it as part of it. A scheme or "www" that starts no
+//     would show, and be part of the link. An address followed, before the
+//     next space, by a character written otherwise (a backslash before it,
+//     an entity for it) is not left as it is but written as text: marked
+//     would read what is written after it as part of it. A scheme or "www" that starts no
 //     address (or such an address) gets a zero width space after it
 //     (before the "." of "www."), so that what is written after it cannot
 //     make one.
@@ -91,7 +91,7 @@ func escape(s string) string {
 				b.WriteByte('\\')
 			}
 		}
-		if end := urlEnd(rs, i); end > i && !rewritten(rs, end) {
+		if end := urlEnd(rs, i); end > i && !rewrittenBefore(rs, end) {
 			for k, c := range rs[i:end] {
 				k += i
 				b.WriteRune(c)
@@ -279,12 +279,17 @@ func zwspAfter(rs []rune, i int) bool {
 	return false
 }
 
-// rewritten reports whether escape writes rs[k] as something else than
-// itself (a backslash before it, an entity for it): written after a web
-// address, that would be read as part of it.
-func rewritten(rs []rune, k int) bool {
-	r := at(rs, k)
-	return r == '\\' || r == '*' || r == '_' || r == '`' || r == '[' || r == ']' || r == '<' || r == '$' || r == '&' && entityAt(rs, k)
+// rewrittenBefore reports whether escape writes a character from rs[k] to
+// the next white space as something else than itself (a backslash before
+// it, an entity for it): written after a web address, that would be read
+// as part of it ("http:0!*" as "http:0!\*" links "http:0!\").
+func rewrittenBefore(rs []rune, k int) bool {
+	for ; k < len(rs) && !unicode.IsSpace(rs[k]); k++ {
+		if r := rs[k]; r == '\\' || r == '*' || r == '_' || r == '`' || r == '[' || r == ']' || r == '<' || r == '$' || r == '&' && entityAt(rs, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // schemeEnd returns, where a web address could start at rs[i] as urlEnd

@@ -38,6 +38,7 @@ var FuzzSeeds = []string{
 	"<b>fett</b> & <i>", "&amp; &lt; &gt; &quot; &#39; &#x3C; &copy; &", "<!channel> <!here> <!everyone> <@U0ABC123> <#C123|x> <http://e.vil|click>",
 	"@channel @here @all @someone", "*fett* _kursiv_ `code` ~weg~ [x](http://e.vil)", "# Titel\n> Zitat\n- Punkt\n1. Eins",
 	"/check zo-kmu", "/plan", "/check@ampel_test_bot", "hilfe", "Sprache en", "timezone +3",
+	"/<b>fett</b>", "/timezone <!here> @all <b>&amp; *x*", // echoed: an unknown command, an unknown zone
 	"\x00\xff\xfe", "a\r\nb\rc", "\u2028\u2029\u200b\u00a0", strings.Repeat("x", 4100), strings.Repeat("ä ", 3000),
 }
 
