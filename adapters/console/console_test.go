@@ -112,7 +112,7 @@ func runWithTimeout(t *testing.T, a *Adapter, ctx context.Context, h bot.Handler
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(5 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("Run did not return within 5s")
 		return nil
 	}
@@ -422,7 +422,7 @@ func (w *notifyWriter) Write(p []byte) (int, error) {
 // waitScreen waits until the screen shows want at its end.
 func waitScreen(t *testing.T, w *notifyWriter, want string) {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(60 * time.Second) // a hang guard
 	for !strings.HasSuffix(w.String(), want) {
 		select {
 		case <-w.wrote:

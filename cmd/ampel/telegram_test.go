@@ -67,7 +67,7 @@ func TestTelegramSwitchedOnByToken(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(hangGuard):
 		t.Fatal("run did not stop after cancel")
 	}
 	if out.String() != "" {
