@@ -189,7 +189,14 @@ func (m Message) Validate() error {
 
 // Flat returns the buttons in reading order, as numbered in text.
 func (m Message) Flat() []Button {
-	var flat []Button
+	n := 0
+	for _, row := range m.Buttons {
+		n += len(row)
+	}
+	if n == 0 {
+		return nil
+	}
+	flat := make([]Button, 0, n)
 	for _, row := range m.Buttons {
 		flat = append(flat, row...)
 	}

@@ -58,7 +58,7 @@ type Engine struct {
 	vocab     *dateVocab
 	words     *words
 	slots     chan struct{}
-	jobs      chan func()
+	jobs      chan *job
 	closeOnce sync.Once
 	bg        sync.WaitGroup // work started by the engine itself
 	bgMu      sync.Mutex     // orders background starts against Close
@@ -112,7 +112,7 @@ func New(cfg Config) (*Engine, error) {
 	cfg.Reminders.defaults()
 	e := &Engine{
 		store: cfg.Store, flows: cfg.Flows, texts: cfg.Texts, clock: cfg.Clock, zone: cfg.Zone,
-		log: cfg.Log, vocab: newDateVocab(cfg.Texts), slots: make(chan struct{}, cfg.MaxInFlight), jobs: make(chan func()), quit: make(chan struct{}),
+		log: cfg.Log, vocab: newDateVocab(cfg.Texts), slots: make(chan struct{}, cfg.MaxInFlight), jobs: make(chan *job), quit: make(chan struct{}),
 		locks: keyLocks{m: map[string]*keyLock{}}, adapters: map[string]Adapter{},
 		cache: convCache{m: map[string]*Conversation{}, max: cfg.CacheSize},
 		rem:   cfg.Reminders, kick: make(chan struct{}, 1),
@@ -129,8 +129,8 @@ func New(cfg Config) (*Engine, error) {
 		go func() {
 			for {
 				select {
-				case job := <-e.jobs:
-					job()
+				case j := <-e.jobs:
+					j.run()
 				case <-e.quit:
 					return
 				}
@@ -172,7 +172,7 @@ const (
 // event.
 func (e *Engine) Handle(ctx context.Context, ev Event) error {
 	t0 := time.Now()
-	err := e.handle(ctx, ev)
+	err := e.handle(ctx, &ev)
 	outcome := TurnOK
 	if err != nil {
 		outcome = TurnError
@@ -194,35 +194,47 @@ func (e *Engine) observe() Observer {
 	return e.obs
 }
 
-func (e *Engine) handle(ctx context.Context, ev Event) error {
+// handle takes the event by pointer: the caller's goroutine waits in the
+// commit below, and every copy of the event in its frames would add to the
+// stack each of the many waiting callers keeps (see compute).
+func (e *Engine) handle(ctx context.Context, ev *Event) error {
 	if ev.MovedTo != "" {
 		return e.move(ctx, ev)
 	}
-	return e.apply(ctx, ev.Addr.Key(), ev.Addr.Platform+":"+ev.ID, func(c *Conversation) ([]Outgoing, error) {
+	key, id := keysOf(ev)
+	return e.apply(ctx, key, id, func(c *Conversation) ([]Outgoing, error) {
 		if ev.Replayed && !ev.At.IsZero() && ev.At.Before(c.LastEventAt) {
 			return nil, errHandled
 		}
 		noteEventAt(c, ev)
-		msgs, err := e.safeStep(c, ev)
+		msgs, err := e.safeStep(c, *ev)
 		if err != nil {
 			return nil, err
 		}
 		return addressed(ev.Addr, msgs), nil
 	}, func(c *Conversation) []Outgoing {
 		noteEventAt(c, ev)
-		return addressed(ev.Addr, []Message{{Text: e.texts.T(e.langOf(c, ev), "error.internal")}})
+		return addressed(ev.Addr, []Message{{Text: e.texts.T(e.langOf(c, *ev), "error.internal")}})
 	})
 }
 
+// keysOf is the conversation's key and the event's ID in the store. Not
+// inlined: building the strings would otherwise sit in handle's frame.
+//
+//go:noinline
+func keysOf(ev *Event) (key, id string) {
+	return ev.Addr.Key(), ev.Addr.Platform + ":" + ev.ID
+}
+
 // noteEventAt keeps the newest platform time of the events committed.
-func noteEventAt(c *Conversation, ev Event) {
+func noteEventAt(c *Conversation, ev *Event) {
 	if ev.At.After(c.LastEventAt) {
 		c.LastEventAt = ev.At.UTC()
 	}
 }
 
 // move carries a conversation over to the chat it continues as.
-func (e *Engine) move(ctx context.Context, ev Event) error {
+func (e *Engine) move(ctx context.Context, ev *Event) error {
 	to := ev.Addr
 	to.Chat, to.User = ev.MovedTo, ""
 	from, toKey := ev.Addr.Key(), to.Key()
@@ -313,7 +325,22 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 		return err
 	}
 	defer unlock()
+	conv, outs, eventID, err := e.prepare(ctx, key, eventID, fn, fallback)
+	if err != nil || conv == nil {
+		return err
+	}
+	return e.commitTurn(ctx, key, eventID, conv, outs)
+}
 
+// prepare computes a turn of apply: the new state and the messages to
+// commit, and the event ID to commit them under. A nil conversation means
+// there is nothing to commit. It is apart from apply, as commitTurn is, so
+// that its frame is gone while the caller waits for the commit: a thousand
+// callers waiting at once keep a thousand stacks, which stay at their
+// first, smallest size only if the frames on them are small.
+//
+//go:noinline
+func (e *Engine) prepare(ctx context.Context, key, eventID string, fn func(*Conversation) ([]Outgoing, error), fallback func(*Conversation) []Outgoing) (*Conversation, []Outgoing, string, error) {
 	// A redelivered event is caught by Commit, which is authoritative; the
 	// work spent on it is thrown away, and it is rare enough not to matter.
 	// The cached copy is taken out while in use and put back only after a
@@ -346,19 +373,20 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 			outs[i].Msg.Text = e.commandRefs(o.To.Platform, conv, o.Msg.Text)
 		}
 	}); err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	if loadErr != nil {
 		if conv == nil {
-			return e.damaged(ctx, key, eventID, fn, loadErr)
+			return nil, nil, "", e.damaged(ctx, key, eventID, fn, loadErr)
 		}
+		var err error
 		if outs, err = e.startedAfresh(conv, outs, stepErr, loadErr); err != nil {
-			return err
+			return nil, nil, "", err
 		}
 	}
 	if errors.Is(stepErr, errHandled) { // fn changed nothing
 		e.cache.put(key, conv)
-		return nil
+		return nil, nil, "", nil
 	}
 	if errors.Is(stepErr, errRecommit) {
 		// Nothing happened, but the state must be written again (to drop a
@@ -369,14 +397,23 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	}
 	if stepErr != nil {
 		e.log.Error("step failed", "ref", KeyHash(key), "err", stepErr)
+		var err error
 		if conv, err = e.store.Load(ctx, key); err != nil {
-			return fmt.Errorf("load conversation: %w", err)
+			return nil, nil, "", fmt.Errorf("load conversation: %w", err)
 		}
 		outs = nil
 		if fallback != nil {
 			outs = fallback(conv)
 		}
 	}
+	return conv, outs, eventID, nil
+}
+
+// commitTurn commits what prepare computed and hands the messages to the
+// dispatcher, in commit order: the conversation's lock is held.
+//
+//go:noinline
+func (e *Engine) commitTurn(ctx context.Context, key, eventID string, conv *Conversation, outs []Outgoing) error {
 	if len(outs) > 0 {
 		e.out.commits.RLock() // see outbox.commits
 		defer e.out.commits.RUnlock()
@@ -390,7 +427,12 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	}
 	e.cache.put(key, conv)
 	e.noteReminders(conv)
-	e.enqueue(queued)
+	if len(queued) > 0 {
+		// On a worker: handing messages to their lanes allocates, and the
+		// runtime's allocation path is deep enough to double a waiting
+		// caller's stack.
+		return e.compute(func() { e.enqueue(queued) })
+	}
 	return nil
 }
 
@@ -400,14 +442,35 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 // goroutine keeps the many waiting callers' stacks small, while the few
 // workers keep the deep stacks they grew.
 func (e *Engine) compute(f func()) error {
-	done := make(chan struct{})
+	j := jobPool.Get().(*job)
+	j.f = f
 	select {
-	case e.jobs <- func() { defer close(done); f() }:
+	case e.jobs <- j:
 	case <-e.quit:
+		j.f = nil
+		jobPool.Put(j)
 		return ErrClosed
 	}
-	<-done
+	<-j.done
+	j.f = nil
+	jobPool.Put(j)
 	return nil
+}
+
+// job is a function for the workers and the channel its caller waits on,
+// kept for reuse: a turn hands two or three to the workers.
+type job struct {
+	f    func()
+	done chan struct{}
+}
+
+var jobPool = sync.Pool{New: func() any { return &job{done: make(chan struct{}, 1)} }}
+
+// run runs the job and tells its caller, even if f panics (the caller
+// recovers nothing; a panic here would be a bug in the engine itself).
+func (j *job) run() {
+	defer func() { j.done <- struct{}{} }()
+	j.f()
 }
 
 // ErrClosed is returned for events handed to a closed engine.

@@ -72,7 +72,7 @@ const (
 // outbox is the dispatcher's state.
 type outbox struct {
 	mu        sync.Mutex
-	lanes     map[string]*lane
+	lanes     map[chatRef]*lane
 	platforms map[string]*share
 	known     map[uint64]struct{} // held in a lane (or being sent)
 	running   int                 // lanes ready or being sent
@@ -121,8 +121,15 @@ type share struct {
 }
 
 // lane is one chat's queue.
+// chatRef names a lane's chat: an Address without its user. A struct, not
+// Address.Key's string, so that finding a lane builds no string on the
+// committing caller's stack (see Engine.compute).
+type chatRef struct{ platform, workspace, chat string }
+
+func refOf(a Address) chatRef { return chatRef{a.Platform, a.Workspace, a.Chat} }
+
 type lane struct {
-	key      string
+	key      chatRef
 	platform string
 	q        []held // by ID
 	running  bool   // ready or being sent
@@ -146,7 +153,7 @@ type held struct {
 func newOutbox() outbox {
 	ctx, cancel := context.WithCancel(context.Background())
 	return outbox{
-		lanes: map[string]*lane{}, platforms: map[string]*share{}, known: map[uint64]struct{}{},
+		lanes: map[chatRef]*lane{}, platforms: map[string]*share{}, known: map[uint64]struct{}{},
 		kick: make(chan struct{}, 1), ackNow: make(chan struct{}, 1), ctx: ctx, cancel: cancel,
 		limits: limits{lane: laneMax, msgs: shareMsgs, bytes: shareBytes},
 	}
@@ -186,7 +193,7 @@ func (o *outbox) low(s *share) bool { return s.msgs < o.limits.msgs/2 }
 
 // laneFor returns the lane of a chat, made if need be. o.mu is held.
 func (o *outbox) laneFor(to Address) *lane {
-	key := to.Key()
+	key := refOf(to)
 	l := o.lanes[key]
 	if l == nil {
 		l = &lane{key: key, platform: to.Platform}
@@ -195,7 +202,17 @@ func (o *outbox) laneFor(to Address) *lane {
 	return l
 }
 
+// warnOverflow is apart from enqueue, as hold is, to keep enqueue's frame
+// small: it runs on the stack of every caller waiting for a commit.
+//
+//go:noinline
+func (e *Engine) warnOverflow(platform string) {
+	e.log.Warn("outbox: platform far behind; its new messages wait in the store", "platform", platform)
+}
+
 // hold puts q into lane l, in ID order. o.mu is held.
+//
+//go:noinline
 func (o *outbox) hold(s *share, l *lane, q *Queued, size int, checked bool) *lane {
 	h := held{Queued: *q, size: size, checked: checked}
 	i := len(l.q)
@@ -255,14 +272,14 @@ func (e *Engine) enqueue(queued []Queued) {
 		size := sizeOf(&q.Msg)
 		if !s.overflow && !o.room(s, size) {
 			s.overflow = true
-			e.log.Warn("outbox: platform far behind; its new messages wait in the store", "platform", q.To.Platform)
+			e.warnOverflow(q.To.Platform)
 		}
 		if s.overflow {
 			s.skips++
 			scan = scan || o.low(s)
 			continue
 		}
-		l := o.lanes[q.To.Key()]
+		l := o.lanes[refOf(q.To)]
 		if l != nil && !l.partial && len(l.q) >= o.limits.lane {
 			l.partial = true
 		}
@@ -410,7 +427,7 @@ func (e *Engine) sendNext(l *lane) {
 	}
 	o.mu.Unlock()
 	if res == retryLater && o.ctx.Err() == nil {
-		e.log.Warn("send failed; kept in outbox", "platform", l.platform, "ref", KeyHash(l.key), "outbox_id", h.ID, "err", err)
+		e.log.Warn("send failed; kept in outbox", "platform", l.platform, "ref", KeyHash(Address{Platform: l.key.platform, Workspace: l.key.workspace, Chat: l.key.chat}.Key()), "outbox_id", h.ID, "err", err)
 	}
 }
 
@@ -683,7 +700,7 @@ func (e *Engine) scanned(q *Queued, fullShare map[*share]bool, fullLane map[*lan
 	if s == nil || fullShare[s] {
 		return // no adapter; no room left in this scan
 	}
-	l := o.lanes[q.To.Key()]
+	l := o.lanes[refOf(q.To)]
 	if !s.overflow && (l == nil || !l.partial) || fullLane[l] {
 		return // held already, or about to be (or delivered meanwhile)
 	}
@@ -777,7 +794,7 @@ func (e *Engine) Settle(ctx context.Context, chats ...Address) error {
 			}
 		}
 		for _, c := range chats {
-			if l := o.lanes[c.Key()]; l != nil && l.running {
+			if l := o.lanes[refOf(c)]; l != nil && l.running {
 				busy = true
 			}
 		}

@@ -147,14 +147,18 @@ func (t *turn) rateQuestion(f *flows.Flow) Message {
 	}
 	text := t.T("rate.header", "N", d.Cursor+1, "Total", len(f.Checkpoints), "Title", t.T(f.CheckpointTitleID(cp))) +
 		"\n\n" + t.T(f.StatementID(cp)) + current + "\n\n" + t.T("rate.ask")
-	var rows [][]Button
-	for _, l := range f.Levels() {
-		rows = append(rows, []Button{{Label: t.T(flows.LevelID(f.Scale, l.ID)), Action: t.action("r", l.ID)}})
+	// The rows share one array of buttons, made at its size.
+	levels := f.Levels()
+	rows := make([][]Button, 0, len(levels)+1)
+	all := make([]Button, len(levels), len(levels)+3)
+	for i, l := range levels {
+		all[i] = Button{Label: t.T(flows.LevelID(f.Scale, l.ID)), Action: t.action("r", l.ID)}
+		rows = append(rows, all[i:i+1:i+1])
 	}
 	// The same number means the same kind of thing: after the examples,
 	// "not now" (later, or keeping the answer when changing it), then back
 	// where there is something before.
-	last := []Button{{Label: t.T("button.examples"), Action: t.action("ex")}}
+	last := append(all[len(all):], Button{Label: t.T("button.examples"), Action: t.action("ex")})
 	if d.Mode == modeRate {
 		last = append(last, Button{Label: t.T("button.later"), Action: t.action("later")})
 		if d.Cursor > 0 {

@@ -16,7 +16,7 @@ import (
 
 // newBenchEngine builds the engine as runBench does: built-in content, a real
 // bbolt file in a temporary directory and an adapter that swallows replies.
-func newBenchEngine(b *testing.B) *bot.Engine {
+func newBenchEngine(b testing.TB) *bot.Engine {
 	b.Helper()
 	log := slog.New(slog.DiscardHandler)
 	catalog, texts, err := loadContent(Config{}, log)
