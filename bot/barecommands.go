@@ -38,12 +38,9 @@ func (e *Engine) bare(platform string) bool {
 	return ok && bc.BareCommands()
 }
 
-// takesArgs are the commands a bare word may have arguments after.
-var takesArgs = map[string]bool{"check": true, "language": true, "timezone": true}
-
 // bareCommand returns the command a message typed without a slash means
 // ("/language en" for "Sprache en"), or "" (see the comment above).
-func (t *turn) bareCommand(text string) string {
+func (t *Turn) bareCommand(text string) string {
 	// Where slash commands reach the bot, a command word is one still in a
 	// group: "@ampel check" (the adapter cut the mention) is said to the
 	// bot, as a command.
@@ -58,9 +55,9 @@ func (t *turn) bareCommand(text string) string {
 	switch {
 	case name == "":
 		return ""
-	case len(fields) > 1 && !takesArgs[name]:
+	case len(fields) > 1 && !t.e.reg.cmds[name].Args:
 		return "" // "plan b", "help me"
-	case textModes[t.c.Dialog.Mode] && (len(fields) > 1 || name != "cancel" && name != "help"):
+	case t.Mode().Text != nil && (len(fields) > 1 || name != "cancel" && name != "help"):
 		return "" // an answer
 	}
 	return "/" + strings.Join(append([]string{name}, fields[1:]...), " ")
@@ -70,7 +67,7 @@ func (t *turn) bareCommand(text string) string {
 func (e *Engine) commandWord(word string) string {
 	word = strings.ToLower(word)
 	for _, lang := range e.texts.Langs() {
-		for _, name := range commandNames {
+		for _, name := range e.reg.names {
 			if strings.ToLower(e.texts.T(lang, "command.word."+name)) == word {
 				return name
 			}
@@ -84,14 +81,14 @@ func (e *Engine) commandWord(word string) string {
 // „check“ where no slash command reaches the bot; elsewhere as they are.
 func (e *Engine) commandRefs(platform string, c *Conversation, text string) string {
 	if prefix := e.commandPrefix(platform); prefix != "" {
-		return commandRef.ReplaceAllString(text, "${1}"+prefix+" ${2}")
+		return e.reg.ref.ReplaceAllString(text, "${1}"+prefix+" ${2}")
 	}
 	if !e.bare(platform) {
 		return text
 	}
 	lang := e.langOf(c, Event{})
-	return commandRef.ReplaceAllStringFunc(text, func(ref string) string {
-		m := commandRef.FindStringSubmatch(ref)
+	return e.reg.ref.ReplaceAllStringFunc(text, func(ref string) string {
+		m := e.reg.ref.FindStringSubmatch(ref)
 		return m[1] + e.texts.T(lang, "command.bare", "Word", e.texts.T(lang, "command.word."+m[2]))
 	})
 }

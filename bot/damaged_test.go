@@ -8,6 +8,7 @@ import (
 
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
+	"github.com/ampel-bot/ampel/bot/features"
 )
 
 const (
@@ -82,7 +83,7 @@ func TestPanickingLoadIsContained(t *testing.T) {
 	other := newHarness(t, 0)
 	st := &panicky{MemStore: bottest.NewMemStore(), key: h.addr.Key()}
 	catalog, texts := bottest.Content(t)
-	e, err := bot.New(bot.Config{Store: st, Flows: catalog, Texts: texts, Clock: h.clock})
+	e, err := bot.New(bot.Config{Store: st, Flows: catalog, Texts: texts, Clock: h.clock, Features: features.All()})
 	if err != nil {
 		t.Fatal(err)
 	}

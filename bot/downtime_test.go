@@ -12,6 +12,7 @@ import (
 
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
+	"github.com/ampel-bot/ampel/bot/features"
 )
 
 const dtDay = 24 * time.Hour
@@ -396,7 +397,7 @@ func dtRestart(t *testing.T, h *harness) *bot.Engine {
 	catalog, texts := bottest.Content(t)
 	e, err := bot.New(bot.Config{
 		Store: h.store, Flows: catalog, Texts: texts,
-		Clock: h.clock, Zone: mustZone("Europe/Berlin"),
+		Clock: h.clock, Zone: mustZone("Europe/Berlin"), Features: features.All(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -43,6 +42,9 @@ type Config struct {
 	FreshAfterDamage bool
 	// Observer hears what the engine does, for metrics; nil: nobody.
 	Observer Observer
+	// Features are the parts of the dialogue (bot/features.All()); nil:
+	// the default ones (see SetDefaultFeatures).
+	Features []Feature
 }
 
 // Engine runs the dialogues. Events of one conversation are handled one at a
@@ -77,6 +79,7 @@ type Engine struct {
 	stats    stats
 	fresh    bool // Config.FreshAfterDamage
 	obs      Observer
+	reg      *registry
 }
 
 // New checks that every flow has all its texts in every language and returns
@@ -109,6 +112,13 @@ func New(cfg Config) (*Engine, error) {
 	if err := errors.Join(problems...); err != nil {
 		return nil, err
 	}
+	if cfg.Features == nil && defaultFeatures != nil {
+		cfg.Features = defaultFeatures()
+	}
+	reg, err := newRegistry(append([]Feature{CheckFeature(), PlanFeature(), RemindFeature()}, cfg.Features...)) // LEGACY: moving out
+	if err != nil {
+		return nil, err
+	}
 	cfg.Reminders.defaults()
 	e := &Engine{
 		store: cfg.Store, flows: cfg.Flows, texts: cfg.Texts, clock: cfg.Clock, zone: cfg.Zone,
@@ -116,7 +126,7 @@ func New(cfg Config) (*Engine, error) {
 		locks: keyLocks{m: map[string]*keyLock{}}, adapters: map[string]Adapter{},
 		cache: convCache{m: map[string]*Conversation{}, max: cfg.CacheSize},
 		rem:   cfg.Reminders, kick: make(chan struct{}, 1),
-		out: newOutbox(),
+		out: newOutbox(), reg: reg,
 	}
 	e.fresh = cfg.FreshAfterDamage
 	e.obs = cfg.Observer
@@ -752,20 +762,15 @@ type Command struct {
 	Description string
 }
 
-// commandNames are the commands every platform offers, in menu order.
-var commandNames = []string{"start", "check", "plan", "reminders", "timezone", "language", "help", "cancel"}
-
-// Commands lists the commands with their descriptions in lang.
+// Commands lists the commands every platform offers, in menu order, with
+// their descriptions in lang.
 func (e *Engine) Commands(lang string) []Command {
-	cmds := make([]Command, len(commandNames))
-	for i, n := range commandNames {
+	cmds := make([]Command, len(e.reg.names))
+	for i, n := range e.reg.names {
 		cmds[i] = Command{Name: n, Description: e.texts.T(lang, "command.desc."+n)}
 	}
 	return cmds
 }
-
-// commandRef finds the bot's commands in a text ("/check", "mit /plan").
-var commandRef = regexp.MustCompile(`(^|[\s(„“"'])/(` + strings.Join(commandNames, "|") + `)\b`)
 
 // commandPrefix is the command a platform's adapter puts before ours
 // ("/ampel"), or "".
@@ -805,11 +810,10 @@ func (e *Engine) PlanView(ctx context.Context, addr Address, lang string) (Messa
 	if err != nil {
 		return Message{}, fmt.Errorf("load conversation: %w", err)
 	}
-	if lang == "" {
-		lang = e.langOf(c, Event{})
+	var m Message
+	if plan := e.reg.modes["plan"]; plan != nil { // the question of the mode called plan
+		m, _ = plan.Ask(e.offTurn(c, lang))
 	}
-	t := &turn{e: e, c: c, lang: lang, today: dayOf(e.clock.Now(), e.zoneOf(c))}
-	m := t.planView()
 	m.Buttons = nil // the plan's buttons belong to the dialogue
 	return m, nil
 }

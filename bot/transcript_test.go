@@ -13,6 +13,7 @@ import (
 	"github.com/ampel-bot/ampel/adapters/console"
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
+	"github.com/ampel-bot/ampel/bot/features"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
@@ -45,7 +46,7 @@ func newHarness(t testing.TB, cacheSize int, opts ...func(*bot.Config)) *harness
 	}
 	cfg := bot.Config{
 		Store: h.store, Flows: catalog, Texts: texts,
-		Clock: h.clock, Zone: mustZone("Europe/Berlin"), CacheSize: cacheSize,
+		Clock: h.clock, Zone: mustZone("Europe/Berlin"), CacheSize: cacheSize, Features: features.All(),
 	}
 	for _, o := range opts {
 		o(&cfg)

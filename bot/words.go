@@ -33,7 +33,7 @@ func newWords(texts *Texts, catalog *flows.Catalog) *words {
 				m[bareSymbol(texts.T(lang, flows.SymbolID(f.Scale, l.ID)))] = l.ID
 				if id := "parse.level." + f.Scale + "." + l.ID; texts.Has(lang, id) {
 					for _, s := range texts.List(lang, id) {
-						if n := normalize(s); n != "" {
+						if n := Normalize(s); n != "" {
 							m[n] = l.ID
 						}
 					}
@@ -45,7 +45,7 @@ func newWords(texts *Texts, catalog *flows.Catalog) *words {
 	for _, lang := range texts.Langs() {
 		for id, set := range map[string]map[string]bool{"parse.back": w.back, "parse.nomeasure": w.none} {
 			for _, s := range texts.List(lang, id) {
-				if n := normalize(s); n != "" {
+				if n := Normalize(s); n != "" {
 					set[n] = true
 				}
 			}
@@ -71,7 +71,7 @@ func (w *words) level(scale, text string) (string, bool) {
 	if l, ok := m[bareSymbol(text)]; ok {
 		return l, true
 	}
-	l, ok := m[normalize(text)]
+	l, ok := m[Normalize(text)]
 	return l, ok
 }
 
@@ -100,13 +100,13 @@ func typedNumber(text string) (int, bool) {
 // the start of consecutive words ("dringend" for "🔴 Dringender
 // Handlungsbedarf", "kein" for "🟢 Derzeit kein Handlungsbedarf"), or -1.
 func shortForm(options []Button, typed string) int {
-	want := strings.Fields(normalize(typed))
+	want := strings.Fields(Normalize(typed))
 	if len(want) == 0 || utf8.RuneCountInString(strings.Join(want, " ")) < 3 {
 		return -1
 	}
 	found := -1
 	for i, o := range options {
-		have := strings.Fields(normalize(o.Label))
+		have := strings.Fields(Normalize(o.Label))
 		if !wordPrefixes(have, want) {
 			continue
 		}

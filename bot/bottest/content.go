@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/features"
 	"github.com/ampel-bot/ampel/flows"
 	"github.com/ampel-bot/ampel/locales"
 )
@@ -43,7 +44,7 @@ func NewLoggedEngine(tb testing.TB, store bot.Store, clock bot.Clock, log *slog.
 		log = slog.New(slog.DiscardHandler)
 	}
 	catalog, texts := content(tb, log)
-	e, err := bot.New(bot.Config{Store: store, Flows: catalog, Texts: texts, Clock: clock, Zone: Zone("Europe/Berlin"), Log: log})
+	e, err := bot.New(bot.Config{Store: store, Flows: catalog, Texts: texts, Clock: clock, Zone: Zone("Europe/Berlin"), Log: log, Features: features.All()})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ampel-bot/ampel/adapters/console"
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/features"
 	"github.com/ampel-bot/ampel/store"
 )
 
@@ -41,7 +42,7 @@ func openEngine(t *testing.T, path string) (*store.DB, *bot.Engine) {
 		t.Fatal(err)
 	}
 	zone, _ := time.LoadLocation("Europe/Berlin")
-	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone})
+	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Features: features.All()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/features"
 	"github.com/ampel-bot/ampel/store"
 )
 
@@ -95,7 +96,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer db.Close()
 	zone, _ := time.LoadLocation("Europe/Berlin")
-	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log, Observer: met})
+	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log, Observer: met, Features: features.All()})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/features"
 	"github.com/ampel-bot/ampel/store"
 )
 
@@ -32,7 +33,7 @@ func newBenchEngine(b testing.TB) *bot.Engine {
 	if err != nil {
 		b.Fatal(err)
 	}
-	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log})
+	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: log, Features: features.All()})
 	if err != nil {
 		b.Fatal(err)
 	}

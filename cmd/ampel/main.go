@@ -29,6 +29,7 @@ import (
 
 	"github.com/ampel-bot/ampel/adapters/console"
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/features"
 	"github.com/ampel-bot/ampel/flows"
 	"github.com/ampel-bot/ampel/locales"
 	"github.com/ampel-bot/ampel/store"
@@ -430,7 +431,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	defer db.Close()
-	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: component(logRoot, "engine"), Clock: clock,
+	engine, err := bot.New(bot.Config{Store: db, Flows: catalog, Texts: texts, Zone: zone, Log: component(logRoot, "engine"), Clock: clock, Features: features.All(),
 		Reminders: bot.ReminderConfig{Hour: hour, RepeatAfter: repeat}, FreshAfterDamage: cfg.OnDamage == "fresh",
 		Observer: met})
 	if err != nil {

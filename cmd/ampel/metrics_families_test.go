@@ -22,6 +22,7 @@ import (
 	"github.com/ampel-bot/ampel/adapters/telegram"
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
+	"github.com/ampel-bot/ampel/bot/features"
 	"github.com/ampel-bot/ampel/store"
 )
 
@@ -57,7 +58,7 @@ func newMetricsRig(t *testing.T, path string, cfg func(*bot.Config)) *metricsRig
 	t.Cleanup(func() { r.db.Close() })
 	catalog, texts := bottest.Content(t)
 	zone, _ := time.LoadLocation("Europe/Berlin")
-	c := bot.Config{Store: r.db, Flows: catalog, Texts: texts, Clock: r.clock, Zone: zone, Observer: r.m}
+	c := bot.Config{Store: r.db, Flows: catalog, Texts: texts, Clock: r.clock, Zone: zone, Observer: r.m, Features: features.All()}
 	if cfg != nil {
 		cfg(&c)
 	}

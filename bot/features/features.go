@@ -1,0 +1,20 @@
+// Package features lists the parts of the dialogue the bot is built with:
+// cmd/ampel and the tests wire an engine with All. Adding a feature is a
+// package under bot/ and a line here.
+package features
+
+import (
+	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/settings"
+)
+
+// All returns the features in command-menu order (the core's /start comes
+// first, /help and /cancel last).
+func All() []bot.Feature {
+	return []bot.Feature{
+		settings.Feature(),
+	}
+}
+
+// An engine built without naming its features gets these.
+func init() { bot.SetDefaultFeatures(All) }

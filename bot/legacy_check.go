@@ -1,0 +1,443 @@
+package bot
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ampel-bot/ampel/flows"
+)
+
+// The check's questions, stored in Dialog.Mode.
+const (
+	ModeRate    = "rate"    // rating checkpoint Cursor during the check
+	ModeEdit    = "edit"    // changing the rating of Cursor from the summary
+	ModeSummary = "summary" // result shown, plan offered
+	ModeChange  = "change"  // picking the answer to change
+	ModeRepeat  = "repeat"  // confirming a new run of a finished check
+)
+
+// PlanWanted is announced (Turn.Fire) when the result's "build the plan"
+// button is pressed.
+const PlanWanted = "check.plan"
+
+// CheckFeature is the self-check.
+func CheckFeature() Feature {
+	rate := Mode{Name: ModeRate, Ask: askRate, Press: pressRate, Typed: typedLevel, Cancel: "cancel.check"}
+	edit := rate
+	edit.Name = ModeEdit
+	return Feature{
+		Name: "check",
+		Modes: []Mode{rate, edit,
+			{Name: ModeSummary, Ask: askSummary, Press: pressSummary, Calm: true, Lull: true},
+			{Name: ModeChange, Ask: askChange, Press: pressChange, Back: BackTo(ModeSummary)},
+			{Name: ModeRepeat, Ask: askRepeat, Press: func(t *Turn, _, _ string) { startRun(t, t.Flow()) }, Back: BackTo(ModeSummary)},
+		},
+		Commands: []Cmd{{Name: "check", Args: true, Main: true, Run: func(t *Turn, args []string) {
+			id := ""
+			if len(args) > 0 {
+				id = strings.ToLower(args[0])
+			}
+			cmdCheck(t, id)
+		}}},
+	}
+}
+
+func cmdCheck(t *Turn, id string) {
+	all := t.Flows().All()
+	var f *flows.Flow
+	if id != "" {
+		var ok bool
+		if f, ok = t.Flows().Get(id); !ok {
+			t.Note(t.T("check.unknown", "ID", id))
+		}
+	}
+	r := t.Conv().Run
+	if r != nil && !r.Finished() && (f == nil || f.ID == r.Flow) {
+		if fl := t.Flow(); fl != nil {
+			t.Note(t.T("check.resume", "Rated", len(r.Ratings), "Total", len(fl.Checkpoints)))
+			resumeCursor(t, fl)
+			t.To(ModeRate)
+			t.Ask()
+			return
+		}
+	}
+	if r != nil && !r.Finished() && f != nil && f.ID != r.Flow {
+		t.Note(t.T("check.busy", "Title", t.T(r.Flow+".title")))
+		t.To(ModeRate)
+		t.Ask()
+		return
+	}
+	if r.Finished() && t.Flow() != nil && (f == nil || f.ID == r.Flow) {
+		// A finished check: its result, with the offer to repeat it; from
+		// the reminder's button, that offer at once.
+		t.Dialog().Op = "again"
+		t.To(ModeSummary)
+		if f != nil {
+			t.To(ModeRepeat)
+		}
+		t.Ask()
+		return
+	}
+	if f == nil {
+		if len(all) > 1 {
+			chooseCheck(t)
+			return
+		}
+		f = all[0]
+	}
+	startRun(t, f)
+}
+
+// chooseCheck asks which check to start: each with its title and its line
+// on whom it is for and how long it takes, the titles as buttons (typed:
+// the number or the title). A button starts its check through /check <id>.
+func chooseCheck(t *Turn) {
+	var b strings.Builder
+	b.WriteString(t.T("check.choose"))
+	var rows [][]Button
+	for _, g := range t.Flows().All() {
+		title := t.T(g.TitleID())
+		b.WriteString("\n\n" + title + "\n" + t.T(g.SummaryID()))
+		rows = append(rows, []Button{{Label: title, Action: "/check " + g.ID}})
+	}
+	m := Message{Text: b.String(), Buttons: rows}
+	t.To("")
+	t.Dialog().Options = m.Flat()
+	t.Say(m)
+}
+
+func startRun(t *Turn, f *flows.Flow) {
+	c := t.Conv()
+	if c.Run != nil && c.Run.Finished() {
+		c.History = append(c.History, *c.Run)
+	}
+	c.Run = &Run{Flow: f.ID, Version: f.Version, Started: t.Now().UTC(), Ratings: map[string]string{}}
+	t.Note(t.T("check.intro", "Title", t.T(f.TitleID()), "Goal", t.T(f.GoalID()), "Intro", t.T(f.IntroID())))
+	t.Dialog().Cursor = 0
+	t.To(ModeRate)
+	t.Ask()
+}
+
+func askRate(t *Turn) (Message, bool) {
+	f := t.Flow()
+	if f == nil {
+		return Message{}, false
+	}
+	d := t.Dialog()
+	cp := f.Checkpoints[d.Cursor]
+	// One concatenation, one allocation: this is the question asked most.
+	current := ""
+	if cur, ok := t.Conv().Run.Ratings[cp.ID]; ok {
+		current = "\n\n" + t.T("rate.current", "Level", t.T(flows.LevelID(f.Scale, cur)))
+	}
+	text := t.T("rate.header", "N", d.Cursor+1, "Total", len(f.Checkpoints), "Title", t.T(f.CheckpointTitleID(cp))) +
+		"\n\n" + t.T(f.StatementID(cp)) + current + "\n\n" + t.T("rate.ask")
+	// The rows share one array of buttons, made at its size.
+	levels := f.Levels()
+	rows := make([][]Button, 0, len(levels)+1)
+	all := make([]Button, len(levels), len(levels)+3)
+	for i, l := range levels {
+		all[i] = Button{Label: t.T(flows.LevelID(f.Scale, l.ID)), Action: t.Action("r", l.ID)}
+		rows = append(rows, all[i:i+1:i+1])
+	}
+	// The same number means the same kind of thing: after the examples,
+	// "not now" (later, or keeping the answer when changing it), then back
+	// where there is something before.
+	last := append(all[len(all):], Button{Label: t.T("button.examples"), Action: t.Action("ex")})
+	if d.Mode == ModeRate {
+		last = append(last, Button{Label: t.T("button.later"), Action: t.Action("later")})
+		if d.Cursor > 0 {
+			last = append(last, Button{Label: t.T("button.back"), Action: t.Action("back")})
+		}
+	} else {
+		last = append(last, Button{Label: t.T("button.unchanged"), Action: t.Action("back")})
+	}
+	rows = append(rows, last)
+	return Message{Text: text, Buttons: rows}, true
+}
+
+// typedLevel reads a colour or its emoji typed while rating.
+func typedLevel(t *Turn, text string) (string, bool) {
+	if f := t.Flow(); f != nil {
+		if l, ok := t.TypedLevel(f.Scale, text); ok {
+			if a := t.Action("r", l); t.Offered(a) {
+				return a, true
+			}
+		}
+	}
+	return "", false
+}
+
+func pressRate(t *Turn, verb, arg string) {
+	f, r, d := t.Flow(), t.Conv().Run, t.Dialog()
+	if f == nil || r == nil {
+		cmdCheck(t, "")
+		return
+	}
+	if r.Ratings == nil {
+		r.Ratings = map[string]string{}
+	}
+	cp := f.Checkpoints[d.Cursor]
+	switch verb {
+	case "r":
+		if _, ok := f.Level(arg); !ok {
+			t.Reask()
+			return
+		}
+		r.Ratings[cp.ID] = arg
+		r.Later = Remove(r.Later, cp.ID)
+		if d.Mode == ModeEdit {
+			t.Note(t.T("rate.changed", "Title", t.T(f.CheckpointTitleID(cp)), "Level", t.T(flows.LevelID(f.Scale, arg))))
+			t.To(ModeSummary)
+			t.Ask()
+			return
+		}
+		advance(t)
+	case "ex":
+		var lines []string
+		for _, s := range cp.Suggestions {
+			lines = append(lines, "• "+t.T(f.SuggestionID(cp, s)))
+		}
+		t.Note(t.T("rate.examples", "Title", t.T(f.CheckpointTitleID(cp))) + "\n" + strings.Join(lines, "\n"))
+		t.Ask()
+	case "later":
+		r.Later = append(Remove(r.Later, cp.ID), cp.ID)
+		if len(r.Later) == 1 && unratedOutsideLater(t) == -1 {
+			t.Note(t.T("rate.last"))
+			t.Ask()
+			return
+		}
+		advance(t)
+	case "back":
+		if d.Mode == ModeEdit {
+			t.To(ModeSummary)
+			t.Ask()
+			return
+		}
+		if d.Cursor == 0 {
+			t.Note(t.T("rate.first"))
+			t.Ask()
+			return
+		}
+		d.Cursor--
+		t.To(ModeRate)
+		t.Ask()
+	default:
+		t.Reask()
+	}
+}
+
+// resumeCursor points the cursor at the checkpoint to continue with: the
+// current one if it is still open, else the next open one.
+func resumeCursor(t *Turn, f *flows.Flow) {
+	d, r := t.Dialog(), t.Conv().Run
+	if d.Cursor < 0 || d.Cursor >= len(f.Checkpoints) {
+		d.Cursor = 0
+	}
+	if _, rated := r.Ratings[f.Checkpoints[d.Cursor].ID]; !rated {
+		return
+	}
+	if i := unratedOutsideLater(t); i >= 0 {
+		d.Cursor = i
+	} else if len(r.Later) > 0 {
+		d.Cursor = f.Index(r.Later[0])
+	}
+}
+
+// unratedOutsideLater returns the next checkpoint after the cursor (wrapping)
+// that is neither rated nor put off, or -1.
+func unratedOutsideLater(t *Turn) int {
+	f, r := t.Flow(), t.Conv().Run
+	n := len(f.Checkpoints)
+	for k := 1; k <= n; k++ {
+		i := (t.Dialog().Cursor + k) % n
+		id := f.Checkpoints[i].ID
+		if _, rated := r.Ratings[id]; !rated && !slices.Contains(r.Later, id) {
+			return i
+		}
+	}
+	return -1
+}
+
+// advance asks the next open checkpoint: first those not put off, then those
+// put off, in the order they were put off; when none is left, the result.
+func advance(t *Turn) {
+	f, r, d := t.Flow(), t.Conv().Run, t.Dialog()
+	if i := unratedOutsideLater(t); i >= 0 {
+		d.Cursor = i
+		t.To(ModeRate)
+		t.Ask()
+		return
+	}
+	if len(r.Later) > 0 {
+		if !slices.Contains(r.Later, f.Checkpoints[d.Cursor].ID) || d.Cursor != f.Index(r.Later[0]) {
+			t.Note(t.N("rate.later", len(r.Later)))
+		}
+		d.Cursor = f.Index(r.Later[0])
+		t.To(ModeRate)
+		t.Ask()
+		return
+	}
+	r.Done = t.Now().UTC()
+	d.Op = "" // just finished: no offer to repeat it
+	t.To(ModeSummary)
+	t.Ask()
+}
+
+func askSummary(t *Turn) (Message, bool) {
+	f := t.Flow()
+	if f == nil {
+		return Message{}, false
+	}
+	c := t.Conv()
+	r := c.Run
+	var prev *Run
+	for i := len(c.History) - 1; i >= 0; i-- {
+		if c.History[i].Flow == f.ID {
+			prev = &c.History[i]
+			break
+		}
+	}
+	var b strings.Builder
+	b.WriteString(t.T("summary.title", "Title", t.T(f.TitleID())))
+	b.WriteString("\n")
+	var counts []string
+	needy := 0
+	for _, l := range f.Levels() {
+		n := 0
+		for _, v := range r.Ratings {
+			if v == l.ID {
+				n++
+			}
+		}
+		if l.Need > 0 {
+			needy += n
+		}
+		counts = append(counts, t.T(flows.SymbolID(f.Scale, l.ID))+" "+strconv.Itoa(n))
+	}
+	b.WriteString(strings.Join(counts, " · "))
+	for _, l := range f.Levels() {
+		var lines []string
+		for _, cp := range f.Checkpoints {
+			if r.Ratings[cp.ID] != l.ID {
+				continue
+			}
+			line := "• " + t.T(f.CheckpointTitleID(cp))
+			if prev != nil {
+				if before, ok := prev.Ratings[cp.ID]; ok && before != l.ID {
+					line += " " + t.T("summary.before", "Symbol", t.T(flows.SymbolID(f.Scale, before)))
+				}
+			}
+			lines = append(lines, line)
+		}
+		if len(lines) > 0 {
+			b.WriteString("\n\n" + t.T(flows.LevelID(f.Scale, l.ID)) + "\n" + strings.Join(lines, "\n"))
+		}
+	}
+	b.WriteString("\n\n")
+	var rows [][]Button
+	switch {
+	case len(Needy(c, f)) > 0:
+		b.WriteString(t.T("summary.offer"))
+		rows = append(rows, []Button{{Label: t.T("button.plan.build"), Action: t.Action("plan")}})
+	case needy > 0:
+		b.WriteString(t.T("summary.planned"))
+		rows = append(rows, []Button{{Label: t.T("button.plan"), Action: "/plan"}})
+	default:
+		b.WriteString(t.T("summary.allgood"))
+	}
+	last := []Button{{Label: t.T("button.change"), Action: t.Action("change")}}
+	if t.Dialog().Op == "again" { // come back to with /check: a new run makes sense
+		last = append(last, Button{Label: t.T("button.repeat"), Action: t.Action("repeat")})
+	}
+	rows = append(rows, last)
+	if t.Dialog().Op == "again" && len(t.Flows().All()) > 1 {
+		// Back at a finished check: /check shows it, so the other checks
+		// are a tap away here.
+		rows = append(rows, []Button{{Label: t.T("button.check.other"), Action: t.Action("other")}})
+	}
+	return Message{Text: b.String(), Buttons: rows}, true
+}
+
+func pressSummary(t *Turn, verb, _ string) {
+	switch verb {
+	case "plan":
+		if !t.Fire(PlanWanted) {
+			t.Reask()
+		}
+	case "change":
+		t.To(ModeChange)
+		t.Ask()
+	case "repeat":
+		t.To(ModeRepeat)
+		t.Ask()
+	case "other":
+		chooseCheck(t)
+	default:
+		t.Reask()
+	}
+}
+
+// Needy lists the checkpoints of the conversation's run of f that need
+// action, most urgent first, then in the check's order, leaving out those
+// that already have an open measure or were found to need none.
+func Needy(c *Conversation, f *flows.Flow) []string {
+	r := c.Run
+	has := map[string]bool{}
+	for _, m := range c.Plan.Open() {
+		if m.Flow == f.ID {
+			has[m.Checkpoint] = true
+		}
+	}
+	type item struct {
+		id        string
+		need, pos int
+	}
+	var items []item
+	for i, cp := range f.Checkpoints {
+		l, _ := f.Level(r.Ratings[cp.ID])
+		if l.Need > 0 && !has[cp.ID] && !slices.Contains(r.NoMeasure, cp.ID) {
+			items = append(items, item{cp.ID, l.Need, i})
+		}
+	}
+	sort.SliceStable(items, func(a, b int) bool { return items[a].need > items[b].need })
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.id
+	}
+	return ids
+}
+
+func askChange(t *Turn) (Message, bool) {
+	f := t.Flow()
+	if f == nil {
+		return Message{}, false
+	}
+	var rows [][]Button
+	for i, cp := range f.Checkpoints {
+		label := t.T(f.CheckpointTitleID(cp)) + " " + t.T(flows.SymbolID(f.Scale, t.Conv().Run.Ratings[cp.ID]))
+		rows = append(rows, []Button{{Label: label, Action: t.Action("cp", strconv.Itoa(i))}})
+	}
+	return Message{Text: t.T("change.ask"), Buttons: append(rows, t.BackRow())}, true
+}
+
+func pressChange(t *Turn, verb, arg string) {
+	if i, ok := Index(arg, len(t.Flow().Checkpoints)); ok && verb == "cp" {
+		t.Dialog().Cursor = i
+		t.To(ModeEdit)
+		t.Ask()
+		return
+	}
+	t.Reask()
+}
+
+func askRepeat(t *Turn) (Message, bool) {
+	f := t.Flow()
+	if f == nil {
+		return Message{}, false
+	}
+	return Message{Text: t.T("repeat.ask", "Title", t.T(f.TitleID())), Buttons: [][]Button{{
+		{Label: t.T("button.repeat.yes"), Action: t.Action("yes")}, t.BackRow()[0]}}}, true
+}

@@ -1,0 +1,212 @@
+package bot
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ModeReminders is the /reminders view.
+const ModeReminders = "reminders"
+
+// RemindFeature is what reminders say and what their answers do, and the
+// /reminders view; when they fire is the engine's (see RunReminders).
+func RemindFeature() Feature {
+	show := func(t *Turn) {
+		t.To(ModeReminders)
+		t.Ask()
+	}
+	return Feature{
+		Name: "remind",
+		Modes: []Mode{{Name: ModeReminders, Ask: func(t *Turn) (Message, bool) { return remindersView(t), true },
+			Press: pressReminders, Back: (*Turn).BackFromSideTrip, Calm: true}},
+		Commands: []Cmd{{Name: "reminders", Main: true, Run: func(t *Turn, _ []string) { show(t) }}},
+		Lasting:  map[string]func(*Turn, string){"rv": reviewAnswer},
+		// A time zone set outside any question is shown where it matters.
+		On:       map[string]func(*Turn) bool{"settings.zone": func(t *Turn) bool { show(t); return true }},
+		Reminder: reminderMessage,
+	}
+}
+
+// reminderMessage writes a reminder in the owner's language. A review
+// reminder asks for the outcome with buttons that stay valid whatever else
+// the dialogue is doing.
+func reminderMessage(t *Turn, r Reminder, late bool) (Message, bool) {
+	c := t.Conv()
+	var b strings.Builder
+	if late {
+		d, _ := ParseDay(r.Day)
+		b.WriteString(t.T("reminder.late", "Date", t.Date(d)))
+		b.WriteString("\n")
+	}
+	if r.Kind == KindRepeat {
+		f := PlanFlow(t)
+		b.WriteString(t.N("reminder.repeat", t.RepeatAfter(), "Title", t.T(f.TitleID())))
+		m := Message{Text: b.String(), Buttons: [][]Button{{{Label: t.T("button.repeat"), Action: "/check " + f.ID}}}}
+		t.Offer(m)
+		return m, true
+	}
+	m := c.Plan.Find(r.Measure)
+	if m == nil {
+		return Message{}, false
+	}
+	resp := m.Responsible
+	if m.Me || resp == "" {
+		resp = t.T("measure.me")
+	}
+	var mentions []string
+	if m.ResponsibleUser != "" {
+		mentions = []string{m.ResponsibleUser}
+	}
+	cp := m.Checkpoint
+	if f, ok := t.Flows().Get(m.Flow); ok {
+		if c, ok := Checkpoint(f, m.Checkpoint); ok {
+			cp = t.T(f.CheckpointTitleID(c))
+		}
+	}
+	start, _ := ParseDay(m.Start)
+	if r.Kind == KindStart {
+		b.WriteString(t.T("reminder.start", "Text", m.Text, "Checkpoint", cp, "Responsible", resp, "Date", t.Date(start)))
+		msg := Message{Text: b.String(), Buttons: [][]Button{{{Label: t.T("button.plan"), Action: "/plan"}}}, Mentions: mentions}
+		t.Offer(msg)
+		return msg, true
+	}
+	b.WriteString(t.T("reminder.review", "Text", m.Text, "Checkpoint", cp, "Responsible", resp))
+	id := strconv.Itoa(m.ID)
+	msg := Message{Text: b.String(), Mentions: mentions, Buttons: [][]Button{
+		{{Label: t.T("button.review.done"), Action: "rv:" + id + ":done"}},
+		{{Label: t.T("button.review.progress"), Action: "rv:" + id + ":prog"}},
+		{{Label: t.T("button.review.dropped"), Action: "rv:" + id + ":drop"}},
+	}}
+	t.Offer(msg)
+	return msg, true
+}
+
+// reviewAnswer handles a review reminder's buttons: "rv:<measure>:<verb>".
+func reviewAnswer(t *Turn, action string) {
+	c := t.Conv()
+	parts := strings.Split(action, ":")
+	var m *Measure
+	archived := false
+	if len(parts) == 3 {
+		id, _ := strconv.Atoi(parts[1])
+		m = c.Plan.Find(id)
+		// A measure the plan no longer has was settled and archived.
+		archived = m == nil && id > 0 && id <= c.Plan.NextID
+	}
+	if (m == nil && !archived) || (parts[2] != "done" && parts[2] != "drop" && parts[2] != "prog") {
+		t.Note(t.T("hint.stale"))
+		t.Reask()
+		return
+	}
+	if archived || m.Status != StatusOpen {
+		t.Note(t.T("reminder.settled"))
+		t.Reask()
+		return
+	}
+	switch parts[2] {
+	case "done", "drop":
+		Settle(t, m, parts[2])
+	case "prog":
+		// A new review date; whatever was being entered comes back after it.
+		t.SideTrip()
+		t.Dialog().Target = m.ID
+		t.To(ModeMove)
+		t.Ask()
+		return
+	}
+	if !t.Mode().Calm {
+		t.Reask() // in the middle of something: carry on with it
+		return
+	}
+	if len(c.Plan.Open()) == 0 && c.Run.Finished() {
+		t.Note(t.T("plan.settled"))
+		t.To("")
+		m := Message{Buttons: [][]Button{{{Label: t.T("button.repeat"), Action: "/check " + c.Run.Flow}}, {{Label: t.T("button.plan"), Action: "/plan"}}}}
+		t.Dialog().Options = m.Flat()
+		t.Say(m)
+		return
+	}
+	t.To(ModePlan)
+	t.Ask()
+}
+
+// remindersView lists upcoming, sent and missed reminders and offers to
+// switch them off or on.
+func remindersView(t *Turn) Message {
+	c := t.Conv()
+	var b strings.Builder
+	if c.RemindersOff {
+		b.WriteString(t.T("reminders.off"))
+	} else {
+		b.WriteString(t.T("reminders.title"))
+	}
+	zone := t.Zone()
+	var upcoming, missed []string
+	for _, r := range c.Reminders {
+		line := reminderLine(t, r, zone)
+		switch r.Status {
+		case ReminderPending:
+			upcoming = append(upcoming, line)
+		case ReminderMissed:
+			missed = append(missed, line)
+		}
+	}
+	if len(upcoming) == 0 && len(missed) == 0 {
+		b.WriteString("\n\n" + t.T("reminders.none"))
+	}
+	if len(upcoming) > 0 {
+		b.WriteString("\n\n" + t.T("reminders.upcoming") + "\n" + strings.Join(upcoming, "\n"))
+	}
+	if len(missed) > 0 {
+		b.WriteString("\n\n" + t.T("reminders.missed") + "\n" + strings.Join(missed, "\n"))
+	}
+	b.WriteString("\n\n" + t.T("reminders.zone", "Zone", ZoneLabel(zone), "Hour", TwoDigits(t.ReminderHour())))
+	toggle := Button{Label: t.T("button.reminders.off"), Action: t.Action("off")}
+	if c.RemindersOff {
+		toggle = Button{Label: t.T("button.reminders.on"), Action: t.Action("on")}
+	}
+	weekends := Button{Label: t.T("button.weekends.on"), Action: t.Action("we-on")}
+	if c.Weekends {
+		weekends = Button{Label: t.T("button.weekends.off"), Action: t.Action("we-off")}
+	}
+	return Message{Text: b.String(), Buttons: [][]Button{{toggle}, {weekends}, {{Label: t.T("button.timezone"), Action: "/timezone"}}, t.BackRow()}}
+}
+
+func reminderLine(t *Turn, r Reminder, zone *time.Location) string {
+	d, _ := ParseDay(r.Day)
+	what := t.T("reminders.kind." + r.Kind)
+	if m := t.Conv().Plan.Find(r.Measure); m != nil {
+		what += ": " + m.Text
+	} else if r.Kind == KindRepeat {
+		what += ": " + t.T(PlanFlow(t).TitleID())
+	}
+	due := r.Due.In(zone)
+	return "• " + t.Date(d) + " " + TwoDigits(due.Hour()) + ":" + TwoDigits(due.Minute()) + " · " + what
+}
+
+func pressReminders(t *Turn, verb, _ string) {
+	c := t.Conv()
+	switch verb {
+	case "off":
+		c.RemindersOff = true
+	case "on":
+		c.RemindersOff = false
+		// What fell due while they were off is not sent late now: the user
+		// chose not to hear it.
+		now := t.Now()
+		for i := range c.Reminders {
+			if r := &c.Reminders[i]; r.Status == ReminderPending && !r.Due.After(now) {
+				r.Status, r.At = ReminderSkipped, now.UTC()
+			}
+		}
+	case "we-on":
+		c.Weekends = true
+	case "we-off":
+		c.Weekends = false
+	}
+	// Switching on or changing the weekend rule recomputes the reminders
+	// before they are shown.
+	t.SyncReminders()
+	t.Ask()
+}
