@@ -1,29 +1,37 @@
-package bot
+// Package remind is what reminders say and what their answers do: the
+// start and review reminders of a measure, the offer to repeat a check,
+// the review reminder's lasting buttons (done, in progress, dropped) and
+// the /reminders view (switching them off, weekends). When they fire is
+// the engine's (bot.Engine.RunReminders).
+package remind
 
 import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/settings"
 )
 
 // ModeReminders is the /reminders view.
 const ModeReminders = "reminders"
 
-// RemindFeature is what reminders say and what their answers do, and the
-// /reminders view; when they fire is the engine's (see RunReminders).
-func RemindFeature() Feature {
-	show := func(t *Turn) {
+// Feature is what reminders say and what their answers do, and the
+// /reminders view; when they fire is the engine's (see bot.Engine.RunReminders).
+func Feature() bot.Feature {
+	show := func(t *bot.Turn) {
 		t.To(ModeReminders)
 		t.Ask()
 	}
-	return Feature{
+	return bot.Feature{
 		Name: "remind",
-		Modes: []Mode{{Name: ModeReminders, Ask: func(t *Turn) (Message, bool) { return remindersView(t), true },
-			Press: pressReminders, Back: (*Turn).BackFromSideTrip, Calm: true}},
-		Commands: []Cmd{{Name: "reminders", Main: true, Run: func(t *Turn, _ []string) { show(t) }}},
-		Lasting:  map[string]func(*Turn, string){"rv": reviewAnswer},
+		Modes: []bot.Mode{{Name: ModeReminders, Ask: func(t *bot.Turn) (bot.Message, bool) { return remindersView(t), true },
+			Press: pressReminders, Back: (*bot.Turn).BackFromSideTrip, Calm: true}},
+		Commands: []bot.Cmd{{Name: "reminders", Main: true, Run: func(t *bot.Turn, _ []string) { show(t) }}},
+		Lasting:  map[string]func(*bot.Turn, string){"rv": reviewAnswer},
 		// A time zone set outside any question is shown where it matters.
-		On:       map[string]func(*Turn) bool{"settings.zone": func(t *Turn) bool { show(t); return true }},
+		On:       map[string]func(*bot.Turn) bool{settings.ZoneSet: func(t *bot.Turn) bool { show(t); return true }},
 		Reminder: reminderMessage,
 	}
 }
@@ -31,24 +39,24 @@ func RemindFeature() Feature {
 // reminderMessage writes a reminder in the owner's language. A review
 // reminder asks for the outcome with buttons that stay valid whatever else
 // the dialogue is doing.
-func reminderMessage(t *Turn, r Reminder, late bool) (Message, bool) {
+func reminderMessage(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool) {
 	c := t.Conv()
 	var b strings.Builder
 	if late {
-		d, _ := ParseDay(r.Day)
+		d, _ := bot.ParseDay(r.Day)
 		b.WriteString(t.T("reminder.late", "Date", t.Date(d)))
 		b.WriteString("\n")
 	}
-	if r.Kind == KindRepeat {
-		f := PlanFlow(t)
+	if r.Kind == bot.KindRepeat {
+		f := bot.PlanFlow(t)
 		b.WriteString(t.N("reminder.repeat", t.RepeatAfter(), "Title", t.T(f.TitleID())))
-		m := Message{Text: b.String(), Buttons: [][]Button{{{Label: t.T("button.repeat"), Action: "/check " + f.ID}}}}
+		m := bot.Message{Text: b.String(), Buttons: [][]bot.Button{{{Label: t.T("button.repeat"), Action: "/check " + f.ID}}}}
 		t.Offer(m)
 		return m, true
 	}
 	m := c.Plan.Find(r.Measure)
 	if m == nil {
-		return Message{}, false
+		return bot.Message{}, false
 	}
 	resp := m.Responsible
 	if m.Me || resp == "" {
@@ -60,20 +68,20 @@ func reminderMessage(t *Turn, r Reminder, late bool) (Message, bool) {
 	}
 	cp := m.Checkpoint
 	if f, ok := t.Flows().Get(m.Flow); ok {
-		if c, ok := Checkpoint(f, m.Checkpoint); ok {
+		if c, ok := bot.Checkpoint(f, m.Checkpoint); ok {
 			cp = t.T(f.CheckpointTitleID(c))
 		}
 	}
-	start, _ := ParseDay(m.Start)
-	if r.Kind == KindStart {
+	start, _ := bot.ParseDay(m.Start)
+	if r.Kind == bot.KindStart {
 		b.WriteString(t.T("reminder.start", "Text", m.Text, "Checkpoint", cp, "Responsible", resp, "Date", t.Date(start)))
-		msg := Message{Text: b.String(), Buttons: [][]Button{{{Label: t.T("button.plan"), Action: "/plan"}}}, Mentions: mentions}
+		msg := bot.Message{Text: b.String(), Buttons: [][]bot.Button{{{Label: t.T("button.plan"), Action: "/plan"}}}, Mentions: mentions}
 		t.Offer(msg)
 		return msg, true
 	}
 	b.WriteString(t.T("reminder.review", "Text", m.Text, "Checkpoint", cp, "Responsible", resp))
 	id := strconv.Itoa(m.ID)
-	msg := Message{Text: b.String(), Mentions: mentions, Buttons: [][]Button{
+	msg := bot.Message{Text: b.String(), Mentions: mentions, Buttons: [][]bot.Button{
 		{{Label: t.T("button.review.done"), Action: "rv:" + id + ":done"}},
 		{{Label: t.T("button.review.progress"), Action: "rv:" + id + ":prog"}},
 		{{Label: t.T("button.review.dropped"), Action: "rv:" + id + ":drop"}},
@@ -83,10 +91,10 @@ func reminderMessage(t *Turn, r Reminder, late bool) (Message, bool) {
 }
 
 // reviewAnswer handles a review reminder's buttons: "rv:<measure>:<verb>".
-func reviewAnswer(t *Turn, action string) {
+func reviewAnswer(t *bot.Turn, action string) {
 	c := t.Conv()
 	parts := strings.Split(action, ":")
-	var m *Measure
+	var m *bot.Measure
 	archived := false
 	if len(parts) == 3 {
 		id, _ := strconv.Atoi(parts[1])
@@ -99,19 +107,19 @@ func reviewAnswer(t *Turn, action string) {
 		t.Reask()
 		return
 	}
-	if archived || m.Status != StatusOpen {
+	if archived || m.Status != bot.StatusOpen {
 		t.Note(t.T("reminder.settled"))
 		t.Reask()
 		return
 	}
 	switch parts[2] {
 	case "done", "drop":
-		Settle(t, m, parts[2])
+		bot.Settle(t, m, parts[2])
 	case "prog":
 		// A new review date; whatever was being entered comes back after it.
 		t.SideTrip()
 		t.Dialog().Target = m.ID
-		t.To(ModeMove)
+		t.To(bot.ModeMove)
 		t.Ask()
 		return
 	}
@@ -122,18 +130,18 @@ func reviewAnswer(t *Turn, action string) {
 	if len(c.Plan.Open()) == 0 && c.Run.Finished() {
 		t.Note(t.T("plan.settled"))
 		t.To("")
-		m := Message{Buttons: [][]Button{{{Label: t.T("button.repeat"), Action: "/check " + c.Run.Flow}}, {{Label: t.T("button.plan"), Action: "/plan"}}}}
+		m := bot.Message{Buttons: [][]bot.Button{{{Label: t.T("button.repeat"), Action: "/check " + c.Run.Flow}}, {{Label: t.T("button.plan"), Action: "/plan"}}}}
 		t.Dialog().Options = m.Flat()
 		t.Say(m)
 		return
 	}
-	t.To(ModePlan)
+	t.To(bot.ModePlan)
 	t.Ask()
 }
 
 // remindersView lists upcoming, sent and missed reminders and offers to
 // switch them off or on.
-func remindersView(t *Turn) Message {
+func remindersView(t *bot.Turn) bot.Message {
 	c := t.Conv()
 	var b strings.Builder
 	if c.RemindersOff {
@@ -146,9 +154,9 @@ func remindersView(t *Turn) Message {
 	for _, r := range c.Reminders {
 		line := reminderLine(t, r, zone)
 		switch r.Status {
-		case ReminderPending:
+		case bot.ReminderPending:
 			upcoming = append(upcoming, line)
-		case ReminderMissed:
+		case bot.ReminderMissed:
 			missed = append(missed, line)
 		}
 	}
@@ -161,31 +169,31 @@ func remindersView(t *Turn) Message {
 	if len(missed) > 0 {
 		b.WriteString("\n\n" + t.T("reminders.missed") + "\n" + strings.Join(missed, "\n"))
 	}
-	b.WriteString("\n\n" + t.T("reminders.zone", "Zone", ZoneLabel(zone), "Hour", TwoDigits(t.ReminderHour())))
-	toggle := Button{Label: t.T("button.reminders.off"), Action: t.Action("off")}
+	b.WriteString("\n\n" + t.T("reminders.zone", "Zone", bot.ZoneLabel(zone), "Hour", bot.TwoDigits(t.ReminderHour())))
+	toggle := bot.Button{Label: t.T("button.reminders.off"), Action: t.Action("off")}
 	if c.RemindersOff {
-		toggle = Button{Label: t.T("button.reminders.on"), Action: t.Action("on")}
+		toggle = bot.Button{Label: t.T("button.reminders.on"), Action: t.Action("on")}
 	}
-	weekends := Button{Label: t.T("button.weekends.on"), Action: t.Action("we-on")}
+	weekends := bot.Button{Label: t.T("button.weekends.on"), Action: t.Action("we-on")}
 	if c.Weekends {
-		weekends = Button{Label: t.T("button.weekends.off"), Action: t.Action("we-off")}
+		weekends = bot.Button{Label: t.T("button.weekends.off"), Action: t.Action("we-off")}
 	}
-	return Message{Text: b.String(), Buttons: [][]Button{{toggle}, {weekends}, {{Label: t.T("button.timezone"), Action: "/timezone"}}, t.BackRow()}}
+	return bot.Message{Text: b.String(), Buttons: [][]bot.Button{{toggle}, {weekends}, {{Label: t.T("button.timezone"), Action: "/timezone"}}, t.BackRow()}}
 }
 
-func reminderLine(t *Turn, r Reminder, zone *time.Location) string {
-	d, _ := ParseDay(r.Day)
+func reminderLine(t *bot.Turn, r bot.Reminder, zone *time.Location) string {
+	d, _ := bot.ParseDay(r.Day)
 	what := t.T("reminders.kind." + r.Kind)
 	if m := t.Conv().Plan.Find(r.Measure); m != nil {
 		what += ": " + m.Text
-	} else if r.Kind == KindRepeat {
-		what += ": " + t.T(PlanFlow(t).TitleID())
+	} else if r.Kind == bot.KindRepeat {
+		what += ": " + t.T(bot.PlanFlow(t).TitleID())
 	}
 	due := r.Due.In(zone)
-	return "• " + t.Date(d) + " " + TwoDigits(due.Hour()) + ":" + TwoDigits(due.Minute()) + " · " + what
+	return "• " + t.Date(d) + " " + bot.TwoDigits(due.Hour()) + ":" + bot.TwoDigits(due.Minute()) + " · " + what
 }
 
-func pressReminders(t *Turn, verb, _ string) {
+func pressReminders(t *bot.Turn, verb, _ string) {
 	c := t.Conv()
 	switch verb {
 	case "off":
@@ -196,8 +204,8 @@ func pressReminders(t *Turn, verb, _ string) {
 		// chose not to hear it.
 		now := t.Now()
 		for i := range c.Reminders {
-			if r := &c.Reminders[i]; r.Status == ReminderPending && !r.Due.After(now) {
-				r.Status, r.At = ReminderSkipped, now.UTC()
+			if r := &c.Reminders[i]; r.Status == bot.ReminderPending && !r.Due.After(now) {
+				r.Status, r.At = bot.ReminderSkipped, now.UTC()
 			}
 		}
 	case "we-on":
