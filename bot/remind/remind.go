@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/plan"
 	"github.com/ampel-bot/ampel/bot/settings"
 )
 
@@ -48,7 +49,7 @@ func reminderMessage(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool)
 		b.WriteString("\n")
 	}
 	if r.Kind == bot.KindRepeat {
-		f := bot.PlanFlow(t)
+		f := plan.Flow(t)
 		b.WriteString(t.N("reminder.repeat", t.RepeatAfter(), "Title", t.T(f.TitleID())))
 		m := bot.Message{Text: b.String(), Buttons: [][]bot.Button{{{Label: t.T("button.repeat"), Action: "/check " + f.ID}}}}
 		t.Offer(m)
@@ -68,7 +69,7 @@ func reminderMessage(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool)
 	}
 	cp := m.Checkpoint
 	if f, ok := t.Flows().Get(m.Flow); ok {
-		if c, ok := bot.Checkpoint(f, m.Checkpoint); ok {
+		if c, ok := plan.Checkpoint(f, m.Checkpoint); ok {
 			cp = t.T(f.CheckpointTitleID(c))
 		}
 	}
@@ -114,12 +115,12 @@ func reviewAnswer(t *bot.Turn, action string) {
 	}
 	switch parts[2] {
 	case "done", "drop":
-		bot.Settle(t, m, parts[2])
+		plan.Settle(t, m, parts[2])
 	case "prog":
 		// A new review date; whatever was being entered comes back after it.
 		t.SideTrip()
 		t.Dialog().Target = m.ID
-		t.To(bot.ModeMove)
+		t.To(plan.ModeMove)
 		t.Ask()
 		return
 	}
@@ -135,7 +136,7 @@ func reviewAnswer(t *bot.Turn, action string) {
 		t.Say(m)
 		return
 	}
-	t.To(bot.ModePlan)
+	t.To(plan.ModePlan)
 	t.Ask()
 }
 
@@ -187,7 +188,7 @@ func reminderLine(t *bot.Turn, r bot.Reminder, zone *time.Location) string {
 	if m := t.Conv().Plan.Find(r.Measure); m != nil {
 		what += ": " + m.Text
 	} else if r.Kind == bot.KindRepeat {
-		what += ": " + t.T(bot.PlanFlow(t).TitleID())
+		what += ": " + t.T(plan.Flow(t).TitleID())
 	}
 	due := r.Due.In(zone)
 	return "• " + t.Date(d) + " " + bot.TwoDigits(due.Hour()) + ":" + bot.TwoDigits(due.Minute()) + " · " + what

@@ -1,4 +1,9 @@
-package bot
+// Package plan is the action plan: building it from a check's result
+// (a measure for each checkpoint that needs one, the most urgent first),
+// entering a measure (a suggestion or own text, priority, responsible
+// person, start and review date, or all of it in one form), and the plan
+// view with its operations (done, move the review, drop, add).
+package plan
 
 import (
 	"regexp"
@@ -7,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/flows"
 )
 
@@ -32,50 +38,50 @@ const (
 	maxNameLen    = 80
 )
 
-// PlanFeature is the action plan.
-func PlanFeature() Feature {
+// Feature is the action plan.
+func Feature() bot.Feature {
 	// The questions of entering a measure need its draft, and keep it
 	// from being thrown away by a command.
-	measure := func(m Mode) Mode {
+	measure := func(m bot.Mode) bot.Mode {
 		m.Draft, m.Command = true, drafting
 		return m
 	}
-	return Feature{
+	return bot.Feature{
 		Name: "plan",
-		Modes: []Mode{
-			measure(Mode{Name: ModeText, Ask: askMeasure, Press: pressText, Text: measureText, Typed: typedMeasure, Words: true, Form: true, Back: backFromText}),
-			measure(Mode{Name: ModeConfirm, Ask: askConfirm, Press: func(t *Turn, _, _ string) { t.To(ModePriority); t.Ask() }, Text: measureText, Words: true, Back: BackTo(ModeText)}),
-			measure(Mode{Name: ModePriority, Ask: askPriority, Press: pressPriority, Back: BackTo(ModeText)}),
-			measure(Mode{Name: ModeResp, Ask: askResp, Press: pressMe, Text: responsibleText, Words: true, Back: BackTo(ModePriority)}),
-			measure(Mode{Name: ModeStart, Ask: askStart, Press: pressDate, Text: typedDate, Back: BackTo(ModeResp)}),
-			measure(Mode{Name: ModeReview, Ask: askReview, Press: pressDate, Text: typedDate, Back: BackTo(ModeStart)}),
+		Modes: []bot.Mode{
+			measure(bot.Mode{Name: ModeText, Ask: askMeasure, Press: pressText, Text: measureText, Typed: typedMeasure, Words: true, Form: true, Back: backFromText}),
+			measure(bot.Mode{Name: ModeConfirm, Ask: askConfirm, Press: func(t *bot.Turn, _, _ string) { t.To(ModePriority); t.Ask() }, Text: measureText, Words: true, Back: bot.BackTo(ModeText)}),
+			measure(bot.Mode{Name: ModePriority, Ask: askPriority, Press: pressPriority, Back: bot.BackTo(ModeText)}),
+			measure(bot.Mode{Name: ModeResp, Ask: askResp, Press: pressMe, Text: responsibleText, Words: true, Back: bot.BackTo(ModePriority)}),
+			measure(bot.Mode{Name: ModeStart, Ask: askStart, Press: pressDate, Text: typedDate, Back: bot.BackTo(ModeResp)}),
+			measure(bot.Mode{Name: ModeReview, Ask: askReview, Press: pressDate, Text: typedDate, Back: bot.BackTo(ModeStart)}),
 			{Name: ModeSaved, Ask: askSaved, Press: pressSaved, Calm: true},
-			{Name: ModeDiscard, Ask: askDiscard, Press: func(t *Turn, _, _ string) { t.Dialog().Resume = ""; t.Cancel() }, Back: backFromDiscard},
-			{Name: ModePlan, Ask: func(t *Turn) (Message, bool) { return View(t), true }, Press: pressPlan, Calm: true, Lull: true},
-			{Name: ModePick, Ask: askPick, Press: func(t *Turn, _, arg string) { id, _ := strconv.Atoi(arg); pickMeasure(t, id) }, Back: BackTo(ModePlan)},
-			{Name: ModeMove, Ask: askMove, Press: pressDate, Text: typedDate, SideTrip: true, Back: func(t *Turn) bool {
+			{Name: ModeDiscard, Ask: askDiscard, Press: func(t *bot.Turn, _, _ string) { t.Dialog().Resume = ""; t.Cancel() }, Back: backFromDiscard},
+			{Name: ModePlan, Ask: func(t *bot.Turn) (bot.Message, bool) { return View(t), true }, Press: pressPlan, Calm: true, Lull: true},
+			{Name: ModePick, Ask: askPick, Press: func(t *bot.Turn, _, arg string) { id, _ := strconv.Atoi(arg); pickMeasure(t, id) }, Back: bot.BackTo(ModePlan)},
+			{Name: ModeMove, Ask: askMove, Press: pressDate, Text: typedDate, SideTrip: true, Back: func(t *bot.Turn) bool {
 				if !t.EndSideTrip() {
 					t.To(ModePlan)
 					t.Reask()
 				}
 				return true
 			}},
-			{Name: ModeAdd, Ask: askAdd, Press: pressAdd, Back: BackTo(ModePlan)},
-			{Name: ModeDrop, Ask: askDrop, Press: pressDrop, Back: BackTo(ModePlan)},
+			{Name: ModeAdd, Ask: askAdd, Press: pressAdd, Back: bot.BackTo(ModePlan)},
+			{Name: ModeDrop, Ask: askDrop, Press: pressDrop, Back: bot.BackTo(ModePlan)},
 		},
-		Commands: []Cmd{{Name: "plan", Main: true, Run: func(t *Turn, _ []string) {
+		Commands: []bot.Cmd{{Name: "plan", Main: true, Run: func(t *bot.Turn, _ []string) {
 			d := t.Dialog()
 			d.Draft, d.Queue, d.Return = nil, nil, ""
 			t.To(ModePlan)
 			t.Ask()
 		}}},
-		On: map[string]func(t *Turn) bool{PlanWanted: buildPlan},
+		On: map[string]func(t *bot.Turn) bool{bot.PlanWanted: buildPlan},
 	}
 }
 
 // drafting keeps a half-entered measure from being thrown away by a
 // command: the side trips come back to it, the rest asks to finish it first.
-func drafting(t *Turn, name string) bool {
+func drafting(t *bot.Turn, name string) bool {
 	d := t.Dialog()
 	if d.Draft == nil {
 		return false
@@ -99,9 +105,9 @@ func drafting(t *Turn, name string) bool {
 
 // buildPlan starts the plan from the check's result: a measure for each
 // checkpoint that needs one, the most urgent first.
-func buildPlan(t *Turn) bool {
+func buildPlan(t *bot.Turn) bool {
 	f, r, d := t.Flow(), t.Conv().Run, t.Dialog()
-	queue := Needy(t.Conv(), f)
+	queue := bot.Needy(t.Conv(), f)
 	d.Queue = queue
 	d.Prev = ""
 	d.Return = ""
@@ -124,9 +130,9 @@ func buildPlan(t *Turn) bool {
 	return true
 }
 
-// PlanFlow is the check whose checkpoints new measures attach to: the
+// Flow is the check whose checkpoints new measures attach to: the
 // current run's, or the first flow when no check was done yet.
-func PlanFlow(t *Turn) *flows.Flow {
+func Flow(t *bot.Turn) *flows.Flow {
 	if f := t.Flow(); f != nil {
 		return f
 	}
@@ -141,22 +147,22 @@ func Checkpoint(f *flows.Flow, id string) (flows.Checkpoint, bool) {
 	return flows.Checkpoint{}, false
 }
 
-func beginMeasure(t *Turn, cp string) {
-	f := PlanFlow(t)
-	t.Dialog().Draft = &Measure{Flow: f.ID, Checkpoint: cp, Status: StatusOpen}
+func beginMeasure(t *bot.Turn, cp string) {
+	f := Flow(t)
+	t.Dialog().Draft = &bot.Measure{Flow: f.ID, Checkpoint: cp, Status: bot.StatusOpen}
 	t.To(ModeText)
 	t.Ask()
 }
 
 // draftCheckpoint is the check and checkpoint of the measure being entered.
-func draftCheckpoint(t *Turn) (*flows.Flow, flows.Checkpoint) {
+func draftCheckpoint(t *bot.Turn) (*flows.Flow, flows.Checkpoint) {
 	d := t.Dialog()
 	f, _ := t.Flows().Get(d.Draft.Flow)
 	cp, _ := Checkpoint(f, d.Draft.Checkpoint)
 	return f, cp
 }
 
-func askMeasure(t *Turn) (Message, bool) {
+func askMeasure(t *bot.Turn) (bot.Message, bool) {
 	d := t.Dialog()
 	f, cp := draftCheckpoint(t)
 	level := ""
@@ -167,12 +173,12 @@ func askMeasure(t *Turn) (Message, bool) {
 	}
 	title := level + t.T(f.CheckpointTitleID(cp))
 	var text string
-	var rows [][]Button
+	var rows [][]bot.Button
 	if t.TypedButtons() {
 		// Typed buttons are a numbered list already: the suggestions are it.
 		text = t.T("measure.ask", "Title", title)
 		for i, s := range cp.Suggestions {
-			rows = append(rows, []Button{{Label: t.T(f.SuggestionID(cp, s)), Action: t.Action("sg", strconv.Itoa(i))}})
+			rows = append(rows, []bot.Button{{Label: t.T(f.SuggestionID(cp, s)), Action: t.Action("sg", strconv.Itoa(i))}})
 		}
 	} else {
 		// A suggestion is too long for a button (a phone cuts it): the
@@ -185,52 +191,52 @@ func askMeasure(t *Turn) (Message, bool) {
 			list.WriteString(strconv.Itoa(i+1) + ". " + t.T(f.SuggestionID(cp, s)))
 		}
 		text = t.T("measure.ask.list", "Title", title, "List", list.String())
-		rows = NumberRows(len(cp.Suggestions), func(i int) string { return t.Action("sg", strconv.Itoa(i)) })
+		rows = bot.NumberRows(len(cp.Suggestions), func(i int) string { return t.Action("sg", strconv.Itoa(i)) })
 	}
-	var form *Form
+	var form *bot.Form
 	if t.Forms() {
 		form = measureForm(t, f, cp)
 	}
 	if d.Return == ModePlan {
-		rows = append(rows, []Button{{Label: t.T("button.plan.back"), Action: t.Action("back")}})
-		return Message{Text: text, Buttons: rows, Form: form}, true
+		rows = append(rows, []bot.Button{{Label: t.T("button.plan.back"), Action: t.Action("back")}})
+		return bot.Message{Text: text, Buttons: rows, Form: form}, true
 	}
-	var last []Button
+	var last []bot.Button
 	if slices.Contains(d.Queue, cp.ID) {
-		last = append(last, Button{Label: t.T("button.skip"), Action: t.Action("skip")})
+		last = append(last, bot.Button{Label: t.T("button.skip"), Action: t.Action("skip")})
 	}
 	last = append(last, t.BackRow()...)
 	if len(last) > 0 {
 		rows = append(rows, last)
 	}
-	return Message{Text: text, Buttons: rows, Form: form}, true
+	return bot.Message{Text: text, Buttons: rows, Form: form}, true
 }
 
 // measureForm offers the whole measure as one form: a suggestion or own
 // text, priority, responsible person, start and review date.
-func measureForm(t *Turn, f *flows.Flow, cp flows.Checkpoint) *Form {
-	var sugg []FormOption
+func measureForm(t *bot.Turn, f *flows.Flow, cp flows.Checkpoint) *bot.Form {
+	var sugg []bot.FormOption
 	for i, s := range cp.Suggestions {
-		sugg = append(sugg, FormOption{Label: Short(t.T(f.SuggestionID(cp, s)), 75), Value: strconv.Itoa(i)})
+		sugg = append(sugg, bot.FormOption{Label: bot.Short(t.T(f.SuggestionID(cp, s)), 75), Value: strconv.Itoa(i)})
 	}
-	var prio []FormOption
-	for _, p := range Priorities {
-		prio = append(prio, FormOption{Label: t.T("priority." + p), Value: p})
+	var prio []bot.FormOption
+	for _, p := range bot.Priorities {
+		prio = append(prio, bot.FormOption{Label: t.T("priority." + p), Value: p})
 	}
 	today := t.Today()
-	return &Form{
+	return &bot.Form{
 		Action: t.Action("form"),
-		Title:  Short(t.T("form.title"), 24),
+		Title:  bot.Short(t.T("form.title"), 24),
 		Open:   t.T("form.open"),
 		Intro:  t.T("form.intro", "Title", t.T(f.CheckpointTitleID(cp))),
 		Submit: t.T("form.submit"),
-		Fields: []FormField{
-			{Name: "suggestion", Label: t.T("form.suggestion"), Kind: FieldSelect, Options: sugg, Optional: true},
-			{Name: "text", Label: t.T("form.text"), Kind: FieldText, Hint: t.T("form.text.hint"), Optional: true, MaxLen: maxMeasureLen},
-			{Name: "priority", Label: t.T("form.priority"), Kind: FieldSelect, Options: prio, Value: "medium"},
-			{Name: "responsible", Label: t.T("form.responsible"), Kind: FieldText, Hint: t.T("form.responsible.hint"), Optional: true, MaxLen: maxNameLen},
-			{Name: "start", Label: t.T("form.start"), Kind: FieldDate, Value: today.Format(DayLayout)},
-			{Name: "review", Label: t.T("form.review"), Kind: FieldDate, Value: today.AddDate(0, 0, 28).Format(DayLayout)},
+		Fields: []bot.FormField{
+			{Name: "suggestion", Label: t.T("form.suggestion"), Kind: bot.FieldSelect, Options: sugg, Optional: true},
+			{Name: "text", Label: t.T("form.text"), Kind: bot.FieldText, Hint: t.T("form.text.hint"), Optional: true, MaxLen: maxMeasureLen},
+			{Name: "priority", Label: t.T("form.priority"), Kind: bot.FieldSelect, Options: prio, Value: "medium"},
+			{Name: "responsible", Label: t.T("form.responsible"), Kind: bot.FieldText, Hint: t.T("form.responsible.hint"), Optional: true, MaxLen: maxNameLen},
+			{Name: "start", Label: t.T("form.start"), Kind: bot.FieldDate, Value: today.Format(bot.DayLayout)},
+			{Name: "review", Label: t.T("form.review"), Kind: bot.FieldDate, Value: today.AddDate(0, 0, 28).Format(bot.DayLayout)},
 		},
 	}
 }
@@ -238,14 +244,14 @@ func measureForm(t *Turn, f *flows.Flow, cp flows.Checkpoint) *Form {
 // typedMeasure finds the suggestion whose whole text was typed (or
 // pasted): where the buttons are its number, the label no longer matches;
 // and "keine", no measure's text, skips the checkpoint.
-func typedMeasure(t *Turn, text string) (string, bool) {
+func typedMeasure(t *bot.Turn, text string) (string, bool) {
 	d := t.Dialog()
 	if d.Draft != nil {
 		if f, ok := t.Flows().Get(d.Draft.Flow); ok {
 			cp, _ := Checkpoint(f, d.Draft.Checkpoint)
-			norm := Normalize(text)
+			norm := bot.Normalize(text)
 			for i, s := range cp.Suggestions {
-				if Normalize(t.T(f.SuggestionID(cp, s))) == norm {
+				if bot.Normalize(t.T(f.SuggestionID(cp, s))) == norm {
 					if a := t.Action("sg", strconv.Itoa(i)); t.Offered(a) {
 						return a, true
 					}
@@ -259,12 +265,12 @@ func typedMeasure(t *Turn, text string) (string, bool) {
 	return "", false
 }
 
-func pressText(t *Turn, verb, arg string) {
+func pressText(t *bot.Turn, verb, arg string) {
 	d := t.Dialog()
 	f, cp := draftCheckpoint(t)
 	switch verb {
 	case "sg":
-		i, ok := Index(arg, len(cp.Suggestions))
+		i, ok := bot.Index(arg, len(cp.Suggestions))
 		if !ok {
 			t.Reask()
 			return
@@ -273,7 +279,7 @@ func pressText(t *Turn, verb, arg string) {
 		t.To(ModeConfirm)
 		t.Ask()
 	case "skip":
-		d.Queue = Remove(d.Queue, cp.ID)
+		d.Queue = bot.Remove(d.Queue, cp.ID)
 		if r := t.Conv().Run; r != nil && r.Flow == f.ID && !slices.Contains(r.NoMeasure, cp.ID) {
 			r.NoMeasure = append(r.NoMeasure, cp.ID) // the next plan remembers it
 		}
@@ -291,13 +297,13 @@ func pressText(t *Turn, verb, arg string) {
 
 // backFromText goes back from the first measure of the plan being built
 // to the result; from a measure added to the plan, "back" is pressText's.
-func backFromText(t *Turn) bool {
+func backFromText(t *bot.Turn) bool {
 	d := t.Dialog()
 	if d.Return == ModePlan {
 		return false
 	}
 	d.Draft, d.Queue = nil, nil
-	t.To(ModeSummary)
+	t.To(bot.ModeSummary)
 	if t.Flow() == nil {
 		t.To(ModePlan)
 	}
@@ -305,7 +311,7 @@ func backFromText(t *Turn) bool {
 	return true
 }
 
-func backFromDiscard(t *Turn) bool {
+func backFromDiscard(t *bot.Turn) bool {
 	if r := t.Dialog().Resume; r != "" {
 		t.To(r)
 		t.Reask()
@@ -314,8 +320,8 @@ func backFromDiscard(t *Turn) bool {
 	return false
 }
 
-func measureText(t *Turn, text string) {
-	if n := RuneLen(text); n > maxMeasureLen {
+func measureText(t *bot.Turn, text string) {
+	if n := bot.RuneLen(text); n > maxMeasureLen {
 		t.Note(t.T("hint.toolong", "Len", n, "Max", maxMeasureLen))
 		t.Ask()
 		return
@@ -325,8 +331,8 @@ func measureText(t *Turn, text string) {
 	t.Ask()
 }
 
-func responsibleText(t *Turn, text string) {
-	if n := RuneLen(text); n > maxNameLen {
+func responsibleText(t *bot.Turn, text string) {
+	if n := bot.RuneLen(text); n > maxNameLen {
 		t.Note(t.T("hint.toolong", "Len", n, "Max", maxNameLen))
 		t.Ask()
 		return
@@ -337,21 +343,21 @@ func responsibleText(t *Turn, text string) {
 	t.Ask()
 }
 
-func askConfirm(t *Turn) (Message, bool) {
-	return Message{Text: t.T("measure.confirm", "Text", t.Dialog().Draft.Text),
-		Buttons: [][]Button{{{Label: t.T("button.keep"), Action: t.Action("keep")}, t.BackRow()[0]}}}, true
+func askConfirm(t *bot.Turn) (bot.Message, bool) {
+	return bot.Message{Text: t.T("measure.confirm", "Text", t.Dialog().Draft.Text),
+		Buttons: [][]bot.Button{{{Label: t.T("button.keep"), Action: t.Action("keep")}, t.BackRow()[0]}}}, true
 }
 
-func askPriority(t *Turn) (Message, bool) {
-	var row []Button
-	for _, p := range Priorities {
-		row = append(row, Button{Label: t.T("priority." + p), Action: t.Action("p", p)})
+func askPriority(t *bot.Turn) (bot.Message, bool) {
+	var row []bot.Button
+	for _, p := range bot.Priorities {
+		row = append(row, bot.Button{Label: t.T("priority." + p), Action: t.Action("p", p)})
 	}
-	return Message{Text: t.T("measure.priority", "Text", t.Dialog().Draft.Text), Buttons: [][]Button{row, t.BackRow()}}, true
+	return bot.Message{Text: t.T("measure.priority", "Text", t.Dialog().Draft.Text), Buttons: [][]bot.Button{row, t.BackRow()}}, true
 }
 
-func pressPriority(t *Turn, _, arg string) {
-	if !slices.Contains(Priorities, arg) {
+func pressPriority(t *bot.Turn, _, arg string) {
+	if !slices.Contains(bot.Priorities, arg) {
 		t.Reask()
 		return
 	}
@@ -360,12 +366,12 @@ func pressPriority(t *Turn, _, arg string) {
 	t.Ask()
 }
 
-func askResp(t *Turn) (Message, bool) {
-	return Message{Text: t.TapT("measure.responsible"),
-		Buttons: [][]Button{{{Label: t.T("button.me"), Action: t.Action("me")}, t.BackRow()[0]}}}, true
+func askResp(t *bot.Turn) (bot.Message, bool) {
+	return bot.Message{Text: t.TapT("measure.responsible"),
+		Buttons: [][]bot.Button{{{Label: t.T("button.me"), Action: t.Action("me")}, t.BackRow()[0]}}}, true
 }
 
-func pressMe(t *Turn, _, _ string) {
+func pressMe(t *bot.Turn, _, _ string) {
 	d := t.Dialog()
 	d.Draft.Me, d.Draft.Responsible = true, ""
 	meInGroup(t, d.Draft)
@@ -375,68 +381,68 @@ func pressMe(t *Turn, _, _ string) {
 
 // meInGroup turns "me" in a group into the person who said it: "me" would
 // read as the bot, or as whoever reads the reminder.
-func meInGroup(t *Turn, m *Measure) {
+func meInGroup(t *bot.Turn, m *bot.Measure) {
 	ev := t.Event()
 	if !ev.Group || !m.Me {
 		return
 	}
 	m.ResponsibleUser = ev.Addr.User
-	if name := CleanInput(ev.UserName); name != "" && RuneLen(name) <= maxNameLen {
+	if name := bot.CleanInput(ev.UserName); name != "" && bot.RuneLen(name) <= maxNameLen {
 		m.Me, m.Responsible = false, name
 	}
 }
 
-func askStart(t *Turn) (Message, bool) {
-	return Message{Text: t.T("measure.start"), Buttons: [][]Button{{
+func askStart(t *bot.Turn) (bot.Message, bool) {
+	return bot.Message{Text: t.T("measure.start"), Buttons: [][]bot.Button{{
 		{Label: t.T("button.today"), Action: t.Action("d", "0")},
 		{Label: t.T("button.nextmonday"), Action: t.Action("d", "mon")},
 		{Label: t.T("button.in2weeks"), Action: t.Action("d", "14")},
 	}, t.BackRow()}}, true
 }
 
-func askReview(t *Turn) (Message, bool) {
-	start, _ := ParseDay(t.Dialog().Draft.Start)
-	return Message{Text: t.T("measure.review", "Start", t.Date(start)), Buttons: [][]Button{{
+func askReview(t *bot.Turn) (bot.Message, bool) {
+	start, _ := bot.ParseDay(t.Dialog().Draft.Start)
+	return bot.Message{Text: t.T("measure.review", "Start", t.Date(start)), Buttons: [][]bot.Button{{
 		{Label: t.T("button.review.4w"), Action: t.Action("d", "s28")},
 		{Label: t.T("button.review.3m"), Action: t.Action("d", "sm3")},
 		{Label: t.T("button.review.6m"), Action: t.Action("d", "sm6")},
 	}, t.BackRow()}}, true
 }
 
-func askSaved(t *Turn) (Message, bool) {
+func askSaved(t *bot.Turn) (bot.Message, bool) {
 	d := t.Dialog()
-	f := PlanFlow(t)
+	f := Flow(t)
 	title := func(id string) string {
 		if cp, ok := Checkpoint(f, id); ok {
 			return t.T(f.CheckpointTitleID(cp))
 		}
 		return id
 	}
-	more := Button{Label: t.T("button.more"), Action: t.Action("more")}
+	more := bot.Button{Label: t.T("button.more"), Action: t.Action("more")}
 	if len(d.Queue) == 0 {
-		return Message{}, false
+		return bot.Message{}, false
 	}
-	return Message{Text: t.T("measure.more", "Title", title(d.Prev), "Next", title(d.Queue[0])),
-		Buttons: [][]Button{{{Label: t.T("button.next"), Action: t.Action("next")}, more}}}, true
+	return bot.Message{Text: t.T("measure.more", "Title", title(d.Prev), "Next", title(d.Queue[0])),
+		Buttons: [][]bot.Button{{{Label: t.T("button.next"), Action: t.Action("next")}, more}}}, true
 }
 
-func askDiscard(t *Turn) (Message, bool) {
+func askDiscard(t *bot.Turn) (bot.Message, bool) {
 	if t.Dialog().Draft == nil {
-		return Message{}, false
+		return bot.Message{}, false
 	}
-	return Message{Text: t.T("measure.discard"), Buttons: [][]Button{{
+	return bot.Message{Text: t.T("measure.discard"), Buttons: [][]bot.Button{{
 		{Label: t.T("button.discard.yes"), Action: t.Action("yes")}, t.BackRow()[0]}}}, true
 }
 
 // View is the action plan as a message with its buttons.
-func View(t *Turn) Message {
+func View(t *bot.Turn) bot.Message {
 	p := &t.Conv().Plan
 	visible := p.Visible()
 	var b strings.Builder
 	if len(visible) == 0 {
 		b.WriteString(t.T("plan.empty"))
-		rows := [][]Button{{{Label: t.T("button.plan.add"), Action: t.Action("add")}}}
-		return Message{Text: b.String(), Buttons: rows}
+		rows := [][]bot.Button{{{Label: t.T("button.plan.add"), Action: t.Action("add")}}}
+		return bot.Message{Text: b.String(), Buttons: rows}
 	}
 	b.WriteString(t.N("plan.header", len(p.Open())))
 	for i, m := range visible {
@@ -451,14 +457,14 @@ func View(t *Turn) Message {
 		if m.Me {
 			resp = t.T("measure.me")
 		}
-		start, _ := ParseDay(m.Start)
-		review, _ := ParseDay(m.Review)
+		start, _ := bot.ParseDay(m.Start)
+		review, _ := bot.ParseDay(m.Review)
 		status := ""
-		if m.Status == StatusDone {
+		if m.Status == bot.StatusDone {
 			status = t.T("plan.status.done") + " "
 		}
 		prio := "" // a record written before priorities were checked may hold anything
-		if slices.Contains(Priorities, m.Priority) {
+		if slices.Contains(bot.Priorities, m.Priority) {
 			prio = t.T("priority." + m.Priority)
 		}
 		b.WriteString("\n\n")
@@ -467,65 +473,65 @@ func View(t *Turn) Message {
 			"Priority", prio, "Responsible", resp,
 			"Start", t.Date(start), "Review", t.Date(review)))
 	}
-	rows := [][]Button{
+	rows := [][]bot.Button{
 		{{Label: t.T("button.plan.done"), Action: t.Action("done")}, {Label: t.T("button.plan.move"), Action: t.Action("move")}},
 		{{Label: t.T("button.plan.drop"), Action: t.Action("drop")}, {Label: t.T("button.plan.add"), Action: t.Action("add")}},
 	}
-	return Message{Text: b.String(), Buttons: rows}
+	return bot.Message{Text: b.String(), Buttons: rows}
 }
 
-func askPick(t *Turn) (Message, bool) {
-	var rows [][]Button
+func askPick(t *bot.Turn) (bot.Message, bool) {
+	var rows [][]bot.Button
 	// Only the open measures: a done one can be neither done nor moved again.
 	for _, m := range t.Conv().Plan.Open() {
-		rows = append(rows, []Button{{Label: Short(m.Text, 40), Action: t.Action("m", strconv.Itoa(m.ID))}})
+		rows = append(rows, []bot.Button{{Label: bot.Short(m.Text, 40), Action: t.Action("m", strconv.Itoa(m.ID))}})
 	}
-	return Message{Text: t.T("plan.pick." + t.Dialog().Op), Buttons: append(rows, t.BackRow())}, true
+	return bot.Message{Text: t.T("plan.pick." + t.Dialog().Op), Buttons: append(rows, t.BackRow())}, true
 }
 
-func askMove(t *Turn) (Message, bool) {
+func askMove(t *bot.Turn) (bot.Message, bool) {
 	m := t.Conv().Plan.Find(t.Dialog().Target)
 	if m == nil {
-		return Message{}, false
+		return bot.Message{}, false
 	}
-	review, _ := ParseDay(m.Review)
+	review, _ := bot.ParseDay(m.Review)
 	base := t.Date(moveBase(t))
-	return Message{Text: t.T("plan.move.ask", "Text", m.Text, "Date", t.Date(review), "Base", base), Buttons: [][]Button{{
+	return bot.Message{Text: t.T("plan.move.ask", "Text", m.Text, "Date", t.Date(review), "Base", base), Buttons: [][]bot.Button{{
 		{Label: t.T("button.later2weeks"), Action: t.Action("d", "14")},
 		{Label: t.T("button.later1month"), Action: t.Action("d", "m1")},
 		{Label: t.T("button.later3months"), Action: t.Action("d", "m3")},
 	}, t.BackRow()}}, true
 }
 
-func askDrop(t *Turn) (Message, bool) {
+func askDrop(t *bot.Turn) (bot.Message, bool) {
 	m := t.Conv().Plan.Find(t.Dialog().Target)
 	if m == nil {
-		return Message{}, false
+		return bot.Message{}, false
 	}
-	return Message{Text: t.T("plan.drop.ask", "Text", m.Text), Buttons: [][]Button{{
+	return bot.Message{Text: t.T("plan.drop.ask", "Text", m.Text), Buttons: [][]bot.Button{{
 		{Label: t.T("button.drop.yes"), Action: t.Action("yes")}, t.BackRow()[0]}}}, true
 }
 
-func pressDrop(t *Turn, verb, _ string) {
-	if m := t.Conv().Plan.Find(t.Dialog().Target); m != nil && m.Status == StatusOpen && verb == "yes" {
+func pressDrop(t *bot.Turn, verb, _ string) {
+	if m := t.Conv().Plan.Find(t.Dialog().Target); m != nil && m.Status == bot.StatusOpen && verb == "yes" {
 		Settle(t, m, "drop")
 	}
 	t.To(ModePlan)
 	t.Ask()
 }
 
-func askAdd(t *Turn) (Message, bool) {
-	pf := PlanFlow(t)
-	var rows [][]Button
+func askAdd(t *bot.Turn) (bot.Message, bool) {
+	pf := Flow(t)
+	var rows [][]bot.Button
 	for i, cp := range pf.Checkpoints {
-		rows = append(rows, []Button{{Label: t.T(pf.CheckpointTitleID(cp)), Action: t.Action("cp", strconv.Itoa(i))}})
+		rows = append(rows, []bot.Button{{Label: t.T(pf.CheckpointTitleID(cp)), Action: t.Action("cp", strconv.Itoa(i))}})
 	}
-	return Message{Text: t.T("plan.add.ask"), Buttons: append(rows, t.BackRow())}, true
+	return bot.Message{Text: t.T("plan.add.ask"), Buttons: append(rows, t.BackRow())}, true
 }
 
-func pressAdd(t *Turn, _, arg string) {
-	f := PlanFlow(t)
-	if i, ok := Index(arg, len(f.Checkpoints)); ok {
+func pressAdd(t *bot.Turn, _, arg string) {
+	f := Flow(t)
+	if i, ok := bot.Index(arg, len(f.Checkpoints)); ok {
 		t.Dialog().Return = ModePlan
 		beginMeasure(t, f.Checkpoints[i].ID)
 		return
@@ -535,17 +541,17 @@ func pressAdd(t *Turn, _, arg string) {
 
 // submitForm takes a whole measure from a form. Anything wrong is said and
 // the question asked again; the draft keeps what was valid.
-func submitForm(t *Turn, f *flows.Flow, cp flows.Checkpoint) {
+func submitForm(t *bot.Turn, f *flows.Flow, cp flows.Checkpoint) {
 	d := t.Dialog()
 	in := t.Event().Form
 	today := t.Today()
-	text := CleanInput(in["text"])
+	text := bot.CleanInput(in["text"])
 	if text == "" {
-		if i, ok := Index(in["suggestion"], len(cp.Suggestions)); ok {
+		if i, ok := bot.Index(in["suggestion"], len(cp.Suggestions)); ok {
 			text = t.T(f.SuggestionID(cp, cp.Suggestions[i]))
 		}
 	}
-	switch n := RuneLen(text); {
+	switch n := bot.RuneLen(text); {
 	case n == 0:
 		t.Note(t.T("form.notext"))
 		t.Ask()
@@ -556,12 +562,12 @@ func submitForm(t *Turn, f *flows.Flow, cp flows.Checkpoint) {
 		return
 	}
 	prio := in["priority"]
-	if !slices.Contains(Priorities, prio) {
+	if !slices.Contains(bot.Priorities, prio) {
 		prio = "medium"
 	}
-	resp := CleanInput(in["responsible"])
-	if RuneLen(resp) > maxNameLen {
-		t.Note(t.T("hint.toolong", "Len", RuneLen(resp), "Max", maxNameLen))
+	resp := bot.CleanInput(in["responsible"])
+	if bot.RuneLen(resp) > maxNameLen {
+		t.Note(t.T("hint.toolong", "Len", bot.RuneLen(resp), "Max", maxNameLen))
 		t.Ask()
 		return
 	}
@@ -592,7 +598,7 @@ func submitForm(t *Turn, f *flows.Flow, cp flows.Checkpoint) {
 		d.Draft.ResponsibleUser = u
 	}
 	meInGroup(t, d.Draft)
-	d.Draft.Start, d.Draft.Review = start.Format(DayLayout), review.Format(DayLayout)
+	d.Draft.Start, d.Draft.Review = start.Format(bot.DayLayout), review.Format(bot.DayLayout)
 	t.Note(t.T("date.start.ok", "Date", t.Date(start)))
 	saveMeasure(t, t.Date(review))
 }
@@ -602,8 +608,8 @@ func submitForm(t *Turn, f *flows.Flow, cp flows.Checkpoint) {
 var platformUserID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // formDate reads a date picker's value ("2027-03-15"), or a typed date.
-func formDate(t *Turn, s string) (time.Time, bool) {
-	if d, ok := ParseDay(strings.TrimSpace(s)); ok {
+func formDate(t *bot.Turn, s string) (time.Time, bool) {
+	if d, ok := bot.ParseDay(strings.TrimSpace(s)); ok {
 		return d, true
 	}
 	d, _, p := t.ParseDate(s)
@@ -611,7 +617,7 @@ func formDate(t *Turn, s string) (time.Time, bool) {
 }
 
 // nextMeasure goes on after a measure was saved or a checkpoint skipped.
-func nextMeasure(t *Turn) {
+func nextMeasure(t *bot.Turn) {
 	d := t.Dialog()
 	d.Draft = nil
 	if d.Return == ModePlan {
@@ -627,18 +633,18 @@ func nextMeasure(t *Turn) {
 	planReady(t)
 }
 
-func planReady(t *Turn) {
+func planReady(t *bot.Turn) {
 	t.Note(t.N("plan.ready", len(t.Conv().Plan.Open())))
 	t.To(ModePlan)
 	t.Ask()
 }
 
-func pressDate(t *Turn, _, arg string) {
+func pressDate(t *bot.Turn, _, arg string) {
 	d := t.Dialog()
 	var base time.Time
 	switch {
 	case d.Mode == ModeReview && len(arg) > 1 && arg[0] == 's': // relative to the start
-		base, _ = ParseDay(d.Draft.Start)
+		base, _ = bot.ParseDay(d.Draft.Start)
 		arg = arg[1:]
 	case d.Mode == ModeMove:
 		base = moveBase(t)
@@ -654,7 +660,7 @@ func pressDate(t *Turn, _, arg string) {
 		}
 	case len(arg) > 1 && arg[0] == 'm':
 		n, _ := strconv.Atoi(arg[1:])
-		day = AddMonths(base, n)
+		day = bot.AddMonths(base, n)
 	default:
 		n, err := strconv.Atoi(arg)
 		if err != nil {
@@ -663,19 +669,19 @@ func pressDate(t *Turn, _, arg string) {
 		}
 		day = base.AddDate(0, 0, n)
 	}
-	takeDate(t, day, DateOK)
+	takeDate(t, day, bot.DateOK)
 }
 
-func typedDate(t *Turn, text string) {
+func typedDate(t *bot.Turn, text string) {
 	day, alt, p := t.ParseDate(text)
 	switch p {
-	case DateUnreadable:
+	case bot.DateUnreadable:
 		t.Note(t.T("date.unreadable"))
 		t.Ask()
-	case DateImpossible:
+	case bot.DateImpossible:
 		t.Note(t.T("date.impossible"))
 		t.Ask()
-	case DateAmbiguous:
+	case bot.DateAmbiguous:
 		t.Note(t.T("date.ambiguous", "A", t.Date(day), "B", t.Date(alt)))
 		t.Ask()
 	default:
@@ -686,7 +692,7 @@ func typedDate(t *Turn, text string) {
 // takeDate checks a date against today and the start, confirms it back
 // unambiguously (saying when a day typed without a year is next year's)
 // and moves on.
-func takeDate(t *Turn, day time.Time, p DateProblem) {
+func takeDate(t *bot.Turn, day time.Time, p bot.DateProblem) {
 	d := t.Dialog()
 	today := t.Today()
 	shown := t.ShownDate(day, p)
@@ -702,18 +708,18 @@ func takeDate(t *Turn, day time.Time, p DateProblem) {
 	}
 	switch d.Mode {
 	case ModeStart:
-		d.Draft.Start = day.Format(DayLayout)
+		d.Draft.Start = day.Format(bot.DayLayout)
 		t.Note(t.T("date.start.ok", "Date", shown))
 		t.To(ModeReview)
 		t.Ask()
 	case ModeReview:
-		start, _ := ParseDay(d.Draft.Start)
+		start, _ := bot.ParseDay(d.Draft.Start)
 		if day.Before(start) {
 			t.Note(t.T("date.review.early", "Date", shown, "Start", t.Date(start)))
 			t.Ask()
 			return
 		}
-		d.Draft.Review = day.Format(DayLayout)
+		d.Draft.Review = day.Format(bot.DayLayout)
 		saveMeasure(t, shown)
 	case ModeMove:
 		m := t.Conv().Plan.Find(d.Target)
@@ -722,12 +728,12 @@ func takeDate(t *Turn, day time.Time, p DateProblem) {
 			t.Ask()
 			return
 		}
-		if start, ok := ParseDay(m.Start); ok && day.Before(start) {
+		if start, ok := bot.ParseDay(m.Start); ok && day.Before(start) {
 			t.Note(t.T("date.review.early", "Date", shown, "Start", t.Date(start)))
 			t.Ask()
 			return
 		}
-		m.Review = day.Format(DayLayout)
+		m.Review = day.Format(bot.DayLayout)
 		t.Note(t.T("plan.moved", "Text", m.Text, "Date", shown))
 		t.ReminderNotes(m)
 		if t.EndSideTrip() {
@@ -746,7 +752,7 @@ const maxYearsAhead = 10
 // (settled measures beyond a few move to the archive, see Tidy).
 const maxMeasures = 100
 
-func saveMeasure(t *Turn, review string) {
+func saveMeasure(t *bot.Turn, review string) {
 	d := t.Dialog()
 	p := &t.Conv().Plan
 	if len(p.Open()) >= maxMeasures {
@@ -760,7 +766,7 @@ func saveMeasure(t *Turn, review string) {
 	m := *d.Draft
 	m.ID = p.NextID
 	p.Measures = append(p.Measures, m)
-	d.Queue = Remove(d.Queue, m.Checkpoint)
+	d.Queue = bot.Remove(d.Queue, m.Checkpoint)
 	d.Prev = m.Checkpoint
 	t.Note(t.T("date.review.ok", "Date", review))
 	t.Note(t.T("measure.saved", "Text", m.Text))
@@ -776,7 +782,7 @@ func saveMeasure(t *Turn, review string) {
 	nextMeasure(t)
 }
 
-func pressSaved(t *Turn, verb, _ string) {
+func pressSaved(t *bot.Turn, verb, _ string) {
 	d := t.Dialog()
 	switch {
 	case verb == "more" && d.Prev != "":
@@ -791,7 +797,7 @@ func pressSaved(t *Turn, verb, _ string) {
 	}
 }
 
-func pressPlan(t *Turn, verb, _ string) {
+func pressPlan(t *bot.Turn, verb, _ string) {
 	switch verb {
 	case "done", "move", "drop":
 		if len(t.Conv().Plan.Open()) == 0 {
@@ -810,15 +816,15 @@ func pressPlan(t *Turn, verb, _ string) {
 	}
 }
 
-func pickMeasure(t *Turn, id int) {
+func pickMeasure(t *bot.Turn, id int) {
 	d := t.Dialog()
 	m := t.Conv().Plan.Find(id)
-	if m == nil || m.Status == StatusDropped {
+	if m == nil || m.Status == bot.StatusDropped {
 		t.To(ModePlan)
 		t.Ask()
 		return
 	}
-	if m.Status != StatusOpen {
+	if m.Status != bot.StatusOpen {
 		t.Note(t.T("plan.notopen", "Text", m.Text))
 		t.Ask()
 		return
@@ -843,24 +849,24 @@ func pickMeasure(t *Turn, id int) {
 
 // Settle marks a measure done or dropped ("done", "drop"); its reminders
 // go with the next sync.
-func Settle(t *Turn, m *Measure, how string) {
+func Settle(t *bot.Turn, m *bot.Measure, how string) {
 	m.Settled = t.Now().UTC()
 	if how == "done" {
-		m.Status = StatusDone
+		m.Status = bot.StatusDone
 		t.Note(t.T("plan.done", "Text", m.Text))
 		return
 	}
-	m.Status = StatusDropped
+	m.Status = bot.StatusDropped
 	t.Note(t.T("plan.dropped", "Text", m.Text))
 }
 
 // moveBase is the day the "move review" buttons count from: the latest of
 // today, the measure's start and its current review.
-func moveBase(t *Turn) time.Time {
+func moveBase(t *bot.Turn) time.Time {
 	base := t.Today()
 	if m := t.Conv().Plan.Find(t.Dialog().Target); m != nil {
 		for _, s := range []string{m.Start, m.Review} {
-			if day, ok := ParseDay(s); ok && day.After(base) {
+			if day, ok := bot.ParseDay(s); ok && day.After(base) {
 				base = day
 			}
 		}
