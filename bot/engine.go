@@ -115,7 +115,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Features == nil && defaultFeatures != nil {
 		cfg.Features = defaultFeatures()
 	}
-	reg, err := newRegistry(append([]Feature{CheckFeature()}, cfg.Features...)) // LEGACY: moving out
+	reg, err := newRegistry(cfg.Features)
 	if err != nil {
 		return nil, err
 	}

@@ -113,7 +113,7 @@ func newRegistry(features []Feature) (*registry, error) {
 	for _, f := range all {
 		for i := range f.Modes {
 			m := &f.Modes[i]
-			if _, dup := r.modes[m.Name]; dup || m.Name == modeIdle {
+			if _, dup := r.modes[m.Name]; dup || m.Name == ModeIdle {
 				return nil, fmt.Errorf("feature %s: mode %q registered twice", f.Name, m.Name)
 			}
 			r.modes[m.Name] = m
@@ -155,7 +155,7 @@ var unknownMode = Mode{}
 
 // mode returns the registered mode called name.
 func (r *registry) mode(name string) *Mode {
-	if name == modeIdle {
+	if name == ModeIdle {
 		return &idleMode
 	}
 	if m := r.modes[name]; m != nil {

@@ -15,8 +15,9 @@ import (
 // What each question asks and what its answers do, the features register
 // (see Feature).
 
-// modeIdle is the mode when no question is open.
-const modeIdle = ""
+// ModeIdle is the mode when no question is open: the menu, or a message
+// whose buttons typed numbers pick (a reminder, the list of checks).
+const ModeIdle = ""
 
 // Turn is the work of one event on one conversation: what a feature's
 // handlers read and change, and the messages they send.
@@ -155,7 +156,7 @@ func (t *Turn) Ask() {
 
 // Reask repeats the open question, or offers the main commands when none is open.
 func (t *Turn) Reask() {
-	if t.c.Dialog.Mode == modeIdle {
+	if t.c.Dialog.Mode == ModeIdle {
 		t.Say(t.Menu(""))
 		return
 	}
@@ -170,7 +171,7 @@ func (t *Turn) Mode() *Mode { return t.e.reg.mode(t.c.Dialog.Mode) }
 // work when pressed, and typing keeps answering the open question.
 func (t *Turn) Offer(m Message) {
 	if t.Mode().Lull {
-		t.c.Dialog.Mode = modeIdle
+		t.c.Dialog.Mode = ModeIdle
 		t.c.Dialog.Seq++
 		t.c.Dialog.Options = m.Flat()
 	}
@@ -206,7 +207,7 @@ func (t *Turn) question() Message {
 		}
 	}
 	// A mode whose data is gone (e.g. a flow removed) falls back to the menu.
-	t.c.Dialog.Mode = modeIdle
+	t.c.Dialog.Mode = ModeIdle
 	return t.Menu(t.T("hint.idle"))
 }
 
@@ -233,7 +234,7 @@ func (t *Turn) handle() {
 		// "Hallo" from someone new: who the bot is, then the answer. A
 		// command ("/start", "check") says it its own way.
 		t.Note(t.T("welcome"))
-		t.To(modeIdle) // once: the dialogue has begun
+		t.To(ModeIdle) // once: the dialogue has begun
 	}
 	if strings.HasPrefix(text, "/") {
 		t.command(text)
@@ -331,7 +332,7 @@ func (t *Turn) OptionWith(verb string) (string, bool) {
 // from the store without their labels, so that a typed label finds them.
 func (t *Turn) labels() {
 	d := &t.c.Dialog
-	if len(d.Options) == 0 || d.Options[0].Label != "" || d.Mode == modeIdle {
+	if len(d.Options) == 0 || d.Options[0].Label != "" || d.Mode == ModeIdle {
 		return
 	}
 	mode := d.Mode
@@ -464,7 +465,7 @@ func (t *Turn) BackFromSideTrip() bool {
 	if t.EndSideTrip() {
 		return true
 	}
-	t.To(modeIdle)
+	t.To(ModeIdle)
 	t.Say(t.Menu(t.T("hint.idle")))
 	return true
 }
@@ -482,7 +483,7 @@ func BackTo(mode string) func(t *Turn) bool {
 func (t *Turn) Cancel() {
 	d := &t.c.Dialog
 	switch m := t.Mode(); {
-	case d.Mode == modeIdle:
+	case d.Mode == ModeIdle:
 		t.Note(t.T("cancel.nothing"))
 	case m.Cancel != "":
 		t.Note(t.T(m.Cancel))
@@ -490,7 +491,7 @@ func (t *Turn) Cancel() {
 		t.Note(t.T("cancel.done"))
 	}
 	*d = Dialog{Seq: d.Seq, Cursor: d.Cursor} // Resume goes too
-	t.To(modeIdle)
+	t.To(ModeIdle)
 	t.Say(t.Menu(""))
 }
 
@@ -569,7 +570,7 @@ func (t *Turn) freeText(text string) {
 	switch m := t.Mode(); {
 	case m.Text != nil:
 		m.Text(t, text)
-	case d.Mode == modeIdle:
+	case d.Mode == ModeIdle:
 		t.Say(t.Menu(t.T("hint.idle")))
 	default:
 		if len(d.Options) <= 1 {

@@ -5,6 +5,7 @@ package features
 
 import (
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/check"
 	"github.com/ampel-bot/ampel/bot/plan"
 	"github.com/ampel-bot/ampel/bot/remind"
 	"github.com/ampel-bot/ampel/bot/settings"
@@ -14,6 +15,7 @@ import (
 // first, /help and /cancel last).
 func All() []bot.Feature {
 	return []bot.Feature{
+		check.Feature(),
 		plan.Feature(),
 		remind.Feature(),
 		settings.Feature(),

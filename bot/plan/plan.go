@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/check"
 	"github.com/ampel-bot/ampel/flows"
 )
 
@@ -75,7 +76,7 @@ func Feature() bot.Feature {
 			t.To(ModePlan)
 			t.Ask()
 		}}},
-		On: map[string]func(t *bot.Turn) bool{bot.PlanWanted: buildPlan},
+		On: map[string]func(t *bot.Turn) bool{check.PlanWanted: buildPlan},
 	}
 }
 
@@ -107,7 +108,7 @@ func drafting(t *bot.Turn, name string) bool {
 // checkpoint that needs one, the most urgent first.
 func buildPlan(t *bot.Turn) bool {
 	f, r, d := t.Flow(), t.Conv().Run, t.Dialog()
-	queue := bot.Needy(t.Conv(), f)
+	queue := check.Needy(t.Conv(), f)
 	d.Queue = queue
 	d.Prev = ""
 	d.Return = ""
@@ -303,7 +304,7 @@ func backFromText(t *bot.Turn) bool {
 		return false
 	}
 	d.Draft, d.Queue = nil, nil
-	t.To(bot.ModeSummary)
+	t.To(check.ModeSummary)
 	if t.Flow() == nil {
 		t.To(ModePlan)
 	}

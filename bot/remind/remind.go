@@ -130,7 +130,7 @@ func reviewAnswer(t *bot.Turn, action string) {
 	}
 	if len(c.Plan.Open()) == 0 && c.Run.Finished() {
 		t.Note(t.T("plan.settled"))
-		t.To("")
+		t.To(bot.ModeIdle)
 		m := bot.Message{Buttons: [][]bot.Button{{{Label: t.T("button.repeat"), Action: "/check " + c.Run.Flow}}, {{Label: t.T("button.plan"), Action: "/plan"}}}}
 		t.Dialog().Options = m.Flat()
 		t.Say(m)

@@ -64,7 +64,7 @@ func setLanguage(t *bot.Turn, l string) {
 		if t.EndSideTrip() {
 			return
 		}
-		t.To("")
+		t.To(bot.ModeIdle)
 	}
 	t.Reask()
 }

@@ -1,4 +1,8 @@
-package bot
+// Package check is the self-check: choosing a check, rating its
+// checkpoints (progress, examples, later, back), the result with its
+// summary, changing an answer and repeating a finished check. When the
+// result's "build the plan" is pressed, it announces PlanWanted.
+package check
 
 import (
 	"slices"
@@ -6,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/flows"
 )
 
@@ -22,19 +27,19 @@ const (
 // button is pressed.
 const PlanWanted = "check.plan"
 
-// CheckFeature is the self-check.
-func CheckFeature() Feature {
-	rate := Mode{Name: ModeRate, Ask: askRate, Press: pressRate, Typed: typedLevel, Cancel: "cancel.check"}
+// Feature is the self-check.
+func Feature() bot.Feature {
+	rate := bot.Mode{Name: ModeRate, Ask: askRate, Press: pressRate, Typed: typedLevel, Cancel: "cancel.check"}
 	edit := rate
 	edit.Name = ModeEdit
-	return Feature{
+	return bot.Feature{
 		Name: "check",
-		Modes: []Mode{rate, edit,
+		Modes: []bot.Mode{rate, edit,
 			{Name: ModeSummary, Ask: askSummary, Press: pressSummary, Calm: true, Lull: true},
-			{Name: ModeChange, Ask: askChange, Press: pressChange, Back: BackTo(ModeSummary)},
-			{Name: ModeRepeat, Ask: askRepeat, Press: func(t *Turn, _, _ string) { startRun(t, t.Flow()) }, Back: BackTo(ModeSummary)},
+			{Name: ModeChange, Ask: askChange, Press: pressChange, Back: bot.BackTo(ModeSummary)},
+			{Name: ModeRepeat, Ask: askRepeat, Press: func(t *bot.Turn, _, _ string) { startRun(t, t.Flow()) }, Back: bot.BackTo(ModeSummary)},
 		},
-		Commands: []Cmd{{Name: "check", Args: true, Main: true, Run: func(t *Turn, args []string) {
+		Commands: []bot.Cmd{{Name: "check", Args: true, Main: true, Run: func(t *bot.Turn, args []string) {
 			id := ""
 			if len(args) > 0 {
 				id = strings.ToLower(args[0])
@@ -44,7 +49,7 @@ func CheckFeature() Feature {
 	}
 }
 
-func cmdCheck(t *Turn, id string) {
+func cmdCheck(t *bot.Turn, id string) {
 	all := t.Flows().All()
 	var f *flows.Flow
 	if id != "" {
@@ -93,37 +98,37 @@ func cmdCheck(t *Turn, id string) {
 // chooseCheck asks which check to start: each with its title and its line
 // on whom it is for and how long it takes, the titles as buttons (typed:
 // the number or the title). A button starts its check through /check <id>.
-func chooseCheck(t *Turn) {
+func chooseCheck(t *bot.Turn) {
 	var b strings.Builder
 	b.WriteString(t.T("check.choose"))
-	var rows [][]Button
+	var rows [][]bot.Button
 	for _, g := range t.Flows().All() {
 		title := t.T(g.TitleID())
 		b.WriteString("\n\n" + title + "\n" + t.T(g.SummaryID()))
-		rows = append(rows, []Button{{Label: title, Action: "/check " + g.ID}})
+		rows = append(rows, []bot.Button{{Label: title, Action: "/check " + g.ID}})
 	}
-	m := Message{Text: b.String(), Buttons: rows}
-	t.To("")
+	m := bot.Message{Text: b.String(), Buttons: rows}
+	t.To(bot.ModeIdle)
 	t.Dialog().Options = m.Flat()
 	t.Say(m)
 }
 
-func startRun(t *Turn, f *flows.Flow) {
+func startRun(t *bot.Turn, f *flows.Flow) {
 	c := t.Conv()
 	if c.Run != nil && c.Run.Finished() {
 		c.History = append(c.History, *c.Run)
 	}
-	c.Run = &Run{Flow: f.ID, Version: f.Version, Started: t.Now().UTC(), Ratings: map[string]string{}}
+	c.Run = &bot.Run{Flow: f.ID, Version: f.Version, Started: t.Now().UTC(), Ratings: map[string]string{}}
 	t.Note(t.T("check.intro", "Title", t.T(f.TitleID()), "Goal", t.T(f.GoalID()), "Intro", t.T(f.IntroID())))
 	t.Dialog().Cursor = 0
 	t.To(ModeRate)
 	t.Ask()
 }
 
-func askRate(t *Turn) (Message, bool) {
+func askRate(t *bot.Turn) (bot.Message, bool) {
 	f := t.Flow()
 	if f == nil {
-		return Message{}, false
+		return bot.Message{}, false
 	}
 	d := t.Dialog()
 	cp := f.Checkpoints[d.Cursor]
@@ -136,30 +141,30 @@ func askRate(t *Turn) (Message, bool) {
 		"\n\n" + t.T(f.StatementID(cp)) + current + "\n\n" + t.T("rate.ask")
 	// The rows share one array of buttons, made at its size.
 	levels := f.Levels()
-	rows := make([][]Button, 0, len(levels)+1)
-	all := make([]Button, len(levels), len(levels)+3)
+	rows := make([][]bot.Button, 0, len(levels)+1)
+	all := make([]bot.Button, len(levels), len(levels)+3)
 	for i, l := range levels {
-		all[i] = Button{Label: t.T(flows.LevelID(f.Scale, l.ID)), Action: t.Action("r", l.ID)}
+		all[i] = bot.Button{Label: t.T(flows.LevelID(f.Scale, l.ID)), Action: t.Action("r", l.ID)}
 		rows = append(rows, all[i:i+1:i+1])
 	}
 	// The same number means the same kind of thing: after the examples,
 	// "not now" (later, or keeping the answer when changing it), then back
 	// where there is something before.
-	last := append(all[len(all):], Button{Label: t.T("button.examples"), Action: t.Action("ex")})
+	last := append(all[len(all):], bot.Button{Label: t.T("button.examples"), Action: t.Action("ex")})
 	if d.Mode == ModeRate {
-		last = append(last, Button{Label: t.T("button.later"), Action: t.Action("later")})
+		last = append(last, bot.Button{Label: t.T("button.later"), Action: t.Action("later")})
 		if d.Cursor > 0 {
-			last = append(last, Button{Label: t.T("button.back"), Action: t.Action("back")})
+			last = append(last, bot.Button{Label: t.T("button.back"), Action: t.Action("back")})
 		}
 	} else {
-		last = append(last, Button{Label: t.T("button.unchanged"), Action: t.Action("back")})
+		last = append(last, bot.Button{Label: t.T("button.unchanged"), Action: t.Action("back")})
 	}
 	rows = append(rows, last)
-	return Message{Text: text, Buttons: rows}, true
+	return bot.Message{Text: text, Buttons: rows}, true
 }
 
 // typedLevel reads a colour or its emoji typed while rating.
-func typedLevel(t *Turn, text string) (string, bool) {
+func typedLevel(t *bot.Turn, text string) (string, bool) {
 	if f := t.Flow(); f != nil {
 		if l, ok := t.TypedLevel(f.Scale, text); ok {
 			if a := t.Action("r", l); t.Offered(a) {
@@ -170,7 +175,7 @@ func typedLevel(t *Turn, text string) (string, bool) {
 	return "", false
 }
 
-func pressRate(t *Turn, verb, arg string) {
+func pressRate(t *bot.Turn, verb, arg string) {
 	f, r, d := t.Flow(), t.Conv().Run, t.Dialog()
 	if f == nil || r == nil {
 		cmdCheck(t, "")
@@ -187,7 +192,7 @@ func pressRate(t *Turn, verb, arg string) {
 			return
 		}
 		r.Ratings[cp.ID] = arg
-		r.Later = Remove(r.Later, cp.ID)
+		r.Later = bot.Remove(r.Later, cp.ID)
 		if d.Mode == ModeEdit {
 			t.Note(t.T("rate.changed", "Title", t.T(f.CheckpointTitleID(cp)), "Level", t.T(flows.LevelID(f.Scale, arg))))
 			t.To(ModeSummary)
@@ -203,7 +208,7 @@ func pressRate(t *Turn, verb, arg string) {
 		t.Note(t.T("rate.examples", "Title", t.T(f.CheckpointTitleID(cp))) + "\n" + strings.Join(lines, "\n"))
 		t.Ask()
 	case "later":
-		r.Later = append(Remove(r.Later, cp.ID), cp.ID)
+		r.Later = append(bot.Remove(r.Later, cp.ID), cp.ID)
 		if len(r.Later) == 1 && unratedOutsideLater(t) == -1 {
 			t.Note(t.T("rate.last"))
 			t.Ask()
@@ -231,7 +236,7 @@ func pressRate(t *Turn, verb, arg string) {
 
 // resumeCursor points the cursor at the checkpoint to continue with: the
 // current one if it is still open, else the next open one.
-func resumeCursor(t *Turn, f *flows.Flow) {
+func resumeCursor(t *bot.Turn, f *flows.Flow) {
 	d, r := t.Dialog(), t.Conv().Run
 	if d.Cursor < 0 || d.Cursor >= len(f.Checkpoints) {
 		d.Cursor = 0
@@ -248,7 +253,7 @@ func resumeCursor(t *Turn, f *flows.Flow) {
 
 // unratedOutsideLater returns the next checkpoint after the cursor (wrapping)
 // that is neither rated nor put off, or -1.
-func unratedOutsideLater(t *Turn) int {
+func unratedOutsideLater(t *bot.Turn) int {
 	f, r := t.Flow(), t.Conv().Run
 	n := len(f.Checkpoints)
 	for k := 1; k <= n; k++ {
@@ -263,7 +268,7 @@ func unratedOutsideLater(t *Turn) int {
 
 // advance asks the next open checkpoint: first those not put off, then those
 // put off, in the order they were put off; when none is left, the result.
-func advance(t *Turn) {
+func advance(t *bot.Turn) {
 	f, r, d := t.Flow(), t.Conv().Run, t.Dialog()
 	if i := unratedOutsideLater(t); i >= 0 {
 		d.Cursor = i
@@ -286,14 +291,14 @@ func advance(t *Turn) {
 	t.Ask()
 }
 
-func askSummary(t *Turn) (Message, bool) {
+func askSummary(t *bot.Turn) (bot.Message, bool) {
 	f := t.Flow()
 	if f == nil {
-		return Message{}, false
+		return bot.Message{}, false
 	}
 	c := t.Conv()
 	r := c.Run
-	var prev *Run
+	var prev *bot.Run
 	for i := len(c.History) - 1; i >= 0; i-- {
 		if c.History[i].Flow == f.ID {
 			prev = &c.History[i]
@@ -337,31 +342,31 @@ func askSummary(t *Turn) (Message, bool) {
 		}
 	}
 	b.WriteString("\n\n")
-	var rows [][]Button
+	var rows [][]bot.Button
 	switch {
 	case len(Needy(c, f)) > 0:
 		b.WriteString(t.T("summary.offer"))
-		rows = append(rows, []Button{{Label: t.T("button.plan.build"), Action: t.Action("plan")}})
+		rows = append(rows, []bot.Button{{Label: t.T("button.plan.build"), Action: t.Action("plan")}})
 	case needy > 0:
 		b.WriteString(t.T("summary.planned"))
-		rows = append(rows, []Button{{Label: t.T("button.plan"), Action: "/plan"}})
+		rows = append(rows, []bot.Button{{Label: t.T("button.plan"), Action: "/plan"}})
 	default:
 		b.WriteString(t.T("summary.allgood"))
 	}
-	last := []Button{{Label: t.T("button.change"), Action: t.Action("change")}}
+	last := []bot.Button{{Label: t.T("button.change"), Action: t.Action("change")}}
 	if t.Dialog().Op == "again" { // come back to with /check: a new run makes sense
-		last = append(last, Button{Label: t.T("button.repeat"), Action: t.Action("repeat")})
+		last = append(last, bot.Button{Label: t.T("button.repeat"), Action: t.Action("repeat")})
 	}
 	rows = append(rows, last)
 	if t.Dialog().Op == "again" && len(t.Flows().All()) > 1 {
 		// Back at a finished check: /check shows it, so the other checks
 		// are a tap away here.
-		rows = append(rows, []Button{{Label: t.T("button.check.other"), Action: t.Action("other")}})
+		rows = append(rows, []bot.Button{{Label: t.T("button.check.other"), Action: t.Action("other")}})
 	}
-	return Message{Text: b.String(), Buttons: rows}, true
+	return bot.Message{Text: b.String(), Buttons: rows}, true
 }
 
-func pressSummary(t *Turn, verb, _ string) {
+func pressSummary(t *bot.Turn, verb, _ string) {
 	switch verb {
 	case "plan":
 		if !t.Fire(PlanWanted) {
@@ -383,7 +388,7 @@ func pressSummary(t *Turn, verb, _ string) {
 // Needy lists the checkpoints of the conversation's run of f that need
 // action, most urgent first, then in the check's order, leaving out those
 // that already have an open measure or were found to need none.
-func Needy(c *Conversation, f *flows.Flow) []string {
+func Needy(c *bot.Conversation, f *flows.Flow) []string {
 	r := c.Run
 	has := map[string]bool{}
 	for _, m := range c.Plan.Open() {
@@ -410,21 +415,21 @@ func Needy(c *Conversation, f *flows.Flow) []string {
 	return ids
 }
 
-func askChange(t *Turn) (Message, bool) {
+func askChange(t *bot.Turn) (bot.Message, bool) {
 	f := t.Flow()
 	if f == nil {
-		return Message{}, false
+		return bot.Message{}, false
 	}
-	var rows [][]Button
+	var rows [][]bot.Button
 	for i, cp := range f.Checkpoints {
 		label := t.T(f.CheckpointTitleID(cp)) + " " + t.T(flows.SymbolID(f.Scale, t.Conv().Run.Ratings[cp.ID]))
-		rows = append(rows, []Button{{Label: label, Action: t.Action("cp", strconv.Itoa(i))}})
+		rows = append(rows, []bot.Button{{Label: label, Action: t.Action("cp", strconv.Itoa(i))}})
 	}
-	return Message{Text: t.T("change.ask"), Buttons: append(rows, t.BackRow())}, true
+	return bot.Message{Text: t.T("change.ask"), Buttons: append(rows, t.BackRow())}, true
 }
 
-func pressChange(t *Turn, verb, arg string) {
-	if i, ok := Index(arg, len(t.Flow().Checkpoints)); ok && verb == "cp" {
+func pressChange(t *bot.Turn, verb, arg string) {
+	if i, ok := bot.Index(arg, len(t.Flow().Checkpoints)); ok && verb == "cp" {
 		t.Dialog().Cursor = i
 		t.To(ModeEdit)
 		t.Ask()
@@ -433,11 +438,11 @@ func pressChange(t *Turn, verb, arg string) {
 	t.Reask()
 }
 
-func askRepeat(t *Turn) (Message, bool) {
+func askRepeat(t *bot.Turn) (bot.Message, bool) {
 	f := t.Flow()
 	if f == nil {
-		return Message{}, false
+		return bot.Message{}, false
 	}
-	return Message{Text: t.T("repeat.ask", "Title", t.T(f.TitleID())), Buttons: [][]Button{{
+	return bot.Message{Text: t.T("repeat.ask", "Title", t.T(f.TitleID())), Buttons: [][]bot.Button{{
 		{Label: t.T("button.repeat.yes"), Action: t.Action("yes")}, t.BackRow()[0]}}}, true
 }
