@@ -3,7 +3,17 @@
 // interfaces the engine consumes (Adapter, Store, Clock) and the engine that
 // turns an inbound event into a state change and replies.
 //
-// bot imports no adapter, no store and no platform SDK. Adapters translate
+// What the dialogue asks and what its answers do lives in features, each a
+// package under bot/ (bot/check, bot/plan, bot/remind, bot/settings) listed
+// by bot/features. A Feature registers its questions (Mode: how it is asked,
+// what a pressed button and a typed answer do), its commands, its lasting
+// buttons and what it does when another feature announces something
+// (Turn.Fire). The core keeps the dialogue's primitives (Turn: asking,
+// saying, buttons with their typed twins, stale buttons, back, side trips),
+// the idle menu with /start, /help and /cancel, when reminders fire, and
+// dispatches every event through what the features registered.
+//
+// bot imports no feature, no adapter, no store and no platform SDK. Adapters translate
 // platform events into Events and render Messages; the store persists what the
 // engine decided. Nothing platform-specific crosses into this package.
 //

@@ -67,9 +67,6 @@ func (t *Turn) Dialog() *Dialog { return &t.c.Dialog }
 // Event is the event the turn answers (empty outside one).
 func (t *Turn) Event() *Event { return &t.ev }
 
-// Lang is the language the turn speaks.
-func (t *Turn) Lang() string { return t.lang }
-
 // SetLang makes l the conversation's language, from this message on.
 func (t *Turn) SetLang(l string) { t.c.Lang, t.lang = l, l }
 
@@ -157,7 +154,7 @@ func (t *Turn) Ask() {
 // Reask repeats the open question, or offers the main commands when none is open.
 func (t *Turn) Reask() {
 	if t.c.Dialog.Mode == ModeIdle {
-		t.Say(t.Menu(""))
+		t.Say(t.menu(""))
 		return
 	}
 	t.Ask()
@@ -208,12 +205,12 @@ func (t *Turn) question() Message {
 	}
 	// A mode whose data is gone (e.g. a flow removed) falls back to the menu.
 	t.c.Dialog.Mode = ModeIdle
-	return t.Menu(t.T("hint.idle"))
+	return t.menu(t.T("hint.idle"))
 }
 
-// StaleButton answers a tap on a button of an earlier question, and
+// staleButton answers a tap on a button of an earlier question, and
 // counts it (metrics).
-func (t *Turn) StaleButton() {
+func (t *Turn) staleButton() {
 	t.e.observe().Refused(t.ev.Addr.Platform, RefusedStale)
 	t.Note(t.T("hint.stale"))
 }
@@ -365,9 +362,6 @@ func Normalize(s string) string {
 	}), " ")
 }
 
-// Command runs a command given as text ("/check zo-kmu"), as if typed.
-func (t *Turn) Command(text string) { t.command(text) }
-
 func (t *Turn) command(text string) {
 	fields := strings.Fields(text)
 	name := strings.ToLower(strings.TrimPrefix(fields[0], "/"))
@@ -399,8 +393,8 @@ func coreCommands() (first, last []Cmd) {
 		[]Cmd{{Name: "help", Run: func(t *Turn, _ []string) { t.cmdHelp() }}, {Name: "cancel", Run: func(t *Turn, _ []string) { t.Cancel() }}}
 }
 
-// Menu is the idle question: the main commands as buttons.
-func (t *Turn) Menu(text string) Message {
+// menu is the idle question: the main commands as buttons.
+func (t *Turn) menu(text string) Message {
 	label := t.T("button.check.start")
 	switch {
 	case t.c.Run.Finished():
@@ -418,7 +412,7 @@ func (t *Turn) Menu(text string) Message {
 
 func (t *Turn) cmdStart() {
 	t.c.Dialog = Dialog{Seq: t.c.Dialog.Seq + 1}
-	t.Say(t.Menu(t.T("welcome")))
+	t.Say(t.menu(t.T("welcome")))
 }
 
 func (t *Turn) cmdHelp() {
@@ -466,7 +460,7 @@ func (t *Turn) BackFromSideTrip() bool {
 		return true
 	}
 	t.To(ModeIdle)
-	t.Say(t.Menu(t.T("hint.idle")))
+	t.Say(t.menu(t.T("hint.idle")))
 	return true
 }
 
@@ -492,7 +486,7 @@ func (t *Turn) Cancel() {
 	}
 	*d = Dialog{Seq: d.Seq, Cursor: d.Cursor} // Resume goes too
 	t.To(ModeIdle)
-	t.Say(t.Menu(""))
+	t.Say(t.menu(""))
 }
 
 // lastingWord is the word a lasting action starts with ("rv" of
@@ -514,7 +508,7 @@ func (t *Turn) press(action string) {
 	parts := strings.SplitN(action, ":", 3)
 	seq, err := strconv.Atoi(parts[0])
 	if err != nil || len(parts) < 2 || seq != t.c.Dialog.Seq {
-		t.StaleButton()
+		t.staleButton()
 		t.Reask()
 		return
 	}
@@ -525,7 +519,7 @@ func (t *Turn) press(action string) {
 	if !t.Offered(action) {
 		// A button with the current number that the question never had:
 		// forged, or changed on the way. Nothing of it is taken.
-		t.StaleButton()
+		t.staleButton()
 		t.Reask()
 		return
 	}
@@ -534,7 +528,7 @@ func (t *Turn) press(action string) {
 		return
 	}
 	if m.Press == nil {
-		t.StaleButton()
+		t.staleButton()
 		t.Reask()
 		return
 	}
@@ -571,7 +565,7 @@ func (t *Turn) freeText(text string) {
 	case m.Text != nil:
 		m.Text(t, text)
 	case d.Mode == ModeIdle:
-		t.Say(t.Menu(t.T("hint.idle")))
+		t.Say(t.menu(t.T("hint.idle")))
 	default:
 		if len(d.Options) <= 1 {
 			t.Note(t.TapT("hint.button"))
