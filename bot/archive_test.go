@@ -150,12 +150,12 @@ func TestTidyKeepsWhatTheDialogueShows(t *testing.T) {
 func TestReviewOfArchivedMeasure(t *testing.T) {
 	h := newHarness(t, 0)
 	seed := &bot.Conversation{Plan: bot.Plan{NextID: 3, Measures: []bot.Measure{{ID: 3, Flow: "zo-kmu", Checkpoint: "x", Text: "Neu", Status: bot.StatusOpen}}}}
-	if _, err := h.store.Commit(context.Background(), "seed", h.addr.Key(), seed, nil); err != nil {
+	if _, err := h.Store.Commit(context.Background(), "seed", h.Addr.Key(), seed, nil); err != nil {
 		t.Fatal(err)
 	}
 	for action, want := range map[string]string{"rv:1:done": "bereits abgeschlossen", "rv:9:done": "früheren Frage"} {
 		var got string
-		for _, s := range h.send(bot.Event{Action: action}) {
+		for _, s := range h.Send(bot.Event{Action: action}) {
 			got += s.Msg.Text
 		}
 		if !strings.Contains(got, want) {

@@ -16,10 +16,10 @@ import (
 // and "Start" there are the answer. Elsewhere the words stay text.
 func TestBareCommands(t *testing.T) {
 	h := newHarness(t, 0)
-	h.rec.Bare = true
+	h.Rec.Bare = true
 	expect := func(in string, want ...string) {
 		t.Helper()
-		got := h.say(in)
+		got := h.Say(in)
 		for _, w := range want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%q: got %q, want %q", in, got, w)
@@ -41,13 +41,13 @@ func TestBareCommands(t *testing.T) {
 	expect("abbrechen", "Pausiert", "mit „check“ geht es weiter")
 	expect("CHECK", "1/7")
 	for _, in := range []string{"1", "3", "3", "3", "3", "3", "3"} {
-		h.say(in)
+		h.Say(in)
 	}
 	expect("1", "Maßnahme") // build the plan: the measure's text is asked
 	expect("plan", "Welche Priorität hat „plan“?")
 	expect("1")                     // priority
 	expect("Start", "Wann beginnt") // a person called Start
-	if d := h.conv().Dialog.Draft; d == nil || d.Text != "plan" || d.Responsible != "Start" {
+	if d := h.Conv().Dialog.Draft; d == nil || d.Text != "plan" || d.Responsible != "Start" {
 		t.Errorf("draft %+v, want the text \"plan\" by \"Start\"", d)
 	}
 	expect("hilfe", "„hilfe“ – diese Hilfe")
@@ -57,10 +57,10 @@ func TestBareCommands(t *testing.T) {
 
 	// Where slash commands work, the words are text and the texts say "/plan".
 	h = newHarness(t, 0)
-	if got := h.say("hilfe"); strings.Contains(got, "So geht") || !strings.Contains(got, "Was möchten Sie tun?") {
+	if got := h.Say("hilfe"); strings.Contains(got, "So geht") || !strings.Contains(got, "Was möchten Sie tun?") {
 		t.Errorf("\"hilfe\" with slash commands: %q, want the menu", got)
 	}
-	if got := h.say("/help"); !strings.Contains(got, "\n/plan – ") {
+	if got := h.Say("/help"); !strings.Contains(got, "\n/plan – ") {
 		t.Errorf("/help with slash commands: %q, want /plan", got)
 	}
 }

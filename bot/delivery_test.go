@@ -17,7 +17,7 @@ import (
 // restarted process would, with the given adapters registered.
 func restartWith(t *testing.T, h *harness, adapters ...bot.Adapter) *bot.Engine {
 	t.Helper()
-	e := bottest.NewEngine(t, h.store, h.clock)
+	e := bottest.NewEngine(t, h.Store, h.Clock)
 	for _, a := range adapters {
 		e.Register(a)
 	}
@@ -34,7 +34,7 @@ func TestUnknownOutcomeReplyCountsAsDuplicate(t *testing.T) {
 			h := newHarness(t, 0)
 			var mu sync.Mutex
 			fail := true
-			h.rec.SendFn = func(bot.Address, bot.Message) error {
+			h.Rec.SendFn = func(bot.Address, bot.Message) error {
 				mu.Lock()
 				defer mu.Unlock()
 				if fail {
@@ -43,18 +43,18 @@ func TestUnknownOutcomeReplyCountsAsDuplicate(t *testing.T) {
 				}
 				return nil
 			}
-			if got := h.send(bot.Event{Text: "/start"}); len(got) != 0 {
+			if got := h.Send(bot.Event{Text: "/start"}); len(got) != 0 {
 				t.Fatalf("got %d messages through a timed-out send", len(got))
 			}
-			e := h.engine
+			e := h.Engine
 			if crash {
-				e = restartWith(t, h, h.rec)
+				e = restartWith(t, h, h.Rec)
 			}
-			h.clock.Add(2 * time.Second)
+			h.Clock.Add(2 * time.Second)
 			if err := e.Flush(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if got := h.rec.Take(); len(got) != 1 {
+			if got := h.Rec.Take(); len(got) != 1 {
 				t.Fatalf("resend: got %d messages, want the welcome once", len(got))
 			}
 			if n := e.Stats().AmbiguousSends; n != 1 {
@@ -83,10 +83,10 @@ func TestRemindersWaitForTheirPlatform(t *testing.T) {
 			ID: 1, Flow: "zo-kmu", Checkpoint: "nutzen", Text: "Anderswo", Priority: "high", Me: true,
 			Start: "2027-03-14", Review: "2027-03-20", Status: bot.StatusOpen,
 		}}}}
-		if _, err := h.store.Commit(ctx, "seed", to.Key(), c, nil); err != nil {
+		if _, err := h.Store.Commit(ctx, "seed", to.Key(), c, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.engine.Handle(ctx, bot.Event{ID: "plan", Addr: to, Text: "/plan"}); err != nil {
+		if err := h.Engine.Handle(ctx, bot.Event{ID: "plan", Addr: to, Text: "/plan"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,28 +95,28 @@ func TestRemindersWaitForTheirPlatform(t *testing.T) {
 	// due, and nothing waits in the outbox for it.
 	other := &bottest.Recorder{Name: "other"}
 	without := restartWith(t, h, other)
-	h.clock.Set(time.Date(2027, 3, 15, 9, 0, 0, 0, mustZone("Europe/Berlin")))
-	if n, err := without.RunDue(ctx, h.clock.Now()); err != nil || n != 0 {
+	h.Clock.Set(time.Date(2027, 3, 15, 9, 0, 0, 0, mustZone("Europe/Berlin")))
+	if n, err := without.RunDue(ctx, h.Clock.Now()); err != nil || n != 0 {
 		t.Fatalf("RunDue without the platforms: %d fired, err %v; want none", n, err)
 	}
 	if r := reminderOf(t, h, bot.KindStart); r.Status != bot.ReminderPending {
 		t.Fatalf("start reminder without its platform: status %q, want it still pending", r.Status)
 	}
-	if q, _ := h.store.Pending(ctx, 0, 1000); len(q) != 300 { // the replies to /plan in the gone chats
+	if q, _ := h.Store.Pending(ctx, 0, 1000); len(q) != 300 { // the replies to /plan in the gone chats
 		t.Fatalf("%d messages queued, want 300: a reminder was queued for a platform that is not there", len(q))
 	}
 
 	// The console is back three days later, the other platform still gone:
 	// the console's reminder goes out, saying it is late; the others wait.
-	h.clock.Set(time.Date(2027, 3, 18, 12, 0, 0, 0, time.UTC))
-	back := restartWith(t, h, h.rec)
-	if _, err := back.RunDue(ctx, h.clock.Now()); err != nil {
+	h.Clock.Set(time.Date(2027, 3, 18, 12, 0, 0, 0, time.UTC))
+	back := restartWith(t, h, h.Rec)
+	if _, err := back.RunDue(ctx, h.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := back.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got := h.rec.Take()
+	got := h.Rec.Take()
 	if len(got) != 1 || !strings.Contains(got[0].Msg.Text, "fällig seit") || !strings.Contains(got[0].Msg.Text, "Es geht los: Workshop mit Betrieben") {
 		t.Fatalf("back after three days: got %v, want the start reminder, marked late", got)
 	}
@@ -129,19 +129,19 @@ func TestRemindersWaitForTheirPlatform(t *testing.T) {
 
 	// Gone again when the review falls due, back after nine days: too late
 	// to help, it is shown as missed, not sent.
-	h.clock.Set(time.Date(2027, 3, 30, 9, 0, 0, 0, mustZone("Europe/Berlin")))
-	if n, _ := restartWith(t, h, other).RunDue(ctx, h.clock.Now()); n != 0 {
+	h.Clock.Set(time.Date(2027, 3, 30, 9, 0, 0, 0, mustZone("Europe/Berlin")))
+	if n, _ := restartWith(t, h, other).RunDue(ctx, h.Clock.Now()); n != 0 {
 		t.Fatalf("review without its platform: %d fired, want none", n)
 	}
-	h.clock.Set(time.Date(2027, 4, 8, 12, 0, 0, 0, time.UTC))
-	last := restartWith(t, h, h.rec)
-	if _, err := last.RunDue(ctx, h.clock.Now()); err != nil {
+	h.Clock.Set(time.Date(2027, 4, 8, 12, 0, 0, 0, time.UTC))
+	last := restartWith(t, h, h.Rec)
+	if _, err := last.RunDue(ctx, h.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := last.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.rec.Take(); len(got) != 0 {
+	if got := h.Rec.Take(); len(got) != 0 {
 		t.Errorf("nine days late: got %q, want nothing sent", got[0].Msg.Text)
 	}
 	if r := reminderOf(t, h, bot.KindReview); r.Status != bot.ReminderMissed {
@@ -151,7 +151,7 @@ func TestRemindersWaitForTheirPlatform(t *testing.T) {
 	// And when the gone platform comes back, its reminders follow the same
 	// rule: the starts (due 25 days ago) are missed.
 	final := restartWith(t, h, gone)
-	if _, err := final.RunDue(ctx, h.clock.Now()); err != nil {
+	if _, err := final.RunDue(ctx, h.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if err := final.Settle(ctx); err != nil {

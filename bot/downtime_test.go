@@ -65,7 +65,7 @@ func TestDowntime(t *testing.T) {
 	}
 	h := newHarness(t, 0)
 	rng := rand.New(rand.NewPCG(2027, 310))
-	simStart := h.clock.Now() // 2027-03-10 09:00 Berlin
+	simStart := h.Clock.Now() // 2027-03-10 09:00 Berlin
 	simEnd := simStart.Add(90 * dtDay)
 
 	// Conversations with one open measure each, starting within the first 80
@@ -84,20 +84,20 @@ func TestDowntime(t *testing.T) {
 			}},
 			NextID: 2,
 		}}
-		if _, err := h.store.Commit(ctx, "seed", addrOf(i).Key(), c, nil); err != nil {
+		if _, err := h.Store.Commit(ctx, "seed", addrOf(i).Key(), c, nil); err != nil {
 			t.Fatal(err)
 		}
 		ev := bot.Event{ID: "seed", Addr: addrOf(i), Text: "/plan", LangHint: "de"}
-		if err := h.engine.Handle(ctx, ev); err != nil {
+		if err := h.Engine.Handle(ctx, ev); err != nil {
 			t.Fatalf("handle /plan for %s: %v", ev.Addr.Chat, err)
 		}
 	}
-	h.take()
+	h.Take()
 
 	// Every conversation now has a pending start and review reminder.
 	dueSet := map[time.Time]bool{}
 	for i := range convs {
-		c, err := h.store.Load(ctx, addrOf(i).Key())
+		c, err := h.Store.Load(ctx, addrOf(i).Key())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,17 +135,17 @@ func TestDowntime(t *testing.T) {
 	sent := map[dtReminder]*dtSent{}
 	var messages int
 	var stats bot.Stats
-	engine := h.engine
+	engine := h.Engine
 	runAt := func(now time.Time) {
 		t.Helper()
-		h.clock.Set(now)
+		h.Clock.Set(now)
 		if _, err := engine.RunDue(ctx, now); err != nil {
 			t.Fatalf("RunDue(%s): %v", now, err)
 		}
 		if err := engine.Settle(ctx); err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range h.rec.Take() {
+		for _, s := range h.Rec.Take() {
 			messages++
 			n, err := strconv.Atoi(strings.TrimPrefix(s.To.Chat, "u"))
 			if err != nil || n < 0 || n >= convs || s.To != addrOf(n) {
@@ -177,15 +177,15 @@ func TestDowntime(t *testing.T) {
 		}
 		runAt(restart)
 		for {
-			next, ok, err := h.store.NextDue(ctx)
+			next, ok, err := h.Store.NextDue(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !ok || !next.Before(upTo) {
 				break
 			}
-			if !next.After(h.clock.Now()) {
-				t.Fatalf("after RunDue(%s), the next due reminder is still at %s", h.clock.Now(), next)
+			if !next.After(h.Clock.Now()) {
+				t.Fatalf("after RunDue(%s), the next due reminder is still at %s", h.Clock.Now(), next)
 			}
 			runAt(next)
 		}
@@ -226,7 +226,7 @@ func TestDowntime(t *testing.T) {
 
 	var nSent, nMissed, nPending, nLate, nLateEdge, nMissedEdge int
 	for i := range convs {
-		c, err := h.store.Load(ctx, addrOf(i).Key())
+		c, err := h.Store.Load(ctx, addrOf(i).Key())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,7 +296,7 @@ func TestDowntime(t *testing.T) {
 	if stats.RemindersSent != int64(nSent) || stats.RemindersMissed != int64(nMissed) {
 		t.Errorf("engine stats: sent %d, missed %d; want %d and %d", stats.RemindersSent, stats.RemindersMissed, nSent, nMissed)
 	}
-	if q, err := h.store.Pending(ctx, 0, 10); err != nil || len(q) != 0 {
+	if q, err := h.Store.Pending(ctx, 0, 10); err != nil || len(q) != 0 {
 		t.Errorf("outbox at the end: %d messages, error %v; want none", len(q), err)
 	}
 	// The scenario must exercise every rule.
@@ -396,12 +396,12 @@ func dtRestart(t *testing.T, h *harness) *bot.Engine {
 	t.Helper()
 	catalog, texts := bottest.Content(t)
 	e, err := bot.New(bot.Config{
-		Store: h.store, Flows: catalog, Texts: texts,
-		Clock: h.clock, Zone: mustZone("Europe/Berlin"), Features: features.All(),
+		Store: h.Store, Flows: catalog, Texts: texts,
+		Clock: h.Clock, Zone: mustZone("Europe/Berlin"), Features: features.All(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Register(h.rec)
+	e.Register(h.Rec)
 	return e
 }

@@ -15,9 +15,9 @@ import (
 // nothing already answered is lost.
 func TestBadInput(t *testing.T) {
 	h := newHarness(t, 0)
-	h.say("/check zo-kmu")
-	h.say("1")                                              // 1/7 red
-	h.say("2")                                              // 2/7 yellow
+	h.Say("/check zo-kmu")
+	h.Say("1")                                              // 1/7 red
+	h.Say("2")                                              // 2/7 yellow
 	long := strings.Repeat("Das ist sehr viel Text. ", 430) // ~10 KB
 	tests := []struct {
 		name, in, want string
@@ -40,11 +40,11 @@ func TestBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got string
 			if tt.name == "forged button" {
-				for _, s := range h.send(bot.Event{Action: "999:r:red"}) {
+				for _, s := range h.Send(bot.Event{Action: "999:r:red"}) {
 					got += s.Msg.Text
 				}
 			} else {
-				got = h.say(tt.in)
+				got = h.Say(tt.in)
 			}
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("reply to %.40q: got %q, want it to contain %q", tt.in, got, tt.want)
@@ -52,7 +52,7 @@ func TestBadInput(t *testing.T) {
 			if !strings.Contains(got, "3/7") {
 				t.Errorf("reply to %.40q does not repeat the question 3/7: %q", tt.in, got)
 			}
-			if n := len(h.conv().Run.Ratings); n != 2 {
+			if n := len(h.Conv().Run.Ratings); n != 2 {
 				t.Errorf("after %.40q: got %d ratings kept, want 2", tt.in, n)
 			}
 		})
@@ -64,7 +64,7 @@ func TestBadInput(t *testing.T) {
 func TestBadDates(t *testing.T) {
 	h := newHarness(t, 0)
 	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Eigene Maßnahme", "1", "ich"} {
-		h.say(in)
+		h.Say(in)
 	}
 	tests := []struct{ in, want string }{
 		{"31.02.2027", "Dieses Datum gibt es nicht"},
@@ -76,19 +76,19 @@ func TestBadDates(t *testing.T) {
 		{strings.Repeat("9", 10000), "Dieses Datum kann ich nicht lesen"},
 	}
 	for _, tt := range tests {
-		got := h.say(tt.in)
+		got := h.Say(tt.in)
 		if !strings.Contains(got, tt.want) || !strings.Contains(got, "Wann beginnt die Umsetzung?") {
 			t.Errorf("start date %.30q: got %q, want %q and the question again", tt.in, got, tt.want)
 		}
 	}
-	if d := h.conv().Dialog.Draft; d == nil || d.Text != "Eigene Maßnahme" || !d.Me || d.Priority != "high" {
+	if d := h.Conv().Dialog.Draft; d == nil || d.Text != "Eigene Maßnahme" || !d.Me || d.Priority != "high" {
 		t.Errorf("the measure being entered was lost: %+v", d)
 	}
-	h.say("15.3.")
-	if got := h.say("14.3.2027"); !strings.Contains(got, "liegt vor dem Start (Mo, 15.03.2027)") {
+	h.Say("15.3.")
+	if got := h.Say("14.3.2027"); !strings.Contains(got, "liegt vor dem Start (Mo, 15.03.2027)") {
 		t.Errorf("review before start: got %q", got)
 	}
-	if got := h.say("15.3.2027"); !strings.Contains(got, "Gespeichert: Eigene Maßnahme") {
+	if got := h.Say("15.3.2027"); !strings.Contains(got, "Gespeichert: Eigene Maßnahme") {
 		t.Errorf("review on the start day must be accepted: got %q", got)
 	}
 }
@@ -107,12 +107,12 @@ func TestDateNextYearConfirmed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.lang+" "+tt.in, func(t *testing.T) {
 			h := newHarness(t, 0)
-			h.lang = tt.lang
-			h.clock.Set(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
+			h.Lang = tt.lang
+			h.Clock.Set(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
 			for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", tt.resp} {
-				h.say(in)
+				h.Say(in)
 			}
-			got := h.say(tt.in)
+			got := h.Say(tt.in)
 			if first := got[:strings.IndexByte(got, '\n')+1]; first != tt.want {
 				t.Errorf("start %q on 4 Dec 2026: got first line %q, want %q (whole reply %q)", tt.in, first, tt.want, got)
 			}
@@ -136,16 +136,16 @@ func TestLanguageTyped(t *testing.T) {
 	}
 	for _, tt := range tests {
 		h := newHarness(t, 0)
-		h.lang = tt.from
-		h.say("/start")
-		out := h.say(tt.in)
-		if got := h.conv().Lang; got != tt.want || !strings.Contains(out, tt.says) {
+		h.Lang = tt.from
+		h.Say("/start")
+		out := h.Say(tt.in)
+		if got := h.Conv().Lang; got != tt.want || !strings.Contains(out, tt.says) {
 			t.Errorf("%s (platform %s): got language %q and %q, want %q saying %q", tt.in, tt.from, got, out, tt.want, tt.says)
 		}
 	}
 	h := newHarness(t, 0)
-	if out := h.say("/language klingonisch"); !strings.Contains(out, "Die Sprache „klingonisch“ spreche ich nicht") || h.conv().Lang != "" {
-		t.Errorf("/language klingonisch: got %q, language %q; want it refused", out, h.conv().Lang)
+	if out := h.Say("/language klingonisch"); !strings.Contains(out, "Die Sprache „klingonisch“ spreche ich nicht") || h.Conv().Lang != "" {
+		t.Errorf("/language klingonisch: got %q, language %q; want it refused", out, h.Conv().Lang)
 	}
 }
 
@@ -155,18 +155,18 @@ func TestLanguageTyped(t *testing.T) {
 func TestNumberIsNotAName(t *testing.T) {
 	h := newHarness(t, 0)
 	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1"} {
-		h.say(in)
+		h.Say(in)
 	}
-	if got := h.say("99"); !strings.Contains(got, "Diese Nummer gibt es hier nicht") || !strings.Contains(got, "in Worten") || !strings.Contains(got, "Maßnahme für") {
+	if got := h.Say("99"); !strings.Contains(got, "Diese Nummer gibt es hier nicht") || !strings.Contains(got, "in Worten") || !strings.Contains(got, "Maßnahme für") {
 		t.Errorf("99 as a measure: got %q, want the hint and the question again", got)
 	}
-	h.say("Eigene Maßnahme")
-	h.say("1")
-	if got := h.say("7"); !strings.Contains(got, "Diese Nummer gibt es hier nicht") || !strings.Contains(got, "Wer ist verantwortlich?") {
+	h.Say("Eigene Maßnahme")
+	h.Say("1")
+	if got := h.Say("7"); !strings.Contains(got, "Diese Nummer gibt es hier nicht") || !strings.Contains(got, "Wer ist verantwortlich?") {
 		t.Errorf("7 as the responsible person: got %q, want the hint and the question again", got)
 	}
-	h.say("Anna")
-	if d := h.conv().Dialog.Draft; d == nil || d.Text != "Eigene Maßnahme" || d.Responsible != "Anna" {
+	h.Say("Anna")
+	if d := h.Conv().Dialog.Draft; d == nil || d.Text != "Eigene Maßnahme" || d.Responsible != "Anna" {
 		t.Errorf("draft after the slips: %+v, want text %q and responsible Anna", d, "Eigene Maßnahme")
 	}
 }
@@ -174,16 +174,16 @@ func TestNumberIsNotAName(t *testing.T) {
 // TestDuplicateEvent delivers the same event three times: one effect, one reply.
 func TestDuplicateEvent(t *testing.T) {
 	h := newHarness(t, 0)
-	h.say("/check zo-kmu")
+	h.Say("/check zo-kmu")
 	ev := bot.Event{ID: "same", Text: "1"}
 	var replies int
 	for i := 0; i < 3; i++ {
-		replies += len(h.send(ev))
+		replies += len(h.Send(ev))
 	}
 	if replies != 1 {
 		t.Errorf("got %d replies to one event delivered three times, want 1", replies)
 	}
-	c := h.conv()
+	c := h.Conv()
 	if len(c.Run.Ratings) != 1 || c.Dialog.Cursor != 1 {
 		t.Errorf("got %d ratings at cursor %d, want 1 rating at checkpoint 2", len(c.Run.Ratings), c.Dialog.Cursor)
 	}
@@ -194,38 +194,38 @@ func TestDuplicateEvent(t *testing.T) {
 func TestSendFailureKeepsReply(t *testing.T) {
 	h := newHarness(t, 0)
 	fail := true
-	h.rec.SendFn = func(bot.Address, bot.Message) error {
+	h.Rec.SendFn = func(bot.Address, bot.Message) error {
 		if fail {
 			return errors.New("network down")
 		}
 		return nil
 	}
-	if got := h.send(bot.Event{Text: "/check zo-kmu"}); len(got) != 0 {
+	if got := h.Send(bot.Event{Text: "/check zo-kmu"}); len(got) != 0 {
 		t.Fatalf("got %d messages through a failing platform, want 0", len(got))
 	}
-	if c := h.conv(); c.Dialog.Mode != "rate" {
+	if c := h.Conv(); c.Dialog.Mode != "rate" {
 		t.Errorf("the state change must be kept although sending failed: mode %q", c.Dialog.Mode)
 	}
 	fail = false
 	// The dispatcher backs off after a failure: nothing is retried at once.
-	if err := h.engine.Flush(context.Background()); err != nil {
+	if err := h.Engine.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.take(); len(got) != 0 {
+	if got := h.Take(); len(got) != 0 {
 		t.Fatalf("Flush right after the failure: got %d messages, want 0 (backoff)", len(got))
 	}
-	h.clock.Add(2 * time.Second)
-	if err := h.engine.Flush(context.Background()); err != nil {
+	h.Clock.Add(2 * time.Second)
+	if err := h.Engine.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	got := h.take()
+	got := h.Take()
 	if len(got) != 1 || !strings.Contains(got[0].Msg.Text, "1/7") {
 		t.Fatalf("Flush: got %d messages, want the kept question 1/7", len(got))
 	}
-	if err := h.engine.Flush(context.Background()); err != nil {
+	if err := h.Engine.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if again := h.take(); len(again) != 0 {
+	if again := h.Take(); len(again) != 0 {
 		t.Errorf("second Flush sent %d messages again, want 0", len(again))
 	}
 }
@@ -235,7 +235,7 @@ func TestSendFailureKeepsReply(t *testing.T) {
 func TestButtonsFitEveryPlatform(t *testing.T) {
 	h := newHarness(t, 0)
 	for _, in := range []string{"/start", "/check zo-kmu", "4", "1", "2", "1", "1", "1", "1", "1", "2", "1", "1", "1", "1", "1", "1", "14", "x", "2", "1", "2", "2", "/plan", "4", "1", "/language"} {
-		for _, s := range h.send(bot.Event{Text: in}) {
+		for _, s := range h.Send(bot.Event{Text: in}) {
 			if err := s.Msg.Validate(); err != nil {
 				t.Errorf("after %q: %v", in, err)
 			}
@@ -272,8 +272,8 @@ func TestMessageValidate(t *testing.T) {
 
 func TestCommandsHaveDescriptions(t *testing.T) {
 	h := newHarness(t, 0)
-	for _, lang := range h.engine.Langs() {
-		for _, c := range h.engine.Commands(lang) {
+	for _, lang := range h.Engine.Langs() {
+		for _, c := range h.Engine.Commands(lang) {
 			if c.Description == "" || strings.HasPrefix(c.Description, "command.") {
 				t.Errorf("%s /%s: no description", lang, c.Name)
 			}
@@ -284,13 +284,13 @@ func TestCommandsHaveDescriptions(t *testing.T) {
 func TestHelpInGroupsExplainsPrivacyMode(t *testing.T) {
 	h := newHarness(t, 0)
 	var out string
-	for _, s := range h.send(bot.Event{Text: "/help", Group: true}) {
+	for _, s := range h.Send(bot.Event{Text: "/help", Group: true}) {
 		out += s.Msg.Text
 	}
 	if !strings.Contains(out, "In einer Gruppe antworte ich nur, wenn Sie mich ansprechen") {
 		t.Errorf("/help in a group: %q", out)
 	}
-	if out := h.say("/help"); strings.Contains(out, "In einer Gruppe") {
+	if out := h.Say("/help"); strings.Contains(out, "In einer Gruppe") {
 		t.Errorf("/help in a private chat mentions groups: %q", out)
 	}
 }
@@ -299,18 +299,18 @@ func TestHelpInGroupsExplainsPrivacyMode(t *testing.T) {
 // form too; a submission saves the measure, and a bad one keeps the question.
 func TestMeasureForm(t *testing.T) {
 	h := newHarness(t, 0)
-	h.rec.ShowsForms = true
+	h.Rec.ShowsForms = true
 	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3"} {
-		h.say(in)
+		h.Say(in)
 	}
-	sent := h.send(bot.Event{Text: "1"}) // build the plan
+	sent := h.Send(bot.Event{Text: "1"}) // build the plan
 	form := sent[len(sent)-1].Msg.Form
 	if form == nil || len(form.Fields) != 6 || form.Fields[0].Kind != bot.FieldSelect || len(form.Fields[0].Options) != 9 {
 		t.Fatalf("measure question without the form: %+v", form)
 	}
 	submit := func(answers map[string]string) string {
 		var out string
-		for _, s := range h.send(bot.Event{Action: form.Action, Form: answers}) {
+		for _, s := range h.Send(bot.Event{Action: form.Action, Form: answers}) {
 			out += s.Msg.Text
 		}
 		return out
@@ -325,7 +325,7 @@ func TestMeasureForm(t *testing.T) {
 	if !strings.Contains(out, "Gespeichert: Stärken finden, die auch Betriebe brauchen") {
 		t.Fatalf("valid form: %q", out)
 	}
-	m := h.conv().Plan.Measures[0]
+	m := h.Conv().Plan.Measures[0]
 	if m.Priority != "high" || m.Responsible != "Anna" || m.Start != "2027-03-15" || m.Review != "2027-04-12" {
 		t.Errorf("saved measure: %+v", m)
 	}
@@ -336,9 +336,9 @@ func TestMeasureForm(t *testing.T) {
 	// A platform that cannot show forms gets none.
 	plain := newHarness(t, 0)
 	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3"} {
-		plain.say(in)
+		plain.Say(in)
 	}
-	if sent := plain.send(bot.Event{Text: "1"}); sent[len(sent)-1].Msg.Form != nil {
+	if sent := plain.Send(bot.Event{Text: "1"}); sent[len(sent)-1].Msg.Form != nil {
 		t.Error("a form for a platform that cannot show one")
 	}
 }
@@ -346,12 +346,12 @@ func TestMeasureForm(t *testing.T) {
 func TestPlanView(t *testing.T) {
 	h := newHarness(t, 0)
 	planWith(t, h, "morgen", "22.3.2027")
-	m, err := h.engine.PlanView(context.Background(), h.addr, "en")
+	m, err := h.Engine.PlanView(context.Background(), h.Addr, "en")
 	if err != nil || !strings.Contains(m.Text, "Action plan · 1 open measure") || len(m.Buttons) != 0 {
 		t.Errorf("PlanView: %q, %d button rows, %v", m.Text, len(m.Buttons), err)
 	}
-	before := h.conv().Dialog.Seq
-	if _, err := h.engine.PlanView(context.Background(), h.addr, ""); err != nil || h.conv().Dialog.Seq != before {
+	before := h.Conv().Dialog.Seq
+	if _, err := h.Engine.PlanView(context.Background(), h.Addr, ""); err != nil || h.Conv().Dialog.Seq != before {
 		t.Errorf("PlanView changed the conversation or failed: %v", err)
 	}
 }
@@ -360,13 +360,13 @@ func TestPlanView(t *testing.T) {
 // every text names them that way.
 func TestCommandsAsSubcommands(t *testing.T) {
 	h := newHarness(t, 0)
-	h.rec.Prefix = "/ampel"
-	out := h.say("/help")
+	h.Rec.Prefix = "/ampel"
+	out := h.Say("/help")
 	if !strings.Contains(out, "/ampel check – ") || strings.Contains(out, "\n/check") {
 		t.Errorf("help with a prefix: %q", out)
 	}
-	h.say("/check zo-kmu")
-	if out := h.say("/cancel"); !strings.Contains(out, "mit /ampel check geht es weiter") {
+	h.Say("/check zo-kmu")
+	if out := h.Say("/cancel"); !strings.Contains(out, "mit /ampel check geht es weiter") {
 		t.Errorf("cancel with a prefix: %q", out)
 	}
 }

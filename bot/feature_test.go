@@ -39,23 +39,23 @@ func toy() bot.Feature {
 // /cancel, with nothing else in the engine knowing it.
 func TestAddedFeature(t *testing.T) {
 	h := newHarness(t, 0, func(c *bot.Config) { c.Features = append(features.All(), toy()) })
-	sent := h.send(bot.Event{Text: "/toy"})
+	sent := h.Send(bot.Event{Text: "/toy"})
 	if len(sent) != 1 || !strings.Contains(sent[0].Msg.Text, "Which one?") {
 		t.Fatalf("/toy: got %+v, want the toy's question", sent)
 	}
 	first := sent[0].Msg.Flat()
-	if got := h.say("2"); !strings.Contains(got, "You picked pear.") {
+	if got := h.Say("2"); !strings.Contains(got, "You picked pear.") {
 		t.Errorf("typed 2: got %q, want the second button's answer", got)
 	}
-	h.send(bot.Event{Text: "/toy"})
-	if got := h.say("apple"); !strings.Contains(got, "You picked apple.") {
+	h.Send(bot.Event{Text: "/toy"})
+	if got := h.Say("apple"); !strings.Contains(got, "You picked apple.") {
 		t.Errorf("typed label: got %q, want the first button's answer", got)
 	}
-	if got := texts(h.send(bot.Event{Action: first[0].Action})); !strings.Contains(got, "früheren Frage") || strings.Contains(got, "picked") {
+	if got := texts(h.Send(bot.Event{Action: first[0].Action})); !strings.Contains(got, "früheren Frage") || strings.Contains(got, "picked") {
 		t.Errorf("an earlier question's button: got %q, want it refused", got)
 	}
 	var names []string
-	for _, c := range h.engine.Commands("de") {
+	for _, c := range h.Engine.Commands("de") {
 		names = append(names, c.Name)
 	}
 	if want := []string{"start", "check", "plan", "reminders", "timezone", "language", "toy", "help", "cancel"}; !slices.Equal(names, want) {

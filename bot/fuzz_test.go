@@ -38,7 +38,7 @@ func FuzzDialogue(f *testing.F) {
 	}
 	h := newHarness(f, 0)
 	bare := &bottest.Recorder{Name: "barefuzz", Bare: true}
-	h.engine.Register(bare)
+	h.Engine.Register(bare)
 	_, texts := bottest.Content(f)
 	var apologies []string
 	for _, lang := range texts.Langs() {
@@ -47,9 +47,9 @@ func FuzzDialogue(f *testing.F) {
 	chat := 0
 	f.Fuzz(func(t *testing.T, script string, group, bareWords bool, minutes uint8) {
 		chat++
-		h.clock.Set(start)
-		rec := h.rec
-		addr := bot.Address{Platform: h.addr.Platform, Chat: "fuzz" + strconv.Itoa(chat), User: "u" + strconv.Itoa(chat)}
+		h.Clock.Set(start)
+		rec := h.Rec
+		addr := bot.Address{Platform: h.Addr.Platform, Chat: "fuzz" + strconv.Itoa(chat), User: "u" + strconv.Itoa(chat)}
 		if bareWords {
 			rec, addr.Platform = bare, bare.Name
 		}
@@ -63,10 +63,10 @@ func FuzzDialogue(f *testing.F) {
 				}
 				ev.Text, ev.Action = "", last[n-1].Action
 			}
-			if err := h.engine.Handle(context.Background(), ev); err != nil {
+			if err := h.Engine.Handle(context.Background(), ev); err != nil {
 				t.Fatalf("line %d %q: %v", i+1, line, err)
 			}
-			if err := h.engine.Settle(context.Background(), addr); err != nil { // replies leave after the commit
+			if err := h.Engine.Settle(context.Background(), addr); err != nil { // replies leave after the commit
 				t.Fatal(err)
 			}
 			sent := rec.Take()
@@ -91,7 +91,7 @@ func FuzzDialogue(f *testing.F) {
 					last = flat
 				}
 			}
-			h.clock.Add(time.Duration(minutes) * time.Minute)
+			h.Clock.Add(time.Duration(minutes) * time.Minute)
 		}
 	})
 }
@@ -106,7 +106,7 @@ func FuzzDialogue(f *testing.F) {
 func FuzzBareCommand(f *testing.F) {
 	h := newHarness(f, 0)
 	bare := &bottest.Recorder{Name: "barefuzz", Bare: true}
-	h.engine.Register(bare)
+	h.Engine.Register(bare)
 	_, texts := bottest.Content(f)
 	words := map[string]string{}
 	for _, lang := range texts.Langs() {
@@ -140,23 +140,23 @@ func FuzzBareCommand(f *testing.F) {
 			t.Skip("a slash command, or text the engine cleans before reading it (line breaks, control and format characters)")
 		}
 		n++
-		h.clock.Set(start)
+		h.Clock.Set(start)
 		state := func(rec *bottest.Recorder, platform, text string) (string, int) {
 			addr := bot.Address{Platform: platform, Chat: fmt.Sprintf("bc%d-%s", n, platform)}
-			if err := h.engine.Handle(context.Background(), bot.Event{ID: "1", Addr: addr, Text: text}); err != nil {
+			if err := h.Engine.Handle(context.Background(), bot.Event{ID: "1", Addr: addr, Text: text}); err != nil {
 				t.Fatal(err)
 			}
-			if err := h.engine.Settle(context.Background(), addr); err != nil { // replies leave after the commit
+			if err := h.Engine.Settle(context.Background(), addr); err != nil { // replies leave after the commit
 				t.Fatal(err)
 			}
-			c, err := h.engine.Load(context.Background(), addr)
+			c, err := h.Engine.Load(context.Background(), addr)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return fmt.Sprintf("mode %q, lang %q, zone %q, run %v", c.Dialog.Mode, c.Lang, c.TZ, c.Run != nil), len(rec.Take())
 		}
 		got, gotN := state(bare, bare.Name, text)
-		want, wantN := state(h.rec, h.addr.Platform, slash(text))
+		want, wantN := state(h.Rec, h.Addr.Platform, slash(text))
 		if got != want || gotN != wantN {
 			t.Fatalf("%q where commands are words: %s, %d messages; %q where they are slash commands: %s, %d messages", text, got, gotN, slash(text), want, wantN)
 		}

@@ -19,12 +19,12 @@ import (
 // subdivision flag and a Persian word with its non-joiner stay whole.
 func TestInvisibleCharactersStripped(t *testing.T) {
 	h := newHarness(t, 0)
-	h.addr = bot.Address{Platform: "console", Chat: "-100", User: "U0ANNA01"}
+	h.Addr = bot.Address{Platform: "console", Chat: "-100", User: "U0ANNA01"}
 	name := "\u2066Anna\u202E\u200B Berg\u2028\u200D\u3164"
 	group := func(text string) string {
 		t.Helper()
 		var b strings.Builder
-		for _, s := range h.send(bot.Event{Text: text, Group: true, UserName: name}) {
+		for _, s := range h.Send(bot.Event{Text: text, Group: true, UserName: name}) {
 			b.WriteString(s.Msg.Text)
 		}
 		return b.String()
@@ -39,7 +39,7 @@ func TestInvisibleCharactersStripped(t *testing.T) {
 	group("1") // me: the name the platform reported
 	group("heute")
 	plan := group("heute")
-	m := h.conv().Plan.Measures
+	m := h.Conv().Plan.Measures
 	if len(m) != 1 {
 		t.Fatalf("plan: got %d measures, want 1; last reply %q", len(m), plan)
 	}
@@ -59,9 +59,9 @@ func TestInvisibleCharactersStripped(t *testing.T) {
 	// A typed name too.
 	h2 := newHarness(t, 0)
 	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "Bo\u202E\u2028b\u0085Meier", "heute", "heute"} {
-		h2.say(in)
+		h2.Say(in)
 	}
-	if got := h2.conv().Plan.Measures[0].Responsible; got != "Bob Meier" && got != "Bo b Meier" {
+	if got := h2.Conv().Plan.Measures[0].Responsible; got != "Bob Meier" && got != "Bo b Meier" {
 		t.Errorf("typed responsible: got %+q, want it without the override and the line breaks", got)
 	}
 }
@@ -92,9 +92,9 @@ func loggingHarness(t *testing.T) (*harness, *bottest.Buffer) {
 func TestForgedButtonArguments(t *testing.T) {
 	const evil = "</b><script>alert(1)</script>EVIL"
 	h, logs := loggingHarness(t)
-	seq := func() int { return h.conv().Dialog.Seq }
+	seq := func() int { return h.Conv().Dialog.Seq }
 	stored := func() string {
-		b, err := json.Marshal(h.conv())
+		b, err := json.Marshal(h.Conv())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func TestForgedButtonArguments(t *testing.T) {
 		before := stored()
 		action := fmt.Sprintf("%d:%s", seq(), verbArg)
 		var got string
-		for _, s := range h.send(bot.Event{Action: action}) {
+		for _, s := range h.Send(bot.Event{Action: action}) {
 			got += s.Msg.Text
 		}
 		if !strings.Contains(got, "früheren Frage") {
@@ -137,9 +137,9 @@ func TestForgedButtonArguments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, in := range tt.setup {
-			h.say(in)
+			h.Say(in)
 		}
-		if got := h.conv().Dialog.Mode; got != tt.mode {
+		if got := h.Conv().Dialog.Mode; got != tt.mode {
 			t.Fatalf("%s: after typing %q the open question is %q, want %q", tt.name, tt.setup, got, tt.mode)
 		}
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,7 +148,7 @@ func TestForgedButtonArguments(t *testing.T) {
 			}
 		})
 	}
-	if strings.Contains(h.say("/plan"), "EVIL") {
+	if strings.Contains(h.Say("/plan"), "EVIL") {
 		t.Errorf("the plan shows forged text")
 	}
 	if l := logs.String(); strings.Contains(l, "EVIL") || strings.Contains(l, "script") {

@@ -14,10 +14,10 @@ import (
 // question".
 func TestLastingButtons(t *testing.T) {
 	h := newHarness(t, 0)
-	menu := h.send(bot.Event{Text: "/start"})[0].Msg.Flat()
-	rate := h.send(bot.Event{Action: "/check zo-kmu"})[0].Msg.Flat()
-	h.send(bot.Event{Action: rate[0].Action}) // on to the second question
-	h.send(bot.Event{Text: "3"})
+	menu := h.Send(bot.Event{Text: "/start"})[0].Msg.Flat()
+	rate := h.Send(bot.Event{Action: "/check zo-kmu"})[0].Msg.Flat()
+	h.Send(bot.Event{Action: rate[0].Action}) // on to the second question
+	h.Send(bot.Event{Text: "3"})
 	for _, b := range menu {
 		if !bot.Lasting(b.Action) {
 			t.Errorf("menu button %q not lasting", b.Label)
@@ -28,10 +28,10 @@ func TestLastingButtons(t *testing.T) {
 			t.Errorf("rating button %q lasting", b.Label)
 		}
 	}
-	if got := texts(h.send(bot.Event{Action: menu[len(menu)-1].Action})); strings.Contains(got, "früheren Frage") {
+	if got := texts(h.Send(bot.Event{Action: menu[len(menu)-1].Action})); strings.Contains(got, "früheren Frage") {
 		t.Errorf("an old menu's lasting button was refused: %q", got)
 	}
-	if got := texts(h.send(bot.Event{Action: rate[1].Action})); !strings.Contains(got, "früheren Frage") {
+	if got := texts(h.Send(bot.Event{Action: rate[1].Action})); !strings.Contains(got, "früheren Frage") {
 		t.Errorf("an old question's button was taken: %q", got)
 	}
 }

@@ -27,10 +27,10 @@ func onPhone(t *testing.T, fn func(h *harness, f *flows.Flow, lang, first string
 	for _, f := range catalog.All() {
 		for _, lang := range strings.Fields(phoneLanguages) {
 			h := newHarness(t, 0)
-			h.lang = lang
-			h.say("/start")
+			h.Lang = lang
+			h.Say("/start")
 			var first string
-			for _, s := range h.send(bot.Event{Text: "/check " + f.ID}) {
+			for _, s := range h.Send(bot.Event{Text: "/check " + f.ID}) {
 				first += s.Msg.Text
 			}
 			fn(h, f, lang, first)
@@ -65,7 +65,7 @@ func TestExampleListsFitAPhone(t *testing.T) {
 		for i, cp := range f.Checkpoints {
 			title := texts.T(lang, f.CheckpointTitleID(cp))
 			var reply string
-			for _, s := range h.send(bot.Event{Text: texts.T(lang, "button.examples")}) {
+			for _, s := range h.Send(bot.Event{Text: texts.T(lang, "button.examples")}) {
 				reply += s.Msg.Text
 			}
 			header := "\n\n" + texts.T(lang, "rate.header", "N", i+1, "Total", len(f.Checkpoints), "Title", title)
@@ -87,7 +87,7 @@ func TestExampleListsFitAPhone(t *testing.T) {
 			}
 			// The last value of the scale needs no action (green, fulfilled):
 			// on to the next checkpoint.
-			h.send(bot.Event{Text: strconv.Itoa(len(f.Levels()))})
+			h.Send(bot.Event{Text: strconv.Itoa(len(f.Levels()))})
 		}
 	})
 }

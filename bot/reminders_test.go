@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
-	"github.com/ampel-bot/ampel/bot/bottest"
 )
 
 // planWith builds, through the dialogue, a plan with one measure for the
@@ -18,33 +16,24 @@ import (
 func planWith(t *testing.T, h *harness, start, review string) {
 	t.Helper()
 	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop mit Betrieben", "1", "ich"} {
-		h.say(in)
+		h.Say(in)
 	}
-	if got := h.say(start); !strings.Contains(got, "Start:") {
+	if got := h.Say(start); !strings.Contains(got, "Start:") {
 		t.Fatalf("start date %q not taken: %s", start, got)
 	}
-	if got := h.say(review); !strings.Contains(got, "Gespeichert") {
+	if got := h.Say(review); !strings.Contains(got, "Gespeichert") {
 		t.Fatalf("review date %q not taken: %s", review, got)
 	}
 }
 
-// runDue fires what is due at the harness's clock and returns what was sent.
-func (h *harness) runDue() []bottest.Sent {
-	h.t.Helper()
-	if _, err := h.engine.RunDue(context.Background(), h.clock.Now()); err != nil {
-		h.t.Fatal(err)
-	}
-	return h.take()
-}
-
 func reminderOf(t *testing.T, h *harness, kind string) bot.Reminder {
 	t.Helper()
-	for _, r := range h.conv().Reminders {
+	for _, r := range h.Conv().Reminders {
 		if r.Kind == kind {
 			return r
 		}
 	}
-	t.Fatalf("no %s reminder in %+v", kind, h.conv().Reminders)
+	t.Fatalf("no %s reminder in %+v", kind, h.Conv().Reminders)
 	return bot.Reminder{}
 }
 
@@ -63,10 +52,10 @@ func TestRemindersDST(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.zone+"/"+tt.day, func(t *testing.T) {
 			h := newHarness(t, 0)
-			h.say("/timezone " + tt.zone)
-			h.say("/reminders")
-			h.say("2") // allow weekends: clocks change on Sundays
-			if !h.conv().Weekends {
+			h.Say("/timezone " + tt.zone)
+			h.Say("/reminders")
+			h.Say("2") // allow weekends: clocks change on Sundays
+			if !h.Conv().Weekends {
 				t.Fatal("weekends not allowed")
 			}
 			planWith(t, h, "morgen", tt.day)
@@ -77,18 +66,18 @@ func TestRemindersDST(t *testing.T) {
 			if local := r.Due.In(mustZone(tt.zone)); local.Hour() != 9 || local.Minute() != 0 {
 				t.Errorf("local time: got %s, want 09:00", local)
 			}
-			h.clock.Set(r.Due.Add(-time.Second))
-			h.runDue() // the start reminder, long before
-			for _, s := range h.runDue() {
+			h.Clock.Set(r.Due.Add(-time.Second))
+			h.RunDue() // the start reminder, long before
+			for _, s := range h.RunDue() {
 				t.Errorf("a second before it is due: got %q", s.Msg.Text)
 			}
-			h.clock.Set(r.Due)
-			got := h.runDue()
+			h.Clock.Set(r.Due)
+			got := h.RunDue()
 			if len(got) != 1 || !strings.Contains(got[0].Msg.Text, "Zeit für die Kontrolle: Workshop mit Betrieben") {
 				t.Fatalf("at 09:00: got %v, want one review reminder", got)
 			}
-			h.clock.Add(time.Hour)
-			if again := h.runDue(); len(again) != 0 {
+			h.Clock.Add(time.Hour)
+			if again := h.RunDue(); len(again) != 0 {
 				t.Errorf("an hour later: got %d more, want none", len(again))
 			}
 		})
@@ -99,16 +88,16 @@ func TestRemindersDST(t *testing.T) {
 // go forward still gives exactly one reminder.
 func TestReminderInClockGap(t *testing.T) {
 	h := newHarness(t, 0, func(c *bot.Config) { c.Reminders.Hour = 2 })
-	h.say("/reminders")
-	h.say("2") // weekends allowed
+	h.Say("/reminders")
+	h.Say("2") // weekends allowed
 	planWith(t, h, "morgen", "28.3.2027")
 	r := reminderOf(t, h, bot.KindReview)
-	h.clock.Set(time.Date(2027, 3, 27, 23, 0, 0, 0, time.UTC))
-	h.runDue()
+	h.Clock.Set(time.Date(2027, 3, 27, 23, 0, 0, 0, time.UTC))
+	h.RunDue()
 	n := 0
 	for step := 0; step < 24*6; step++ { // the whole day, every 10 minutes
-		h.clock.Add(10 * time.Minute)
-		n += len(h.runDue())
+		h.Clock.Add(10 * time.Minute)
+		n += len(h.RunDue())
 	}
 	if n != 1 {
 		t.Errorf("got %d reminders on the day 02:00 does not exist, want 1 (due %s)", n, r.Due)
@@ -122,8 +111,8 @@ func TestReminderWeekendShift(t *testing.T) {
 	if r.Day != "2027-04-05" || r.For != "2027-04-03" {
 		t.Errorf("Saturday review: got day %s for %s, want Monday 2027-04-05 for 2027-04-03", r.Day, r.For)
 	}
-	h.say("/reminders")
-	h.say("2") // allow weekends
+	h.Say("/reminders")
+	h.Say("2") // allow weekends
 	if r := reminderOf(t, h, bot.KindReview); r.Day != "2027-04-03" {
 		t.Errorf("with weekends allowed: got %s, want the Saturday", r.Day)
 	}
@@ -134,17 +123,17 @@ func TestReminderWeekendShift(t *testing.T) {
 func TestReminderClockSteps(t *testing.T) {
 	h := newHarness(t, 0)
 	planWith(t, h, "15.3.2027", "17.3.2027")
-	h.clock.Set(time.Date(2027, 3, 18, 12, 0, 0, 0, time.UTC)) // jump past both
-	first := h.runDue()
+	h.Clock.Set(time.Date(2027, 3, 18, 12, 0, 0, 0, time.UTC)) // jump past both
+	first := h.RunDue()
 	if len(first) != 2 {
 		t.Fatalf("after the jump: got %d reminders, want start and review", len(first))
 	}
-	h.clock.Set(time.Date(2027, 3, 14, 12, 0, 0, 0, time.UTC)) // back before both
-	if got := h.runDue(); len(got) != 0 {
+	h.Clock.Set(time.Date(2027, 3, 14, 12, 0, 0, 0, time.UTC)) // back before both
+	if got := h.RunDue(); len(got) != 0 {
 		t.Errorf("after stepping back: got %d, want 0", len(got))
 	}
-	h.clock.Set(time.Date(2027, 3, 30, 12, 0, 0, 0, time.UTC)) // forward again
-	if got := h.runDue(); len(got) != 0 {
+	h.Clock.Set(time.Date(2027, 3, 30, 12, 0, 0, 0, time.UTC)) // forward again
+	if got := h.RunDue(); len(got) != 0 {
 		t.Errorf("forward again: got %d, want 0", len(got))
 	}
 
@@ -177,15 +166,15 @@ func testReminderClockStepsMany(t *testing.T, kinds []time.Duration) {
 	}
 	due := map[key]time.Time{}
 	for i := range 3 * len(zones) {
-		h.addr = bot.Address{Platform: h.addr.Platform, Chat: fmt.Sprintf("u%d", i), User: fmt.Sprintf("u%d", i)}
-		h.say("/timezone " + zones[i%len(zones)])
-		h.say("/reminders")
-		h.say("2") // weekends allowed: every day has reminders
+		h.Addr = bot.Address{Platform: h.Addr.Platform, Chat: fmt.Sprintf("u%d", i), User: fmt.Sprintf("u%d", i)}
+		h.Say("/timezone " + zones[i%len(zones)])
+		h.Say("/reminders")
+		h.Say("2") // weekends allowed: every day has reminders
 		first := 11 + i
 		planWith(t, h, fmt.Sprintf("%d.3.2027", first), fmt.Sprintf("%d.3.2027", first+2+i%4))
-		for _, r := range h.conv().Reminders {
+		for _, r := range h.Conv().Reminders {
 			if r.Kind != bot.KindRepeat {
-				due[key{h.addr.Chat, r.Kind}] = r.Due
+				due[key{h.Addr.Chat, r.Kind}] = r.Due
 			}
 		}
 	}
@@ -224,9 +213,9 @@ func testReminderClockStepsMany(t *testing.T, kinds []time.Duration) {
 	used := make([]bool, len(steps))
 	got := map[key]int{}
 	exposed := map[string]int{}
-	h.clock.Set(begin)
-	for now := begin; now.Before(end); now = h.clock.Now() {
-		for _, s := range h.runDue() {
+	h.Clock.Set(begin)
+	for now := begin; now.Before(end); now = h.Clock.Now() {
+		for _, s := range h.RunDue() {
 			kind := bot.KindReview
 			if strings.Contains(s.Msg.Text, "Es geht los") {
 				kind = bot.KindStart
@@ -242,20 +231,20 @@ func testReminderClockStepsMany(t *testing.T, kinds []time.Duration) {
 				t.Errorf("at %s: %s reminder of %s (due %s) sent %d times", now, kind, k.chat, due[k], got[k])
 			}
 		}
-		h.clock.Add(time.Minute)
+		h.Clock.Add(time.Minute)
 		for i, s := range steps {
 			// A step is taken when the clock reaches its instant, not when
 			// another step has carried the clock past it.
-			if at := h.clock.Now(); !used[i] && !at.Before(s.at) && at.Before(s.at.Add(time.Minute)) {
+			if at := h.Clock.Now(); !used[i] && !at.Before(s.at) && at.Before(s.at.Add(time.Minute)) {
 				used[i] = true
-				h.clock.Add(s.by)
+				h.Clock.Add(s.by)
 				for _, d := range instants {
 					switch {
-					case at.Before(d) && h.clock.Now().After(d) && s.by == time.Hour:
+					case at.Before(d) && h.Clock.Now().After(d) && s.by == time.Hour:
 						exposed["stepped over by an hour"]++
-					case at.Before(d) && h.clock.Now().After(d):
+					case at.Before(d) && h.Clock.Now().After(d):
 						exposed["stepped over by a day"]++
-					case !at.Before(d.Add(time.Minute)) && h.clock.Now().Before(d):
+					case !at.Before(d.Add(time.Minute)) && h.Clock.Now().Before(d):
 						exposed["stepped back before it, once sent"]++
 					}
 				}
@@ -286,8 +275,8 @@ func testReminderClockStepsMany(t *testing.T, kinds []time.Duration) {
 func TestReviewConversation(t *testing.T) {
 	h := newHarness(t, 0)
 	planWith(t, h, "19.3.2027", "22.3.2027")
-	h.clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
-	got := h.runDue()
+	h.Clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
+	got := h.RunDue()
 	if len(got) != 2 { // the start reminder (late) and the review
 		t.Fatalf("got %d messages, want 2", len(got))
 	}
@@ -296,35 +285,35 @@ func TestReviewConversation(t *testing.T) {
 		t.Fatalf("review reminder: %q with %d buttons", review.Text, len(review.Buttons))
 	}
 	// "Still in progress": a new review date, a new reminder.
-	if out := h.say("2"); !strings.Contains(out, "neu kontrolliert") {
+	if out := h.Say("2"); !strings.Contains(out, "neu kontrolliert") {
 		t.Fatalf("typing 2 (still in progress): got %q", out)
 	}
-	if out := h.say("in 4 Wochen"); !strings.Contains(out, "Mo, 19.04.2027") {
+	if out := h.Say("in 4 Wochen"); !strings.Contains(out, "Mo, 19.04.2027") {
 		t.Fatalf("new review date: got %q", out)
 	}
 	r := reminderOf(t, h, bot.KindReview)
 	if r.Day != "2027-04-19" || r.Status != bot.ReminderPending {
 		t.Errorf("moved review reminder: got %+v", r)
 	}
-	h.clock.Set(time.Date(2027, 4, 19, 7, 0, 0, 0, time.UTC))
-	got = h.runDue()
+	h.Clock.Set(time.Date(2027, 4, 19, 7, 0, 0, 0, time.UTC))
+	got = h.RunDue()
 	if len(got) != 1 {
 		t.Fatalf("at the new date: got %d reminders, want 1", len(got))
 	}
 	// Pressing "done" on the reminder settles the measure; the plan is then
 	// complete and the bot offers to repeat the check.
 	var out string
-	for _, s := range h.send(bot.Event{Action: got[0].Msg.Buttons[0][0].Action}) {
+	for _, s := range h.Send(bot.Event{Action: got[0].Msg.Buttons[0][0].Action}) {
 		out += s.Msg.Text
 	}
 	if !strings.Contains(out, "Erledigt: Workshop mit Betrieben") || !strings.Contains(out, "wiederholen") {
 		t.Errorf("done: got %q", out)
 	}
-	if len(h.conv().Reminders) != 1 || h.conv().Reminders[0].Kind != bot.KindRepeat {
-		t.Errorf("after done, only the repeat offer should remain: %+v", h.conv().Reminders)
+	if len(h.Conv().Reminders) != 1 || h.Conv().Reminders[0].Kind != bot.KindRepeat {
+		t.Errorf("after done, only the repeat offer should remain: %+v", h.Conv().Reminders)
 	}
 	// The same button again changes nothing.
-	for _, s := range h.send(bot.Event{Action: got[0].Msg.Buttons[0][0].Action}) {
+	for _, s := range h.Send(bot.Event{Action: got[0].Msg.Buttons[0][0].Action}) {
 		if !strings.Contains(s.Msg.Text, "bereits abgeschlossen") {
 			t.Errorf("pressing done twice: got %q", s.Msg.Text)
 		}
@@ -336,18 +325,18 @@ func TestReviewConversation(t *testing.T) {
 func TestRemindersLateAndMissed(t *testing.T) {
 	h := newHarness(t, 0)
 	planWith(t, h, "15.3.2027", "29.3.2027")
-	h.clock.Set(time.Date(2027, 3, 31, 10, 0, 0, 0, time.UTC)) // down since before the 15th
-	got := h.runDue()
+	h.Clock.Set(time.Date(2027, 3, 31, 10, 0, 0, 0, time.UTC)) // down since before the 15th
+	got := h.RunDue()
 	if len(got) != 1 || !strings.Contains(got[0].Msg.Text, "fällig seit Mo, 29.03.2027") {
 		t.Fatalf("late review: got %v", got)
 	}
 	if r := reminderOf(t, h, bot.KindStart); r.Status != bot.ReminderMissed {
 		t.Errorf("start reminder 16 days late: got status %q, want missed", r.Status)
 	}
-	if out := h.say("/reminders"); !strings.Contains(out, "Verpasst") || !strings.Contains(out, "Start: Workshop mit Betrieben") {
+	if out := h.Say("/reminders"); !strings.Contains(out, "Verpasst") || !strings.Contains(out, "Start: Workshop mit Betrieben") {
 		t.Errorf("/reminders does not show the missed one: %q", out)
 	}
-	if st := h.engine.Stats(); st.RemindersMissed != 1 || st.RemindersSent != 1 {
+	if st := h.Engine.Stats(); st.RemindersMissed != 1 || st.RemindersSent != 1 {
 		t.Errorf("stats: got %+v", st)
 	}
 }
@@ -355,17 +344,17 @@ func TestRemindersLateAndMissed(t *testing.T) {
 func TestRemindersOffAndOn(t *testing.T) {
 	h := newHarness(t, 0)
 	planWith(t, h, "15.3.2027", "29.3.2027")
-	h.say("/reminders")
-	if out := h.say("1"); !strings.Contains(out, "ausgeschaltet") {
+	h.Say("/reminders")
+	if out := h.Say("1"); !strings.Contains(out, "ausgeschaltet") {
 		t.Fatalf("switching off: %q", out)
 	}
-	h.clock.Set(time.Date(2027, 3, 16, 10, 0, 0, 0, time.UTC))
-	if got := h.runDue(); len(got) != 0 {
+	h.Clock.Set(time.Date(2027, 3, 16, 10, 0, 0, 0, time.UTC))
+	if got := h.RunDue(); len(got) != 0 {
 		t.Errorf("switched off: got %d reminders", len(got))
 	}
-	h.say("1") // on again
-	h.clock.Set(time.Date(2027, 3, 29, 10, 0, 0, 0, time.UTC))
-	got := h.runDue()
+	h.Say("1") // on again
+	h.Clock.Set(time.Date(2027, 3, 29, 10, 0, 0, 0, time.UTC))
+	got := h.RunDue()
 	if len(got) != 1 || !strings.Contains(got[0].Msg.Text, "Zeit für die Kontrolle") {
 		t.Errorf("switched on again: got %d, want the review", len(got))
 	}
@@ -387,19 +376,19 @@ func TestTimezone(t *testing.T) {
 	}
 	for _, tt := range tests {
 		h := newHarness(t, 0)
-		h.say("/timezone " + tt.in)
-		if got := h.conv().TZ; got != tt.want {
+		h.Say("/timezone " + tt.in)
+		if got := h.Conv().TZ; got != tt.want {
 			t.Errorf("/timezone %s: got %q, want %q", tt.in, got, tt.want)
 		}
 	}
 	h := newHarness(t, 0)
-	h.say("/timezone")
-	if out := h.say("Atlantis"); !strings.Contains(out, "kenne ich nicht") {
+	h.Say("/timezone")
+	if out := h.Say("Atlantis"); !strings.Contains(out, "kenne ich nicht") {
 		t.Errorf("unknown zone: %q", out)
 	}
-	h.say("/timezone")
-	h.say("3") // a suggestion button
-	if got := h.conv().TZ; got != "Europe/Zurich" {
+	h.Say("/timezone")
+	h.Say("3") // a suggestion button
+	if got := h.Conv().TZ; got != "Europe/Zurich" {
 		t.Errorf("suggestion 3: got %q", got)
 	}
 }
@@ -407,9 +396,9 @@ func TestTimezone(t *testing.T) {
 func TestRepeatOffer(t *testing.T) {
 	h := newHarness(t, 0)
 	planWith(t, h, "15.3.2027", "29.3.2027")
-	h.clock.Set(time.Date(2027, 9, 10, 7, 0, 0, 0, time.UTC))
+	h.Clock.Set(time.Date(2027, 9, 10, 7, 0, 0, 0, time.UTC))
 	var repeat string
-	for _, s := range h.runDue() {
+	for _, s := range h.RunDue() {
 		if strings.Contains(s.Msg.Text, "6 Monate her") {
 			repeat = s.Msg.Text
 		}
@@ -417,10 +406,10 @@ func TestRepeatOffer(t *testing.T) {
 	if repeat == "" {
 		t.Fatal("no offer to repeat the check six months after it")
 	}
-	if out := h.say("1"); !strings.Contains(out, "neu beginnen?") {
+	if out := h.Say("1"); !strings.Contains(out, "neu beginnen?") {
 		t.Errorf("accepting the offer: got %q, want the question whether to start again", out)
 	}
-	if out := h.say("1"); !strings.Contains(out, "1/7") {
+	if out := h.Say("1"); !strings.Contains(out, "1/7") {
 		t.Errorf("confirming: got %q", out)
 	}
 }
@@ -451,15 +440,15 @@ func TestTimezoneTyped(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			h := newHarness(t, 0)
 			if tt.in != "3" { // there is no button behind a command's argument
-				h.say("/timezone " + tt.in)
-				if got := h.conv().TZ; got != tt.want {
+				h.Say("/timezone " + tt.in)
+				if got := h.Conv().TZ; got != tt.want {
 					t.Errorf("/timezone %s: got %q, want %q", tt.in, got, tt.want)
 				}
 				h = newHarness(t, 0)
 			}
-			h.say("/timezone")
-			out := h.say(tt.in)
-			if got := h.conv().TZ; got != tt.want {
+			h.Say("/timezone")
+			out := h.Say(tt.in)
+			if got := h.Conv().TZ; got != tt.want {
 				t.Errorf("/timezone, then %q: got %q, want %q", tt.in, got, tt.want)
 			}
 			if !strings.Contains(out, tt.shown) {
@@ -473,17 +462,17 @@ func TestTimezoneTyped(t *testing.T) {
 // (+5:30) is stored and loaded back by the reminders: they come at 09:00 there.
 func TestReminderHalfHourZone(t *testing.T) {
 	h := newHarness(t, 0)
-	h.say("/timezone +5:30")
+	h.Say("/timezone +5:30")
 	planWith(t, h, "morgen", "22.3.2027")
 	r := reminderOf(t, h, bot.KindReview)
 	if r.Zone != "UTC+5:30" || r.Due.Format(time.RFC3339) != "2027-03-22T03:30:00Z" {
 		t.Errorf("review reminder at +5:30: got zone %q at %s, want UTC+5:30 at 2027-03-22T03:30:00Z", r.Zone, r.Due.Format(time.RFC3339))
 	}
-	if out := h.say("/reminders"); !strings.Contains(out, "22.03.2027 09:00") || !strings.Contains(out, "Zeitzone: UTC+5:30") {
+	if out := h.Say("/reminders"); !strings.Contains(out, "22.03.2027 09:00") || !strings.Contains(out, "Zeitzone: UTC+5:30") {
 		t.Errorf("/reminders at +5:30: got %q, want the review at 09:00 and the zone shown as UTC+5:30", out)
 	}
-	h.clock.Set(r.Due)
-	if got := h.runDue(); len(got) != 1 || !strings.Contains(got[0].Msg.Text, "Zeit für die Kontrolle") {
+	h.Clock.Set(r.Due)
+	if got := h.RunDue(); len(got) != 1 || !strings.Contains(got[0].Msg.Text, "Zeit für die Kontrolle") {
 		t.Errorf("at 09:00 in UTC+5:30: got %d messages, want the review reminder", len(got))
 	}
 }
@@ -492,12 +481,12 @@ func TestReminderHalfHourZone(t *testing.T) {
 // decides when reminders come; the user's choice wins over it.
 func TestZoneFromPlatform(t *testing.T) {
 	h := newHarness(t, 0)
-	h.send(bot.Event{Text: "/start", ZoneHint: "America/New_York"})
+	h.Send(bot.Event{Text: "/start", ZoneHint: "America/New_York"})
 	planWith(t, h, "morgen", "22.3.2027")
 	if r := reminderOf(t, h, bot.KindReview); r.Zone != "America/New_York" || r.Due.Format(time.RFC3339) != "2027-03-22T13:00:00Z" {
 		t.Errorf("with the platform's zone: got %s at %s", r.Zone, r.Due)
 	}
-	h.say("/timezone Berlin")
+	h.Say("/timezone Berlin")
 	if r := reminderOf(t, h, bot.KindReview); r.Zone != "Europe/Berlin" || r.Due.Format(time.RFC3339) != "2027-03-22T08:00:00Z" {
 		t.Errorf("after /timezone Berlin: got %s at %s", r.Zone, r.Due)
 	}
@@ -508,39 +497,39 @@ func TestZoneFromPlatform(t *testing.T) {
 func TestReviewMidDialogue(t *testing.T) {
 	h := newHarness(t, 0)
 	planWith(t, h, "19.3.2027", "22.3.2027")
-	h.clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
+	h.Clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
 	var review bot.Message
-	for _, s := range h.runDue() {
+	for _, s := range h.RunDue() {
 		if strings.Contains(s.Msg.Text, "Zeit für die Kontrolle") {
 			review = s.Msg
 		}
 	}
-	h.say("/plan")
-	h.say("4")             // add a measure
-	h.say("2")             // for checkpoint 2
-	h.say("Neue Maßnahme") // its text
-	h.say("2")             // priority medium
+	h.Say("/plan")
+	h.Say("4")             // add a measure
+	h.Say("2")             // for checkpoint 2
+	h.Say("Neue Maßnahme") // its text
+	h.Say("2")             // priority medium
 	out := ""
-	for _, s := range h.send(bot.Event{Action: review.Buttons[1][0].Action}) { // still in progress
+	for _, s := range h.Send(bot.Event{Action: review.Buttons[1][0].Action}) { // still in progress
 		out += s.Msg.Text
 	}
 	if !strings.Contains(out, "neu kontrolliert") {
 		t.Fatalf("still in progress: %q", out)
 	}
-	if out := h.say("in 2 Wochen"); !strings.Contains(out, "Wer ist verantwortlich?") {
+	if out := h.Say("in 2 Wochen"); !strings.Contains(out, "Wer ist verantwortlich?") {
 		t.Errorf("after the new review date, the measure being entered should continue: %q", out)
 	}
-	if d := h.conv().Dialog.Draft; d == nil || d.Text != "Neue Maßnahme" || d.Priority != "medium" {
+	if d := h.Conv().Dialog.Draft; d == nil || d.Text != "Neue Maßnahme" || d.Priority != "medium" {
 		t.Errorf("the measure being entered was lost: %+v", d)
 	}
 	// "Done" from the reminder while entering: noted, and the question stays.
-	h.say("/cancel") // the measure half entered is discarded only when confirmed
-	h.say("1")
-	h.say("/plan")
-	h.say("4")
-	h.say("3")
+	h.Say("/cancel") // the measure half entered is discarded only when confirmed
+	h.Say("1")
+	h.Say("/plan")
+	h.Say("4")
+	h.Say("3")
 	out = ""
-	for _, s := range h.send(bot.Event{Action: review.Buttons[0][0].Action}) {
+	for _, s := range h.Send(bot.Event{Action: review.Buttons[0][0].Action}) {
 		out += s.Msg.Text
 	}
 	if !strings.Contains(out, "Erledigt: Workshop mit Betrieben") || !strings.Contains(out, "Maßnahme für") {
@@ -553,13 +542,13 @@ func TestReviewMidDialogue(t *testing.T) {
 func TestZoneChangeAfterSend(t *testing.T) {
 	h := newHarness(t, 0)
 	planWith(t, h, "22.3.2027", "29.3.2027")
-	h.clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC)) // 09:00 Berlin
-	if got := h.runDue(); len(got) != 1 {
+	h.Clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC)) // 09:00 Berlin
+	if got := h.RunDue(); len(got) != 1 {
 		t.Fatalf("start reminder: got %d", len(got))
 	}
-	h.say("/timezone New York")
-	h.clock.Set(time.Date(2027, 3, 22, 14, 0, 0, 0, time.UTC)) // 10:00 New York
-	if got := h.runDue(); len(got) != 0 {
+	h.Say("/timezone New York")
+	h.Clock.Set(time.Date(2027, 3, 22, 14, 0, 0, 0, time.UTC)) // 10:00 New York
+	if got := h.RunDue(); len(got) != 0 {
 		t.Errorf("after moving west: got %d reminders again", len(got))
 	}
 	if r := reminderOf(t, h, bot.KindReview); r.Zone != "America/New_York" {
@@ -569,10 +558,10 @@ func TestZoneChangeAfterSend(t *testing.T) {
 
 func TestLanguageTwice(t *testing.T) {
 	h := newHarness(t, 0)
-	h.say("/check zo-kmu")
-	h.say("/language")
-	h.say("/language")
-	if out := h.say("2"); !strings.Contains(out, "1/7 · Strategic benefit") {
+	h.Say("/check zo-kmu")
+	h.Say("/language")
+	h.Say("/language")
+	if out := h.Say("2"); !strings.Contains(out, "1/7 · Strategic benefit") {
 		t.Errorf("after choosing English, the check should continue in English: %q", out)
 	}
 }
@@ -582,20 +571,20 @@ func TestLanguageTwice(t *testing.T) {
 func TestConversationMoves(t *testing.T) {
 	h := newHarness(t, 0)
 	planWith(t, h, "morgen", "22.3.2027")
-	old := h.addr
-	h.send(bot.Event{ID: "mig", MovedTo: "-100123"})
-	h.send(bot.Event{ID: "mig", MovedTo: "-100123"}) // redelivered: no second move
-	h.addr = bot.Address{Platform: old.Platform, Chat: "-100123", User: old.User}
-	c := h.conv()
+	old := h.Addr
+	h.Send(bot.Event{ID: "mig", MovedTo: "-100123"})
+	h.Send(bot.Event{ID: "mig", MovedTo: "-100123"}) // redelivered: no second move
+	h.Addr = bot.Address{Platform: old.Platform, Chat: "-100123", User: old.User}
+	c := h.Conv()
 	if len(c.Plan.Open()) != 1 || c.Addr.Chat != "-100123" {
 		t.Fatalf("after the move: %d measures, address %+v", len(c.Plan.Open()), c.Addr)
 	}
-	h.addr = old
-	if c := h.conv(); len(c.Plan.Measures) != 0 {
+	h.Addr = old
+	if c := h.Conv(); len(c.Plan.Measures) != 0 {
 		t.Errorf("the old chat still holds %d measures", len(c.Plan.Measures))
 	}
-	h.clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
-	got := h.runDue()
+	h.Clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
+	got := h.RunDue()
 	if len(got) != 1 || got[0].To.Chat != "-100123" { // the start reminder is long missed
 		t.Errorf("reminders after the move: got %d, to %+v", len(got), got)
 	}
@@ -605,20 +594,20 @@ func TestConversationMoves(t *testing.T) {
 // said so, and their reminder mentions them.
 func TestGroupReminderMentionsResponsible(t *testing.T) {
 	h := newHarness(t, 0)
-	h.addr = bot.Address{Platform: "console", Chat: "-100", User: "U0ANNA01"}
+	h.Addr = bot.Address{Platform: "console", Chat: "-100", User: "U0ANNA01"}
 	group := func(text string) {
 		t.Helper()
-		h.send(bot.Event{Text: text, Group: true, UserName: "Anna Berg"})
+		h.Send(bot.Event{Text: text, Group: true, UserName: "Anna Berg"})
 	}
 	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "1", "morgen", "22.3.2027"} {
 		group(in)
 	}
-	m := h.conv().Plan.Measures[0]
+	m := h.Conv().Plan.Measures[0]
 	if m.Me || m.Responsible != "Anna Berg" || m.ResponsibleUser != "U0ANNA01" {
 		t.Fatalf("measure: %+v", m)
 	}
-	h.clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
-	got := h.runDue()
+	h.Clock.Set(time.Date(2027, 3, 22, 8, 0, 0, 0, time.UTC))
+	got := h.RunDue()
 	if len(got) != 1 || len(got[0].Msg.Mentions) != 1 || got[0].Msg.Mentions[0] != "U0ANNA01" || !strings.Contains(got[0].Msg.Text, "Verantwortlich: Anna Berg") {
 		t.Errorf("review reminder: %+v", got)
 	}
@@ -629,12 +618,12 @@ func TestGroupReminderMentionsResponsible(t *testing.T) {
 func TestStaleResume(t *testing.T) {
 	h := newHarness(t, 0)
 	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1"} {
-		h.say(in)
+		h.Say(in)
 	}
-	h.say("/timezone")
-	h.say("/plan")
-	h.say("/timezone")
-	if out := h.say("2"); strings.Contains(out, "schiefgegangen") || !strings.Contains(out, "Europe/Vienna") {
+	h.Say("/timezone")
+	h.Say("/plan")
+	h.Say("/timezone")
+	if out := h.Say("2"); strings.Contains(out, "schiefgegangen") || !strings.Contains(out, "Europe/Vienna") {
 		t.Errorf("choosing a zone after the measure was given up: %q", out)
 	}
 }
@@ -642,12 +631,12 @@ func TestStaleResume(t *testing.T) {
 func TestFarDatesRefused(t *testing.T) {
 	h := newHarness(t, 0)
 	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop", "1", "ich"} {
-		h.say(in)
+		h.Say(in)
 	}
-	if out := h.say("01.06.2554"); !strings.Contains(out, "mehr als 10 Jahre") {
+	if out := h.Say("01.06.2554"); !strings.Contains(out, "mehr als 10 Jahre") {
 		t.Errorf("a start in 2554: %q", out)
 	}
-	if d := h.conv().Dialog.Draft; d == nil || d.Start != "" {
+	if d := h.Conv().Dialog.Draft; d == nil || d.Start != "" {
 		t.Errorf("draft after a far date: %+v", d)
 	}
 }

@@ -27,11 +27,11 @@ func TestPlanOpensUrgentFirstOnlyWhenThereIsAnOrder(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, 0)
-			h.lang = tt.lang
+			h.Lang = tt.lang
 			for _, in := range tt.script {
-				h.say(in)
+				h.Say(in)
 			}
-			got := h.say("1") // build the action plan
+			got := h.Say("1") // build the action plan
 			if !strings.Contains(got, tt.want) {
 				t.Fatalf("plan opening: got %q, want it to contain %q", got, tt.want)
 			}
@@ -72,10 +72,10 @@ func TestFulfilledTypedInWords(t *testing.T) {
 		{"de", "❌", "no"},
 	} {
 		h := newHarness(t, 0)
-		h.lang = tt.lang
-		h.say("/check netz-qualitaet")
-		got := h.say(tt.typed)
-		if r := h.conv().Run.Ratings["zusammenarbeit"]; r != tt.want {
+		h.Lang = tt.lang
+		h.Say("/check netz-qualitaet")
+		got := h.Say(tt.typed)
+		if r := h.Conv().Run.Ratings["zusammenarbeit"]; r != tt.want {
 			t.Errorf("%s: %q typed on the first criterion: rated %q, want %q; reply:\n%s", tt.lang, tt.typed, r, tt.want, got)
 		}
 	}

@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -13,94 +12,22 @@ import (
 	"github.com/ampel-bot/ampel/adapters/console"
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
-	"github.com/ampel-bot/ampel/bot/features"
+	"github.com/ampel-bot/ampel/bot/dialogtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
 
 // start is a Wednesday morning in Berlin; every transcript begins there.
-var start = time.Date(2027, 3, 10, 9, 0, 0, 0, mustZone("Europe/Berlin"))
+var start = dialogtest.Start
 
 var mustZone = bottest.Zone
 
-// harness is an engine on an in-memory store with a fake clock and a
-// recording adapter, as a test needs it.
-type harness struct {
-	t      testing.TB
-	engine *bot.Engine
-	store  *bottest.MemStore
-	clock  *bottest.Clock
-	rec    *bottest.Recorder
-	addr   bot.Address
-	lang   string
-	n      int
-}
+// harness is a chat with an engine, as a test needs it.
+type harness = dialogtest.Chat
 
 func newHarness(t testing.TB, cacheSize int, opts ...func(*bot.Config)) *harness {
 	t.Helper()
-	catalog, texts := bottest.Content(t)
-	h := &harness{
-		t: t, store: bottest.NewMemStore(), clock: bottest.NewClock(start),
-		rec:  &bottest.Recorder{Name: console.Platform},
-		addr: console.Address(), lang: "de",
-	}
-	cfg := bot.Config{
-		Store: h.store, Flows: catalog, Texts: texts,
-		Clock: h.clock, Zone: mustZone("Europe/Berlin"), CacheSize: cacheSize, Features: features.All(),
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	var err error
-	h.engine, err = bot.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.engine.Register(h.rec)
-	return h
-}
-
-func (h *harness) send(ev bot.Event) []bottest.Sent {
-	h.t.Helper()
-	h.n++
-	if ev.ID == "" {
-		ev.ID = fmt.Sprint(h.n)
-	}
-	ev.Addr = h.addr
-	ev.LangHint = h.lang
-	if err := h.engine.Handle(context.Background(), ev); err != nil {
-		h.t.Fatalf("handle %q: %v", ev.Text, err)
-	}
-	return h.take()
-}
-
-// take returns what was sent since the last take, once the engine has
-// sent all it could.
-func (h *harness) take() []bottest.Sent {
-	h.t.Helper()
-	if err := h.engine.Settle(context.Background()); err != nil {
-		h.t.Fatal(err)
-	}
-	return h.rec.Take()
-}
-
-// say sends typed text and returns the text of all replies.
-func (h *harness) say(text string) string {
-	h.t.Helper()
-	var b strings.Builder
-	for _, s := range h.send(bot.Event{Text: text}) {
-		b.WriteString(console.Render(s.Msg))
-	}
-	return b.String()
-}
-
-func (h *harness) conv() *bot.Conversation {
-	h.t.Helper()
-	c, err := h.engine.Load(context.Background(), h.addr)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return c
+	return dialogtest.New(t, cacheSize, opts...)
 }
 
 // runTranscript plays a transcript: "> text" lines are typed, "~ press A"
@@ -113,22 +40,22 @@ func runTranscript(t *testing.T, h *harness, script string) string {
 		switch {
 		case strings.HasPrefix(line, "> "):
 			out.WriteString(line + "\n")
-			out.WriteString(h.say(strings.TrimPrefix(line, "> ")))
+			out.WriteString(h.Say(strings.TrimPrefix(line, "> ")))
 		case strings.HasPrefix(line, "~ press "):
 			out.WriteString(line + "\n")
-			for _, s := range h.send(bot.Event{Action: strings.TrimPrefix(line, "~ press ")}) {
+			for _, s := range h.Send(bot.Event{Action: strings.TrimPrefix(line, "~ press ")}) {
 				out.WriteString(console.Render(s.Msg))
 			}
 		case strings.HasPrefix(line, "~ lang "):
 			out.WriteString(line + "\n")
-			h.lang = strings.TrimPrefix(line, "~ lang ")
+			h.Lang = strings.TrimPrefix(line, "~ lang ")
 		case strings.HasPrefix(line, "~ +"):
 			out.WriteString(line + "\n")
 			d, err := time.ParseDuration(strings.TrimPrefix(line, "~ +"))
 			if err != nil {
 				t.Fatalf("bad clock step %q: %v", line, err)
 			}
-			h.clock.Add(d)
+			h.Clock.Add(d)
 		case strings.HasPrefix(line, "#"):
 			out.WriteString(line + "\n")
 		}

@@ -22,13 +22,13 @@ func TestTypedButtonsHint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		h := newHarness(t, 0)
-		h.lang, h.rec.Typed = tt.lang, tt.typed
-		h.say("/check zo-kmu")
-		got := h.say("keine Ahnung")
+		h.Lang, h.Rec.Typed = tt.lang, tt.typed
+		h.Say("/check zo-kmu")
+		got := h.Say("keine Ahnung")
 		for _, in := range []string{"1", "3", "3", "3", "3", "3", "3", "1", "Eigene Maßnahme", "1"} {
-			h.say(in)
+			h.Say(in)
 		}
-		got += h.say("")
+		got += h.Say("")
 		for _, want := range tt.want {
 			if !strings.Contains(got, want) {
 				t.Errorf("%s, typed %v: got %q, want %q", tt.lang, tt.typed, got, want)
@@ -46,24 +46,24 @@ func TestTypedButtonsHint(t *testing.T) {
 func TestOverlongInput(t *testing.T) {
 	h := newHarness(t, 0)
 	huge := strings.Repeat("x", 2<<20)
-	got := h.say(huge)
+	got := h.Say(huge)
 	if !strings.Contains(got, "Diese Nachricht ist viel zu lang") || !strings.Contains(got, "Check starten") {
 		t.Errorf("2 MB when idle: got %.300q, want the too-long hint and the menu", got)
 	}
-	if got := h.say("/check zo-kmu"); !strings.Contains(got, "1/7") {
+	if got := h.Say("/check zo-kmu"); !strings.Contains(got, "1/7") {
 		t.Errorf("/check after the long line: got %.300q, want the first question", got)
 	}
 	for _, in := range []string{"1", "3", "3", "3", "3", "3", "3", "1"} {
-		h.say(in)
+		h.Say(in)
 	}
 	// A pasted essay where the measure's text is asked for: over what is
 	// read, so it is not cut into a measure nobody wrote.
 	essay := strings.Repeat("Ein langer Absatz. ", 1000)
-	got = h.say(essay)
+	got = h.Say(essay)
 	if !strings.Contains(got, "Diese Nachricht ist viel zu lang") || !strings.Contains(got, "Maßnahme für") {
 		t.Errorf("19 KB as the measure: got %.300q, want the too-long hint and the question again", got)
 	}
-	if d := h.conv().Dialog.Draft; d != nil && d.Text != "" {
+	if d := h.Conv().Dialog.Draft; d != nil && d.Text != "" {
 		t.Errorf("the long message became the measure's text (%d bytes)", len(d.Text))
 	}
 }

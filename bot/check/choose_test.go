@@ -1,4 +1,4 @@
-package bot_test
+package check_test
 
 import (
 	"io/fs"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
+	"github.com/ampel-bot/ampel/bot/dialogtest"
 	"github.com/ampel-bot/ampel/flows"
 )
 
@@ -37,9 +38,9 @@ func TestCheckListsTheChecks(t *testing.T) {
 		t.Fatalf("built-in checks: got %d, want several", len(all))
 	}
 	for _, lang := range []string{"de", "en"} {
-		h := newHarness(t, 0)
-		h.lang = lang
-		sent := h.send(bot.Event{Text: "/check"})
+		h := dialogtest.New(t, 0)
+		h.Lang = lang
+		sent := h.Send(bot.Event{Text: "/check"})
 		if len(sent) != 1 {
 			t.Fatalf("%s: /check sent %d messages, want the one question", lang, len(sent))
 		}
@@ -60,7 +61,7 @@ func TestCheckListsTheChecks(t *testing.T) {
 				t.Errorf("%s: button %d: got %q → %q, want %q → /check %s", lang, i+1, buttons[i].Label, buttons[i].Action, title, f.ID)
 			}
 		}
-		if c := h.conv(); c.Run != nil {
+		if c := h.Conv(); c.Run != nil {
 			t.Errorf("%s: the list started %q, want nothing started before a choice", lang, c.Run.Flow)
 		}
 	}
@@ -71,10 +72,10 @@ func TestCheckListsTheChecks(t *testing.T) {
 		{texts.T("de", all[0].TitleID()), all[0].ID},
 		{strings.ToUpper(texts.T("de", last.TitleID())), last.ID},
 	} {
-		h := newHarness(t, 0)
-		h.say("/check")
-		got := h.say(tt.typed)
-		c := h.conv()
+		h := dialogtest.New(t, 0)
+		h.Say("/check")
+		got := h.Say(tt.typed)
+		c := h.Conv()
 		if c.Run == nil || c.Run.Flow != tt.want {
 			t.Errorf("typed %q after the list: got %q, want %s started", tt.typed, got, tt.want)
 			continue
@@ -90,15 +91,15 @@ func TestCheckListsTheChecks(t *testing.T) {
 // starts it at once, as before there were several; a check in progress is
 // resumed, not listed.
 func TestCheckWithOneCheckStartsIt(t *testing.T) {
-	h := newHarness(t, 0, onlyCheck(t, "zo-kmu"))
-	if got := h.say("/check"); !strings.Contains(got, "1/7 · Strategischer Nutzen") || strings.Contains(got, "Welchen Check") {
+	h := dialogtest.New(t, 0, onlyCheck(t, "zo-kmu"))
+	if got := h.Say("/check"); !strings.Contains(got, "1/7 · Strategischer Nutzen") || strings.Contains(got, "Welchen Check") {
 		t.Errorf("/check with one check: got %q, want its first checkpoint", got)
 	}
 
-	h = newHarness(t, 0)
-	h.say("/check kmu-zo")
-	h.say("1")
-	got := h.say("/check")
+	h = dialogtest.New(t, 0)
+	h.Say("/check kmu-zo")
+	h.Say("1")
+	got := h.Say("/check")
 	if !strings.Contains(got, "Willkommen zurück! 1 von 7") || !strings.Contains(got, "2/7") || strings.Contains(got, "Welchen Check") {
 		t.Errorf("/check with kmu-zo in progress: got %q, want it resumed at 2/7", got)
 	}
@@ -109,21 +110,21 @@ func TestCheckWithOneCheckStartsIt(t *testing.T) {
 // and the list starts another check, keeping the finished one for
 // comparison.
 func TestFinishedCheckOffersTheOthers(t *testing.T) {
-	h := newHarness(t, 0)
-	h.say("/check kmu-zo")
+	h := dialogtest.New(t, 0)
+	h.Say("/check kmu-zo")
 	for range 7 {
-		h.say("3")
+		h.Say("3")
 	}
-	got := h.say("/check")
+	got := h.Say("/check")
 	if !strings.Contains(got, "Ergebnis · Zusammenarbeit mit gemeinnützigen Organisationen") || !strings.Contains(got, "Anderen Check wählen") {
 		t.Fatalf("/check on the finished check: got %q, want its result with „Anderen Check wählen“", got)
 	}
-	got = h.say("Anderen Check wählen")
+	got = h.Say("Anderen Check wählen")
 	if !strings.HasPrefix(got, "Welchen Check möchten Sie machen?") || !strings.Contains(got, "Zusammenarbeit mit KMU in der Region") {
 		t.Fatalf("„Anderen Check wählen“: got %q, want the list of checks", got)
 	}
-	got = h.say("Zusammenarbeit mit KMU in der Region")
-	c := h.conv()
+	got = h.Say("Zusammenarbeit mit KMU in der Region")
+	c := h.Conv()
 	if c.Run == nil || c.Run.Flow != "zo-kmu" || !strings.Contains(got, "1/7") {
 		t.Fatalf("picked zo-kmu from the list: got %q, want zo-kmu started", got)
 	}
@@ -132,12 +133,12 @@ func TestFinishedCheckOffersTheOthers(t *testing.T) {
 	}
 
 	// With one check, the result has no such button.
-	h = newHarness(t, 0, onlyCheck(t, "zo-kmu"))
-	h.say("/check")
+	h = dialogtest.New(t, 0, onlyCheck(t, "zo-kmu"))
+	h.Say("/check")
 	for range 7 {
-		h.say("3")
+		h.Say("3")
 	}
-	if got := h.say("/check"); strings.Contains(got, "Anderen Check") {
+	if got := h.Say("/check"); strings.Contains(got, "Anderen Check") {
 		t.Errorf("/check on the finished check, no other installed: got %q, want no „Anderen Check wählen“", got)
 	}
 }

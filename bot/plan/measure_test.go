@@ -1,4 +1,4 @@
-package bot_test
+package plan_test
 
 import (
 	"strconv"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
+	"github.com/ampel-bot/ampel/bot/dialogtest"
 )
 
 // lastMsg is the last message of a reply, which carries the question.
@@ -26,13 +27,13 @@ func TestNoMeasureHasAFixedPlace(t *testing.T) {
 	catalog, texts := bottest.Content(t)
 	f, _ := catalog.Get("zo-kmu")
 	for _, tt := range []struct{ lang, word string }{{"de", "keine"}, {"en", "none"}} {
-		h := newHarness(t, 0)
-		h.lang = tt.lang
-		h.say("/check zo-kmu")
+		h := dialogtest.New(t, 0)
+		h.Lang = tt.lang
+		h.Say("/check zo-kmu")
 		for range f.Checkpoints {
-			h.say("1") // all red: every checkpoint gets a measure question
+			h.Say("1") // all red: every checkpoint gets a measure question
 		}
-		m := lastMsg(t, h.send(bot.Event{Text: "1"})) // build the plan
+		m := lastMsg(t, h.Send(bot.Event{Text: "1"})) // build the plan
 		for i, cp := range f.Checkpoints {
 			title := texts.T(tt.lang, f.CheckpointTitleID(cp))
 			if !strings.Contains(m.Text, title) {
@@ -42,12 +43,12 @@ func TestNoMeasureHasAFixedPlace(t *testing.T) {
 			if len(last) != 2 || last[0].Label != texts.T(tt.lang, "button.skip") || last[1].Label != texts.T(tt.lang, "button.back") {
 				t.Errorf("%s: %q: last row %+v, want [%s, %s]", tt.lang, title, last, texts.T(tt.lang, "button.skip"), texts.T(tt.lang, "button.back"))
 			}
-			m = lastMsg(t, h.send(bot.Event{Text: tt.word}))
+			m = lastMsg(t, h.Send(bot.Event{Text: tt.word}))
 		}
 		if want := texts.T(tt.lang, "button.plan.add"); !strings.Contains(flatLabels(m), want) {
 			t.Errorf("%s: after %q on every checkpoint: got %q, want the (empty) plan", tt.lang, tt.word, m.Text)
 		}
-		if n := len(h.conv().Plan.Measures); n != 0 {
+		if n := len(h.Conv().Plan.Measures); n != 0 {
 			t.Errorf("%s: %q made %d measures, want none", tt.lang, tt.word, n)
 		}
 	}
@@ -74,13 +75,13 @@ func TestSuggestionsAreANumberedList(t *testing.T) {
 	for _, typed := range []bool{false, true} {
 		for _, lang := range []string{"de", "en"} {
 			for i, cp := range f.Checkpoints {
-				h := newHarness(t, 0)
-				h.lang, h.rec.Typed = lang, typed
-				h.say("/check zo-kmu")
+				h := dialogtest.New(t, 0)
+				h.Lang, h.Rec.Typed = lang, typed
+				h.Say("/check zo-kmu")
 				for j := range f.Checkpoints {
-					h.say(map[bool]string{true: "1", false: "3"}[i == j]) // only checkpoint i needs a measure
+					h.Say(map[bool]string{true: "1", false: "3"}[i == j]) // only checkpoint i needs a measure
 				}
-				m := lastMsg(t, h.send(bot.Event{Text: "1"}))
+				m := lastMsg(t, h.Send(bot.Event{Text: "1"}))
 				flat := m.Flat()
 				for k, s := range cp.Suggestions {
 					text := texts.T(lang, f.SuggestionID(cp, s))
@@ -101,14 +102,14 @@ func TestSuggestionsAreANumberedList(t *testing.T) {
 				// The last suggestion by its number, then (back) by its text.
 				last := len(cp.Suggestions)
 				want := texts.T(lang, f.SuggestionID(cp, cp.Suggestions[last-1]))
-				if got := h.say(strconv.Itoa(last)); !strings.Contains(got, "„"+want+"“") && !strings.Contains(got, "“"+want+"”") {
+				if got := h.Say(strconv.Itoa(last)); !strings.Contains(got, "„"+want+"“") && !strings.Contains(got, "“"+want+"”") {
 					t.Errorf("typed %v, %s, %s: %d typed: got %q, want the suggestion %q to confirm", typed, lang, cp.ID, last, got, want)
 				}
-				h.say(texts.T(lang, "button.back"))
-				if got := h.say(want); !strings.Contains(got, "„"+want+"“") && !strings.Contains(got, "“"+want+"”") {
+				h.Say(texts.T(lang, "button.back"))
+				if got := h.Say(want); !strings.Contains(got, "„"+want+"“") && !strings.Contains(got, "“"+want+"”") {
 					t.Errorf("typed %v, %s, %s: the suggestion typed whole: got %q, want it to confirm", typed, lang, cp.ID, got)
 				}
-				if d := h.conv().Dialog; d.Mode != "m-confirm" {
+				if d := h.Conv().Dialog; d.Mode != "m-confirm" {
 					t.Errorf("typed %v, %s, %s: after typing a suggestion whole the dialogue is at %q, want it confirmed as a suggestion", typed, lang, cp.ID, d.Mode)
 				}
 			}
