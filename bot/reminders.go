@@ -356,7 +356,7 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 // reminderMessage writes a reminder in the owner's language, through the
 // feature that writes reminders.
 func (e *Engine) reminderMessage(c *Conversation, r Reminder, late bool) (Message, bool) {
-	if e.reg.reminder == nil {
+	if e.reg == nil || e.reg.reminder == nil { // an engine built without New (tests)
 		return Message{}, false
 	}
 	return e.reg.reminder(e.offTurn(c, ""), r, late)
