@@ -42,8 +42,8 @@ type Config struct {
 	FreshAfterDamage bool
 	// Observer hears what the engine does, for metrics; nil: nobody.
 	Observer Observer
-	// Features are the parts of the dialogue (bot/features.All()); nil:
-	// the default ones (see SetDefaultFeatures).
+	// Features are the parts of the dialogue (bot/features.All()); an
+	// engine without them has only the idle menu, /help and /cancel.
 	Features []Feature
 }
 
@@ -111,9 +111,6 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if err := errors.Join(problems...); err != nil {
 		return nil, err
-	}
-	if cfg.Features == nil && defaultFeatures != nil {
-		cfg.Features = defaultFeatures()
 	}
 	reg, err := newRegistry(cfg.Features)
 	if err != nil {

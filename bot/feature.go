@@ -86,13 +86,6 @@ type Cmd struct {
 	Main bool
 }
 
-// defaultFeatures gives the features of an engine whose Config names none.
-var defaultFeatures func() []Feature
-
-// SetDefaultFeatures sets the features an engine gets when its Config
-// names none: bot/features sets its list when it is linked in.
-func SetDefaultFeatures(all func() []Feature) { defaultFeatures = all }
-
 // registry is what the features registered, looked up on every turn.
 type registry struct {
 	modes    map[string]*Mode

@@ -12,6 +12,7 @@ import (
 	"github.com/ampel-bot/ampel/adapters/console"
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
+	"github.com/ampel-bot/ampel/bot/features"
 	"github.com/ampel-bot/ampel/store"
 )
 
@@ -99,7 +100,7 @@ func start(t *testing.T, path string, clock *bottest.Clock, p *platform, failAt 
 	catalog, texts := bottest.Content(t)
 	zone, _ := time.LoadLocation("Europe/Berlin")
 	e, err := bot.New(bot.Config{Store: st, Flows: catalog, Texts: texts,
-		Clock: clock, Zone: zone})
+		Clock: clock, Zone: zone, Features: features.All()})
 	if err != nil {
 		t.Fatal(err)
 	}

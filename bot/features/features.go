@@ -21,6 +21,3 @@ func All() []bot.Feature {
 		settings.Feature(),
 	}
 }
-
-// An engine built without naming its features gets these.
-func init() { bot.SetDefaultFeatures(All) }
