@@ -86,3 +86,35 @@ func rated(f *flows.Flow, done time.Time, ratings ...string) *bot.Run {
 	}
 	return r
 }
+
+// measure is an open measure for checkpoint cp of f.
+func measure(id int, f *flows.Flow, cp int, text, prio, resp, start, review string) bot.Measure {
+	return bot.Measure{ID: id, Flow: f.ID, Checkpoint: f.Checkpoints[cp].ID, Text: text, Priority: prio,
+		Responsible: resp, Me: resp == "", Start: start, Review: review, Status: bot.StatusOpen}
+}
+
+// planInput is a German plan of zo-kmu with every kind of row: open, done
+// and dropped measures, one the owner is responsible for, a long one that
+// wraps, one with a character no font has, and one of another check.
+func planInput(tb testing.TB) Input {
+	tb.Helper()
+	catalog, texts := content(tb)
+	zo, bmo := flow(tb, catalog, "zo-kmu"), flow(tb, catalog, "bmo-advocacy")
+	p := bot.Plan{NextID: 7, Measures: []bot.Measure{
+		measure(1, zo, 2, "Arbeitsgruppe „KMU-Kontakte“ gründen", "high", "Jana Müller", "2027-03-22", "2027-05-03"),
+		measure(2, zo, 3, "Glossar der wichtigsten Begriffe aus Wirtschaft und Ehrenamt anlegen, mit Beispielen aus unserer eigenen Arbeit und der Arbeit der Betriebe, damit beide Seiten einander verstehen", "medium", "", "2027-04-01", "2027-06-30"),
+		measure(3, zo, 3, "Alte Idee, verworfen", "low", "Paul", "2027-04-01", "2027-04-15"),
+		measure(4, zo, 4, "Drei Betriebe zum Sommerfest einladen 🎉", "medium", "Ömer Şahin", "2027-04-12", "2027-07-01"),
+		measure(5, zo, 6, "Ansprechperson für Kooperationen benennen", "low", "Vorstand", "2027-03-16", "2027-04-13"),
+		measure(6, bmo, 0, "Mitgliederbefragung vorbereiten", "high", "Kim", "2027-05-02", "2027-06-01"),
+	}}
+	p.Measures[2].Status = bot.StatusDropped
+	p.Measures[4].Status = bot.StatusDone
+	return Input{Texts: texts, Lang: "de", Zone: berlin, Now: at(2027, 3, 15, 11, 0), Flow: zo, Catalog: catalog,
+		Run:  rated(zo, at(2027, 3, 15, 10, 30), "green", "yellow", "red", "red", "yellow", "green", "yellow"),
+		Prev: rated(zo, at(2026, 9, 1, 16, 0), "yellow", "yellow", "red", "yellow", "red", "", "green"),
+		Plan: &p, Owner: "Vorstand des Fördervereins Kinderhaus e. V.", Ref: "3f9a1c0b2d4e"}
+}
+
+// date is a calendar day as the plan keeps them.
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
