@@ -43,8 +43,8 @@ func PDF(in Input) (bot.File, error) {
 	}
 	pdf := fpdf.New("L", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
-	pdf.SetCreationDate(in.Now)
-	pdf.SetModificationDate(in.Now)
+	pdf.SetCreationDate(in.Now.UTC()) // written without a zone: read as UTC
+	pdf.SetModificationDate(in.Now.UTC())
 	pdf.SetCompression(true)
 	pdf.SetLang(in.Lang)
 	pdf.AddUTF8FontFromBytes("dejavu", "", regularTTF)
@@ -57,7 +57,7 @@ func PDF(in Input) (bot.File, error) {
 	title := fs.clean(in.t("export.plan.title"))
 	check := fs.clean(in.t(in.Flow.TitleID()))
 	date := fs.clean(in.t("export.made", "Date", in.date(in.today())))
-	pdf.SetTitle(title+" – "+check, true)
+	pdf.SetTitle(fs.clean(in.t("export.pdf.title", "Plan", title, "Check", check)), true)
 	const nb = "{nb}"
 	pdf.AliasNbPages(nb)
 	pdf.SetFooterFunc(func() {
@@ -65,7 +65,7 @@ func PDF(in Input) (bot.File, error) {
 		pdf.SetFont("dejavu", "", 8)
 		setColor(pdf.SetTextColor, pdfGrey)
 		pdf.SetXY(pageMargin, h-pageMargin+2)
-		pdf.CellFormat(0, 4, check+" · "+date, "", 0, "L", false, 0, "")
+		pdf.CellFormat(0, 4, fs.clean(in.t("export.pdf.footer", "Check", check, "Made", date)), "", 0, "L", false, 0, "")
 		pdf.SetXY(pageMargin, h-pageMargin+2)
 		pdf.CellFormat(0, 4, fs.clean(in.t("export.page", "Page", pdf.PageNo(), "Pages", nb)), "", 0, "R", false, 0, "")
 	})
@@ -140,7 +140,7 @@ func (in *Input) table(pdf *fpdf.Fpdf, fs *fonts, rows []row) {
 	for i, r := range rows {
 		cp := r.checkpoint
 		if r.m.Flow != in.Flow.ID && r.check != "" {
-			cp = r.check + ": " + cp // a measure of another check
+			cp = in.t("export.pdf.othercheck", "Check", r.check, "Checkpoint", cp)
 		}
 		cells[i] = []string{cp, r.text, r.priority, r.resp, r.start, r.review, r.status}
 		for j := range cells[i] {

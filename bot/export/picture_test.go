@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/text/unicode/norm"
@@ -183,5 +184,51 @@ func BenchmarkPicture(b *testing.B) {
 		if _, err := Picture(in); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPictureConcurrent: chats ask for pictures at the same time; each gets
+// the same picture as alone (the fonts are shared, the faces are not).
+func TestPictureConcurrent(t *testing.T) {
+	in := pictureCases(t)["ru-team-repeat"]
+	alone, err := Picture(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 3)
+	for range cap(got) {
+		go func() {
+			f, err := Picture(in)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- f.Data
+		}()
+	}
+	for range cap(got) {
+		if !bytes.Equal(<-got, alone.Data) {
+			t.Error("a picture drawn beside others differs from the one drawn alone")
+		}
+	}
+}
+
+// TestPictureOddInput: what an old record or a careless caller may hold
+// (a rating no longer on the scale, spreads of the wrong length or with
+// negative counts, a name longer than a line, emoji) still makes a picture.
+func TestPictureOddInput(t *testing.T) {
+	in := pictureCases(t)["de-repeat"]
+	in.Run.Ratings[in.Flow.Checkpoints[0].ID] = "purple"
+	in.Spread = map[string][]int{in.Flow.Checkpoints[0].ID: {-3, 2}, in.Flow.Checkpoints[1].ID: {1, 2, 3, 4, 5}, "gone": {1}}
+	in.Owner = strings.Repeat("Sehr-lange-Vereinsbezeichnung-ohne-Leerzeichen", 5) + " 🎉🎉"
+	f, err := Picture(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(f.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != picWidth || b.Dy() < 800 {
+		t.Errorf("picture is %v, want %d wide with every row", b.Size(), picWidth)
 	}
 }
