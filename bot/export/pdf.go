@@ -3,7 +3,6 @@ package export
 import (
 	"bytes"
 	"errors"
-	"image/png"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -92,12 +91,12 @@ func PDF(in Input) (bot.File, error) {
 		if err != nil {
 			return bot.File{}, err
 		}
-		var buf bytes.Buffer
-		if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, paletted(img)); err != nil {
+		size := img.Bounds().Size()
+		data, err := encodePNG(img)
+		if err != nil {
 			return bot.File{}, err
 		}
 		// As large as the first page holds, centred.
-		size := img.Bounds().Size()
 		pageW, pageH := pdf.GetPageSize()
 		h := pageH - footerSpace - pageMargin - pdf.GetY()
 		w := h * float64(size.X) / float64(size.Y)
@@ -105,7 +104,7 @@ func PDF(in Input) (bot.File, error) {
 			w, h = full, full*float64(size.Y)/float64(size.X)
 		}
 		opt := fpdf.ImageOptions{ImageType: "PNG"}
-		pdf.RegisterImageOptionsReader("result", opt, &buf)
+		pdf.RegisterImageOptionsReader("result", opt, bytes.NewReader(data))
 		pdf.ImageOptions("result", (pageW-w)/2, pdf.GetY(), w, h, false, opt, 0, "")
 		pdf.AddPage()
 	}

@@ -200,12 +200,11 @@ func Picture(in Input) (bot.File, error) {
 	if err != nil {
 		return bot.File{}, err
 	}
-	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&buf, paletted(img)); err != nil {
+	data, err := encodePNG(img)
+	if err != nil {
 		return bot.File{}, err
 	}
-	return bot.File{Name: in.fileName("export.file.result", "png"), MIME: "image/png", Data: buf.Bytes()}, nil
+	return bot.File{Name: in.fileName("export.file.result", "png"), MIME: "image/png", Data: data}, nil
 }
 
 func (in *Input) draw(fs *fonts) (*image.RGBA, error) {
@@ -283,7 +282,7 @@ func (in *Input) draw(fs *fonts) (*image.RGBA, error) {
 	}
 	height += picPad
 
-	img := image.NewRGBA(image.Rect(0, 0, picWidth, height))
+	img := &image.RGBA{Pix: getPix(4 * picWidth * height), Stride: 4 * picWidth, Rect: image.Rect(0, 0, picWidth, height)}
 	fill(img, img.Bounds(), white)
 	y := picPad
 	for _, b := range head {
@@ -492,25 +491,64 @@ var palette = sync.OnceValue(func() color.Palette {
 
 // paletted maps each pixel to the nearest colour of the palette. Most
 // pixels repeat the one before (the white background, the lamps), and the
-// few distinct colours are looked up once.
+// few distinct colours are looked up once, through a small cache.
 func paletted(img *image.RGBA) *image.Paletted {
 	pal := palette()
-	out := image.NewPaletted(img.Bounds(), pal)
-	known := map[[3]uint8]uint8{}
-	var last [3]uint8
-	lastIdx := uint8(pal.Index(color.RGBA{img.Pix[0], img.Pix[1], img.Pix[2], 0xff}))
-	last = [3]uint8{img.Pix[0], img.Pix[1], img.Pix[2]}
+	b := img.Bounds()
+	out := &image.Paletted{Pix: getPix(b.Dx() * b.Dy()), Stride: b.Dx(), Rect: b, Palette: pal}
+	type slot struct {
+		key uint32 // 1<<24 | RGB, so that the empty slot matches nothing
+		idx uint8
+	}
+	var cache [1024]slot
+	last, lastIdx := uint32(0), uint8(0)
 	for i, j := 0, 0; i < len(img.Pix); i, j = i+4, j+1 {
-		c := [3]uint8{img.Pix[i], img.Pix[i+1], img.Pix[i+2]}
-		if c != last {
-			idx, ok := known[c]
-			if !ok {
-				idx = uint8(pal.Index(color.RGBA{c[0], c[1], c[2], 0xff}))
-				known[c] = idx
+		key := 1<<24 | uint32(img.Pix[i])<<16 | uint32(img.Pix[i+1])<<8 | uint32(img.Pix[i+2])
+		if key != last {
+			s := &cache[(key*2654435761)>>22]
+			if s.key != key {
+				*s = slot{key, uint8(pal.Index(color.RGBA{img.Pix[i], img.Pix[i+1], img.Pix[i+2], 0xff}))}
 			}
-			last, lastIdx = c, idx
+			last, lastIdx = key, s.idx
 		}
 		out.Pix[j] = lastIdx
 	}
 	return out
+}
+
+// pixels keeps picture buffers between pictures: an RGBA picture is some
+// 5 MB, and fresh memory of that size costs more to clear and fault in than
+// the drawing. Whoever gets a buffer overwrites all of it.
+var pixels sync.Pool // *[]byte
+
+func getPix(n int) []byte {
+	if p, ok := pixels.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]byte, n)
+}
+
+func putPix(b []byte) { pixels.Put(&b) }
+
+// pngBuffers reuses the encoder's compression state between pictures.
+type pngBuffers struct{ sync.Pool }
+
+func (p *pngBuffers) Get() *png.EncoderBuffer {
+	b, _ := p.Pool.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (p *pngBuffers) Put(b *png.EncoderBuffer) { p.Pool.Put(b) }
+
+var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
+
+// encodePNG writes a drawn picture as a paletted PNG. The picture's pixels
+// go back to the pool: img must not be drawn on or read afterwards.
+func encodePNG(img *image.RGBA) ([]byte, error) {
+	p := paletted(img)
+	putPix(img.Pix)
+	var buf bytes.Buffer
+	err := pngEncoder.Encode(&buf, p)
+	putPix(p.Pix)
+	return buf.Bytes(), err
 }
