@@ -310,6 +310,19 @@ type Store interface {
 	// as damaged keeps its record); a conv committed under a key set aside
 	// replaces the damaged record, and Load works again.
 	Commit(ctx context.Context, eventID, key string, conv *Conversation, outs []Outgoing) ([]Queued, error)
+	// CommitBatch stores everything one event changes in one durable
+	// (fsynced) transaction: b.EventID as seen (in the inbox of b.Key,
+	// or, for an empty Key, in the store's inbox of changes no
+	// conversation caused), every conversation of b.Convs with its
+	// archive and reminders, every record of b.Records put or deleted,
+	// and b.Outs in the outbox. It returns the queued messages. If the
+	// event ID was committed before it returns ErrDuplicate; if any part
+	// cannot be written (b.Validate fails, a page is damaged, the disk is
+	// full), an error: in both cases nothing of the batch is written.
+	// Commit is the batch of one conversation.
+	CommitBatch(ctx context.Context, b *Batch) ([]Queued, error)
+	// Record returns the bytes of the record ref, or nil if there is none.
+	Record(ctx context.Context, ref RecordRef) ([]byte, error)
 	// Move commits conv under to and removes from (its state and reminders),
 	// in one transaction recording eventID for to: a conversation that
 	// continues elsewhere (a Telegram group that became a supergroup). The
