@@ -55,7 +55,13 @@ type turn struct {
 	today time.Time
 	notes []string
 	out   []Message
+	tx    *Tx
 }
+
+// Tx is the transaction of the turn: records and other chats' conversations
+// to read and change, messages to other chats, all committed with the turn.
+// Nil outside an event (a view of the plan).
+func (t *turn) Tx() *Tx { return t.tx }
 
 // staleButton answers a tap on a button of an earlier question, and
 // counts it (metrics).
@@ -64,7 +70,7 @@ func (t *turn) staleButton() {
 	t.note(t.T("hint.stale"))
 }
 
-func (e *Engine) step(c *Conversation, ev Event) []Message {
+func (e *Engine) step(c *Conversation, ev Event, tx *Tx) []Message {
 	now := e.clock.Now()
 	if ev.LangHint != "" {
 		c.Hint = ev.LangHint
@@ -72,7 +78,7 @@ func (e *Engine) step(c *Conversation, ev Event) []Message {
 	if ev.ZoneHint != "" {
 		c.ZoneHint = ev.ZoneHint
 	}
-	t := &turn{e: e, c: c, ev: ev, lang: e.langOf(c, ev), today: dayOf(now, e.zoneOf(c))}
+	t := &turn{e: e, c: c, ev: ev, lang: e.langOf(c, ev), today: dayOf(now, e.zoneOf(c)), tx: tx}
 	t.handle(now)
 	if len(t.notes) > 0 { // a note without a question still reaches the user
 		t.say(Message{})
