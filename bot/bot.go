@@ -25,6 +25,27 @@
 // waiting for its platform's limit, a platform that fails, or one that is
 // not configured holds up no other chat and no event. RunOutbox serves its
 // timers, Settle waits until it has sent what it can, Close drains it.
+//
+// One event may change more than its conversation: through its Tx (tx.go)
+// a step reads and changes records (a team run) and other chats'
+// conversations, and sends to any chat; Engine.Do runs such a change that
+// no conversation's event caused. All of it commits in one transaction
+// (Store.CommitBatch). Every conversation and record has a lock, held
+// from its first use until the commit, and two transactions can never
+// deadlock on them:
+//   - A goroutine waits for a lock only on the caller's goroutine (apply,
+//     Do), and only while it takes its keys in one fixed order, ascending
+//     by key: it waits for a key while holding only keys that sort before
+//     it. A chain of waiters thus climbs strictly in the order of keys and
+//     cannot close into a cycle; whoever holds the key at its top is not
+//     waiting for a lock, and finishes.
+//   - A step runs on one of the engine's few workers, where waiting would
+//     stall the pool, and never waits there: a key it does not hold yet is
+//     only tried (taking a free key in any order waits for nothing, so it
+//     adds no edge to the chain above). If the key is held elsewhere, the
+//     step's work is thrown away, its keys are let go, and the caller takes
+//     all of them and the wanted one in ascending order and runs the step
+//     again.
 package bot
 
 import (
@@ -298,7 +319,7 @@ func (f ClockFunc) Now() time.Time { return f() }
 // Store persists conversations and the outbox.
 //
 // The engine guarantees that at most one Load/Commit sequence for a given key
-// runs at a time, so a Store need not lock per key. All methods may be called
+// (conversation or record) runs at a time, so a Store need not lock per key. All methods may be called
 // concurrently for different keys.
 type Store interface {
 	// Load returns a copy of the conversation stored under key, or a new empty
@@ -320,6 +341,19 @@ type Store interface {
 	// as damaged keeps its record); a conv committed under a key set aside
 	// replaces the damaged record, and Load works again.
 	Commit(ctx context.Context, eventID, key string, conv *Conversation, outs []Outgoing) ([]Queued, error)
+	// CommitBatch stores everything one event changes in one durable
+	// (fsynced) transaction: b.EventID as seen (in the inbox of b.Key,
+	// or, for an empty Key, in the store's inbox of changes no
+	// conversation caused), every conversation of b.Convs with its
+	// archive and reminders, every record of b.Records put or deleted,
+	// and b.Outs in the outbox. It returns the queued messages. If the
+	// event ID was committed before it returns ErrDuplicate; if any part
+	// cannot be written (b.Validate fails, a page is damaged, the disk is
+	// full), an error: in both cases nothing of the batch is written.
+	// Commit is the batch of one conversation.
+	CommitBatch(ctx context.Context, b *Batch) ([]Queued, error)
+	// Record returns the bytes of the record ref, or nil if there is none.
+	Record(ctx context.Context, ref RecordRef) ([]byte, error)
 	// Move commits conv under to and removes from (its state and reminders),
 	// in one transaction recording eventID for to: a conversation that
 	// continues elsewhere (a Telegram group that became a supergroup). The

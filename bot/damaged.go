@@ -51,7 +51,7 @@ func (e *Engine) startedAfresh(c *Conversation, outs []Outgoing, stepErr, loadEr
 // may not start afresh. A damaged one keeps its record; the event is
 // recorded and its chat gets the apology. Anything but a user's event, and
 // any other load error, is returned.
-func (e *Engine) damaged(ctx context.Context, key, eventID string, fn func(*Conversation) ([]Outgoing, error), loadErr error) error {
+func (e *Engine) damaged(ctx context.Context, key, eventID string, fn stepFunc, loadErr error) error {
 	if !errors.Is(loadErr, ErrDamaged) {
 		return fmt.Errorf("load conversation: %w", loadErr)
 	}
@@ -60,7 +60,7 @@ func (e *Engine) damaged(ctx context.Context, key, eventID string, fn func(*Conv
 	c := &Conversation{}
 	func() {
 		defer func() { _ = recover() }()
-		_, _ = fn(c)
+		_, _ = fn(&Tx{e: e, ctx: ctx, dead: true}, c)
 	}()
 	if c.Addr.Chat == "" {
 		return fmt.Errorf("load conversation: %w", loadErr)

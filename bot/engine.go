@@ -209,12 +209,12 @@ func (e *Engine) handle(ctx context.Context, ev *Event) error {
 		return e.move(ctx, ev)
 	}
 	key, id := keysOf(ev)
-	return e.apply(ctx, key, id, func(c *Conversation) ([]Outgoing, error) {
+	return e.applyTx(ctx, key, id, func(tx *Tx, c *Conversation) ([]Outgoing, error) {
 		if ev.Replayed && !ev.At.IsZero() && ev.At.Before(c.LastEventAt) {
 			return nil, errHandled
 		}
 		noteEventAt(c, ev)
-		msgs, err := e.safeStep(c, *ev)
+		msgs, err := e.safeStep(tx, c, *ev)
 		if err != nil {
 			return nil, err
 		}
@@ -315,12 +315,25 @@ var errRecommit = errors.New("recommit")
 // errHandled tells apply that the event was handled before: nothing changes.
 var errHandled = errors.New("handled before")
 
-// apply runs one change of a conversation: under the conversation's lock it
-// computes the new state and messages with fn, commits them with eventID,
-// and hands the messages to the dispatcher, in commit order. If fn fails (a bug), the state stays as it was and
-// the messages of fallback, if any, are committed instead, so that the event
-// is not retried forever and the user hears something.
+// stepFunc computes a change of the conversation c, and through tx of
+// anything else, and returns the messages to send.
+type stepFunc func(tx *Tx, c *Conversation) ([]Outgoing, error)
+
+// apply is applyTx for a change of one conversation only.
 func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conversation) ([]Outgoing, error), fallback func(*Conversation) []Outgoing) error {
+	return e.applyTx(ctx, key, eventID, func(_ *Tx, c *Conversation) ([]Outgoing, error) { return fn(c) }, fallback)
+}
+
+// applyTx runs one change of a conversation: under the conversation's lock
+// it computes the new state and messages with fn, commits them with
+// eventID, and hands the messages to the dispatcher, in commit order. If fn
+// fails (a bug), the state stays as it was and the messages of fallback, if
+// any, are committed instead, so that the event is not retried forever and
+// the user hears something. A change that reaches other records or
+// conversations through its Tx commits them all at once (commitWide); one
+// that needed a key held by another transaction runs again holding every
+// key it needs (see wide).
+func (e *Engine) applyTx(ctx context.Context, key, eventID string, fn stepFunc, fallback func(*Conversation) []Outgoing) error {
 	select {
 	case e.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -331,23 +344,57 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	conv, outs, eventID, err := e.prepare(ctx, key, eventID, fn, fallback)
-	if err != nil || conv == nil {
-		return err
+	tx, err := e.prepare(ctx, key, eventID, lockSet{}, fn, fallback)
+	switch {
+	case err != nil || tx == nil:
+	case tx.want != nil:
+		keys := tx.keys()
+		tx.locks.release()
+		unlock()
+		return e.applyWide(ctx, key, eventID, keys, fn, fallback)
+	case tx.wide():
+		err = e.commitWide(ctx, tx)
+	default:
+		err = e.commitTurn(ctx, key, tx.eventID, tx.conv, tx.commit)
 	}
-	return e.commitTurn(ctx, key, eventID, conv, outs)
+	if tx != nil {
+		tx.locks.release()
+	}
+	unlock()
+	return err
+}
+
+// applyWide runs a change that needs the keys keys (its own conversation's
+// among them), taken in order (see wide).
+//
+//go:noinline
+func (e *Engine) applyWide(ctx context.Context, key, eventID string, keys []string, fn stepFunc, fallback func(*Conversation) []Outgoing) error {
+	return e.wide(ctx, keys, func(held lockSet) ([]string, error) {
+		tx, err := e.prepare(ctx, key, eventID, held, fn, fallback)
+		switch {
+		case err != nil || tx == nil:
+			return nil, err
+		case tx.want != nil:
+			return tx.keys(), nil
+		case tx.wide():
+			return nil, e.commitWide(ctx, tx)
+		}
+		return nil, e.commitTurn(ctx, key, tx.eventID, tx.conv, tx.commit)
+	})
 }
 
 // prepare computes a turn of apply: the new state and the messages to
-// commit, and the event ID to commit them under. A nil conversation means
-// there is nothing to commit. It is apart from apply, as commitTurn is, so
-// that its frame is gone while the caller waits for the commit: a thousand
-// callers waiting at once keep a thousand stacks, which stay at their
-// first, smallest size only if the frames on them are small.
+// commit, and the event ID to commit them under, in the returned Tx. A
+// nil Tx means there is nothing to commit; one with keys wanted (Tx.want)
+// was thrown away for keys held elsewhere. The caller holds key and the
+// keys of held, and lets go of the keys the Tx took. It is apart from
+// apply, as commitTurn is, so that its frame is gone while the caller
+// waits for the commit: a thousand callers waiting at once keep a
+// thousand stacks, which stay at their first, smallest size only if the
+// frames on them are small.
 //
 //go:noinline
-func (e *Engine) prepare(ctx context.Context, key, eventID string, fn func(*Conversation) ([]Outgoing, error), fallback func(*Conversation) []Outgoing) (*Conversation, []Outgoing, string, error) {
+func (e *Engine) prepare(ctx context.Context, key, eventID string, held lockSet, fn stepFunc, fallback func(*Conversation) []Outgoing) (*Tx, error) {
 	// A redelivered event is caught by Commit, which is authoritative; the
 	// work spent on it is thrown away, and it is rare enough not to matter.
 	// The cached copy is taken out while in use and put back only after a
@@ -355,9 +402,10 @@ func (e *Engine) prepare(ctx context.Context, key, eventID string, fn func(*Conv
 	// Reading and decoding a conversation the cache does not hold runs on
 	// a worker too: it is the deepest call a turn makes.
 	conv := e.cache.take(key)
-	var outs []Outgoing
+	var tx *Tx
 	var stepErr, loadErr error
 	if err := e.compute(func() {
+		tx = newTx(e, ctx, key, held)
 		if conv == nil {
 			if conv, loadErr = e.safeLoad(ctx, key); loadErr != nil {
 				if conv = e.freshAfter(loadErr); conv == nil {
@@ -365,55 +413,69 @@ func (e *Engine) prepare(ctx context.Context, key, eventID string, fn func(*Conv
 				}
 			}
 		}
+		tx.conv = conv
 		defer func() {
 			if r := recover(); r != nil { // a bug must not take the process down
 				stepErr = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
 			}
 		}()
-		if outs, stepErr = fn(conv); stepErr == nil {
+		var outs []Outgoing
+		if outs, stepErr = fn(tx, conv); stepErr == nil {
 			stepErr = e.safeSync(conv)
 		}
-		for i, o := range outs {
-			if stepErr == nil {
-				stepErr = o.Msg.Validate()
-			}
-			outs[i].Msg.Text = e.commandRefs(o.To.Platform, conv, o.Msg.Text)
+		if tx.want != nil {
+			return // run again, holding more
+		}
+		if err := e.finishTx(tx, outs); stepErr == nil {
+			stepErr = err
 		}
 	}); err != nil {
-		return nil, nil, "", err
+		if tx != nil {
+			tx.locks.release()
+		}
+		return nil, err
+	}
+	if tx.want != nil {
+		return tx, nil
 	}
 	if loadErr != nil {
 		if conv == nil {
-			return nil, nil, "", e.damaged(ctx, key, eventID, fn, loadErr)
+			return nil, e.damaged(ctx, key, eventID, fn, loadErr)
 		}
 		var err error
-		if outs, err = e.startedAfresh(conv, outs, stepErr, loadErr); err != nil {
-			return nil, nil, "", err
+		if tx.commit, err = e.startedAfresh(conv, tx.commit, stepErr, loadErr); err != nil {
+			tx.locks.release()
+			return nil, err
 		}
 	}
+	tx.eventID = eventID
 	if errors.Is(stepErr, errHandled) { // fn changed nothing
 		e.cache.put(key, conv)
-		return nil, nil, "", nil
+		tx.locks.release()
+		return nil, nil
 	}
 	if errors.Is(stepErr, errRecommit) {
 		// Nothing happened, but the state must be written again (to drop a
 		// stale reminder from the index): under an ID of its own, so that
 		// the event's real ID stays free for when it does happen.
-		eventID += ":noop:" + strconv.FormatInt(e.clock.Now().UnixNano(), 36)
-		outs, stepErr = nil, nil
+		tx.eventID += ":noop:" + strconv.FormatInt(e.clock.Now().UnixNano(), 36)
+		tx.commit, stepErr = nil, nil
+		tx.discard()
 	}
 	if stepErr != nil {
 		e.log.Error("step failed", "ref", KeyHash(key), "err", stepErr)
+		tx.discard()
 		var err error
-		if conv, err = e.store.Load(ctx, key); err != nil {
-			return nil, nil, "", fmt.Errorf("load conversation: %w", err)
+		if tx.conv, err = e.store.Load(ctx, key); err != nil {
+			tx.locks.release()
+			return nil, fmt.Errorf("load conversation: %w", err)
 		}
-		outs = nil
+		tx.commit = nil
 		if fallback != nil {
-			outs = fallback(conv)
+			tx.commit = fallback(tx.conv)
 		}
 	}
-	return conv, outs, eventID, nil
+	return tx, nil
 }
 
 // commitTurn commits what prepare computed and hands the messages to the
@@ -524,7 +586,7 @@ func panicErr(r any) error {
 	return fmt.Errorf("panic: %s\n%s", msg, debug.Stack())
 }
 
-func (e *Engine) safeStep(c *Conversation, ev Event) (msgs []Message, err error) {
+func (e *Engine) safeStep(tx *Tx, c *Conversation, ev Event) (msgs []Message, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = panicErr(r)
@@ -533,7 +595,7 @@ func (e *Engine) safeStep(c *Conversation, ev Event) (msgs []Message, err error)
 	if c.Addr == (Address{}) || c.Addr.Chat != ev.Addr.Chat {
 		c.Addr = Address{Platform: ev.Addr.Platform, Workspace: ev.Addr.Workspace, Chat: ev.Addr.Chat, User: ev.Addr.User}
 	}
-	return e.step(c, ev), nil
+	return e.step(c, ev, tx), nil
 }
 
 func (e *Engine) safeSync(c *Conversation) (err error) {
@@ -693,6 +755,30 @@ type keyLock struct {
 }
 
 func (k *keyLocks) lock(ctx context.Context, key string) (func(), error) {
+	l, release := k.ref(key)
+	select {
+	case l.ch <- struct{}{}:
+		return func() { <-l.ch; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
+}
+
+// tryLock takes key if it is free, without waiting.
+func (k *keyLocks) tryLock(key string) (func(), bool) {
+	l, release := k.ref(key)
+	select {
+	case l.ch <- struct{}{}:
+		return func() { <-l.ch; release() }, true
+	default:
+		release()
+		return nil, false
+	}
+}
+
+// ref returns key's lock, counted as in use until release is called.
+func (k *keyLocks) ref(key string) (*keyLock, func()) {
 	k.mu.Lock()
 	l := k.m[key]
 	if l == nil {
@@ -701,20 +787,13 @@ func (k *keyLocks) lock(ctx context.Context, key string) (func(), error) {
 	}
 	l.refs++
 	k.mu.Unlock()
-	release := func() {
+	return l, func() {
 		k.mu.Lock()
 		l.refs--
 		if l.refs == 0 {
 			delete(k.m, key)
 		}
 		k.mu.Unlock()
-	}
-	select {
-	case l.ch <- struct{}{}:
-		return func() { <-l.ch; release() }, nil
-	case <-ctx.Done():
-		release()
-		return nil, ctx.Err()
 	}
 }
 

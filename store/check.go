@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ type Report struct {
 	Conversations int // conversations that read back
 	Outbox        int // outbox messages that read back
 	Reminders     int // entries of the reminder index
+	Records       int // records beyond a conversation (a team run) that read back
 	// Damaged lists what cannot be read, in file order.
 	Damaged []Damage
 	// SetAside and Held count the quarantine's entries, and the
@@ -29,7 +31,7 @@ type Report struct {
 
 // Damage is one record, or one page, that cannot be read.
 type Damage struct {
-	Where string // "conversation", "bookkeeping", "outbox", "reminder index", "attempts", "file"
+	Where string // "conversation", "bookkeeping", "outbox", "reminder index", "attempts", "record", "events", "event index", "file"
 	// Key is the record's key; for a page that cannot be read, the last
 	// key before it ("" when it is the first).
 	Key    string
@@ -192,6 +194,35 @@ func inspectTx(tx *bolt.Tx) Report {
 				r.Damaged = append(r.Damaged, Damage{"archive", fmt.Sprintf("%x", k), "not an archived item"})
 			} else if js, err := openS2(nil, v, maxArchived); err != nil || !json.Valid(js) {
 				r.Damaged = append(r.Damaged, Damage{"archive", fmt.Sprintf("%x", k), "does not decode"})
+			}
+			return true
+		}), func(k []byte) string { return fmt.Sprintf("%x", k) })
+	}
+	if b := tx.Bucket(bucketRecords); b != nil {
+		showRecord := func(k []byte) string { return strings.Replace(string(k), "\x00", "/", 1) }
+		gaps("records", scan(b, nil, func(k, v []byte) bool {
+			if bytes.IndexByte(k, 0) <= 0 || len(v) == 0 || v[0] != tagS2 {
+				r.Damaged = append(r.Damaged, Damage{"record", showRecord(k), "not a record Ampel wrote"})
+			} else if _, err := openS2(nil, v, maxConversationJSON); err != nil {
+				r.Damaged = append(r.Damaged, Damage{"record", showRecord(k), "does not decode: " + err.Error()})
+			} else {
+				r.Records++
+			}
+			return true
+		}), showRecord)
+	}
+	if b := tx.Bucket(bucketEvents); b != nil {
+		gaps("events", scan(b, nil, func(k, v []byte) bool {
+			if len(v) != 8 {
+				r.Damaged = append(r.Damaged, Damage{"events", string(k), "not a commit time"})
+			}
+			return true
+		}), func(k []byte) string { return string(k) })
+	}
+	if b := tx.Bucket(bucketEventTimes); b != nil {
+		gaps("event index", scan(b, nil, func(k, _ []byte) bool {
+			if len(k) < 9 {
+				r.Damaged = append(r.Damaged, Damage{"event index", fmt.Sprintf("%x", k), "not an event key"})
 			}
 			return true
 		}), func(k []byte) string { return fmt.Sprintf("%x", k) })

@@ -115,26 +115,12 @@ func TestCrashKill(t *testing.T) {
 	began := time.Now()
 	total := 0
 	for run := range iterations {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKillHelper$")
-		cmd.Env = append(os.Environ(), crashEnv+"="+path, "AMPEL_CRASH_RUN="+strconv.Itoa(run))
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
 		// Kill after a random number of acknowledged commits, and a random
 		// moment after that one, so that the kill falls anywhere in a
 		// commit: before, while or after bbolt writes and syncs.
 		killAt := 1 + rng.IntN(300)
 		jitter := time.Duration(rng.IntN(3000)) * time.Microsecond
-		acks, killed := 0, false
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			f := strings.Fields(sc.Text())
+		acks := killChild(t, "TestCrashKillHelper", []string{crashEnv + "=" + path, "AMPEL_CRASH_RUN=" + strconv.Itoa(run)}, killAt, jitter, func(f []string) bool {
 			switch {
 			case len(f) == 5 && f[0] == "A":
 				r, _ := strconv.Atoi(f[1])
@@ -143,23 +129,13 @@ func TestCrashKill(t *testing.T) {
 				id, _ := strconv.ParseUint(f[4], 10, 64)
 				last[crashAddr(w, n).Key()] = crashAck{r, w, n}
 				replies[id] = fmt.Sprintf("reply %d/%d/%d", r, w, n)
-				acks++
+				return true
 			case len(f) == 2 && f[0] == "D":
 				id, _ := strconv.ParseUint(f[1], 10, 64)
 				delivered[id] = true
 			}
-			if acks >= killAt && !killed {
-				killed = true
-				time.Sleep(jitter)
-				if err := cmd.Process.Kill(); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		err = cmd.Wait()
-		if !killed {
-			t.Fatalf("run %d: the child ended by itself after %d commits: %v\n%s", run, acks, err, stderr.String())
-		}
+			return false
+		})
 		total += acks
 		checkAfterKill(t, path, run, last, replies, delivered)
 		if t.Failed() {
@@ -167,6 +143,44 @@ func TestCrashKill(t *testing.T) {
 		}
 	}
 	t.Logf("%d kills with SIGKILL in %v, %d acknowledged commits, all there after every kill", iterations, time.Since(began).Round(time.Millisecond), total)
+}
+
+// killChild runs the test helper in a child process with env added,
+// hands each line it prints to line, which reports whether it
+// acknowledged a commit, and kills the child with SIGKILL jitter after
+// its killAt-th acknowledgement. It returns how many it acknowledged.
+func killChild(t *testing.T, helper string, env []string, killAt int, jitter time.Duration, line func(fields []string) bool) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+helper+"$")
+	cmd.Env = append(os.Environ(), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	acks, killed := 0, false
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if line(strings.Fields(sc.Text())) {
+			acks++
+		}
+		if acks >= killAt && !killed {
+			killed = true
+			time.Sleep(jitter)
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	err = cmd.Wait()
+	if !killed {
+		t.Fatalf("the child ended by itself after %d commits: %v\n%s", acks, err, stderr.String())
+	}
+	return acks
 }
 
 // crashAck is a commit the child acknowledged.
@@ -227,9 +241,20 @@ func checkAfterKill(t *testing.T, path string, run int, last map[string]crashAck
 			t.Errorf("run %d: %s: the last acknowledged event is not remembered (%v)", run, key, err)
 		}
 	}
+	pending := outboxTexts(t, db)
+	for id, text := range replies {
+		if got, ok := pending[id]; !delivered[id] && (!ok || got != text) {
+			t.Errorf("run %d: acknowledged reply %d (%q) not in the outbox: %q, %v", run, id, text, got, ok)
+		}
+	}
+}
+
+// outboxTexts reads the whole outbox: message texts by ID.
+func outboxTexts(t *testing.T, db *store.DB) map[uint64]string {
+	t.Helper()
 	pending := map[uint64]string{}
 	for after := uint64(0); ; {
-		qs, err := db.Pending(ctx, after, 1000)
+		qs, err := db.Pending(context.Background(), after, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,13 +262,8 @@ func checkAfterKill(t *testing.T, path string, run int, last map[string]crashAck
 			pending[q.ID] = q.Msg.Text
 		}
 		if len(qs) < 1000 {
-			break
+			return pending
 		}
 		after = qs[len(qs)-1].ID
-	}
-	for id, text := range replies {
-		if got, ok := pending[id]; !delivered[id] && (!ok || got != text) {
-			t.Errorf("run %d: acknowledged reply %d (%q) not in the outbox: %q, %v", run, id, text, got, ok)
-		}
 	}
 }

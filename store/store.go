@@ -119,6 +119,8 @@ type commitReq struct {
 	attempts int
 
 	eventID, key string
+	// batch, when set, makes this a bot.Batch (see batch.go).
+	batch *batchReq
 	// from, when set, is a conversation that continues as key (a Telegram
 	// group that became a supergroup): it is removed in the same commit.
 	from   string
@@ -282,26 +284,35 @@ func (s *DB) commit(ctx context.Context, eventID, key, from string, conv *bot.Co
 		return nil, fmt.Errorf("commit: event ID and key must be non-empty, short, and the key without NUL")
 	}
 	r := &commitReq{eventID: eventID, key: key, from: from, msgs: outs, done: make(chan struct{})}
-	var err error
-	// Encoding runs on the store's workers, one per CPU, for the same reasons
-	// as the engine's computing: the writer is not starved, and waiting
-	// callers keep small stacks.
-	encoded := make(chan struct{})
-	job := func() {
-		defer close(encoded)
+	return s.run(ctx, r, func() error {
 		for _, o := range outs {
 			r.outs = append(r.outs, encodeOutgoing(o))
 		}
 		if conv == nil {
-			return // the stored state stays as it is
+			return nil // the stored state stays as it is
 		}
+		var err error
 		if r.conv, err = encodeConversation(conv); err != nil {
-			return
+			return err
 		}
 		if r.arch, err = encodeArchive(key, conv.Archive); err != nil {
-			return
+			return err
 		}
 		conv.EachPending(func(rem *bot.Reminder) { r.due = append(r.due, dueKey(key, rem.ID, rem.Due)) })
+		return nil
+	})
+}
+
+// run has encode run on the store's workers, one per CPU, for the same
+// reasons as the engine's computing (the writer is not starved, and
+// waiting callers keep small stacks), then hands r to the writer and
+// returns once it is committed.
+func (s *DB) run(ctx context.Context, r *commitReq, encode func() error) ([]bot.Queued, error) {
+	var err error
+	encoded := make(chan struct{})
+	job := func() {
+		defer close(encoded)
+		err = encode()
 	}
 	select {
 	case s.jobs <- job:
@@ -312,7 +323,7 @@ func (s *DB) commit(ctx context.Context, eventID, key, from string, conv *bot.Co
 	}
 	<-encoded
 	if err != nil {
-		return nil, fmt.Errorf("encode conversation: %w", err)
+		return nil, fmt.Errorf("encode: %w", err)
 	}
 	if err := s.submit(ctx, r); err != nil {
 		return nil, err
@@ -647,6 +658,12 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				v := make([]byte, 8)
 				binary.BigEndian.PutUint64(v, uint64(r.attempts+1))
 				if err := attempts.Put(k, v); err != nil {
+					return err
+				}
+				continue
+			}
+			if r.batch != nil {
+				if err := s.writeBatch(tx, r, keep); err != nil {
 					return err
 				}
 				continue

@@ -4,6 +4,7 @@
 package bottest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -32,6 +33,14 @@ type MemStore struct {
 	// held, the conversation keys waiting for a new start.
 	aside map[string][]byte
 	held  map[string]bool
+	// records holds the records of CommitBatch, events the IDs of
+	// batches no conversation remembers.
+	records map[bot.RecordRef][]byte
+	events  map[string]bool
+	// FailWrite, when set, runs before each conversation (by its key) or
+	// record (by "record:" + RecordRef.String) of a CommitBatch is written: an
+	// error fails the batch there, as a full disk would.
+	FailWrite func(key string) error
 }
 
 var _ bot.Store = (*MemStore)(nil)
@@ -40,7 +49,7 @@ var _ bot.Store = (*MemStore)(nil)
 func NewMemStore() *MemStore {
 	return &MemStore{convs: map[string][]byte{}, inbox: map[string]bool{}, outbox: map[uint64][]byte{},
 		attempts: map[uint64]int{}, due: map[string][]bot.DueRef{}, aside: map[string][]byte{}, held: map[string]bool{},
-		archive: map[string]map[int][]byte{}}
+		archive: map[string]map[int][]byte{}, records: map[bot.RecordRef][]byte{}, events: map[string]bool{}}
 }
 
 // Damage stores raw as the record of a conversation, as a damaged disk or
@@ -126,11 +135,82 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 	if conv == nil {
 		return queued, nil // the stored state stays as it is
 	}
-	for _, a := range conv.Archive {
-		ab, err := json.Marshal(a)
-		if err != nil {
+	s.putConv(key, b, conv)
+	return queued, nil
+}
+
+// CommitBatch implements bot.Store: everything is checked and encoded
+// first, then written, so that a batch that fails writes nothing.
+func (s *MemStore) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued, error) {
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := s.events[b.EventID]
+	if b.Key != "" {
+		seen = s.inbox[b.Key+"\x00"+b.EventID]
+	}
+	if seen {
+		return nil, bot.ErrDuplicate
+	}
+	convs := make([][]byte, len(b.Convs))
+	for i, c := range b.Convs {
+		if s.FailWrite != nil {
+			if err := s.FailWrite(c.Key); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if convs[i], err = json.Marshal(c.Conv); err != nil {
 			return nil, err
 		}
+	}
+	for _, r := range b.Records {
+		if s.FailWrite != nil {
+			if err := s.FailWrite("record:" + r.Ref.String()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	outs := make([][]byte, len(b.Outs))
+	for i, o := range b.Outs {
+		var err error
+		if outs[i], err = json.Marshal(o); err != nil {
+			return nil, err
+		}
+	}
+	// Nothing can fail from here on.
+	for i, c := range b.Convs {
+		s.putConv(c.Key, convs[i], c.Conv)
+	}
+	for _, r := range b.Records {
+		if r.Delete {
+			delete(s.records, r.Ref)
+		} else {
+			s.records[r.Ref] = bytes.Clone(r.Data)
+		}
+	}
+	queued := make([]bot.Queued, 0, len(outs))
+	for i, ob := range outs {
+		s.seq++
+		s.outbox[s.seq] = ob
+		s.ids = append(s.ids, s.seq)
+		queued = append(queued, bot.Queued{ID: s.seq, Outgoing: b.Outs[i]})
+	}
+	if b.Key == "" {
+		s.events[b.EventID] = true
+	} else {
+		s.inbox[b.Key+"\x00"+b.EventID] = true
+	}
+	return queued, nil
+}
+
+// putConv stores a conversation encoded as b, with its archive and
+// reminders. s.mu is held; archived items marshal (plain data).
+func (s *MemStore) putConv(key string, b []byte, conv *bot.Conversation) {
+	for _, a := range conv.Archive {
+		ab, _ := json.Marshal(a)
 		if s.archive[key] == nil {
 			s.archive[key] = map[int][]byte{}
 		}
@@ -141,7 +221,16 @@ func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Co
 	var due []bot.DueRef
 	conv.EachPending(func(r *bot.Reminder) { due = append(due, bot.DueRef{Key: key, ID: r.ID, Due: r.Due}) })
 	s.due[key] = due
-	return queued, nil
+}
+
+// Record implements bot.Store.
+func (s *MemStore) Record(ctx context.Context, ref bot.RecordRef) ([]byte, error) {
+	if err := ref.Validate(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.records[ref]), nil
 }
 
 // Move implements bot.Store.

@@ -33,6 +33,10 @@ func TestStore(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("MessageRoundTrip", func(t *testing.T) { testMessageRoundTrip(t, open(t)) })
 	t.Run("CommitWithoutState", func(t *testing.T) { testCommitWithoutState(t, open(t)) })
 	t.Run("Archive", func(t *testing.T) { testArchive(t, open(t)) })
+	t.Run("Records", func(t *testing.T) { testRecords(t, open(t)) })
+	t.Run("Batch", func(t *testing.T) { testBatch(t, open(t)) })
+	t.Run("BatchAtomic", func(t *testing.T) { testBatchAtomic(t, open(t)) })
+	t.Run("BatchGlobal", func(t *testing.T) { testBatchGlobal(t, open(t)) })
 }
 
 // pollDeadline bounds how long the suite waits for an asynchronous Delivered.

@@ -411,8 +411,8 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("backup: %w", err)
 	}
 	st, _ := os.Stat(*to)
-	fmt.Fprintf(stdout, "%s: %d bytes, checked: schema %d; %d conversations, %d outbox messages, %d reminders\n",
-		*to, st.Size(), r.Schema, r.Conversations, r.Outbox, r.Reminders)
+	fmt.Fprintf(stdout, "%s: %d bytes, checked: schema %d; %d conversations, %d records, %d outbox messages, %d reminders\n",
+		*to, st.Size(), r.Schema, r.Conversations, r.Records, r.Outbox, r.Reminders)
 	return nil
 }
 
@@ -471,8 +471,8 @@ func runRestore(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	fmt.Fprintf(stdout, "%s restored from %s: schema %d; %d conversations, %d outbox messages, %d reminders\n",
-		*path, *from, r.Schema, r.Conversations, r.Outbox, r.Reminders)
+	fmt.Fprintf(stdout, "%s restored from %s: schema %d; %d conversations, %d records, %d outbox messages, %d reminders\n",
+		*path, *from, r.Schema, r.Conversations, r.Records, r.Outbox, r.Reminders)
 	if exists == nil {
 		fmt.Fprintf(stdout, "the file it replaced is %s\n", old)
 	}

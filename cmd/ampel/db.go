@@ -49,8 +49,8 @@ func dbCheck(path string, stdout io.Writer) error {
 	if len(r.Damaged) > 0 {
 		status = "DAMAGED"
 	}
-	fmt.Fprintf(stdout, "%s: %s: schema %d; %d conversations, %d outbox messages, %d reminders read\n",
-		path, status, r.Schema, r.Conversations, r.Outbox, r.Reminders)
+	fmt.Fprintf(stdout, "%s: %s: schema %d; %d conversations, %d records, %d outbox messages, %d reminders read\n",
+		path, status, r.Schema, r.Conversations, r.Records, r.Outbox, r.Reminders)
 	for _, d := range r.Damaged {
 		fmt.Fprintf(stdout, "damaged: %s\n", d)
 	}

@@ -49,7 +49,7 @@ func TestDBCheckAndQuarantine(t *testing.T) {
 		t.Fatalf("first run: %v\n%s", r.err, r.errOut)
 	}
 	r := runAmpel(t, env(), nil, "db", "check", "--db", db)
-	if r.err != nil || !strings.Contains(r.out, db+": OK: schema 3; 1 conversations, 0 outbox messages, 0 reminders read") {
+	if r.err != nil || !strings.Contains(r.out, db+": OK: schema 4; 1 conversations, 0 records, 0 outbox messages, 0 reminders read") {
 		t.Fatalf("db check on a healthy file: %v\n%s", r.err, r.out)
 	}
 	r = runAmpel(t, env(), nil, "db", "quarantine", "--db", db)
