@@ -62,6 +62,7 @@ func TestDatesParse(t *testing.T) {
 		nextYear   = dateNextYear
 	)
 	tests := []struct {
+		lang string // the user's language; "" is German
 		in   string
 		want string // the day, "" when none
 		alt  string // the other reading of an ambiguous date
@@ -269,12 +270,16 @@ func TestDatesParse(t *testing.T) {
 		{in: "20270315", p: unreadable},
 	}
 	for _, tt := range tests {
+		lang := tt.lang
+		if lang == "" {
+			lang = "de"
+		}
 		name := tt.in
 		if len(name) > 40 {
 			name = fmt.Sprintf("%.20s…(%d bytes)", name, len(name))
 		}
-		t.Run(name, func(t *testing.T) {
-			d, alt, p := v.parseDate(tt.in, today)
+		t.Run(lang+"/"+name, func(t *testing.T) {
+			d, alt, p := v.parseDate(lang, tt.in, today)
 			want, wantAlt := time.Time{}, time.Time{}
 			if tt.want != "" {
 				want, _ = parseCivil(tt.want)
@@ -291,7 +296,7 @@ func TestDatesParse(t *testing.T) {
 				if tt.bug != "" {
 					t.Skipf("BUG: %s: parseDate(%q): got %s, want %s", tt.bug, tt.in, got, wantS)
 				}
-				t.Errorf("parseDate(%q) on %s: got %s, want %s", tt.in, today.Format(dateLayout), got, wantS)
+				t.Errorf("parseDate(%s, %q) on %s: got %s, want %s", lang, tt.in, today.Format(dateLayout), got, wantS)
 			} else if tt.bug != "" {
 				t.Errorf("parseDate(%q): got the right answer %s, want the bug note removed from this case", tt.in, got)
 			}
@@ -312,7 +317,7 @@ func TestDatesParseEveryDay(t *testing.T) {
 			d.Format(dateLayout),
 			fmt.Sprintf("%d %s %d", d.Day(), enMonths[d.Month()-1], d.Year()),
 		} {
-			got, _, p := v.parseDate(in, today)
+			got, _, p := v.parseDate("de", in, today)
 			if p != dateOK || !got.Equal(d) {
 				t.Errorf("parseDate(%q): got %s, %s, want %s, ok", in, datesDay(got), datesProblemName(p), datesDay(d))
 			}
@@ -337,7 +342,7 @@ func TestDatesWeekdayAhead(t *testing.T) {
 		today := civil(2027, time.March, 8+i)
 		for wd, ins := range names {
 			for _, in := range ins {
-				got, _, p := v.parseDate(in, today)
+				got, _, p := v.parseDate("de", in, today)
 				ahead := int(got.Sub(today).Hours() / 24)
 				if p != dateOK || got.Weekday() != wd || ahead < 1 || ahead > 7 {
 					t.Errorf("parseDate(%q) on %s: got %s, %s (%d days ahead), want a %v 1 to 7 days ahead", in, datesDay(today), datesDay(got), datesProblemName(p), ahead, wd)
@@ -440,7 +445,7 @@ func TestDatesNextWeek(t *testing.T) {
 	for i := range 7 {
 		today := civil(2027, time.March, 8+i) // Monday to Sunday
 		for _, in := range []string{"nächste Woche", "next week"} {
-			got, _, p := v.parseDate(in, today)
+			got, _, p := v.parseDate("de", in, today)
 			if p != dateOK || !got.Equal(civil(2027, time.March, 15)) {
 				t.Errorf("parseDate(%q) on %s: got %s, %s, want Monday 2027-03-15", in, datesDay(today), datesDay(got), datesProblemName(p))
 			}
@@ -468,7 +473,7 @@ func FuzzParseDate(f *testing.F) {
 	v := newDateVocab(texts)
 	f.Fuzz(func(t *testing.T, text string, days uint16) {
 		today := civil(2000, time.January, 1).AddDate(0, 0, int(days)%40000)
-		d, alt, p := v.parseDate(text, today)
+		d, alt, p := v.parseDate("de", text, today)
 		midnight := func(x time.Time) bool {
 			return x.Location() == time.UTC && x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0
 		}
@@ -484,7 +489,7 @@ func FuzzParseDate(f *testing.F) {
 			// back, is that day.
 			for _, lang := range texts.Langs() {
 				shown := texts.formatDate(lang, d)
-				if back, _, p := v.parseDate(shown, today); p != dateOK || !back.Equal(d) {
+				if back, _, p := v.parseDate(lang, shown, today); p != dateOK || !back.Equal(d) {
 					t.Fatalf("parseDate(%q) on %s: %s, shown as %q, which reads back as %s, %s", text, datesDay(today), datesDay(d), shown, datesDay(back), datesProblemName(p))
 				}
 			}
@@ -504,4 +509,21 @@ func FuzzParseDate(f *testing.F) {
 			t.Fatalf("parseDate(%q): got %s", text, datesProblemName(p))
 		}
 	})
+}
+
+// BenchmarkParseDate reads the dates of TestDatesParse's kinds, each typed in
+// its own language, as a turn that takes a date does: a per-language parser
+// must not slow a turn.
+func BenchmarkParseDate(b *testing.B) {
+	v := newDateVocab(datesTexts(b))
+	today := civil(2027, time.March, 10)
+	ins := []struct{ lang, in string }{
+		{"de", "15.3."}, {"de", "in 2 Wochen"}, {"de", "nächsten Montag"}, {"de", "15. März"},
+		{"en", "March 15th"}, {"en", "next Monday"}, {"en", "2027-03-15"}, {"de", "bald"},
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		in := ins[i%len(ins)]
+		v.parseDate(in.lang, in.in, today)
+	}
 }

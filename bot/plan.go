@@ -135,7 +135,7 @@ func (t *turn) formDate(s string) (time.Time, bool) {
 	if d, ok := parseCivil(strings.TrimSpace(s)); ok {
 		return d, true
 	}
-	d, _, p := t.e.vocab.parseDate(s, t.today)
+	d, _, p := t.e.vocab.parseDate(t.lang, s, t.today)
 	return d, p.read()
 }
 
@@ -196,7 +196,7 @@ func (t *turn) pressDate(arg string) {
 }
 
 func (t *turn) typedDate(text string) {
-	day, alt, p := t.e.vocab.parseDate(text, t.today)
+	day, alt, p := t.e.vocab.parseDate(t.lang, text, t.today)
 	switch p {
 	case dateUnreadable:
 		t.note(t.T("date.unreadable"))

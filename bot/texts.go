@@ -17,6 +17,11 @@ import (
 	"golang.org/x/text/language"
 )
 
+// fallbackLang is the language a text is shown in when the user's language
+// lacks it (a check not translated yet), and whose words for dates everyone
+// may type; the reference language comes after it.
+const fallbackLang = "en"
+
 // Texts renders the messages of every shipped language. It is built once at
 // start and read concurrently.
 type Texts struct {
