@@ -511,6 +511,7 @@ func (t *turn) startRun(f *flows.Flow) {
 		t.c.History = append(t.c.History, *t.c.Run)
 	}
 	t.c.Run = &Run{Flow: f.ID, Version: f.Version, Started: t.e.clock.Now().UTC(), Ratings: map[string]string{}}
+	t.otherLangNote(f)
 	t.note(t.T("check.intro", "Title", t.T(f.TitleID()), "Goal", t.T(f.GoalID()), "Intro", t.T(f.IntroID())))
 	t.c.Dialog.Cursor = 0
 	t.to(modeRate)
