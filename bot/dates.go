@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -196,10 +197,17 @@ func newLangDates(t *Texts, lang string) *langDates {
 			v.units[w] = sp
 		}
 	}
-	// Phrases are read as typed dates are: "aujourd'hui", "ngày mai".
-	for id, days := range phraseDays {
+	// Phrases are read as typed dates are: "aujourd'hui", "ngày mai". A
+	// phrase that reads as another (a filler dropped from it) is refused.
+	for _, id := range slices.Sorted(maps.Keys(phraseDays)) {
+		days := phraseDays[id]
 		for _, p := range t.List(lang, id) {
-			v.phrases[strings.Join(v.tokens(strings.ToLower(p)), " ")] = days
+			key := strings.Join(v.tokens(strings.ToLower(p)), " ")
+			if d, dup := v.phrases[key]; dup && d != days {
+				t.log.Error("locale date phrase reads as another: a filler in it?", "lang", lang, "id", id, "phrase", p)
+				continue
+			}
+			v.phrases[key] = days
 		}
 	}
 	return v
@@ -525,14 +533,14 @@ func (v *langDates) tokens(s string) []string {
 	raw := splitWords(s)
 	merged := raw[:0:0]
 	for i := 0; i < len(raw); {
-		n := 1
+		w, n := raw[i], 1
 		for _, name := range v.multi[raw[i]] {
 			if startsWith(raw[i:], name) {
-				n = len(name)
+				w, n = strings.Join(name, " "), len(name)
 				break
 			}
 		}
-		merged = append(merged, strings.Join(raw[i:i+n], " "))
+		merged = append(merged, w)
 		i += n
 	}
 	var toks []string

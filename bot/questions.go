@@ -126,11 +126,15 @@ func (t *turn) question() Message {
 	case modeZone:
 		return t.zoneQuestion()
 	case modeLanguage:
-		var row []Button
-		for _, l := range t.e.texts.Langs() {
-			row = append(row, Button{Label: t.e.texts.T(l, "language.name"), Action: t.action("l", l)})
+		// Each language by its own name, two to a row: six fit a phone.
+		var rows [][]Button
+		for i, l := range t.e.texts.Langs() {
+			if i%2 == 0 {
+				rows = append(rows, nil)
+			}
+			rows[len(rows)-1] = append(rows[len(rows)-1], Button{Label: t.e.texts.T(l, "language.name"), Action: t.action("l", l)})
 		}
-		return Message{Text: t.T("language.ask"), Buttons: [][]Button{row, t.back()}}
+		return Message{Text: t.T("language.ask"), Buttons: append(rows, t.back())}
 	}
 	// A mode whose data is gone (e.g. a flow removed) falls back to the menu.
 	d.Mode = modeIdle

@@ -111,13 +111,18 @@ func TestLanguageByName(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"deutsch", "de"}, {"Deutsch", "de"}, {"German", "de"}, {"german", "de"}, {"DE", "de"}, {"de-AT", "de"}, {"auf Deutsch", "de"},
 		{"englisch", "en"}, {"Englisch", "en"}, {"English", "en"}, {"en", "en"}, {"en_GB", "en"}, {"in English", "en"},
+		{"Français", "fr"}, {"francais", "fr"}, {"French", "fr"}, {"Französisch", "fr"}, {"en français", "fr"}, {"fr-CA", "fr"},
+		{"Español", "es"}, {"espanol", "es"}, {"castellano", "es"}, {"Spanish", "es"}, {"es-419", "es"}, {"испанский", "es"},
+		{"Русский", "ru"}, {"по-русски", "ru"}, {"Russian", "ru"}, {"russe", "ru"}, {"ruso", "ru"}, {"ru_RU", "ru"},
+		{"Tiếng Việt", "vi"}, {"tieng viet", "vi"}, {"Vietnamese", "vi"}, {"vietnamien", "vi"}, {"вьетнамский", "vi"}, {"vi-VN", "vi"},
+		{"tiếng Anh", "en"}, {"inglés", "en"}, {"английский", "en"}, {"allemand", "de"}, {"tiếng Đức", "de"},
 	}
 	for _, tt := range tests {
 		if got, ok := v.language(tt.in); !ok || got != tt.want {
 			t.Errorf("language(%q): got %q, %v, want %q", tt.in, got, ok, tt.want)
 		}
 	}
-	for _, in := range []string{"", "klingonisch", "fr", "xx-de", "Deutschland"} {
+	for _, in := range []string{"", "klingonisch", "pt", "pt-BR", "Português", "xx-de", "Deutschland"} {
 		if got, ok := v.language(in); ok {
 			t.Errorf("language(%q): got %q, want unknown", in, got)
 		}

@@ -79,6 +79,11 @@ func TestComplete(t *testing.T) {
 		})
 		byFile[file.name] = ids
 	}
+	for _, lang := range []string{"de", "en", "es", "fr", "ru", "vi"} {
+		if byFile[Interface+"."+lang+".toml"] == nil {
+			t.Errorf("%s.%s.toml: no such file, want the interface in all six languages", Interface, lang)
+		}
+	}
 	for _, deFile := range sortedKeys(mapKeys(byFile)) {
 		base, ok := strings.CutSuffix(deFile, "."+Reference+".toml")
 		if !ok {
