@@ -531,7 +531,7 @@ func splitWords(s string) []string {
 // ("ngày 15", "năm 2027").
 func (v *langDates) tokens(s string) []string {
 	raw := splitWords(s)
-	merged := raw[:0:0]
+	merged := raw[:0] // in place: a name of n words is written where its first was read
 	for i := 0; i < len(raw); {
 		w, n := raw[i], 1
 		for _, name := range v.multi[raw[i]] {

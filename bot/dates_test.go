@@ -749,13 +749,26 @@ func FuzzParseDate(f *testing.F) {
 func BenchmarkParseDate(b *testing.B) {
 	v := newDateVocab(datesTexts(b))
 	today := civil(2027, time.March, 10)
-	ins := []struct{ lang, in string }{
-		{"de", "15.3."}, {"de", "in 2 Wochen"}, {"de", "nächsten Montag"}, {"de", "15. März"},
-		{"en", "March 15th"}, {"en", "next Monday"}, {"en", "2027-03-15"}, {"de", "bald"},
-	}
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		in := ins[i%len(ins)]
-		v.parseDate(in.lang, in.in, today)
+	type typed struct{ lang, in string }
+	for _, bb := range []struct {
+		name string
+		ins  []typed
+	}{
+		{"de-en", []typed{ // as before the words were split by language
+			{"de", "15.3."}, {"de", "in 2 Wochen"}, {"de", "nächsten Montag"}, {"de", "15. März"},
+			{"en", "March 15th"}, {"en", "next Monday"}, {"en", "2027-03-15"}, {"de", "bald"},
+		}},
+		{"fr-es-ru-vi", []typed{
+			{"fr", "le 15 mars"}, {"fr", "dans 2 semaines"}, {"es", "el próximo lunes"}, {"es", "15/03/2027"},
+			{"ru", "15 марта"}, {"ru", "через 2 недели"}, {"vi", "thứ hai tuần sau"}, {"vi", "ngày 15 tháng 3"},
+		}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				in := bb.ins[i%len(bb.ins)]
+				v.parseDate(in.lang, in.in, today)
+			}
+		})
 	}
 }

@@ -757,6 +757,7 @@ var commandNames = []string{"start", "check", "plan", "reminders", "timezone", "
 
 // Commands lists the commands with their descriptions in lang.
 func (e *Engine) Commands(lang string) []Command {
+	lang, _ = e.texts.Supported(lang) // a platform's "pt" or "fr-CA"
 	cmds := make([]Command, len(commandNames))
 	for i, n := range commandNames {
 		cmds[i] = Command{Name: n, Description: e.texts.T(lang, "command.desc."+n)}

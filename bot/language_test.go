@@ -112,3 +112,17 @@ func TestHelpInEveryLanguage(t *testing.T) {
 		t.Errorf("languages: got %d, want six", len(seen))
 	}
 }
+
+// TestCommandsInPlatformLanguages: the command menus (Telegram's per
+// language, Slack's App Home) are in the language the platform names, the
+// way the chat is: "fr-CA" French, "pt" English.
+func TestCommandsInPlatformLanguages(t *testing.T) {
+	_, texts := bottest.Content(t)
+	h := newHarness(t, 0)
+	for hint, want := range map[string]string{"fr": "fr", "fr-ca": "fr", "es": "es", "ru": "ru", "vi": "vi", "pt": "en", "": "de"} {
+		got := h.engine.Commands(hint)
+		if len(got) == 0 || got[0].Description != texts.T(want, "command.desc."+got[0].Name) {
+			t.Errorf("Commands(%q): got %+v, want the %s descriptions", hint, got, want)
+		}
+	}
+}
