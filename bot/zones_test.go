@@ -70,6 +70,19 @@ func TestFindZone(t *testing.T) {
 		{"Ho Chi Minh City", "Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", 7 * time.Hour},
 		{"new york", "America/New_York", "America/New_York", -4 * time.Hour},
 		{"Europe/Vienna", "Europe/Vienna", "Europe/Vienna", 2 * time.Hour},
+		// As the four new languages name them.
+		{"Genève", "Europe/Zurich", "Europe/Zurich", 2 * time.Hour},
+		{"Hanoï", "Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", 7 * time.Hour},
+		{"Côte d'Ivoire", "Africa/Abidjan", "Africa/Abidjan", 0},
+		{"Ciudad de México", "America/Mexico_City", "America/Mexico_City", anyOffset},
+		{"Bogotá", "America/Bogota", "America/Bogota", -5 * time.Hour},
+		{"Москва", "Europe/Moscow", "Europe/Moscow", 3 * time.Hour},
+		{"Мск", "Europe/Moscow", "Europe/Moscow", 3 * time.Hour},
+		{"Алматы", "Asia/Almaty", "Asia/Almaty", anyOffset},
+		{"Ташкент", "Asia/Tashkent", "Asia/Tashkent", 5 * time.Hour},
+		{"Hà Nội", "Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", 7 * time.Hour},
+		{"TP HCM", "Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", 7 * time.Hour},
+		{"Sài Gòn", "Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", 7 * time.Hour},
 	}
 	for _, tt := range tests {
 		loc, ok := v.findZone(tt.in)
