@@ -50,6 +50,9 @@ type fakeSlack struct {
 	views   []string          // views.publish bodies
 	opened  []string          // views.open bodies
 	ims     map[string]string // user -> DM channel, for conversations.open
+	// slowUpdates holds each chat.update of a channel until its channel
+	// is closed, as a Slack slow to answer would.
+	slowUpdates map[string]chan struct{}
 
 	// Socket Mode
 	conns     int
@@ -166,6 +169,31 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 
 func (f *fakeSlack) apiURL() string { return f.srv.URL + "/api/" }
 
+// slowUpdatesIn holds the chat.update calls of a channel until the
+// returned function is called.
+func (f *fakeSlack) slowUpdatesIn(channel string) (release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.slowUpdates == nil {
+		f.slowUpdates = map[string]chan struct{}{}
+	}
+	hold := make(chan struct{})
+	f.slowUpdates[channel] = hold
+	return sync.OnceFunc(func() { close(hold) })
+}
+
+// deleteMessage deletes a message, as a member of the channel may.
+func (f *fakeSlack) deleteMessage(channel, ts string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, m := range f.msgs {
+		if m.Channel == channel && m.TS == ts {
+			f.msgs = append(f.msgs[:i], f.msgs[i+1:]...)
+			return
+		}
+	}
+}
+
 // failNext makes the next call of method fail.
 func (f *fakeSlack) failNext(method string, fl failure) {
 	f.mu.Lock()
@@ -226,6 +254,15 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.calls = append(f.calls, c)
+	if hold := f.slowUpdates[c.Form["channel"]]; method == "chat.update" && hold != nil {
+		f.mu.Unlock()
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+		f.mu.Lock()
+	}
 	if fl := f.fails[method]; len(fl) > 0 {
 		f.fails[method] = fl[1:]
 		f.mu.Unlock()

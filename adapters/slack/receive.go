@@ -283,7 +283,7 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 	if err := h.Handle(ctx, in.ev); err != nil {
 		return err
 	}
-	if pressed != nil && pressed.ts != "" {
+	if pressed != nil && pressed.ts != "" && !isLive(pressed.blocks) { // a live message is the engine's to edit
 		a.markLater(pressed, current) // queued now, made beside the ack: neither waits for the other
 	}
 	// For a form submission, the empty acknowledgement closes the modal.
@@ -400,6 +400,9 @@ func (a *Adapter) showChoice(ctx context.Context, p *press, current bool) bool {
 	}
 	ctx, cancel := context.WithTimeout(ctx, markTimeout)
 	defer cancel()
+	if err := a.waitUpdate(ctx); err != nil {
+		return false
+	}
 	err := a.call(ctx, "chat.update", func(ctx context.Context) error {
 		_, _, _, err := a.api.UpdateMessageContext(ctx, p.channel, p.ts,
 			slackapi.MsgOptionBlocks(kept.BlockSet...), slackapi.MsgOptionText(p.text, false))
