@@ -210,11 +210,17 @@ func (a *Adapter) pressEvent(ctx context.Context, req *model.PostActionIntegrati
 }
 
 // pressAnswer is the update of the pressed post. It needs the post's
-// message, which the press does not carry: an update replaces the whole
-// post. If the post cannot be read, the buttons stay (presses on it have
+// message, which the press does not carry (an update replaces the whole
+// post): known if this process created the post, else read. If the post cannot be read, the buttons stay (presses on it have
 // no effect any more) and the presser sees the choice ephemerally.
 func (a *Adapter) pressAnswer(ctx context.Context, postID, label string, current bool) model.PostActionIntegrationResponse {
-	old, err := a.getPost(ctx, postID)
+	// A post this process created is known: the answer, which is the
+	// press's acknowledgement, then waits for no request.
+	old := a.created.get(postID)
+	var err error
+	if old == nil {
+		old, err = a.getPost(ctx, postID)
+	}
 	if err != nil || old == nil {
 		a.log.Info("mattermost pressed post not readable; buttons stay", "post", httpkit.Opaque(postID), "err", err)
 		return model.PostActionIntegrationResponse{EphemeralText: "✓ " + escape(label)}

@@ -48,6 +48,7 @@ type fakeMM struct {
 	posts    map[string]*model.Post
 	order    []string          // post IDs in creation order
 	pending  map[string]string // pending_post_id -> post ID
+	holds    bottest.Holds     // routes held until released, by prefix
 	conns    map[*websocket.Conn]*sync.Mutex
 	down     bool // refuse WebSocket upgrades
 	sick     bool // fail pings
@@ -101,6 +102,11 @@ func newFakeMM(t testing.TB) *fakeMM {
 		route := r.Method + " " + r.URL.Path
 		f.mu.Lock()
 		f.calls = append(f.calls, route)
+		f.mu.Unlock()
+		if !f.holds.Wait(r.Context(), route) {
+			return
+		}
+		f.mu.Lock()
 		var fl *failure
 		for k, list := range f.fails {
 			if strings.HasPrefix(route, k) && len(list) > 0 {

@@ -81,3 +81,40 @@ func TestLiveMessageEditedInPlace(t *testing.T) {
 		t.Errorf("the state after: %q, want the new post patched", p[len(p)-1].Message)
 	}
 }
+
+// TestPressAnsweredWithoutReadingThePost: the answer to a press is its
+// acknowledgement, and the update of the pressed post rides on it. For a
+// post this process created, the answer reads nothing first: a server
+// slow to return posts does not delay it.
+func TestPressAnsweredWithoutReadingThePost(t *testing.T) {
+	e := newEnv(t, nil)
+	e.run(nil)
+	c := newChatter(t, e, "eva"+strings.Repeat("e", 23), "dmeva"+strings.Repeat("d", 21), "de")
+	c.say("/start")
+	posts := e.fake.botPosts(c.channel)
+	welcome := posts[len(posts)-1]
+	var start *model.PostAction
+	for _, a := range actionsOf(welcome) {
+		if strings.HasPrefix(a.Name, "Check starten") {
+			start = a
+		}
+	}
+	if start == nil {
+		t.Fatalf("no button Check starten under %q", welcome.Message)
+	}
+	release := e.fake.holds.Hold("GET /api/v4/posts/")
+	defer release()
+	answered := make(chan int, 1)
+	go func() { answered <- e.fake.deliverPress(e.mux, pressRequest(welcome, start, c.user)) }()
+	select {
+	case code := <-answered:
+		if code != 200 {
+			t.Fatalf("press answered %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the press's answer waits for the server to return the post")
+	}
+	if p := e.fake.botPosts(c.channel)[len(posts)-1]; !strings.HasSuffix(shown(p.Message), "✓ Check starten") || len(actionsOf(p)) != 0 {
+		t.Errorf("the pressed post shows %q with %d buttons, want it marked", shown(p.Message), len(actionsOf(p)))
+	}
+}

@@ -50,9 +50,8 @@ type fakeSlack struct {
 	views   []string          // views.publish bodies
 	opened  []string          // views.open bodies
 	ims     map[string]string // user -> DM channel, for conversations.open
-	// slowUpdates holds each chat.update of a channel until its channel
-	// is closed, as a Slack slow to answer would.
-	slowUpdates map[string]chan struct{}
+	// holds holds calls, by "method channel", until released.
+	holds bottest.Holds
 
 	// Socket Mode
 	conns     int
@@ -169,19 +168,6 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 
 func (f *fakeSlack) apiURL() string { return f.srv.URL + "/api/" }
 
-// slowUpdatesIn holds the chat.update calls of a channel until the
-// returned function is called.
-func (f *fakeSlack) slowUpdatesIn(channel string) (release func()) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.slowUpdates == nil {
-		f.slowUpdates = map[string]chan struct{}{}
-	}
-	hold := make(chan struct{})
-	f.slowUpdates[channel] = hold
-	return sync.OnceFunc(func() { close(hold) })
-}
-
 // deleteMessage deletes a message, as a member of the channel may.
 func (f *fakeSlack) deleteMessage(channel, ts string) {
 	f.mu.Lock()
@@ -254,15 +240,11 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.calls = append(f.calls, c)
-	if hold := f.slowUpdates[c.Form["channel"]]; method == "chat.update" && hold != nil {
-		f.mu.Unlock()
-		select {
-		case <-hold:
-		case <-r.Context().Done():
-			return
-		}
-		f.mu.Lock()
+	f.mu.Unlock()
+	if !f.holds.Wait(r.Context(), method+" "+c.Form["channel"]) {
+		return
 	}
+	f.mu.Lock()
 	if fl := f.fails[method]; len(fl) > 0 {
 		f.fails[method] = fl[1:]
 		f.mu.Unlock()

@@ -80,6 +80,55 @@ func TestLiveMessageEditedInPlace(t *testing.T) {
 	}
 }
 
+// TestSlowUpdateDoesNotHoldUpAcks: Slack is slow to answer chat.update in a
+// channel. Marking the message a member pressed waits for it, but off the
+// receive path: the next press in the channel is acknowledged at once, and
+// both marks are made once Slack answers.
+func TestSlowUpdateDoesNotHoldUpAcks(t *testing.T) {
+	e := newEnv(t, nil)
+	e.run(nil)
+	const channel = "C0SLOW001"
+	c := newChatter(t, e, channel, "U0ANNA001", "de-DE", "Europe/Berlin")
+	welcome := c.mention("start")[0]
+	e.fake.settle = nil // the calls after events hang: nothing waits for them here
+	release := e.fake.holds.Hold("chat.update " + channel)
+	defer release()
+	var start element
+	for _, b := range welcome.buttons() {
+		if strings.HasPrefix(b.Text.Text, "Check starten") {
+			start = b
+		}
+	}
+	first := e.fake.push("interactive", pressPayload(welcome, c.user, start))
+	waitFor(t, "the first press acknowledged", func() bool { return e.fake.acked(first) == 1 })
+	waitFor(t, "the first mark under way", func() bool { return len(e.fake.callsOf("chat.update")) == 1 })
+	bottest.Settle(t, e.engine)
+	// The answer is the list of checks: press one while the mark hangs.
+	msgs := e.fake.messages(channel)
+	list := msgs[len(msgs)-1]
+	var pick element
+	for _, b := range list.buttons() {
+		if strings.HasPrefix(b.Text.Text, bottest.German.Check) {
+			pick = b
+		}
+	}
+	if pick.Value == "" {
+		t.Fatalf("no button %s under %q", bottest.German.Check, list.Shown())
+	}
+	id := e.fake.push("interactive", pressPayload(list, c.user, pick))
+	waitFor(t, "the second press acknowledged while chat.update hangs", func() bool { return e.fake.acked(id) == 1 })
+	if n := len(e.fake.callsOf("chat.update")); n != 1 {
+		t.Errorf("%d chat.update calls while the first hangs, want 1 (the second mark waits behind it)", n)
+	}
+	release()
+	if err := e.a.after.Idle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if m := e.fake.message(channel, welcome.TS); !strings.HasSuffix(m.Shown(), "✓ Check starten") {
+		t.Errorf("the first pressed message: %q, want it marked once Slack answered", m.Shown())
+	}
+}
+
 // TestUpdateTierLimit: chat.update has a limiter of its own, per
 // workspace (Tier 3: about 50 a minute, with bursts): twenty updates go at
 // once, the next waits its turn, and none of it touches a channel's

@@ -303,7 +303,8 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 // markLater has the pressed message marked (see showChoice) on a goroutine
 // of the channel's, so that the next request of the channel does not wait
 // for the update. chat.update is a Tier 3 method, not under the posting
-// limit of chat.postMessage, so it does not wait for that either. A
+// limit of chat.postMessage: it waits for its own tier's turn (see
+// limiter), never for the channel's posts. A
 // message is marked once: a press Slack delivers again (the
 // acknowledgement was lost), or a second press of the same message
 // (another member of the channel), comes with the message's blocks as

@@ -55,6 +55,7 @@ type fakeTG struct {
 	// settle, if set, is called once an update is handled: it waits until
 	// what the update caused has been sent.
 	settle func()
+	holds  bottest.Holds // methods held until released, by name
 }
 
 type apiCall struct {
@@ -181,6 +182,11 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 		c.At = f.stamp()
 	}
 	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+	if !f.holds.Wait(r.Context(), c.Method) {
+		return
+	}
+	f.mu.Lock()
 	if fl := f.fails[c.Method]; len(fl) > 0 {
 		f.fails[c.Method] = fl[1:]
 		f.mu.Unlock()

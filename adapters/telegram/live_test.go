@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +75,37 @@ func TestLiveMessageEditedInPlace(t *testing.T) {
 	progress(3, "Join")
 	if m := e.fake.messages(group); m[len(m)-1].ID != last.ID || m[len(m)-1].Text != "3 of 5 finished" {
 		t.Errorf("the state after: %+v, want the new message edited", m[len(m)-1])
+	}
+}
+
+// TestSlowMarkDoesNotHoldUpUpdates: Telegram is slow to answer the edit
+// that marks a pressed message. The press is confirmed at once (the next
+// getUpdates moves past it) and so is the chat's next press, while the
+// mark still waits; the mark is made once Telegram answers.
+func TestSlowMarkDoesNotHoldUpUpdates(t *testing.T) {
+	e := newEnv(t, nil)
+	e.run(nil)
+	c := newChatter(t, e, 3001, "de")
+	welcome := c.say("/start")[0]
+	e.fake.settle = nil // the calls after updates hang: nothing waits for them here
+	release := e.fake.holds.Hold("editMessageText")
+	defer release()
+	m, data := c.button("Check starten")
+	first, _ := e.fake.pushPress(c.from, m, data)
+	e.fake.waitConsumed(first)
+	waitFor(t, "the mark under way", func() bool { return len(e.fake.callsOf("editMessageText")) == 1 })
+	bottest.Settle(t, e.engine)
+	m, data = c.button(bottest.German.Check)
+	second, _ := e.fake.pushPress(c.from, m, data)
+	e.fake.waitConsumed(second) // within waitFor's bound, while the first mark hangs
+	if n := len(e.fake.callsOf("editMessageText")); n != 1 {
+		t.Errorf("%d edits while the first hangs, want 1 (the second waits behind it)", n)
+	}
+	release()
+	if err := e.a.after.Idle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.fake.messages(c.chat)[0]; got.ID != welcome.ID || !strings.HasSuffix(got.Text, "✓ Check starten") {
+		t.Errorf("the first pressed message: %q, want it marked once Telegram answered", got.Text)
 	}
 }
