@@ -174,3 +174,28 @@ func TestInspectFindsDamagedRecord(t *testing.T) {
 		t.Errorf("Record of the damaged record: got %v, want ErrDamaged", err)
 	}
 }
+
+// TestSchema4FileGetsLiveMessages: a file written by an ampel of schema 4
+// (records, no live messages) opens at the current schema, and where a
+// live message is shown can be recorded in it.
+func TestSchema4FileGetsLiveMessages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ampel.db")
+	old, err := open(path, Options{}, migrations[:4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := rawSchema(t, path); got != 4 {
+		t.Fatalf("the old file has schema %d, want 4", got)
+	}
+	db := mustOpenAt(t, path, Options{})
+	ref := bot.LiveRef{Ref: "m1", ID: 3, At: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if err := db.SetLive(t.Context(), "test//c", "team:t", ref); err != nil {
+		t.Fatalf("SetLive on the upgraded file: %v", err)
+	}
+	if got, ok, err := db.Live(t.Context(), "test//c", "team:t"); !ok || err != nil || got != ref {
+		t.Errorf("Live: got %+v, %v, %v", got, ok, err)
+	}
+}

@@ -33,16 +33,20 @@ var migrations = []migration{
 	// settled measures to the archive (see archive.go); large records are
 	// tidied now, the others when next written.
 	{3, "archive", tidyLarge},
-	// Records beyond a conversation (a team run), the inbox of events no
-	// conversation caused (see batch.go) and where live messages are
-	// shown (see live.go).
+	// Records beyond a conversation (a team run) and the inbox of events
+	// no conversation caused (see batch.go).
 	{4, "records", func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRecords, bucketEvents, bucketEventTimes, bucketLive} {
+		for _, b := range [][]byte{bucketRecords, bucketEvents, bucketEventTimes} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		return nil
+	}},
+	// Where live messages are shown (see live.go).
+	{5, "live messages", func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketLive)
+		return err
 	}},
 }
 

@@ -50,7 +50,7 @@ func TestDBCheckAndQuarantine(t *testing.T) {
 		t.Fatalf("first run: %v\n%s", r.err, r.errOut)
 	}
 	r := runAmpel(t, env(), nil, "db", "check", "--db", db)
-	if r.err != nil || !strings.Contains(r.out, db+": OK: schema 4; 1 conversations, 0 records, 0 outbox messages, 0 reminders read") {
+	if r.err != nil || !strings.Contains(r.out, db+": OK: schema 5; 1 conversations, 0 records, 0 outbox messages, 0 reminders read") {
 		t.Fatalf("db check on a healthy file: %v\n%s", r.err, r.out)
 	}
 	r = runAmpel(t, env(), nil, "db", "quarantine", "--db", db)
@@ -134,7 +134,7 @@ func TestDBCheckAndRestoreSeeRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runAmpel(t, env(), nil, "db", "check", "--db", path)
-	if r.err != nil || !strings.Contains(r.out, ": OK: schema 4; 1 conversations, 1 records, 1 outbox messages") {
+	if r.err != nil || !strings.Contains(r.out, ": OK: schema 5; 1 conversations, 1 records, 1 outbox messages") {
 		t.Fatalf("db check: %v\n%s", r.err, r.out)
 	}
 	copyPath := filepath.Join(dir, "copy.db")
