@@ -151,6 +151,14 @@ type Message struct {
 	// The text names them already, so a platform without mentions can
 	// ignore this.
 	Mentions []string `json:"men,omitempty"`
+	// Live, when set, makes the message one that changes in place (a
+	// team's progress): the first message with this key to a chat is
+	// posted, and every later one with the same key to the same chat
+	// replaces its text and buttons, where the platform can edit (see
+	// Editor; elsewhere it is posted anew). Edits are coalesced: at most
+	// one per second per live message, always ending in the newest state.
+	// A live message has no files and no form, and fits one post.
+	Live string `json:"live,omitempty"`
 }
 
 // Form asks several things at once, where a platform can show a form (a
@@ -199,6 +207,9 @@ type FormOption struct {
 func (m Message) Validate() error {
 	if m.Text == "" && len(m.Files) == 0 {
 		return errors.New("message has neither text nor files")
+	}
+	if m.Live != "" && (len(m.Live) > MaxActionLen || len(m.Files) > 0 || m.Form != nil) {
+		return fmt.Errorf("live message: key of at most %d bytes (has %d), no files (has %d), no form", MaxActionLen, len(m.Live), len(m.Files))
 	}
 	// The errors name places, not labels or actions: those can hold what a
 	// user wrote, and errors end up in the log.
@@ -388,6 +399,12 @@ type Store interface {
 	Due(ctx context.Context, now time.Time, after DueRef, limit int) ([]DueRef, error)
 	// NextDue returns the instant of the earliest pending reminder.
 	NextDue(ctx context.Context) (time.Time, bool, error)
+
+	// Live returns where the live message live of chat (an Address.Key)
+	// is shown, and false if it was never sent.
+	Live(ctx context.Context, chat, live string) (LiveRef, bool, error)
+	// SetLive durably records where the live message is shown now.
+	SetLive(ctx context.Context, chat, live string, ref LiveRef) error
 }
 
 // DueRef points at a pending reminder in the store's index.
