@@ -61,6 +61,13 @@ import (
 // Address names a conversation on a platform. Workspace is the Slack team or
 // Mattermost server where a platform has several; Chat is the chat, channel or
 // DM; User is who acted (equal to Chat in a private chat).
+//
+// An address with a User and no Chat is the private chat between the bot
+// and that user, wherever the platform keeps it (Telegram: the user's own
+// chat ID; Slack: the app's DM, reached by posting to the user ID;
+// Mattermost: the direct channel of the bot and the user, opened if need
+// be). A feature reaches a member it knows only from a channel that way;
+// the member's answers there come back from the DM's real chat.
 type Address struct {
 	Platform  string `json:"p"`
 	Workspace string `json:"w,omitempty"`
@@ -118,6 +125,9 @@ type Event struct {
 	// happened before the newest At committed in its conversation was
 	// handled, however many came after it, and is dropped.
 	Replayed bool
+	// Left says that Addr.User left the group or channel Addr.Chat, or was
+	// removed from it; Text and Action are empty.
+	Left bool
 }
 
 // MaxActionLen is the longest Button.Action any platform can carry back:
@@ -313,6 +323,15 @@ type Subcommander interface {
 type Typer interface {
 	Adapter
 	TypesButtons() bool
+}
+
+// DeepLinker is an Adapter whose platform opens the bot's private chat
+// from a link carrying a start value (Telegram's t.me/<bot>?start=…): the
+// value arrives there as the text "/start <value>". A link is built
+// without a network call.
+type DeepLinker interface {
+	Adapter
+	StartLink(value string) string
 }
 
 // Clock tells the time. It is injected so that tests and demonstrations can

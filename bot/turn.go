@@ -32,6 +32,19 @@ type Turn struct {
 	tx    *Tx
 }
 
+// StartLink is a link that opens the bot's private chat on the turn's
+// platform with "/start value", if the platform has such links (see
+// DeepLinker).
+func (t *Turn) StartLink(value string) (string, bool) {
+	t.e.mu.RLock()
+	l, ok := t.e.adapters[t.c.Addr.Platform].(DeepLinker)
+	t.e.mu.RUnlock()
+	if !ok {
+		return "", false
+	}
+	return l.StartLink(value), true
+}
+
 // Tx is the transaction of the turn: records and other chats' conversations
 // to read and change, messages to other chats, all committed with the turn.
 // Nil outside an event (a view of the plan).
