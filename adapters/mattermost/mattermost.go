@@ -139,6 +139,7 @@ type Adapter struct {
 	// tests shorten it.
 	backoffMin, backoffMax time.Duration
 	rc                     *reconnectState // see reconnect.go
+	link                   sendkit.Link    // the WebSocket's state, for readiness (see link.go)
 	// lookback is how far before the first connection Run catches up: the
 	// posts of a restart's downtime (the engine drops those it handled).
 	lookback time.Duration
