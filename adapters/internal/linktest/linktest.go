@@ -1,8 +1,12 @@
-// Package linktest checks, in the adapters' tests, what readiness makes of
-// an adapter's connection state (bot.Link).
+// Package linktest holds what the adapters' connection tests share: what
+// readiness makes of an adapter's connection state (bot.Link), and a
+// dialogue to drive through dropped connections whose answers show a
+// message lost or handled twice.
 package linktest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,5 +41,39 @@ func Up(t testing.TB, link func() bot.Link, clock *bottest.Clock) {
 	t.Helper()
 	if l := link(); !l.Up || NotReady(l, clock.Now().Add(24*time.Hour)) {
 		t.Errorf("not ready while connected: %+v", l)
+	}
+}
+
+// Next is the message a user types after k messages: "/check zo-kmu",
+// then in turn a rating (1, 2, 3) and "6" (back). Each message is answered
+// with one message, showing the first checkpoint after the start and after
+// "back", the second after a rating.
+func Next(k int) string {
+	switch {
+	case k == 0:
+		return "/check zo-kmu"
+	case k%2 == 1:
+		return fmt.Sprint(1 + (k/2)%3)
+	}
+	return "6"
+}
+
+// Answers checks the answers a user got to the messages typed (made by
+// Next): one each, in order. A message lost, handled twice or out of turn
+// moves the dialogue to another checkpoint.
+func Answers(t testing.TB, user string, typed, answers []string) {
+	t.Helper()
+	if len(answers) != len(typed) {
+		t.Errorf("%s typed %d messages and got %d answers", user, len(typed), len(answers))
+	}
+	for i := range min(len(answers), len(typed)) {
+		want := "1/7 · "
+		if i%2 == 1 {
+			want = "2/7 · "
+		}
+		if !strings.Contains(answers[i], want) {
+			t.Errorf("%s: answer %d to %q does not show %q: %.80q", user, i+1, typed[i], want, answers[i])
+			return
+		}
 	}
 }
