@@ -26,7 +26,7 @@ func (f *fakeMM) now() time.Time {
 }
 
 // TestWebSocketGapsCaughtUp (issue 18, item 5): the WebSocket is dropped
-// 100 times (1,000 with AMPEL_LONG=1) while 6 users go through a check in
+// 100 times (1,000 with AMPEL_LONG=1) while 4 users go through a check in
 // their direct channels (a rating, then "back", and again) and others chat
 // in a shared channel. Between the drops each user types a message and
 // waits for the answer. During each gap the server refuses new
@@ -50,7 +50,7 @@ func TestWebSocketGapsCaughtUp(t *testing.T) {
 	e.a.now = e.fake.now
 	town := "town" + strings.Repeat("t", 22)
 	e.fake.addChannel(town)
-	const users = 6
+	const users = 4
 	var chatters []*chatter
 	for i := range users {
 		chatters = append(chatters, newChatter(t, e, fmt.Sprintf("user%d%s", i, strings.Repeat("u", 21)), fmt.Sprintf("dm%d%s", i, strings.Repeat("d", 23)), "de"))

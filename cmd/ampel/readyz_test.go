@@ -22,14 +22,16 @@ import (
 )
 
 // wsFake is the least of a platform a connection needs: a REST answer per
-// path and a WebSocket that greets, pings and reads. While away, it cuts
-// the WebSocket and refuses new ones and the paths in refuse.
+// path ("{{echo}}": a 502 echoing the request) and a WebSocket that greets,
+// pings and reads. While away, it cuts the WebSocket and refuses new ones
+// and the paths in refuse.
 type wsFake struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	away   bool
 	conns  map[*websocket.Conn]bool
 	refuse map[string]bool
+	echoes int
 }
 
 func newWSFake(t *testing.T, wsPath string, hello any, rest map[string]string, refuse ...string) *wsFake {
@@ -50,6 +52,14 @@ func newWSFake(t *testing.T, wsPath string, hello any, rest map[string]string, r
 			body, ok := rest[r.URL.Path]
 			if !ok {
 				http.NotFound(w, r)
+				return
+			}
+			if body == "{{echo}}" { // a proxy's 502 echoing the request (see leak_test.go)
+				f.mu.Lock()
+				f.echoes++
+				asJSON := f.echoes%2 == 0
+				f.mu.Unlock()
+				writeEcho(w, r, asJSON)
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
