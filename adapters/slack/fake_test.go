@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,7 @@ type sentMsg struct {
 	Text        string            // fallback text, as sent
 	Blocks      []json.RawMessage // as sent
 	Edited      int
+	Metadata    json.RawMessage // chat.postMessage's metadata, as sent
 }
 
 // block is the part of a Block Kit block the tests look at.
@@ -316,6 +318,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.nextTS++
 		m := &sentMsg{Channel: ch, TS: fmt.Sprintf("1804150800.%06d", f.nextTS), Text: c.Form["text"], Blocks: blocks}
+		if md := c.Form["metadata"]; md != "" {
+			m.Metadata = json.RawMessage(md)
+		}
 		f.msgs = append(f.msgs, m)
 		okJSON(w, map[string]any{"channel": ch, "ts": m.TS, "message": map[string]any{"text": m.Text, "ts": m.TS}})
 	case "views.publish":
@@ -333,6 +338,21 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		f.opened = append(f.opened, c.Form["_json"])
 		okJSON(w, map[string]any{"view": map[string]any{"id": fmt.Sprintf("VMODAL%04d", len(f.opened)),
 			"hash": fmt.Sprintf("1804151100.h%d", len(f.opened))}})
+	case "conversations.history":
+		// Newest first, up to limit; metadata only with include_all_metadata.
+		ch := c.Form["channel"]
+		limit, _ := strconv.Atoi(c.Form["limit"])
+		var out []map[string]any
+		for i := len(f.msgs) - 1; i >= 0 && len(out) < limit; i-- {
+			if m := f.msgs[i]; m.Channel == ch {
+				e := map[string]any{"type": "message", "ts": m.TS, "text": m.Text}
+				if c.Form["include_all_metadata"] == "1" && m.Metadata != nil {
+					e["metadata"] = m.Metadata
+				}
+				out = append(out, e)
+			}
+		}
+		okJSON(w, map[string]any{"messages": out, "has_more": false})
 	case "conversations.open":
 		ch, ok := f.ims[c.Form["users"]]
 		if !ok {

@@ -54,7 +54,7 @@ func (a *Adapter) SendLive(ctx context.Context, to bot.Address, m bot.Message) (
 	if err := a.lim.wait(ctx, to.Chat); err != nil {
 		return "", err
 	}
-	ts, err := a.sendPart(ctx, to.Chat, livePart(m))
+	ts, err := a.sendPart(ctx, to.Chat, livePart(m), false)
 	if err != nil {
 		return "", err
 	}

@@ -53,7 +53,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			a.parts.Set(key, i)
 			return err
 		}
-		ts, err := a.sendPart(ctx, to.Chat, parts[i])
+		ts, err := a.sendPart(ctx, to.Chat, parts[i], i == len(parts)-1)
 		if err != nil {
 			if errors.Is(err, bot.ErrRecipientGone) {
 				a.parts.Forget(key)
@@ -79,7 +79,7 @@ type part struct {
 	file    *bot.File
 }
 
-func (a *Adapter) sendPart(ctx context.Context, channel string, p part) (ts string, err error) {
+func (a *Adapter) sendPart(ctx context.Context, channel string, p part, last bool) (ts string, err error) {
 	if p.file != nil {
 		f := p.file
 		name := f.Name
@@ -98,8 +98,11 @@ func (a *Adapter) sendPart(ctx context.Context, channel string, p part) (ts stri
 	}
 	err = a.call(ctx, "chat.postMessage", func(ctx context.Context) error {
 		var err error
-		_, ts, err = a.api.PostMessageContext(ctx, channel,
-			slackapi.MsgOptionBlocks(p.blocks...), slackapi.MsgOptionText(p.text, false))
+		opts := []slackapi.MsgOption{slackapi.MsgOptionBlocks(p.blocks...), slackapi.MsgOptionText(p.text, false)}
+		if id, ok := bot.OutboxID(ctx); ok && last {
+			opts = append(opts, slackapi.MsgOptionMetadata(outboxTag(id)))
+		}
+		_, ts, err = a.api.PostMessageContext(ctx, channel, opts...)
 		return err
 	})
 	return ts, err
@@ -332,4 +335,44 @@ func kindsOf(err error) []error {
 		}
 	}
 	return kinds
+}
+
+// outboxEvent is the event_type of the metadata the last post of a message
+// carries: its outbox ID, so that a restarted process can find it.
+const outboxEvent = "ampel_outbox"
+
+func outboxTag(id uint64) slackapi.SlackMetadata {
+	return slackapi.SlackMetadata{EventType: outboxEvent, EventPayload: map[string]any{"id": strconv.FormatUint(id, 10)}}
+}
+
+// arrivedLimit is how many of a channel's latest messages Arrived reads.
+const arrivedLimit = 20
+
+// Arrived implements bot.Arrivals: it looks in the channel's latest
+// messages for the last post of the outbox message in ctx, by the
+// metadata Send gave it. A message whose last part is a file carries no
+// metadata and is never found (it is sent again, and counted). Slack
+// needs the history scope of the channel's kind for it (im:history for
+// direct messages); without it the look fails and the message is resent.
+func (a *Adapter) Arrived(ctx context.Context, to bot.Address) (bool, error) {
+	id, ok := bot.OutboxID(ctx)
+	if !ok || to.Chat == "" {
+		return false, nil
+	}
+	want := strconv.FormatUint(id, 10)
+	var found bool
+	err := a.call(ctx, "conversations.history", func(ctx context.Context) error {
+		h, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+			ChannelID: to.Chat, Limit: arrivedLimit, IncludeAllMetadata: true})
+		if err != nil {
+			return err
+		}
+		for _, m := range h.Messages {
+			if m.Metadata.EventType == outboxEvent && m.Metadata.EventPayload["id"] == want {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found, err
 }
