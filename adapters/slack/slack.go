@@ -18,10 +18,14 @@
 //     body, within Slack's five-minute window, before anything is parsed;
 //     the answer 200 comes only after the commit.
 //
-// Slack's events carry an event_id; pressed buttons and slash commands do
-// not, so their ID is derived from the payload (the trigger_id, which is
-// the same in every redelivery of one press; for a submitted modal, the
-// view's ID and hash).
+// Slack's events carry an event_id, and only events are delivered again
+// (with retry_attempt) when not acknowledged. Pressed buttons and slash
+// commands are never redelivered: one whose handling failed is not
+// acknowledged, Slack shows the user an error, and a second press is a new
+// interaction (the question it answered, if the first press was committed
+// after all, moved on, and the engine says the button is stale). They carry
+// no event ID, so theirs is derived from the payload: the trigger_id,
+// unique per press; for a submitted modal, the view's ID and hash.
 //
 // A message with a bot.Form gets a button that opens the form as a modal;
 // its submission is the engine's event (see forms.go). The App Home tab
