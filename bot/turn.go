@@ -29,12 +29,18 @@ type Turn struct {
 	today time.Time
 	notes []string
 	out   []Message
+	tx    *Tx
 }
+
+// Tx is the transaction of the turn: records and other chats' conversations
+// to read and change, messages to other chats, all committed with the turn.
+// Nil outside an event (a view of the plan).
+func (t *Turn) Tx() *Tx { return t.tx }
 
 // turn is the name the core's own files know a turn by.
 type turn = Turn
 
-func (e *Engine) step(c *Conversation, ev Event) []Message {
+func (e *Engine) step(c *Conversation, ev Event, tx *Tx) []Message {
 	now := e.clock.Now()
 	if ev.LangHint != "" {
 		c.Hint = ev.LangHint
@@ -42,7 +48,7 @@ func (e *Engine) step(c *Conversation, ev Event) []Message {
 	if ev.ZoneHint != "" {
 		c.ZoneHint = ev.ZoneHint
 	}
-	t := &Turn{e: e, c: c, ev: ev, lang: e.langOf(c, ev), today: dayOf(now, e.zoneOf(c))}
+	t := &Turn{e: e, c: c, ev: ev, lang: e.langOf(c, ev), today: dayOf(now, e.zoneOf(c)), tx: tx}
 	t.handle()
 	if len(t.notes) > 0 { // a note without a question still reaches the user
 		t.Say(Message{})
