@@ -60,7 +60,13 @@ import (
 
 // Address names a conversation on a platform. Workspace is the Slack team or
 // Mattermost server where a platform has several; Chat is the chat, channel or
-// DM; User is who acted (equal to Chat in a private chat).
+// DM; User is who acted (equal to Chat in a private chat on Telegram).
+//
+// An Address with User set and Chat empty names the private chat of the bot
+// with that user, as a message's recipient: the bot writes to a member of a
+// team privately without knowing the chat's ID (Telegram: the private chat
+// is the user's ID; Slack posts to the user's ID; Mattermost opens the
+// direct channel). Events from that chat come with its Chat set, as ever.
 type Address struct {
 	Platform  string `json:"p"`
 	Workspace string `json:"w,omitempty"`
@@ -71,7 +77,16 @@ type Address struct {
 // Key identifies the conversation whose state an event changes: the chat, not
 // the user, so that a team's plan belongs to its channel.
 func (a Address) Key() string {
-	return a.Platform + "/" + a.Workspace + "/" + a.Chat
+	return a.Platform + "/" + a.Workspace + "/" + a.chat()
+}
+
+// chat is the chat an address reaches: Chat, or the private chat with
+// User, "@" and the user's ID (see Address).
+func (a Address) chat() string {
+	if a.Chat == "" && a.User != "" {
+		return "@" + a.User
+	}
+	return a.Chat
 }
 
 // KeyHash is a short, stable reference to a conversation key for logs
@@ -112,6 +127,9 @@ type Event struct {
 	// that reads missed events back by time (Mattermost's create_at). The
 	// engine keeps the newest At committed in each conversation.
 	At time.Time
+	// Left says that the user Addr.User left the chat (or was removed
+	// from it); such an event has no text and no action.
+	Left bool
 	// Replayed marks an event read back after a gap (a catch-up after a
 	// restart), which may have been handled before. Its ID decides while
 	// the store remembers it (the newest IDs of the conversation); one that
