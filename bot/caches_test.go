@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/ampel-bot/ampel/locales"
 )
 
 func count(m *sync.Map) int {
@@ -22,12 +20,8 @@ func count(m *sync.Map) int {
 // without end, and an ID nobody shipped reaches the log only as a length
 // and a hash.
 func TestCachesKeyedByInputStayBounded(t *testing.T) {
-	set, err := locales.Load(locales.Builtin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs bytes.Buffer
-	texts := NewTexts(set.Bundle, set.Langs, slog.New(slog.NewTextHandler(&logs, nil)))
+	texts := shippedTexts(t, slog.NewTextHandler(&logs, nil))
 	if got := texts.T("de", "priority.high"); got == "" || got == "priority.high" {
 		t.Fatalf("T(priority.high): got %q, want the shipped text", got)
 	}

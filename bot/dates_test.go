@@ -14,11 +14,17 @@ import (
 // datesTexts renders the real shipped locales.
 func datesTexts(t testing.TB) *Texts {
 	t.Helper()
+	return shippedTexts(t, slog.DiscardHandler)
+}
+
+// shippedTexts renders the real shipped locales, logging to h.
+func shippedTexts(t testing.TB, h slog.Handler) *Texts {
+	t.Helper()
 	set, err := locales.Load(locales.Builtin)
 	if err != nil {
 		t.Fatalf("locales.Load(Builtin): %v", err)
 	}
-	return NewTexts(set.Bundle, set.Langs, slog.New(slog.DiscardHandler))
+	return NewTexts(set.Bundle, set.Langs, slog.New(h))
 }
 
 func datesProblemName(p dateProblem) string {
@@ -62,6 +68,7 @@ func TestDatesParse(t *testing.T) {
 		nextYear   = dateNextYear
 	)
 	tests := []struct {
+		lang string // the user's language; "" is German
 		in   string
 		want string // the day, "" when none
 		alt  string // the other reading of an ambiguous date
@@ -267,14 +274,166 @@ func TestDatesParse(t *testing.T) {
 		{in: "Montag Dienstag", p: unreadable},
 		{in: "15 Hundert", p: unreadable},
 		{in: "20270315", p: unreadable},
+		// "mar" is March in English, Tuesday in French and Spanish: each
+		// language reads its own words first.
+		{lang: "en", in: "15 mar", want: "2027-03-15", p: ok},
+		{lang: "en", in: "mar", p: unreadable},
+		{lang: "en", in: "3/4/2027", want: "2027-04-03", alt: "2027-03-04", p: ambiguous},
+		{lang: "en", in: "Monday next week", want: "2027-03-15", p: ok},
+		{lang: "en", in: "2 weeks later", want: "2027-03-24", p: ok},
+		{lang: "de", in: "Donnerstag nächste Woche", want: "2027-03-18", p: ok},
+		{lang: "de", in: "am 15.3.", want: "2027-03-15", p: ok},
+		// French.
+		{lang: "fr", in: "15/03/2027", want: "2027-03-15", p: ok},
+		{lang: "fr", in: "le 15 mars", want: "2027-03-15", p: ok},
+		{lang: "fr", in: "15 mars 2027", want: "2027-03-15", p: ok},
+		{lang: "fr", in: "le 1er avril", want: "2027-04-01", p: ok},
+		{lang: "fr", in: "1er mars", want: "2028-03-01", p: nextYear},
+		{lang: "fr", in: "15 sept", want: "2027-09-15", p: ok},
+		{lang: "fr", in: "le 3 février", want: "2028-02-03", p: nextYear},
+		{lang: "fr", in: "dans 2 semaines", want: "2027-03-24", p: ok},
+		{lang: "fr", in: "dans deux semaines", want: "2027-03-24", p: ok},
+		{lang: "fr", in: "dans sept semaines", want: "2027-04-28", p: ok},
+		{lang: "fr", in: "dans une semaine", want: "2027-03-17", p: ok},
+		{lang: "fr", in: "dans 3 jours", want: "2027-03-13", p: ok},
+		{lang: "fr", in: "dans un mois", want: "2027-04-10", p: ok},
+		{lang: "fr", in: "dans un an", want: "2028-03-10", p: ok},
+		{lang: "fr", in: "d'ici 2 semaines", want: "2027-03-24", p: ok},
+		{lang: "fr", in: "lundi prochain", want: "2027-03-15", p: ok},
+		{lang: "fr", in: "Lundi", want: "2027-03-15", p: ok},
+		{lang: "fr", in: "mardi", want: "2027-03-16", p: ok},
+		{lang: "fr", in: "mar", want: "2027-03-16", p: ok},
+		{lang: "fr", in: "mar.", want: "2027-03-16", p: ok},
+		{lang: "fr", in: "ce vendredi", want: "2027-03-12", p: ok},
+		{lang: "fr", in: "la semaine prochaine", want: "2027-03-15", p: ok},
+		{lang: "fr", in: "jeudi de la semaine prochaine", want: "2027-03-18", p: ok},
+		{lang: "fr", in: "aujourd'hui", want: "2027-03-10", p: ok},
+		{lang: "fr", in: "demain", want: "2027-03-11", p: ok},
+		{lang: "fr", in: "après-demain", want: "2027-03-12", p: ok},
+		{lang: "fr", in: "apres demain", want: "2027-03-12", p: ok},
+		{lang: "fr", in: "hier", want: "2027-03-09", p: past},
+		{lang: "fr", in: "avant-hier", want: "2027-03-08", p: past},
+		{lang: "fr", in: "fin mars", want: "2027-03-31", p: ok},
+		{lang: "fr", in: "fin février", want: "2028-02-29", p: nextYear},
+		{lang: "fr", in: "semaine 12", want: "2027-03-22", p: ok},
+		{lang: "fr", in: "03/04/2027", want: "2027-04-03", p: ok}, // day first: no question
+		{lang: "fr", in: "lun. 15/03/2027", want: "2027-03-15", p: ok},
+		{lang: "fr", in: "31/02/2027", p: impossible},
+		{lang: "fr", in: "next Monday", want: "2027-03-15", p: ok}, // English is understood from everyone
+		{lang: "fr", in: "bientôt", p: unreadable},
+		// Spanish.
+		{lang: "es", in: "15/03/2027", want: "2027-03-15", p: ok},
+		{lang: "es", in: "el 15 de marzo", want: "2027-03-15", p: ok},
+		{lang: "es", in: "15 de marzo de 2027", want: "2027-03-15", p: ok},
+		{lang: "es", in: "1º de junio", want: "2027-06-01", p: ok},
+		{lang: "es", in: "dentro de 2 semanas", want: "2027-03-24", p: ok},
+		{lang: "es", in: "en dos semanas", want: "2027-03-24", p: ok},
+		{lang: "es", in: "dentro de una semana", want: "2027-03-17", p: ok},
+		{lang: "es", in: "dentro de un mes", want: "2027-04-10", p: ok},
+		{lang: "es", in: "el próximo lunes", want: "2027-03-15", p: ok},
+		{lang: "es", in: "proximo lunes", want: "2027-03-15", p: ok},
+		{lang: "es", in: "el lunes que viene", want: "2027-03-15", p: ok},
+		{lang: "es", in: "el martes", want: "2027-03-16", p: ok},
+		{lang: "es", in: "mar", want: "2027-03-16", p: ok},
+		{lang: "es", in: "este viernes", want: "2027-03-12", p: ok},
+		{lang: "es", in: "la semana que viene", want: "2027-03-15", p: ok},
+		{lang: "es", in: "la próxima semana", want: "2027-03-15", p: ok},
+		{lang: "es", in: "hoy", want: "2027-03-10", p: ok},
+		{lang: "es", in: "mañana", want: "2027-03-11", p: ok},
+		{lang: "es", in: "pasado mañana", want: "2027-03-12", p: ok},
+		{lang: "es", in: "ayer", want: "2027-03-09", p: past},
+		{lang: "es", in: "anteayer", want: "2027-03-08", p: past},
+		{lang: "es", in: "fin de marzo", want: "2027-03-31", p: ok},
+		{lang: "es", in: "a finales de mayo", want: "2027-05-31", p: ok},
+		{lang: "es", in: "semana 12", want: "2027-03-22", p: ok},
+		{lang: "es", in: "03/04/2027", want: "2027-04-03", p: ok},
+		{lang: "es", in: "mié. 17/03/2027", want: "2027-03-17", p: ok},
+		// Russian: months in the genitive, units in every case.
+		{lang: "ru", in: "15 марта", want: "2027-03-15", p: ok},
+		{lang: "ru", in: "15 марта 2027", want: "2027-03-15", p: ok},
+		{lang: "ru", in: "15 марта 2027 г.", want: "2027-03-15", p: ok},
+		{lang: "ru", in: "15 марта 2027 года", want: "2027-03-15", p: ok},
+		{lang: "ru", in: "15-го марта", want: "2027-03-15", p: ok},
+		{lang: "ru", in: "1 мая", want: "2027-05-01", p: ok},
+		{lang: "ru", in: "15.03.2027", want: "2027-03-15", p: ok},
+		{lang: "ru", in: "пн, 15.03.2027", want: "2027-03-15", p: ok},
+		{lang: "ru", in: "через 2 недели", want: "2027-03-24", p: ok},
+		{lang: "ru", in: "через две недели", want: "2027-03-24", p: ok},
+		{lang: "ru", in: "через неделю", want: "2027-03-17", p: ok},
+		{lang: "ru", in: "через 5 дней", want: "2027-03-15", p: ok},
+		{lang: "ru", in: "через месяц", want: "2027-04-10", p: ok},
+		{lang: "ru", in: "через 3 месяца", want: "2027-06-10", p: ok},
+		{lang: "ru", in: "через год", want: "2028-03-10", p: ok},
+		{lang: "ru", in: "через 5 лет", want: "2032-03-10", p: ok},
+		{lang: "ru", in: "в следующий понедельник", want: "2027-03-15", p: ok},
+		{lang: "ru", in: "в понедельник", want: "2027-03-15", p: ok},
+		{lang: "ru", in: "во вторник", want: "2027-03-16", p: ok},
+		{lang: "ru", in: "в среду", want: "2027-03-17", p: ok},
+		{lang: "ru", in: "в следующую пятницу", want: "2027-03-12", p: ok},
+		{lang: "ru", in: "в эту субботу", want: "2027-03-13", p: ok},
+		{lang: "ru", in: "на следующей неделе", want: "2027-03-15", p: ok},
+		{lang: "ru", in: "в четверг на следующей неделе", want: "2027-03-18", p: ok},
+		{lang: "ru", in: "сегодня", want: "2027-03-10", p: ok},
+		{lang: "ru", in: "завтра", want: "2027-03-11", p: ok},
+		{lang: "ru", in: "послезавтра", want: "2027-03-12", p: ok},
+		{lang: "ru", in: "вчера", want: "2027-03-09", p: past},
+		{lang: "ru", in: "в конце марта", want: "2027-03-31", p: ok},
+		{lang: "ru", in: "до конца мая", want: "2027-05-31", p: ok},
+		{lang: "ru", in: "неделя 12", want: "2027-03-22", p: ok},
+		{lang: "ru", in: "03/04/2027", want: "2027-04-03", p: ok},
+		{lang: "ru", in: "30 февраля", p: impossible},
+		// Vietnamese: names of several words, markers after the span.
+		{lang: "vi", in: "ngày 15 tháng 3", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "15 tháng 3", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "ngày 15 tháng ba", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "ngày 15 tháng 03 năm 2027", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "ngày 2 tháng 3", want: "2028-03-02", p: nextYear},
+		{lang: "vi", in: "15/3/2027", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "15/3", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "ngày 15/3", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "T2, 15/03/2027", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "thứ hai tuần sau", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "thứ 2 tuần sau", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "thứ năm tuần sau", want: "2027-03-18", p: ok},
+		{lang: "vi", in: "thu hai tuan sau", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "thứ hai", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "thứ hai tới", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "thứ sáu này", want: "2027-03-12", p: ok},
+		{lang: "vi", in: "chủ nhật", want: "2027-03-14", p: ok},
+		{lang: "vi", in: "CN", want: "2027-03-14", p: ok},
+		{lang: "vi", in: "2 tuần nữa", want: "2027-03-24", p: ok},
+		{lang: "vi", in: "hai tuần nữa", want: "2027-03-24", p: ok},
+		{lang: "vi", in: "sau 2 tuần", want: "2027-03-24", p: ok},
+		{lang: "vi", in: "3 ngày nữa", want: "2027-03-13", p: ok},
+		{lang: "vi", in: "1 tháng nữa", want: "2027-04-10", p: ok},
+		{lang: "vi", in: "năm tuần nữa", want: "2027-04-14", p: ok},
+		{lang: "vi", in: "2 năm nữa", want: "2029-03-10", p: ok},
+		{lang: "vi", in: "tuần sau", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "tuần tới", want: "2027-03-15", p: ok},
+		{lang: "vi", in: "hôm nay", want: "2027-03-10", p: ok},
+		{lang: "vi", in: "ngày mai", want: "2027-03-11", p: ok},
+		{lang: "vi", in: "mai", want: "2027-03-11", p: ok},
+		{lang: "vi", in: "ngày kia", want: "2027-03-12", p: ok},
+		{lang: "vi", in: "hôm qua", want: "2027-03-09", p: past},
+		{lang: "vi", in: "hôm kia", want: "2027-03-08", p: past},
+		{lang: "vi", in: "cuối tháng 3", want: "2027-03-31", p: ok},
+		{lang: "vi", in: "cuối tháng 2", want: "2028-02-29", p: nextYear},
+		{lang: "vi", in: "tuần 12", want: "2027-03-22", p: ok},
+		{lang: "vi", in: "03/04/2027", want: "2027-04-03", p: ok},
+		{lang: "vi", in: "tháng 3", p: unreadable},
+		{lang: "vi", in: "ngày 31 tháng 2", p: impossible},
 	}
 	for _, tt := range tests {
+		lang := tt.lang
+		if lang == "" {
+			lang = "de"
+		}
 		name := tt.in
 		if len(name) > 40 {
 			name = fmt.Sprintf("%.20s…(%d bytes)", name, len(name))
 		}
-		t.Run(name, func(t *testing.T) {
-			d, alt, p := v.parseDate(tt.in, today)
+		t.Run(lang+"/"+name, func(t *testing.T) {
+			d, alt, p := v.parseDate(lang, tt.in, today)
 			want, wantAlt := time.Time{}, time.Time{}
 			if tt.want != "" {
 				want, _ = parseCivil(tt.want)
@@ -291,7 +450,7 @@ func TestDatesParse(t *testing.T) {
 				if tt.bug != "" {
 					t.Skipf("BUG: %s: parseDate(%q): got %s, want %s", tt.bug, tt.in, got, wantS)
 				}
-				t.Errorf("parseDate(%q) on %s: got %s, want %s", tt.in, today.Format(dateLayout), got, wantS)
+				t.Errorf("parseDate(%s, %q) on %s: got %s, want %s", lang, tt.in, today.Format(dateLayout), got, wantS)
 			} else if tt.bug != "" {
 				t.Errorf("parseDate(%q): got the right answer %s, want the bug note removed from this case", tt.in, got)
 			}
@@ -312,11 +471,75 @@ func TestDatesParseEveryDay(t *testing.T) {
 			d.Format(dateLayout),
 			fmt.Sprintf("%d %s %d", d.Day(), enMonths[d.Month()-1], d.Year()),
 		} {
-			got, _, p := v.parseDate(in, today)
+			got, _, p := v.parseDate("de", in, today)
 			if p != dateOK || !got.Equal(d) {
 				t.Errorf("parseDate(%q): got %s, %s, want %s, ok", in, datesDay(got), datesProblemName(p), datesDay(d))
 			}
 		}
+	}
+}
+
+// TestDatesEveryLanguageEveryDay reads every day of two years, in every
+// language, as the bot confirms it and as people there write it with
+// slashes or dots (day first): each is that day.
+func TestDatesEveryLanguageEveryDay(t *testing.T) {
+	texts := datesTexts(t)
+	v := newDateVocab(texts)
+	today := civil(2027, time.January, 1)
+	for _, lang := range texts.Langs() {
+		for d := today; d.Year() < 2029; d = d.AddDate(0, 0, 1) {
+			ins := []string{texts.formatDate(lang, d)}
+			if v.byLang[lang].dayFirst {
+				ins = append(ins, fmt.Sprintf("%d/%d/%d", d.Day(), d.Month(), d.Year()), fmt.Sprintf("%02d/%02d/%d", d.Day(), d.Month(), d.Year()))
+			}
+			for _, in := range ins {
+				got, _, p := v.parseDate(lang, in, today)
+				if p != dateOK || !got.Equal(d) {
+					t.Errorf("parseDate(%s, %q): got %s, %s, want %s, ok", lang, in, datesDay(got), datesProblemName(p), datesDay(d))
+				}
+			}
+		}
+	}
+}
+
+// TestDatesEveryWeekdayName reads every name of every weekday in every
+// language's list ("thứ hai", "t2", "пятницу", "mié"), alone and as the
+// next one, from every day of a week: that weekday, 1 to 7 days ahead.
+func TestDatesEveryWeekdayName(t *testing.T) {
+	texts := datesTexts(t)
+	v := newDateVocab(texts)
+	n := 0
+	for _, lang := range texts.Langs() {
+		next := strings.Fields(texts.T(lang, "parse.next"))[0]
+		for i, group := range nameGroups(texts, lang, "parse.weekdays") {
+			wd := time.Weekday((i + 1) % 7)
+			for _, name := range group {
+				for j := range 7 {
+					today := civil(2027, time.March, 8+j)
+					for _, in := range []string{name, name + " " + next} {
+						n++
+						got, _, p := v.parseDate(lang, in, today)
+						ahead := int(got.Sub(today).Hours() / 24)
+						if p != dateOK || got.Weekday() != wd || ahead < 1 || ahead > 7 {
+							t.Errorf("parseDate(%s, %q) on %s: got %s, %s, want a %v 1 to 7 days ahead", lang, in, datesDay(today), datesDay(got), datesProblemName(p), wd)
+						}
+					}
+				}
+			}
+		}
+	}
+	if n < 6*7*2*7 {
+		t.Errorf("weekday names read: %d, want every name of six languages", n)
+	}
+}
+
+// TestDatesVocabQuiet: building the date words of the shipped locales logs
+// nothing, so no list entry is passed over and no phrase reads as another.
+func TestDatesVocabQuiet(t *testing.T) {
+	var logged strings.Builder
+	newDateVocab(shippedTexts(t, slog.NewTextHandler(&logged, nil)))
+	if logged.Len() > 0 {
+		t.Errorf("newDateVocab logged:\n%s", logged.String())
 	}
 }
 
@@ -337,7 +560,7 @@ func TestDatesWeekdayAhead(t *testing.T) {
 		today := civil(2027, time.March, 8+i)
 		for wd, ins := range names {
 			for _, in := range ins {
-				got, _, p := v.parseDate(in, today)
+				got, _, p := v.parseDate("de", in, today)
 				ahead := int(got.Sub(today).Hours() / 24)
 				if p != dateOK || got.Weekday() != wd || ahead < 1 || ahead > 7 {
 					t.Errorf("parseDate(%q) on %s: got %s, %s (%d days ahead), want a %v 1 to 7 days ahead", in, datesDay(today), datesDay(got), datesProblemName(p), ahead, wd)
@@ -390,6 +613,14 @@ func TestDatesFormat(t *testing.T) {
 		{"en", "2027-03-13", "Sat 13 Mar 2027"},
 		{"de", "2027-03-18", "Do, 18.03.2027"},
 		{"en", "2027-09-16", "Thu 16 Sep 2027"},
+		{"fr", "2027-03-15", "lun. 15/03/2027"},
+		{"fr", "2027-01-03", "dim. 03/01/2027"},
+		{"es", "2027-03-17", "mié. 17/03/2027"},
+		{"es", "2027-01-03", "dom. 03/01/2027"},
+		{"ru", "2027-03-15", "пн, 15.03.2027"},
+		{"ru", "2027-01-03", "вс, 03.01.2027"},
+		{"vi", "2027-03-15", "T2, 15/03/2027"},
+		{"vi", "2027-01-03", "CN, 03/01/2027"},
 	}
 	for _, tt := range tests {
 		d, _ := parseCivil(tt.day)
@@ -440,7 +671,7 @@ func TestDatesNextWeek(t *testing.T) {
 	for i := range 7 {
 		today := civil(2027, time.March, 8+i) // Monday to Sunday
 		for _, in := range []string{"nächste Woche", "next week"} {
-			got, _, p := v.parseDate(in, today)
+			got, _, p := v.parseDate("de", in, today)
 			if p != dateOK || !got.Equal(civil(2027, time.March, 15)) {
 				t.Errorf("parseDate(%q) on %s: got %s, %s, want Monday 2027-03-15", in, datesDay(today), datesDay(got), datesProblemName(p))
 			}
@@ -448,11 +679,11 @@ func TestDatesNextWeek(t *testing.T) {
 	}
 }
 
-// FuzzParseDate: whatever is typed (the words of every language are read
-// at once), parseDate does not panic, and a day it returns is never before
-// today unless it says the day is past; a day it says is next year's is
-// next year's; and a day it takes, shown as the bot shows it in any
-// language, reads back as that day.
+// FuzzParseDate: whatever is typed, in whichever language, parseDate does
+// not panic, and a day it returns is never before today unless it says the
+// day is past; a day it says is next year's is next year's; and a day it
+// takes, shown as the bot shows it in any language, reads back in that
+// language as that day.
 func FuzzParseDate(f *testing.F) {
 	for _, s := range []string{
 		"15.3.", "15.03.2027", "2027-03-15", "2027/03/15", "15-03-2027", "3/4/2027", "3/4/2026", "31.02.2027", "29.2.",
@@ -460,15 +691,21 @@ func FuzzParseDate(f *testing.F) {
 		"Ende März", "end of February 2027", "KW 12", "KW 53", "week 0", "12. KW", "KW 12/28", "gestern", "yesterday",
 		"vorgestern", "March 15th", "15th of March", "June 1st", "am 15ten März", "Sa, 03.04.2027", "nächsten Montag",
 		"übermorgen", "in KW 12", "🙂", "", "1.1.0000", "31.12.9999", "KW 52 9999", "Ende Dezember 9999",
+		"le 15 mars", "dans 2 semaines", "lundi prochain", "jeudi de la semaine prochaine", "après-demain", "lun. 15/03/2027",
+		"el 15 de marzo", "dentro de 2 semanas", "el próximo lunes", "la semana que viene", "pasado mañana",
+		"15 марта", "через 2 недели", "в следующий понедельник", "15 марта 2027 года", "15-го марта", "пн, 15.03.2027",
+		"ngày 15 tháng 3", "thứ hai tuần sau", "2 tuần nữa", "ngày 15 tháng 03 năm 2027", "T2, 15/03/2027", "tháng 3",
+		"thứ", "thứ hai thứ hai", "tháng 3 tháng 3", "-1 tuần nữa", "ngày", "năm năm nữa",
 	} {
-		f.Add(s, uint16(9565))  // 2026-03-10 … as days after 2000-01-01, varied by the fuzzer
-		f.Add(s, uint16(10199)) // 2027-12-04
+		f.Add(s, uint16(9565), uint8(0))  // 2026-03-10 … as days after 2000-01-01, varied by the fuzzer
+		f.Add(s, uint16(10199), uint8(5)) // 2027-12-04
 	}
 	texts := datesTexts(f)
 	v := newDateVocab(texts)
-	f.Fuzz(func(t *testing.T, text string, days uint16) {
+	f.Fuzz(func(t *testing.T, text string, days uint16, langNo uint8) {
 		today := civil(2000, time.January, 1).AddDate(0, 0, int(days)%40000)
-		d, alt, p := v.parseDate(text, today)
+		typed := texts.Langs()[int(langNo)%len(texts.Langs())]
+		d, alt, p := v.parseDate(typed, text, today)
 		midnight := func(x time.Time) bool {
 			return x.Location() == time.UTC && x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0
 		}
@@ -484,7 +721,7 @@ func FuzzParseDate(f *testing.F) {
 			// back, is that day.
 			for _, lang := range texts.Langs() {
 				shown := texts.formatDate(lang, d)
-				if back, _, p := v.parseDate(shown, today); p != dateOK || !back.Equal(d) {
+				if back, _, p := v.parseDate(lang, shown, today); p != dateOK || !back.Equal(d) {
 					t.Fatalf("parseDate(%q) on %s: %s, shown as %q, which reads back as %s, %s", text, datesDay(today), datesDay(d), shown, datesDay(back), datesProblemName(p))
 				}
 			}
@@ -504,4 +741,34 @@ func FuzzParseDate(f *testing.F) {
 			t.Fatalf("parseDate(%q): got %s", text, datesProblemName(p))
 		}
 	})
+}
+
+// BenchmarkParseDate reads the dates of TestDatesParse's kinds, each typed in
+// its own language, as a turn that takes a date does: a per-language parser
+// must not slow a turn.
+func BenchmarkParseDate(b *testing.B) {
+	v := newDateVocab(datesTexts(b))
+	today := civil(2027, time.March, 10)
+	type typed struct{ lang, in string }
+	for _, bb := range []struct {
+		name string
+		ins  []typed
+	}{
+		{"de-en", []typed{ // as before the words were split by language
+			{"de", "15.3."}, {"de", "in 2 Wochen"}, {"de", "nächsten Montag"}, {"de", "15. März"},
+			{"en", "March 15th"}, {"en", "next Monday"}, {"en", "2027-03-15"}, {"de", "bald"},
+		}},
+		{"fr-es-ru-vi", []typed{
+			{"fr", "le 15 mars"}, {"fr", "dans 2 semaines"}, {"es", "el próximo lunes"}, {"es", "15/03/2027"},
+			{"ru", "15 марта"}, {"ru", "через 2 недели"}, {"vi", "thứ hai tuần sau"}, {"vi", "ngày 15 tháng 3"},
+		}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				in := bb.ins[i%len(bb.ins)]
+				v.parseDate(in.lang, in.in, today)
+			}
+		})
+	}
 }

@@ -841,6 +841,7 @@ type Command struct {
 // Commands lists the commands every platform offers, in menu order, with
 // their descriptions in lang.
 func (e *Engine) Commands(lang string) []Command {
+	lang, _ = e.texts.Supported(lang) // a platform's "pt" or "fr-CA"
 	cmds := make([]Command, len(e.reg.names))
 	for i, n := range e.reg.names {
 		cmds[i] = Command{Name: n, Description: e.texts.T(lang, "command.desc."+n)}

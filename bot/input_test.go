@@ -133,7 +133,7 @@ func TestForgedButtonArguments(t *testing.T) {
 		{"review date", []string{"heute"}, "m-review", []string{"d:s99999", "d:sm999", "d:0", "d:" + evil}},
 		{"measure index", []string{"heute", "/plan", "1"}, "plan-pick", []string{"m:99", "m:0", "m:" + evil}},
 		{"zone index", []string{"/timezone"}, "tz", []string{"z:99", "z:-1", "z:" + evil}},
-		{"language", []string{"/language"}, "lang", []string{"l:" + evil, "l:fr", "l:"}},
+		{"language", []string{"/language"}, "lang", []string{"l:" + evil, "l:pt", "l:"}},
 	}
 	for _, tt := range tests {
 		for _, in := range tt.setup {

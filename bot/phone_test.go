@@ -17,15 +17,20 @@ const (
 	maxExampleList = 700 // one checkpoint's examples, with their heading
 	maxSuggestion  = 90  // one suggestion: one short line of a numbered list
 	minSuggestions = 4   // fewer would leave the action plan without ideas
-	phoneLanguages = "de en"
 )
 
-// onPhone starts every shipped check in every phone language, each on a
+// onPhone starts every shipped check in every language it is written in
+// (bmo-advocacy in all six, the others in German and English), each on a
 // fresh conversation after /start, and hands fn what "/check <id>" showed.
 func onPhone(t *testing.T, fn func(h *harness, f *flows.Flow, lang, first string)) {
-	catalog, _ := bottest.Content(t)
+	catalog, texts := bottest.Content(t)
+	n := 0
 	for _, f := range catalog.All() {
-		for _, lang := range strings.Fields(phoneLanguages) {
+		for _, lang := range texts.Langs() {
+			if texts.FlowLang(f, lang) != lang {
+				continue
+			}
+			n++
 			h := newHarness(t, 0)
 			h.Lang = lang
 			h.Say("/start")
@@ -35,6 +40,9 @@ func onPhone(t *testing.T, fn func(h *harness, f *flows.Flow, lang, first string
 			}
 			fn(h, f, lang, first)
 		}
+	}
+	if n < 2*len(catalog.All())+4 {
+		t.Errorf("checks shown on a phone: got %d (check, language) pairs, want every check in German and English and bmo-advocacy in four more", n)
 	}
 }
 

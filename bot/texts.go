@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,13 +18,21 @@ import (
 	"golang.org/x/text/language"
 )
 
+// fallbackLang is the language a text is shown in when the user's language
+// lacks it (a check not translated yet), and whose words for dates everyone
+// may type; the reference language comes after it.
+const fallbackLang = "en"
+
 // Texts renders the messages of every shipped language. It is built once at
 // start and read concurrently.
 type Texts struct {
 	langs   []string
 	matcher language.Matcher
 	loc     map[string]*i18n.Localizer
-	log     *slog.Logger
+	// also lists, per language, the languages a text it lacks is taken
+	// from: English, then the default (a check not translated yet).
+	also map[string][]string
+	log  *slog.Logger
 	// plain caches messages rendered without data, the most frequent kind.
 	plain sync.Map
 	// matched caches Supported: matching a language tag is costly and the
@@ -34,11 +43,18 @@ type Texts struct {
 
 // NewTexts wraps a bundle whose languages are langs (the first is the default).
 func NewTexts(b *i18n.Bundle, langs []string, log *slog.Logger) *Texts {
-	t := &Texts{langs: langs, loc: map[string]*i18n.Localizer{}, log: log}
+	t := &Texts{langs: langs, loc: map[string]*i18n.Localizer{}, also: map[string][]string{}, log: log}
 	tags := make([]language.Tag, len(langs))
 	for i, l := range langs {
 		tags[i] = language.MustParse(l)
 		t.loc[l] = i18n.NewLocalizer(b, l)
+	}
+	for _, l := range langs {
+		for _, o := range []string{fallbackLang, langs[0]} {
+			if o != l && t.loc[o] != nil && !slices.Contains(t.also[l], o) {
+				t.also[l] = append(t.also[l], o)
+			}
+		}
 	}
 	t.matcher = language.NewMatcher(tags)
 	return t
@@ -47,8 +63,11 @@ func NewTexts(b *i18n.Bundle, langs []string, log *slog.Logger) *Texts {
 // Langs returns the shipped languages, default first.
 func (t *Texts) Langs() []string { return t.langs }
 
-// Supported returns the shipped language closest to hint ("en-GB" → "en"),
-// and whether there was a real match.
+// Supported returns the shipped language closest to hint, as Telegram's
+// language_code, Slack's locale or Mattermost's locale give it ("en-GB" →
+// "en", "fr-CA" → "fr", "es-419" → "es"), and whether there was a real match.
+// A language not shipped ("pt-BR") is English, where it is shipped; no hint
+// at all is the default language.
 func (t *Texts) Supported(hint string) (string, bool) {
 	if hint == "" {
 		return t.langs[0], false
@@ -58,6 +77,9 @@ func (t *Texts) Supported(hint string) (string, bool) {
 		return r.lang, r.ok
 	}
 	lang, ok := t.langs[0], false
+	if t.loc[fallbackLang] != nil {
+		lang = fallbackLang
+	}
 	if tag, err := language.Parse(hint); err == nil {
 		if _, i, conf := t.matcher.Match(tag); conf != language.No {
 			lang, ok = t.langs[i], true
@@ -132,10 +154,18 @@ func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
 	if len(kv) > 0 {
 		data = kvData(kv)
 	}
-	s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count, TemplateParser: fields})
+	cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count, TemplateParser: fields}
+	s, err := loc.Localize(cfg)
 	if err != nil {
 		var nf *i18n.MessageNotFoundErr
 		if errors.As(err, &nf) {
+			// A check not translated into lang is shown in English (or
+			// German): the locales make sure the interface is complete.
+			for _, o := range t.also[lang] {
+				if s, err := t.loc[o].Localize(cfg); err == nil {
+					return s, ok
+				}
+			}
 			// An ID nobody shipped can only be built from data: say which
 			// by length and hash, never by its text.
 			t.log.Error("localize: no such message", "lang", lang, "id_len", len(id), "id_hash", shortHash(id))
@@ -166,20 +196,61 @@ func (t *Texts) List(lang, id string) []string {
 }
 
 // CheckFlow reports every text a flow needs that a shipped language lacks,
-// with the flow file and the place that needs it.
+// with the flow file and the place that needs it: the default language and
+// English need all of them, another language all or none (the check is
+// then shown in English, see FlowLang).
 func (t *Texts) CheckFlow(f *flows.Flow) error {
 	var missing []string
+	refs := f.TextRefs()
+	own := 0 // the check's own texts, "<id>.…"; the others are the interface's (scale labels)
+	for _, r := range refs {
+		if strings.HasPrefix(r.ID, f.ID+".") {
+			own++
+		}
+	}
 	for _, lang := range t.langs {
-		for _, r := range f.TextRefs() {
+		var lacks []string
+		lacksOwn := 0
+		for _, r := range refs {
 			if !t.Has(lang, r.ID) {
-				missing = append(missing, fmt.Sprintf("%s: %s: no text %q in locale %s", f.File, r.Place, r.ID, lang))
+				lacks = append(lacks, fmt.Sprintf("%s: %s: no text %q in locale %s", f.File, r.Place, r.ID, lang))
+				if strings.HasPrefix(r.ID, f.ID+".") {
+					lacksOwn++
+				}
 			}
 		}
+		if lacksOwn == own && lang != t.langs[0] && lang != fallbackLang {
+			lacks = lacks[own:] // not translated: shown in English
+		}
+		missing = append(missing, lacks...)
 	}
 	if len(missing) > 0 {
 		return errors.New(strings.Join(missing, "\n"))
 	}
 	return nil
+}
+
+// FlowLang is the language a check's texts are shown in for a user of lang:
+// lang where it has them, else English, else the default language.
+func (t *Texts) FlowLang(f *flows.Flow, lang string) string {
+	if t.Has(lang, f.TitleID()) {
+		return lang
+	}
+	for _, o := range t.also[lang] {
+		if t.Has(o, f.TitleID()) {
+			return o
+		}
+	}
+	return lang
+}
+
+// OtherLangNote tells the user, as a check starts, that it is shown in
+// English (or German) because their language lacks it: once, not with
+// every checkpoint.
+func (t *Turn) OtherLangNote(f *flows.Flow) {
+	if l := t.e.texts.FlowLang(f, t.lang); l != t.lang {
+		t.Note(t.T("check.otherlang", "Title", t.T(f.TitleID()), "Lang", l))
+	}
 }
 
 // fields is the template parser for every message. Nearly all of our

@@ -38,7 +38,7 @@ func (p dateProblem) Read() bool { return p.read() }
 // ParseDate reads a date as people type it, in any language the bot
 // speaks, relative to today; alt is the other reading of an ambiguous one.
 func (t *Turn) ParseDate(text string) (day, alt time.Time, p DateProblem) {
-	return t.e.vocab.parseDate(text, t.today)
+	return t.e.vocab.parseDate(t.lang, text, t.today)
 }
 
 // Date writes a day unambiguously the local way ("Mo, 15.03.2027").

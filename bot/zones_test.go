@@ -70,6 +70,19 @@ func TestFindZone(t *testing.T) {
 		{"Ho Chi Minh City", "Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", 7 * time.Hour},
 		{"new york", "America/New_York", "America/New_York", -4 * time.Hour},
 		{"Europe/Vienna", "Europe/Vienna", "Europe/Vienna", 2 * time.Hour},
+		// As the four new languages name them.
+		{"Genève", "Europe/Zurich", "Europe/Zurich", 2 * time.Hour},
+		{"Hanoï", "Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", 7 * time.Hour},
+		{"Côte d'Ivoire", "Africa/Abidjan", "Africa/Abidjan", 0},
+		{"Ciudad de México", "America/Mexico_City", "America/Mexico_City", anyOffset},
+		{"Bogotá", "America/Bogota", "America/Bogota", -5 * time.Hour},
+		{"Москва", "Europe/Moscow", "Europe/Moscow", 3 * time.Hour},
+		{"Мск", "Europe/Moscow", "Europe/Moscow", 3 * time.Hour},
+		{"Алматы", "Asia/Almaty", "Asia/Almaty", anyOffset},
+		{"Ташкент", "Asia/Tashkent", "Asia/Tashkent", 5 * time.Hour},
+		{"Hà Nội", "Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", 7 * time.Hour},
+		{"TP HCM", "Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", 7 * time.Hour},
+		{"Sài Gòn", "Asia/Ho_Chi_Minh", "Asia/Ho_Chi_Minh", 7 * time.Hour},
 	}
 	for _, tt := range tests {
 		loc, ok := v.findZone(tt.in)
@@ -111,13 +124,18 @@ func TestLanguageByName(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"deutsch", "de"}, {"Deutsch", "de"}, {"German", "de"}, {"german", "de"}, {"DE", "de"}, {"de-AT", "de"}, {"auf Deutsch", "de"},
 		{"englisch", "en"}, {"Englisch", "en"}, {"English", "en"}, {"en", "en"}, {"en_GB", "en"}, {"in English", "en"},
+		{"Français", "fr"}, {"francais", "fr"}, {"French", "fr"}, {"Französisch", "fr"}, {"en français", "fr"}, {"fr-CA", "fr"},
+		{"Español", "es"}, {"espanol", "es"}, {"castellano", "es"}, {"Spanish", "es"}, {"es-419", "es"}, {"испанский", "es"},
+		{"Русский", "ru"}, {"по-русски", "ru"}, {"Russian", "ru"}, {"russe", "ru"}, {"ruso", "ru"}, {"ru_RU", "ru"},
+		{"Tiếng Việt", "vi"}, {"tieng viet", "vi"}, {"Vietnamese", "vi"}, {"vietnamien", "vi"}, {"вьетнамский", "vi"}, {"vi-VN", "vi"},
+		{"tiếng Anh", "en"}, {"inglés", "en"}, {"английский", "en"}, {"allemand", "de"}, {"tiếng Đức", "de"},
 	}
 	for _, tt := range tests {
 		if got, ok := v.language(tt.in); !ok || got != tt.want {
 			t.Errorf("language(%q): got %q, %v, want %q", tt.in, got, ok, tt.want)
 		}
 	}
-	for _, in := range []string{"", "klingonisch", "fr", "xx-de", "Deutschland"} {
+	for _, in := range []string{"", "klingonisch", "pt", "pt-BR", "Português", "xx-de", "Deutschland"} {
 		if got, ok := v.language(in); ok {
 			t.Errorf("language(%q): got %q, want unknown", in, got)
 		}

@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+	i18ntemplate "github.com/nicksnyder/go-i18n/v2/i18n/template"
 	"golang.org/x/text/language"
 
 	"github.com/ampel-bot/ampel/flows/contentfile"
@@ -54,8 +57,9 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 	b := i18n.NewBundle(language.MustParse(Reference))
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	s := &Set{Bundle: b, IDs: map[string]map[string]bool{}}
-	where := map[string]string{} // lang + "\x00" + id -> file, for reporting
-	seen := map[string][]byte{}  // file name -> content
+	where := map[string]string{}       // lang + "\x00" + id -> file, for reporting
+	msgs := map[string]*i18n.Message{} // lang + "\x00" + id -> message
+	seen := map[string][]byte{}        // file name -> content
 	var problems []string
 	for _, fsys := range fsyss {
 		names, err := fs.Glob(fsys, "*.toml")
@@ -109,6 +113,7 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 					problems = append(problems, fmt.Sprintf("%s: %s: already defined in %s", name, m.ID, prev))
 				}
 				where[key] = name
+				msgs[key] = m
 				s.IDs[lang][m.ID] = true
 				for form, src := range map[string]string{"zero": m.Zero, "one": m.One, "two": m.Two, "few": m.Few, "many": m.Many, "other": m.Other} {
 					if src == "" {
@@ -120,6 +125,9 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 				}
 				if m.Other == "" {
 					problems = append(problems, fmt.Sprintf("%s: %s: has no \"other\" text", name, m.ID))
+				}
+				if writesOne(m.One) {
+					problems = append(problems, fmt.Sprintf("%s: %s (one): writes the number 1; write {{.Count}}, as the one form also stands for other numbers in some languages (0 in French, 21 in Russian)", name, m.ID))
 				}
 				if want, ok := lists[m.ID]; ok {
 					if got := len(strings.Split(m.Other, "|")); got != want {
@@ -137,11 +145,6 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 		if lang == Reference {
 			continue
 		}
-		for _, id := range sortedKeys(ref) {
-			if !ids[id] {
-				problems = append(problems, fmt.Sprintf("locale %s: missing %s (defined in %s)", lang, id, where[Reference+"\x00"+id]))
-			}
-		}
 		for _, id := range sortedKeys(ids) {
 			if !ref[id] {
 				problems = append(problems, fmt.Sprintf("%s: %s: not a message German has (a typo?)", where[lang+"\x00"+id], id))
@@ -149,6 +152,8 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 		}
 		s.Langs = append(s.Langs, lang)
 	}
+	problems = append(problems, complete(s.IDs, where)...)
+	problems = append(problems, checkPlurals(b, s.IDs, where, msgs)...)
 	if len(problems) > 0 {
 		sort.Strings(problems)
 		return nil, errors.New(strings.Join(problems, "\n"))
@@ -157,6 +162,150 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 	s.Langs = append([]string{Reference}, s.Langs...)
 	return s, nil
 }
+
+// Interface is the name of the locale files that hold the interface
+// (ui.<language>.toml): every language has all of its messages. Every other
+// file holds one check's texts, which a language may lack as a whole (the
+// check is then shown in English or German); English has everything.
+const Interface = "ui"
+
+// English is the language that has every message, as German does: the
+// language a check is shown in where the user's language lacks it.
+const English = "en"
+
+// fileBase is a locale file's name without its language and extension:
+// "ui" for "ui.fr.toml".
+func fileBase(name string) string {
+	name = strings.TrimSuffix(name, ".toml")
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// complete reports, file by file, the messages of a German file that the same
+// file in another language lacks, and a file a language must have and has
+// not: the interface in every language, everything in English. ids holds the
+// message IDs by language, where the file of each (lang + "\x00" + id).
+func complete(ids map[string]map[string]bool, where map[string]string) []string {
+	// German's files and their IDs.
+	files := map[string][]string{}
+	for _, id := range sortedKeys(ids[Reference]) {
+		name := where[Reference+"\x00"+id]
+		files[name] = append(files[name], id)
+	}
+	var problems []string
+	for lang, have := range ids {
+		if lang == Reference {
+			continue
+		}
+		// The files this language has.
+		own := map[string]bool{}
+		for id := range have {
+			own[fileBase(where[lang+"\x00"+id])] = true
+		}
+		for deFile, deIDs := range files {
+			base := fileBase(deFile)
+			file := base + "." + lang + ".toml"
+			if !own[base] {
+				if lang == English || base == Interface {
+					problems = append(problems, fmt.Sprintf("%s: missing: every text of %s is needed in %s (%d messages)", file, deFile, lang, len(deIDs)))
+				}
+				continue
+			}
+			for _, id := range deIDs {
+				if !have[id] || fileBase(where[lang+"\x00"+id]) != base {
+					problems = append(problems, fmt.Sprintf("%s: missing %s (defined in %s)", file, id, deFile))
+				}
+			}
+		}
+	}
+	return problems
+}
+
+// PluralSamples are the counts every plural message is rendered with by the
+// checks: they reach every form of the six shipped languages (French and
+// Vietnamese "one" for 0 and 1, Russian "one" for 21, "few" for 2 and 22,
+// "many" for 5 and 25, French and Spanish "many" for 1000000).
+var PluralSamples = []int{0, 1, 2, 5, 21, 22, 25, 1000000}
+
+var pluralFormErr = regexp.MustCompile(`has no plural form "(\w+)"`)
+
+// checkPlurals reports every plural form a message lacks in its language,
+// as go-i18n's CLDR rules choose them for PluralSamples: a message with
+// plural forms in German, or in its own file, needs every form its language
+// uses. Only the message is looked up; no template is run.
+func checkPlurals(b *i18n.Bundle, ids map[string]map[string]bool, where map[string]string, msgs map[string]*i18n.Message) []string {
+	plural := func(m *i18n.Message) bool {
+		return m != nil && (m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != "")
+	}
+	var problems []string
+	for lang, have := range ids {
+		loc := i18n.NewLocalizer(b, lang)
+		for _, id := range sortedKeys(have) {
+			key := lang + "\x00" + id
+			if !plural(msgs[key]) && !plural(msgs[Reference+"\x00"+id]) {
+				continue
+			}
+			missing := map[string][]int{}
+			var forms []string
+			for _, n := range PluralSamples {
+				_, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: n, TemplateParser: i18ntemplate.IdentityParser{}})
+				if err == nil {
+					continue
+				}
+				if m := pluralFormErr.FindStringSubmatch(err.Error()); m != nil && m[1] == "other" {
+					continue // reported as a text with no "other"
+				} else if m != nil {
+					if missing[m[1]] == nil {
+						forms = append(forms, m[1])
+					}
+					missing[m[1]] = append(missing[m[1]], n)
+					continue
+				}
+				problems = append(problems, fmt.Sprintf("%s: %s: count %d: %v", where[key], id, n, err))
+			}
+			for _, f := range forms {
+				problems = append(problems, fmt.Sprintf("%s: %s: no %q form, which %s uses for %s", where[key], id, f, lang, joinInts(missing[f])))
+			}
+		}
+	}
+	return problems
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}
+
+// writesOne reports a "one" text that writes the number 1 outside its
+// {{…}} actions.
+func writesOne(src string) bool {
+	for src != "" {
+		i := strings.Index(src, "{{")
+		text := src
+		if i >= 0 {
+			text = src[:i]
+		}
+		if standaloneOne.MatchString(text) {
+			return true
+		}
+		if i < 0 {
+			return false
+		}
+		j := strings.Index(src[i:], "}}")
+		if j < 0 {
+			return false
+		}
+		src = src[i+j+2:]
+	}
+	return false
+}
+
+var standaloneOne = regexp.MustCompile(`(^|[^0-9])1([^0-9]|$)`)
 
 func sortedKeys(m map[string]bool) []string {
 	keys := make([]string, 0, len(m))

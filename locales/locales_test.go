@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -52,10 +53,13 @@ func missingIDs(ref, other map[string]bool) []string {
 	return missing
 }
 
-// TestComplete is the product requirement: a test fails when a message ID of
-// German is missing in another locale. Load enforces this too; the test does
-// not rely on it: it reads the shipped files itself and checks both its own
-// reading and Set.IDs.
+// TestComplete is the product requirement: a test fails when a locale file
+// lacks a message ID that the German file of the same name has, naming the
+// file and the IDs. Every language has the whole interface (ui.<lang>.toml);
+// English has every file German has; a check's file may be missing in
+// another language as a whole (the check is shown in English there), never
+// in part. Load enforces this too; the test does not rely on it: it reads
+// the shipped files itself and checks both its own reading and Set.IDs.
 func TestComplete(t *testing.T) {
 	raw := shippedIDs(t)
 	if len(raw[Reference]) < 100 {
@@ -64,12 +68,47 @@ func TestComplete(t *testing.T) {
 	if len(raw) < 2 {
 		t.Fatalf("languages read from the files: got %d, want at least 2", len(raw))
 	}
-	for lang, ids := range raw {
-		if lang == Reference {
+	byFile := map[string]map[string]bool{} // file name -> its IDs
+	for _, file := range shippedFiles(t) {
+		ids := map[string]bool{}
+		walkStrings(t, file.name, file.data, func(key, _ string) {
+			if i := strings.Index(key, " ("); i >= 0 {
+				key = key[:i]
+			}
+			ids[key] = true
+		})
+		byFile[file.name] = ids
+	}
+	for _, lang := range []string{"de", "en", "es", "fr", "ru", "vi"} {
+		if byFile[Interface+"."+lang+".toml"] == nil {
+			t.Errorf("%s.%s.toml: no such file, want the interface in all six languages", Interface, lang)
+		}
+	}
+	for _, deFile := range sortedKeys(mapKeys(byFile)) {
+		base, ok := strings.CutSuffix(deFile, "."+Reference+".toml")
+		if !ok {
 			continue
 		}
-		if missing := missingIDs(raw[Reference], ids); len(missing) > 0 {
-			t.Errorf("locale %s files: got %d of German's %d IDs, want all; missing:\n%s", lang, len(ids), len(raw[Reference]), strings.Join(missing, "\n"))
+		for _, lang := range sortedKeys(mapKeys(raw)) {
+			if lang == Reference {
+				continue
+			}
+			file := base + "." + lang + ".toml"
+			ids, ok := byFile[file]
+			if !ok {
+				if base == Interface || lang == English {
+					t.Errorf("%s: no such file, want one with all %d messages of %s", file, len(byFile[deFile]), deFile)
+				}
+				continue
+			}
+			if missing := missingIDs(byFile[deFile], ids); len(missing) > 0 {
+				t.Errorf("%s: got %d of the %d IDs of %s, want all; missing:\n%s", file, len(ids), len(byFile[deFile]), deFile, strings.Join(missing, "\n"))
+			}
+		}
+	}
+	for lang, ids := range raw {
+		if extra := missingIDs(ids, raw[Reference]); len(extra) > 0 {
+			t.Errorf("locale %s: IDs German lacks:\n%s", lang, strings.Join(extra, "\n"))
 		}
 	}
 
@@ -81,12 +120,69 @@ func TestComplete(t *testing.T) {
 		if missing := missingIDs(raw[lang], s.IDs[lang]); len(missing) > 0 {
 			t.Errorf("Set.IDs[%s]: got %d IDs, want all %d of its files; missing:\n%s", lang, len(s.IDs[lang]), len(raw[lang]), strings.Join(missing, "\n"))
 		}
-		if lang == Reference {
-			continue
+	}
+	if missing := missingIDs(s.IDs[Reference], s.IDs[English]); len(missing) > 0 {
+		t.Errorf("Set.IDs: English lacks %d German message IDs, want none; missing:\n%s", len(missing), strings.Join(missing, "\n"))
+	}
+}
+
+func mapKeys[V any](m map[string]V) map[string]bool {
+	keys := map[string]bool{}
+	for k := range m {
+		keys[k] = true
+	}
+	return keys
+}
+
+// TestPluralForms renders every plural message of every shipped language at
+// PluralSamples with the real templates: a form the language's CLDR rules
+// choose and the message lacks, or any other error, fails; and the text
+// shows the count it was rendered for (a "one" form also stands for 0 in
+// French and Vietnamese and for 21 in Russian), except that a text for
+// exactly 1 may say it in words.
+func TestPluralForms(t *testing.T) {
+	s, err := Load(Builtin)
+	if err != nil {
+		t.Fatalf("Load(Builtin): %v", err)
+	}
+	msgs := map[string]map[string]bool{} // the plural messages, by language
+	for _, file := range shippedFiles(t) {
+		lang := strings.Split(file.name, ".")[len(strings.Split(file.name, "."))-2]
+		for id, v := range file.data {
+			if table, ok := v.(map[string]any); ok && (table["one"] != nil || table["few"] != nil || table["many"] != nil) {
+				if msgs[lang] == nil {
+					msgs[lang] = map[string]bool{}
+				}
+				msgs[lang][id] = true
+			}
 		}
-		if missing := missingIDs(s.IDs[Reference], s.IDs[lang]); len(missing) > 0 {
-			t.Errorf("Set.IDs: locale %s lacks %d German message IDs, want none; missing:\n%s", lang, len(missing), strings.Join(missing, "\n"))
+	}
+	n := 0
+	for _, lang := range s.Langs {
+		if len(msgs[lang]) == 0 {
+			t.Errorf("%s: no plural messages found, want every language to have them", lang)
 		}
+		loc := i18n.NewLocalizer(s.Bundle, lang)
+		for _, id := range sortedKeys(msgs[Reference]) {
+			if !msgs[lang][id] {
+				t.Errorf("%s: %s is plural in German, want plural forms in %s too", lang, id, lang)
+			}
+			for _, count := range PluralSamples {
+				n++
+				got, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: count,
+					TemplateData: map[string]any{"Count": count, "Title": "T"}})
+				if err != nil {
+					t.Errorf("%s %s at %d: %v", lang, id, count, err)
+					continue
+				}
+				if count != 1 && !strings.Contains(got, strconv.Itoa(count)) {
+					t.Errorf("%s %s at %d: got %q, want the count in it", lang, id, count, got)
+				}
+			}
+		}
+	}
+	if n < 2*5*len(PluralSamples) {
+		t.Errorf("rendered %d plural texts, want every plural message of every language", n)
 	}
 }
 
@@ -147,7 +243,7 @@ func TestMalformed(t *testing.T) {
 				"ui.de.toml": {Data: []byte(de)},
 				"ui.en.toml": {Data: []byte("greeting = \"Hello {{.Name}}\"\n")},
 			},
-			want: []string{"locale en: missing bye (defined in ui.de.toml)"},
+			want: []string{"ui.en.toml: missing bye (defined in ui.de.toml)"},
 		},
 		{
 			name: "English lacks IDs German has in two files",
@@ -157,8 +253,8 @@ func TestMalformed(t *testing.T) {
 				"ui.en.toml":    {Data: []byte("greeting = \"Hello {{.Name}}\"\n")},
 			},
 			want: []string{
-				"locale en: missing bye (defined in ui.de.toml)",
-				"locale en: missing check.title (defined in check.de.toml)",
+				"check.en.toml: missing: every text of check.de.toml is needed in en (1 messages)",
+				"ui.en.toml: missing bye (defined in ui.de.toml)",
 			},
 		},
 		{
@@ -209,6 +305,51 @@ func TestMalformed(t *testing.T) {
 			want:  []string{"no de locale found: it is the reference every language is checked against"},
 		},
 		{
+			name: "a check's file in part",
+			files: fstest.MapFS{
+				"ui.de.toml":  {Data: []byte(de)},
+				"ui.en.toml":  {Data: []byte("greeting = \"Hello {{.Name}}\"\nbye = \"Bye\"\n")},
+				"ui.fr.toml":  {Data: []byte("greeting = \"Bonjour {{.Name}}\"\nbye = \"Salut\"\n")},
+				"chk.de.toml": {Data: []byte("\"chk.a\" = \"A\"\n\"chk.b\" = \"B\"\n")},
+				"chk.en.toml": {Data: []byte("\"chk.a\" = \"A\"\n\"chk.b\" = \"B\"\n")},
+				"chk.fr.toml": {Data: []byte("\"chk.a\" = \"A\"\n")},
+			},
+			want: []string{"chk.fr.toml: missing chk.b (defined in chk.de.toml)"},
+		},
+		{
+			name: "a language without the interface",
+			files: fstest.MapFS{
+				"ui.de.toml":  {Data: []byte(de)},
+				"ui.en.toml":  {Data: []byte("greeting = \"Hello {{.Name}}\"\nbye = \"Bye\"\n")},
+				"chk.de.toml": {Data: []byte("\"chk.a\" = \"A\"\n")},
+				"chk.en.toml": {Data: []byte("\"chk.a\" = \"A\"\n")},
+				"chk.fr.toml": {Data: []byte("\"chk.a\" = \"A\"\n")},
+			},
+			want: []string{"ui.fr.toml: missing: every text of ui.de.toml is needed in fr (2 messages)"},
+		},
+		{
+			name: "plural forms a language needs",
+			files: fstest.MapFS{
+				"ui.de.toml": {Data: []byte("items = { one = \"{{.Count}} Ding\", other = \"{{.Count}} Dinge\" }\n")},
+				"ui.en.toml": {Data: []byte("items = { one = \"{{.Count}} thing\", other = \"{{.Count}} things\" }\n")},
+				"ui.ru.toml": {Data: []byte("items = { one = \"{{.Count}} вещь\", other = \"{{.Count}} вещи\" }\n")},
+				"ui.fr.toml": {Data: []byte("items = \"{{.Count}} choses\"\n")},
+			},
+			want: []string{
+				"ui.fr.toml: items: no \"many\" form, which fr uses for 1000000",
+				"ui.fr.toml: items: no \"one\" form, which fr uses for 0, 1",
+				"ui.ru.toml: items: no \"few\" form, which ru uses for 2, 22",
+				"ui.ru.toml: items: no \"many\" form, which ru uses for 0, 5, 25, 1000000",
+			},
+		},
+		{
+			name: "a one form that writes 1",
+			files: fstest.MapFS{
+				"ui.de.toml": {Data: []byte("items = { one = \"1 Ding\", other = \"{{.Count}} Dinge\" }\n")},
+			},
+			want: []string{"ui.de.toml: items (one): writes the number 1; write {{.Count}}"},
+		},
+		{
 			name: "every problem at once",
 			files: fstest.MapFS{
 				"ui.de.toml": {Data: []byte("greeting = \"Hallo {{.Name\"\nbye = \"Tschüss\"\nitems = { one = \"ein Ding\" }\n")},
@@ -216,10 +357,11 @@ func TestMalformed(t *testing.T) {
 				"ui.toml":    {Data: []byte("bye = \"Bye\"\n")},
 			},
 			want: []string{
-				"locale en: missing bye (defined in ui.de.toml)",
 				"ui.de.toml: greeting (other): template: greeting:1: unclosed action",
 				"ui.de.toml: items: has no \"other\" text",
 				"ui.en.toml: extra: not a message German has (a typo?)",
+				"ui.en.toml: items: no \"one\" form, which en uses for 1",
+				"ui.en.toml: missing bye (defined in ui.de.toml)",
 				"ui.toml: the file name must end in .<language>.toml",
 			},
 		},
@@ -257,6 +399,13 @@ func TestWellFormedVariants(t *testing.T) {
 			"ui.de.toml": {Data: []byte(de)},
 			"ui.fr.toml": {Data: []byte("greeting = \"Bonjour {{.Name}}\"\n")},
 			"ui.en.toml": {Data: []byte("greeting = \"Hello {{.Name}}\"\n")},
+		}, []string{"de", "en", "fr"}},
+		{"a language without a check's file", fstest.MapFS{
+			"ui.de.toml":  {Data: []byte(de)},
+			"ui.en.toml":  {Data: []byte("greeting = \"Hello {{.Name}}\"\n")},
+			"ui.fr.toml":  {Data: []byte("greeting = \"Bonjour {{.Name}}\"\n")},
+			"chk.de.toml": {Data: []byte("\"chk.a\" = \"A\"\n")},
+			"chk.en.toml": {Data: []byte("\"chk.a\" = \"A\"\n")},
 		}, []string{"de", "en", "fr"}},
 		{"other files are ignored", fstest.MapFS{
 			"ui.de.toml": {Data: []byte(de)},

@@ -135,6 +135,7 @@ func startRun(t *bot.Turn, f *flows.Flow) {
 		c.History = append(c.History, *c.Run)
 	}
 	c.Run = &bot.Run{Flow: f.ID, Version: f.Version, Started: t.Now().UTC(), Ratings: map[string]string{}}
+	t.OtherLangNote(f)
 	t.Note(t.T("check.intro", "Title", t.T(f.TitleID()), "Goal", t.T(f.GoalID()), "Intro", t.T(f.IntroID())))
 	t.Dialog().Cursor = 0
 	t.To(ModeRate)

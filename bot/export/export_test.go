@@ -17,7 +17,7 @@ import (
 )
 
 // testLangs are the languages the tests render: the shipped ones and, from
-// testdata/locales, the export texts and a few fixtures in French, Spanish,
+// testdata/locales, a few fixtures in French, Spanish,
 // Russian and Vietnamese, so that every script is drawn.
 var testLangs = []string{"de", "en", "fr", "es", "ru", "vi"}
 

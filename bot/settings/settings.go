@@ -70,11 +70,15 @@ func setLanguage(t *bot.Turn, l string) {
 }
 
 func askLanguage(t *bot.Turn) (bot.Message, bool) {
-	var row []bot.Button
-	for _, l := range t.Texts().Langs() {
-		row = append(row, bot.Button{Label: t.Texts().T(l, "language.name"), Action: t.Action("l", l)})
+	// Each language by its own name, two to a row: six fit a phone.
+	var rows [][]bot.Button
+	for i, l := range t.Texts().Langs() {
+		if i%2 == 0 {
+			rows = append(rows, nil)
+		}
+		rows[len(rows)-1] = append(rows[len(rows)-1], bot.Button{Label: t.Texts().T(l, "language.name"), Action: t.Action("l", l)})
 	}
-	return bot.Message{Text: t.T("language.ask"), Buttons: [][]bot.Button{row, t.BackRow()}}, true
+	return bot.Message{Text: t.T("language.ask"), Buttons: append(rows, t.BackRow())}, true
 }
 
 // Time zones offered as buttons; any IANA name, a city of one, or an

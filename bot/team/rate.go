@@ -215,7 +215,7 @@ func mine(t *bot.Turn, r *Run, i int, act func(t *bot.Turn, verb string, args ..
 		lines = append(lines, "", t.T("team.mine.closing"))
 		return bot.Message{Text: strings.Join(lines, "\n")}
 	}
-	lines = append(lines, "", t.T("team.mine.after")+" "+t.N("team.progress.finished", done, "Total", all))
+	lines = append(lines, "", t.T("team.mine.after")+" "+t.T("team.progress.finished", "Count", done, "Total", all))
 	change := t.Action("change")
 	if act != nil {
 		change = act(t, "change")

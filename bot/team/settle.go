@@ -188,7 +188,7 @@ func settleQuestion(t *bot.Turn, r *Run) bot.Message {
 	for _, k := range idx {
 		label := t.T(flows.LevelID(f.Scale, levels[k].ID))
 		if n[k] > 0 {
-			label = t.N("team.settle.votes", n[k], "Level", label)
+			label = t.T("team.settle.votes", "Count", n[k], "Level", label)
 		}
 		rows = append(rows, []bot.Button{{Label: label, Action: t.Action("s", levels[k].ID)}})
 	}

@@ -419,7 +419,7 @@ func progress(t *bot.Turn, r *Run) bot.Message {
 		lines = append(lines, t.T("team.progress.nobody"))
 	} else {
 		lines = append(lines, t.T("team.progress.joined", "Count", all, "Names", strings.Join(names, ", ")),
-			t.N("team.progress.finished", done, "Total", all))
+			t.T("team.progress.finished", "Count", done, "Total", all))
 	}
 	if r.State != Rating {
 		lines = append(lines, t.T("team.progress.closed"))
@@ -631,7 +631,7 @@ func remind(t *bot.Turn, r *Run) {
 		n++
 		p := r.write(t, m.ID, m.Lang)
 		done, all := r.finished()
-		msg := bot.Message{Text: p.T("team.nudge", "Lead", r.Lead.Name, "Title", p.T(r.flow(p).TitleID())) + "\n" + p.N("team.progress.finished", done, "Total", all),
+		msg := bot.Message{Text: p.T("team.nudge", "Lead", r.Lead.Name, "Title", p.T(r.flow(p).TitleID())) + "\n" + p.T("team.progress.finished", "Count", done, "Total", all),
 			Buttons: [][]bot.Button{{{Label: p.T("button.team.continue"), Action: "tm:" + r.Code + ":" + strconv.Itoa(i) + ":" + strconv.Itoa(m.Cursor) + ":go"}}}}
 		p.Say(msg)
 	}
@@ -641,7 +641,7 @@ func remind(t *bot.Turn, r *Run) {
 	}
 	r.Reminded = now.UTC()
 	save(t, r)
-	t.Note(t.N("team.reminded", n))
+	t.Note(t.T("team.reminded", "Count", n))
 }
 
 // cancel calls the run off (the facilitator).
