@@ -60,13 +60,15 @@ import (
 
 // Address names a conversation on a platform. Workspace is the Slack team or
 // Mattermost server where a platform has several; Chat is the chat, channel or
-// DM; User is who acted (equal to Chat in a private chat on Telegram).
+// DM; User is who acted (equal to Chat in a private chat).
 //
-// An Address with User set and Chat empty names the private chat of the bot
-// with that user, as a message's recipient: the bot writes to a member of a
-// team privately without knowing the chat's ID (Telegram: the private chat
-// is the user's ID; Slack posts to the user's ID; Mattermost opens the
-// direct channel). Events from that chat come with its Chat set, as ever.
+// An address with a User and no Chat is the private chat between the bot
+// and that user, wherever the platform keeps it (Telegram: the user's own
+// chat ID; Slack: the app's DM, reached by posting to the user ID;
+// Mattermost: the direct channel of the bot and the user, opened if need
+// be). A feature reaches a member it knows only from a channel that way;
+// the member's answers there come back from the DM's real chat. Its key
+// (and its outbox lane) is the user's: Platform/Workspace/@User.
 type Address struct {
 	Platform  string `json:"p"`
 	Workspace string `json:"w,omitempty"`
@@ -127,15 +129,15 @@ type Event struct {
 	// that reads missed events back by time (Mattermost's create_at). The
 	// engine keeps the newest At committed in each conversation.
 	At time.Time
-	// Left says that the user Addr.User left the chat (or was removed
-	// from it); such an event has no text and no action.
-	Left bool
 	// Replayed marks an event read back after a gap (a catch-up after a
 	// restart), which may have been handled before. Its ID decides while
 	// the store remembers it (the newest IDs of the conversation); one that
 	// happened before the newest At committed in its conversation was
 	// handled, however many came after it, and is dropped.
 	Replayed bool
+	// Left says that Addr.User left the group or channel Addr.Chat, or was
+	// removed from it; Text and Action are empty.
+	Left bool
 }
 
 // MaxActionLen is the longest Button.Action any platform can carry back:
@@ -169,6 +171,14 @@ type Message struct {
 	// The text names them already, so a platform without mentions can
 	// ignore this.
 	Mentions []string `json:"men,omitempty"`
+	// Live, when set, makes the message one that changes in place (a
+	// team's progress): the first message with this key to a chat is
+	// posted, and every later one with the same key to the same chat
+	// replaces its text and buttons, where the platform can edit (see
+	// Editor; elsewhere it is posted anew). Edits are coalesced: at most
+	// one per second per live message, always ending in the newest state.
+	// A live message has no files and no form, and fits one post.
+	Live string `json:"live,omitempty"`
 }
 
 // Form asks several things at once, where a platform can show a form (a
@@ -217,6 +227,9 @@ type FormOption struct {
 func (m Message) Validate() error {
 	if m.Text == "" && len(m.Files) == 0 {
 		return errors.New("message has neither text nor files")
+	}
+	if m.Live != "" && (len(m.Live) > MaxActionLen || len(m.Files) > 0 || m.Form != nil) {
+		return fmt.Errorf("live message: key of at most %d bytes (has %d), no files (has %d), no form", MaxActionLen, len(m.Live), len(m.Files))
 	}
 	// The errors name places, not labels or actions: those can hold what a
 	// user wrote, and errors end up in the log.
@@ -322,6 +335,15 @@ type Typer interface {
 	TypesButtons() bool
 }
 
+// DeepLinker is an Adapter whose platform opens the bot's private chat
+// from a link carrying a start value (Telegram's t.me/<bot>?start=…): the
+// value arrives there as the text "/start <value>". A link is built
+// without a network call.
+type DeepLinker interface {
+	Adapter
+	StartLink(value string) string
+}
+
 // Clock tells the time. It is injected so that tests and demonstrations can
 // run the bot at any instant.
 type Clock interface {
@@ -406,6 +428,12 @@ type Store interface {
 	Due(ctx context.Context, now time.Time, after DueRef, limit int) ([]DueRef, error)
 	// NextDue returns the instant of the earliest pending reminder.
 	NextDue(ctx context.Context) (time.Time, bool, error)
+
+	// Live returns where the live message live of chat (an Address.Key)
+	// is shown, and false if it was never sent.
+	Live(ctx context.Context, chat, live string) (LiveRef, bool, error)
+	// SetLive durably records where the live message is shown now.
+	SetLive(ctx context.Context, chat, live string, ref LiveRef) error
 }
 
 // DueRef points at a pending reminder in the store's index.

@@ -86,6 +86,7 @@ type outbox struct {
 	changed   chan struct{} // closed on progress, for Settle; nil if nobody waits
 	kick      chan struct{} // wakes RunOutbox
 	mine      map[uint64]bool
+	live      map[liveKey]LiveRef // what live messages show (see live.go)
 
 	limits limits
 
@@ -387,9 +388,13 @@ func (e *Engine) sendNext(l *lane) {
 		return
 	}
 	h := l.q[0]
+	superseded := l.supersededInLane()
 	o.mu.Unlock()
 
-	res, err := e.sendHeld(o.ctx, &h)
+	res, err := sent, error(nil)
+	if !superseded { // else a newer state of the live message follows
+		res, err = e.sendHeld(o.ctx, &h)
+	}
 
 	o.mu.Lock()
 	s := o.platforms[l.platform]
@@ -408,11 +413,15 @@ func (e *Engine) sendNext(l *lane) {
 			e.scanLocked()
 		}
 	default:
-		e.stats.retries.Add(1)
 		h.checked = false
 		if i := l.index(h.ID); i >= 0 {
 			l.q[i] = h // it may know more now (Attempts)
 		}
+		if soon, ok := errors.AsType[*tooSoon](err); ok {
+			l.retryAt, err = soon.until, nil // a live message waits its second
+			break
+		}
+		e.stats.retries.Add(1)
 		l.retryAt, l.backoff = nextTry(l.backoff, err, e.clock.Now())
 	}
 	if o.closed || len(l.q) == 0 || e.clock.Now().Before(l.retryAt) {
@@ -426,7 +435,7 @@ func (e *Engine) sendNext(l *lane) {
 		go e.recordDelivered()
 	}
 	o.mu.Unlock()
-	if res == retryLater && o.ctx.Err() == nil {
+	if res == retryLater && err != nil && o.ctx.Err() == nil {
 		e.log.Warn("send failed; kept in outbox", "platform", l.platform, "ref", KeyHash(Address{Platform: l.key.platform, Workspace: l.key.workspace, Chat: l.key.chat}.Key()), "outbox_id", h.ID, "err", err)
 	}
 }
@@ -511,6 +520,13 @@ func (e *Engine) sendHeld(ctx context.Context, h *held) (sendResult, error) {
 			return skipped, nil
 		}
 	}
+	if h.Msg.Live != "" {
+		if err := e.liveGate(ctx, h); errors.Is(err, errSuperseded) {
+			return sent, nil // recorded as delivered: nothing to send
+		} else if err != nil {
+			return retryLater, err
+		}
+	}
 	err := e.send(ctx, a, h)
 	e.observe().Sent(h.To.Platform, SendResult(err)) // metrics hook
 	switch {
@@ -560,7 +576,12 @@ func (e *Engine) send(ctx context.Context, a Adapter, h *held) error {
 			return err
 		}
 	}
-	err := a.Send(ctx, h.To, h.Msg)
+	var err error
+	if h.Msg.Live != "" {
+		err = e.sendLive(ctx, a, h)
+	} else {
+		err = a.Send(ctx, h.To, h.Msg)
+	}
 	if errors.Is(err, ErrUnknownOutcome) {
 		if !h.Push && h.Attempts == 0 {
 			if _, aerr := e.store.Attempt(context.WithoutCancel(ctx), h.ID); aerr != nil {

@@ -33,6 +33,19 @@ type Turn struct {
 	away  bool // a turn on another chat (see Elsewhere)
 }
 
+// StartLink is a link that opens the bot's private chat on the turn's
+// platform with "/start value", if the platform has such links (see
+// DeepLinker).
+func (t *Turn) StartLink(value string) (string, bool) {
+	t.e.mu.RLock()
+	l, ok := t.e.adapters[t.c.Addr.Platform].(DeepLinker)
+	t.e.mu.RUnlock()
+	if !ok {
+		return "", false
+	}
+	return l.StartLink(value), true
+}
+
 // Tx is the transaction of the turn: records and other chats' conversations
 // to read and change, messages to other chats, all committed with the turn.
 // Nil outside an event (a view of the plan).
@@ -52,9 +65,9 @@ func (t *Turn) Elsewhere(c *Conversation) *Turn {
 const (
 	// UserLeft: Event.Left, the event's user left the chat.
 	UserLeft = "core.left"
-	// StartLink: /start with an argument (a Telegram deep link's
+	// StartArg: /start with an argument (a Telegram deep link's
 	// payload), read from the event's text; true: a feature took it.
-	StartLink = "core.start"
+	StartArg = "core.start"
 	// HelpInGroup: /help in a group; a feature adds its note and answers
 	// false, so that every feature can.
 	HelpInGroup = "core.help.group"
@@ -455,7 +468,7 @@ func (t *Turn) menu(text string) Message {
 }
 
 func (t *Turn) cmdStart(args []string) {
-	if len(args) > 0 && t.Fire(StartLink) {
+	if len(args) > 0 && t.Fire(StartArg) {
 		return
 	}
 	t.c.Dialog = Dialog{Seq: t.c.Dialog.Seq + 1}

@@ -301,6 +301,8 @@ func (e *Engine) wide(ctx context.Context, keys []string, run func(held lockSet)
 // the same eventID again has no effect (Do then returns nil). If fn
 // returns an error, or panics, nothing is committed and Do returns it. fn
 // runs on one of the engine's workers, possibly more than once (see Tx).
+// Do waits for locks: call it from a goroutine of its own (a timer, an
+// adapter), never from inside a step, which has its Tx for that.
 func (e *Engine) Do(ctx context.Context, eventID string, fn func(tx *Tx) error) error {
 	if eventID == "" {
 		return errors.New("do: an event ID is required")

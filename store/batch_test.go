@@ -31,7 +31,8 @@ func teamBatch(eventID string) (*bot.Batch, bot.RecordRef, []string) {
 }
 
 // TestBatchSurvivesReopen: a batch's records, conversations and messages
-// are all there after a restart, its event is still a duplicate, and
+// are all there after a restart, as is where a live message is shown;
+// its event is still a duplicate, and
 // `ampel db check` (Inspect) reads the records without complaint.
 func TestBatchSurvivesReopen(t *testing.T) {
 	ctx := t.Context()
@@ -44,6 +45,10 @@ func TestBatchSurvivesReopen(t *testing.T) {
 	q, err := db.CommitBatch(ctx, b)
 	if err != nil {
 		t.Fatalf("CommitBatch: %v", err)
+	}
+	live := bot.LiveRef{Ref: "4711", ID: q[1].ID, At: time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)}
+	if err := db.SetLive(ctx, keys[1], "team:t1", live); err != nil {
+		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -64,6 +69,9 @@ func TestBatchSurvivesReopen(t *testing.T) {
 	}
 	if p, err := db.Pending(ctx, 0, 10); err != nil || !reflect.DeepEqual(p, q) {
 		t.Errorf("Pending after reopen: got %s, %v, want %s", js(p), err, js(q))
+	}
+	if got, ok, err := db.Live(ctx, keys[1], "team:t1"); !ok || err != nil || got != live {
+		t.Errorf("Live after reopen: got %+v, %v, %v, want %+v", got, ok, err, live)
 	}
 	again, _, _ := teamBatch("ev-1")
 	if _, err := db.CommitBatch(ctx, again); !errors.Is(err, bot.ErrDuplicate) {
@@ -164,5 +172,30 @@ func TestInspectFindsDamagedRecord(t *testing.T) {
 	}
 	if _, err := db.Record(t.Context(), ref); !errors.Is(err, bot.ErrDamaged) {
 		t.Errorf("Record of the damaged record: got %v, want ErrDamaged", err)
+	}
+}
+
+// TestSchema4FileGetsLiveMessages: a file written by an ampel of schema 4
+// (records, no live messages) opens at the current schema, and where a
+// live message is shown can be recorded in it.
+func TestSchema4FileGetsLiveMessages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ampel.db")
+	old, err := open(path, Options{}, migrations[:4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := rawSchema(t, path); got != 4 {
+		t.Fatalf("the old file has schema %d, want 4", got)
+	}
+	db := mustOpenAt(t, path, Options{})
+	ref := bot.LiveRef{Ref: "m1", ID: 3, At: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if err := db.SetLive(t.Context(), "test//c", "team:t", ref); err != nil {
+		t.Fatalf("SetLive on the upgraded file: %v", err)
+	}
+	if got, ok, err := db.Live(t.Context(), "test//c", "team:t"); !ok || err != nil || got != ref {
+		t.Errorf("Live: got %+v, %v, %v", got, ok, err)
 	}
 }

@@ -31,7 +31,7 @@ type Report struct {
 
 // Damage is one record, or one page, that cannot be read.
 type Damage struct {
-	Where string // "conversation", "bookkeeping", "outbox", "reminder index", "attempts", "record", "events", "event index", "file"
+	Where string // "conversation", "bookkeeping", "outbox", "reminder index", "attempts", "record", "events", "event index", "live message", "file"
 	// Key is the record's key; for a page that cannot be read, the last
 	// key before it ("" when it is the first).
 	Key    string
@@ -226,6 +226,15 @@ func inspectTx(tx *bolt.Tx) Report {
 			}
 			return true
 		}), func(k []byte) string { return fmt.Sprintf("%x", k) })
+	}
+	if b := tx.Bucket(bucketLive); b != nil {
+		showLive := func(k []byte) string { return strings.Replace(string(k), "\x00", " ", 1) }
+		gaps("live messages", scan(b, nil, func(k, v []byte) bool {
+			if _, ok := decodeLive(v); !ok || bytes.IndexByte(k, 0) <= 0 {
+				r.Damaged = append(r.Damaged, Damage{"live message", showLive(k), "not a live message's place"})
+			}
+			return true
+		}), showLive)
 	}
 	if b := tx.Bucket(bucketQuarantine); b != nil {
 		gaps("quarantine", scan(b, nil, func(k, v []byte) bool {

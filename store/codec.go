@@ -15,6 +15,7 @@ import (
 const (
 	outboxV1 = 1
 	outboxV2 = 2 // v1 + a length-prefixed JSON form (usually empty) + mentions
+	outboxV3 = 3 // v2 + the live key; written only for a live message
 )
 
 func encodeOutgoing(o bot.Outgoing) []byte {
@@ -43,8 +44,13 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 	for _, m := range o.Msg.Mentions {
 		n += sized(len(m))
 	}
+	version := byte(outboxV2)
+	if o.Msg.Live != "" {
+		version = outboxV3
+		n += sized(len(o.Msg.Live))
+	}
 	buf := make([]byte, 0, n)
-	buf = append(buf, outboxV2)
+	buf = append(buf, version)
 	str := func(s string) { buf = binary.AppendUvarint(buf, uint64(len(s))); buf = append(buf, s...) }
 	for _, s := range strs {
 		str(s)
@@ -70,6 +76,9 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 	for _, m := range o.Msg.Mentions {
 		str(m)
 	}
+	if version >= outboxV3 {
+		str(o.Msg.Live)
+	}
 	return buf
 }
 
@@ -87,7 +96,7 @@ var errCorrupt = errors.New("corrupt outbox record")
 
 func decodeOutgoing(b []byte) (bot.Outgoing, error) {
 	var o bot.Outgoing
-	if len(b) == 0 || (b[0] != outboxV1 && b[0] != outboxV2) {
+	if len(b) == 0 || b[0] < outboxV1 || b[0] > outboxV3 {
 		return o, errCorrupt
 	}
 	version := b[0]
@@ -144,6 +153,9 @@ func decodeOutgoing(b []byte) (bot.Outgoing, error) {
 				o.Msg.Mentions[i] = str()
 			}
 		}
+	}
+	if version >= outboxV3 {
+		o.Msg.Live = str()
 	}
 	if bad || len(b) != 0 {
 		return bot.Outgoing{}, errCorrupt

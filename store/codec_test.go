@@ -24,6 +24,9 @@ func TestOutgoingCodec(t *testing.T) {
 				{Name: "start", Label: "Start", Kind: bot.FieldDate, Value: "2027-03-15", Optional: true, MaxLen: 10},
 			}},
 		}},
+		{To: bot.Address{Platform: "slack", Workspace: "T1", Chat: "C1"}, Msg: bot.Message{
+			Text: "3 von 5 fertig", Buttons: [][]bot.Button{{{Label: "Mitmachen", Action: "tm:join"}}}, Live: "team:ab12",
+		}},
 	}
 	for _, want := range msgs {
 		b := encodeOutgoing(want)
@@ -96,6 +99,7 @@ func TestOutgoingRecordExactSize(t *testing.T) {
 			Buttons:  [][]bot.Button{{{Label: "🔴 Dringend", Action: "3:r:red"}}, {{Label: strings.Repeat("l", 200), Action: "3:back"}}},
 			Files:    []bot.File{{Name: "plan.ics", MIME: "text/calendar", Data: []byte(strings.Repeat("d", 300))}},
 			Mentions: []string{"U1"},
+			Live:     "team:ab12",
 		}}
 		b := encodeOutgoing(o)
 		if len(b) != cap(b) {

@@ -43,6 +43,11 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	// Where live messages are shown (see live.go).
+	{5, "live messages", func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketLive)
+		return err
+	}},
 }
 
 // SchemaVersion is the schema this binary writes.

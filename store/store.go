@@ -119,8 +119,10 @@ type commitReq struct {
 	attempts int
 
 	eventID, key string
-	// batch, when set, makes this a bot.Batch (see batch.go).
+	// batch, when set, makes this a bot.Batch (see batch.go); live, a
+	// record of where a live message is shown (see live.go).
 	batch *batchReq
+	live  *liveReq
 	// from, when set, is a conversation that continues as key (a Telegram
 	// group that became a supergroup): it is removed in the same commit.
 	from   string
@@ -662,6 +664,12 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				}
 				continue
 			}
+			if r.live != nil {
+				if err := tx.Bucket(bucketLive).Put(r.live.k, r.live.v); err != nil {
+					return err
+				}
+				continue
+			}
 			if r.batch != nil {
 				if err := s.writeBatch(tx, r, keep); err != nil {
 					return err
@@ -843,6 +851,9 @@ func (s *DB) isolate(batch []*commitReq, acks []uint64, cur int) bool {
 func (r *commitReq) describe() string {
 	if r.attempt != 0 {
 		return fmt.Sprintf("attempt of outbox %d", r.attempt)
+	}
+	if r.live != nil {
+		return "live message"
 	}
 	return r.key
 }

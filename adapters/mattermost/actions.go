@@ -59,12 +59,18 @@ const maxCallbackBody = 64 << 10
 // context passes for the other.
 type press struct {
 	action, form, label, channel, user, nonce, sig string
+	// live marks a live message's button (see live.go): any member may
+	// press it, each once, and the post stays as it is.
+	live bool
 }
 
 const ctxVersion = "1"
 
 func (a *Adapter) sign(p press) string {
 	fields := []string{"ampel-mm-button", ctxVersion, p.action, p.label, p.channel, p.user, p.nonce}
+	if p.live {
+		fields = append(fields, "live")
+	}
 	if p.form != "" {
 		fields = []string{"ampel-mm-form", ctxVersion, p.form, p.label, p.channel, p.user, p.nonce}
 	}
@@ -84,15 +90,17 @@ func (a *Adapter) mac(fields ...string) string {
 
 // actions renders buttons as post actions whose contexts are signed for
 // channel chat, user allowed and the post's pending ID nonce.
-func (a *Adapter) actions(chat, allowed, nonce string, buttons []bot.Button) []*model.PostAction {
+func (a *Adapter) actions(chat, allowed, nonce string, live bool, buttons []bot.Button) []*model.PostAction {
 	var out []*model.PostAction
 	for _, b := range buttons {
-		p := press{action: b.Action, label: b.Label, channel: chat, user: allowed, nonce: nonce}
+		p := press{action: b.Action, label: b.Label, channel: chat, user: allowed, nonce: nonce, live: live}
+		c := map[string]any{"v": ctxVersion, "a": p.action, "l": p.label, "c": p.channel, "u": p.user, "n": p.nonce, "s": a.sign(p)}
+		if live {
+			c["lv"] = "1"
+		}
 		out = append(out, &model.PostAction{
 			Type: model.PostActionTypeButton, Name: b.Label,
-			Integration: &model.PostActionIntegration{URL: a.callback, Context: map[string]any{
-				"v": ctxVersion, "a": p.action, "l": p.label, "c": p.channel, "u": p.user, "n": p.nonce, "s": a.sign(p),
-			}},
+			Integration: &model.PostActionIntegration{URL: a.callback, Context: c},
 		})
 	}
 	return out
@@ -103,7 +111,7 @@ var errForged = errors.New("button press refused")
 // verify checks a press against its context's HMAC and binding.
 func (a *Adapter) verify(req *model.PostActionIntegrationRequest) (press, error) {
 	str := func(k string) string { s, _ := req.Context[k].(string); return s }
-	p := press{action: str("a"), form: str("f"), label: str("l"), channel: str("c"), user: str("u"), nonce: str("n"), sig: str("s")}
+	p := press{action: str("a"), form: str("f"), label: str("l"), channel: str("c"), user: str("u"), nonce: str("n"), sig: str("s"), live: str("lv") == "1"}
 	switch {
 	case str("v") != ctxVersion || p.sig == "" || (p.action == "") == (p.form == "") || p.nonce == "":
 		return p, errForged
@@ -163,6 +171,10 @@ func (a *Adapter) actionHandler(h bot.Handler) http.Handler {
 			a.openerAnswer(w, r, &req, p)
 			return
 		}
+		if p.live {
+			a.livePress(w, r, h, &req, p)
+			return
+		}
 		if !a.presses.claim(req.PostId) {
 			writeJSON(w, model.PostActionIntegrationResponse{}) // answered already: no second effect
 			return
@@ -198,17 +210,17 @@ func (a *Adapter) pressEvent(ctx context.Context, req *model.PostActionIntegrati
 }
 
 // pressAnswer is the update of the pressed post. It needs the post's
-// message, which the press does not carry: an update replaces the whole
-// post. If the post cannot be read, the buttons stay (presses on it have
+// message, which the press does not carry (an update replaces the whole
+// post): known if this process created the post, else read. If the post cannot be read, the buttons stay (presses on it have
 // no effect any more) and the presser sees the choice ephemerally.
 func (a *Adapter) pressAnswer(ctx context.Context, postID, label string, current bool) model.PostActionIntegrationResponse {
-	var old *model.Post
-	err := a.call(ctx, "get post", func(ctx context.Context) (*model.Response, error) {
-		var resp *model.Response
-		var err error
-		old, resp, err = a.api.GetPost(ctx, postID, "")
-		return resp, err
-	})
+	// A post this process created is known: the answer, which is the
+	// press's acknowledgement, then waits for no request.
+	old := a.created.get(postID)
+	var err error
+	if old == nil {
+		old, err = a.getPost(ctx, postID)
+	}
 	if err != nil || old == nil {
 		a.log.Info("mattermost pressed post not readable; buttons stay", "post", httpkit.Opaque(postID), "err", err)
 		return model.PostActionIntegrationResponse{EphemeralText: "✓ " + escape(label)}

@@ -48,6 +48,7 @@ type fakeMM struct {
 	posts    map[string]*model.Post
 	order    []string          // post IDs in creation order
 	pending  map[string]string // pending_post_id -> post ID
+	holds    bottest.Holds     // routes held until released, by prefix
 	conns    map[*websocket.Conn]*sync.Mutex
 	down     bool // refuse WebSocket upgrades
 	sick     bool // fail pings
@@ -101,6 +102,11 @@ func newFakeMM(t testing.TB) *fakeMM {
 		route := r.Method + " " + r.URL.Path
 		f.mu.Lock()
 		f.calls = append(f.calls, route)
+		f.mu.Unlock()
+		if !f.holds.Wait(r.Context(), route) {
+			return
+		}
+		f.mu.Lock()
 		var fl *failure
 		for k, list := range f.fails {
 			if strings.HasPrefix(route, k) && len(list) > 0 {
@@ -311,7 +317,7 @@ func (f *fakeMM) getPost(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p := f.posts[r.PathValue("id")]
-	if p == nil {
+	if p == nil || p.DeleteAt != 0 {
 		apiError(w, 404, "app.post.get.app_error")
 		return
 	}
@@ -334,6 +340,10 @@ func (f *fakeMM) patchPost(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p := f.posts[r.PathValue("id")]
+	if p != nil && p.DeleteAt != 0 {
+		apiError(w, 404, "app.post.get.app_error")
+		return
+	}
 	if p == nil || p.UserId != botID {
 		apiError(w, 403, "api.context.permissions.app_error")
 		return
@@ -501,11 +511,18 @@ func (f *fakeMM) botPosts(ch string) []*model.Post {
 	defer f.mu.Unlock()
 	var out []*model.Post
 	for _, id := range f.order {
-		if p := f.posts[id]; p.ChannelId == ch && p.UserId == botID {
+		if p := f.posts[id]; p.ChannelId == ch && p.UserId == botID && p.DeleteAt == 0 {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// deletePost deletes a post, as a member of the channel may.
+func (f *fakeMM) deletePost(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.posts[id].DeleteAt = f.tick()
 }
 
 // actionsOf returns the buttons of a post.

@@ -133,6 +133,7 @@ type Adapter struct {
 	alarm    sendkit.Alarm // the server's trouble as a whole, logged once
 	gate     *httpkit.Gate // bounds the requests read before they are verified
 	presses  presses
+	created  postedPosts
 	forms    forms
 
 	// The pause after a failure grows from backoffMin to backoffMax;

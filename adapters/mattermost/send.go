@@ -46,15 +46,9 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 	if st.nonce == "" {
 		st.nonce = newNonce()
 	}
-	allowed := ""
-	if a.callback != "" && (len(m.Flat()) > 0 || opensForm(m)) {
-		// In a direct channel only the partner may press; elsewhere any
-		// member may (the engine decides what a member may do).
-		ci, err := a.channels.get(ctx, a, to.Chat)
-		if err != nil {
-			return a.sendError(ctx, to.Chat, err)
-		}
-		allowed = ci.partner(a.botID)
+	allowed, err := a.allowed(ctx, to.Chat, m)
+	if err != nil {
+		return a.sendError(ctx, to.Chat, err)
 	}
 	parts := a.render(to.Chat, allowed, st.nonce, m)
 	for i := st.next; i < len(parts); i++ {
@@ -71,6 +65,20 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 	a.parts.Forget(key)
 	a.alarm.Clear(a.log, "mattermost takes posts again")
 	return nil
+}
+
+// allowed is who may press m's buttons in chat: in a direct channel only
+// the partner; elsewhere any member ("", the engine decides what a member
+// may do).
+func (a *Adapter) allowed(ctx context.Context, chat string, m bot.Message) (string, error) {
+	if a.callback == "" || len(m.Flat()) == 0 && !opensForm(m) {
+		return "", nil
+	}
+	ci, err := a.channels.get(ctx, a, chat)
+	if err != nil {
+		return "", err
+	}
+	return ci.partner(a.botID), nil
 }
 
 // sendError turns a failed send into what the outbox understands. A 403
@@ -213,7 +221,7 @@ func (a *Adapter) render(chat, allowed, nonce string, m bot.Message) []part {
 				at = i
 			}
 		}
-		parts[at].actions = a.actions(chat, allowed, parts[at].pending, flat)
+		parts[at].actions = a.actions(chat, allowed, parts[at].pending, m.Live != "", flat)
 		if opener {
 			parts[at].actions = append(parts[at].actions, a.opener(chat, allowed, parts[at].pending, nonce, m.Form))
 		}
@@ -244,6 +252,19 @@ func numbered(rows [][]bot.Button) string {
 }
 
 func (a *Adapter) sendPart(ctx context.Context, chat string, p part) error {
+	created, err := a.createPost(ctx, chat, p)
+	if err != nil {
+		return err
+	}
+	if len(p.actions) > 0 && created != nil && created.Id != "" {
+		a.presses.bind(p.pending, created.Id)
+		a.supersede(ctx, chat, created, p.actions)
+	}
+	return nil
+}
+
+// createPost uploads a part's files and creates its post.
+func (a *Adapter) createPost(ctx context.Context, chat string, p part) (*model.Post, error) {
 	post := &model.Post{ChannelId: chat, Message: p.text, PendingPostId: p.pending}
 	for _, f := range p.files {
 		name := f.Name
@@ -260,10 +281,10 @@ func (a *Adapter) sendPart(ctx context.Context, chat string, p part) error {
 		if err != nil {
 			// An upload that went through anyway is an unused file, not a
 			// message: the outcome of the message is still known.
-			return a.r.errorf(withoutUnknown(err), "%v", err)
+			return nil, a.r.errorf(withoutUnknown(err), "%v", err)
 		}
 		if up == nil || len(up.FileInfos) == 0 {
-			return errors.New("mattermost upload file: no file in the answer")
+			return nil, errors.New("mattermost upload file: no file in the answer")
 		}
 		post.FileIds = append(post.FileIds, up.FileInfos[0].Id)
 	}
@@ -278,13 +299,10 @@ func (a *Adapter) sendPart(ctx context.Context, chat string, p part) error {
 		return resp, err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if len(p.actions) > 0 && created != nil && created.Id != "" {
-		a.presses.bind(p.pending, created.Id)
-		a.supersede(ctx, chat, created, p.actions)
-	}
-	return nil
+	a.created.keep(created)
+	return created, nil
 }
 
 // supersede makes a new post with buttons the newest question in chat if

@@ -50,6 +50,8 @@ type fakeSlack struct {
 	views   []string          // views.publish bodies
 	opened  []string          // views.open bodies
 	ims     map[string]string // user -> DM channel, for conversations.open
+	// holds holds calls, by "method channel", until released.
+	holds bottest.Holds
 
 	// Socket Mode
 	conns     int
@@ -166,6 +168,18 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 
 func (f *fakeSlack) apiURL() string { return f.srv.URL + "/api/" }
 
+// deleteMessage deletes a message, as a member of the channel may.
+func (f *fakeSlack) deleteMessage(channel, ts string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, m := range f.msgs {
+		if m.Channel == channel && m.TS == ts {
+			f.msgs = append(f.msgs[:i], f.msgs[i+1:]...)
+			return
+		}
+	}
+}
+
 // failNext makes the next call of method fail.
 func (f *fakeSlack) failNext(method string, fl failure) {
 	f.mu.Lock()
@@ -226,6 +240,11 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+	if !f.holds.Wait(r.Context(), method+" "+c.Form["channel"]) {
+		return
+	}
+	f.mu.Lock()
 	if fl := f.fails[method]; len(fl) > 0 {
 		f.fails[method] = fl[1:]
 		f.mu.Unlock()

@@ -12,9 +12,17 @@ import (
 // Slack's published posting limit: "chat.postMessage generally allows
 // posting one message per second per channel … Short bursts >1 allowed".
 // Going over it earns 429s, so the adapter keeps under it itself.
+//
+// chat.update is a Tier 3 method ("50+ per minute", per workspace, bursts
+// allowed), under no per-channel limit: updates (marking a pressed
+// message, editing a live one) pass through a limiter of their own,
+// updateRate per workspace with bursts of updateBurst, so that neither
+// waits for the other's turns.
 const (
-	chatRate  = time.Second
-	chatBurst = 3
+	chatRate    = time.Second
+	chatBurst   = 3
+	updateRate  = 1200 * time.Millisecond
+	updateBurst = 20
 	// maxWait is the longest a post waits for its turn inside Send (on
 	// the engine's sender for the channel, never on the receive path); a
 	// post whose turn is further away is handed back to the engine's
@@ -23,20 +31,27 @@ const (
 	maxWait = 1500 * time.Millisecond
 )
 
-// limiter decides when the next post to a channel may go: a token bucket
-// per channel. Posts and uploads pass through it; chat.update, a Tier 3
-// method under no per-channel limit, does not.
+// limiter decides when the next call may go: a token bucket per key (a
+// channel for posts and uploads; the workspace for updates).
 type limiter struct {
 	// now and sleep are the clock; tests replace them with a fake one.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
+	rate  time.Duration
+	burst int
 
 	mu    sync.Mutex
 	chats map[string]*bucket
 }
 
+// newLimiter is the posting limiter: per channel.
 func newLimiter() *limiter {
-	return &limiter{now: time.Now, sleep: sendkit.Sleep, chats: map[string]*bucket{}}
+	return &limiter{now: time.Now, sleep: sendkit.Sleep, rate: chatRate, burst: chatBurst, chats: map[string]*bucket{}}
+}
+
+// newUpdateLimiter is chat.update's limiter: per workspace.
+func newUpdateLimiter() *limiter {
+	return &limiter{now: time.Now, sleep: sendkit.Sleep, rate: updateRate, burst: updateBurst, chats: map[string]*bucket{}}
 }
 
 // wait blocks until a post to channel may go and takes its place. If the
@@ -54,9 +69,9 @@ func (l *limiter) wait(ctx context.Context, channel string) error {
 			b = &bucket{}
 			l.chats[channel] = b
 		}
-		at := b.next(now)
+		at := b.next(now, l.rate, l.burst)
 		if !at.After(now) {
-			b.take(now)
+			b.take(now, l.rate)
 			l.prune(now)
 			l.mu.Unlock()
 			return nil
@@ -84,23 +99,22 @@ func (l *limiter) prune(now time.Time) {
 	}
 }
 
-// bucket is a token bucket of chatBurst tokens refilled one per chatRate,
-// kept as the instant it will be full again (the generic cell rate
-// algorithm).
+// bucket is a token bucket of burst tokens refilled one per rate, kept as
+// the instant it will be full again (the generic cell rate algorithm).
 type bucket struct {
 	tat time.Time
 }
 
-func (b *bucket) next(now time.Time) time.Time {
-	if at := b.tat.Add(-(chatBurst - 1) * chatRate); at.After(now) {
+func (b *bucket) next(now time.Time, rate time.Duration, burst int) time.Time {
+	if at := b.tat.Add(-time.Duration(burst-1) * rate); at.After(now) {
 		return at
 	}
 	return now
 }
 
-func (b *bucket) take(now time.Time) {
+func (b *bucket) take(now time.Time, rate time.Duration) {
 	if b.tat.Before(now) {
 		b.tat = now
 	}
-	b.tat = b.tat.Add(chatRate)
+	b.tat = b.tat.Add(rate)
 }

@@ -283,7 +283,7 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 	if err := h.Handle(ctx, in.ev); err != nil {
 		return err
 	}
-	if pressed != nil && pressed.ts != "" {
+	if pressed != nil && pressed.ts != "" && !isLive(pressed.blocks) { // a live message is the engine's to edit
 		a.markLater(pressed, current) // queued now, made beside the ack: neither waits for the other
 	}
 	// For a form submission, the empty acknowledgement closes the modal.
@@ -303,7 +303,8 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 // markLater has the pressed message marked (see showChoice) on a goroutine
 // of the channel's, so that the next request of the channel does not wait
 // for the update. chat.update is a Tier 3 method, not under the posting
-// limit of chat.postMessage, so it does not wait for that either. A
+// limit of chat.postMessage: it waits for its own tier's turn (see
+// limiter), never for the channel's posts. A
 // message is marked once: a press Slack delivers again (the
 // acknowledgement was lost), or a second press of the same message
 // (another member of the channel), comes with the message's blocks as
@@ -400,6 +401,9 @@ func (a *Adapter) showChoice(ctx context.Context, p *press, current bool) bool {
 	}
 	ctx, cancel := context.WithTimeout(ctx, markTimeout)
 	defer cancel()
+	if err := a.waitUpdate(ctx); err != nil {
+		return false
+	}
 	err := a.call(ctx, "chat.update", func(ctx context.Context) error {
 		_, _, _, err := a.api.UpdateMessageContext(ctx, p.channel, p.ts,
 			slackapi.MsgOptionBlocks(kept.BlockSet...), slackapi.MsgOptionText(p.text, false))

@@ -110,7 +110,8 @@ type Adapter struct {
 	api     *slackapi.Client
 	r       *redactor
 	log     *slog.Logger
-	lim     *limiter
+	lim     *limiter // posts, per channel
+	upd     *limiter // chat.update, per workspace (its own tier)
 	people  people
 	parts   sendkit.Progress[int]
 	kbs     sendkit.Keyboards[string, string]
@@ -167,7 +168,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
 	a := &Adapter{
-		cfg: cfg, r: r, log: log, lim: newLimiter(), homes: newHomeKeeper(), gate: httpkit.Shared(),
+		cfg: cfg, r: r, log: log, lim: newLimiter(), upd: newUpdateLimiter(), homes: newHomeKeeper(), gate: httpkit.Shared(),
 		after:      sendkit.NewLanes(context.WithoutCancel(ctx), maxAfter),
 		backoffMin: time.Second, backoffMax: 5 * time.Minute,
 	}

@@ -55,6 +55,7 @@ type fakeTG struct {
 	// settle, if set, is called once an update is handled: it waits until
 	// what the update caused has been sent.
 	settle func()
+	holds  bottest.Holds // methods held until released, by name
 }
 
 type apiCall struct {
@@ -181,6 +182,11 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 		c.At = f.stamp()
 	}
 	f.calls = append(f.calls, c)
+	f.mu.Unlock()
+	if !f.holds.Wait(r.Context(), c.Method) {
+		return
+	}
+	f.mu.Lock()
 	if fl := f.fails[c.Method]; len(fl) > 0 {
 		f.fails[c.Method] = fl[1:]
 		f.mu.Unlock()
@@ -253,9 +259,17 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 		var markup *tgbotapi.InlineKeyboardMarkup
 		if rm := c.Form["reply_markup"]; rm != "" {
 			markup = &tgbotapi.InlineKeyboardMarkup{}
-			_ = json.Unmarshal([]byte(rm), markup)
+			if err := json.Unmarshal([]byte(rm), markup); err != nil {
+				bad(w, "Bad Request: can't parse reply keyboard markup JSON object")
+				return
+			}
+			if len(markup.InlineKeyboard) == 0 {
+				markup = nil // an empty keyboard is none
+			}
 		}
-		if text == m.Text && markup == nil && m.Markup == nil {
+		oldKB, _ := json.Marshal(m.Markup)
+		newKB, _ := json.Marshal(markup)
+		if text == m.Text && string(oldKB) == string(newKB) {
 			bad(w, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
 			return
 		}
@@ -516,6 +530,19 @@ func (f *fakeTG) callsOf(method string) []apiCall {
 		}
 	}
 	return out
+}
+
+// deleteMessage deletes a message, as a member of the chat may.
+func (f *fakeTG) deleteMessage(chat int64, id int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.msgs, msgKey{chat, id})
+	for i, k := range f.order {
+		if k == (msgKey{chat, id}) {
+			f.order = append(f.order[:i], f.order[i+1:]...)
+			break
+		}
+	}
 }
 
 // messages returns the messages in a chat, oldest first, as they are now.

@@ -218,7 +218,8 @@ func (a *Adapter) handleUpdate(ctx context.Context, h bot.Handler, u tgbotapi.Up
 		return err
 	}
 	if cq != nil {
-		a.afterPress(cq, true, current, u.UpdateID)
+		// A live message's buttons stay: the engine edits it.
+		a.afterPress(cq, !a.live.Has(msgRef{cq.Message.Chat.ID, cq.Message.MessageID}), current, u.UpdateID)
 	}
 	return nil
 }

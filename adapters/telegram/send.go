@@ -27,17 +27,28 @@ const maxText = 4096
 // already sent are remembered, so that the outbox's retry of the same
 // message continues where it stopped instead of repeating them.
 func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
+	_, _, err := a.send(ctx, to, m)
+	return err
+}
+
+// send is Send, returning the chat the message went to and the ID of its
+// part with the buttons (else its last part).
+func (a *Adapter) send(ctx context.Context, to bot.Address, m bot.Message) (int64, int, error) {
 	chat, err := strconv.ParseInt(to.Chat, 10, 64)
 	if err != nil || to.Platform != Platform {
 		// Never deliverable, so the outbox must drop it, not retry it.
-		return a.r.errorf([]error{bot.ErrRecipientGone}, "telegram: %q/%q is not a Telegram chat", to.Platform, to.Chat)
+		return 0, 0, a.r.errorf([]error{bot.ErrRecipientGone}, "telegram: %q/%q is not a Telegram chat", to.Platform, to.Chat)
 	}
+	if m.Live != "" {
+		m.Text = liveText(m.Text) // one message, to be edited
+	}
+	ref, onKeyboard := 0, false
 	parts := render(chat, m)
 	key := sendkit.Key(to.Chat, m)
 	for i := a.parts.Get(key); i < len(parts); i++ {
 		if _, err := a.waitLimit(ctx, chat, maxWait); err != nil {
 			a.parts.Set(key, i)
-			return a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
+			return 0, 0, a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
 		}
 		resp, err := a.request(ctx, parts[i].cfg, parts[i].method)
 		var moved *movedError
@@ -49,7 +60,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			chat, parts = moved.to, render(moved.to, m)
 			if _, err := a.waitLimit(ctx, chat, maxWait); err != nil {
 				a.parts.Set(key, i)
-				return a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
+				return 0, 0, a.r.errorf([]error{err}, "telegram: waiting to send: %v", err)
 			}
 			resp, err = a.request(ctx, parts[i].cfg, parts[i].method)
 		}
@@ -59,20 +70,24 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			} else {
 				a.parts.Set(key, i)
 			}
-			return err
+			return 0, 0, err
 		}
-		if parts[i].keyboard {
-			var sent struct {
-				MessageID int `json:"message_id"`
-			}
-			if json.Unmarshal(resp.Result, &sent) == nil && sent.MessageID != 0 {
-				a.kbs.Set(chat, sent.MessageID)
-			}
+		var sent struct {
+			MessageID int `json:"message_id"`
+		}
+		if json.Unmarshal(resp.Result, &sent) == nil && sent.MessageID != 0 && !onKeyboard {
+			ref, onKeyboard = sent.MessageID, parts[i].keyboard
+		}
+		switch {
+		case m.Live != "":
+			a.live.Add(msgRef{chat, ref}) // its buttons are no question's
+		case parts[i].keyboard && sent.MessageID != 0:
+			a.kbs.Set(chat, sent.MessageID)
 		}
 	}
 	a.parts.Forget(key)
 	a.alarm.Clear(a.log, "telegram takes messages again")
-	return nil
+	return chat, ref, nil
 }
 
 type part struct {

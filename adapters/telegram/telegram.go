@@ -117,7 +117,8 @@ type Adapter struct {
 	lim     *limiter
 	parts   sendkit.Progress[int]
 	kbs     sendkit.Keyboards[int64, int]
-	alarm   sendkit.Alarm // a refused token, logged once
+	live    sendkit.LiveRefs[msgRef] // live messages: presses do not mark them
+	alarm   sendkit.Alarm            // a refused token, logged once
 	// after runs the calls made after an update was handled (answering a
 	// pressed button, editing the pressed message), off the receive path.
 	after *sendkit.Lanes

@@ -209,3 +209,34 @@ func testBatchGlobal(t *testing.T, s bot.Store) {
 		t.Errorf("Record: got %q, want %q", got, "2")
 	}
 }
+
+// testLive: where a live message is shown reads back as recorded, per
+// chat and key, the newest record winning.
+func testLive(t *testing.T, s bot.Store) {
+	ctx := t.Context()
+	chat := bot.Address{Platform: "test", Workspace: "w", Chat: "channel"}.Key()
+	if _, ok, err := s.Live(ctx, chat, "team:1"); ok || err != nil {
+		t.Fatalf("Live(never sent): got %v, %v, want false, nil", ok, err)
+	}
+	at := time.Date(2027, 3, 10, 9, 0, 0, 0, time.UTC)
+	first := bot.LiveRef{Ref: "1700000000.000100", ID: 7, At: at}
+	if err := s.SetLive(ctx, chat, "team:1", first); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLive(ctx, chat, "team:2", bot.LiveRef{Ref: "other", ID: 8, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := s.Live(ctx, chat, "team:1"); !ok || err != nil || got != first {
+		t.Errorf("Live: got %+v, %v, %v, want %+v", got, ok, err, first)
+	}
+	next := bot.LiveRef{Ref: "1700000000.000100", ID: 9, At: at.Add(time.Second)}
+	if err := s.SetLive(ctx, chat, "team:1", next); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.Live(ctx, chat, "team:1"); got != next {
+		t.Errorf("Live after a second SetLive: got %+v, want %+v", got, next)
+	}
+	if _, ok, _ := s.Live(ctx, bot.Address{Platform: "test", Chat: "elsewhere"}.Key(), "team:1"); ok {
+		t.Errorf("Live of the same key in another chat: got one, want none")
+	}
+}

@@ -37,6 +37,7 @@ type MemStore struct {
 	// batches no conversation remembers.
 	records map[bot.RecordRef][]byte
 	events  map[string]bool
+	live    map[[2]string]bot.LiveRef
 	// FailWrite, when set, runs before each conversation (by its key) or
 	// record (by "record:" + RecordRef.String) of a CommitBatch is written: an
 	// error fails the batch there, as a full disk would.
@@ -49,7 +50,7 @@ var _ bot.Store = (*MemStore)(nil)
 func NewMemStore() *MemStore {
 	return &MemStore{convs: map[string][]byte{}, inbox: map[string]bool{}, outbox: map[uint64][]byte{},
 		attempts: map[uint64]int{}, due: map[string][]bot.DueRef{}, aside: map[string][]byte{}, held: map[string]bool{},
-		archive: map[string]map[int][]byte{}, records: map[bot.RecordRef][]byte{}, events: map[string]bool{}}
+		archive: map[string]map[int][]byte{}, records: map[bot.RecordRef][]byte{}, events: map[string]bool{}, live: map[[2]string]bot.LiveRef{}}
 }
 
 // Damage stores raw as the record of a conversation, as a damaged disk or
@@ -231,6 +232,22 @@ func (s *MemStore) Record(ctx context.Context, ref bot.RecordRef) ([]byte, error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return bytes.Clone(s.records[ref]), nil
+}
+
+// Live implements bot.Store.
+func (s *MemStore) Live(ctx context.Context, chat, live string) (bot.LiveRef, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.live[[2]string{chat, live}]
+	return r, ok, nil
+}
+
+// SetLive implements bot.Store.
+func (s *MemStore) SetLive(ctx context.Context, chat, live string, ref bot.LiveRef) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.live[[2]string{chat, live}] = ref
+	return nil
 }
 
 // Move implements bot.Store.
@@ -600,4 +617,77 @@ func Run(t testing.TB, a bot.Adapter, h bot.Handler) {
 			t.Errorf("Run did not return after its context ended")
 		}
 	})
+}
+
+// Editing is a Recorder whose platform can edit what it sent (a
+// bot.Editor): it keeps every live message as it is shown now, by
+// reference, and counts the edits.
+type Editing struct {
+	Recorder
+	// EditFn, when set, decides the result of each edit (to refuse one
+	// with bot.ErrMessageGone, say).
+	EditFn func(ref string, m bot.Message) error
+
+	mu    sync.Mutex
+	n     int
+	shown map[string]bot.Message
+	edits []Edit
+}
+
+// Edit is one edit an Editing was asked for.
+type Edit struct {
+	Ref string
+	Msg bot.Message
+}
+
+var _ bot.Editor = (*Editing)(nil)
+
+// SendLive implements bot.Editor: the message is recorded as sent, and
+// shown under a new reference.
+func (r *Editing) SendLive(ctx context.Context, to bot.Address, m bot.Message) (string, error) {
+	if err := r.Send(ctx, to, m); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n++
+	ref := "m" + strconv.Itoa(r.n)
+	if r.shown == nil {
+		r.shown = map[string]bot.Message{}
+	}
+	r.shown[ref] = m
+	return ref, nil
+}
+
+// Edit implements bot.Editor.
+func (r *Editing) Edit(ctx context.Context, to bot.Address, ref string, m bot.Message) error {
+	if r.EditFn != nil {
+		if err := r.EditFn(ref, m); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.shown[ref]; !ok {
+		return fmt.Errorf("edit of %s: %w", ref, bot.ErrMessageGone)
+	}
+	r.shown[ref] = m
+	r.edits = append(r.edits, Edit{ref, m})
+	return nil
+}
+
+// Shown returns the live message ref as it is shown now.
+func (r *Editing) Shown(ref string) bot.Message {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.shown[ref]
+}
+
+// TakeEdits returns the edits made since the last TakeEdits.
+func (r *Editing) TakeEdits() []Edit {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := r.edits
+	r.edits = nil
+	return e
 }

@@ -2,6 +2,7 @@ package bottest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -52,5 +53,27 @@ func ExpectDropped(tb testing.TB, e *bot.Engine, store bot.Store, to bot.Address
 		if time.Now().After(deadline) {
 			tb.Fatalf("the reminders at %s are still on", to.Chat)
 		}
+	}
+}
+
+// Progress commits, as a change no conversation caused (Engine.Do under
+// the event ID id), a team's progress "<done> of 5 finished" as the live
+// message "team:t1" of the chat to, with a button per label (its action
+// "tm:" + label).
+func Progress(tb testing.TB, e *bot.Engine, id string, to bot.Address, done int, labels ...string) {
+	tb.Helper()
+	var row []bot.Button
+	for _, l := range labels {
+		row = append(row, bot.Button{Label: l, Action: "tm:" + l})
+	}
+	m := bot.Message{Text: fmt.Sprintf("%d of 5 finished", done), Live: "team:t1"}
+	if len(row) > 0 {
+		m.Buttons = [][]bot.Button{row}
+	}
+	if err := e.Do(context.Background(), id, func(tx *bot.Tx) error {
+		tx.Send(to, m)
+		return nil
+	}); err != nil {
+		tb.Fatal(err)
 	}
 }

@@ -110,7 +110,7 @@ func Feature() bot.Feature {
 		Lasting:  map[string]func(*bot.Turn, string){"tm": pressLasting},
 		On: map[string]func(*bot.Turn) bool{
 			bot.UserLeft:    left,
-			bot.StartLink:   startLink,
+			bot.StartArg:    startLink,
 			bot.HelpInGroup: func(t *bot.Turn) bool { t.Note(t.T("team.help")); return false },
 		},
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ampel-bot/ampel/adapters/console"
+	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/store"
 )
 
@@ -49,7 +50,7 @@ func TestDBCheckAndQuarantine(t *testing.T) {
 		t.Fatalf("first run: %v\n%s", r.err, r.errOut)
 	}
 	r := runAmpel(t, env(), nil, "db", "check", "--db", db)
-	if r.err != nil || !strings.Contains(r.out, db+": OK: schema 4; 1 conversations, 0 records, 0 outbox messages, 0 reminders read") {
+	if r.err != nil || !strings.Contains(r.out, db+": OK: schema 5; 1 conversations, 0 records, 0 outbox messages, 0 reminders read") {
 		t.Fatalf("db check on a healthy file: %v\n%s", r.err, r.out)
 	}
 	r = runAmpel(t, env(), nil, "db", "quarantine", "--db", db)
@@ -107,3 +108,40 @@ func TestDBCheckAndQuarantine(t *testing.T) {
 }
 
 func matches(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+// TestDBCheckAndRestoreSeeRecords: a file holding a team's record (and
+// where its live message is shown) passes ampel db check, which counts
+// the record, and a copy of it restores with the record.
+func TestDBCheckAndRestoreSeeRecords(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ampel.db")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	channel := bot.Address{Platform: "slack", Workspace: "T1", Chat: "C1"}
+	q, err := db.CommitBatch(t.Context(), &bot.Batch{EventID: "team-start", Key: channel.Key(),
+		Convs:   []bot.ConvWrite{{Key: channel.Key(), Conv: &bot.Conversation{Lang: "de"}}},
+		Records: []bot.RecordWrite{{Ref: bot.RecordRef{Kind: "team", ID: "ab12"}, Data: []byte(`{"flow":"zo-kmu"}`)}},
+		Outs:    []bot.Outgoing{{To: channel, Msg: bot.Message{Text: "0 of 5", Live: "team:ab12"}}}})
+	if err == nil {
+		err = db.SetLive(t.Context(), channel.Key(), "team:ab12", bot.LiveRef{Ref: "1.2", ID: q[0].ID})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r := runAmpel(t, env(), nil, "db", "check", "--db", path)
+	if r.err != nil || !strings.Contains(r.out, ": OK: schema 5; 1 conversations, 1 records, 1 outbox messages") {
+		t.Fatalf("db check: %v\n%s", r.err, r.out)
+	}
+	copyPath := filepath.Join(dir, "copy.db")
+	copyFile(t, path, copyPath)
+	restored := filepath.Join(dir, "restored.db")
+	r = runAmpel(t, env(), nil, "restore", "--from", copyPath, "--db", restored)
+	if r.err != nil || !strings.Contains(r.out, "1 conversations, 1 records, 1 outbox messages") {
+		t.Fatalf("restore: %v\n%s", r.err, r.out)
+	}
+}

@@ -367,3 +367,32 @@ func (l *Link) Get() bot.Link {
 	defer l.mu.Unlock()
 	return bot.Link{Up: !l.down, Since: l.since, Grace: l.grace}
 }
+
+// LiveRefs remembers the live messages (bot.Message.Live) this process
+// posted or edited, by K (a chat and a message reference), so that a
+// press of one of their buttons does not mark the message as answered:
+// the engine edits it to its next state. Memory only and bounded: after a
+// restart, a live message is known again from its first edit. The zero
+// value is ready to use.
+type LiveRefs[K comparable] struct {
+	mu sync.Mutex
+	m  map[K]struct{}
+}
+
+// Add notes k as a live message.
+func (l *LiveRefs[K]) Add(k K) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil || len(l.m) >= maxKeyboards {
+		l.m = map[K]struct{}{}
+	}
+	l.m[k] = struct{}{}
+}
+
+// Has reports whether k is known as a live message.
+func (l *LiveRefs[K]) Has(k K) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.m[k]
+	return ok
+}
