@@ -26,14 +26,18 @@ type Group struct {
 	Engine  *bot.Engine
 	Store   *bottest.MemStore
 	Clock   *bottest.Clock
-	Rec     *bottest.Recorder
+	Rec     Recording
 	Channel bot.Address
 	// Lang is the language the platform reports for every user.
 	Lang string
 	// PrivateChat is the chat ID of a user's private chat: on Telegram
 	// the user's ID, on Slack a "D…" channel of its own.
 	PrivateChat func(user string) string
-	n           int
+	// Sent and Edits are every message sent and every edit of a live
+	// message so far.
+	Sent  []bottest.Sent
+	Edits []bottest.Edit
+	n     int
 	// buttons holds, per chat ("#" or a user), the buttons of the newest
 	// message with buttons it got.
 	buttons map[string][]bot.Button
@@ -41,15 +45,28 @@ type Group struct {
 	users []string
 }
 
-// NewGroup starts a channel on the platform of rec (whose Name and Prefix
-// matter: the texts follow them) at Start; opts change the engine's
-// configuration before it is built.
-func NewGroup(t testing.TB, rec *bottest.Recorder, opts ...func(*bot.Config)) *Group {
+// Recording is the adapter a Group records what is sent with: a
+// bottest.Recorder, or a bottest.Editing, whose edits of live messages
+// are taken too.
+type Recording interface {
+	bot.Adapter
+	Take() []bottest.Sent
+}
+
+// editing is a Recording whose platform edits live messages.
+type editing interface {
+	TakeEdits() []bottest.Edit
+}
+
+// NewGroup starts a channel on the platform of rec (whose name and
+// abilities matter: the texts follow them) at Start; opts change the
+// engine's configuration before it is built.
+func NewGroup(t testing.TB, rec Recording, opts ...func(*bot.Config)) *Group {
 	t.Helper()
 	catalog, texts := bottest.Content(t)
 	g := &Group{
 		T: t, Store: bottest.NewMemStore(), Clock: bottest.NewClock(Start), Rec: rec, Lang: "de",
-		Channel:     bot.Address{Platform: rec.Name, Workspace: "w", Chat: "team-channel"},
+		Channel:     bot.Address{Platform: rec.Platform(), Workspace: "w", Chat: "team-channel"},
 		PrivateChat: func(user string) string { return "dm-" + user },
 		buttons:     map[string][]bot.Button{},
 	}
@@ -82,8 +99,15 @@ func (g *Group) In(user string) bot.Address {
 }
 
 // Event hands ev, from user in the channel (private false) or in their
-// private chat, to the engine, and returns what was sent.
+// private chat, to the engine, and returns what was sent, the edits of
+// live messages last (see Take).
 func (g *Group) Event(user string, private bool, ev bot.Event) []bottest.Sent {
+	g.T.Helper()
+	sent, edits := g.event(user, private, ev)
+	return append(sent, edited(edits)...)
+}
+
+func (g *Group) event(user string, private bool, ev bot.Event) ([]bottest.Sent, []bottest.Edit) {
 	g.T.Helper()
 	g.n++
 	if ev.ID == "" {
@@ -98,21 +122,49 @@ func (g *Group) Event(user string, private bool, ev bot.Event) []bottest.Sent {
 	if err := g.Engine.Handle(context.Background(), ev); err != nil {
 		g.T.Fatalf("handle %+v: %v", ev, err)
 	}
-	return g.Take()
+	return g.take()
 }
 
-// Take returns what was sent since the last take, once the engine has
-// sent all it could, and remembers the newest buttons of each chat.
+// Take returns what was sent since the last take, and the edits of live
+// messages as messages to their chats, last. A second passes meanwhile:
+// people take that long to press the next button, and a live message
+// changes at most once a second.
 func (g *Group) Take() []bottest.Sent {
 	g.T.Helper()
-	if err := g.Engine.Settle(context.Background()); err != nil {
+	sent, edits := g.take()
+	return append(sent, edited(edits)...)
+}
+
+// take is Take with the edits apart; it remembers the newest buttons of
+// each chat.
+func (g *Group) take() ([]bottest.Sent, []bottest.Edit) {
+	g.T.Helper()
+	ctx := context.Background()
+	if err := g.Engine.Settle(ctx); err != nil {
+		g.T.Fatal(err)
+	}
+	g.Clock.Add(time.Second)
+	if err := g.Engine.Flush(ctx); err != nil { // the live messages that waited
 		g.T.Fatal(err)
 	}
 	sent := g.Rec.Take()
-	for _, s := range sent {
+	var edits []bottest.Edit
+	if e, ok := g.Rec.(editing); ok {
+		edits = e.TakeEdits()
+	}
+	g.Sent, g.Edits = append(g.Sent, sent...), append(g.Edits, edits...)
+	for _, s := range append(sent, edited(edits)...) {
 		if len(s.Msg.Buttons) > 0 {
 			g.buttons[g.chatOf(s.To)] = s.Msg.Flat()
 		}
+	}
+	return sent, edits
+}
+
+func edited(edits []bottest.Edit) []bottest.Sent {
+	sent := make([]bottest.Sent, len(edits))
+	for i, e := range edits {
+		sent[i] = bottest.Sent{To: e.To, Msg: e.Msg}
 	}
 	return sent
 }
@@ -153,17 +205,25 @@ func (g *Group) user(u string) {
 // private chat's in the order its user first appeared; each chat's
 // messages in the order they were sent. (Chats are sent to in parallel:
 // the order between them is not the bot's.)
-func (g *Group) Render(sent []bottest.Sent) string {
+//
+// An edit of a live message is shown as "✎ #" (or "✎ @user"), after the
+// chat's new messages.
+func (g *Group) Render(sent []bottest.Sent, edits []bottest.Edit) string {
 	var b strings.Builder
+	all := append(slices.Clip(sent), edited(edits)...)
 	for _, chat := range append([]string{"#"}, g.users...) {
-		for _, s := range sent {
+		for i, s := range all {
 			if g.chatOf(s.To) != chat {
 				continue
 			}
+			mark := "→ "
+			if i >= len(sent) {
+				mark = "✎ "
+			}
 			if chat == "#" {
-				b.WriteString("→ #\n")
+				b.WriteString(mark + "#\n")
 			} else {
-				b.WriteString("→ @" + chat + "\n")
+				b.WriteString(mark + "@" + chat + "\n")
 			}
 			b.WriteString(console.Render(s.Msg))
 			if len(s.Msg.Mentions) > 0 {
@@ -208,7 +268,7 @@ func (g *Group) Play(script string) string {
 			if _, err := g.Engine.RunDue(context.Background(), g.Clock.Now()); err != nil {
 				g.T.Fatal(err)
 			}
-			out.WriteString(g.Render(g.Take()))
+			out.WriteString(g.Render(g.take()))
 		case strings.HasPrefix(line, "#"):
 			out.WriteString(line + "\n")
 		}
@@ -217,7 +277,7 @@ func (g *Group) Play(script string) string {
 }
 
 // line plays one "[#user] …" or "[@user] …" line.
-func (g *Group) line(line string) []bottest.Sent {
+func (g *Group) line(line string) ([]bottest.Sent, []bottest.Edit) {
 	g.T.Helper()
 	who, what, ok := strings.Cut(line[1:], "] ")
 	if !ok || len(who) < 2 || who[0] != '#' && who[0] != '@' {
@@ -230,18 +290,18 @@ func (g *Group) line(line string) []bottest.Sent {
 	}
 	switch {
 	case strings.HasPrefix(what, "> "):
-		return g.Event(user, private, bot.Event{Text: strings.TrimPrefix(what, "> ")})
+		return g.event(user, private, bot.Event{Text: strings.TrimPrefix(what, "> ")})
 	case strings.HasPrefix(what, "~ press "):
 		n, err := strconv.Atoi(strings.TrimPrefix(what, "~ press "))
 		if err != nil {
 			g.T.Fatalf("bad press %q", line)
 		}
-		return g.Event(user, private, bot.Event{Action: g.Button(chat, n)})
+		return g.event(user, private, bot.Event{Action: g.Button(chat, n)})
 	case what == "~ left" && !private:
-		return g.Event(user, false, bot.Event{Left: true})
+		return g.event(user, false, bot.Event{Left: true})
 	}
 	g.T.Fatalf("bad line %q", line)
-	return nil
+	return nil, nil
 }
 
 // Conv is the stored conversation of addr.

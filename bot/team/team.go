@@ -402,8 +402,7 @@ func show(t *bot.Turn, r *Run) {
 // facilitator, who joined, how many have finished, and while members
 // rate, the buttons to join, to remind the others and to close.
 //
-// It is the one place the message is made, to become a live message
-// (edited in place) by a key of the run.
+// It is a live message: each new state replaces the one shown.
 func progress(t *bot.Turn, r *Run) bot.Message {
 	title := r.Flow
 	if f := r.flow(t); f != nil {
@@ -423,19 +422,25 @@ func progress(t *bot.Turn, r *Run) bot.Message {
 	}
 	if r.State != Rating {
 		lines = append(lines, t.T("team.progress.closed"))
-		return bot.Message{Text: strings.Join(lines, "\n")}
+		return bot.Message{Text: strings.Join(lines, "\n"), Live: live(r)}
 	}
 	how := t.T("team.progress.how")
-	if id := "team.progress.how." + r.Chat.Platform; t.Texts().Has(t.Lang(), id) {
-		how = t.T(id)
+	if link, ok := t.StartLink("team_" + r.Code); ok {
+		// Where the bot may write only to who started it (Telegram), a
+		// link opens its private chat and joins from there.
+		how = t.T("team.progress.how.link", "Link", link)
 	}
 	lines = append(lines, "", how)
 	act := func(verb string) string { return "tm:" + r.Code + ":" + verb }
-	return bot.Message{Text: strings.Join(lines, "\n"), Buttons: [][]bot.Button{
+	return bot.Message{Text: strings.Join(lines, "\n"), Live: live(r), Buttons: [][]bot.Button{
 		{{Label: t.T("button.team.join"), Action: act("join")}},
 		{{Label: t.T("button.team.remind"), Action: act("remind")}, {Label: t.T("button.team.close"), Action: act("close")}},
 	}}
 }
+
+// live is the key of the run's progress: one message in the channel,
+// changed in place as members join and finish.
+func live(r *Run) string { return "team:" + r.Code }
 
 // status shows where the run stands: the progress, and to the
 // facilitator privately who has not finished; while settling, the open
