@@ -674,7 +674,8 @@ func handOn(t *bot.Turn, r *Run, name string) {
 	if name != "" {
 		want := bot.Normalize(name)
 		for i, m := range r.Members {
-			if !m.Left && bot.Normalize(m.Name) == want {
+			// "Bert", "@Bert", or a mention by the user's ID ("<@U123>").
+			if !m.Left && (bot.Normalize(m.Name) == want || bot.Normalize(m.ID) == want) {
 				makeLead(t, r, i)
 				return
 			}

@@ -259,14 +259,19 @@ func TestStartLink(t *testing.T) {
 	}
 }
 
-// TestHandOn: the facilitator hands the role on by name, and the new
-// facilitator closes.
+// TestHandOn: the facilitator hands the role on by name or mention, and
+// the new facilitator closes.
 func TestHandOn(t *testing.T) {
 	g := started(t)
 	g.Event("anna", false, bot.Event{Text: "/team facilitator Bert"})
 	if r := run(t, g); r.Lead.ID != "bert" {
 		t.Fatalf("after /team facilitator Bert: lead %+v", r.Lead)
 	}
+	g.Event("bert", false, bot.Event{Text: "/team facilitator <@cem>"}) // a mention, by ID
+	if r := run(t, g); r.Lead.ID != "cem" {
+		t.Fatalf("after /team facilitator <@cem>: lead %+v", r.Lead)
+	}
+	g.Event("cem", false, bot.Event{Text: "/team facilitator @bert"})
 	rateAll(g, "cem", 2)
 	g.Event("bert", false, bot.Event{Text: "/team close"})
 	if r := run(t, g); r.State != team.Settling {
