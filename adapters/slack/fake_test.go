@@ -58,6 +58,9 @@ type fakeSlack struct {
 	conn      *websocket.Conn
 	wmu       sync.Mutex // serialises writes to conn
 	acks      map[string]int
+	ackAt     map[string]time.Time // when each envelope was first acknowledged
+	ackOn     map[string]int       // and on which connection (numbered from 1)
+	helloAt   []time.Time          // when each connection was greeted
 	envelopes map[string]map[string]any
 	nextEnv   int
 	stop      chan struct{}
@@ -154,7 +157,7 @@ func (m *sentMsg) buttons() []element {
 func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{
 		t: t, users: map[string]slackUser{}, fails: map[string][]failure{}, nextTS: 100,
-		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, acks: map[string]int{},
+		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, acks: map[string]int{}, ackAt: map[string]time.Time{}, ackOn: map[string]int{},
 		envelopes: map[string]map[string]any{}, stop: make(chan struct{}),
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -436,7 +439,9 @@ func (f *fakeSlack) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.conns++
+	n := f.conns
 	f.conn = conn
+	f.helloAt = append(f.helloAt, time.Now())
 	f.mu.Unlock()
 	f.write(conn, map[string]any{"type": "hello", "num_connections": 1,
 		"connection_info": map[string]any{"app_id": "A0APP0001"}, "debug_info": map[string]any{"host": "fake"}})
@@ -468,7 +473,9 @@ func (f *fakeSlack) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		if json.Unmarshal(msg, &ack) == nil && ack.EnvelopeID != "" {
 			f.mu.Lock()
-			f.acks[ack.EnvelopeID]++
+			if f.acks[ack.EnvelopeID]++; f.acks[ack.EnvelopeID] == 1 {
+				f.ackAt[ack.EnvelopeID], f.ackOn[ack.EnvelopeID] = time.Now(), n
+			}
 			f.mu.Unlock()
 		}
 	}

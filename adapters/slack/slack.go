@@ -133,6 +133,10 @@ type Adapter struct {
 	// Socket Mode's pause after a failed connection grows from backoffMin
 	// to backoffMax; tests shorten it.
 	backoffMin, backoffMax time.Duration
+	// link is the Socket Mode connection's state, for readiness (see
+	// link.go); now is its clock (tests).
+	link sendkit.Link
+	now  func() time.Time
 }
 
 // New checks the configuration, asks Slack who the bot is (auth.test) and
@@ -170,7 +174,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	a := &Adapter{
 		cfg: cfg, r: r, log: log, lim: newLimiter(), upd: newUpdateLimiter(), homes: newHomeKeeper(), gate: httpkit.Shared(),
 		after:      sendkit.NewLanes(context.WithoutCancel(ctx), maxAfter),
-		backoffMin: time.Second, backoffMax: 5 * time.Minute,
+		backoffMin: time.Second, backoffMax: 5 * time.Minute, now: time.Now,
 	}
 	a.obs = cfg.Observer
 	if a.obs == nil {
@@ -265,6 +269,7 @@ func (a *Adapter) runSocketMode(ctx context.Context, h bot.Handler) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		a.link.Down(a.now(), linkGrace)
 		if err != nil && sendkit.ContainsAny(err.Error(), fatalConnect) {
 			return a.r.errorf(nil, "slack: Socket Mode refused the app token; stopping: %v", err)
 		}
@@ -284,7 +289,11 @@ func (a *Adapter) runSocketMode(ctx context.Context, h bot.Handler) error {
 // handled.
 func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, d *sendkit.Lanes, h bot.Handler, evt socketmode.Event) {
 	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		a.link.Down(a.now(), linkGrace) // keeps the time of the first attempt
+		return
 	case socketmode.EventTypeConnected:
+		a.link.Up()
 		a.log.Info("slack Socket Mode connected")
 		return
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed, socketmode.EventTypeErrorBadMessage:
