@@ -132,7 +132,7 @@ type share struct {
 // committing caller's stack (see Engine.compute).
 type chatRef struct{ platform, workspace, chat string }
 
-func refOf(a Address) chatRef { return chatRef{a.Platform, a.Workspace, a.Chat} }
+func refOf(a Address) chatRef { return chatRef{a.Platform, a.Workspace, a.chat()} }
 
 type lane struct {
 	key      chatRef
