@@ -41,6 +41,10 @@ func (t *Turn) ParseDate(text string) (day, alt time.Time, p DateProblem) {
 	return t.e.vocab.parseDate(text, t.today)
 }
 
+// Lang is the language the turn speaks: what files made for the user
+// (the result picture, the plan's exports) are written in.
+func (t *Turn) Lang() string { return t.lang }
+
 // Date writes a day unambiguously the local way ("Mo, 15.03.2027").
 func (t *Turn) Date(d time.Time) string { return t.e.texts.formatDate(t.lang, d) }
 

@@ -58,6 +58,9 @@ func (a *Adapter) Platform() string { return Platform }
 // user types a button's number.
 func (a *Adapter) TypesButtons() bool { return true }
 
+// Files implements bot.FileAdapter: a message's files are shown by name.
+func (a *Adapter) Files() bool { return true }
+
 const (
 	// maxLine is what is kept of one input line; the rest of a longer line
 	// is read and dropped, so the input after it still works. It is more than
@@ -200,7 +203,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 	if a.cfg.Width != nil {
 		width = a.cfg.Width()
 	}
-	s := Wrap(render(m, width), width) + "\n"
+	s := Wrap(render(m, width, names(m.Files)), width) + "\n"
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.waiting {
@@ -211,12 +214,24 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 }
 
 // Render writes a message as text: its text, then its buttons numbered in
-// reading order, one row per line, then its files by name.
-func Render(m bot.Message) string { return render(m, 0) }
+// reading order, one row per line, then its files by name. A file's size
+// is left out: a picture's bytes differ a little from one processor to
+// another, and transcripts are compared on all of them.
+func Render(m bot.Message) string { return render(m, 0, names(m.Files)) }
 
-// render is Render for a screen width columns wide (0: any): a row of
-// buttons too wide for it goes on as many lines as it needs.
-func render(m bot.Message, width int) string {
+// names are the files' names.
+func names(files []bot.File) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// render is Render for a screen width columns wide (0: any), with the
+// files shown as files (their names, or where they were written): a row
+// of buttons too wide for it goes on as many lines as it needs.
+func render(m bot.Message, width int, files []string) string {
 	var b strings.Builder
 	b.WriteString(m.Text)
 	n := 0
@@ -240,8 +255,8 @@ func render(m bot.Message, width int) string {
 			col += w
 		}
 	}
-	for _, f := range m.Files {
-		fmt.Fprintf(&b, "\n  [%s, %d bytes]", f.Name, len(f.Data))
+	for _, f := range files {
+		fmt.Fprintf(&b, "\n  [%s]", f)
 	}
 	b.WriteString("\n")
 	return b.String()
