@@ -313,7 +313,7 @@ func showResult(t *bot.Turn) {
 	f := t.Flow()
 	pic, err := export.Picture(export.Input{
 		Texts: t.Texts(), Lang: t.Lang(), Zone: t.Zone(), Now: t.Now(),
-		Flow: f, Run: c.Run, Prev: previous(c, f),
+		Flow: f, Run: c.Run, Prev: Previous(c, f),
 	})
 	if err == nil { // without it, the text says it all
 		m.Files = append(m.Files, pic)
@@ -322,9 +322,9 @@ func showResult(t *bot.Turn) {
 	t.Say(m)
 }
 
-// previous is the newest earlier finished run of f, which a repeated
+// Previous is the newest earlier finished run of f, which a repeated
 // check's result is compared with, or nil.
-func previous(c *bot.Conversation, f *flows.Flow) *bot.Run {
+func Previous(c *bot.Conversation, f *flows.Flow) *bot.Run {
 	for i := len(c.History) - 1; i >= 0; i-- {
 		if c.History[i].Flow == f.ID && c.History[i].Finished() {
 			return &c.History[i]
@@ -351,7 +351,7 @@ func askSummary(t *bot.Turn) (bot.Message, bool) {
 	}
 	c := t.Conv()
 	r := c.Run
-	prev := previous(c, f)
+	prev := Previous(c, f)
 	var b strings.Builder
 	b.WriteString(t.T("summary.title", "Title", t.T(f.TitleID())))
 	b.WriteString("\n")
