@@ -33,6 +33,10 @@ type Config struct {
 	// it is asked for each message, as a terminal may be resized. nil, or 0,
 	// does not wrap.
 	Width func() int
+	// Dir is where the files of messages (the result picture, the plan's
+	// exports) are written: beside the database. Empty: the working
+	// directory.
+	Dir string
 }
 
 // Adapter is the console adapter.
@@ -58,7 +62,8 @@ func (a *Adapter) Platform() string { return Platform }
 // user types a button's number.
 func (a *Adapter) TypesButtons() bool { return true }
 
-// Files implements bot.FileAdapter: a message's files are shown by name.
+// Files implements bot.FileAdapter: a message's files are written to disk
+// (see Config.Dir) and their paths printed.
 func (a *Adapter) Files() bool { return true }
 
 const (
@@ -195,21 +200,27 @@ func (a *Adapter) printf(format string, args ...any) {
 	fmt.Fprintf(a.cfg.Out, format, args...)
 }
 
-// Send implements bot.Adapter. A message that arrives while the prompt is
-// shown (a reminder while the user types) goes on a line of its own, and
-// the prompt is shown again after it.
+// Send implements bot.Adapter. A message's files are written first (see
+// save), and printed by their paths, unwrapped, under the text: a path
+// broken over two lines could not be copied. A message that arrives while
+// the prompt is shown (a reminder while the user types) goes on a line of
+// its own, and the prompt is shown again after it.
 func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
 	width := 0
 	if a.cfg.Width != nil {
 		width = a.cfg.Width()
 	}
-	s := Wrap(render(m, width, names(m.Files)), width) + "\n"
+	paths, err := save(a.cfg.Dir, m.Files)
+	if err != nil {
+		return err
+	}
+	s := Wrap(render(m, width, nil), width) + fileLines(paths) + "\n"
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.waiting {
 		s = "\n" + s + prompt
 	}
-	_, err := io.WriteString(a.cfg.Out, s)
+	_, err = io.WriteString(a.cfg.Out, s)
 	return err
 }
 
@@ -255,9 +266,16 @@ func render(m bot.Message, width int, files []string) string {
 			col += w
 		}
 	}
-	for _, f := range files {
-		fmt.Fprintf(&b, "\n  [%s]", f)
-	}
 	b.WriteString("\n")
+	b.WriteString(fileLines(files))
+	return b.String()
+}
+
+// fileLines shows files, a line each.
+func fileLines(files []string) string {
+	var b strings.Builder
+	for _, f := range files {
+		fmt.Fprintf(&b, "  [%s]\n", f)
+	}
 	return b.String()
 }
