@@ -52,10 +52,15 @@ func cmdExport(t *bot.Turn, args []string) {
 	if len(args) > 1 {
 		for _, f := range formats {
 			if strings.EqualFold(strings.TrimPrefix(args[1], "."), f) {
-				if file, ok := makeFile(t, f); ok {
-					t.Say(bot.Message{Text: t.T("export.sent." + f), Files: []bot.File{file}})
+				file, ok := makeFile(t, f)
+				if !ok {
+					t.Reask() // with why not
+					return
 				}
-				t.Reask()
+				t.Say(bot.Message{Text: t.T("export.sent." + f), Files: []bot.File{file}})
+				if t.Dialog().Mode != bot.ModeIdle {
+					t.Reask() // what the file interrupted goes on
+				}
 				return
 			}
 		}

@@ -2,6 +2,7 @@ package takeaway_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
 	"github.com/ampel-bot/ampel/bot/dialogtest"
+	"github.com/ampel-bot/ampel/flows"
 )
 
 // withPlan is a chat in lang whose plan has one measure: zo-kmu with its
@@ -109,8 +111,9 @@ func TestPlanExports(t *testing.T) {
 }
 
 // TestExportCommand: /export plan pdf sends the file at once and goes on
-// with the question it interrupted (here a rating of a repeated check);
-// with an empty plan, /export says there is nothing to export.
+// with the question it interrupted (here a rating of a repeated check), or
+// at the menu is the answer alone; with an empty plan, /export says there
+// is nothing to export.
 func TestExportCommand(t *testing.T) {
 	_, texts := bottest.Content(t)
 	h := dialogtest.New(t, 0)
@@ -118,6 +121,10 @@ func TestExportCommand(t *testing.T) {
 		t.Errorf("/export with an empty plan: got %q, want it said that there is nothing, no file", got)
 	}
 	h = withPlan(t, "de")
+	h.Say("/start")
+	if sent := h.Send(bot.Event{Text: "/export plan ics"}); len(sent) != 1 || len(sent[0].Msg.Files) != 1 || sent[0].Msg.Text != texts.T("de", "export.sent.ics") {
+		t.Errorf("/export plan ics at the menu: got %+v, want the calendar alone", sent)
+	}
 	h.Say("/check")
 	h.Say(texts.T("de", "button.repeat"))
 	h.Say(texts.T("de", "button.repeat.yes"))
@@ -136,5 +143,47 @@ func TestExportButtonOnlyWithMeasures(t *testing.T) {
 		if b.Label == texts.T("de", "button.plan.export") {
 			t.Errorf("the empty plan offers %q", b.Label)
 		}
+	}
+}
+
+// TestFullPlanFilesStaySmall: the largest plan the dialogue allows (100
+// open measures of 300 characters, names of 80) on the check with the
+// most checkpoints makes files of a size the outbox and its store carry
+// well: what one message with its file puts into a bbolt record.
+func TestFullPlanFilesStaySmall(t *testing.T) {
+	catalog, _ := bottest.Content(t)
+	var f *flows.Flow
+	for _, g := range catalog.All() {
+		if f == nil || len(g.Checkpoints) > len(f.Checkpoints) {
+			f = g
+		}
+	}
+	h := dialogtest.New(t, 0)
+	c := &bot.Conversation{Addr: h.Addr, Run: &bot.Run{Flow: f.ID, Version: f.Version, Started: dialogtest.Start.UTC(), Done: dialogtest.Start.UTC(), Ratings: map[string]string{}}}
+	levels := f.Levels()
+	for i, cp := range f.Checkpoints {
+		c.Run.Ratings[cp.ID] = levels[i%len(levels)].ID
+	}
+	for i := range 100 {
+		cp := f.Checkpoints[i%len(f.Checkpoints)]
+		c.Plan.Measures = append(c.Plan.Measures, bot.Measure{ID: i + 1, Flow: f.ID, Checkpoint: cp.ID,
+			Text: strings.Repeat("Maßnahme mit Übung ", 16)[:300], Priority: "high", Responsible: strings.Repeat("Ö", 80),
+			Start: "2027-03-24", Review: "2027-06-30", Status: bot.StatusOpen})
+	}
+	c.Plan.NextID = 100
+	if _, err := h.Store.Commit(context.Background(), "seed", h.Addr.Key(), c, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"pdf", "csv", "ics"} {
+		file := file(t, format, h.Send(bot.Event{Text: "/export plan " + format}))
+		t.Logf("%s: %d KB", file.Name, len(file.Data)>>10)
+		if len(file.Data) > 1<<20 {
+			t.Errorf("%s: %d KB, want at most 1 MB", file.Name, len(file.Data)>>10)
+		}
+	}
+	pic := file(t, "result", h.Send(bot.Event{Text: "/check"}))
+	t.Logf("%s: %d KB", pic.Name, len(pic.Data)>>10)
+	if len(pic.Data) > 256<<10 {
+		t.Errorf("%s: %d KB, want at most 256 KB", pic.Name, len(pic.Data)>>10)
 	}
 }
