@@ -305,18 +305,19 @@ func advance(t *bot.Turn) {
 // alone, the picture above it in the chat being still the same.
 func showResult(t *bot.Turn) {
 	m, ok := askSummary(t)
-	if !ok || !t.ShowsFiles() {
+	if !ok {
 		t.Ask()
 		return
 	}
-	c := t.Conv()
-	f := t.Flow()
-	pic, err := export.Picture(export.Input{
-		Texts: t.Texts(), Lang: t.Lang(), Zone: t.Zone(), Now: t.Now(),
-		Flow: f, Run: c.Run, Prev: Previous(c, f),
-	})
-	if err == nil { // without it, the text says it all
-		m.Files = append(m.Files, pic)
+	if t.ShowsFiles() {
+		c, f := t.Conv(), t.Flow()
+		pic, err := export.Picture(export.Input{
+			Texts: t.Texts(), Lang: t.Lang(), Zone: t.Zone(), Now: t.Now(),
+			Flow: f, Run: c.Run, Prev: Previous(c, f),
+		})
+		if err == nil { // without it, the text says it all
+			m.Files = append(m.Files, pic)
+		}
 	}
 	t.Dialog().Options = m.Flat()
 	t.Say(m)
