@@ -62,8 +62,15 @@ const (
 	shareBytes = 16 << 20
 	// maxRunners bounds the messages of one platform being sent at once.
 	maxRunners = 8
-	// scanBatch is how many outbox messages one read of a scan takes.
+	// scanBatch is how many outbox messages one read of a scan takes at
+	// most, scanBytes about how many bytes: a read of 1,024 messages with
+	// pictures (60-80 KB each) would bring some 70 MB into memory at once,
+	// so a read takes as many as scanBytes holds at the size of the
+	// messages read last, at least scanMin. The first read of a scan takes
+	// scanMin: it does not know their size yet.
 	scanBatch = 1024
+	scanBytes = 4 << 20
+	scanMin   = 32
 	// closeGrace is how long Close lets sends in progress finish before it
 	// cuts them short; what is left is in the store for the next start.
 	closeGrace = 5 * time.Second
@@ -196,8 +203,13 @@ func (o *outbox) room(s *share, size int) bool {
 }
 
 // low reports whether s has room enough again to read back what it left
-// to the store.
-func (o *outbox) low(s *share) bool { return s.msgs < o.limits.msgs/2 }
+// to the store: half its messages and half its bytes free. A share full of
+// files (pictures, exports) is full by its bytes with few messages; were
+// only messages counted, every event and every send would read the whole
+// outbox again, to find no room.
+func (o *outbox) low(s *share) bool {
+	return s.msgs < o.limits.msgs/2 && s.bytes < o.limits.bytes/2
+}
 
 // laneFor returns the lane of a chat, made if need be. o.mu is held.
 func (o *outbox) laneFor(to Address) *lane {
@@ -717,6 +729,7 @@ func (e *Engine) scan(ctx context.Context) error {
 	fullShare, fullLane := map[*share]bool{}, map[*lane]bool{}
 	shareSkips, laneSkips := map[*share]uint64{}, map[*lane]uint64{}
 	var after uint64
+	limit := scanMin
 	for {
 		o.commits.Lock()
 		o.mu.Lock()
@@ -729,7 +742,7 @@ func (e *Engine) scan(ctx context.Context) error {
 			}
 		}
 		o.mu.Unlock()
-		pending, err := e.store.Pending(ctx, after, scanBatch)
+		pending, err := e.store.Pending(ctx, after, limit)
 		if err != nil {
 			o.commits.Unlock()
 			return fmt.Errorf("read outbox: %w", err)
@@ -739,7 +752,7 @@ func (e *Engine) scan(ctx context.Context) error {
 			e.scanned(&pending[i], fullShare, fullLane)
 		}
 		o.commits.Unlock()
-		if len(pending) < scanBatch {
+		if len(pending) < limit {
 			for _, s := range o.platforms {
 				if s.overflow && !fullShare[s] && s.skips == shareSkips[s] {
 					s.overflow = false
@@ -758,7 +771,18 @@ func (e *Engine) scan(ctx context.Context) error {
 		}
 		o.mu.Unlock()
 		after = pending[len(pending)-1].ID
+		limit = scanLimit(pending)
 	}
+}
+
+// scanLimit is how many messages the next read of a scan takes, at the
+// size of those read last (see scanBytes).
+func scanLimit(read []Queued) int {
+	size := 0
+	for i := range read {
+		size += sizeOf(&read[i].Msg)
+	}
+	return min(scanBatch, max(scanMin, scanBytes*len(read)/max(size, 1)))
 }
 
 // scanned takes one message a scan read, if it is one left to the store

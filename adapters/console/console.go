@@ -33,6 +33,10 @@ type Config struct {
 	// it is asked for each message, as a terminal may be resized. nil, or 0,
 	// does not wrap.
 	Width func() int
+	// Dir is where the files of messages (the result picture, the plan's
+	// exports) are written: beside the database. Empty: the working
+	// directory.
+	Dir string
 }
 
 // Adapter is the console adapter.
@@ -57,6 +61,10 @@ func (a *Adapter) Platform() string { return Platform }
 // TypesButtons implements bot.Typer: a terminal has nothing to tap, the
 // user types a button's number.
 func (a *Adapter) TypesButtons() bool { return true }
+
+// Files implements bot.FileAdapter: a message's files are written to disk
+// (see Config.Dir) and their paths printed.
+func (a *Adapter) Files() bool { return true }
 
 const (
 	// maxLine is what is kept of one input line; the rest of a longer line
@@ -192,31 +200,49 @@ func (a *Adapter) printf(format string, args ...any) {
 	fmt.Fprintf(a.cfg.Out, format, args...)
 }
 
-// Send implements bot.Adapter. A message that arrives while the prompt is
-// shown (a reminder while the user types) goes on a line of its own, and
-// the prompt is shown again after it.
+// Send implements bot.Adapter. A message's files are written first (see
+// save), and printed by their paths, unwrapped, under the text: a path
+// broken over two lines could not be copied. A message that arrives while
+// the prompt is shown (a reminder while the user types) goes on a line of
+// its own, and the prompt is shown again after it.
 func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
 	width := 0
 	if a.cfg.Width != nil {
 		width = a.cfg.Width()
 	}
-	s := Wrap(render(m, width), width) + "\n"
+	paths, err := save(a.cfg.Dir, m.Files)
+	if err != nil {
+		return err
+	}
+	s := Wrap(render(m, width, nil), width) + fileLines(paths) + "\n"
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.waiting {
 		s = "\n" + s + prompt
 	}
-	_, err := io.WriteString(a.cfg.Out, s)
+	_, err = io.WriteString(a.cfg.Out, s)
 	return err
 }
 
 // Render writes a message as text: its text, then its buttons numbered in
-// reading order, one row per line, then its files by name.
-func Render(m bot.Message) string { return render(m, 0) }
+// reading order, one row per line, then its files by name. A file's size
+// is left out: a picture's bytes differ a little from one processor to
+// another, and transcripts are compared on all of them.
+func Render(m bot.Message) string { return render(m, 0, names(m.Files)) }
 
-// render is Render for a screen width columns wide (0: any): a row of
-// buttons too wide for it goes on as many lines as it needs.
-func render(m bot.Message, width int) string {
+// names are the files' names.
+func names(files []bot.File) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// render is Render for a screen width columns wide (0: any), with the
+// files shown as files (their names, or where they were written): a row
+// of buttons too wide for it goes on as many lines as it needs.
+func render(m bot.Message, width int, files []string) string {
 	var b strings.Builder
 	b.WriteString(m.Text)
 	n := 0
@@ -240,9 +266,16 @@ func render(m bot.Message, width int) string {
 			col += w
 		}
 	}
-	for _, f := range m.Files {
-		fmt.Fprintf(&b, "\n  [%s, %d bytes]", f.Name, len(f.Data))
-	}
 	b.WriteString("\n")
+	b.WriteString(fileLines(files))
+	return b.String()
+}
+
+// fileLines shows files, a line each.
+func fileLines(files []string) string {
+	var b strings.Builder
+	for _, f := range files {
+		fmt.Fprintf(&b, "  [%s]\n", f)
+	}
 	return b.String()
 }

@@ -54,18 +54,18 @@ func TestRender(t *testing.T) {
 			want: "Wie?\n  1) rot\n  2) gelb\n  3) Beispiele   4) Später   5) Zurück\n",
 		},
 		{
-			name: "files by name and size",
+			name: "files by name",
 			msg: bot.Message{Text: "Ihr Plan", Files: []bot.File{
 				{Name: "plan.csv", MIME: "text/csv", Data: []byte("a,b\n1,2\n")},
 				{Name: "plan.ics", MIME: "text/calendar", Data: nil},
 			}},
-			want: "Ihr Plan\n  [plan.csv, 8 bytes]\n  [plan.ics, 0 bytes]\n",
+			want: "Ihr Plan\n  [plan.csv]\n  [plan.ics]\n",
 		},
 		{
 			name: "buttons then files",
 			msg: bot.Message{Text: "T", Buttons: [][]bot.Button{{{Label: "ok", Action: "o"}}},
 				Files: []bot.File{{Name: "x.png", Data: make([]byte, 1234)}}},
-			want: "T\n  1) ok\n  [x.png, 1234 bytes]\n",
+			want: "T\n  1) ok\n  [x.png]\n",
 		},
 	}
 	for _, tt := range tests {

@@ -68,8 +68,9 @@ type failure struct {
 }
 
 type upload struct {
-	name string
-	data []byte
+	name, channel string
+	data          []byte
+	post          string // the post it is attached to, once it is
 }
 
 func newFakeMM(t testing.TB) *fakeMM {
@@ -298,7 +299,9 @@ func (f *fakeMM) createPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, id := range p.FileIds {
-		if _, ok := f.uploads[id]; !ok {
+		// A file goes with a post in the channel it was uploaded to, and
+		// with one post only.
+		if up, ok := f.uploads[id]; !ok || up.channel != p.ChannelId || up.post != "" {
 			apiError(w, 400, "api.post.create_post.bad_filename.error")
 			return
 		}
@@ -307,6 +310,11 @@ func (f *fakeMM) createPost(w http.ResponseWriter, r *http.Request) {
 	p.AddProp(model.PostPropsFromBot, "true") // the server marks a bot account's posts
 	np := &p
 	f.addPost(np)
+	for _, id := range p.FileIds {
+		up := f.uploads[id]
+		up.post = np.Id
+		f.uploads[id] = up
+	}
 	if p.PendingPostId != "" {
 		f.pending[p.PendingPostId] = np.Id
 	}
@@ -374,7 +382,7 @@ func (f *fakeMM) uploadFile(w http.ResponseWriter, r *http.Request) {
 	rd.Close()
 	f.mu.Lock()
 	id := "f" + f.newID()[1:]
-	f.uploads[id] = upload{name: fhs[0].Filename, data: data}
+	f.uploads[id] = upload{name: fhs[0].Filename, channel: r.MultipartForm.Value["channel_id"][0], data: data}
 	f.mu.Unlock()
 	writeJSONStatus(w, 201, model.FileUploadResponse{FileInfos: []*model.FileInfo{{Id: id, Name: fhs[0].Filename}}})
 }
@@ -713,4 +721,11 @@ func (f *fakeMM) callsOfPrefix(prefix string) []string {
 		}
 	}
 	return out
+}
+
+// file is an uploaded file.
+func (f *fakeMM) file(id string) upload {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.uploads[id]
 }

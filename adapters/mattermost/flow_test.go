@@ -1,6 +1,7 @@
 package mattermost
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"testing"
@@ -129,6 +130,12 @@ func TestWholeCheckAndPlan(t *testing.T) {
 		expect(c.tap(sc.Green), "6/7")
 		expect(c.say("3"), "7/7")
 		expect(c.tap(sc.Green), "🔴 1 · 🟡 1 · 🟢 5")
+		// The result's post carries its picture, uploaded to the channel.
+		result := e.fake.botPosts(c.channel)
+		if last := result[len(result)-1]; len(last.FileIds) != 1 || !strings.Contains(shown(last.Message), "🔴 1 · 🟡 1 · 🟢 5") ||
+			!strings.HasSuffix(e.fake.file(last.FileIds[0]).name, ".png") || !bytes.HasPrefix(e.fake.file(last.FileIds[0]).data, []byte("\x89PNG")) {
+			t.Errorf("the result's post has files %v, want its picture", last.FileIds)
+		}
 		c.tap(sc.BuildPlan)
 		expect(c.say(userText), userText)
 		c.tap(sc.High)

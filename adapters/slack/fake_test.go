@@ -47,6 +47,7 @@ type fakeSlack struct {
 	nextTS  int
 	uploads map[string][]byte // file ID -> bytes uploaded
 	lengths map[string]string // file ID -> the length announced
+	names   map[string]string // file ID -> the file name announced
 	shared  []apiCall         // files.completeUploadExternal calls
 	views   []string          // views.publish bodies
 	opened  []string          // views.open bodies
@@ -159,7 +160,7 @@ func (m *sentMsg) buttons() []element {
 func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{
 		t: t, users: map[string]slackUser{}, fails: map[string][]failure{}, nextTS: 100,
-		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, acks: map[string]int{}, ackAt: map[string]time.Time{}, ackOn: map[string]int{},
+		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, names: map[string]string{}, acks: map[string]int{}, ackAt: map[string]time.Time{}, ackOn: map[string]int{},
 		envelopes: map[string]map[string]any{}, stop: make(chan struct{}),
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -361,8 +362,15 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		okJSON(w, map[string]any{"channel": map[string]any{"id": ch}, "already_open": true})
 	case "files.getUploadURLExternal":
+		// Both are required: the file's name, and its exact length, which
+		// the upload is held to.
+		if n, err := strconv.Atoi(c.Form["length"]); err != nil || n <= 0 || c.Form["filename"] == "" {
+			slackErr(w, "invalid_arguments")
+			return
+		}
 		id := fmt.Sprintf("F%d", len(f.lengths)+1)
 		f.lengths[id] = c.Form["length"]
+		f.names[id] = c.Form["filename"]
 		okJSON(w, map[string]any{"upload_url": f.srv.URL + "/upload/" + id, "file_id": id})
 	case "files.completeUploadExternal":
 		var files []struct {
@@ -372,6 +380,10 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal([]byte(c.Form["files"]), &files)
 		if len(files) != 1 || f.uploads[files[0].ID] == nil {
 			slackErr(w, "file_not_found")
+			return
+		}
+		if c.Form["channel_id"] == "" { // else the file stays private, shared nowhere
+			slackErr(w, "invalid_arguments")
 			return
 		}
 		f.shared = append(f.shared, c)
@@ -442,8 +454,12 @@ func (f *fakeSlack) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	data, _ := io.ReadAll(file)
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lengths[id] != strconv.Itoa(len(data)) { // an upload URL takes the length announced
+		http.Error(w, "length mismatch", 400)
+		return
+	}
 	f.uploads[id] = data
-	f.mu.Unlock()
 	fmt.Fprintf(w, "OK - %d", len(data))
 }
 
@@ -688,4 +704,30 @@ func (e *env) conv(channel string) *bot.Conversation {
 		e.t.Fatal(err)
 	}
 	return c
+}
+
+// sharedFile is a file shared into a channel: its name and bytes.
+type sharedFile struct {
+	Name string
+	Data []byte
+}
+
+// filesIn returns the files shared into channel, in order.
+func (f *fakeSlack) filesIn(channel string) []sharedFile {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []sharedFile
+	for _, c := range f.shared {
+		if c.Form["channel_id"] != channel {
+			continue
+		}
+		var files []struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal([]byte(c.Form["files"]), &files)
+		for _, fl := range files {
+			out = append(out, sharedFile{f.names[fl.ID], f.uploads[fl.ID]})
+		}
+	}
+	return out
 }

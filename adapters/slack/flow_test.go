@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -247,6 +248,11 @@ func runScript(t *testing.T, e *env, c *chatter, sc script, say, command func(st
 	c.expect(c.tap(sc.Green), "6/7") // pressed
 	c.expect(say("3"), "7/7")        // typed
 	c.expect(c.tap(sc.Green), "🔴 1 · 🟡 1 · 🟢 5")
+	// The result's picture, uploaded in three steps and shared into the
+	// conversation's channel.
+	if files := e.fake.filesIn(c.channel); len(files) != 1 || !strings.HasSuffix(files[0].Name, ".png") || !bytes.HasPrefix(files[0].Data, []byte("\x89PNG")) {
+		t.Errorf("files shared after the result: %d, want its picture", len(files))
+	}
 	c.tap(sc.BuildPlan)
 	c.expect(say(userText), userText) // own measure, echoed in the priority question
 	c.tap(sc.High)

@@ -1,10 +1,12 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"html"
+	"image"
 	"io"
 	"log/slog"
 	"net/http"
@@ -89,6 +91,9 @@ type sentMsg struct {
 	Text   string // the text as shown
 	Markup *tgbotapi.InlineKeyboardMarkup
 	Doc    *upload
+	Photo  *upload // with its size, as Telegram read it
+	Width  int
+	Height int
 	Edited int
 }
 
@@ -205,7 +210,7 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 	switch c.Method {
 	case "getMe":
 		ok(w, map[string]any{"id": 4242, "is_bot": true, "first_name": "Ampel", "username": botUsername})
-	case "sendMessage", "sendDocument":
+	case "sendMessage", "sendDocument", "sendPhoto":
 		chat, _ := strconv.ParseInt(c.Form["chat_id"], 10, 64)
 		m := &sentMsg{Chat: chat, Raw: c.Form["text"]}
 		if c.Method == "sendMessage" {
@@ -219,6 +224,23 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			m.Text = text
+		} else if c.Method == "sendPhoto" {
+			// Telegram reads the picture: one it cannot decode, or
+			// outside its limits, is refused.
+			if c.File == nil || c.File.Field != "photo" {
+				bad(w, "Bad Request: there is no photo in the request")
+				return
+			}
+			cfg, _, err := image.DecodeConfig(bytes.NewReader(c.File.Data))
+			if err != nil {
+				bad(w, "Bad Request: IMAGE_PROCESS_FAILED")
+				return
+			}
+			if len(c.File.Data) > 10<<20 || cfg.Width+cfg.Height > 10000 || max(cfg.Width, cfg.Height) > 20*min(cfg.Width, cfg.Height) {
+				bad(w, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+				return
+			}
+			m.Photo, m.Width, m.Height = c.File, cfg.Width, cfg.Height
 		} else {
 			if c.File == nil || c.File.Field != "document" {
 				bad(w, "Bad Request: there is no document in the request")
@@ -351,6 +373,12 @@ func (f *fakeTG) wire(m *sentMsg) map[string]any {
 	}
 	if m.Doc != nil {
 		out["document"] = map[string]any{"file_id": "f" + strconv.Itoa(m.ID), "file_unique_id": "u", "file_name": m.Doc.Name}
+	}
+	if m.Photo != nil { // the sizes Telegram keeps of a photo, the largest last
+		out["photo"] = []any{
+			map[string]any{"file_id": "p" + strconv.Itoa(m.ID) + "s", "file_unique_id": "us", "width": 90, "height": 90 * m.Height / m.Width},
+			map[string]any{"file_id": "p" + strconv.Itoa(m.ID), "file_unique_id": "u", "width": m.Width, "height": m.Height},
+		}
 	}
 	if m.Markup != nil {
 		out["reply_markup"] = m.Markup

@@ -139,7 +139,12 @@ func TestWholeCheckAndPlan(t *testing.T) {
 			expect(c.say("3"), "5/7")      // typed
 			expect(c.tap(sc.Green), "6/7") // pressed
 			expect(c.say("3"), "7/7")      // typed
-			expect(c.tap(sc.Green), "🔴 1 · 🟡 1 · 🟢 5")
+			result := c.tap(sc.Green)
+			expect(result, "🔴 1 · 🟡 1 · 🟢 5")
+			// The result's picture comes after its text, as a photo.
+			if pic := result[len(result)-1]; pic.Photo == nil || !strings.HasPrefix(pic.Photo.Name, "ampel-") || pic.Width < 500 || pic.Height < 500 {
+				t.Errorf("after the result: got %+v, want its picture as a photo", pic)
+			}
 			c.tap(sc.BuildPlan)
 			expect(c.say(userText), userText) // own measure, echoed in the priority question
 			c.tap(sc.High)

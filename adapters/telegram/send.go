@@ -21,7 +21,7 @@ const maxText = 4096
 
 // Send implements bot.Adapter: it sends the text, split at Telegram's
 // limit, with the buttons as an inline keyboard under its last part, then
-// the files as documents. Every part waits for its turn under Telegram's
+// the files (a picture as a photo, others as documents, see filePart). Every part waits for its turn under Telegram's
 // limits, or, if the turn is further away than maxWait, the rest of the
 // message is handed back as *bot.RateLimited. If a part fails, the parts
 // already sent are remembered, so that the outbox's retry of the same
@@ -115,16 +115,11 @@ func render(chat int64, m bot.Message) []part {
 		parts = append(parts, part{msg, "sendMessage", last})
 	}
 	for i, f := range m.Files {
-		name := f.Name
-		if name == "" {
-			name = "file"
+		var fkb any
+		if len(chunks) == 0 && i == len(m.Files)-1 {
+			fkb = kb // no text to carry the buttons
 		}
-		doc := tgbotapi.NewDocument(chat, tgbotapi.FileBytes{Name: name, Bytes: f.Data})
-		last := len(chunks) == 0 && i == len(m.Files)-1 && kb != nil
-		if last {
-			doc.ReplyMarkup = kb // no text to carry the buttons
-		}
-		parts = append(parts, part{doc, "sendDocument", last})
+		parts = append(parts, filePart(chat, f, fkb))
 	}
 	return parts
 }

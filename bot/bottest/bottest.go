@@ -518,6 +518,8 @@ type Recorder struct {
 	// Bare makes the recorder a bot.BareCommander: no slash command
 	// reaches the bot.
 	Bare bool
+	// ShowsFiles makes the recorder a bot.FileAdapter that shows files.
+	ShowsFiles bool
 
 	mu   sync.Mutex
 	sent []Sent
@@ -537,6 +539,9 @@ func (r *Recorder) TypesButtons() bool { return r.Typed }
 
 // BareCommands implements bot.BareCommander.
 func (r *Recorder) BareCommands() bool { return r.Bare }
+
+// Files implements bot.FileAdapter.
+func (r *Recorder) Files() bool { return r.ShowsFiles }
 
 // Run implements bot.Adapter; a recorder receives nothing by itself.
 func (r *Recorder) Run(ctx context.Context, h bot.Handler) error {

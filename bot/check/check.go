@@ -1,6 +1,7 @@
 // Package check is the self-check: choosing a check, rating its
 // checkpoints (progress, examples, later, back), the result with its
-// summary, changing an answer and repeating a finished check. When the
+// summary and picture (bot/export), changing an answer and repeating a
+// finished check, whose result says what changed since the last run. When the
 // result's "build the plan" is pressed, it announces PlanWanted.
 package check
 
@@ -9,8 +10,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/export"
 	"github.com/ampel-bot/ampel/flows"
 )
 
@@ -93,8 +96,10 @@ func cmdCheck(t *bot.Turn, id string) {
 		t.To(ModeSummary)
 		if f != nil {
 			t.To(ModeRepeat)
+			t.Ask()
+			return
 		}
-		t.Ask()
+		showResult(t)
 		return
 	}
 	if f == nil {
@@ -142,6 +147,55 @@ func startRun(t *bot.Turn, f *flows.Flow) {
 	t.Ask()
 }
 
+// showResult asks the result with its picture (export.Picture) beside the
+// text, where the platform shows files (bot.FileAdapter); the text stays:
+// screen readers and the console read it. The picture
+// comes when the result is new or changed (the check just finished, an
+// answer changed) or looked at again with /check; asked again on the way
+// (a hint, "back", the end of a side trip), the result comes as text
+// alone, the picture above it in the chat being still the same.
+func showResult(t *bot.Turn) {
+	m, ok := askSummary(t)
+	if !ok {
+		t.Ask()
+		return
+	}
+	if t.ShowsFiles() {
+		c, f := t.Conv(), t.Flow()
+		pic, err := export.Picture(export.Input{
+			Texts: t.Texts(), Lang: t.Lang(), Zone: t.Zone(), Now: t.Now(),
+			Flow: f, Run: c.Run, Prev: Previous(c, f),
+		})
+		if err == nil { // without it, the text says it all
+			m.Files = append(m.Files, pic)
+		}
+	}
+	t.Dialog().Options = m.Flat()
+	t.Say(m)
+}
+
+// Previous is the newest earlier finished run of f, which a repeated
+// check's result is compared with, or nil.
+func Previous(c *bot.Conversation, f *flows.Flow) *bot.Run {
+	for i := len(c.History) - 1; i >= 0; i-- {
+		if c.History[i].Flow == f.ID && c.History[i].Finished() {
+			return &c.History[i]
+		}
+	}
+	return nil
+}
+
+// change is how a checkpoint's rating moved since the previous run: by
+// the need for action of the two levels, as the picture's arrows show it.
+func change(f *flows.Flow, before, now string) int {
+	b, ok1 := f.Level(before)
+	n, ok2 := f.Level(now)
+	if !ok1 || !ok2 {
+		return 0
+	}
+	return b.Need - n.Need // > 0: better
+}
+
 func askSummary(t *bot.Turn) (bot.Message, bool) {
 	f := t.Flow()
 	if f == nil {
@@ -149,13 +203,7 @@ func askSummary(t *bot.Turn) (bot.Message, bool) {
 	}
 	c := t.Conv()
 	r := c.Run
-	var prev *bot.Run
-	for i := len(c.History) - 1; i >= 0; i-- {
-		if c.History[i].Flow == f.ID {
-			prev = &c.History[i]
-			break
-		}
-	}
+	prev := Previous(c, f)
 	var b strings.Builder
 	b.WriteString(t.T("summary.title", "Title", t.T(f.TitleID())))
 	b.WriteString("\n")
@@ -174,6 +222,27 @@ func askSummary(t *bot.Turn) (bot.Message, bool) {
 		counts = append(counts, t.T(flows.SymbolID(f.Scale, l.ID))+" "+strconv.Itoa(n))
 	}
 	b.WriteString(strings.Join(counts, " · "))
+	if prev != nil {
+		// What changed since the previous run, in words for those who do
+		// not see the picture's arrows.
+		better, worse, same := 0, 0, 0
+		for _, cp := range f.Checkpoints {
+			before, ok1 := prev.Ratings[cp.ID]
+			now, ok2 := r.Ratings[cp.ID]
+			switch d := change(f, before, now); {
+			case !ok1 || !ok2:
+			case d > 0:
+				better++
+			case d < 0:
+				worse++
+			default:
+				same++
+			}
+		}
+		y, m, d := prev.Done.In(t.Zone()).Date()
+		b.WriteString("\n" + t.T("summary.since", "Date", t.Date(time.Date(y, m, d, 0, 0, 0, 0, time.UTC)),
+			"Better", better, "Worse", worse, "Same", same))
+	}
 	for _, l := range f.Levels() {
 		var lines []string
 		for _, cp := range f.Checkpoints {
@@ -182,8 +251,12 @@ func askSummary(t *bot.Turn) (bot.Message, bool) {
 			}
 			line := "• " + t.T(f.CheckpointTitleID(cp))
 			if prev != nil {
-				if before, ok := prev.Ratings[cp.ID]; ok && before != l.ID {
-					line += " " + t.T("summary.before", "Symbol", t.T(flows.SymbolID(f.Scale, before)))
+				before := prev.Ratings[cp.ID]
+				switch d := change(f, before, l.ID); {
+				case d > 0:
+					line += " " + t.T("summary.better", "Symbol", t.T(flows.SymbolID(f.Scale, before)))
+				case d < 0:
+					line += " " + t.T("summary.worse", "Symbol", t.T(flows.SymbolID(f.Scale, before)))
 				}
 			}
 			lines = append(lines, line)

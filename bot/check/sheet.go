@@ -28,8 +28,9 @@ type Sheet struct {
 	// one open; "" is the check's.
 	Last string
 	// Finished goes on when the last checkpoint is rated (Run.Done is
-	// set), Changed when an answer was changed or kept in Edit.
-	Finished, Changed func(t *bot.Turn)
+	// set), Changed when an answer was changed in Edit, Kept when it was
+	// left as it was (nil: Changed).
+	Finished, Changed, Kept func(t *bot.Turn)
 }
 
 // sheet is the check's own: the conversation's run.
@@ -38,9 +39,13 @@ func sheet(t *bot.Turn) Sheet {
 		Finished: func(t *bot.Turn) {
 			t.Dialog().Op = "" // just finished: no offer to repeat it
 			t.To(ModeSummary)
-			t.Ask()
+			showResult(t)
 		},
 		Changed: func(t *bot.Turn) {
+			t.To(ModeSummary)
+			showResult(t)
+		},
+		Kept: func(t *bot.Turn) {
 			t.To(ModeSummary)
 			t.Ask()
 		},
@@ -156,7 +161,11 @@ func (s Sheet) Press(t *bot.Turn, verb, arg string) {
 		s.advance(t)
 	case "back":
 		if d.Mode == s.Edit {
-			s.Changed(t)
+			if s.Kept != nil {
+				s.Kept(t)
+			} else {
+				s.Changed(t)
+			}
 			return
 		}
 		if d.Cursor == 0 {

@@ -1,6 +1,7 @@
 // Package dialogtest plays dialogues in tests, the core's and the
 // features': an engine with every feature of bot/features on an in-memory
-// store, with a fake clock and a recording console adapter.
+// store, with a fake clock and a recording console adapter (which shows
+// files, as the console does).
 package dialogtest
 
 import (
@@ -41,7 +42,7 @@ func New(t testing.TB, cacheSize int, opts ...func(*bot.Config)) *Chat {
 	catalog, texts := bottest.Content(t)
 	h := &Chat{
 		T: t, Store: bottest.NewMemStore(), Clock: bottest.NewClock(Start),
-		Rec:  &bottest.Recorder{Name: console.Platform},
+		Rec:  &bottest.Recorder{Name: console.Platform, ShowsFiles: true},
 		Addr: console.Address(), Lang: "de",
 	}
 	cfg := bot.Config{

@@ -9,6 +9,7 @@ import (
 	"github.com/ampel-bot/ampel/bot/plan"
 	"github.com/ampel-bot/ampel/bot/remind"
 	"github.com/ampel-bot/ampel/bot/settings"
+	"github.com/ampel-bot/ampel/bot/takeaway"
 	"github.com/ampel-bot/ampel/bot/team"
 )
 
@@ -18,6 +19,7 @@ func All() []bot.Feature {
 	return []bot.Feature{
 		check.Feature(),
 		plan.Feature(),
+		takeaway.Feature(),
 		remind.Feature(),
 		settings.Feature(),
 		team.Feature(),

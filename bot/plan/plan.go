@@ -2,7 +2,8 @@
 // (a measure for each checkpoint that needs one, the most urgent first),
 // entering a measure (a suggestion or own text, priority, responsible
 // person, start and review date, or all of it in one form), and the plan
-// view with its operations (done, move the review, drop, add).
+// view with its operations (done, move the review, drop, add; "Export…"
+// announces ExportWanted).
 package plan
 
 import (
@@ -38,6 +39,10 @@ const (
 	maxMeasureLen = 300
 	maxNameLen    = 80
 )
+
+// ExportWanted is announced (Turn.Fire) when the plan view's "Export…"
+// button is pressed.
+const ExportWanted = "plan.export"
 
 // Feature is the action plan.
 func Feature() bot.Feature {
@@ -500,6 +505,7 @@ func View(t *bot.Turn) bot.Message {
 	rows := [][]bot.Button{
 		{{Label: t.T("button.plan.done"), Action: t.Action("done")}, {Label: t.T("button.plan.move"), Action: t.Action("move")}},
 		{{Label: t.T("button.plan.drop"), Action: t.Action("drop")}, {Label: t.T("button.plan.add"), Action: t.Action("add")}},
+		{{Label: t.T("button.plan.export"), Action: t.Action("export")}},
 	}
 	return bot.Message{Text: b.String(), Buttons: rows}
 }
@@ -835,6 +841,10 @@ func pressPlan(t *bot.Turn, verb, _ string) {
 	case "add":
 		t.To(ModeAdd)
 		t.Ask()
+	case "export":
+		if !t.Fire(ExportWanted) {
+			t.Reask()
+		}
 	default:
 		t.Reask()
 	}

@@ -42,11 +42,16 @@ var benchScript = []string{
 }
 
 // benchAdapter swallows replies, as a platform that answers at once would.
-type benchAdapter struct{}
+// It shows no files unless files is set (ampel bench --files): the figures
+// are the dialogue's, comparable with earlier ones, and the result picture
+// each finished check then brings (some 8-12 ms of a core each, see
+// BenchmarkPicture in bot/export) is measured when asked for.
+type benchAdapter struct{ files bool }
 
 func (benchAdapter) Platform() string                                     { return "bench" }
 func (benchAdapter) Run(ctx context.Context, h bot.Handler) error         { <-ctx.Done(); return nil }
 func (benchAdapter) Send(context.Context, bot.Address, bot.Message) error { return nil }
+func (a benchAdapter) Files() bool                                        { return a.files }
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fset := newFlagSet("ampel bench", stderr)
@@ -56,6 +61,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	cpuProfile := fset.String("cpuprofile", "", "write a CPU profile to this file")
 	memProfile := fset.String("memprofile", "", "write a heap profile, taken when half the turns are done, to this file")
 	memory := fset.Bool("memory", false, "also print to stderr what the peak resident memory was made of")
+	files := fset.Bool("files", false, "the platform shows files: every finished check's result comes with its picture")
 	backupTo := fset.String("backup", "", "also take a backup to this file when half the turns are done, as ampel backup does, while the users go on")
 	if err := fset.Parse(args); err != nil {
 		return err
@@ -102,7 +108,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer engine.Close()
 	met.watch(engine, db, time.Now)
-	engine.Register(benchAdapter{})
+	engine.Register(benchAdapter{files: *files})
 
 	if *memProfile != "" {
 		runtime.MemProfileRate = 4096

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -28,6 +30,9 @@ func TestConsoleWrapsAtColumns(t *testing.T) {
 		if wrapped.err != nil || plain.err != nil {
 			t.Fatalf("%s: run() = %v, %v", lang, wrapped.err, plain.err)
 		}
+		// A file's path is printed whole, unwrapped, to be copied; the two
+		// runs write beside their own databases.
+		wrapped.out, plain.out = withoutPaths(wrapped.out), withoutPaths(plain.out)
 		for _, l := range strings.Split(wrapped.out, "\n") {
 			if w := console.Width(l); w > 40 && !strings.HasPrefix(l, "> ") {
 				t.Errorf("%s: line %q is %d columns wide, want at most 40", lang, l, w)
@@ -70,5 +75,39 @@ func TestConsoleLongLineThenCheck(t *testing.T) {
 	}
 	if len(r.out) > 64<<10 {
 		t.Errorf("the transcript has %d bytes, want the long line echoed cut", len(r.out))
+	}
+}
+
+// withoutPaths is a transcript without the lines of files written.
+func withoutPaths(out string) string {
+	var kept []string
+	for _, l := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(l, "  ["+string(filepath.Separator)) {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
+// TestConsoleWritesFilesBesideDatabase: the result of a check piped into
+// the console comes with its picture, written beside the database under
+// its name, and the console prints where; /export plan pdf writes the
+// plan's PDF there too.
+func TestConsoleWritesFilesBesideDatabase(t *testing.T) {
+	db := tempDB(t)
+	r := runAmpel(t, german, lines(append(wholeCheck, "/export plan pdf")...), "--db", db, "--clock-start", "2027-03-15T10:00:00+01:00")
+	if r.err != nil {
+		t.Fatalf("run() = %v; stderr:\n%s", r.err, r.errOut)
+	}
+	dir := filepath.Dir(db)
+	for _, name := range []string{"ampel-ergebnis-2027-03-15.png", "ampel-massnahmenplan-2027-03-15.pdf"} {
+		path := filepath.Join(dir, name)
+		if !strings.Contains(r.out, "\n  ["+path+"]\n") {
+			t.Errorf("output lacks the path %s:\n%s", path, tail(r.out, 2000))
+		}
+		data, err := os.ReadFile(path)
+		if err != nil || len(data) < 1000 {
+			t.Errorf("%s: %d bytes, %v; want the file", path, len(data), err)
+		}
 	}
 }

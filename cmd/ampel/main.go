@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -453,9 +454,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			}
 		}
 		width := consoleWidth(getenv, stdout)
+		dir := "" // files go beside the database, or into the working directory
+		if cfg.DB != "" {
+			dir = filepath.Dir(cfg.DB)
+		}
 		con = console.New(console.Config{
 			In: in, Out: stdout, Lang: cfg.Lang, Interactive: interactive, Width: width,
-			RunID: strconv.FormatInt(time.Now().UnixNano(), 36),
+			RunID: strconv.FormatInt(time.Now().UnixNano(), 36), Dir: dir,
 		})
 		adapters = append(adapters, con)
 		if interactive {
