@@ -127,7 +127,15 @@ type share struct {
 // committing caller's stack (see Engine.compute).
 type chatRef struct{ platform, workspace, chat string }
 
-func refOf(a Address) chatRef { return chatRef{a.Platform, a.Workspace, a.Chat} }
+// refOf is the chat of a's lane. An address with a user and no chat is
+// that user's private chat (see Address): a lane of its own, "@" and the
+// user's ID, never shared with another user's.
+func refOf(a Address) chatRef {
+	if a.Chat == "" && a.User != "" {
+		return chatRef{a.Platform, a.Workspace, "@" + a.User}
+	}
+	return chatRef{a.Platform, a.Workspace, a.Chat}
+}
 
 type lane struct {
 	key      chatRef
