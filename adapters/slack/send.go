@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"net/http/httptrace"
@@ -42,18 +43,25 @@ const (
 // remembered, so that the outbox's retry of the same message continues
 // where it stopped instead of repeating them.
 func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
-	if to.Platform != Platform || to.Chat == "" {
-		// Never deliverable, so the outbox must drop it, not retry it.
-		return a.r.errorf([]error{bot.ErrRecipientGone}, "slack: %q/%q is not a Slack channel", to.Platform, to.Chat)
+	channel, err := a.channelOf(to)
+	if err != nil {
+		return err
 	}
 	parts := render(m, a.openerButton(m.Form))
-	key := sendkit.Key(to.Chat, m)
+	key := sendkit.Key(cmp.Or(to.Chat, "@"+to.User), m)
 	for i := a.parts.Get(key); i < len(parts); i++ {
-		if err := a.lim.wait(ctx, to.Chat); err != nil {
+		if parts[i].file != nil && !isDM(channel) && to.Chat == "" {
+			// A file needs the DM's channel ID, which no post told yet.
+			if channel = a.dmWith(ctx, to.User); channel == "" {
+				a.parts.Set(key, i)
+				return a.r.errorf(nil, "slack: no DM channel with the user for a file")
+			}
+		}
+		if err := a.lim.wait(ctx, channel); err != nil {
 			a.parts.Set(key, i)
 			return err
 		}
-		ts, err := a.sendPart(ctx, to.Chat, parts[i])
+		posted, ts, err := a.sendPart(ctx, channel, parts[i])
 		if err != nil {
 			if errors.Is(err, bot.ErrRecipientGone) {
 				a.parts.Forget(key)
@@ -62,8 +70,9 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			}
 			return err
 		}
+		channel = a.postedIn(to, channel, posted)
 		if parts[i].buttons && ts != "" {
-			a.kbs.Set(to.Chat, ts)
+			a.kbs.Set(channel, ts)
 		}
 	}
 	a.parts.Forget(key)
@@ -79,7 +88,38 @@ type part struct {
 	file    *bot.File
 }
 
-func (a *Adapter) sendPart(ctx context.Context, channel string, p part) (ts string, err error) {
+// channelOf is the channel a message to to is posted in: its chat, or,
+// for an address with a user and no chat, the app's DM with the user if
+// it is known, else the user's ID, which chat.postMessage takes for that
+// DM (the app's Messages tab); its answer names the DM (see postedIn).
+func (a *Adapter) channelOf(to bot.Address) (string, error) {
+	switch {
+	case to.Platform != Platform || to.Chat == "" && to.User == "":
+		// Never deliverable, so the outbox must drop it, not retry it.
+		return "", a.r.errorf([]error{bot.ErrRecipientGone}, "slack: %q/%q is not a Slack channel", to.Platform, to.Chat)
+	case to.Chat != "":
+		return to.Chat, nil
+	}
+	if dm, ok := a.dms.get(to.User); ok {
+		return dm, nil
+	}
+	return to.User, nil
+}
+
+// postedIn is the channel the rest of a message to to goes to after a
+// part was posted to channel and Slack answered with the channel posted:
+// for a post to a user's ID, the DM's channel ID, which is remembered.
+func (a *Adapter) postedIn(to bot.Address, channel, posted string) string {
+	if to.Chat != "" || !isDM(posted) || posted == channel {
+		return channel
+	}
+	a.dms.set(to.User, posted)
+	return posted
+}
+
+// sendPart posts one part to channel and returns the channel Slack says
+// it posted in (for a file: channel) and the post's ts.
+func (a *Adapter) sendPart(ctx context.Context, channel string, p part) (posted, ts string, err error) {
 	if p.file != nil {
 		f := p.file
 		name := f.Name
@@ -94,15 +134,15 @@ func (a *Adapter) sendPart(ctx context.Context, channel string, p part) (ts stri
 			})
 			return err
 		})
-		return "", err
+		return channel, "", err
 	}
 	err = a.call(ctx, "chat.postMessage", func(ctx context.Context) error {
 		var err error
-		_, ts, err = a.api.PostMessageContext(ctx, channel,
+		posted, ts, err = a.api.PostMessageContext(ctx, channel,
 			slackapi.MsgOptionBlocks(p.blocks...), slackapi.MsgOptionText(p.text, false))
 		return err
 	})
-	return ts, err
+	return posted, ts, err
 }
 
 // render turns a message into its posts and files. All text is escaped

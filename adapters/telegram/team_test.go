@@ -4,32 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/bottest"
 )
-
-// events records the events the adapter hands on, and commits nothing.
-type events struct {
-	mu  sync.Mutex
-	evs []bot.Event
-}
-
-func (r *events) Handle(_ context.Context, ev bot.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.evs = append(r.evs, ev)
-	return nil
-}
-
-func (r *events) all() []bot.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]bot.Event(nil), r.evs...)
-}
 
 // TestSendToUserAddress: a message addressed to a user without a chat
 // (a team member the bot knows from a group) goes to the user's private
@@ -65,7 +46,7 @@ func TestSendToUserAddress(t *testing.T) {
 // bot leaving, is none.
 func TestLeftChatMember(t *testing.T) {
 	e := newEnv(t, nil)
-	rec := &events{}
+	rec := &bottest.Events{}
 	e.run(rec)
 	const group = -100321
 	leave := func(chat int64, who *tgbotapi.User) int {
@@ -79,7 +60,7 @@ func TestLeftChatMember(t *testing.T) {
 	e.fake.waitHandled(id, 2)
 	want := bot.Event{ID: itoa(id), Left: true, Group: true, UserName: "Eva",
 		Addr: bot.Address{Platform: Platform, Chat: "-100321", User: "55"}}
-	got := rec.all()
+	got := rec.All()
 	if len(got) != 2 || !equalEvents(got[0], want) || !equalEvents(got[1], want) {
 		t.Fatalf("events for a leave delivered twice: %+v, want twice %+v", got, want)
 	}
@@ -90,7 +71,7 @@ func TestLeftChatMember(t *testing.T) {
 	otherBot := e.fake.push(tgbotapi.Update{Message: &tgbotapi.Message{MessageID: 9, From: user(56, "de"), Chat: chatOfID(group),
 		LeftChatMember: &tgbotapi.User{ID: 99, IsBot: true, FirstName: "Other"}}})
 	e.fake.waitConsumed(otherBot)
-	got = rec.all()[2:]
+	got = rec.All()[2:]
 	if len(got) != 2 {
 		t.Fatalf("events after the first leave: %+v, want the second leave and the bot's removal", got)
 	}
@@ -114,7 +95,7 @@ func equalEvents(a, b bot.Event) bool {
 // engine as it is, also with the bot's name in the command.
 func TestStartLink(t *testing.T) {
 	e := newEnv(t, nil)
-	rec := &events{}
+	rec := &bottest.Events{}
 	e.run(rec)
 	var linker bot.DeepLinker = e.a
 	if got, want := linker.StartLink("team_ab12"), "https://t.me/"+botUsername+"?start=team_ab12"; got != want {
@@ -131,7 +112,7 @@ func TestStartLink(t *testing.T) {
 
 	e.fake.pushText(4711, user(4711, "de"), "/start team_ab12")
 	e.fake.waitConsumed(e.fake.pushText(4711, user(4711, "de"), "/start@"+botUsername+" team_ab12"))
-	for _, ev := range rec.all() {
+	for _, ev := range rec.All() {
 		if ev.Text != "/start team_ab12" || ev.Group || ev.Addr.Chat != "4711" || ev.Addr.User != "4711" {
 			t.Errorf("deep link's start in the private chat: %+v, want the text \"/start team_ab12\"", ev)
 		}
@@ -142,12 +123,12 @@ func TestStartLink(t *testing.T) {
 // bot's name, reaches the engine as "/team zo-kmu" from the group.
 func TestTeamCommandInGroup(t *testing.T) {
 	e := newEnv(t, nil)
-	rec := &events{}
+	rec := &bottest.Events{}
 	e.run(rec)
 	const group = -100322
 	e.fake.pushText(group, user(57, "de"), "/team zo-kmu")
 	e.fake.waitConsumed(e.fake.pushText(group, user(57, "de"), "/team@"+botUsername+" zo-kmu"))
-	got := rec.all()
+	got := rec.All()
 	if len(got) != 2 {
 		t.Fatalf("events: %+v, want two", got)
 	}
