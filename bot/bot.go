@@ -67,7 +67,8 @@ import (
 // chat ID; Slack: the app's DM, reached by posting to the user ID;
 // Mattermost: the direct channel of the bot and the user, opened if need
 // be). A feature reaches a member it knows only from a channel that way;
-// the member's answers there come back from the DM's real chat.
+// the member's answers there come back from the DM's real chat. Its key
+// (and its outbox lane) is the user's: Platform/Workspace/@User.
 type Address struct {
 	Platform  string `json:"p"`
 	Workspace string `json:"w,omitempty"`
@@ -78,7 +79,16 @@ type Address struct {
 // Key identifies the conversation whose state an event changes: the chat, not
 // the user, so that a team's plan belongs to its channel.
 func (a Address) Key() string {
-	return a.Platform + "/" + a.Workspace + "/" + a.Chat
+	return a.Platform + "/" + a.Workspace + "/" + a.chat()
+}
+
+// chat is the chat an address reaches: Chat, or the private chat with
+// User, "@" and the user's ID (see Address).
+func (a Address) chat() string {
+	if a.Chat == "" && a.User != "" {
+		return "@" + a.User
+	}
+	return a.Chat
 }
 
 // KeyHash is a short, stable reference to a conversation key for logs

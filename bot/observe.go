@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -79,4 +80,44 @@ type Link struct {
 // loop) to their platform.
 type Linked interface {
 	Link() Link
+}
+
+// DuplicateObserver is an Observer that also hears of possible duplicates:
+// a message about to be sent again although an earlier attempt (before a
+// crash, or with an unknown outcome) may have arrived. outcome is
+// DuplicateResent (sent again: the platform may show it twice) or
+// DuplicateFound (the adapter found the earlier one: not sent again).
+type DuplicateObserver interface {
+	PossibleDuplicate(platform, outcome string)
+}
+
+// Outcomes a DuplicateObserver hears.
+const (
+	DuplicateResent = "resent"
+	DuplicateFound  = "found"
+)
+
+// Arrivals is an Adapter that can look on its platform whether a message
+// arrived: Slack finds its recent posts by the outbox ID they carry. The
+// engine asks before it sends again a message that may have arrived; the
+// outbox ID is in ctx (OutboxID). An error means "could not look": the
+// message is sent again, and counted.
+type Arrivals interface {
+	Arrived(ctx context.Context, to Address) (bool, error)
+}
+
+type outboxIDKey struct{}
+
+// WithOutboxID returns ctx carrying the outbox ID of the message being sent.
+func WithOutboxID(ctx context.Context, id uint64) context.Context {
+	return context.WithValue(ctx, outboxIDKey{}, id)
+}
+
+// OutboxID is the outbox ID of the message Adapter.Send is sending (or
+// Arrivals.Arrived looks for): stable across restarts, so an adapter can
+// make its platform recognise a resend (Mattermost's pending_post_id,
+// Slack's message metadata). ok is false outside the engine's sends.
+func OutboxID(ctx context.Context) (id uint64, ok bool) {
+	id, ok = ctx.Value(outboxIDKey{}).(uint64)
+	return id, ok
 }

@@ -87,6 +87,11 @@ type outbox struct {
 	kick      chan struct{} // wakes RunOutbox
 	mine      map[uint64]bool
 	live      map[liveKey]LiveRef // what live messages show (see live.go)
+	// firstMine is the lowest outbox ID this process committed (0: none
+	// yet). IDs grow across restarts, so a message a scan reads below it,
+	// or before any commit, was left by an earlier process, which may have
+	// sent it just before it stopped.
+	firstMine uint64
 
 	limits limits
 
@@ -127,15 +132,7 @@ type share struct {
 // committing caller's stack (see Engine.compute).
 type chatRef struct{ platform, workspace, chat string }
 
-// refOf is the chat of a's lane. An address with a user and no chat is
-// that user's private chat (see Address): a lane of its own, "@" and the
-// user's ID, never shared with another user's.
-func refOf(a Address) chatRef {
-	if a.Chat == "" && a.User != "" {
-		return chatRef{a.Platform, a.Workspace, "@" + a.User}
-	}
-	return chatRef{a.Platform, a.Workspace, a.Chat}
-}
+func refOf(a Address) chatRef { return chatRef{a.Platform, a.Workspace, a.chat()} }
 
 type lane struct {
 	key      chatRef
@@ -157,6 +154,8 @@ type held struct {
 	// checked says the message was read by a scan, from a list that may be
 	// older than its delivery: the store is asked before it is sent.
 	checked bool
+	// earlier says an earlier process left it: it may have been sent.
+	earlier bool
 }
 
 func newOutbox() outbox {
@@ -271,6 +270,9 @@ func (e *Engine) enqueue(queued []Queued) {
 	scan := false
 	for i := range queued {
 		q := &queued[i]
+		if o.firstMine == 0 || q.ID < o.firstMine {
+			o.firstMine = q.ID
+		}
 		s := o.platforms[q.To.Platform]
 		if s == nil {
 			continue // no adapter: it waits in the store
@@ -423,7 +425,7 @@ func (e *Engine) sendNext(l *lane) {
 	default:
 		h.checked = false
 		if i := l.index(h.ID); i >= 0 {
-			l.q[i] = h // it may know more now (Attempts)
+			l.q[i] = h // it may know more now (Attempts, earlier)
 		}
 		if soon, ok := errors.AsType[*tooSoon](err); ok {
 			l.retryAt, err = soon.until, nil // a live message waits its second
@@ -575,15 +577,38 @@ func (e *Engine) dropForGone(ctx context.Context, to Address, id uint64) {
 // send delivers one message. A message the bot sends on its own, and any
 // message tried before, is first recorded as attempted, durably: after a
 // crash, a message with an attempt recorded by an earlier process may have
-// reached the platform, and its resend is counted as a possible duplicate.
-// A send whose outcome is unknown is recorded as an attempt too (a reply's
-// first send is not, to spare a write), so its resend counts as well.
+// reached the platform. A send whose outcome is unknown is recorded as an
+// attempt too (a reply's first send is not, to spare a write), so its
+// resend is known as well.
+//
+// A message that may have arrived already is a possible duplicate: an
+// adapter that can look (an Arrivals) is asked first, and one found on the
+// platform is not sent again; every other one is sent, counted and logged.
+// A reply an earlier process left counts so without an attempt recorded:
+// that process may have sent it and stopped before marking it delivered
+// (delivered marks are gathered for ackDelay). A push without one was not
+// sent: its attempt is recorded before.
 func (e *Engine) send(ctx context.Context, a Adapter, h *held) error {
-	if h.Push || h.Attempts > 0 {
-		if err := e.recordAttempt(ctx, h.ID); err != nil {
-			return err
+	var maybe bool
+	switch {
+	case h.Push || h.Attempts > 0:
+		before, err := e.store.Attempt(ctx, h.ID)
+		if err != nil {
+			return fmt.Errorf("record attempt: %w", err)
 		}
+		maybe = !e.out.attempted(h.ID) && before > 0
+	case h.earlier:
+		maybe = !e.out.attempted(h.ID)
 	}
+	if maybe {
+		if found := e.arrived(ctx, a, h); found {
+			return nil
+		}
+		e.stats.ambiguous.Add(1)
+		e.observeDuplicate(h.To.Platform, DuplicateResent)
+		e.log.Warn("resending a message that may have arrived already", "platform", h.To.Platform, "outbox_id", h.ID)
+	}
+	ctx = WithOutboxID(ctx, h.ID)
 	var err error
 	if h.Msg.Live != "" {
 		err = e.sendLive(ctx, a, h)
@@ -602,16 +627,31 @@ func (e *Engine) send(ctx context.Context, a Adapter, h *held) error {
 	return err
 }
 
-func (e *Engine) recordAttempt(ctx context.Context, id uint64) error {
-	before, err := e.store.Attempt(ctx, id)
+// arrived asks an adapter that can look whether a message that may have
+// arrived did; an error of the look is logged, and the message is sent.
+func (e *Engine) arrived(ctx context.Context, a Adapter, h *held) bool {
+	ar, ok := a.(Arrivals)
+	if !ok || h.Msg.Live != "" {
+		return false // a live message found would need its ref: it is sent (counted)
+	}
+	found, err := ar.Arrived(WithOutboxID(ctx, h.ID), h.To)
 	if err != nil {
-		return fmt.Errorf("record attempt: %w", err)
+		if ctx.Err() == nil {
+			e.log.Warn("could not look for an earlier send; sending again", "platform", h.To.Platform, "outbox_id", h.ID, "err", err)
+		}
+		return false
 	}
-	if mine := e.out.attempted(id); before > 0 && !mine {
-		e.stats.ambiguous.Add(1)
-		e.log.Warn("resending a message whose earlier send had an unknown outcome", "outbox_id", id)
+	if found {
+		e.observeDuplicate(h.To.Platform, DuplicateFound)
+		e.log.Info("message found delivered by an earlier attempt; not sent again", "platform", h.To.Platform, "outbox_id", h.ID)
 	}
-	return nil
+	return found
+}
+
+func (e *Engine) observeDuplicate(platform, outcome string) {
+	if d, ok := e.observe().(DuplicateObserver); ok {
+		d.PossibleDuplicate(platform, outcome)
+	}
 }
 
 // attempted notes that this process tried id, and reports whether it had.
@@ -750,7 +790,11 @@ func (e *Engine) scanned(q *Queued, fullShare map[*share]bool, fullLane map[*lan
 		fullLane[l] = true
 		return
 	}
-	e.startLocked(o.hold(s, l, q, size, true))
+	l = o.hold(s, l, q, size, true)
+	if o.firstMine == 0 || q.ID < o.firstMine {
+		l.q[l.index(q.ID)].earlier = true
+	}
+	e.startLocked(l)
 }
 
 // startDue starts the lanes whose retry is due. With all, it starts every

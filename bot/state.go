@@ -30,6 +30,11 @@ type Conversation struct {
 	Plan   Plan   `json:"plan"`
 	Dialog Dialog `json:"dialog"`
 
+	// Records names, by kind, the record the chat has open with a
+	// feature (its team run: "team" → the run's code), for the feature to
+	// find it from the chat.
+	Records map[string]string `json:"recs,omitempty"`
+
 	// Reminders are the plan's start and review reminders and the offer to
 	// repeat the check, derived from the plan after every change.
 	Reminders []Reminder `json:"rem,omitempty"`
@@ -134,6 +139,15 @@ func (r *Run) Finished() bool { return r != nil && !r.Done.IsZero() }
 type Plan struct {
 	Measures []Measure `json:"measures,omitempty"`
 	NextID   int       `json:"next,omitempty"`
+	// People are whom a measure can be given to with a button: the
+	// members of the team check the plan came from.
+	People []Person `json:"people,omitempty"`
+}
+
+// Person is someone on a platform: their user ID and how they are named.
+type Person struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // Priorities of a measure, highest first.
@@ -227,6 +241,8 @@ type Dialog struct {
 	// Resume is the question to come back to after a side trip (choosing a
 	// language or time zone, answering a review reminder mid-dialogue).
 	Resume string `json:"resume,omitempty"`
+	// Ref is the record the open question is about, a team run's code.
+	Ref string `json:"ref,omitempty"`
 }
 
 // dialogJSON is how a Dialog is stored.

@@ -2,9 +2,6 @@ package bot_test
 
 import (
 	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,48 +64,14 @@ func runTranscript(t *testing.T, h *harness, script string) string {
 // user would see with the golden file; -update rewrites them. Each runs with
 // the engine's conversation cache on and off, which must not differ.
 func TestTranscripts(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no transcripts in testdata/")
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			want, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := runTranscript(t, newHarness(t, 0), string(want))
-			if uncached := runTranscript(t, newHarness(t, -1), string(want)); uncached != got {
-				t.Errorf("output differs with the conversation cache off:\n%s", firstDiff(uncached, got))
-			}
-			if *update {
-				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if got != string(want) {
-				t.Errorf("transcript differs from %s (go test ./bot -update rewrites it):\n%s", file, firstDiff(got, string(want)))
-			}
-		})
-	}
+	dialogtest.Goldens(t, *update, "go test ./bot -update", func(t *testing.T, _, script string) string {
+		got := runTranscript(t, newHarness(t, 0), script)
+		if uncached := runTranscript(t, newHarness(t, -1), script); uncached != got {
+			t.Errorf("output differs with the conversation cache off:\n%s", firstDiff(uncached, got))
+		}
+		return got
+	})
 }
 
 // firstDiff shows the first differing line with some context.
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			from := max(0, i-3)
-			return fmt.Sprintf("line %d:\ncontext: %s\ngot:  %q\nwant: %q", i+1, strings.Join(w[from:i], "\n         "), gl, wl)
-		}
-	}
-	return "(no difference)"
-}
+var firstDiff = dialogtest.FirstDiff

@@ -30,6 +30,7 @@ type Turn struct {
 	notes []string
 	out   []Message
 	tx    *Tx
+	away  bool // a turn on another chat (see Elsewhere)
 }
 
 // StartLink is a link that opens the bot's private chat on the turn's
@@ -49,6 +50,28 @@ func (t *Turn) StartLink(value string) (string, bool) {
 // to read and change, messages to other chats, all committed with the turn.
 // Nil outside an event (a view of the plan).
 func (t *Turn) Tx() *Tx { return t.tx }
+
+// Elsewhere is a turn on another chat's conversation c: one from
+// Tx.Conversation, to change it, or a new one (with its Addr and Hint), to
+// write to that chat in its language. What it asks and says is sent to
+// c.Addr with the commit. Its event is this turn's, moved to c's chat.
+func (t *Turn) Elsewhere(c *Conversation) *Turn {
+	ev := t.ev
+	ev.Addr = Address{Platform: c.Addr.Platform, Workspace: c.Addr.Workspace, Chat: c.Addr.Chat, User: t.ev.Addr.User}
+	return &Turn{e: t.e, c: c, ev: ev, lang: t.e.langOf(c, Event{}), today: dayOf(t.e.clock.Now(), t.e.zoneOf(c)), tx: t.tx, away: true}
+}
+
+// Announcements of the core to the features (see Feature.On).
+const (
+	// UserLeft: Event.Left, the event's user left the chat.
+	UserLeft = "core.left"
+	// StartArg: /start with an argument (a Telegram deep link's
+	// payload), read from the event's text; true: a feature took it.
+	StartArg = "core.start"
+	// HelpInGroup: /help in a group; a feature adds its note and answers
+	// false, so that every feature can.
+	HelpInGroup = "core.help.group"
+)
 
 // turn is the name the core's own files know a turn by.
 type turn = Turn
@@ -85,6 +108,9 @@ func (t *Turn) Dialog() *Dialog { return &t.c.Dialog }
 
 // Event is the event the turn answers (empty outside one).
 func (t *Turn) Event() *Event { return &t.ev }
+
+// Lang is the language the turn writes in.
+func (t *Turn) Lang() string { return t.lang }
 
 // SetLang makes l the conversation's language, from this message on.
 func (t *Turn) SetLang(l string) { t.c.Lang, t.lang = l, l }
@@ -147,6 +173,10 @@ func (t *Turn) Say(m Message) {
 		}
 	}
 	m.Text = strings.Join(kept, "\n\n")
+	if t.away && t.tx != nil {
+		t.tx.Send(t.c.Addr, m)
+		return
+	}
 	t.out = append(t.out, m)
 }
 
@@ -164,8 +194,12 @@ func (t *Turn) Action(verb string, args ...string) string {
 
 // Ask sends the open question with its buttons and remembers the buttons, so
 // that a typed number or label finds them.
-func (t *Turn) Ask() {
-	m := t.question()
+func (t *Turn) Ask() { t.Show(t.question()) }
+
+// Show sends m as the open question: its buttons are the ones typed numbers
+// and labels pick. Ask shows the question the open mode asks; Show is for
+// a feature that has it at hand.
+func (t *Turn) Show(m Message) {
 	t.c.Dialog.Options = m.Flat()
 	t.Say(m)
 }
@@ -238,6 +272,10 @@ func (t *Turn) handle() {
 	ev := t.ev
 	if ev.Action != "" {
 		t.resolve(ev.Action)
+		return
+	}
+	if ev.Left {
+		t.Fire(UserLeft)
 		return
 	}
 	if len(ev.Text) > maxInput { // cut, it would be taken for what nobody wrote
@@ -408,7 +446,7 @@ func (t *Turn) command(text string) {
 // coreCommands are the commands of the core: /start first in the menu,
 // /help and /cancel last.
 func coreCommands() (first, last []Cmd) {
-	return []Cmd{{Name: "start", Main: true, Run: func(t *Turn, _ []string) { t.cmdStart() }}},
+	return []Cmd{{Name: "start", Main: true, Run: func(t *Turn, args []string) { t.cmdStart(args) }}},
 		[]Cmd{{Name: "help", Run: func(t *Turn, _ []string) { t.cmdHelp() }}, {Name: "cancel", Run: func(t *Turn, _ []string) { t.Cancel() }}}
 }
 
@@ -429,7 +467,10 @@ func (t *Turn) menu(text string) Message {
 	return m
 }
 
-func (t *Turn) cmdStart() {
+func (t *Turn) cmdStart(args []string) {
+	if len(args) > 0 && t.Fire(StartArg) {
+		return
+	}
 	t.c.Dialog = Dialog{Seq: t.c.Dialog.Seq + 1}
 	t.Say(t.menu(t.T("welcome")))
 }
@@ -443,6 +484,7 @@ func (t *Turn) cmdHelp() {
 			id = "help.group"
 		}
 		t.Note(t.T(id))
+		t.Fire(HelpInGroup)
 	}
 	t.Reask()
 }

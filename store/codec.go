@@ -16,7 +16,13 @@ const (
 	outboxV1 = 1
 	outboxV2 = 2 // v1 + a length-prefixed JSON form (usually empty) + mentions
 	outboxV3 = 3 // v2 + the live key; written only for a live message
+	// v3 + flags (flagPush); written only for a message the bot sends on
+	// its own: a later process must know that it records its attempt before
+	// it sends, so that one without an attempt recorded was not sent.
+	outboxV4 = 4
 )
+
+const flagPush = 1
 
 func encodeOutgoing(o bot.Outgoing) []byte {
 	strs := []string{o.To.Platform, o.To.Workspace, o.To.Chat, o.To.User, o.Msg.Text}
@@ -45,9 +51,13 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 		n += sized(len(m))
 	}
 	version := byte(outboxV2)
-	if o.Msg.Live != "" {
+	if o.Msg.Live != "" || o.Push {
 		version = outboxV3
 		n += sized(len(o.Msg.Live))
+	}
+	if o.Push {
+		version = outboxV4
+		n++
 	}
 	buf := make([]byte, 0, n)
 	buf = append(buf, version)
@@ -79,6 +89,9 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 	if version >= outboxV3 {
 		str(o.Msg.Live)
 	}
+	if version >= outboxV4 {
+		buf = binary.AppendUvarint(buf, flagPush)
+	}
 	return buf
 }
 
@@ -96,7 +109,7 @@ var errCorrupt = errors.New("corrupt outbox record")
 
 func decodeOutgoing(b []byte) (bot.Outgoing, error) {
 	var o bot.Outgoing
-	if len(b) == 0 || b[0] < outboxV1 || b[0] > outboxV3 {
+	if len(b) == 0 || b[0] < outboxV1 || b[0] > outboxV4 {
 		return o, errCorrupt
 	}
 	version := b[0]
@@ -156,6 +169,9 @@ func decodeOutgoing(b []byte) (bot.Outgoing, error) {
 	}
 	if version >= outboxV3 {
 		o.Msg.Live = str()
+	}
+	if version >= outboxV4 {
+		o.Push = count()&flagPush != 0
 	}
 	if bad || len(b) != 0 {
 		return bot.Outgoing{}, errCorrupt

@@ -144,6 +144,7 @@ type Adapter struct {
 	// tests shorten it.
 	backoffMin, backoffMax time.Duration
 	rc                     *reconnectState // see reconnect.go
+	link                   sendkit.Link    // the WebSocket's state, for readiness (see link.go)
 	// lookback is how far before the first connection Run catches up: the
 	// posts of a restart's downtime (the engine drops those it handled).
 	lookback time.Duration
@@ -311,9 +312,10 @@ var errArchived = errors.New("channel archived")
 //     bot.ErrUnknownOutcome, as the server may have acted.
 //   - Anything else (refused connection, DNS, a 400): a plain error.
 //
-// An answer in the server's own error format also wraps errFromServer. A
-// body that is not (a proxy's page) is left out of the error: it says
-// nothing the status does not, and may be large.
+// An answer in the server's own error format also wraps errFromServer,
+// and only its error ID goes into the error. A body that is not (a
+// proxy's page) is left out of the error: it says nothing the status does
+// not, and may be large.
 func (a *Adapter) classify(ctx context.Context, what string, resp *model.Response, wrote bool, err error) error {
 	status := 0
 	if resp != nil {
@@ -345,6 +347,12 @@ func (a *Adapter) classify(ctx context.Context, what string, resp *model.Respons
 	msg := err.Error()
 	if i := strings.Index(msg, "Body: "); i >= 0 && !fromServer {
 		msg = msg[:i] + "(the answer's body left out)"
+	}
+	if fromServer {
+		// The error's ID names it; its message and details are free text
+		// that may quote the request (an answer shaped like the server's
+		// from something in front of it echoes the user's text).
+		msg = ae.Id
 	}
 	if status != 0 {
 		return a.r.errorf(kinds, "mattermost %s: HTTP %d: %s", what, status, msg)

@@ -68,10 +68,11 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	a.recv.reset(a.now().Add(-a.lookback).UnixMilli())
 	failures := 0
 	for ctx.Err() == nil {
-		err := a.session(ctx, d, func() { failures = 0 })
+		err := a.session(ctx, d, func() { failures = 0; a.link.Up() })
 		if ctx.Err() != nil {
 			return nil
 		}
+		a.link.Down(a.now(), linkGrace)
 		if errors.Is(err, errUnauthorized) {
 			return fmt.Errorf("mattermost: the token was rejected; stopping: %w", err)
 		}

@@ -34,6 +34,9 @@ const maxFilesPerPost = 5
 // for the message until it is sent whole: when the engine retries after
 // an unknown outcome, the same post carries the same pending_post_id, and
 // the server drops the create as a duplicate if it comes within 30 s. The
+// nonce comes from the outbox ID when the engine gives one, so that a
+// restarted process resending a post the last one sent just before it
+// died is recognised too (within those 30 s). The
 // parts already sent are remembered too, so that a retry continues where
 // the failure stopped.
 func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
@@ -44,7 +47,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 	key := sendkit.Key(chat, m)
 	st := a.parts.Get(key)
 	if st.nonce == "" {
-		st.nonce = newNonce()
+		st.nonce = a.nonceFor(ctx)
 	}
 	allowed, err := a.allowed(ctx, chat, m)
 	if err != nil {
@@ -396,6 +399,16 @@ func withoutUnknown(err error) []error {
 }
 
 var idEncoding = base32.NewEncoding("ybndrfg8ejkmcpqxot1uwisza345h769").WithPadding(base32.NoPadding)
+
+// nonceFor is the nonce of the message being sent: from its outbox ID,
+// stable across restarts, and the bot's user ID, as the server's cache of
+// pending_post_ids is global; random outside the engine's sends.
+func (a *Adapter) nonceFor(ctx context.Context) string {
+	if id, ok := bot.OutboxID(ctx); ok {
+		return fmt.Sprintf("outbox\x00%s\x00%d", a.botID, id)
+	}
+	return newNonce()
+}
 
 // newNonce returns a random nonce for a message's pending_post_ids.
 func newNonce() string {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +59,9 @@ type fakeSlack struct {
 	conn      *websocket.Conn
 	wmu       sync.Mutex // serialises writes to conn
 	acks      map[string]int
+	ackAt     map[string]time.Time // when each envelope was first acknowledged
+	ackOn     map[string]int       // and on which connection (numbered from 1)
+	helloAt   []time.Time          // when each connection was greeted
 	envelopes map[string]map[string]any
 	nextEnv   int
 	stop      chan struct{}
@@ -86,6 +90,7 @@ type sentMsg struct {
 	Text        string            // fallback text, as sent
 	Blocks      []json.RawMessage // as sent
 	Edited      int
+	Metadata    json.RawMessage // chat.postMessage's metadata, as sent
 }
 
 // block is the part of a Block Kit block the tests look at.
@@ -154,7 +159,7 @@ func (m *sentMsg) buttons() []element {
 func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{
 		t: t, users: map[string]slackUser{}, fails: map[string][]failure{}, nextTS: 100,
-		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, acks: map[string]int{},
+		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, acks: map[string]int{}, ackAt: map[string]time.Time{}, ackOn: map[string]int{},
 		envelopes: map[string]map[string]any{}, stop: make(chan struct{}),
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -325,6 +330,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.nextTS++
 		m := &sentMsg{Channel: ch, TS: fmt.Sprintf("1804150800.%06d", f.nextTS), Text: c.Form["text"], Blocks: blocks}
+		if md := c.Form["metadata"]; md != "" {
+			m.Metadata = json.RawMessage(md)
+		}
 		f.msgs = append(f.msgs, m)
 		okJSON(w, map[string]any{"channel": ch, "ts": m.TS, "message": map[string]any{"text": m.Text, "ts": m.TS}})
 	case "views.publish":
@@ -342,6 +350,21 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		f.opened = append(f.opened, c.Form["_json"])
 		okJSON(w, map[string]any{"view": map[string]any{"id": fmt.Sprintf("VMODAL%04d", len(f.opened)),
 			"hash": fmt.Sprintf("1804151100.h%d", len(f.opened))}})
+	case "conversations.history":
+		// Newest first, up to limit; metadata only with include_all_metadata.
+		ch := c.Form["channel"]
+		limit, _ := strconv.Atoi(c.Form["limit"])
+		var out []map[string]any
+		for i := len(f.msgs) - 1; i >= 0 && len(out) < limit; i-- {
+			if m := f.msgs[i]; m.Channel == ch {
+				e := map[string]any{"type": "message", "ts": m.TS, "text": m.Text}
+				if c.Form["include_all_metadata"] == "1" && m.Metadata != nil {
+					e["metadata"] = m.Metadata
+				}
+				out = append(out, e)
+			}
+		}
+		okJSON(w, map[string]any{"messages": out, "has_more": false})
 	case "conversations.open":
 		ch, ok := f.ims[c.Form["users"]]
 		if !ok {
@@ -448,7 +471,9 @@ func (f *fakeSlack) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.conns++
+	n := f.conns
 	f.conn = conn
+	f.helloAt = append(f.helloAt, time.Now())
 	f.mu.Unlock()
 	f.write(conn, map[string]any{"type": "hello", "num_connections": 1,
 		"connection_info": map[string]any{"app_id": "A0APP0001"}, "debug_info": map[string]any{"host": "fake"}})
@@ -480,7 +505,9 @@ func (f *fakeSlack) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		if json.Unmarshal(msg, &ack) == nil && ack.EnvelopeID != "" {
 			f.mu.Lock()
-			f.acks[ack.EnvelopeID]++
+			if f.acks[ack.EnvelopeID]++; f.acks[ack.EnvelopeID] == 1 {
+				f.ackAt[ack.EnvelopeID], f.ackOn[ack.EnvelopeID] = time.Now(), n
+			}
 			f.mu.Unlock()
 		}
 	}

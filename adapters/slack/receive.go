@@ -193,8 +193,8 @@ func (a *Adapter) stripMention(text string) string {
 }
 
 // fromInteraction translates a pressed Block Kit button. Slack gives an
-// interaction no event ID; the trigger_id is unique per press and the
-// same in every redelivery of it, so it serves as one. A press of a
+// interaction no event ID (and never delivers one again); the trigger_id
+// is unique per press, so it serves as one. A press of a
 // form's opener is no event (see forms.go); a submitted form is.
 func (a *Adapter) fromInteraction(cb slackapi.InteractionCallback) inbound {
 	if cb.Type == slackapi.InteractionTypeViewSubmission {

@@ -61,7 +61,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			a.parts.Set(key, i)
 			return err
 		}
-		posted, ts, err := a.sendPart(ctx, channel, parts[i])
+		posted, ts, err := a.sendPart(ctx, channel, parts[i], i == len(parts)-1)
 		if err != nil {
 			if errors.Is(err, bot.ErrRecipientGone) {
 				a.parts.Forget(key)
@@ -119,7 +119,7 @@ func (a *Adapter) postedIn(to bot.Address, channel, posted string) string {
 
 // sendPart posts one part to channel and returns the channel Slack says
 // it posted in (for a file: channel) and the post's ts.
-func (a *Adapter) sendPart(ctx context.Context, channel string, p part) (posted, ts string, err error) {
+func (a *Adapter) sendPart(ctx context.Context, channel string, p part, last bool) (posted, ts string, err error) {
 	if p.file != nil {
 		f := p.file
 		name := f.Name
@@ -138,8 +138,11 @@ func (a *Adapter) sendPart(ctx context.Context, channel string, p part) (posted,
 	}
 	err = a.call(ctx, "chat.postMessage", func(ctx context.Context) error {
 		var err error
-		posted, ts, err = a.api.PostMessageContext(ctx, channel,
-			slackapi.MsgOptionBlocks(p.blocks...), slackapi.MsgOptionText(p.text, false))
+		opts := []slackapi.MsgOption{slackapi.MsgOptionBlocks(p.blocks...), slackapi.MsgOptionText(p.text, false)}
+		if id, ok := bot.OutboxID(ctx); ok && last {
+			opts = append(opts, slackapi.MsgOptionMetadata(outboxTag(id)))
+		}
+		posted, ts, err = a.api.PostMessageContext(ctx, channel, opts...)
 		return err
 	})
 	return posted, ts, err
@@ -372,4 +375,50 @@ func kindsOf(err error) []error {
 		}
 	}
 	return kinds
+}
+
+// outboxEvent is the event_type of the metadata the last post of a message
+// carries: its outbox ID, so that a restarted process can find it.
+const outboxEvent = "ampel_outbox"
+
+func outboxTag(id uint64) slackapi.SlackMetadata {
+	return slackapi.SlackMetadata{EventType: outboxEvent, EventPayload: map[string]any{"id": strconv.FormatUint(id, 10)}}
+}
+
+// arrivedLimit is how many of a channel's latest messages Arrived reads.
+const arrivedLimit = 20
+
+// Arrived implements bot.Arrivals: it looks in the channel's latest
+// messages for the last post of the outbox message in ctx, by the
+// metadata Send gave it. A message whose last part is a file carries no
+// metadata and is never found (it is sent again, and counted). Slack
+// needs the history scope of the channel's kind for it (im:history for
+// direct messages); without it the look fails and the message is resent.
+// A message to a user address is looked for in the app's DM with the
+// user (opened to learn its ID if need be).
+func (a *Adapter) Arrived(ctx context.Context, to bot.Address) (bool, error) {
+	id, ok := bot.OutboxID(ctx)
+	channel := to.Chat
+	if ok && channel == "" && to.User != "" {
+		channel = a.dmWith(ctx, to.User)
+	}
+	if !ok || channel == "" {
+		return false, nil
+	}
+	want := strconv.FormatUint(id, 10)
+	var found bool
+	err := a.call(ctx, "conversations.history", func(ctx context.Context) error {
+		h, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+			ChannelID: channel, Limit: arrivedLimit, IncludeAllMetadata: true})
+		if err != nil {
+			return err
+		}
+		for _, m := range h.Messages {
+			if m.Metadata.EventType == outboxEvent && m.Metadata.EventPayload["id"] == want {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found, err
 }

@@ -18,10 +18,14 @@
 //     body, within Slack's five-minute window, before anything is parsed;
 //     the answer 200 comes only after the commit.
 //
-// Slack's events carry an event_id; pressed buttons and slash commands do
-// not, so their ID is derived from the payload (the trigger_id, which is
-// the same in every redelivery of one press; for a submitted modal, the
-// view's ID and hash).
+// Slack's events carry an event_id, and only events are delivered again
+// (with retry_attempt) when not acknowledged. Pressed buttons and slash
+// commands are never redelivered: one whose handling failed is not
+// acknowledged, Slack shows the user an error, and a second press is a new
+// interaction (the question it answered, if the first press was committed
+// after all, moved on, and the engine says the button is stale). They carry
+// no event ID, so theirs is derived from the payload: the trigger_id,
+// unique per press; for a submitted modal, the view's ID and hash.
 //
 // A message with a bot.Form gets a button that opens the form as a modal;
 // its submission is the engine's event (see forms.go). The App Home tab
@@ -133,6 +137,10 @@ type Adapter struct {
 	// Socket Mode's pause after a failed connection grows from backoffMin
 	// to backoffMax; tests shorten it.
 	backoffMin, backoffMax time.Duration
+	// link is the Socket Mode connection's state, for readiness (see
+	// link.go); now is its clock (tests).
+	link sendkit.Link
+	now  func() time.Time
 }
 
 // New checks the configuration, asks Slack who the bot is (auth.test) and
@@ -170,7 +178,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	a := &Adapter{
 		cfg: cfg, r: r, log: log, lim: newLimiter(), upd: newUpdateLimiter(), homes: newHomeKeeper(), gate: httpkit.Shared(),
 		after:      sendkit.NewLanes(context.WithoutCancel(ctx), maxAfter),
-		backoffMin: time.Second, backoffMax: 5 * time.Minute,
+		backoffMin: time.Second, backoffMax: 5 * time.Minute, now: time.Now,
 	}
 	a.obs = cfg.Observer
 	if a.obs == nil {
@@ -265,6 +273,7 @@ func (a *Adapter) runSocketMode(ctx context.Context, h bot.Handler) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		a.link.Down(a.now(), linkGrace)
 		if err != nil && sendkit.ContainsAny(err.Error(), fatalConnect) {
 			return a.r.errorf(nil, "slack: Socket Mode refused the app token; stopping: %v", err)
 		}
@@ -284,7 +293,11 @@ func (a *Adapter) runSocketMode(ctx context.Context, h bot.Handler) error {
 // handled.
 func (a *Adapter) socketEvent(ctx context.Context, smc *socketmode.Client, d *sendkit.Lanes, h bot.Handler, evt socketmode.Event) {
 	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		a.link.Down(a.now(), linkGrace) // keeps the time of the first attempt
+		return
 	case socketmode.EventTypeConnected:
+		a.link.Up()
 		a.log.Info("slack Socket Mode connected")
 		return
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed, socketmode.EventTypeErrorBadMessage:

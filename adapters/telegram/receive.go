@@ -162,7 +162,11 @@ func (a *Adapter) handleBatch(ctx context.Context, h bot.Handler, updates []tgbo
 	if failedID >= 0 {
 		return failedID, failedID, err
 	}
-	next = offset
+	// Past the newest of the batch, and not past the offset before it: a
+	// week without updates makes Telegram number the next ones from a
+	// random value, often lower than the old offset, which Telegram then
+	// ignores and the batch would come again and again.
+	next = 0
 	for _, u := range updates {
 		next = max(next, u.UpdateID+1)
 	}

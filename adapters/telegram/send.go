@@ -242,8 +242,11 @@ func (a *Adapter) classify(ctx context.Context, c *call, method string, err erro
 			return &movedError{to: te.MigrateToChatID, err: a.r.errorf([]error{bot.ErrRecipientGone}, "telegram %s: %d %s", method, code, te.Message)}
 		case (code == 403 || code == 400) && sendkit.ContainsAny(desc, goneDescriptions):
 			return a.r.errorf([]error{bot.ErrRecipientGone}, "telegram %s: %d %s", method, code, te.Message)
-		case code >= 500:
-			return a.r.errorf([]error{bot.ErrUnknownOutcome}, "telegram %s: %d %s", method, code, te.Message)
+		case code >= 500 || status >= 500:
+			// Not Telegram's own fixed text, perhaps: a proxy's answer
+			// shaped like it may echo the request, the user's text and
+			// all. The code says enough.
+			return a.r.errorf([]error{bot.ErrUnknownOutcome}, "telegram %s: %d (the description left out)", method, code)
 		}
 		return a.r.errorf(nil, "telegram %s: %d %s", method, code, te.Message)
 	}

@@ -658,6 +658,7 @@ type Editing struct {
 
 // Edit is one edit an Editing was asked for.
 type Edit struct {
+	To  bot.Address
 	Ref string
 	Msg bot.Message
 }
@@ -694,7 +695,7 @@ func (r *Editing) Edit(ctx context.Context, to bot.Address, ref string, m bot.Me
 		return fmt.Errorf("edit of %s: %w", ref, bot.ErrMessageGone)
 	}
 	r.shown[ref] = m
-	r.edits = append(r.edits, Edit{ref, m})
+	r.edits = append(r.edits, Edit{to, ref, m})
 	return nil
 }
 

@@ -29,14 +29,26 @@ const PlanWanted = "check.plan"
 
 // Feature is the self-check.
 func Feature() bot.Feature {
-	rate := bot.Mode{Name: ModeRate, Ask: askRate, Press: pressRate, Typed: typedLevel, Cancel: "cancel.check"}
+	rate := bot.Mode{Name: ModeRate, Cancel: "cancel.check",
+		Ask:   func(t *bot.Turn) (bot.Message, bool) { return sheet(t).Ask(t) },
+		Typed: func(t *bot.Turn, text string) (string, bool) { return sheet(t).Typed(t, text) },
+		Press: func(t *bot.Turn, verb, arg string) {
+			if t.Flow() == nil {
+				cmdCheck(t, "")
+				return
+			}
+			sheet(t).Press(t, verb, arg)
+		},
+	}
 	edit := rate
 	edit.Name = ModeEdit
 	return bot.Feature{
 		Name: "check",
 		Modes: []bot.Mode{rate, edit,
 			{Name: ModeSummary, Ask: askSummary, Press: pressSummary, Calm: true, Lull: true},
-			{Name: ModeChange, Ask: askChange, Press: pressChange, Back: bot.BackTo(ModeSummary)},
+			{Name: ModeChange, Back: bot.BackTo(ModeSummary),
+				Ask:   func(t *bot.Turn) (bot.Message, bool) { return sheet(t).Change(t) },
+				Press: func(t *bot.Turn, verb, arg string) { sheet(t).PressChange(t, verb, arg) }},
 			{Name: ModeRepeat, Ask: askRepeat, Press: func(t *bot.Turn, _, _ string) { startRun(t, t.Flow()) }, Back: bot.BackTo(ModeSummary)},
 		},
 		Commands: []bot.Cmd{{Name: "check", Args: true, Main: true, Run: func(t *bot.Turn, args []string) {
@@ -62,7 +74,7 @@ func cmdCheck(t *bot.Turn, id string) {
 	if r != nil && !r.Finished() && (f == nil || f.ID == r.Flow) {
 		if fl := t.Flow(); fl != nil {
 			t.Note(t.T("check.resume", "Rated", len(r.Ratings), "Total", len(fl.Checkpoints)))
-			resumeCursor(t, fl)
+			sheet(t).Resume(t)
 			t.To(ModeRate)
 			t.Ask()
 			return
@@ -98,14 +110,18 @@ func cmdCheck(t *bot.Turn, id string) {
 // chooseCheck asks which check to start: each with its title and its line
 // on whom it is for and how long it takes, the titles as buttons (typed:
 // the number or the title). A button starts its check through /check <id>.
-func chooseCheck(t *bot.Turn) {
+func chooseCheck(t *bot.Turn) { Choose(t, "check") }
+
+// Choose asks which check to start, as /check does; a button gives the
+// command cmd with the check's ID ("/team zo-kmu").
+func Choose(t *bot.Turn, cmd string) {
 	var b strings.Builder
 	b.WriteString(t.T("check.choose"))
 	var rows [][]bot.Button
 	for _, g := range t.Flows().All() {
 		title := t.T(g.TitleID())
 		b.WriteString("\n\n" + title + "\n" + t.T(g.SummaryID()))
-		rows = append(rows, []bot.Button{{Label: title, Action: "/check " + g.ID}})
+		rows = append(rows, []bot.Button{{Label: title, Action: "/" + cmd + " " + g.ID}})
 	}
 	m := bot.Message{Text: b.String(), Buttons: rows}
 	t.To(bot.ModeIdle)
@@ -123,172 +139,6 @@ func startRun(t *bot.Turn, f *flows.Flow) {
 	t.Note(t.T("check.intro", "Title", t.T(f.TitleID()), "Goal", t.T(f.GoalID()), "Intro", t.T(f.IntroID())))
 	t.Dialog().Cursor = 0
 	t.To(ModeRate)
-	t.Ask()
-}
-
-func askRate(t *bot.Turn) (bot.Message, bool) {
-	f := t.Flow()
-	if f == nil {
-		return bot.Message{}, false
-	}
-	d := t.Dialog()
-	cp := f.Checkpoints[d.Cursor]
-	// One concatenation, one allocation: this is the question asked most.
-	current := ""
-	if cur, ok := t.Conv().Run.Ratings[cp.ID]; ok {
-		current = "\n\n" + t.T("rate.current", "Level", t.T(flows.LevelID(f.Scale, cur)))
-	}
-	text := t.T("rate.header", "N", d.Cursor+1, "Total", len(f.Checkpoints), "Title", t.T(f.CheckpointTitleID(cp))) +
-		"\n\n" + t.T(f.StatementID(cp)) + current + "\n\n" + t.T("rate.ask")
-	// The rows share one array of buttons, made at its size.
-	levels := f.Levels()
-	rows := make([][]bot.Button, 0, len(levels)+1)
-	all := make([]bot.Button, len(levels), len(levels)+3)
-	for i, l := range levels {
-		all[i] = bot.Button{Label: t.T(flows.LevelID(f.Scale, l.ID)), Action: t.Action("r", l.ID)}
-		rows = append(rows, all[i:i+1:i+1])
-	}
-	// The same number means the same kind of thing: after the examples,
-	// "not now" (later, or keeping the answer when changing it), then back
-	// where there is something before.
-	last := append(all[len(all):], bot.Button{Label: t.T("button.examples"), Action: t.Action("ex")})
-	if d.Mode == ModeRate {
-		last = append(last, bot.Button{Label: t.T("button.later"), Action: t.Action("later")})
-		if d.Cursor > 0 {
-			last = append(last, bot.Button{Label: t.T("button.back"), Action: t.Action("back")})
-		}
-	} else {
-		last = append(last, bot.Button{Label: t.T("button.unchanged"), Action: t.Action("back")})
-	}
-	rows = append(rows, last)
-	return bot.Message{Text: text, Buttons: rows}, true
-}
-
-// typedLevel reads a colour or its emoji typed while rating.
-func typedLevel(t *bot.Turn, text string) (string, bool) {
-	if f := t.Flow(); f != nil {
-		if l, ok := t.TypedLevel(f.Scale, text); ok {
-			if a := t.Action("r", l); t.Offered(a) {
-				return a, true
-			}
-		}
-	}
-	return "", false
-}
-
-func pressRate(t *bot.Turn, verb, arg string) {
-	f, r, d := t.Flow(), t.Conv().Run, t.Dialog()
-	if f == nil || r == nil {
-		cmdCheck(t, "")
-		return
-	}
-	if r.Ratings == nil {
-		r.Ratings = map[string]string{}
-	}
-	cp := f.Checkpoints[d.Cursor]
-	switch verb {
-	case "r":
-		if _, ok := f.Level(arg); !ok {
-			t.Reask()
-			return
-		}
-		r.Ratings[cp.ID] = arg
-		r.Later = bot.Remove(r.Later, cp.ID)
-		if d.Mode == ModeEdit {
-			t.Note(t.T("rate.changed", "Title", t.T(f.CheckpointTitleID(cp)), "Level", t.T(flows.LevelID(f.Scale, arg))))
-			t.To(ModeSummary)
-			t.Ask()
-			return
-		}
-		advance(t)
-	case "ex":
-		var lines []string
-		for _, s := range cp.Suggestions {
-			lines = append(lines, "• "+t.T(f.SuggestionID(cp, s)))
-		}
-		t.Note(t.T("rate.examples", "Title", t.T(f.CheckpointTitleID(cp))) + "\n" + strings.Join(lines, "\n"))
-		t.Ask()
-	case "later":
-		r.Later = append(bot.Remove(r.Later, cp.ID), cp.ID)
-		if len(r.Later) == 1 && unratedOutsideLater(t) == -1 {
-			t.Note(t.T("rate.last"))
-			t.Ask()
-			return
-		}
-		advance(t)
-	case "back":
-		if d.Mode == ModeEdit {
-			t.To(ModeSummary)
-			t.Ask()
-			return
-		}
-		if d.Cursor == 0 {
-			t.Note(t.T("rate.first"))
-			t.Ask()
-			return
-		}
-		d.Cursor--
-		t.To(ModeRate)
-		t.Ask()
-	default:
-		t.Reask()
-	}
-}
-
-// resumeCursor points the cursor at the checkpoint to continue with: the
-// current one if it is still open, else the next open one.
-func resumeCursor(t *bot.Turn, f *flows.Flow) {
-	d, r := t.Dialog(), t.Conv().Run
-	if d.Cursor < 0 || d.Cursor >= len(f.Checkpoints) {
-		d.Cursor = 0
-	}
-	if _, rated := r.Ratings[f.Checkpoints[d.Cursor].ID]; !rated {
-		return
-	}
-	if i := unratedOutsideLater(t); i >= 0 {
-		d.Cursor = i
-	} else if len(r.Later) > 0 {
-		d.Cursor = f.Index(r.Later[0])
-	}
-}
-
-// unratedOutsideLater returns the next checkpoint after the cursor (wrapping)
-// that is neither rated nor put off, or -1.
-func unratedOutsideLater(t *bot.Turn) int {
-	f, r := t.Flow(), t.Conv().Run
-	n := len(f.Checkpoints)
-	for k := 1; k <= n; k++ {
-		i := (t.Dialog().Cursor + k) % n
-		id := f.Checkpoints[i].ID
-		if _, rated := r.Ratings[id]; !rated && !slices.Contains(r.Later, id) {
-			return i
-		}
-	}
-	return -1
-}
-
-// advance asks the next open checkpoint: first those not put off, then those
-// put off, in the order they were put off; when none is left, the result.
-func advance(t *bot.Turn) {
-	f, r, d := t.Flow(), t.Conv().Run, t.Dialog()
-	if i := unratedOutsideLater(t); i >= 0 {
-		d.Cursor = i
-		t.To(ModeRate)
-		t.Ask()
-		return
-	}
-	if len(r.Later) > 0 {
-		if !slices.Contains(r.Later, f.Checkpoints[d.Cursor].ID) || d.Cursor != f.Index(r.Later[0]) {
-			t.Note(t.N("rate.later", len(r.Later)))
-		}
-		d.Cursor = f.Index(r.Later[0])
-		t.To(ModeRate)
-		t.Ask()
-		return
-	}
-	r.Done = t.Now().UTC()
-	d.Op = "" // just finished: no offer to repeat it
-	t.To(ModeSummary)
 	t.Ask()
 }
 
@@ -414,29 +264,6 @@ func Needy(c *bot.Conversation, f *flows.Flow) []string {
 		ids[i] = it.id
 	}
 	return ids
-}
-
-func askChange(t *bot.Turn) (bot.Message, bool) {
-	f := t.Flow()
-	if f == nil {
-		return bot.Message{}, false
-	}
-	var rows [][]bot.Button
-	for i, cp := range f.Checkpoints {
-		label := t.T(f.CheckpointTitleID(cp)) + " " + t.T(flows.SymbolID(f.Scale, t.Conv().Run.Ratings[cp.ID]))
-		rows = append(rows, []bot.Button{{Label: label, Action: t.Action("cp", strconv.Itoa(i))}})
-	}
-	return bot.Message{Text: t.T("change.ask"), Buttons: append(rows, t.BackRow())}, true
-}
-
-func pressChange(t *bot.Turn, verb, arg string) {
-	if i, ok := bot.Index(arg, len(t.Flow().Checkpoints)); ok && verb == "cp" {
-		t.Dialog().Cursor = i
-		t.To(ModeEdit)
-		t.Ask()
-		return
-	}
-	t.Reask()
 }
 
 func askRepeat(t *bot.Turn) (bot.Message, bool) {

@@ -6,6 +6,8 @@ package dialogtest
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +112,51 @@ func (h *Chat) RunDue() []bottest.Sent {
 		h.T.Fatal(err)
 	}
 	return h.Take()
+}
+
+// FirstDiff shows the first differing line with some context.
+func FirstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			from := max(0, i-3)
+			return fmt.Sprintf("line %d:\ncontext: %s\ngot:  %q\nwant: %q", i+1, strings.Join(w[from:i], "\n         "), gl, wl)
+		}
+	}
+	return "(no difference)"
+}
+
+// Goldens plays every testdata/*.txt with play and compares what it
+// returns with the file, or with update rewrites the file; how names the
+// command that does.
+func Goldens(t *testing.T, update bool, how string, play func(t *testing.T, file, script string) string) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no transcripts in testdata/")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := play(t, file, string(want))
+			if update {
+				if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got != string(want) {
+				t.Errorf("transcript differs from %s (%s rewrites it):\n%s", file, how, FirstDiff(got, string(want)))
+			}
+		})
+	}
 }

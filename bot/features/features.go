@@ -9,6 +9,7 @@ import (
 	"github.com/ampel-bot/ampel/bot/plan"
 	"github.com/ampel-bot/ampel/bot/remind"
 	"github.com/ampel-bot/ampel/bot/settings"
+	"github.com/ampel-bot/ampel/bot/team"
 )
 
 // All returns the features in command-menu order (the core's /start comes
@@ -19,5 +20,6 @@ func All() []bot.Feature {
 		plan.Feature(),
 		remind.Feature(),
 		settings.Feature(),
+		team.Feature(),
 	}
 }

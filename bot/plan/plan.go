@@ -339,7 +339,7 @@ func responsibleText(t *bot.Turn, text string) {
 		return
 	}
 	d := t.Dialog()
-	d.Draft.Responsible, d.Draft.Me = text, false
+	d.Draft.Responsible, d.Draft.Me, d.Draft.ResponsibleUser = text, false, ""
 	t.To(ModeStart)
 	t.Ask()
 }
@@ -368,12 +368,35 @@ func pressPriority(t *bot.Turn, _, arg string) {
 }
 
 func askResp(t *bot.Turn) (bot.Message, bool) {
-	return bot.Message{Text: t.TapT("measure.responsible"),
-		Buttons: [][]bot.Button{{{Label: t.T("button.me"), Action: t.Action("me")}, t.BackRow()[0]}}}, true
+	people := t.Conv().Plan.People
+	if len(people) == 0 {
+		return bot.Message{Text: t.TapT("measure.responsible"),
+			Buttons: [][]bot.Button{{{Label: t.T("button.me"), Action: t.Action("me")}, t.BackRow()[0]}}}, true
+	}
+	// A team's plan: its members as buttons, a few to a row.
+	var rows [][]bot.Button
+	for i, p := range people {
+		if i%3 == 0 {
+			rows = append(rows, nil)
+		}
+		rows[len(rows)-1] = append(rows[len(rows)-1], bot.Button{Label: p.Name, Action: t.Action("who", strconv.Itoa(i))})
+	}
+	return bot.Message{Text: t.TapT("measure.responsible.team"), Buttons: append(rows, t.BackRow())}, true
 }
 
-func pressMe(t *bot.Turn, _, _ string) {
+func pressMe(t *bot.Turn, verb, arg string) {
 	d := t.Dialog()
+	if people := t.Conv().Plan.People; verb == "who" {
+		i, ok := bot.Index(arg, len(people))
+		if !ok {
+			t.Reask()
+			return
+		}
+		d.Draft.Me, d.Draft.Responsible, d.Draft.ResponsibleUser = false, people[i].Name, people[i].ID
+		t.To(ModeStart)
+		t.Ask()
+		return
+	}
 	d.Draft.Me, d.Draft.Responsible = true, ""
 	meInGroup(t, d.Draft)
 	t.To(ModeStart)

@@ -28,6 +28,7 @@ type promMetrics struct {
 	refused  *prometheus.CounterVec
 	waits    *prometheus.CounterVec
 	waitTime *prometheus.CounterVec
+	dups     *prometheus.CounterVec
 }
 
 func newMetrics() *promMetrics {
@@ -46,7 +47,9 @@ func newMetrics() *promMetrics {
 		Help: "Sends that waited for the adapter's rate limiter."}, []string{"platform"})
 	m.waitTime = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ampel_limiter_wait_seconds_total",
 		Help: "Time sends waited for the adapter's rate limiter."}, []string{"platform"})
-	m.reg.MustRegister(m.turns, m.turnTime, m.commit, m.sends, m.refused, m.waits, m.waitTime,
+	m.dups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ampel_possible_duplicates_total",
+		Help: "Messages that may have arrived already (sent before a crash, or with an unknown outcome), by platform and outcome (resent: sent again, may show twice; found: found on the platform, not sent again)."}, []string{"platform", "outcome"})
+	m.reg.MustRegister(m.turns, m.turnTime, m.commit, m.sends, m.refused, m.waits, m.waitTime, m.dups,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -57,6 +60,10 @@ func (m *promMetrics) Turn(platform, outcome string, d time.Duration) {
 }
 
 func (m *promMetrics) Sent(platform, result string) { m.sends.WithLabelValues(platform, result).Inc() }
+
+func (m *promMetrics) PossibleDuplicate(platform, outcome string) {
+	m.dups.WithLabelValues(platform, outcome).Inc()
+}
 
 func (m *promMetrics) Refused(platform, reason string) {
 	m.refused.WithLabelValues(platform, reason).Inc()
