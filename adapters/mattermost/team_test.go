@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
@@ -178,5 +179,83 @@ func TestTeamSlashCommandInChannel(t *testing.T) {
 	}
 	if ev := got[1]; ev.Text != "/team zo-kmu" || ev.Group || ev.Addr.Chat != dm {
 		t.Errorf("/ampel team in the direct channel: %+v, want \"/team zo-kmu\" from there", ev)
+	}
+}
+
+// TestMemberLeavesTeamRun: through the engine, a member who joins a
+// channel's team check gets the invitation in the direct channel with the
+// bot (a message to the user's address); when the member leaves the
+// channel, the channel is told once, also when the system post of the
+// leave is read again, as after a restart's catch-up.
+func TestMemberLeavesTeamRun(t *testing.T) {
+	e := newEnv(t, nil)
+	town := "town" + strings.Repeat("t", 22)
+	lead, member := "lead"+strings.Repeat("l", 22), "memb"+strings.Repeat("m", 22)
+	e.fake.addChannel(town)
+	e.fake.addUser(lead, "de", "Europe/Berlin")
+	e.fake.addUser(member, "de", "Europe/Berlin")
+	e.run(nil)
+	// The channel's progress is a live message, edited at most once a
+	// second: the channel's next message waits behind its edit.
+	tick := func() {
+		e.clock.Add(2 * time.Second)
+		if err := e.engine.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		bottest.Settle(t, e.engine)
+	}
+	form := url.Values{"channel_id": {town}, "user_id": {lead}, "command": {"/ampel"}, "text": {"team zo-kmu"}, "trigger_id": {"trigteam"}}
+	req := httptest.NewRequest("POST", CommandPath, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Token cmd-token-1234567890")
+	e.mux.ServeHTTP(httptest.NewRecorder(), req)
+	bottest.Settle(t, e.engine)
+	var progress *model.Post
+	var join *model.PostAction
+	for _, p := range e.fake.botPosts(town) {
+		for _, act := range actionsOf(p) {
+			if act.Name == "Mitmachen" {
+				progress, join = p, act
+			}
+		}
+	}
+	if join == nil {
+		t.Fatalf("no join button in the channel: %d posts", len(e.fake.botPosts(town)))
+	}
+	if code := e.fake.deliverPress(e.mux, pressRequest(progress, join, member)); code != 200 {
+		t.Fatalf("join: status %d", code)
+	}
+	tick()
+	var dm string
+	e.fake.mu.Lock()
+	for _, c := range e.fake.channels {
+		if c.Name == model.GetDMNameFromIds(botID, member) {
+			dm = c.Id
+		}
+	}
+	e.fake.mu.Unlock()
+	if posts := e.fake.botPosts(dm); dm == "" || len(posts) == 0 || !strings.Contains(shown(posts[0].Message), "Sie machen beim Team-Check") {
+		t.Fatalf("the member's direct channel %q: %d posts, want the invitation", dm, len(posts))
+	}
+
+	id := e.fake.memberLeaves(town, member, "")
+	waitFor(t, "the leave handled", func() bool { return e.rec.count(id) == 1 })
+	tick()
+	// As after a restart: the adapter forgets what it received, and the
+	// catch-up of the next connection reads the channel back.
+	e.a.recv.reset(e.a.now().Add(-e.a.lookback).UnixMilli())
+	e.fake.drop()
+	waitFor(t, "the leave read back", func() bool { return e.rec.count(id) == 2 })
+	tick()
+	n := 0
+	var all []string
+	for _, p := range e.fake.botPosts(town) {
+		all = append(all, shown(p.Message))
+		if strings.Contains(shown(p.Message), "ist nicht mehr im Kanal") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the channel was told %d times that the member left, want once:\n%s", n, strings.Join(all, "\n---\n"))
 	}
 }

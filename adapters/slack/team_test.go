@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
@@ -120,5 +122,62 @@ func TestTeamSlashCommandInChannel(t *testing.T) {
 	}
 	if ev := got[1]; ev.Text != "/team zo-kmu" || ev.Group || ev.Addr.Chat != "D0MEMB01" {
 		t.Errorf("/ampel team in the DM: %+v, want \"/team zo-kmu\" from the DM", ev)
+	}
+}
+
+// TestMemberLeavesTeamRun: through the engine, a member who joins a
+// channel's team check gets the invitation in the app's DM (a message to
+// the user's address, posted to the user's ID); when the member leaves
+// the channel, the channel is told once, though Slack delivers the
+// member_left_channel event twice.
+func TestMemberLeavesTeamRun(t *testing.T) {
+	e := newEnv(t, nil)
+	e.run(nil)
+	lead := newChatter(t, e, "C0TEAM01", "U0LEAD01", "de-DE", "Europe/Berlin")
+	member := newChatter(t, e, "C0TEAM01", "U0MEMB01", "de-DE", "Europe/Berlin")
+	e.fake.mu.Lock()
+	e.fake.users["U0MEMB01"] = slackUser{locale: "de-DE", tz: "Europe/Berlin", realName: "Jonas"}
+	e.fake.mu.Unlock()
+	// The channel's progress is a live message, edited at most once a
+	// second: the channel's next message waits behind its edit.
+	tick := func() {
+		e.clock.Add(2 * time.Second)
+		if err := e.engine.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e.settle()
+	}
+	var progress sentMsg
+	var join element
+	for _, m := range lead.slash("team zo-kmu") {
+		for _, b := range m.buttons() {
+			if unescape(b.Text.Text) == "Mitmachen" {
+				progress, join = m, b
+			}
+		}
+	}
+	if join.Value == "" {
+		t.Fatalf("no join button in the channel:\n%s", strings.Join(lead.log, "\n"))
+	}
+	member.send("interactive", pressPayload(progress, member.user, join), "~ tap Mitmachen")
+	tick()
+	if dm := e.fake.messages("D0MEMB01"); len(dm) == 0 || !strings.Contains(dm[0].Shown(), "Sie machen beim Team-Check") {
+		t.Fatalf("the member's DM with the app holds %d messages, want the invitation", len(dm))
+	}
+	env := e.fake.push("events_api", memberLeft("Ev0LEFT09", "C0TEAM01", "U0MEMB01"))
+	e.fake.waitAck(env, 1)
+	e.fake.redeliver(env)
+	e.fake.waitAck(env, 2)
+	tick()
+	n := 0
+	var shown []string
+	for _, m := range e.fake.messages("C0TEAM01") {
+		shown = append(shown, m.Shown())
+		if strings.Contains(m.Shown(), "Jonas ist nicht mehr im Kanal") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the channel was told %d times that the member left, want once:\n%s", n, strings.Join(shown, "\n---\n"))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -136,5 +137,62 @@ func TestTeamCommandInGroup(t *testing.T) {
 		if ev.Text != "/team zo-kmu" || !ev.Group || ev.Addr.Chat != "-100322" || ev.Addr.User != "57" {
 			t.Errorf("team command in a group: %+v, want \"/team zo-kmu\" from the group", ev)
 		}
+	}
+}
+
+// TestMemberLeavesTeamRun: through the engine, a member who joined a
+// group's team check and then leaves the group is dropped from the run,
+// and the group is told once, though Telegram delivers the leave twice.
+func TestMemberLeavesTeamRun(t *testing.T) {
+	e := newEnv(t, nil)
+	e.run(nil)
+	const group = -100600
+	lead, member := user(61, "de"), &tgbotapi.User{ID: 62, FirstName: "Jonas", LanguageCode: "de"}
+	e.fake.waitConsumed(e.fake.pushText(group, lead, "/team zo-kmu"))
+	var join sentMsg
+	data := ""
+	for _, m := range e.fake.messages(group) {
+		if m.Markup == nil {
+			continue
+		}
+		for _, row := range m.Markup.InlineKeyboard {
+			for _, b := range row {
+				if b.Text == "Mitmachen" && b.CallbackData != nil {
+					join, data = m, *b.CallbackData
+				}
+			}
+		}
+	}
+	if data == "" {
+		t.Fatalf("no join button in the group: %q", texts(e.fake.messages(group)))
+	}
+	// The channel's progress is a live message, edited at most once a
+	// second: the group's next message waits behind its edit.
+	tick := func() {
+		e.clock.Add(2 * time.Second)
+		if err := e.engine.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e.settle()
+	}
+	id, _ := e.fake.pushPress(member, join, data)
+	e.fake.waitConsumed(id)
+	tick()
+	if len(e.fake.messages(62)) == 0 {
+		t.Fatal("the member who joined got nothing privately")
+	}
+	left := e.fake.push(tgbotapi.Update{Message: &tgbotapi.Message{MessageID: 70, From: member, Chat: chatOfID(group), LeftChatMember: member}})
+	e.fake.waitConsumed(left)
+	e.fake.redeliver(left)
+	e.fake.waitHandled(left, 2)
+	tick()
+	n := 0
+	for _, m := range e.fake.messages(group) {
+		if strings.Contains(m.Text, "Jonas ist nicht mehr im Kanal") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the group was told %d times that the member left, want once:\n%s", n, strings.Join(texts(e.fake.messages(group)), "\n---\n"))
 	}
 }
