@@ -44,6 +44,21 @@ func (s *outboxStore) Delivered(_ context.Context, ids ...uint64) error {
 	return nil
 }
 
+// dispatcherOnly is an engine with nothing but its outbox dispatcher, on
+// st, sending through ad; it has read what st holds, and closes with t.
+func dispatcherOnly(t *testing.T, st Store, ad Adapter, now func() time.Time) *Engine {
+	e := &Engine{
+		store: st, clock: ClockFunc(now),
+		log: slog.New(slog.DiscardHandler), adapters: map[string]Adapter{}, out: newOutbox(),
+	}
+	t.Cleanup(e.out.close)
+	e.Register(ad)
+	if err := e.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 type sentTexts struct {
 	mu    sync.Mutex
 	texts []string
@@ -78,16 +93,8 @@ func TestStaleMessageDoesNotBlockItsChat(t *testing.T) {
 			ad := &sentTexts{}
 			now := time.Date(2027, 3, 15, 9, 0, 0, 0, time.UTC)
 			var clockMu sync.Mutex
-			e := &Engine{
-				store: st, clock: ClockFunc(func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }),
-				log: slog.New(slog.DiscardHandler), adapters: map[string]Adapter{}, out: newOutbox(),
-			}
-			defer e.out.close()
-			e.Register(ad)
+			e := dispatcherOnly(t, st, ad, func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now })
 			ctx := context.Background()
-			if err := e.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
 			e.enqueue([]Queued{{ID: 2, Outgoing: Outgoing{To: to, Msg: Message{Text: "next reply"}}}})
 			if err := e.Settle(ctx); err != nil {
 				t.Fatal(err)
@@ -112,5 +119,54 @@ func TestStaleMessageDoesNotBlockItsChat(t *testing.T) {
 				t.Errorf("recorded deliveries: %v, want %d ending with 2", st.delivered, len(tc.want))
 			}
 		})
+	}
+}
+
+// heldSends is an adapter whose sends to one recipient wait until
+// released; every send is reported on sent.
+type heldSends struct {
+	hold    string // the user whose sends wait
+	release chan struct{}
+	sent    chan Address
+}
+
+func (a *heldSends) Platform() string                         { return "chat" }
+func (a *heldSends) Run(ctx context.Context, _ Handler) error { <-ctx.Done(); return nil }
+func (a *heldSends) Send(ctx context.Context, to Address, _ Message) error {
+	if to.User == a.hold {
+		select {
+		case <-a.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	a.sent <- to
+	return nil
+}
+
+// Messages to two members' private chats, addressed by user only (Chat
+// empty), go in lanes of their own: a member whose send hangs (the
+// platform is slow to open the DM) holds up nobody else's, as two chats
+// never do.
+func TestPrivateChatsByUserHaveTheirOwnLanes(t *testing.T) {
+	st := &outboxStore{pending: map[uint64]bool{}}
+	ad := &heldSends{hold: "u1", release: make(chan struct{}), sent: make(chan Address, 4)}
+	e := dispatcherOnly(t, st, ad, func() time.Time { return time.Date(2027, 3, 15, 9, 0, 0, 0, time.UTC) })
+	u1, u2 := Address{Platform: "chat", User: "u1"}, Address{Platform: "chat", User: "u2"}
+	e.enqueue([]Queued{
+		{ID: 1, Outgoing: Outgoing{To: u1, Msg: Message{Text: "to u1"}}},
+		{ID: 2, Outgoing: Outgoing{To: u2, Msg: Message{Text: "to u2"}}},
+	})
+	select {
+	case to := <-ad.sent:
+		if to != u2 {
+			t.Fatalf("sent to %+v first, want u2 (u1's send hangs)", to)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("u2's message waits behind u1's hanging send: the two private chats share a lane")
+	}
+	close(ad.release)
+	if to := <-ad.sent; to != u1 {
+		t.Errorf("then sent to %+v, want u1", to)
 	}
 }

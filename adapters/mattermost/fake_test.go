@@ -2,6 +2,7 @@ package mattermost
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -58,6 +59,7 @@ type fakeMM struct {
 	uploads  map[string]upload
 	dials    int
 	dialogs  []model.OpenDialogRequest
+	noDM     map[string]bool // users the bot may not open a direct channel with
 }
 
 type failure struct {
@@ -87,6 +89,7 @@ func newFakeMM(t testing.TB) *fakeMM {
 	mux.HandleFunc("GET /api/v4/channels/{id}", f.getChannel)
 	mux.HandleFunc("GET /api/v4/channels/{id}/posts", f.postsSince)
 	mux.HandleFunc("GET /api/v4/channels/{id}/members/{user}", f.channelMember)
+	mux.HandleFunc("POST /api/v4/channels/direct", f.directChannel)
 	mux.HandleFunc("POST /api/v4/posts", f.createPost)
 	mux.HandleFunc("GET /api/v4/posts/{id}", f.getPost)
 	mux.HandleFunc("PUT /api/v4/posts/{id}/patch", f.patchPost)
@@ -501,6 +504,87 @@ func (f *fakeMM) addChannel(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.channels[id] = &model.Channel{Id: id, Type: model.ChannelTypeOpen, Name: "town-" + id[:4], TeamId: "team"}
+}
+
+// directChannel opens the direct channel of two users, as the server
+// does: the existing one, or a new one (201 either way); a user the
+// server does not know is its 404, one the caller may not see (noDM) its
+// 403.
+func (f *fakeMM) directChannel(w http.ResponseWriter, r *http.Request) {
+	var ids []string
+	if err := json.NewDecoder(r.Body).Decode(&ids); err != nil || len(ids) != 2 {
+		apiError(w, 400, "api.context.invalid_body_param.app_error")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		if f.users[id] == nil {
+			apiError(w, 404, "app.user.missing_account.const")
+			return
+		}
+		if f.noDM[id] {
+			apiError(w, 403, "api.context.permissions.app_error")
+			return
+		}
+	}
+	name := model.GetDMNameFromIds(ids[0], ids[1])
+	for _, c := range f.channels {
+		if c.Name == name {
+			writeJSONStatus(w, 201, c)
+			return
+		}
+	}
+	c := &model.Channel{Id: "d" + f.newID()[1:], Type: model.ChannelTypeDirect, Name: name}
+	f.channels[c.Id] = c
+	writeJSONStatus(w, 201, c)
+}
+
+// memberLeaves has user leave channel ch (remover "") or be removed by
+// remover, as the server does it: the "user_removed" event to the
+// channel's members, naming the user, then the system post saying so
+// (system_leave_channel by the user, or system_remove_from_channel by the
+// remover, naming the user in its props). It returns the post's ID.
+func (f *fakeMM) memberLeaves(ch, user, remover string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ev := map[string]any{
+		"event":     model.WebsocketEventUserRemoved,
+		"data":      map[string]any{"user_id": user, "remover_id": cmp.Or(remover, user)},
+		"broadcast": map[string]any{"channel_id": ch},
+	}
+	for c, wmu := range f.conns {
+		wmu.Lock()
+		_ = c.WriteJSON(ev)
+		wmu.Unlock()
+	}
+	p := &model.Post{ChannelId: ch, UserId: user, Type: model.PostTypeLeaveChannel, Message: "@user left the channel.",
+		Props: model.StringInterface{"username": "user"}}
+	if remover != "" {
+		p = &model.Post{ChannelId: ch, UserId: remover, Type: model.PostTypeRemoveFromChannel, Message: "@user was removed from the channel.",
+			Props: model.StringInterface{"removedUserId": user, "removedUsername": "user"}}
+	}
+	f.addPost(p)
+	return p.Id
+}
+
+// removeBot removes the bot from channel ch as the server does: the bot
+// no longer sees the channel (nor the system post of its removal) and
+// gets the "user_removed" event addressed to it.
+func (f *fakeMM) removeBot(ch, remover string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.channels, ch)
+	ev := map[string]any{
+		"event":     model.WebsocketEventUserRemoved,
+		"data":      map[string]any{"channel_id": ch, "remover_id": remover},
+		"broadcast": map[string]any{"user_id": botID},
+	}
+	for c, wmu := range f.conns {
+		wmu.Lock()
+		_ = c.WriteJSON(ev)
+		wmu.Unlock()
+	}
 }
 
 // userPost posts text as user and returns the post's ID.

@@ -21,25 +21,26 @@ var _ bot.Editor = (*Adapter)(nil)
 // a press leaves the post as it is (the engine edits it). It is no
 // question: it supersedes none.
 func (a *Adapter) SendLive(ctx context.Context, to bot.Address, m bot.Message) (string, error) {
-	if to.Platform != Platform || to.Chat == "" {
-		return "", a.r.errorf([]error{bot.ErrRecipientGone}, "mattermost: %q/%q is not a Mattermost channel", to.Platform, to.Chat)
+	chat, err := a.chatOf(ctx, to)
+	if err != nil {
+		return "", err
 	}
-	key := sendkit.Key(to.Chat, m)
+	key := sendkit.Key(chat, m)
 	st := a.parts.Get(key) // the nonce of an earlier try, for the server's dedupe
 	if st.nonce == "" {
 		st.nonce = newNonce()
 	}
-	p, err := a.livePart(ctx, to.Chat, st.nonce, m)
+	p, err := a.livePart(ctx, chat, st.nonce, m)
 	if err == nil {
 		var created *model.Post
-		if created, err = a.createPost(ctx, to.Chat, p); err == nil {
+		if created, err = a.createPost(ctx, chat, p); err == nil {
 			a.parts.Forget(key)
 			a.presses.bind(p.pending, created.Id)
 			a.alarm.Clear(a.log, "mattermost takes posts again")
 			return created.Id, nil
 		}
 	}
-	err = a.sendError(ctx, to.Chat, err)
+	err = a.sendError(ctx, chat, err)
 	if errors.Is(err, bot.ErrRecipientGone) {
 		a.parts.Forget(key)
 	} else {
@@ -53,11 +54,15 @@ func (a *Adapter) SendLive(ctx context.Context, to bot.Address, m bot.Message) (
 // (PUT /api/v4/posts/{id}/patch). A post that is gone wraps
 // bot.ErrMessageGone.
 func (a *Adapter) Edit(ctx context.Context, to bot.Address, ref string, m bot.Message) error {
-	if to.Platform != Platform || to.Chat == "" || !model.IsValidId(ref) {
+	if to.Platform != Platform || to.Chat == "" && to.User == "" || !model.IsValidId(ref) {
 		return a.r.errorf([]error{bot.ErrMessageGone}, "mattermost: %q/%q/%q is no Mattermost post", to.Platform, to.Chat, ref)
 	}
+	chat, err := a.chatOf(ctx, to)
+	if err != nil {
+		return err
+	}
 	old, err := a.getPost(ctx, ref)
-	if err == nil && (old == nil || old.DeleteAt != 0 || old.ChannelId != to.Chat) {
+	if err == nil && (old == nil || old.DeleteAt != 0 || old.ChannelId != chat) {
 		err = errNotFound
 	}
 	if errors.Is(err, errNotFound) {
@@ -67,9 +72,9 @@ func (a *Adapter) Edit(ctx context.Context, to bot.Address, ref string, m bot.Me
 		return err
 	}
 	nonce := newNonce()
-	p, err := a.livePart(ctx, to.Chat, nonce, m)
+	p, err := a.livePart(ctx, chat, nonce, m)
 	if err != nil {
-		return a.sendError(ctx, to.Chat, err)
+		return a.sendError(ctx, chat, err)
 	}
 	upd := &model.Post{}
 	upd.SetProps(withoutButtons(old.GetProps()))

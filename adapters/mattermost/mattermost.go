@@ -136,6 +136,10 @@ type Adapter struct {
 	created  postedPosts
 	forms    forms
 
+	// directs are the direct channels of the bot with users, by user, for
+	// messages addressed to a user (see chatOf); bounded like keyboards.
+	directs sendkit.Keyboards[string, string]
+
 	// The pause after a failure grows from backoffMin to backoffMax;
 	// tests shorten it.
 	backoffMin, backoffMax time.Duration

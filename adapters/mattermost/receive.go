@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -134,6 +135,8 @@ func (a *Adapter) session(ctx context.Context, d *dispatcher, healthy func()) er
 			}
 		case model.WebsocketEventPosted:
 			a.posted(d, ev)
+		case model.WebsocketEventUserRemoved:
+			a.removed(d, ev)
 		}
 	}
 }
@@ -158,6 +161,44 @@ func (a *Adapter) posted(d *dispatcher, ev *model.WebSocketEvent) {
 		a.channels.put(p.ChannelId, typ, "")
 	}
 	a.offer(d, &p, false)
+}
+
+// removed queues the bot's own removal from a channel: the "user_removed"
+// event the server sends to the user removed, with the channel in its
+// data (the channel's members get one naming the user). The bot no longer
+// sees the channel's posts, the system post of its removal included, so
+// that event is all it learns; it is queued as that post would be (see
+// leftUser). It comes once, over the socket only, and has no ID of its
+// own: its post ID is made unique from the time it arrived. Members
+// leaving are read from the channel's real system posts instead.
+func (a *Adapter) removed(d *dispatcher, ev *model.WebSocketEvent) {
+	ch, _ := ev.GetData()["channel_id"].(string)
+	if ev.GetBroadcast().UserId != a.botID || ch == "" {
+		return
+	}
+	now := a.now()
+	p := &model.Post{Id: "removed:" + strconv.FormatInt(now.UnixNano(), 36), ChannelId: ch, CreateAt: now.UnixMilli(),
+		Type: model.PostTypeRemoveFromChannel}
+	p.AddProp("removedUserId", a.botID)
+	d.enqueue(ch, queued{post: p})
+}
+
+// leftUser is who a post says left its channel or was removed from it:
+// the server's system posts "system_leave_channel" (by the user who left)
+// and "system_remove_from_channel" (by the remover, naming the removed
+// user in its props); "" for any other post.
+func leftUser(p *model.Post) string {
+	if p.DeleteAt != 0 {
+		return ""
+	}
+	switch p.Type {
+	case model.PostTypeLeaveChannel:
+		return p.UserId
+	case model.PostTypeRemoveFromChannel:
+		u, _ := p.GetProp("removedUserId").(string)
+		return u
+	}
+	return ""
 }
 
 // catchUp reads what was posted since each channel's bound (see Run).
@@ -226,12 +267,13 @@ func (a *Adapter) catchUp(ctx context.Context, d *dispatcher) error {
 }
 
 // offer queues a post for its channel unless it was received before or
-// is not for the bot.
+// is not for the bot: a post of someone's, or the system post saying that
+// someone left.
 func (a *Adapter) offer(d *dispatcher, p *model.Post, replay bool) {
 	if !a.recv.note(p) {
 		return
 	}
-	if !a.forBot(p) {
+	if !a.forBot(p) && leftUser(p) == "" {
 		return
 	}
 	d.enqueue(p.ChannelId, queued{post: p, replay: replay})
@@ -258,6 +300,16 @@ func (a *Adapter) forBot(p *model.Post) bool {
 // event translates a queued post into an engine event; ok is false for
 // posts in shared channels that do not mention the bot.
 func (a *Adapter) event(ctx context.Context, p *model.Post) (ev bot.Event, ok bool, err error) {
+	if user := leftUser(p); user != "" {
+		// A leave: the post's ID is the event's, the same however often
+		// the post is read (socket, catch-up, restart). The bot's own
+		// removal has no user (see bot.Event.Left).
+		if user == a.botID {
+			user = ""
+		}
+		return bot.Event{ID: p.Id, Left: true, Group: true, At: time.UnixMilli(p.CreateAt),
+			Addr: bot.Address{Platform: Platform, Chat: p.ChannelId, User: user}}, true, nil
+	}
 	ch, err := a.channels.get(ctx, a, p.ChannelId)
 	if err != nil {
 		return ev, false, err

@@ -40,23 +40,23 @@ const maxFilesPerPost = 5
 // parts already sent are remembered too, so that a retry continues where
 // the failure stopped.
 func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
-	if to.Platform != Platform || to.Chat == "" {
-		// Never deliverable, so the outbox must drop it, not retry it.
-		return a.r.errorf([]error{bot.ErrRecipientGone}, "mattermost: %q/%q is not a Mattermost channel", to.Platform, to.Chat)
+	chat, err := a.chatOf(ctx, to)
+	if err != nil {
+		return err
 	}
-	key := sendkit.Key(to.Chat, m)
+	key := sendkit.Key(chat, m)
 	st := a.parts.Get(key)
 	if st.nonce == "" {
 		st.nonce = a.nonceFor(ctx)
 	}
-	allowed, err := a.allowed(ctx, to.Chat, m)
+	allowed, err := a.allowed(ctx, chat, m)
 	if err != nil {
-		return a.sendError(ctx, to.Chat, err)
+		return a.sendError(ctx, chat, err)
 	}
-	parts := a.render(to.Chat, allowed, st.nonce, m)
+	parts := a.render(chat, allowed, st.nonce, m)
 	for i := st.next; i < len(parts); i++ {
-		if err := a.sendPart(ctx, to.Chat, parts[i]); err != nil {
-			err = a.sendError(ctx, to.Chat, err)
+		if err := a.sendPart(ctx, chat, parts[i]); err != nil {
+			err = a.sendError(ctx, chat, err)
 			if errors.Is(err, bot.ErrRecipientGone) {
 				a.parts.Forget(key)
 			} else {
@@ -68,6 +68,45 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 	a.parts.Forget(key)
 	a.alarm.Clear(a.log, "mattermost takes posts again")
 	return nil
+}
+
+// chatOf is the channel a message to to goes to: its chat, or, for an
+// address with a user and no chat, the direct channel of the bot and the
+// user (POST channels/direct, which returns the channel if it exists and
+// opens it if not), kept per user. The server's own 403 or 404 there (the
+// user is gone, or the bot may not write to them) makes the message
+// undeliverable for good; a proxy's is retried, as for posts.
+func (a *Adapter) chatOf(ctx context.Context, to bot.Address) (string, error) {
+	switch {
+	case to.Platform != Platform || to.Chat == "" && to.User == "":
+		// Never deliverable, so the outbox must drop it, not retry it.
+		return "", a.r.errorf([]error{bot.ErrRecipientGone}, "mattermost: %q/%q is not a Mattermost channel", to.Platform, to.Chat)
+	case to.Chat != "":
+		return to.Chat, nil
+	}
+	if ch, ok := a.directs.Newest(to.User); ok {
+		return ch, nil
+	}
+	var ch *model.Channel
+	err := a.call(ctx, "direct channel", func(ctx context.Context) (*model.Response, error) {
+		var resp *model.Response
+		var err error
+		ch, resp, err = a.api.CreateDirectChannel(ctx, a.botID, to.User)
+		return resp, err
+	})
+	switch {
+	case errors.Is(err, errNotFound) && errors.Is(err, errFromServer):
+		return "", a.r.errorf([]error{bot.ErrRecipientGone}, "%v", err)
+	case errors.Is(err, errNotFound):
+		return "", a.r.errorf(withoutNotFound(err), "%v", err)
+	case err != nil:
+		return "", a.sendError(ctx, "", err)
+	case ch == nil || ch.Id == "":
+		return "", errors.New("mattermost direct channel: no channel in the answer")
+	}
+	a.channels.put(ch.Id, string(ch.Type), ch.Name)
+	a.directs.Set(to.User, ch.Id)
+	return ch.Id, nil
 }
 
 // allowed is who may press m's buttons in chat: in a direct channel only

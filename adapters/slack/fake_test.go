@@ -301,6 +301,18 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 			f.t.Errorf("%s: unescaped fallback text %q", method, c.Form["text"])
 		}
 		ch := c.Form["channel"]
+		if method == "chat.postMessage" && (strings.HasPrefix(ch, "U") || strings.HasPrefix(ch, "W")) {
+			// A user's ID: the app's DM with the user (opened if need
+			// be), which the answer names.
+			if _, ok := f.users[ch]; !ok {
+				slackErr(w, "channel_not_found")
+				return
+			}
+			if f.ims[ch] == "" {
+				f.ims[ch] = "D" + ch[1:]
+			}
+			ch = f.ims[ch]
+		}
 		if ch == "" || strings.HasPrefix(ch, "CGONE") {
 			slackErr(w, "channel_not_found")
 			return

@@ -78,7 +78,7 @@ func (a *Adapter) dmWith(ctx context.Context, user string) string {
 	})
 	if err != nil || ch == nil || ch.ID == "" {
 		if ctx.Err() == nil {
-			a.log.Info("slack conversations.open failed; home tab without the plan", "err", err)
+			a.log.Info("slack conversations.open failed", "err", err)
 		}
 		return ""
 	}

@@ -48,16 +48,18 @@ func isLive(blocks slackapi.Blocks) bool {
 // SendLive implements bot.Editor: one post, under the channel's posting
 // limit; its ts is the reference.
 func (a *Adapter) SendLive(ctx context.Context, to bot.Address, m bot.Message) (string, error) {
-	if to.Platform != Platform || to.Chat == "" {
-		return "", a.r.errorf([]error{bot.ErrRecipientGone}, "slack: %q/%q is not a Slack channel", to.Platform, to.Chat)
-	}
-	if err := a.lim.wait(ctx, to.Chat); err != nil {
-		return "", err
-	}
-	ts, err := a.sendPart(ctx, to.Chat, livePart(m), false)
+	channel, err := a.channelOf(to)
 	if err != nil {
 		return "", err
 	}
+	if err := a.lim.wait(ctx, channel); err != nil {
+		return "", err
+	}
+	posted, ts, err := a.sendPart(ctx, channel, livePart(m), false)
+	if err != nil {
+		return "", err
+	}
+	a.postedIn(to, channel, posted)
 	a.alarm.Clear(a.log, "slack takes messages again")
 	return ts, nil
 }
@@ -66,15 +68,21 @@ func (a *Adapter) SendLive(ctx context.Context, to bot.Address, m bot.Message) (
 // limit, not the channel's posting limit. A message that is gone wraps
 // bot.ErrMessageGone.
 func (a *Adapter) Edit(ctx context.Context, to bot.Address, ref string, m bot.Message) error {
-	if to.Platform != Platform || to.Chat == "" || ref == "" {
+	channel, err := a.channelOf(to)
+	if err != nil || ref == "" {
 		return a.r.errorf([]error{bot.ErrMessageGone}, "slack: %q/%q/%q is no Slack message", to.Platform, to.Chat, ref)
+	}
+	if !isDM(channel) && to.Chat == "" { // chat.update needs the DM's ID, not the user's
+		if channel = a.dmWith(ctx, to.User); channel == "" {
+			return a.r.errorf(nil, "slack: no DM channel with the user to edit in")
+		}
 	}
 	if err := a.upd.wait(ctx, ""); err != nil {
 		return err
 	}
 	p := livePart(m)
-	err := a.call(ctx, "chat.update", func(ctx context.Context) error {
-		_, _, _, err := a.api.UpdateMessageContext(ctx, to.Chat, ref,
+	err = a.call(ctx, "chat.update", func(ctx context.Context) error {
+		_, _, _, err := a.api.UpdateMessageContext(ctx, channel, ref,
 			slackapi.MsgOptionBlocks(p.blocks...), slackapi.MsgOptionText(p.text, false))
 		return err
 	})

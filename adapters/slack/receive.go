@@ -84,7 +84,11 @@ func (a *Adapter) decode(kind string, payload json.RawMessage) (inbound, error) 
 //     (not a bot, itself included: two bots must not talk forever) and
 //     new (edits, deletions, joins and the like have a subtype);
 //   - app_mention: the bot named in a channel; the mention is cut out;
-//   - app_home_opened: the home tab is published.
+//   - app_home_opened: the home tab is published;
+//   - member_left_channel: a member left a channel the bot is in, or was
+//     removed (a Left event); channel_left and group_left: the bot itself
+//     was removed from a public or private channel (a Left event without
+//     a user, see left).
 //
 // Anything else is acknowledged and ignored.
 func (a *Adapter) fromEvents(payload json.RawMessage) (inbound, error) {
@@ -127,8 +131,30 @@ func (a *Adapter) fromEvents(payload json.RawMessage) (inbound, error) {
 			h.channel = e.Channel
 		}
 		return inbound{home: h, order: "u:" + e.User}, nil
+	case *slackevents.MemberLeftChannelEvent:
+		return a.left(cb.EventID, team, e.Channel, e.User), nil
+	case *slackevents.ChannelLeftEvent:
+		return a.left(cb.EventID, team, e.Channel, a.botID), nil
+	case *slackevents.GroupLeftEvent:
+		return a.left(cb.EventID, team, e.Channel, a.botID), nil
 	}
 	return inbound{}, nil
+}
+
+// left is the Left event of user leaving channel, with the callback's
+// event ID, which is the same in every redelivery. The bot's own removal
+// comes without a user (see bot.Event.Left).
+func (a *Adapter) left(id, team, channel, user string) inbound {
+	if id == "" || channel == "" || user == "" {
+		return inbound{}
+	}
+	if user == a.botID {
+		user = ""
+	}
+	return inbound{ok: true, order: "c:" + channel, ev: bot.Event{
+		ID: id, Left: true, Group: true,
+		Addr: bot.Address{Platform: Platform, Workspace: team, Chat: channel, User: user},
+	}}
 }
 
 func (a *Adapter) message(id, team, channel, user, text string, group bool) inbound {
@@ -266,8 +292,10 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 		ack()
 		return nil
 	}
-	p := a.people.get(ctx, a, in.ev.Addr.User)
-	in.ev.LangHint, in.ev.ZoneHint, in.ev.UserName = p.lang, p.zone, p.name
+	if !in.ev.Left { // a leave says nothing of the channel's language
+		p := a.people.get(ctx, a, in.ev.Addr.User)
+		in.ev.LangHint, in.ev.ZoneHint, in.ev.UserName = p.lang, p.zone, p.name
+	}
 	a.resolvePicked(ctx, &in)
 	pressed := in.press
 	if in.view != "" {

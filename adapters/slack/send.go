@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"net/http/httptrace"
@@ -42,18 +43,25 @@ const (
 // remembered, so that the outbox's retry of the same message continues
 // where it stopped instead of repeating them.
 func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error {
-	if to.Platform != Platform || to.Chat == "" {
-		// Never deliverable, so the outbox must drop it, not retry it.
-		return a.r.errorf([]error{bot.ErrRecipientGone}, "slack: %q/%q is not a Slack channel", to.Platform, to.Chat)
+	channel, err := a.channelOf(to)
+	if err != nil {
+		return err
 	}
 	parts := render(m, a.openerButton(m.Form))
-	key := sendkit.Key(to.Chat, m)
+	key := sendkit.Key(cmp.Or(to.Chat, "@"+to.User), m)
 	for i := a.parts.Get(key); i < len(parts); i++ {
-		if err := a.lim.wait(ctx, to.Chat); err != nil {
+		if parts[i].file != nil && !isDM(channel) && to.Chat == "" {
+			// A file needs the DM's channel ID, which no post told yet.
+			if channel = a.dmWith(ctx, to.User); channel == "" {
+				a.parts.Set(key, i)
+				return a.r.errorf(nil, "slack: no DM channel with the user for a file")
+			}
+		}
+		if err := a.lim.wait(ctx, channel); err != nil {
 			a.parts.Set(key, i)
 			return err
 		}
-		ts, err := a.sendPart(ctx, to.Chat, parts[i], i == len(parts)-1)
+		posted, ts, err := a.sendPart(ctx, channel, parts[i], i == len(parts)-1)
 		if err != nil {
 			if errors.Is(err, bot.ErrRecipientGone) {
 				a.parts.Forget(key)
@@ -62,8 +70,9 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			}
 			return err
 		}
+		channel = a.postedIn(to, channel, posted)
 		if parts[i].buttons && ts != "" {
-			a.kbs.Set(to.Chat, ts)
+			a.kbs.Set(channel, ts)
 		}
 	}
 	a.parts.Forget(key)
@@ -79,7 +88,38 @@ type part struct {
 	file    *bot.File
 }
 
-func (a *Adapter) sendPart(ctx context.Context, channel string, p part, last bool) (ts string, err error) {
+// channelOf is the channel a message to to is posted in: its chat, or,
+// for an address with a user and no chat, the app's DM with the user if
+// it is known, else the user's ID, which chat.postMessage takes for that
+// DM (the app's Messages tab); its answer names the DM (see postedIn).
+func (a *Adapter) channelOf(to bot.Address) (string, error) {
+	switch {
+	case to.Platform != Platform || to.Chat == "" && to.User == "":
+		// Never deliverable, so the outbox must drop it, not retry it.
+		return "", a.r.errorf([]error{bot.ErrRecipientGone}, "slack: %q/%q is not a Slack channel", to.Platform, to.Chat)
+	case to.Chat != "":
+		return to.Chat, nil
+	}
+	if dm, ok := a.dms.get(to.User); ok {
+		return dm, nil
+	}
+	return to.User, nil
+}
+
+// postedIn is the channel the rest of a message to to goes to after a
+// part was posted to channel and Slack answered with the channel posted:
+// for a post to a user's ID, the DM's channel ID, which is remembered.
+func (a *Adapter) postedIn(to bot.Address, channel, posted string) string {
+	if to.Chat != "" || !isDM(posted) || posted == channel {
+		return channel
+	}
+	a.dms.set(to.User, posted)
+	return posted
+}
+
+// sendPart posts one part to channel and returns the channel Slack says
+// it posted in (for a file: channel) and the post's ts.
+func (a *Adapter) sendPart(ctx context.Context, channel string, p part, last bool) (posted, ts string, err error) {
 	if p.file != nil {
 		f := p.file
 		name := f.Name
@@ -94,7 +134,7 @@ func (a *Adapter) sendPart(ctx context.Context, channel string, p part, last boo
 			})
 			return err
 		})
-		return "", err
+		return channel, "", err
 	}
 	err = a.call(ctx, "chat.postMessage", func(ctx context.Context) error {
 		var err error
@@ -102,10 +142,10 @@ func (a *Adapter) sendPart(ctx context.Context, channel string, p part, last boo
 		if id, ok := bot.OutboxID(ctx); ok && last {
 			opts = append(opts, slackapi.MsgOptionMetadata(outboxTag(id)))
 		}
-		_, ts, err = a.api.PostMessageContext(ctx, channel, opts...)
+		posted, ts, err = a.api.PostMessageContext(ctx, channel, opts...)
 		return err
 	})
-	return ts, err
+	return posted, ts, err
 }
 
 // render turns a message into its posts and files. All text is escaped
@@ -354,16 +394,22 @@ const arrivedLimit = 20
 // metadata and is never found (it is sent again, and counted). Slack
 // needs the history scope of the channel's kind for it (im:history for
 // direct messages); without it the look fails and the message is resent.
+// A message to a user address is looked for in the app's DM with the
+// user (opened to learn its ID if need be).
 func (a *Adapter) Arrived(ctx context.Context, to bot.Address) (bool, error) {
 	id, ok := bot.OutboxID(ctx)
-	if !ok || to.Chat == "" {
+	channel := to.Chat
+	if ok && channel == "" && to.User != "" {
+		channel = a.dmWith(ctx, to.User)
+	}
+	if !ok || channel == "" {
 		return false, nil
 	}
 	want := strconv.FormatUint(id, 10)
 	var found bool
 	err := a.call(ctx, "conversations.history", func(ctx context.Context) error {
 		h, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
-			ChannelID: to.Chat, Limit: arrivedLimit, IncludeAllMetadata: true})
+			ChannelID: channel, Limit: arrivedLimit, IncludeAllMetadata: true})
 		if err != nil {
 			return err
 		}

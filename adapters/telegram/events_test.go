@@ -27,7 +27,7 @@ func TestUpdatesToEvents(t *testing.T) {
 		{"text", tgbotapi.Update{UpdateID: 1, Message: &tgbotapi.Message{From: eva, Chat: chatOfID(11), Text: "/start abc"}},
 			&bot.Event{ID: "1", Text: "/start abc", LangHint: "de", UserName: "Eva", Addr: bot.Address{Platform: "telegram", Chat: "11", User: "11"}}, false},
 		{"group command to this bot", tgbotapi.Update{UpdateID: 2, Message: &tgbotapi.Message{From: eva, Chat: group, Text: "/check@Ampel_Test_Bot zo-kmu"}},
-			&bot.Event{ID: "2", Text: "/check@Ampel_Test_Bot zo-kmu", LangHint: "de", Group: true, UserName: "Eva", Addr: bot.Address{Platform: "telegram", Chat: "-100777", User: "11"}}, false},
+			&bot.Event{ID: "2", Text: "/check zo-kmu", LangHint: "de", Group: true, UserName: "Eva", Addr: bot.Address{Platform: "telegram", Chat: "-100777", User: "11"}}, false},
 		{"group command to another bot", tgbotapi.Update{UpdateID: 3, Message: &tgbotapi.Message{From: eva, Chat: group, Text: "/check@other_bot"}}, nil, false},
 		{"anonymous admin", tgbotapi.Update{UpdateID: 4, Message: &tgbotapi.Message{From: &tgbotapi.User{ID: anonymousAdmin, IsBot: true, FirstName: "Group"}, SenderChat: group, Chat: group, Text: "/plan"}},
 			&bot.Event{ID: "4", Text: "/plan", Group: true, Addr: bot.Address{Platform: "telegram", Chat: "-100777"}}, false},

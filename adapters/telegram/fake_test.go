@@ -58,6 +58,9 @@ type fakeTG struct {
 	// what the update caused has been sent.
 	settle func()
 	holds  bottest.Holds // methods held until released, by name
+	// refused are the chats that sends are refused in, with Telegram's
+	// 403 description (a user who never started the bot, or blocked it).
+	refused map[int64]string
 }
 
 type apiCall struct {
@@ -212,6 +215,10 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 		ok(w, map[string]any{"id": 4242, "is_bot": true, "first_name": "Ampel", "username": botUsername})
 	case "sendMessage", "sendDocument", "sendPhoto":
 		chat, _ := strconv.ParseInt(c.Form["chat_id"], 10, 64)
+		if desc, ok := f.refused[chat]; ok {
+			writeJSON(w, 403, map[string]any{"ok": false, "error_code": 403, "description": desc})
+			return
+		}
 		m := &sentMsg{Chat: chat, Raw: c.Form["text"]}
 		if c.Method == "sendMessage" {
 			text, err := parseHTML(c.Form["text"], c.Form["parse_mode"])
@@ -451,6 +458,17 @@ func (f *fakeTG) redeliver(id int) {
 	f.queue = append(f.queue, queuedUpdate{id: id, raw: raw, force: true})
 	close(f.wake)
 	f.wake = make(chan struct{})
+}
+
+// refuse makes sends to chat fail as Telegram's do for a user who never
+// started the bot: 403 "bot can't initiate conversation with a user".
+func (f *fakeTG) refuse(chat int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refused == nil {
+		f.refused = map[int64]string{}
+	}
+	f.refused[chat] = "Forbidden: bot can't initiate conversation with a user"
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -34,7 +35,7 @@ func (a *Adapter) SendLive(ctx context.Context, to bot.Address, m bot.Message) (
 // message that is gone, or too old to be edited, wraps
 // bot.ErrMessageGone. Edits wait for the chat's turn as posts do.
 func (a *Adapter) Edit(ctx context.Context, to bot.Address, ref string, m bot.Message) error {
-	chat, err := strconv.ParseInt(to.Chat, 10, 64)
+	chat, err := chatID(to)
 	id, err2 := strconv.Atoi(ref)
 	if err != nil || err2 != nil || to.Platform != Platform {
 		return a.r.errorf([]error{bot.ErrMessageGone}, "telegram: %q/%q/%q is no Telegram message", to.Platform, to.Chat, ref)
@@ -58,6 +59,23 @@ func (a *Adapter) Edit(ctx context.Context, to bot.Address, ref string, m bot.Me
 		return a.r.errorf([]error{bot.ErrMessageGone}, "telegram editMessageText: %v", err)
 	}
 	return err
+}
+
+var _ bot.DeepLinker = (*Adapter)(nil)
+
+// startValue is what Telegram takes as a deep link's start parameter.
+var startValue = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// StartLink implements bot.DeepLinker: t.me/<bot>?start=value opens the
+// private chat with the bot, which the user starts with one tap; the bot
+// then receives "/start value". A value Telegram would not take (empty,
+// longer than 64 characters, or with a character other than A-Z, a-z,
+// 0-9, _ and -) gets no link: "".
+func (a *Adapter) StartLink(value string) string {
+	if a.self == "" || !startValue.MatchString(value) {
+		return ""
+	}
+	return "https://t.me/" + a.self + "?start=" + value
 }
 
 // liveText cuts a live message's text to one message.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -299,6 +300,9 @@ func (a *Adapter) event(u tgbotapi.Update) (ev bot.Event, cq *tgbotapi.CallbackQ
 			MovedTo: strconv.FormatInt(m.MigrateToChatID, 10),
 		}, nil, true
 	}
+	if m != nil && m.Chat != nil && m.LeftChatMember != nil {
+		return a.left(id, m)
+	}
 	if m == nil || m.Chat == nil || m.Text == "" || m.IsAutomaticForward || m.Chat.IsChannel() {
 		return ev, nil, false
 	}
@@ -322,11 +326,41 @@ func (a *Adapter) event(u tgbotapi.Update) (ev bot.Event, cq *tgbotapi.CallbackQ
 		// member chatting) must not get a hint after every message.
 		return ev, nil, false
 	}
-	if a.self != "" && !strings.HasPrefix(ev.Text, "/") {
+	switch {
+	case a.self == "":
+	case !strings.HasPrefix(ev.Text, "/"):
 		// "@ampel_bot 2" answers 2: the mention only addressed the bot.
 		ev.Text = strings.TrimSpace(a.mention.ReplaceAllString(ev.Text, ""))
+	default:
+		// "/check@ampel_bot zo-kmu" is "/check zo-kmu" (forOtherBot left
+		// out the commands for other bots).
+		end := strings.IndexFunc(ev.Text, unicode.IsSpace)
+		if end < 0 {
+			end = len(ev.Text)
+		}
+		if at := strings.IndexByte(ev.Text[:end], '@'); at >= 0 {
+			ev.Text = ev.Text[:at] + ev.Text[end:]
+		}
 	}
-	// "/check@ampel_bot" goes to the engine as it is: it strips the suffix.
+	return ev, nil, true
+}
+
+// left translates a message saying that someone left the group or was
+// removed from it (left_chat_member, a service message Telegram sends to
+// every bot in the group, privacy mode or not) into a Left event; its ID
+// is the update's, the same on every redelivery. The bot's own removal
+// comes without a user (see bot.Event.Left); other bots leaving are no
+// event, as nothing they say is heard.
+func (a *Adapter) left(id string, m *tgbotapi.Message) (ev bot.Event, cq *tgbotapi.CallbackQuery, ok bool) {
+	who := m.LeftChatMember
+	if m.Chat.IsPrivate() || m.Chat.IsChannel() || (who.IsBot && who.ID != a.selfID) {
+		return ev, nil, false
+	}
+	ev = bot.Event{ID: id, Left: true, Group: true, Addr: bot.Address{Platform: Platform, Chat: strconv.FormatInt(m.Chat.ID, 10)}}
+	if who.ID != a.selfID {
+		ev.Addr.User = strconv.FormatInt(who.ID, 10)
+		ev.UserName = strings.TrimSpace(who.FirstName + " " + who.LastName)
+	}
 	return ev, nil, true
 }
 

@@ -34,7 +34,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 // send is Send, returning the chat the message went to and the ID of its
 // part with the buttons (else its last part).
 func (a *Adapter) send(ctx context.Context, to bot.Address, m bot.Message) (int64, int, error) {
-	chat, err := strconv.ParseInt(to.Chat, 10, 64)
+	chat, err := chatID(to)
 	if err != nil || to.Platform != Platform {
 		// Never deliverable, so the outbox must drop it, not retry it.
 		return 0, 0, a.r.errorf([]error{bot.ErrRecipientGone}, "telegram: %q/%q is not a Telegram chat", to.Platform, to.Chat)
@@ -44,7 +44,7 @@ func (a *Adapter) send(ctx context.Context, to bot.Address, m bot.Message) (int6
 	}
 	ref, onKeyboard := 0, false
 	parts := render(chat, m)
-	key := sendkit.Key(to.Chat, m)
+	key := sendkit.Key(strconv.FormatInt(chat, 10), m)
 	for i := a.parts.Get(key); i < len(parts); i++ {
 		if _, err := a.waitLimit(ctx, chat, maxWait); err != nil {
 			a.parts.Set(key, i)
@@ -88,6 +88,19 @@ func (a *Adapter) send(ctx context.Context, to bot.Address, m bot.Message) (int6
 	a.parts.Forget(key)
 	a.alarm.Clear(a.log, "telegram takes messages again")
 	return chat, ref, nil
+}
+
+// chatID is the chat an address reaches: its chat, or, for an address
+// with a user and no chat, the user's private chat with the bot, whose ID
+// is the user's. Telegram lets the bot write there only once the user has
+// started it; before, it answers 403 "bot can't initiate conversation
+// with a user", which is bot.ErrRecipientGone (see goneDescriptions).
+func chatID(to bot.Address) (int64, error) {
+	id := to.Chat
+	if id == "" {
+		id = to.User
+	}
+	return strconv.ParseInt(id, 10, 64)
 }
 
 type part struct {

@@ -110,6 +110,7 @@ type Adapter struct {
 	api     *tgbotapi.BotAPI // never used directly for requests: see call
 	client  *http.Client
 	self    string         // the bot's username, for "/check@name" in groups
+	selfID  int64          // the bot's user ID, to tell its own removal from a group
 	mention *regexp.Regexp // "@name", stripped from group answers
 	secret  []byte
 	r       *redactor
@@ -194,7 +195,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		return nil, a.classify(ctx, c, "getMe", err)
 	}
 	a.api.Client = client
-	a.self = a.api.Self.UserName
+	a.self, a.selfID = a.api.Self.UserName, a.api.Self.ID
 	a.mention = mentionOf(a.self)
 	return a, nil
 }

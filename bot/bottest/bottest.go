@@ -571,6 +571,28 @@ func (r *Recorder) Take() []Sent {
 	return s
 }
 
+// Events is a bot.Handler that records the events it is handed and
+// commits nothing: what an adapter makes of its platform's input.
+type Events struct {
+	mu  sync.Mutex
+	evs []bot.Event
+}
+
+// Handle implements bot.Handler.
+func (r *Events) Handle(_ context.Context, ev bot.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.evs = append(r.evs, ev)
+	return nil
+}
+
+// All returns the events handed so far, in order.
+func (r *Events) All() []bot.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]bot.Event(nil), r.evs...)
+}
+
 // Settle waits until e has sent what it can (see Engine.Settle), then for
 // each of more (an adapter's calls after events, say); the test fails if
 // that takes more than 10 s.
