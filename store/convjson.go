@@ -79,10 +79,31 @@ func appendConversationJSON(b []byte, c *bot.Conversation) []byte {
 		}
 		b = append(b, `"next":`...)
 		b = strconv.AppendInt(b, int64(c.Plan.NextID), 10)
+		pf = false
+	}
+	if len(c.Plan.People) > 0 {
+		if !pf {
+			b = append(b, ',')
+		}
+		b = append(b, `"people":[`...)
+		for i, p := range c.Plan.People {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			o := newObj(b)
+			o.str("id", p.ID, false)
+			o.str("name", p.Name, false)
+			b = o.end()
+		}
+		b = append(b, ']')
 	}
 	b = append(b, '}')
 	field("dialog")
 	b = appendDialog(b, &c.Dialog)
+	if len(c.Records) > 0 {
+		field("recs")
+		b = appendStrMap(b, c.Records)
+	}
 	if len(c.Reminders) > 0 {
 		field("rem")
 		b = append(b, '[')
@@ -203,24 +224,30 @@ func appendRun(b []byte, r *bot.Run) []byte {
 	o.time("done", r.Done, true)
 	if len(r.Ratings) > 0 {
 		o.key("ratings")
-		keys := make([]string, 0, len(r.Ratings))
-		for k := range r.Ratings {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		o.b = append(o.b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendStr(o.b, k)
-			o.b = append(o.b, ':')
-			o.b = appendStr(o.b, r.Ratings[k])
-		}
-		o.b = append(o.b, '}')
+		o.b = appendStrMap(o.b, r.Ratings)
 	}
 	o.strs("later", r.Later)
+	o.strs("nomeasure", r.NoMeasure)
 	return o.end()
+}
+
+// appendStrMap writes m as encoding/json does: its keys sorted.
+func appendStrMap(b []byte, m map[string]string) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendStr(b, k)
+		b = append(b, ':')
+		b = appendStr(b, m[k])
+	}
+	return append(b, '}')
 }
 
 func appendMeasure(b []byte, m *bot.Measure) []byte {
@@ -279,6 +306,7 @@ func appendDialog(b []byte, d *bot.Dialog) []byte {
 	o.str("op", d.Op, true)
 	o.int("target", d.Target, true)
 	o.str("resume", d.Resume, true)
+	o.str("ref", d.Ref, true)
 	if d.Mode != "" && len(d.Options) > 0 {
 		o.key("acts")
 		o.b = append(o.b, '[')

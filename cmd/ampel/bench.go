@@ -63,6 +63,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	memory := fset.Bool("memory", false, "also print to stderr what the peak resident memory was made of")
 	files := fset.Bool("files", false, "the platform shows files: every finished check's result comes with its picture")
 	backupTo := fset.String("backup", "", "also take a backup to this file when half the turns are done, as ampel backup does, while the users go on")
+	teamSize := fset.Int("team", 0, "after the users, this many members join one team run in a group and rate every checkpoint at once")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -79,6 +80,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if *users < 1 || *rounds < 1 {
 		return errors.New("--users and --rounds must be at least 1")
+	}
+	if *teamSize < 0 {
+		return errors.New("--team must not be negative")
 	}
 	path := *dbPath
 	if path == "" {
@@ -212,6 +216,20 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 			}
 		}
 	}
+	teamLine := ""
+	if *teamSize > 0 {
+		var checkpoints []string
+		if f, ok := catalog.Get("zo-kmu"); ok {
+			for _, cp := range f.Checkpoints {
+				checkpoints = append(checkpoints, cp.ID)
+			}
+		}
+		res, err := benchTeam(ctx, engine, db, b.run, *teamSize, checkpoints)
+		if err != nil {
+			return err
+		}
+		teamLine = res.line()
+	}
 	var all []time.Duration
 	for _, s := range us {
 		all = append(all, s.lat...)
@@ -225,6 +243,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stdout, "engine=ampel store=bbolt users=%d turns=%d turns_per_s=%.0f p50_ms=%.2f p99_ms=%.2f rss_mb=%.1f\n",
 		*users, len(all), float64(len(all))/elapsed.Seconds(), pct(0.50), pct(0.99), rss)
+	io.WriteString(stdout, teamLine)
 	io.WriteString(stdout, backupLine)
 	return nil
 }

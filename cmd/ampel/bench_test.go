@@ -4,14 +4,17 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/features"
+	"github.com/ampel-bot/ampel/bot/team"
 	"github.com/ampel-bot/ampel/store"
 )
 
@@ -111,5 +114,55 @@ func BenchmarkTurnParallel(b *testing.B) {
 	}
 	for _, a := range addrs {
 		sameQuestion(b, e, a)
+	}
+}
+
+var benchTeamLines = regexp.MustCompile(`^engine=ampel store=bbolt users=10 turns=270 turns_per_s=\d+ p50_ms=[\d.]+ p99_ms=[\d.]+ rss_mb=[\d.]+\n` +
+	`team_members=5 team_turns=41 team_turns_per_s=\d+ team_p50_ms=[\d.]+ team_p99_ms=[\d.]+\n$`)
+
+// TestBenchTeam: bench --team 5 runs the users as without it, then five
+// members of a group join one team run and rate every checkpoint at once
+// (1 start + 5 joins + 5×7 ratings = 41 turns), and says so on a line of
+// its own; the bench checked that every rating reached the run's record.
+func TestBenchTeam(t *testing.T) {
+	r := runAmpel(t, env(), strings.NewReader(""), "bench", "--team", "5", "--users", "10")
+	if r.err != nil {
+		t.Fatalf("bench --team 5 --users 10 = %v, want nil; stderr:\n%s", r.err, r.errOut)
+	}
+	if !benchTeamLines.MatchString(r.out) {
+		t.Errorf("bench --team 5 printed %q, want the users' line and the team's, matching %s", r.out, benchTeamLines)
+	}
+}
+
+// TestBenchTeamFailsLoudly: a run's record that lacks one member's rating,
+// holds a wrong one, or has a member not finished fails the bench.
+func TestBenchTeamFailsLoudly(t *testing.T) {
+	members, cps := []string{"m0", "m1"}, []string{"a", "b", "c"}
+	good := func() *benchTeamRun {
+		r := &benchTeamRun{team.Run{State: team.Settling}}
+		for m, u := range members {
+			rs := map[string]string{}
+			for cp, id := range cps {
+				rs[id] = teamLevels[teamLevel(m, cp)]
+			}
+			r.Members = append(r.Members, team.Member{Person: bot.Person{ID: u}, Run: bot.Run{Ratings: rs, Done: time.Now()}})
+		}
+		return r
+	}
+	if err := good().verify(members, cps); err != nil {
+		t.Fatalf("a complete run: %v, want nil", err)
+	}
+	for name, spoil := range map[string]func(r *benchTeamRun){
+		"a rating lost":  func(r *benchTeamRun) { delete(r.Members[1].Run.Ratings, "b") },
+		"a rating wrong": func(r *benchTeamRun) { r.Members[0].Run.Ratings["c"] = "yellow" },
+		"not finished":   func(r *benchTeamRun) { r.Members[0].Run.Done = time.Time{} },
+		"a member lost":  func(r *benchTeamRun) { r.Members = r.Members[:1] },
+		"still rating":   func(r *benchTeamRun) { r.State = team.Rating },
+	} {
+		r := good()
+		spoil(r)
+		if err := r.verify(members, cps); err == nil {
+			t.Errorf("%s: verify = nil, want an error", name)
+		}
 	}
 }
