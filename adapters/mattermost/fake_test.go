@@ -218,10 +218,18 @@ func (f *fakeMM) channel(w http.ResponseWriter, r *http.Request, missing string)
 	return c
 }
 
-// postsSince serves posts modified after since, as the server does.
+// postsSince serves GET /channels/{id}/posts as the server does: with
+// since, the posts modified after it, at most 1,000 of them (the server's
+// LIMIT; this fake keeps the newest, which is what it hands back in a busy
+// channel); without, a page (page, per_page) of the channel's posts, newest
+// first.
 func (f *fakeMM) postsSince(w http.ResponseWriter, r *http.Request) {
-	since, err := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
-	if err != nil {
+	q := r.URL.Query()
+	paged := !q.Has("since")
+	since, err := strconv.ParseInt(q.Get("since"), 10, 64)
+	page, err1 := strconv.Atoi(q.Get("page"))
+	perPage, err2 := strconv.Atoi(q.Get("per_page"))
+	if !paged && err != nil || paged && (err1 != nil || err2 != nil || perPage <= 0) {
 		apiError(w, 400, "api.context.invalid_url_param.app_error")
 		return
 	}
@@ -233,13 +241,29 @@ func (f *fakeMM) postsSince(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pl := model.NewPostList()
+	skip := page * perPage
 	// Newest first, as the server orders them.
 	for i := len(f.order) - 1; i >= 0; i-- {
 		p := f.posts[f.order[i]]
-		if p.ChannelId == ch && (p.CreateAt > since || p.UpdateAt > since) {
-			pl.AddPost(p)
-			pl.AddOrder(p.Id)
+		if p.ChannelId != ch {
+			continue
 		}
+		if paged {
+			if p.DeleteAt != 0 {
+				continue
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			if len(pl.Order) == perPage {
+				break
+			}
+		} else if p.CreateAt <= since && p.UpdateAt <= since || len(pl.Order) == 1000 {
+			continue
+		}
+		pl.AddPost(p)
+		pl.AddOrder(p.Id)
 	}
 	writeJSONStatus(w, 200, pl)
 }

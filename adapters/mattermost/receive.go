@@ -242,6 +242,17 @@ func (a *Adapter) catchUp(ctx context.Context, d *dispatcher) error {
 		if err != nil {
 			return err
 		}
+		if pl != nil && len(pl.Posts) >= sinceCap {
+			// The server read its most and may have left some out: the
+			// channel is read back page by page instead.
+			pl, err = a.postsBack(ctx, ch.Id, since)
+			if errors.Is(err, errNotFound) && errors.Is(err, errFromServer) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
 		if pl == nil {
 			continue
 		}
@@ -264,6 +275,53 @@ func (a *Adapter) catchUp(ctx context.Context, d *dispatcher) error {
 		}
 	}
 	return nil
+}
+
+// sinceCap is the most posts the server reads for "posts since" (its
+// query has LIMIT 1000, and which ones it keeps is up to the database):
+// a gap with as many in one channel may have lost some, so the channel is
+// read back with postsBack.
+const sinceCap = 1000
+
+// backPage and backPages bound postsBack: pages of 200 posts, newest first,
+// at most 40,000 posts in all.
+const (
+	backPage  = 200
+	backPages = 200
+)
+
+// postsBack reads a channel's posts newest first, page by page, until a
+// page reaches back before since (or is the last). Posts arriving
+// meanwhile shift the pages, which repeats a post but never skips one.
+func (a *Adapter) postsBack(ctx context.Context, channel string, since int64) (*model.PostList, error) {
+	all := model.NewPostList()
+	for page := 0; page < backPages; page++ {
+		var pl *model.PostList
+		err := a.call(ctx, "posts back", func(ctx context.Context) (*model.Response, error) {
+			var resp *model.Response
+			var err error
+			pl, resp, err = a.api.GetPostsForChannel(ctx, channel, page, backPage, "", false, false)
+			return resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if pl == nil {
+			break
+		}
+		older := false
+		for _, id := range pl.Order {
+			if p := pl.Posts[id]; p != nil {
+				all.AddPost(p)
+				older = older || p.CreateAt < since
+			}
+		}
+		if older || len(pl.Order) < backPage {
+			return all, nil
+		}
+	}
+	a.log.Warn("catch-up: more posts missed in a channel than are read back", "max", backPage*backPages)
+	return all, nil
 }
 
 // offer queues a post for its channel unless it was received before or
