@@ -71,6 +71,10 @@ const (
 	// HelpInGroup: /help in a group; a feature adds its note and answers
 	// false, so that every feature can.
 	HelpInGroup = "core.help.group"
+	// GroupLanguage: someone changes a group's language; true: a feature
+	// refused it (and said why), e.g. a team check whose facilitator is
+	// someone else.
+	GroupLanguage = "core.language.group"
 )
 
 // turn is the name the core's own files know a turn by.

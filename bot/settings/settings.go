@@ -40,6 +40,10 @@ func Feature() bot.Feature {
 }
 
 func cmdLanguage(t *bot.Turn, args []string) {
+	if refusedInGroup(t) {
+		t.Reask()
+		return
+	}
 	if len(args) > 0 {
 		want := strings.Join(args, " ")
 		if l, ok := t.LanguageNamed(want); ok {
@@ -54,7 +58,7 @@ func cmdLanguage(t *bot.Turn, args []string) {
 }
 
 func setLanguage(t *bot.Turn, l string) {
-	if !slices.Contains(t.Texts().Langs(), l) { // a forged button
+	if !slices.Contains(t.Texts().Langs(), l) || refusedInGroup(t) { // a forged button; not theirs to change
 		t.Reask()
 		return
 	}
@@ -147,4 +151,10 @@ func askZone(t *bot.Turn) (bot.Message, bool) {
 		rows = append(rows, row)
 	}
 	return bot.Message{Text: t.T("timezone.ask", "Zone", bot.ZoneLabel(t.Zone())), Buttons: append(rows, t.BackRow())}, true
+}
+
+// refusedInGroup asks the other features whether the user may change a
+// group's language (a team's facilitator only, while the team check runs).
+func refusedInGroup(t *bot.Turn) bool {
+	return t.Event().Group && t.Fire(bot.GroupLanguage)
 }

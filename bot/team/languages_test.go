@@ -50,3 +50,44 @@ func TestTeamInEveryLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupLanguageIsTheFacilitators: while a team check runs in a group,
+// only its facilitator changes the group's language — by command or by the
+// language question's button; anyone else is told who can, and the
+// group's conversation stays as it was. Once the check is cancelled,
+// anyone may again.
+func TestGroupLanguageIsTheFacilitators(t *testing.T) {
+	_, texts := bottest.Content(t)
+	g := dialogtest.NewGroup(t, &bottest.Recorder{Name: "slack"})
+	g.Event("anna", false, bot.Event{Text: "/team zo-kmu"})
+	g.Event("bert", false, bot.Event{Action: g.Button("#", 1)})
+	before := g.Conv(g.Channel)
+
+	got := sentText(g.Event("bert", false, bot.Event{Text: "/language en"}))
+	if want := texts.T("de", "team.lead.only", "Lead", dialogtest.Name("anna")); !strings.Contains(got, want) {
+		t.Errorf("/language en by a member: got\n%s\nwant %q", got, want)
+	}
+	if after := g.Conv(g.Channel); after.Lang != before.Lang {
+		t.Errorf("a member changed the group's language to %q", after.Lang)
+	}
+	got = sentText(g.Event("anna", false, bot.Event{Text: "/language en"}))
+	if want := texts.T("en", "language.set"); !strings.Contains(got, want) {
+		t.Errorf("/language en by the facilitator: got\n%s\nwant %q", got, want)
+	}
+	if after := g.Conv(g.Channel); after.Lang != "en" {
+		t.Errorf("after the facilitator's /language en the group speaks %q", after.Lang)
+	}
+	g.Event("anna", false, bot.Event{Text: "/team cancel"})
+	got = sentText(g.Event("bert", false, bot.Event{Text: "/language de"}))
+	if want := texts.T("de", "language.set"); !strings.Contains(got, want) {
+		t.Errorf("/language de by a member after the team check ended: got\n%s\nwant %q", got, want)
+	}
+}
+
+func sentText(sent []bottest.Sent) string {
+	var b strings.Builder
+	for _, s := range sent {
+		b.WriteString(s.Msg.Text + "\n")
+	}
+	return b.String()
+}

@@ -109,9 +109,10 @@ func Feature() bot.Feature {
 		Commands: []bot.Cmd{{Name: "team", Args: true, Main: true, Run: cmdTeam}},
 		Lasting:  map[string]func(*bot.Turn, string){"tm": pressLasting},
 		On: map[string]func(*bot.Turn) bool{
-			bot.UserLeft:    left,
-			bot.StartArg:    startLink,
-			bot.HelpInGroup: func(t *bot.Turn) bool { t.Note(t.T("team.help")); return false },
+			bot.UserLeft:      left,
+			bot.StartArg:      startLink,
+			bot.HelpInGroup:   func(t *bot.Turn) bool { t.Note(t.T("team.help")); return false },
+			bot.GroupLanguage: groupLanguage,
 		},
 	}
 }
@@ -164,6 +165,17 @@ func save(t *bot.Turn, r *Run) {
 func (r *Run) flow(t *bot.Turn) *flows.Flow {
 	f, _ := t.Flows().Get(r.Flow)
 	return f
+}
+
+// groupLanguage refuses a change of the group's language to anyone but
+// the facilitator while the group's team check runs or its plan is being
+// built: the language is the whole team's.
+func groupLanguage(t *bot.Turn) bool {
+	r, ok := get(t, t.Conv().Records[Kind])
+	if !ok || r.State == Done || r.State == Cancelled {
+		return false
+	}
+	return !r.lead(t)
 }
 
 // lead reports whether the turn's user is the facilitator, and says who
