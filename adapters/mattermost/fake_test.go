@@ -321,8 +321,10 @@ func (f *fakeMM) createPost(w http.ResponseWriter, r *http.Request) {
 		apiError(w, 400, "model.post.is_valid.message_length.app_error")
 		return
 	}
-	if id, ok := f.pending[p.PendingPostId]; ok && p.PendingPostId != "" {
-		writeJSONStatus(w, 201, f.posts[id]) // the server's 30 s dedupe
+	// The server remembers a pending_post_id for 30 s only: a resend
+	// after that is a second post.
+	if id, ok := f.pending[p.PendingPostId]; ok && p.PendingPostId != "" && max(f.clock, time.Now().UnixMilli())-f.posts[id].CreateAt < 30_000 {
+		writeJSONStatus(w, 201, f.posts[id])
 		return
 	}
 	for _, id := range p.FileIds {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ampel-bot/ampel/bot"
 )
@@ -38,5 +39,16 @@ func TestResendAfterRestartPostsOnce(t *testing.T) {
 	}
 	if n := len(e.fake.botPosts(ch)); n != 2 {
 		t.Errorf("after another message with the same text: %d posts; want 2", n)
+	}
+	// The server forgets a pending_post_id after 30 s: a resend later than
+	// that shows twice (and the engine counts it as a possible duplicate).
+	e.fake.mu.Lock()
+	e.fake.clock = max(e.fake.clock, time.Now().UnixMilli()) + 31_000
+	e.fake.mu.Unlock()
+	if err := restarted.Send(bot.WithOutboxID(context.Background(), 42), to, m); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.fake.botPosts(ch)); n != 3 {
+		t.Errorf("a resend 31 s later: %d posts; want 3, as the server keeps pending_post_id 30 s", n)
 	}
 }
