@@ -28,7 +28,11 @@ const fallbackLang = "en"
 type Texts struct {
 	langs   []string
 	matcher language.Matcher
-	loc     map[string]*i18n.Localizer
+	// loc holds each shipped language's localizer, made on first use
+	// (see NewLazyTexts); the map itself never changes after start.
+	loc map[string]*langLoc
+	// ids, when set, answers Has without loading a language.
+	ids map[string]map[string]bool
 	// also lists, per language, the languages a text it lacks is taken
 	// from: English, then the default (a check not translated yet).
 	also map[string][]string
@@ -41,13 +45,80 @@ type Texts struct {
 	nMatched atomic.Int64
 }
 
+// langLoc is one language's localizer, loaded once.
+type langLoc struct {
+	once sync.Once
+	load func() (*i18n.Localizer, error)
+	loc  *i18n.Localizer
+	// early, until the language is loaded, renders the few messages
+	// every language's date words come from (see VocabPrefixes).
+	early  *i18n.Localizer
+	loaded atomic.Bool
+}
+
+func (l *langLoc) get(t *Texts, lang string) *i18n.Localizer {
+	l.once.Do(func() {
+		loc, err := l.load()
+		if err != nil {
+			// The files were checked at start and are kept as read: this
+			// is a bug. The language's users see English (or German).
+			t.log.Error("load locale", "lang", lang, "err", err)
+			return
+		}
+		l.loc, l.load = loc, nil
+		l.loaded.Store(true)
+	})
+	return l.loc
+}
+
 // NewTexts wraps a bundle whose languages are langs (the first is the default).
 func NewTexts(b *i18n.Bundle, langs []string, log *slog.Logger) *Texts {
-	t := &Texts{langs: langs, loc: map[string]*i18n.Localizer{}, also: map[string][]string{}, log: log}
+	return newTexts(langs, func(l string) (*i18n.Localizer, error) { return i18n.NewLocalizer(b, l), nil }, log)
+}
+
+// VocabPrefixes start the IDs of the messages that every language's words
+// for dates, time zones, languages and ratings come from: the engine reads
+// them of every language at start (anyone may type "Wien", "English" or
+// "rot").
+var VocabPrefixes = []string{"parse.", "language.", "scale."}
+
+// NewLazyTexts is NewTexts for a server: each language's messages are
+// parsed by load when a user first needs them (the default language and
+// English at once), so that languages nobody speaks there cost no memory.
+// ids lists each language's message IDs, for Has: checking a flow against
+// every language loads none of them. vocab loads a language's messages
+// with IDs of VocabPrefixes only.
+func NewLazyTexts(langs []string, ids map[string]map[string]bool, load, vocab func(lang string) (*i18n.Bundle, error), log *slog.Logger) *Texts {
+	t := newTexts(langs, func(l string) (*i18n.Localizer, error) {
+		b, err := load(l)
+		if err != nil {
+			return nil, err
+		}
+		return i18n.NewLocalizer(b, l), nil
+	}, log)
+	t.ids = ids
+	for _, l := range langs {
+		b, err := vocab(l)
+		if err != nil {
+			log.Error("load locale", "lang", l, "err", err)
+			continue
+		}
+		t.loc[l].early = i18n.NewLocalizer(b, l)
+	}
+	for _, l := range []string{langs[0], fallbackLang} {
+		if lo := t.loc[l]; lo != nil {
+			lo.get(t, l)
+		}
+	}
+	return t
+}
+
+func newTexts(langs []string, load func(string) (*i18n.Localizer, error), log *slog.Logger) *Texts {
+	t := &Texts{langs: langs, loc: map[string]*langLoc{}, also: map[string][]string{}, log: log}
 	tags := make([]language.Tag, len(langs))
 	for i, l := range langs {
 		tags[i] = language.MustParse(l)
-		t.loc[l] = i18n.NewLocalizer(b, l)
+		t.loc[l] = &langLoc{load: func() (*i18n.Localizer, error) { return load(l) }}
 	}
 	for _, l := range langs {
 		for _, o := range []string{fallbackLang, langs[0]} {
@@ -106,8 +177,11 @@ type matchResult struct {
 
 // Has reports whether lang has a message with the given ID.
 func (t *Texts) Has(lang, id string) bool {
-	loc, ok := t.loc[lang]
-	if !ok {
+	if t.ids != nil {
+		return t.ids[lang][id]
+	}
+	loc := t.localizer(lang)
+	if loc == nil {
 		return false
 	}
 	// The identity parser looks the message up without running its template.
@@ -143,10 +217,11 @@ func (t *Texts) N(lang, id string, n int, kv ...any) string {
 // render localizes a message; ok is false when lang or the message is not
 // shipped or the template failed.
 func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
-	loc, ok := t.loc[lang]
+	loc := t.localizerFor(lang, id)
+	ok := loc != nil
 	if !ok {
 		lang = t.langs[0]
-		loc = t.loc[lang]
+		loc = t.localizer(lang)
 	}
 	// The data stays a flat list: our field templates look names up in it
 	// directly, and only a text/template fallback builds a map.
@@ -162,7 +237,9 @@ func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
 			// A check not translated into lang is shown in English (or
 			// German): the locales make sure the interface is complete.
 			for _, o := range t.also[lang] {
-				if s, err := t.loc[o].Localize(cfg); err == nil {
+				if lo := t.localizer(o); lo == nil {
+					continue
+				} else if s, err := lo.Localize(cfg); err == nil {
 					return s, ok
 				}
 			}
@@ -177,6 +254,36 @@ func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
 		}
 	}
 	return s, ok && err == nil
+}
+
+// localizerFor is the localizer that renders id in lang: the language's
+// own, loading it on first use, except for a message of VocabPrefixes
+// while the language is not loaded yet (the engine reads date words and
+// language names of every language; that loads none of them whole).
+func (t *Texts) localizerFor(lang, id string) *i18n.Localizer {
+	if l := t.loc[lang]; l != nil && l.early != nil && !l.loaded.Load() && vocabID(id) {
+		return l.early
+	}
+	return t.localizer(lang)
+}
+
+func vocabID(id string) bool {
+	for _, p := range VocabPrefixes {
+		if strings.HasPrefix(id, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// localizer returns lang's localizer, loading it on first use; nil for a
+// language not shipped.
+func (t *Texts) localizer(lang string) *i18n.Localizer {
+	l := t.loc[lang]
+	if l == nil {
+		return nil
+	}
+	return l.get(t, lang)
 }
 
 // shortHash tells values apart in a log without showing them.

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,50 @@ type Set struct {
 	Langs []string
 	// IDs maps each language to its message IDs.
 	IDs map[string]map[string]bool
+	// files holds each language's checked files, in load order, for
+	// Loader: parsed again when the language is first used.
+	files map[string][]file
+}
+
+type file struct {
+	name string
+	data []byte
+}
+
+// Loader returns a function that parses one language's messages into a
+// bundle of their own, from the files Load checked (kept as read, so that
+// a file changed on disk since is not taken unchecked). Every language
+// parsed costs heap for as long as it is used (over a megabyte, most of
+// it the checks' texts), so a server keeps only the languages its users
+// speak; the loader holds the files, not the Set's full Bundle. With
+// prefixes, only the messages whose IDs start with one of them are
+// parsed: the few a date parser needs of every language.
+func (s *Set) Loader(prefixes ...string) func(lang string) (*i18n.Bundle, error) {
+	files := s.files
+	return func(lang string) (*i18n.Bundle, error) {
+		fs, ok := files[lang]
+		if !ok {
+			return nil, fmt.Errorf("no locale %q", lang)
+		}
+		b := i18n.NewBundle(language.MustParse(lang))
+		b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+		for _, f := range fs {
+			mf, err := i18n.ParseMessageFileBytes(f.data, f.name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f.name, err)
+			}
+			msgs := mf.Messages
+			if len(prefixes) > 0 {
+				msgs = slices.DeleteFunc(msgs, func(m *i18n.Message) bool {
+					return !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(m.ID, p) })
+				})
+			}
+			if err := b.AddMessages(mf.Tag, msgs...); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.name, err)
+			}
+		}
+		return b, nil
+	}
 }
 
 // Load reads every *.toml file at the top of each fsys. A later file with the
@@ -56,7 +101,7 @@ type Set struct {
 func Load(fsyss ...fs.FS) (*Set, error) {
 	b := i18n.NewBundle(language.MustParse(Reference))
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	s := &Set{Bundle: b, IDs: map[string]map[string]bool{}}
+	s := &Set{Bundle: b, IDs: map[string]map[string]bool{}, files: map[string][]file{}}
 	where := map[string]string{}       // lang + "\x00" + id -> file, for reporting
 	msgs := map[string]*i18n.Message{} // lang + "\x00" + id -> message
 	seen := map[string][]byte{}        // file name -> content
@@ -104,6 +149,7 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 				continue
 			}
 			lang := base.String()
+			s.files[lang] = append(s.files[lang], file{name, data})
 			if s.IDs[lang] == nil {
 				s.IDs[lang] = map[string]bool{}
 			}

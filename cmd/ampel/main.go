@@ -766,13 +766,15 @@ func loadContent(cfg Config, log *slog.Logger) (*flows.Catalog, *bot.Texts, erro
 	if err != nil {
 		return nil, nil, fmt.Errorf("locales refused:\n%w", err)
 	}
-	texts := bot.NewTexts(set.Bundle, set.Langs, log)
+	all := bot.NewTexts(set.Bundle, set.Langs, log)
 	for _, f := range catalog.All() {
-		if err := texts.CheckFlow(f); err != nil {
+		if err := all.CheckFlow(f); err != nil {
 			return nil, nil, fmt.Errorf("flows refused:\n%w", err)
 		}
 	}
-	return catalog, texts, nil
+	// Checked against every language; from here on a language is parsed
+	// when someone first needs it, and the full bundle is garbage.
+	return catalog, bot.NewLazyTexts(set.Langs, set.IDs, set.Loader(), set.Loader(bot.VocabPrefixes...), log), nil
 }
 
 // runFlows validates flow files a network wrote, against the shipped and any

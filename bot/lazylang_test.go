@@ -1,0 +1,88 @@
+package bot
+
+import (
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ampel-bot/ampel/flows"
+	"github.com/ampel-bot/ampel/locales"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+)
+
+// A server parses a language's messages only once someone needs them:
+// every language costs over a megabyte of heap. Yet the words anyone may
+// type (dates, zones, languages, ratings) are known in every language from
+// the start, and what a language shows does not depend on when it loaded.
+func TestLanguagesLoadWhenUsed(t *testing.T) {
+	set, err := locales.Load(locales.Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := flows.Load(flows.Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var loaded []string
+	full := set.Loader()
+	texts := NewLazyTexts(set.Langs, set.IDs, func(lang string) (*i18n.Bundle, error) {
+		mu.Lock()
+		loaded = append(loaded, lang)
+		mu.Unlock()
+		return full(lang)
+	}, set.Loader(VocabPrefixes...), slog.New(slog.DiscardHandler))
+	want := func(langs ...string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		got := slices.Clone(loaded)
+		slices.Sort(got)
+		if !slices.Equal(got, langs) {
+			t.Fatalf("languages loaded: %v, want %v", got, langs)
+		}
+	}
+	want("de", "en")
+
+	// What the engine builds at start reads every language's vocabulary.
+	for _, f := range catalog.All() {
+		if err := texts.CheckFlow(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vocab := newDateVocab(texts)
+	w := newWords(texts, catalog)
+	want("de", "en")
+
+	today := time.Date(2027, 3, 10, 0, 0, 0, 0, time.UTC) // a Wednesday
+	if d, _, p := vocab.parseDate("fr", "mardi prochain", today); p != dateOK || d.Weekday() != time.Tuesday {
+		t.Errorf(`French "mardi prochain" before French loaded: %v %v`, d, p)
+	}
+	if _, ok := vocab.findZone("Wien"); !ok {
+		t.Error(`"Wien" not found as a time zone`)
+	}
+	if l, ok := vocab.language("русский"); !ok || l != "ru" {
+		t.Errorf(`"русский" read as %q %v, want ru`, l, ok)
+	}
+	if _, ok := w.level("traffic-light", "rouge"); !ok {
+		t.Error(`"rouge" not read as a rating`)
+	}
+
+	all := NewTexts(set.Bundle, set.Langs, slog.New(slog.DiscardHandler))
+	early := texts.T("ru", "language.name")
+	want("de", "en")
+	if got := texts.T("fr", "welcome"); got != all.T("fr", "welcome") {
+		t.Errorf("French welcome loaded late: %q, want %q", got, all.T("fr", "welcome"))
+	}
+	want("de", "en", "fr")
+	texts.T("ru", "welcome")
+	if texts.T("ru", "language.name") != early || early != all.T("ru", "language.name") {
+		t.Errorf("Russian language name before and after loading: %q, %q", early, texts.T("ru", "language.name"))
+	}
+	if got, want := texts.N("ru", "plan.header", 21), all.N("ru", "plan.header", 21); got != want {
+		t.Errorf("Russian plural loaded late: %q, want %q", got, want)
+	}
+	want("de", "en", "fr", "ru")
+}
