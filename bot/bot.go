@@ -152,10 +152,18 @@ type Button struct {
 }
 
 // File is an attachment sent from bytes (a PNG, CSV, ICS or PDF).
+//
+// A file the dialogue shows unasked (the result picture) is made when it
+// is sent, not in the turn: Make names the feature's maker (Feature.Makers)
+// and Spec holds everything it needs, Data stays empty until then. The
+// turn stays fast, the outbox and the database keep a kilobyte of spec
+// instead of the file, and a resend makes the same bytes again.
 type File struct {
 	Name string `json:"n"`
 	MIME string `json:"m"`
 	Data []byte `json:"d"`
+	Make string `json:"mk,omitempty"`
+	Spec []byte `json:"sp,omitempty"`
 }
 
 // Message is what the bot says: plain text (adapters escape it for their
@@ -227,6 +235,11 @@ type FormOption struct {
 func (m Message) Validate() error {
 	if m.Text == "" && len(m.Files) == 0 {
 		return errors.New("message has neither text nor files")
+	}
+	for i, f := range m.Files {
+		if f.Make != "" && len(f.Data) > 0 || len(f.Make) > MaxActionLen {
+			return fmt.Errorf("file %d: its bytes or, instead, the name of its maker (at most %d bytes)", i, MaxActionLen)
+		}
 	}
 	if m.Live != "" && (len(m.Live) > MaxActionLen || len(m.Files) > 0 || m.Form != nil) {
 		return fmt.Errorf("live message: key of at most %d bytes (has %d), no files (has %d), no form", MaxActionLen, len(m.Live), len(m.Files))

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"fmt"
+
+	"github.com/ampel-bot/ampel/flows"
 	"regexp"
 	"strings"
 )
@@ -27,7 +29,13 @@ type Feature struct {
 	// Reminder writes a reminder that fell due: the message, or false when
 	// what it reminds of is gone. One feature sets it.
 	Reminder func(t *Turn, r Reminder, late bool) (Message, bool)
+	// Makers make files when they are sent (File.Make names one): from
+	// the file's Spec alone, with the engine's texts and checks.
+	Makers map[string]Maker
 }
+
+// A Maker makes a file's bytes from its File.Spec.
+type Maker func(texts *Texts, catalog *flows.Catalog, spec []byte) ([]byte, error)
 
 // A Mode is one question of the dialogue: how it is asked and what a
 // pressed button or a typed answer does there. Only Name is required.
@@ -95,12 +103,13 @@ type registry struct {
 	lasting  map[string]func(*Turn, string)
 	on       map[string][]func(*Turn) bool
 	reminder func(*Turn, Reminder, bool) (Message, bool)
+	makers   map[string]Maker
 }
 
 // newRegistry gathers the features: the core's /start first and /help and
 // /cancel last in the command menu, the features' commands between them.
 func newRegistry(features []Feature) (*registry, error) {
-	r := &registry{modes: map[string]*Mode{}, cmds: map[string]*Cmd{}, lasting: map[string]func(*Turn, string){}, on: map[string][]func(*Turn) bool{}}
+	r := &registry{modes: map[string]*Mode{}, cmds: map[string]*Cmd{}, lasting: map[string]func(*Turn, string){}, on: map[string][]func(*Turn) bool{}, makers: map[string]Maker{}}
 	start, end := coreCommands()
 	all := append(append([]Feature{{Name: "core", Commands: start}}, features...), Feature{Name: "core", Commands: end})
 	for _, f := range all {
@@ -127,6 +136,12 @@ func newRegistry(features []Feature) (*registry, error) {
 		}
 		for name, fn := range f.On {
 			r.on[name] = append(r.on[name], fn)
+		}
+		for name, mk := range f.Makers {
+			if _, dup := r.makers[name]; dup || name == "" || mk == nil {
+				return nil, fmt.Errorf("feature %s: file maker %q taken or empty", f.Name, name)
+			}
+			r.makers[name] = mk
 		}
 		if f.Reminder != nil {
 			if r.reminder != nil {

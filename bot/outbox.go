@@ -624,8 +624,8 @@ func (e *Engine) send(ctx context.Context, a Adapter, h *held) error {
 	var err error
 	if h.Msg.Live != "" {
 		err = e.sendLive(ctx, a, h)
-	} else {
-		err = a.Send(ctx, h.To, h.Msg)
+	} else if msg, ok := e.madeFiles(h.Msg); ok {
+		err = a.Send(ctx, h.To, msg)
 	}
 	if errors.Is(err, ErrUnknownOutcome) {
 		if !h.Push && h.Attempts == 0 {

@@ -130,6 +130,9 @@ type Run struct {
 	// NoMeasure lists checkpoints that need action but were found to need
 	// no measure while the plan was built: the next plan leaves them out.
 	NoMeasure []string `json:"nomeasure,omitempty"`
+	// Spread, for a team's run, holds per checkpoint how many members
+	// gave each level, in the scale's order: the result picture shows it.
+	Spread map[string][]int `json:"spread,omitempty"`
 }
 
 // Finished reports whether every checkpoint has been rated.

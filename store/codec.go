@@ -20,6 +20,9 @@ const (
 	// its own: a later process must know that it records its attempt before
 	// it sends, so that one without an attempt recorded was not sent.
 	outboxV4 = 4
+	// v4 + for each file, the name of its maker and its spec; written
+	// only for a message with a file made when it is sent (bot.File.Make).
+	outboxV5 = 5
 )
 
 const flagPush = 1
@@ -39,8 +42,10 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 			n += sized(len(b.Label)) + sized(len(b.Action))
 		}
 	}
+	made := false
 	for _, f := range o.Msg.Files {
 		n += sized(len(f.Name)) + sized(len(f.MIME)) + sized(len(f.Data))
+		made = made || f.Make != ""
 	}
 	var form []byte
 	if o.Msg.Form != nil {
@@ -55,9 +60,15 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 		version = outboxV3
 		n += sized(len(o.Msg.Live))
 	}
-	if o.Push {
+	if o.Push || made {
 		version = outboxV4
 		n++
+	}
+	if made {
+		version = outboxV5
+		for _, f := range o.Msg.Files {
+			n += sized(len(f.Make)) + sized(len(f.Spec))
+		}
 	}
 	buf := make([]byte, 0, n)
 	buf = append(buf, version)
@@ -90,7 +101,18 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 		str(o.Msg.Live)
 	}
 	if version >= outboxV4 {
-		buf = binary.AppendUvarint(buf, flagPush)
+		var flags uint64
+		if o.Push {
+			flags |= flagPush
+		}
+		buf = binary.AppendUvarint(buf, flags)
+	}
+	if version >= outboxV5 {
+		for _, f := range o.Msg.Files {
+			str(f.Make)
+			buf = binary.AppendUvarint(buf, uint64(len(f.Spec)))
+			buf = append(buf, f.Spec...)
+		}
 	}
 	return buf
 }
@@ -109,7 +131,7 @@ var errCorrupt = errors.New("corrupt outbox record")
 
 func decodeOutgoing(b []byte) (bot.Outgoing, error) {
 	var o bot.Outgoing
-	if len(b) == 0 || b[0] < outboxV1 || b[0] > outboxV4 {
+	if len(b) == 0 || b[0] < outboxV1 || b[0] > outboxV5 {
 		return o, errCorrupt
 	}
 	version := b[0]
@@ -172,6 +194,11 @@ func decodeOutgoing(b []byte) (bot.Outgoing, error) {
 	}
 	if version >= outboxV4 {
 		o.Push = count()&flagPush != 0
+	}
+	if version >= outboxV5 {
+		for i := range o.Msg.Files {
+			o.Msg.Files[i].Make, o.Msg.Files[i].Spec = str(), bytesOf()
+		}
 	}
 	if bad || len(b) != 0 {
 		return bot.Outgoing{}, errCorrupt

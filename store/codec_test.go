@@ -27,6 +27,14 @@ func TestOutgoingCodec(t *testing.T) {
 		{To: bot.Address{Platform: "slack", Workspace: "T1", Chat: "C1"}, Msg: bot.Message{
 			Text: "3 von 5 fertig", Buttons: [][]bot.Button{{{Label: "Mitmachen", Action: "tm:join"}}}, Live: "team:ab12",
 		}},
+		// The result picture, made when sent: its spec, not its bytes.
+		{To: bot.Address{Platform: "telegram", Chat: "42"}, Msg: bot.Message{Text: "Ergebnis", Files: []bot.File{
+			{Name: "Ergebnis-2027-03-15.png", MIME: "image/png", Make: "picture", Spec: []byte(`{"flow":"zo-kmu"}`)},
+			{Name: "plan.csv", MIME: "text/csv", Data: []byte("a;b")},
+		}}},
+		{To: bot.Address{Platform: "telegram", Chat: "42"}, Push: true, Msg: bot.Message{Text: "x", Files: []bot.File{
+			{Name: "p.png", MIME: "image/png", Make: "picture", Spec: []byte("{}")},
+		}}},
 	}
 	for _, want := range msgs {
 		b := encodeOutgoing(want)

@@ -228,11 +228,36 @@ func appendRun(b []byte, r *bot.Run) []byte {
 	}
 	o.strs("later", r.Later)
 	o.strs("nomeasure", r.NoMeasure)
+	if len(r.Spread) > 0 {
+		o.key("spread")
+		o.b = appendSpread(o.b, r.Spread)
+	}
 	return o.end()
 }
 
+// appendSpread writes a team's spread as encoding/json does.
+func appendSpread(b []byte, m map[string][]int) []byte {
+	return appendMap(b, m, func(b []byte, ns []int) []byte {
+		if ns == nil {
+			return append(b, "null"...)
+		}
+		b = append(b, '[')
+		for j, n := range ns {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(n), 10)
+		}
+		return append(b, ']')
+	})
+}
+
 // appendStrMap writes m as encoding/json does: its keys sorted.
-func appendStrMap(b []byte, m map[string]string) []byte {
+func appendStrMap(b []byte, m map[string]string) []byte { return appendMap(b, m, appendStr) }
+
+// appendMap writes m as encoding/json does, its keys sorted, each value
+// by value.
+func appendMap[V any](b []byte, m map[string]V, value func([]byte, V) []byte) []byte {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -245,7 +270,7 @@ func appendStrMap(b []byte, m map[string]string) []byte {
 		}
 		b = appendStr(b, k)
 		b = append(b, ':')
-		b = appendStr(b, m[k])
+		b = value(b, m[k])
 	}
 	return append(b, '}')
 }

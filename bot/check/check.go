@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
-	"github.com/ampel-bot/ampel/bot/export"
 	"github.com/ampel-bot/ampel/flows"
 )
 
@@ -61,6 +60,7 @@ func Feature() bot.Feature {
 			}
 			cmdCheck(t, id)
 		}}},
+		Makers: map[string]bot.Maker{MakePicture: drawPicture},
 	}
 }
 
@@ -99,7 +99,7 @@ func cmdCheck(t *bot.Turn, id string) {
 			t.Ask()
 			return
 		}
-		showResult(t)
+		ShowResult(t)
 		return
 	}
 	if f == nil {
@@ -147,14 +147,14 @@ func startRun(t *bot.Turn, f *flows.Flow) {
 	t.Ask()
 }
 
-// showResult asks the result with its picture (export.Picture) beside the
+// ShowResult asks the result with its picture (export.Picture) beside the
 // text, where the platform shows files (bot.FileAdapter); the text stays:
 // screen readers and the console read it. The picture
 // comes when the result is new or changed (the check just finished, an
 // answer changed) or looked at again with /check; asked again on the way
 // (a hint, "back", the end of a side trip), the result comes as text
 // alone, the picture above it in the chat being still the same.
-func showResult(t *bot.Turn) {
+func ShowResult(t *bot.Turn) {
 	m, ok := askSummary(t)
 	if !ok {
 		t.Ask()
@@ -162,10 +162,7 @@ func showResult(t *bot.Turn) {
 	}
 	if t.ShowsFiles() {
 		c, f := t.Conv(), t.Flow()
-		pic, err := export.Picture(export.Input{
-			Texts: t.Texts(), Lang: t.Lang(), Zone: t.Zone(), Now: t.Now(),
-			Flow: f, Run: c.Run, Prev: Previous(c, f),
-		})
+		pic, err := resultPicture(t, f, c.Run, Previous(c, f))
 		if err == nil { // without it, the text says it all
 			m.Files = append(m.Files, pic)
 		}

@@ -2,6 +2,7 @@ package check_test
 
 import (
 	"bytes"
+	"context"
 	"image/png"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
+	"github.com/ampel-bot/ampel/bot/check"
 	"github.com/ampel-bot/ampel/bot/dialogtest"
 	"github.com/ampel-bot/ampel/bot/export"
 )
@@ -146,5 +148,59 @@ func TestNoPictureWhereNoFiles(t *testing.T) {
 	m := result(t, h.Send(bot.Event{Text: "3"}))
 	if !strings.HasPrefix(m.Text, "Ergebnis") || len(m.Files) != 0 {
 		t.Errorf("result without files: got %d files with %q, want the text alone", len(m.Files), m.Text)
+	}
+}
+
+// committing records the files of every message committed.
+type committing struct {
+	*bottest.MemStore
+	files []bot.File
+}
+
+func (s *committing) Commit(ctx context.Context, eventID, key string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
+	for _, o := range outs {
+		s.files = append(s.files, o.Msg.Files...)
+	}
+	return s.MemStore.Commit(ctx, eventID, key, conv, outs)
+}
+
+func (s *committing) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued, error) {
+	for _, o := range b.Outs {
+		s.files = append(s.files, o.Msg.Files...)
+	}
+	return s.MemStore.CommitBatch(ctx, b)
+}
+
+// TestPictureDrawnWhenSent: the result picture is drawn when the result is
+// sent, not while the answer is taken: the answer's commit (the turn the
+// user waits for, and the database) holds what the picture is drawn from,
+// a kilobyte or two, and the chat gets the picture. A picture whose check
+// is gone by the time it is sent is left out; the text still comes.
+func TestPictureDrawnWhenSent(t *testing.T) {
+	store := &committing{MemStore: bottest.NewMemStore()}
+	h := dialogtest.New(t, 0, func(c *bot.Config) { c.Store = store })
+	h.Say("/check zo-kmu")
+	for _, a := range []string{"1", "2", "3", "3", "3", "3"} {
+		h.Say(a)
+	}
+	m := result(t, h.Send(bot.Event{Text: "3"}))
+	onePicture(t, "finished", m, picture(t, h, "de", nil))
+	if len(store.files) != 1 {
+		t.Fatalf("%d files committed, want the picture", len(store.files))
+	}
+	if f := store.files[0]; f.Make != check.MakePicture || len(f.Data) != 0 || len(f.Spec) > 4096 {
+		t.Errorf("committed: maker %q, %d bytes of picture, %d bytes of spec; want the spec alone", f.Make, len(f.Data), len(f.Spec))
+	}
+
+	gone := bot.Message{Text: "Ergebnis", Files: []bot.File{{Name: "x.png", MIME: "image/png", Make: check.MakePicture, Spec: []byte(`{"flow":"weg","run":{}}`)}}}
+	if err := h.Engine.Do(context.Background(), "gone-picture", func(tx *bot.Tx) error {
+		tx.Send(h.Addr, gone)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sent := h.Take()
+	if len(sent) != 1 || sent[0].Msg.Text != "Ergebnis" || len(sent[0].Msg.Files) != 0 {
+		t.Errorf("a picture whose check is gone: sent %+v, want the text alone", sent)
 	}
 }

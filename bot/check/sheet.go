@@ -39,11 +39,11 @@ func sheet(t *bot.Turn) Sheet {
 		Finished: func(t *bot.Turn) {
 			t.Dialog().Op = "" // just finished: no offer to repeat it
 			t.To(ModeSummary)
-			showResult(t)
+			ShowResult(t)
 		},
 		Changed: func(t *bot.Turn) {
 			t.To(ModeSummary)
-			showResult(t)
+			ShowResult(t)
 		},
 		Kept: func(t *bot.Turn) {
 			t.To(ModeSummary)

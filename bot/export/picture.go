@@ -204,8 +204,11 @@ func Picture(in Input) (bot.File, error) {
 	if err != nil {
 		return bot.File{}, err
 	}
-	return bot.File{Name: in.fileName("export.file.result", "png"), MIME: "image/png", Data: data}, nil
+	return bot.File{Name: PictureName(in), MIME: "image/png", Data: data}, nil
 }
+
+// PictureName is the name of the file Picture makes of in.
+func PictureName(in Input) string { return in.fileName("export.file.result", "png") }
 
 func (in *Input) draw(fs *fonts) (*image.RGBA, error) {
 	fc, err := newFaces(fs)

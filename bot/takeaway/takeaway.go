@@ -123,6 +123,7 @@ func makeFile(t *bot.Turn, format string) (bot.File, bool) {
 	}
 	if r := c.Run; r.Finished() && r.Flow == f.ID {
 		in.Run, in.Prev = r, check.Previous(c, f) // the PDF shows the result
+		in.Spread, in.Owner = r.Spread, check.Owner(t, r)
 	}
 	var file bot.File
 	var err error

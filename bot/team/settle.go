@@ -290,7 +290,10 @@ func handOver(t *bot.Turn, r *Run, f *flows.Flow) {
 	if c.Run.Finished() {
 		c.History = append(c.History, *c.Run)
 	}
-	c.Run = &bot.Run{Flow: f.ID, Version: r.Version, Started: r.Started, Done: t.Now().UTC(), Ratings: maps.Clone(r.Settled)}
+	c.Run = &bot.Run{Flow: f.ID, Version: r.Version, Started: r.Started, Done: t.Now().UTC(), Ratings: maps.Clone(r.Settled), Spread: map[string][]int{}}
+	for _, cp := range f.Checkpoints {
+		c.Run.Spread[cp.ID] = r.counts(f, cp.ID)
+	}
 	c.Plan.People = nil
 	for _, m := range r.active() {
 		c.Plan.People = append(c.Plan.People, m.Person)
@@ -301,5 +304,5 @@ func handOver(t *bot.Turn, r *Run, f *flows.Flow) {
 	d.Ref, d.Op = "", ""
 	t.Note(t.T("team.result", "Count", strconv.Itoa(len(r.Settled))))
 	t.To(check.ModeSummary)
-	t.Ask()
+	check.ShowResult(t) // with its picture, the members' spread in it
 }
