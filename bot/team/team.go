@@ -728,6 +728,10 @@ func left(t *bot.Turn) bool {
 	if !ok || !r.open() {
 		return true
 	}
+	if t.Event().Addr.User == "" && inChannel(t, r) {
+		botRemoved(t, r)
+		return true
+	}
 	i := r.member(t.Event().Addr.User)
 	if i < 0 || r.Members[i].Left {
 		return true
@@ -751,6 +755,23 @@ func left(t *bot.Turn) bool {
 		maybeClose(t, r)
 	}
 	return true
+}
+
+// botRemoved ends the run of a channel the bot was removed from: nothing
+// can be posted there any more, so each member still in it hears it
+// privately, in their language, rather than rating on for nothing.
+func botRemoved(t *bot.Turn, r *Run) {
+	r.State = Cancelled
+	save(t, r)
+	delete(t.Conv().Records, Kind)
+	if d := t.Dialog(); d.Ref == r.Code {
+		d.Ref = ""
+		t.To(bot.ModeIdle)
+	}
+	for _, m := range r.active() {
+		w := r.write(t, m.ID, m.Lang)
+		w.Say(bot.Message{Text: w.T("team.botremoved")})
+	}
 }
 
 // drop takes the ratings of member i, who left, out of the spread.

@@ -292,3 +292,38 @@ func TestCancel(t *testing.T) {
 		t.Errorf("/team after the cancel: got %q, want a new run led by bert", got)
 	}
 }
+
+// TestBotRemoved: the bot removed from the channel while members rate
+// ends the run: it can post there no more, so each member still in the
+// run hears it privately, in their own language, and their next press
+// says the team check is over; nothing goes to the channel.
+func TestBotRemoved(t *testing.T) {
+	g := started(t)
+	g.Event("cem", true, bot.Event{Action: g.Button("cem", 1)})
+	id := code(t, g)
+	sent := g.Event("", false, bot.Event{Left: true})
+	var r team.Run
+	data, err := g.Store.Record(context.Background(), bot.RecordRef{Kind: team.Kind, ID: id})
+	if err != nil || json.Unmarshal(data, &r) != nil || r.State != team.Cancelled {
+		t.Errorf("after the bot was removed: state %q (%v), want cancelled", r.State, err)
+	}
+	got := map[string]string{}
+	for _, s := range sent {
+		if s.To.Chat == g.Channel.Chat {
+			t.Errorf("sent to the channel the bot was removed from: %q", s.Msg.Text)
+			continue
+		}
+		got[s.To.User] += s.Msg.Text
+	}
+	for _, u := range members {
+		if !strings.Contains(got[u], "Ampel wurde aus der Gruppe entfernt") {
+			t.Errorf("%s was told %q, want that the team check ended", u, got[u])
+		}
+	}
+	if _, ok := g.Conv(g.Channel).Records[team.Kind]; ok {
+		t.Error("the channel still knows the run")
+	}
+	if got := texts(g.Event("cem", true, bot.Event{Action: g.Button("cem", 2)})); got == "" || strings.Contains(got, "2/7") {
+		t.Errorf("cem's next press after the end: %q, want told it is over", got)
+	}
+}
