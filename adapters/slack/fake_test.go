@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -405,6 +406,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// mentionsOnly is a mrkdwn text of user mentions only: "<@U0ANNA01> <@U0BERT01>".
+var mentionsOnly = regexp.MustCompile(`^<@[UW][A-Z0-9]+>( <@[UW][A-Z0-9]+>)*$`)
+
 // checkBlocks applies Slack's limits and the adapter's promise that text
 // objects hold no unescaped control characters.
 func checkBlocks(raw []json.RawMessage) string {
@@ -441,6 +445,14 @@ func checkBlocks(raw []json.RawMessage) string {
 			}
 			if len([]rune(t.Text)) > 3000 {
 				return fmt.Sprintf("text of %d characters", len([]rune(t.Text)))
+			}
+			if b.Type == "context" && t.Type == "mrkdwn" {
+				// Slack parses mrkdwn: the adapter's one mrkdwn element is
+				// its mention line, user mentions and nothing else.
+				if !mentionsOnly.MatchString(t.Text) {
+					return fmt.Sprintf("mrkdwn text %q, want only user mentions", t.Text)
+				}
+				continue
 			}
 			if strings.ContainsAny(t.Text, "<>") {
 				return fmt.Sprintf("unescaped text %q", t.Text)
