@@ -63,6 +63,7 @@ type fakeSlack struct {
 	acks      map[string]int
 	ackAt     map[string]time.Time // when each envelope was first acknowledged
 	ackOn     map[string]int       // and on which connection (numbered from 1)
+	sentAt    map[string]time.Time // when each envelope was first written to the socket
 	helloAt   []time.Time          // when each connection was greeted
 	envelopes map[string]map[string]any
 	nextEnv   int
@@ -70,11 +71,14 @@ type fakeSlack struct {
 	// settle, if set, is called once an envelope is acknowledged: it
 	// waits until what the envelope caused has been sent.
 	settle func()
+	// stamp, if set, is the clock calls are stamped with (At).
+	stamp func() time.Time
 }
 
 type apiCall struct {
 	Method string
 	Form   map[string]string
+	At     time.Time // stamp() at arrival, if set
 }
 
 type slackUser struct{ locale, tz, realName string }
@@ -161,7 +165,7 @@ func (m *sentMsg) buttons() []element {
 func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{
 		t: t, users: map[string]slackUser{}, fails: map[string][]failure{}, nextTS: 100,
-		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, names: map[string]string{}, acks: map[string]int{}, ackAt: map[string]time.Time{}, ackOn: map[string]int{},
+		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, names: map[string]string{}, acks: map[string]int{}, ackAt: map[string]time.Time{}, ackOn: map[string]int{}, sentAt: map[string]time.Time{},
 		envelopes: map[string]map[string]any{}, stop: make(chan struct{}),
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -246,6 +250,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
+	if f.stamp != nil {
+		c.At = f.stamp()
+	}
 	f.calls = append(f.calls, c)
 	f.mu.Unlock()
 	if !f.holds.Wait(r.Context(), method+" "+c.Form["channel"]) {
@@ -569,8 +576,20 @@ func (f *fakeSlack) push(typ string, payload any) string {
 		"accepts_response_payload": typ != "events_api", "retry_attempt": 0, "retry_reason": ""}
 	f.envelopes[id] = env
 	f.mu.Unlock()
-	f.write(f.current(), env)
+	conn := f.current()
+	f.mu.Lock()
+	f.sentAt[id] = time.Now()
+	f.mu.Unlock()
+	f.write(conn, env)
 	return id
+}
+
+// ackLatency is how long the first acknowledgement of an envelope took
+// after the envelope was sent.
+func (f *fakeSlack) ackLatency(id string) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ackAt[id].Sub(f.sentAt[id])
 }
 
 // redeliver sends an envelope again, as Slack does when no ack came.
