@@ -31,6 +31,8 @@ type Turn struct {
 	out   []Message
 	tx    *Tx
 	away  bool // a turn on another chat (see Elsewhere)
+	// refused: the event's user may not do what they asked (see Refuse).
+	refused bool
 }
 
 // StartLink is a link that opens the bot's private chat on the turn's
@@ -90,6 +92,7 @@ func (e *Engine) step(c *Conversation, ev Event, tx *Tx) []Message {
 	}
 	t := &Turn{e: e, c: c, ev: ev, lang: e.langOf(c, ev), today: dayOf(now, e.zoneOf(c)), tx: tx}
 	t.handle()
+	t.noteRefusal()
 	if len(t.notes) > 0 { // a note without a question still reaches the user
 		t.Say(Message{})
 	}

@@ -181,13 +181,21 @@ func (a *Adapter) actionHandler(h bot.Handler) http.Handler {
 		}
 		ev, err := a.pressEvent(r.Context(), &req, p)
 		current := bot.Lasting(p.action) || a.presses.isNewest(req.ChannelId, req.PostId)
+		ctx, refused := bot.WithRefusal(r.Context())
 		if err == nil {
-			err = h.Handle(r.Context(), ev)
+			err = h.Handle(ctx, ev)
 		}
 		if err != nil {
 			a.presses.release(req.PostId, false)
 			a.log.Warn("mattermost button press not handled", "post", httpkit.Opaque(req.PostId), "err", a.r.redact(err.Error()))
 			http.Error(w, "not handled", http.StatusInternalServerError)
+			return
+		}
+		if refused() {
+			// Someone else's button: the post keeps its buttons for
+			// whoever may press them, and a later press counts.
+			a.presses.release(req.PostId, false)
+			writeJSON(w, model.PostActionIntegrationResponse{})
 			return
 		}
 		a.presses.release(req.PostId, true)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -657,11 +658,15 @@ func actionsOf(p *model.Post) []*model.PostAction {
 	return out
 }
 
+// triggers numbers the presses: the server makes a trigger ID for each.
+var triggers atomic.Int64
+
 // pressRequest is what the server sends when user presses act under p.
 func pressRequest(p *model.Post, act *model.PostAction, user string) model.PostActionIntegrationRequest {
 	return model.PostActionIntegrationRequest{
 		UserId: user, UserName: "someone", ChannelId: p.ChannelId, PostId: p.Id, TeamId: "team",
-		Type: model.PostActionTypeButton, Context: act.Integration.Context,
+		TriggerId: "trig" + strconv.FormatInt(triggers.Add(1), 10),
+		Type:      model.PostActionTypeButton, Context: act.Integration.Context,
 	}
 }
 

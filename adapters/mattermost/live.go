@@ -113,6 +113,13 @@ func (a *Adapter) livePart(ctx context.Context, chat, nonce string, m bot.Messag
 // its event ID), and the answer leaves the post as it is.
 func (a *Adapter) livePress(w http.ResponseWriter, r *http.Request, h bot.Handler, req *model.PostActionIntegrationRequest, p press) {
 	ev, err := a.pressEvent(r.Context(), req, p)
+	if req.TriggerId != "" {
+		// A live message's buttons are pressed again and again (Join
+		// twice, Remind the others a day later) while the post stays the
+		// same: each click is an event of its own. The server makes a
+		// trigger ID per click; the same request sent again keeps it.
+		ev.ID = pressID(req.PostId, p.sig+"\x00"+req.TriggerId, req.UserId)
+	}
 	if err == nil {
 		err = h.Handle(r.Context(), ev)
 	}

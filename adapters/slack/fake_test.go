@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +63,7 @@ type fakeSlack struct {
 	acks      map[string]int
 	ackAt     map[string]time.Time // when each envelope was first acknowledged
 	ackOn     map[string]int       // and on which connection (numbered from 1)
+	sentAt    map[string]time.Time // when each envelope was first written to the socket
 	helloAt   []time.Time          // when each connection was greeted
 	envelopes map[string]map[string]any
 	nextEnv   int
@@ -69,11 +71,14 @@ type fakeSlack struct {
 	// settle, if set, is called once an envelope is acknowledged: it
 	// waits until what the envelope caused has been sent.
 	settle func()
+	// stamp, if set, is the clock calls are stamped with (At).
+	stamp func() time.Time
 }
 
 type apiCall struct {
 	Method string
 	Form   map[string]string
+	At     time.Time // stamp() at arrival, if set
 }
 
 type slackUser struct{ locale, tz, realName string }
@@ -160,7 +165,7 @@ func (m *sentMsg) buttons() []element {
 func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{
 		t: t, users: map[string]slackUser{}, fails: map[string][]failure{}, nextTS: 100,
-		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, names: map[string]string{}, acks: map[string]int{}, ackAt: map[string]time.Time{}, ackOn: map[string]int{},
+		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, names: map[string]string{}, acks: map[string]int{}, ackAt: map[string]time.Time{}, ackOn: map[string]int{}, sentAt: map[string]time.Time{},
 		envelopes: map[string]map[string]any{}, stop: make(chan struct{}),
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -245,6 +250,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
+	if f.stamp != nil {
+		c.At = f.stamp()
+	}
 	f.calls = append(f.calls, c)
 	f.mu.Unlock()
 	if !f.holds.Wait(r.Context(), method+" "+c.Form["channel"]) {
@@ -405,6 +413,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// mentionsOnly is a mrkdwn text of user mentions only: "<@U0ANNA01> <@U0BERT01>".
+var mentionsOnly = regexp.MustCompile(`^<@[UW][A-Z0-9]+>( <@[UW][A-Z0-9]+>)*$`)
+
 // checkBlocks applies Slack's limits and the adapter's promise that text
 // objects hold no unescaped control characters.
 func checkBlocks(raw []json.RawMessage) string {
@@ -441,6 +452,14 @@ func checkBlocks(raw []json.RawMessage) string {
 			}
 			if len([]rune(t.Text)) > 3000 {
 				return fmt.Sprintf("text of %d characters", len([]rune(t.Text)))
+			}
+			if b.Type == "context" && t.Type == "mrkdwn" {
+				// Slack parses mrkdwn: the adapter's one mrkdwn element is
+				// its mention line, user mentions and nothing else.
+				if !mentionsOnly.MatchString(t.Text) {
+					return fmt.Sprintf("mrkdwn text %q, want only user mentions", t.Text)
+				}
+				continue
 			}
 			if strings.ContainsAny(t.Text, "<>") {
 				return fmt.Sprintf("unescaped text %q", t.Text)
@@ -557,8 +576,20 @@ func (f *fakeSlack) push(typ string, payload any) string {
 		"accepts_response_payload": typ != "events_api", "retry_attempt": 0, "retry_reason": ""}
 	f.envelopes[id] = env
 	f.mu.Unlock()
-	f.write(f.current(), env)
+	conn := f.current()
+	f.mu.Lock()
+	f.sentAt[id] = time.Now()
+	f.mu.Unlock()
+	f.write(conn, env)
 	return id
+}
+
+// ackLatency is how long the first acknowledgement of an envelope took
+// after the envelope was sent.
+func (f *fakeSlack) ackLatency(id string) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ackAt[id].Sub(f.sentAt[id])
 }
 
 // redeliver sends an envelope again, as Slack does when no ack came.

@@ -308,10 +308,14 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, in inbound, ack fu
 		newest, known := a.kbs.Newest(pressed.channel)
 		current = !known || newest == pressed.ts
 	}
-	if err := h.Handle(ctx, in.ev); err != nil {
+	hctx, refused := bot.WithRefusal(ctx)
+	if err := h.Handle(hctx, in.ev); err != nil {
 		return err
 	}
-	if pressed != nil && pressed.ts != "" && !isLive(pressed.blocks) { // a live message is the engine's to edit
+	// A live message is the engine's to edit; a refused press (someone
+	// else's button) leaves the message, and its buttons, to whoever may
+	// press them.
+	if pressed != nil && pressed.ts != "" && !isLive(pressed.blocks) && !refused() {
 		a.markLater(pressed, current) // queued now, made beside the ack: neither waits for the other
 	}
 	// For a form submission, the empty acknowledgement closes the modal.

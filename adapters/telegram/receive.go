@@ -208,7 +208,8 @@ func (a *Adapter) handleUpdate(ctx context.Context, h bot.Handler, u tgbotapi.Up
 		newest, known := a.kbs.Newest(cq.Message.Chat.ID)
 		current = !known || newest == cq.Message.MessageID
 	}
-	if err := h.Handle(ctx, ev); err != nil {
+	hctx, refused := bot.WithRefusal(ctx)
+	if err := h.Handle(hctx, ev); err != nil {
 		if errors.Is(err, bot.ErrDamaged) {
 			// Its conversation's record cannot be read or written, and
 			// will not be on the next try either: fetching it again would
@@ -223,8 +224,11 @@ func (a *Adapter) handleUpdate(ctx context.Context, h bot.Handler, u tgbotapi.Up
 		return err
 	}
 	if cq != nil {
-		// A live message's buttons stay: the engine edits it.
-		a.afterPress(cq, !a.live.Has(msgRef{cq.Message.Chat.ID, cq.Message.MessageID}), current, u.UpdateID)
+		// A live message's buttons stay: the engine edits it. So do those
+		// of a refused press (someone else's button): they are for
+		// whoever may press them.
+		mark := !a.live.Has(msgRef{cq.Message.Chat.ID, cq.Message.MessageID}) && !refused()
+		a.afterPress(cq, mark, current, u.UpdateID)
 	}
 	return nil
 }

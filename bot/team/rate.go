@@ -29,7 +29,7 @@ func (r *Run) ours(t *bot.Turn, i int) bool {
 		t.Note(t.T("team.closed.rate"))
 		return false
 	case r.Members[i].ID != t.Event().Addr.User:
-		t.Note(t.T("team.notyours"))
+		t.Refuse(t.T("team.notyours"))
 		return false
 	case r.Members[i].Left:
 		t.Note(t.T("team.left.you"))

@@ -184,7 +184,7 @@ func (r *Run) lead(t *bot.Turn) bool {
 	if t.Event().Addr.User == r.Lead.ID {
 		return true
 	}
-	t.Note(t.T("team.lead.only", "Lead", r.Lead.Name))
+	t.Refuse(t.T("team.lead.only", "Lead", r.Lead.Name))
 	return false
 }
 

@@ -327,3 +327,41 @@ func TestBotRemoved(t *testing.T) {
 		t.Errorf("cem's next press after the end: %q, want told it is over", got)
 	}
 }
+
+// TestRefusalToldToTheAdapter: a press the team refuses (someone else's
+// private button, the facilitator's button pressed by another member) is
+// reported to the adapter as refused (bot.WithRefusal), which then leaves
+// the pressed message and its buttons as they are; an accepted press, and
+// the same press delivered again, are not.
+func TestRefusalToldToTheAdapter(t *testing.T) {
+	g := started(t)
+	berts, closeRating := g.Button("bert", 1), g.Button("#", 3)
+	press := func(user string, private bool, id, action string) bool {
+		t.Helper()
+		ev := bot.Event{ID: id, Action: action, Addr: g.In(user), Group: true, UserName: dialogtest.Name(user), LangHint: g.Lang}
+		if private {
+			ev.Addr, ev.Group = g.Private(user), false
+		}
+		ctx, refused := bot.WithRefusal(context.Background())
+		if err := g.Engine.Handle(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		g.Take()
+		return refused()
+	}
+	for _, c := range []struct {
+		what, user string
+		private    bool
+		id, action string
+		want       bool
+	}{
+		{"bert's button pressed by cem", "cem", true, "r1", berts, true},
+		{"the facilitator's close pressed by bert", "bert", false, "r2", closeRating, true},
+		{"bert's own button", "bert", true, "r3", berts, false},
+		{"bert's press delivered again", "bert", true, "r3", berts, false},
+	} {
+		if got := press(c.user, c.private, c.id, c.action); got != c.want {
+			t.Errorf("%s: refused %v, want %v", c.what, got, c.want)
+		}
+	}
+}
