@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
@@ -179,5 +180,114 @@ func TestLastCoordinator(t *testing.T) {
 	}
 	if id := g.Conv(g.Private("anna")).Records[network.Kind]; id != "" {
 		t.Errorf("Anna's chat still knows network %q", id)
+	}
+}
+
+// TestOneNetworkAcrossPlatforms: a member on Slack joins the network a
+// Telegram coordinator created, with its code; both see the same
+// network (the same counts), and the coordinator sees the Slack member by
+// name.
+func TestOneNetworkAcrossPlatforms(t *testing.T) {
+	g := setup(t)
+	slack := &bottest.Recorder{Name: "slack", Prefix: "/ampel"}
+	g.Engine.Register(slack)
+	ctx := context.Background()
+	ev := func(text string) string {
+		t.Helper()
+		err := g.Engine.Handle(ctx, bot.Event{ID: "s" + text, Text: text, UserName: "Sam", LangHint: "en",
+			Addr: bot.Address{Platform: "slack", Workspace: "T1", Chat: "DSAM", User: "USAM"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Engine.Settle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return said(slack.Take())
+	}
+	if got := ev("/join join000001"); !strings.Contains(got, "Welcome to “Net”") {
+		t.Fatalf("Sam on Slack joins: %q", got)
+	}
+	sam := ev("/network")
+	carl := said(g.Event("carl", true, bot.Event{Text: "/network"}))
+	for _, want := range []string{"Coordination: 1", "Moderation: 1", "Members: 2", "Linked channels (1): Telegram group"} {
+		if !strings.Contains(sam, want) || !strings.Contains(carl, want) {
+			t.Errorf("want %q for both; Sam on Slack sees\n%s\nCarl on Telegram sees\n%s", want, sam, carl)
+		}
+	}
+	if got := said(g.Event("anna", true, bot.Event{Text: "/network"})); !strings.Contains(got, "Members (2): Carl, Sam") {
+		t.Errorf("Anna's page: %q, want Sam among the members", got)
+	}
+	n := record(t, g)
+	if m := n.Members[len(n.Members)-1]; m.Chat != (bot.Address{Platform: "slack", Workspace: "T1", User: "USAM"}) || m.DM.Chat != "DSAM" {
+		t.Errorf("Sam's member entry: %+v, want his Slack user and DM", m)
+	}
+}
+
+// TestReportAndWarning: the report counts the meetings of its year (held,
+// planned, not cancelled; the yes answers of those held), members by
+// role, organisations by kind and the checks members finished that year,
+// and records the year; the rules panel reflects the meetings; a
+// coordinator is warned about too few meetings at most once in 30 days.
+func TestReportAndWarning(t *testing.T) {
+	g := setup(t)
+	warned := func() bool {
+		return strings.Contains(said(g.Event("anna", true, bot.Event{Text: "/network"})), "its rules ask for at least 2")
+	}
+	// setup's /network warned Anna already.
+	if warned() {
+		t.Errorf("warned again at once")
+	}
+	g.Clock.Add(29 * 24 * time.Hour)
+	if warned() {
+		t.Errorf("warned again within 30 days")
+	}
+	if strings.Contains(said(g.Event("bert", true, bot.Event{Text: "/network"})), "its rules ask") {
+		t.Errorf("the moderator is warned; want only coordinators")
+	}
+	g.Clock.Add(2 * 24 * time.Hour)
+	if !warned() {
+		t.Errorf("no warning 31 days later")
+	}
+
+	// Carl finishes a check in his private chat.
+	g.Event("carl", true, bot.Event{Text: "/check zo-kmu"})
+	for i := 0; i < 40 && !g.Conv(g.Private("carl")).Run.Finished(); i++ {
+		g.Event("carl", true, bot.Event{Text: "1"})
+	}
+	if !g.Conv(g.Private("carl")).Run.Finished() {
+		t.Fatal("Carl's check did not finish")
+	}
+	// Meetings as package meeting keeps them: two held (one cancelled
+	// besides), one planned, one the year before.
+	now := g.Clock.Now()
+	at := func(days int) time.Time { return now.Add(time.Duration(days) * 24 * time.Hour).UTC() }
+	n := record(t, g)
+	n.Meetings = []network.MeetingRef{{ID: "m0", Start: at(-400), Yes: 9}, {ID: "m1", Start: at(-20), Yes: 5}, {ID: "m2", Start: at(-10), Yes: 7},
+		{ID: "m3", Start: at(-5), Cancelled: true, Yes: 3}, {ID: "m4", Start: at(30)}}
+	put(t, g, n)
+	got := said(g.Event("anna", true, bot.Event{Text: "/network report 2027"}))
+	for _, want := range []string{"Activity report 2027 – Net", "Meetings: 2 held, 1 still planned", "Attendance: 12", "Members: 3 (coordination 1, moderation 1, members 1)", "Checks completed by members: 1 (by 1 members"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report: want %q in\n%s", want, got)
+		}
+	}
+	if n := record(t, g); len(n.Reports) != 1 || n.Reports[0] != 2027 {
+		t.Errorf("reports %v, want [2027]", n.Reports)
+	}
+	rules := said(g.Event("bert", true, bot.Event{Text: "/network rules"}))
+	if !strings.Contains(rules, "✅ At least 2 meetings in 2027: 2 held, 1 planned") || !strings.Contains(rules, "✅ Activity report for 2027: yes") || !strings.Contains(rules, "❌ At least 3 intermediary") {
+		t.Errorf("rules: %s", rules)
+	}
+	if strings.Contains(rules+got, "🔴") || strings.Contains(rules+got, "Urgent") {
+		t.Errorf("a member's answers show in the report or rules")
+	}
+}
+
+// put stores n as the network's record, as another feature would.
+func put(t *testing.T, g *dialogtest.Group, n *network.Network) {
+	t.Helper()
+	err := g.Engine.Do(context.Background(), "put-"+g.Clock.Now().String(), func(tx *bot.Tx) error { return network.Put(tx, n) })
+	if err != nil {
+		t.Fatal(err)
 	}
 }
