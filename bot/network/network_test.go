@@ -231,7 +231,7 @@ func TestOneNetworkAcrossPlatforms(t *testing.T) {
 func TestReportAndWarning(t *testing.T) {
 	g := setup(t)
 	warned := func() bool {
-		return strings.Contains(said(g.Event("anna", true, bot.Event{Text: "/network"})), "its rules ask for at least 2")
+		return strings.Contains(said(g.Event("anna", true, bot.Event{Text: "/network"})), "rules ask for at least 2")
 	}
 	// setup's /network warned Anna already.
 	if warned() {
@@ -241,7 +241,7 @@ func TestReportAndWarning(t *testing.T) {
 	if warned() {
 		t.Errorf("warned again within 30 days")
 	}
-	if strings.Contains(said(g.Event("bert", true, bot.Event{Text: "/network"})), "its rules ask") {
+	if strings.Contains(said(g.Event("bert", true, bot.Event{Text: "/network"})), "rules ask for") {
 		t.Errorf("the moderator is warned; want only coordinators")
 	}
 	g.Clock.Add(2 * 24 * time.Hour)
@@ -266,7 +266,7 @@ func TestReportAndWarning(t *testing.T) {
 		{ID: "m3", Start: at(-5), Cancelled: true, Yes: 3}, {ID: "m4", Start: at(30)}}
 	put(t, g, n)
 	got := said(g.Event("anna", true, bot.Event{Text: "/network report 2027"}))
-	for _, want := range []string{"Activity report 2027 – Net", "Meetings: 2 held, 1 still planned", "Attendance: 12", "Members: 3 (coordination 1, moderation 1, members 1)", "Checks completed by members: 1 (by 1 members"} {
+	for _, want := range []string{"Activity report 2027 – Net", "Meetings: 2 held, 1 still planned", "Attendance: 12", "Members: 3 (coordination 1, moderation 1, members 1)", "Checks completed by members: 1 · members who completed one: 1"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("report: want %q in\n%s", want, got)
 		}
@@ -289,5 +289,47 @@ func put(t *testing.T, g *dialogtest.Group, n *network.Network) {
 	err := g.Engine.Do(context.Background(), "put-"+g.Clock.Now().String(), func(tx *bot.Tx) error { return network.Put(tx, n) })
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOrganisations: a coordinator ties a member to an organisation (a
+// new one, with its kind); the member sees it on their page, and the
+// rules count intermediary organisations by kind.
+func TestOrganisations(t *testing.T) {
+	g := setup(t)
+	carl := cardActions(t, g, 3)
+	g.Event("anna", true, bot.Event{Action: carl[2]}) // organisation
+	g.Event("anna", true, bot.Event{Action: g.Button("anna", 1)})
+	g.Event("anna", true, bot.Event{Text: "Chamber of Crafts"})
+	if got := said(g.Event("anna", true, bot.Event{Action: g.Button("anna", 1)})); !strings.Contains(got, "Carl belongs to Chamber of Crafts.") {
+		t.Fatalf("Anna sets Carl's organisation: %q", got)
+	}
+	if got := said(g.Event("carl", true, bot.Event{Text: "/network"})); !strings.Contains(got, "Your role: member · Chamber of Crafts") || !strings.Contains(got, "Organisations: 1 (intermediary: 1)") {
+		t.Errorf("Carl's page: %q, want his organisation", got)
+	}
+	n := record(t, g)
+	if len(n.Orgs) != 1 || n.Orgs[0].Kind != network.Intermediary || n.Members[2].Org != n.Orgs[0].ID {
+		t.Errorf("orgs %+v, Carl's org %q; want one intermediary organisation, Carl's", n.Orgs, n.Members[2].Org)
+	}
+}
+
+// TestCodesRefusedWithoutChange: a revoked, an expired and an unknown
+// code are each answered with what happened to it, and nobody joins.
+func TestCodesRefusedWithoutChange(t *testing.T) {
+	g := setup(t)
+	g.Event("anna", true, bot.Event{Action: "nw:net00001:new:0"}) // join000002, no expiry; join000001 revoked
+	g.Event("anna", true, bot.Event{Action: "nw:net00001:new:30"})
+	g.Clock.Add(31 * 24 * time.Hour)
+	for code, want := range map[string]string{"join000001": "has been revoked", "join000003": "expired on", "join000002": "has been revoked", "zzz": "I do not know this code"} {
+		before := raw(t, g)
+		if got := said(g.Event("dora", true, bot.Event{Text: "/join " + code})); !strings.Contains(got, want) {
+			t.Errorf("/join %s: %q, want %q", code, got, want)
+		}
+		if !bytes.Equal(before, raw(t, g)) {
+			t.Errorf("/join %s refused, but the network changed", code)
+		}
+	}
+	if id := g.Conv(g.Private("dora")).Records[network.Kind]; id != "" {
+		t.Errorf("Dora's chat knows network %q", id)
 	}
 }
