@@ -148,8 +148,49 @@ func conv(t *bot.Turn, addr bot.Address) (*bot.Conversation, bool) {
 	return c, true
 }
 
-// setRecord makes the chats at addrs know the network id ("" forgets it).
-func setRecord(t *bot.Turn, id string, addrs ...bot.Address) bool {
+// ListKey names, in a person's chats' Records, every network they belong
+// to (IDs separated by spaces); Records[Kind] is the one they work in
+// now, which /network shows and a meeting is announced in.
+const ListKey = "networks"
+
+// ids are the networks a chat knows its person in, the current first.
+func ids(c *bot.Conversation) []string {
+	list := strings.Fields(c.Records[ListKey])
+	if id := c.Records[Kind]; id != "" {
+		list = append([]string{id}, bot.Remove(list, id)...)
+	}
+	return list
+}
+
+// enter makes the person's chats at addrs know network id, as the one
+// they work in now.
+func enter(t *bot.Turn, id string, addrs ...bot.Address) bool {
+	return eachConv(t, addrs, func(c *bot.Conversation) {
+		if c.Records == nil {
+			c.Records = map[string]string{}
+		}
+		c.Records[ListKey] = strings.Join(append(bot.Remove(ids(c), id), id), " ")
+		c.Records[Kind] = id
+	})
+}
+
+// quit makes the person's chats at addrs forget network id; the one they
+// work in becomes another of theirs, if any.
+func quit(t *bot.Turn, id string, addrs ...bot.Address) bool {
+	return eachConv(t, addrs, func(c *bot.Conversation) {
+		list := bot.Remove(ids(c), id)
+		if len(list) == 0 {
+			delete(c.Records, Kind)
+			delete(c.Records, ListKey)
+			return
+		}
+		c.Records[ListKey] = strings.Join(list, " ")
+		c.Records[Kind] = list[0]
+	})
+}
+
+// eachConv changes the conversations of addrs (those that name a chat).
+func eachConv(t *bot.Turn, addrs []bot.Address, change func(c *bot.Conversation)) bool {
 	for _, a := range addrs {
 		if a.User == "" && a.Chat == "" {
 			continue
@@ -158,16 +199,43 @@ func setRecord(t *bot.Turn, id string, addrs ...bot.Address) bool {
 		if !ok {
 			return false
 		}
+		change(c)
+	}
+	return true
+}
+
+// theirs are the networks the turn's user belongs to, as their chats
+// know them, the current first.
+func theirs(t *bot.Turn) []string {
+	var list []string
+	if !t.Event().Group {
+		list = ids(t.Conv())
+	}
+	if t.Event().Addr.User != "" {
+		if c, ok := conv(t, person(t)); ok {
+			for _, id := range ids(c) {
+				if !slices.Contains(list, id) {
+					list = append(list, id)
+				}
+			}
+		}
+	}
+	return list
+}
+
+// setRecord makes the chats at addrs know the network id ("" forgets it):
+// a linked channel's one network.
+func setRecord(t *bot.Turn, id string, addrs ...bot.Address) bool {
+	return eachConv(t, addrs, func(c *bot.Conversation) {
 		if id == "" {
 			delete(c.Records, Kind)
-			continue
+			return
 		}
 		if c.Records == nil {
 			c.Records = map[string]string{}
 		}
 		c.Records[Kind] = id
-	}
-	return true
+	})
 }
 
 // Of returns the ID of the network the turn's user belongs to, as their
@@ -314,8 +382,7 @@ func cmdNetwork(t *bot.Turn, args []string) {
 	case "leave":
 		askLeave(t, n)
 	case "new":
-		t.Note(t.T("network.one", "Name", n.Name))
-		show(t, n, me)
+		startCreate(t)
 	default:
 		show(t, n, me)
 	}
@@ -345,7 +412,13 @@ func show(t *bot.Turn, n *Network, me *Member) {
 	if me.Role == Coordinator {
 		warn(t, n)
 	}
-	t.Say(page(t, n, me))
+	m := page(t, n, me)
+	for _, id := range theirs(t) {
+		if o, ok := load(t, id); ok && id != n.ID && o.Member(t.Event().Addr) != nil {
+			m.Buttons = append(m.Buttons, []bot.Button{{Label: t.T("button.network.switch", "Name", o.Name), Action: act(o, "use")}})
+		}
+	}
+	t.Say(m)
 }
 
 // summary is what everyone sees of the network: its name and region,
@@ -500,10 +573,6 @@ func startCreate(t *bot.Turn) {
 		t.Note(t.T("network.create.private"))
 		return
 	}
-	if _, _, ok := mine(t); ok {
-		t.Reask()
-		return
-	}
 	t.To(ModeName)
 	t.Ask()
 }
@@ -532,11 +601,6 @@ func setName(t *bot.Turn, text string) {
 	if !ok {
 		return
 	}
-	if _, _, in := mine(t); in {
-		t.To(bot.ModeIdle)
-		t.Reask()
-		return
-	}
 	id, ok := freeID(t, Kind, newID)
 	if !ok {
 		return
@@ -545,7 +609,7 @@ func setName(t *bot.Turn, text string) {
 	now := t.Now().UTC()
 	n := &Network{ID: id, Name: s, Lang: t.Lang(), Zone: t.Zone().String(), Created: now,
 		Members: []Member{{Person: bot.Person{ID: ev.Addr.User, Name: name(t, 0)}, Chat: person(t), DM: ev.Addr, Role: Coordinator, Lang: t.Lang(), Joined: now}}}
-	if !addCode(t, n, now.Add(codeLife)) || !save(t, n) || !setRecord(t, id, t.Event().Addr, person(t)) {
+	if !addCode(t, n, now.Add(codeLife)) || !save(t, n) || !enter(t, id, t.Event().Addr, person(t)) {
 		return
 	}
 	t.Dialog().Ref = id
@@ -775,14 +839,10 @@ func join(t *bot.Turn, code string) {
 		t.Say(page(t, n, n.Member(ev.Addr)))
 		return
 	}
-	if other, _, in := mine(t); in {
-		t.Note(t.T("network.join.other", "Name", other.Name))
-		return
-	}
 	now := t.Now().UTC()
 	n.Members = append(n.Members, Member{Person: bot.Person{ID: ev.Addr.User, Name: name(t, len(n.Members))},
 		Chat: person(t), DM: ev.Addr, Role: Plain, Lang: t.Lang(), Joined: now})
-	if !save(t, n) || !setRecord(t, n.ID, ev.Addr, person(t)) {
+	if !save(t, n) || !enter(t, n.ID, ev.Addr, person(t)) {
 		return
 	}
 	t.Note(t.T("network.joined", "Name", n.Name))
@@ -792,21 +852,37 @@ func join(t *bot.Turn, code string) {
 // ---- linking channels ----
 
 // cmdLink is /link in a group: a coordinator or moderator links it to
-// their network.
+// their network; one who leads several is asked which.
 func cmdLink(t *bot.Turn, _ []string) {
 	if !t.Event().Group {
 		t.Note(t.T("network.link.group"))
 		return
 	}
-	n, me, ok := mine(t)
-	if !ok {
-		t.Note(t.T("network.link.none"))
-		return
+	var leads []*Network
+	all := theirs(t)
+	for _, id := range all {
+		if n, ok := load(t, id); ok && n.Leads(t.Event().Addr) {
+			leads = append(leads, n)
+		}
 	}
-	if me.Role != Coordinator && me.Role != Moderator {
+	switch {
+	case len(leads) == 0 && len(all) > 0:
 		t.Note(t.T("network.leads.only"))
-		return
+	case len(leads) == 0:
+		t.Note(t.T("network.link.none"))
+	case len(leads) == 1:
+		link(t, leads[0])
+	default:
+		var rows [][]bot.Button
+		for _, n := range leads {
+			rows = append(rows, []bot.Button{{Label: n.Name, Action: act(n, "link")}})
+		}
+		t.Say(bot.Message{Text: t.T("network.link.which"), Buttons: rows})
 	}
+}
+
+// link links the turn's group to n (its user leads n).
+func link(t *bot.Turn, n *Network) {
 	c := t.Conv()
 	if id := c.Records[Kind]; id != "" {
 		if id == n.ID {
@@ -819,14 +895,10 @@ func cmdLink(t *bot.Turn, _ []string) {
 		}
 	}
 	a := t.Event().Addr
-	n.Channels = append(n.Channels, Channel{Chat: bot.Address{Platform: a.Platform, Workspace: a.Workspace, Chat: a.Chat}, By: me.ID, At: t.Now().UTC()})
-	if !save(t, n) {
+	n.Channels = append(n.Channels, Channel{Chat: bot.Address{Platform: a.Platform, Workspace: a.Workspace, Chat: a.Chat}, By: a.User, At: t.Now().UTC()})
+	if !save(t, n) || !setRecord(t, n.ID, a) {
 		return
 	}
-	if c.Records == nil {
-		c.Records = map[string]string{}
-	}
-	c.Records[Kind] = n.ID
 	t.Note(t.T("network.linked", "Name", n.Name))
 }
 
@@ -850,7 +922,7 @@ func unlink(t *bot.Turn, n *Network, i int) {
 // against the network as it is now (who presses, in which role).
 func pressLasting(t *bot.Turn, action string) {
 	p := strings.Split(action, ":")
-	if len(p) < 3 || t.Event().Group {
+	if len(p) < 3 || t.Event().Group && p[2] != "link" {
 		t.Reask()
 		return
 	}
@@ -881,6 +953,16 @@ func pressLasting(t *bot.Turn, action string) {
 		return
 	}
 	switch {
+	case verb == "link" && t.Event().Group:
+		if !lead {
+			t.Note(t.T("network.leads.only"))
+			return
+		}
+		link(t, n)
+	case verb == "use":
+		if enter(t, n.ID, t.Event().Addr, person(t)) {
+			show(t, n, me)
+		}
 	case verb == "org":
 		pickOrg(t, n, n.ref(slices.IndexFunc(n.Members, func(m Member) bool { return m.Chat == me.Chat })))
 	case verb == "leave":
@@ -1044,7 +1126,7 @@ func remove(t *bot.Turn, n *Network, i int) {
 		return
 	}
 	n.Members = slices.Delete(n.Members, i, i+1)
-	if !save(t, n) || !setRecord(t, "", m.Chat, m.DM) {
+	if !save(t, n) || !quit(t, n.ID, m.Chat, m.DM) {
 		return
 	}
 	p := t.Elsewhere(&bot.Conversation{Addr: m.Chat, Lang: m.Lang})
@@ -1081,7 +1163,7 @@ func leave(t *bot.Turn, n *Network, me *Member) {
 	} else if !save(t, n) {
 		return
 	}
-	if !setRecord(t, "", m.Chat, m.DM) {
+	if !quit(t, n.ID, m.Chat, m.DM) {
 		return
 	}
 	t.Note(t.T("network.left", "Name", n.Name))

@@ -333,3 +333,73 @@ func TestCodesRefusedWithoutChange(t *testing.T) {
 		t.Errorf("Dora's chat knows network %q", id)
 	}
 }
+
+// TestSeveralNetworks: a person may belong to several networks. Anna
+// coordinates "Net" and joins Bert's "Other", where Bert makes her
+// moderator: /link in a channel asks which of the two (a member of the
+// channel who leads neither cannot answer for her), /network shows the
+// network she works in now with a button to switch, and leaving one
+// leaves her in the other.
+func TestSeveralNetworks(t *testing.T) {
+	g := setup(t)
+	g.Play(`[@bert] > /network new
+[@bert] > Other
+[@bert] ~ press 1
+[@bert] ~ press 2
+[@bert] ~ press 1
+[@anna] > /join join000002
+[@bert] > /network
+[@bert] ~ press 1`)
+	other := bot.RecordRef{Kind: network.Kind, ID: "net00002"}
+	// Bert's members list in Other: Bert, Anna.
+	g.Event("bert", true, bot.Event{Action: g.Button("bert", 2)})
+	g.Event("bert", true, bot.Event{Action: g.Button("bert", 2)}) // make moderator
+	ch := bot.Address{Platform: g.Channel.Platform, Workspace: g.Channel.Workspace, Chat: "second-channel"}
+	ask := said(g.Event("anna", false, bot.Event{Text: "/link"}))
+	if !strings.Contains(ask, "Which network should this group be linked to?") || len(g.Sent) == 0 {
+		t.Fatalf("/link by a lead of two networks: %q, want the question", ask)
+	}
+	// The question came to the channel of setup; Anna's answer there.
+	pick := g.Button("#", 1)
+	if !strings.HasPrefix(pick, "nw:net00002:link") || !strings.HasPrefix(g.Button("#", 2), "nw:net00001:link") {
+		t.Fatalf("buttons %q, %q; want Other's (where she works now), then Net's", pick, g.Button("#", 2))
+	}
+	before, _ := g.Store.Record(context.Background(), other)
+	if got := said(g.Event("carl", false, bot.Event{Action: pick})); !strings.Contains(got, "not a member") {
+		t.Errorf("Carl presses Anna's choice: %q, want refused", got)
+	}
+	if after, _ := g.Store.Record(context.Background(), other); !bytes.Equal(before, after) {
+		t.Errorf("Carl's press changed Other")
+	}
+	if got := said(g.Event("anna", false, bot.Event{Action: pick})); !strings.Contains(got, "This group is linked to another network") {
+		t.Errorf("Anna links setup's channel, linked to Net, to Other: %q, want it refused as linked elsewhere", got)
+	}
+	g.Channel = ch // a second channel, linked to neither
+	g.Event("anna", false, bot.Event{Text: "/link"})
+	if got := said(g.Event("anna", false, bot.Event{Action: g.Button("#", 1)})); !strings.Contains(got, "now linked to “Other”") {
+		t.Errorf("Anna picks Other for the second channel: %q", got)
+	}
+	if id := g.Conv(ch).Records[network.Kind]; id != "net00002" {
+		t.Errorf("the second channel's network: %q, want net00002", id)
+	}
+	page := said(g.Event("anna", true, bot.Event{Text: "/network"}))
+	if !strings.Contains(page, "Network: Other") || !strings.Contains(page, "Your role: moderator") {
+		t.Errorf("Anna's /network after joining Other: %q, want Other, where she moderates", page)
+	}
+	sw := g.Button("anna", len(g.Sent[len(g.Sent)-1].Msg.Flat()))
+	if !strings.HasPrefix(sw, "nw:net00001:use") {
+		t.Fatalf("last button %q, want the switch to Net", sw)
+	}
+	sent := g.Event("anna", true, bot.Event{Action: sw})
+	if got := said(sent); !strings.Contains(got, "Network: Net\n") || len(sent) != 1 || sent[0].Msg.Flat()[len(sent[0].Msg.Flat())-1].Label != "Switch to Other" {
+		t.Errorf("switched: %q %+v, want Net's page with a switch to Other", got, sent)
+	}
+	if id := g.Conv(g.Private("anna")).Records[network.Kind]; id != "net00001" {
+		t.Errorf("Anna works in %q, want net00001", id)
+	}
+	g.Event("anna", true, bot.Event{Action: "nw:net00002:leave:yes"})
+	c := g.Conv(g.Private("anna"))
+	if c.Records[network.Kind] != "net00001" || c.Records[network.ListKey] != "net00001" {
+		t.Errorf("after leaving Other: records %v, want Net alone", c.Records)
+	}
+}
