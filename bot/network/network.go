@@ -74,9 +74,14 @@ type Member struct {
 	Chat bot.Address `json:"chat"`
 	Role string      `json:"role"`
 	// Org is the ID of the member's organisation, if any.
-	Org    string    `json:"org,omitempty"`
-	Lang   string    `json:"lang,omitempty"`
-	Joined time.Time `json:"joined"`
+	Org string `json:"org,omitempty"`
+	// DM is the private chat the member's own events came from when they
+	// joined (Telegram: their chat ID; Slack: the "D…" channel), where
+	// their own checks are: the yearly report counts them there. Empty
+	// when unknown.
+	DM     bot.Address `json:"dm,omitzero"`
+	Lang   string      `json:"lang,omitempty"`
+	Joined time.Time   `json:"joined"`
 }
 
 // Org is a member organisation.
@@ -107,6 +112,9 @@ type MeetingRef struct {
 	ID        string    `json:"id"`
 	Start     time.Time `json:"start"` // UTC
 	Cancelled bool      `json:"cancelled,omitempty"`
+	// Yes counts the "yes" answers (package meeting keeps it up to date):
+	// the attendance in the yearly report.
+	Yes int `json:"yes,omitempty"`
 }
 
 // ErrNone is returned by Get for a network that does not exist.

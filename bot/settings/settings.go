@@ -74,7 +74,13 @@ func setLanguage(t *bot.Turn, l string) {
 }
 
 func askLanguage(t *bot.Turn) (bot.Message, bool) {
-	// Each language by its own name, two to a row: six fit a phone.
+	return bot.Message{Text: t.T("language.ask"), Buttons: append(LanguageRows(t), t.BackRow())}, true
+}
+
+// LanguageRows are the buttons of a question that asks for a language:
+// each by its own name, two to a row (six fit a phone), the action "l"
+// with the language.
+func LanguageRows(t *bot.Turn) [][]bot.Button {
 	var rows [][]bot.Button
 	for i, l := range t.Texts().Langs() {
 		if i%2 == 0 {
@@ -82,7 +88,7 @@ func askLanguage(t *bot.Turn) (bot.Message, bool) {
 		}
 		rows[len(rows)-1] = append(rows[len(rows)-1], bot.Button{Label: t.Texts().T(l, "language.name"), Action: t.Action("l", l)})
 	}
-	return bot.Message{Text: t.T("language.ask"), Buttons: append(rows, t.BackRow())}, true
+	return rows
 }
 
 // Time zones offered as buttons; any IANA name, a city of one, or an

@@ -1,0 +1,162 @@
+package network
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ampel-bot/ampel/bot"
+)
+
+// The network's rules (seed 003) as far as the records show them, and its
+// yearly activity report.
+
+// meetingsIn counts the meetings of year (in the network's time zone) not
+// cancelled: held before now, and planned after it.
+func (n *Network) meetingsIn(t *bot.Turn, year int) (held, planned, yes int) {
+	now := t.Now()
+	for _, m := range n.Meetings {
+		if m.Cancelled || m.Start.In(n.zone(t)).Year() != year {
+			continue
+		}
+		if m.Start.After(now) {
+			planned++
+			continue
+		}
+		held++
+		yes += m.Yes
+	}
+	return held, planned, yes
+}
+
+// contacts reports the seed's two named contacts: a coordinator and a
+// moderator, and whether one of them is of an intermediary organisation.
+func (n *Network) contacts() (coord, mod, intermediary bool) {
+	for _, m := range n.Members {
+		if m.Role != Coordinator && m.Role != Moderator {
+			continue
+		}
+		coord = coord || m.Role == Coordinator
+		mod = mod || m.Role == Moderator
+		if o := n.Org(m.Org); o != nil && o.Kind == Intermediary {
+			intermediary = true
+		}
+	}
+	return coord, mod, intermediary
+}
+
+// rules is the panel of the rules the bot can check, each met or not.
+func rules(t *bot.Turn, n *Network) bot.Message {
+	year := n.localNow(t).Year()
+	mark := func(ok bool) string {
+		if ok {
+			return "✅ "
+		}
+		return "❌ "
+	}
+	inter := n.orgsOf(Intermediary)
+	coord, mod, im := n.contacts()
+	held, planned, _ := n.meetingsIn(t, year)
+	reported := slices.Contains(n.Reports, year)
+	lines := []string{t.T("network.rules.title", "Name", n.Name),
+		mark(inter >= minIntermediaries) + t.T("network.rules.orgs", "Count", inter, "Min", minIntermediaries),
+		mark(coord && mod && im) + t.T("network.rules.contacts", "Coordinator", yesNo(t, coord), "Moderator", yesNo(t, mod), "Intermediary", yesNo(t, im)),
+		mark(held+planned >= minMeetings) + t.T("network.rules.meetings", "Year", year, "Held", held, "Planned", planned, "Min", minMeetings),
+		mark(reported) + t.T("network.rules.report", "Year", year, "Done", yesNo(t, reported)),
+	}
+	return bot.Message{Text: strings.Join(lines, "\n")}
+}
+
+func yesNo(t *bot.Turn, ok bool) string {
+	if ok {
+		return t.T("network.yes")
+	}
+	return t.T("network.no")
+}
+
+// warn tells a coordinator, at most once in warnEvery, that fewer than
+// two meetings are held or planned this calendar year. It is checked when
+// a coordinator opens the network: there is no timer of the network's
+// own yet.
+func warn(t *bot.Turn, n *Network) {
+	now := t.Now()
+	if !n.Warned.IsZero() && now.Sub(n.Warned) < warnEvery {
+		return
+	}
+	year := n.localNow(t).Year()
+	held, planned, _ := n.meetingsIn(t, year)
+	if held+planned >= minMeetings {
+		return
+	}
+	n.Warned = now.UTC()
+	if save(t, n) {
+		t.Note(t.T("network.warn.meetings", "Year", year, "Count", held+planned, "Min", minMeetings))
+	}
+}
+
+// report is the yearly activity summary for the plenum: meetings held and
+// planned, attendance, members by role, organisations by kind, and the
+// checks members finished that year, all counts, never anyone's answers.
+// The year is recorded as reported.
+func report(t *bot.Turn, n *Network, me *Member, year int) {
+	if me.Role != Coordinator && me.Role != Moderator {
+		t.Note(t.T("network.leads.only"))
+		return
+	}
+	held, planned, yes := n.meetingsIn(t, year)
+	roles := map[string]int{}
+	for _, m := range n.Members {
+		roles[m.Role]++
+	}
+	checks, checkers := 0, 0
+	for _, m := range n.Members {
+		at := m.DM
+		if at.Chat == "" {
+			at = m.Chat
+		}
+		c, ok := conv(t, at)
+		if !ok {
+			return
+		}
+		k := finishedIn(c, year, n.zone(t))
+		checks += k
+		if k > 0 {
+			checkers++
+		}
+	}
+	lines := []string{t.T("network.report.title", "Year", year, "Name", n.Name),
+		t.T("network.report.meetings", "Held", held, "Planned", planned),
+		t.T("network.report.yes", "Count", yes),
+		t.T("network.report.members", "Count", len(n.Members), "Coordinators", roles[Coordinator], "Moderators", roles[Moderator], "Members", roles[Plain]),
+		t.T("network.report.orgs", "Count", len(n.Orgs))}
+	for _, k := range OrgKinds {
+		if c := n.orgsOf(k); c > 0 {
+			lines = append(lines, "  · "+t.T("network.kind."+k)+": "+strconv.Itoa(c))
+		}
+	}
+	lines = append(lines, t.T("network.report.checks", "Count", checks, "Members", checkers))
+	if !slices.Contains(n.Reports, year) {
+		n.Reports = append(n.Reports, year)
+		slices.Sort(n.Reports)
+		if !save(t, n) {
+			return
+		}
+	}
+	t.Say(bot.Message{Text: strings.Join(lines, "\n")})
+}
+
+// finishedIn counts the checks of a chat finished in year.
+func finishedIn(c *bot.Conversation, year int, loc *time.Location) int {
+	k := 0
+	runs := append([]bot.Run{}, c.History...)
+	if c.Run != nil {
+		runs = append(runs, *c.Run)
+	}
+	for _, r := range runs {
+		if r.Finished() && r.Done.In(loc).Year() == year {
+			k++
+		}
+	}
+	return k
+}
