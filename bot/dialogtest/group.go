@@ -321,3 +321,24 @@ func Name(user string) string {
 	}
 	return strings.ToUpper(user[:1]) + user[1:]
 }
+
+// Linking is an Editing recorder whose platform opens the bot's private
+// chat by a link (bot.DeepLinker), as Telegram does.
+type Linking struct{ *bottest.Editing }
+
+// StartLink implements bot.DeepLinker.
+func (Linking) StartLink(value string) string { return "https://t.me/ampel_bot?start=" + value }
+
+// Platforms are the platforms transcripts of several people play on, by
+// the file name's language, both editing live messages, with how a
+// user's private chat is named: German on Telegram (a private chat is
+// the user's ID; links to the private chat), English on Slack (a private
+// chat is a "D…" channel; commands are "/ampel team").
+var Platforms = map[string]func() (Recording, func(string) string){
+	"de": func() (Recording, func(string) string) {
+		return Linking{&bottest.Editing{Recorder: bottest.Recorder{Name: "telegram"}}}, func(u string) string { return u }
+	},
+	"en": func() (Recording, func(string) string) {
+		return &bottest.Editing{Recorder: bottest.Recorder{Name: "slack", Prefix: "/ampel"}}, func(u string) string { return "D" + strings.ToUpper(u) }
+	},
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/ampel-bot/ampel/bot/plan"
 	"github.com/ampel-bot/ampel/bot/remind"
 	"github.com/ampel-bot/ampel/bot/settings"
+	"github.com/ampel-bot/ampel/bot/share"
 	"github.com/ampel-bot/ampel/bot/takeaway"
 	"github.com/ampel-bot/ampel/bot/team"
 )
@@ -23,5 +24,6 @@ func All() []bot.Feature {
 		remind.Feature(),
 		settings.Feature(),
 		team.Feature(),
+		share.Feature(),
 	}
 }
