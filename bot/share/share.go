@@ -13,7 +13,7 @@
 //
 // A code is 10 characters of base32 (a–z, 2–7) from crypto/rand: 50 bits,
 // 2^50 ≈ 10^15 codes. A person gets 5 wrong tries an hour (per platform
-// user; a revoked code counts as wrong); after them every try, right or
+// user; a revoked code is unknown); after them every try, right or
 // wrong, is refused for the rest of the hour with the same answer an
 // unknown code gets, so a try tells nothing about whether the code
 // exists. Guessing one of a thousand live codes at 5 tries an hour takes
@@ -68,9 +68,7 @@ type Share struct {
 	By        string     `json:"by,omitempty"`
 	Followers []Follower `json:"followers,omitempty"`
 	Comments  []Comment  `json:"comments,omitempty"`
-	// Revoked: the owner ended every access.
-	Revoked bool      `json:"revoked,omitempty"`
-	Created time.Time `json:"created"`
+	Created   time.Time  `json:"created"`
 }
 
 // Follower is one who opened the share.
@@ -189,9 +187,6 @@ func cmdShare(t *bot.Turn, args []string) {
 	if t.Tx() == nil {
 		return
 	}
-	if ok && s.Revoked {
-		ok = false
-	}
 	if len(args) > 0 && revokeWord(t, args[0]) {
 		if !ok {
 			t.Note(t.T("share.none"))
@@ -285,9 +280,12 @@ func status(t *bot.Turn, s *Share) bot.Message {
 }
 
 // revoke ends every access to s: each follower's live message says so.
+// The record goes with its followers and comments (the owner was told
+// each), so the code opens nothing and its buttons find nothing.
 func revoke(t *bot.Turn, s *Share) {
-	s.Revoked = true
-	put(t, Kind, s.Code, s)
+	if err := t.Tx().Delete(Kind, s.Code); err != nil && !errors.Is(err, bot.ErrBusy) {
+		panic(err)
+	}
 	if t.Conv().Records[Kind] == s.Code {
 		delete(t.Conv().Records, Kind)
 	}
@@ -295,7 +293,7 @@ func revoke(t *bot.Turn, s *Share) {
 		w := t.Elsewhere(&bot.Conversation{Addr: f.Chat, Lang: f.Lang})
 		w.Say(bot.Message{Text: w.T("share.ended"), Live: live(s)})
 	}
-	t.Note(t.T("share.revoked", "Count", len(s.Followers)))
+	t.Note(t.T("share.revoked"))
 	t.Reask()
 }
 
@@ -342,7 +340,7 @@ func open(t *bot.Turn, code string) {
 		return
 	}
 	s, found := get(t, code)
-	if !found || s.Revoked || len(code) != codeLen {
+	if !found || len(code) != codeLen {
 		tr.Wrong = append(tr.Wrong, t.Now().UTC())
 		put(t, triesKind, triesID(t), tr)
 		t.Note(t.T("share.open.no"))
@@ -413,6 +411,11 @@ func wrongTries(t *bot.Turn) (*tries, bool) {
 			kept = append(kept, w)
 		}
 	}
+	if len(kept) == 0 && len(tr.Wrong) > 0 { // all old: the record goes
+		if err := t.Tx().Delete(triesKind, triesID(t)); err != nil && !errors.Is(err, bot.ErrBusy) {
+			panic(err)
+		}
+	}
 	tr.Wrong = kept
 	return &tr, true
 }
@@ -449,7 +452,7 @@ func view(t *bot.Turn, s *Share, p *bot.Plan, lang string) bot.Message {
 // leaves, with its commit.
 func planChanged(t *bot.Turn) bool {
 	s, ok := get(t, t.Conv().Records[Kind])
-	if !ok || s.Revoked {
+	if !ok {
 		return false
 	}
 	for _, f := range s.Followers {
@@ -471,7 +474,7 @@ func press(t *bot.Turn, action string) {
 	if t.Tx() == nil {
 		return
 	}
-	if !ok || s.Revoked {
+	if !ok {
 		t.Note(t.T("share.gone"))
 		t.Reask()
 		return
@@ -507,7 +510,7 @@ func press(t *bot.Turn, action string) {
 func commentOn(t *bot.Turn) (*Share, *bot.Conversation, *bot.Measure, bool) {
 	d := t.Dialog()
 	s, ok := get(t, d.Ref)
-	if !ok || s.Revoked || s.follower(t) < 0 {
+	if !ok || s.follower(t) < 0 {
 		t.Note(t.T("share.gone"))
 		return nil, nil, nil, false
 	}
