@@ -235,3 +235,17 @@ func TestCodes(t *testing.T) {
 		seen[m[1]] = true
 	}
 }
+
+// TestChangedElsewhere: a change of the plan made outside the plan's own
+// dialogue – the "done" button of a review reminder – reaches the
+// follower too: every turn that changes a shared plan announces it.
+func TestChangedElsewhere(t *testing.T) {
+	g, ed := group(t, "en")
+	say(g, "anna", "/share")
+	say(g, "bert", "/open code000001")
+	g.Event("anna", true, bot.Event{Action: "rv:2:drop"})
+	live := lastLive(t, g, ed, "bert")
+	if !strings.Contains(live.Text, "1 open measure") || strings.Contains(live.Text, "Partner anfragen") {
+		t.Errorf("bert's live message after anna dropped a measure from its reminder: %q, want it gone", live.Text)
+	}
+}
