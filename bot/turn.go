@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +79,10 @@ const (
 	// refused it (and said why), e.g. a team check whose facilitator is
 	// someone else.
 	GroupLanguage = "core.language.group"
+	// PlanChanged: the turn changed its conversation's action plan, in a
+	// conversation that has a record open with a feature (Records): a
+	// shared plan's followers see the change with the same commit.
+	PlanChanged = "core.plan.changed"
 )
 
 // turn is the name the core's own files know a turn by.
@@ -91,8 +97,20 @@ func (e *Engine) step(c *Conversation, ev Event, tx *Tx) []Message {
 		c.ZoneHint = ev.ZoneHint
 	}
 	t := &Turn{e: e, c: c, ev: ev, lang: e.langOf(c, ev), today: dayOf(now, e.zoneOf(c)), tx: tx}
+	// Only a conversation a feature keeps a record for can have anyone
+	// beyond it to tell of a change of its plan: the many others skip
+	// comparing it.
+	var plan []byte
+	if len(c.Records) > 0 {
+		plan, _ = json.Marshal(&c.Plan)
+	}
 	t.handle()
 	t.noteRefusal()
+	if plan != nil {
+		if after, _ := json.Marshal(&c.Plan); !bytes.Equal(plan, after) {
+			t.Fire(PlanChanged)
+		}
+	}
 	if len(t.notes) > 0 { // a note without a question still reaches the user
 		t.Say(Message{})
 	}

@@ -7,11 +7,12 @@ import (
 	"github.com/ampel-bot/ampel/bot/bottest"
 )
 
-// linking is a platform that opens the bot's private chat by a link
-// (bot.DeepLinker), as Telegram does.
-type linking struct{ *bottest.Editing }
+// Linking is an Editing recorder whose platform opens the bot's private
+// chat by a link (bot.DeepLinker), as Telegram does.
+type Linking struct{ *bottest.Editing }
 
-func (linking) StartLink(value string) string { return "https://t.me/ampel_bot?start=" + value }
+// StartLink implements bot.DeepLinker.
+func (Linking) StartLink(value string) string { return "https://t.me/ampel_bot?start=" + value }
 
 // Platform is the platform a golden transcript of a group plays on, by
 // the file name's language, both editing live messages: German on
@@ -20,7 +21,7 @@ func (linking) StartLink(value string) string { return "https://t.me/ampel_bot?s
 // returns the recorder and how a user's private chat is named.
 func Platform(lang string) (Recording, func(user string) string) {
 	if lang == "de" {
-		return linking{&bottest.Editing{Recorder: bottest.Recorder{Name: "telegram"}}}, func(u string) string { return u }
+		return Linking{&bottest.Editing{Recorder: bottest.Recorder{Name: "telegram"}}}, func(u string) string { return u }
 	}
 	return &bottest.Editing{Recorder: bottest.Recorder{Name: "slack", Prefix: "/ampel"}}, func(u string) string { return "D" + strings.ToUpper(u) }
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ampel-bot/ampel/bot/plan"
 	"github.com/ampel-bot/ampel/bot/remind"
 	"github.com/ampel-bot/ampel/bot/settings"
+	"github.com/ampel-bot/ampel/bot/share"
 	"github.com/ampel-bot/ampel/bot/takeaway"
 	"github.com/ampel-bot/ampel/bot/team"
 )
@@ -25,5 +26,6 @@ func All() []bot.Feature {
 		settings.Feature(),
 		team.Feature(),
 		network.Feature(),
+		share.Feature(),
 	}
 }
