@@ -195,6 +195,14 @@ func (g *Group) chatOf(a bot.Address) string {
 	return ""
 }
 
+// Known makes users known before they act, in this order: the bot may
+// write to them first (a meeting's announcement).
+func (g *Group) Known(users ...string) {
+	for _, u := range users {
+		g.user(u)
+	}
+}
+
 func (g *Group) user(u string) {
 	if !slices.Contains(g.users, u) {
 		g.users = append(g.users, u)
@@ -320,4 +328,22 @@ func Name(user string) string {
 		return ""
 	}
 	return strings.ToUpper(user[:1]) + user[1:]
+}
+
+// linking is a platform that opens the bot's private chat by a link
+// (bot.DeepLinker), as Telegram does.
+type linking struct{ *bottest.Editing }
+
+func (linking) StartLink(value string) string { return "https://t.me/ampel_bot?start=" + value }
+
+// Platform is the platform golden transcripts of a group play on, by the
+// file's language, both editing live messages, and what a user's private
+// chat is there: German on Telegram (the user's ID; a link to the private
+// chat), English on Slack ("D…", a channel of its own; /ampel before
+// the commands).
+func Platform(lang string) (Recording, func(user string) string) {
+	if lang == "de" {
+		return linking{&bottest.Editing{Recorder: bottest.Recorder{Name: "telegram"}}}, func(u string) string { return u }
+	}
+	return &bottest.Editing{Recorder: bottest.Recorder{Name: "slack", Prefix: "/ampel"}}, func(u string) string { return "D" + strings.ToUpper(u) }
 }

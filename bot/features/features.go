@@ -6,6 +6,7 @@ package features
 import (
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/check"
+	"github.com/ampel-bot/ampel/bot/meeting"
 	"github.com/ampel-bot/ampel/bot/plan"
 	"github.com/ampel-bot/ampel/bot/remind"
 	"github.com/ampel-bot/ampel/bot/settings"
@@ -23,5 +24,6 @@ func All() []bot.Feature {
 		remind.Feature(),
 		settings.Feature(),
 		team.Feature(),
+		meeting.Feature(),
 	}
 }

@@ -107,6 +107,7 @@ type MeetingRef struct {
 	ID        string    `json:"id"`
 	Start     time.Time `json:"start"` // UTC
 	Cancelled bool      `json:"cancelled,omitempty"`
+	Title     string    `json:"title,omitempty"`
 }
 
 // ErrNone is returned by Get for a network that does not exist.
