@@ -330,8 +330,11 @@ func showTo(t *bot.Turn, n *network.Network, m *Meeting) {
 	if have {
 		own = &r
 	}
-	p.Say(announcement(p, n, m, own))
+	msg := announcement(p, n, m, own)
+	p.Say(msg)
 	p.Say(calendarMessage(p, n, m))
+	// The answers' typed twins: "1" or "ja" here answers too.
+	t.Offer(msg)
 }
 
 // askMenu is what a lead can do with the meeting Dialog.Ref.

@@ -38,7 +38,13 @@ func announceLines(who, limit string) string {
 // record is the stored record kind/id ("" when there is none).
 func record(t *testing.T, g *dialogtest.Group, kind, id string) string {
 	t.Helper()
-	b, err := g.Store.Record(context.Background(), bot.RecordRef{Kind: kind, ID: id})
+	return recordIn(t, g.Store, kind, id)
+}
+
+// recordIn is the record kind/id in store ("" when there is none).
+func recordIn(t *testing.T, store *bottest.MemStore, kind, id string) string {
+	t.Helper()
+	b, err := store.Record(context.Background(), bot.RecordRef{Kind: kind, ID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,5 +307,37 @@ func TestRemindersInMembersZone(t *testing.T) {
 	}
 	if len(got) != 2 || !strings.HasPrefix(got[0], "Tomorrow: “Netzwerktreffen” at 13:00 (") || !strings.HasPrefix(got[1], "In one hour: “Netzwerktreffen” at 13:00 (") {
 		t.Errorf("bert's reminders: got %q, want tomorrow and in one hour, at 13:00 New York time, in English", got)
+	}
+}
+
+// TestTypedAnswerAndNextOccurrence: a member who asks with /meeting gets
+// the meeting again and answers by typing; a monthly meeting's next
+// occurrence ("every second Tuesday") is a meeting of its own with its own
+// answers, announced by the lead, and the first stays in the history.
+func TestTypedAnswerAndNextOccurrence(t *testing.T) {
+	g := newGroup(t, "de", "anna", "bert")
+	g.Play(strings.Replace(announceLines("anna", "30"), "> 30\n[@anna] ~ press 1", "> 30\n[@anna] ~ press 3", 1))
+	first := storedMeeting(t, g, "meet0001")
+	if first.Repeat != meeting.Monthly {
+		t.Fatalf("repeat: got %q, want monthly", first.Repeat)
+	}
+	g.Play("[@bert] > /meeting\n[@bert] ~ press 1\n[@bert] > ja")
+	if m := storedMeeting(t, g, "meet0001"); m.Yes != 1 {
+		t.Errorf("bert typed ja: got %d yes, want 1", m.Yes)
+	}
+	// Anna announces the next occurrence: 16 March 2027 is the third
+	// Tuesday, so the next is 20 April.
+	g.Play("[@anna] > /meeting\n[@anna] ~ press 1\n[@anna] ~ press 6\n[@anna] ~ press 1")
+	next := storedMeeting(t, g, "meet0002")
+	loc := bottest.Zone("Europe/Berlin")
+	if s := next.Start.In(loc); s.Format("2006-01-02 15:04") != "2027-04-20 18:00" || next.Yes != 0 || next.Series != "meet0001" {
+		t.Errorf("next occurrence: got %s, %d yes, series %q; want 20 April 18:00, no answers, series meet0001", s, next.Yes, next.Series)
+	}
+	if m := storedMeeting(t, g, "meet0001"); m.Next != "meet0002" || m.Yes != 1 {
+		t.Errorf("the first occurrence: next %q, %d yes; want meet0002 and bert's yes kept", m.Next, m.Yes)
+	}
+	var n network.Network
+	if err := json.Unmarshal([]byte(record(t, g, network.Kind, "net1")), &n); err != nil || len(n.Meetings) != 2 {
+		t.Errorf("the network's meetings: got %+v (%v), want both", n.Meetings, err)
 	}
 }
