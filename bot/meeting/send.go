@@ -70,17 +70,14 @@ func announcement(t *bot.Turn, n *network.Network, m *Meeting, own *RSVP) bot.Me
 	}}}
 }
 
-// calendarMessage carries the meeting's calendar file.
+// calendarMessage carries the meeting's calendar file, alone: a text of
+// its own would be a third message to every member of a broadcast.
 func calendarMessage(t *bot.Turn, n *network.Network, m *Meeting) bot.Message {
 	f, err := Calendar(t, n, m)
 	if err != nil {
 		panic(err)
 	}
-	id := "meeting.ics"
-	if m.Cancelled {
-		id = "meeting.ics.cancel"
-	}
-	return bot.Message{Text: t.T(id), Files: []bot.File{f}}
+	return bot.Message{Files: []bot.File{f}}
 }
 
 // recipients are the chats of the network in their languages.
