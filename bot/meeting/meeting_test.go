@@ -122,6 +122,48 @@ func TestOnlyLeadsAnnounce(t *testing.T) {
 	if got := record(t, g, meeting.Kind, "meet0002"); got != "" {
 		t.Error("demoted moni's send made a meeting")
 	}
+	// Anna opens her meeting's menu and is made a plain member before she
+	// presses "change the place" or "cancel": both refused, nothing sent.
+	for _, press := range []int{2, 5} {
+		g.Play("[@anna] > /meeting\n[@anna] ~ press 1")
+		demote(t, g, "anna")
+		net2 := record(t, g, network.Kind, "net1")
+		sent := g.Event("anna", true, bot.Event{Action: g.Button("anna", press)})
+		told := false
+		for _, s := range sent {
+			if s.To.User != "anna" && s.To.Chat != "anna" {
+				t.Errorf("demoted anna's button %d: a message to %+v", press, s.To)
+			}
+			told = told || strings.Contains(s.Msg.Text, "nur Koordination und Moderation")
+		}
+		if !told {
+			t.Errorf("demoted anna's button %d: she was not told who may", press)
+		}
+		if record(t, g, network.Kind, "net1") != net2 || record(t, g, meeting.Kind, "meet0001") != meet0 {
+			t.Errorf("demoted anna's button %d changed the network or the meeting", press)
+		}
+		promote(t, g, "anna")
+	}
+}
+
+// promote makes user a coordinator of net1 again.
+func promote(t *testing.T, g *dialogtest.Group, user string) {
+	t.Helper()
+	err := g.Engine.Do(context.Background(), "promote-"+user+g.Clock.Now().String(), func(tx *bot.Tx) error {
+		n, err := network.Get(tx, "net1")
+		if err != nil {
+			return err
+		}
+		for i := range n.Members {
+			if n.Members[i].ID == user {
+				n.Members[i].Role = network.Coordinator
+			}
+		}
+		return network.Put(tx, n)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func console(s bottest.Sent) string {
@@ -138,7 +180,7 @@ func console(s bottest.Sent) string {
 // demote makes user a plain member of net1.
 func demote(t *testing.T, g *dialogtest.Group, user string) {
 	t.Helper()
-	err := g.Engine.Do(context.Background(), "demote-"+user, func(tx *bot.Tx) error {
+	err := g.Engine.Do(context.Background(), "demote-"+user+g.Clock.Now().String(), func(tx *bot.Tx) error {
 		n, err := network.Get(tx, "net1")
 		if err != nil {
 			return err
