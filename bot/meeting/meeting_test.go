@@ -108,7 +108,7 @@ func TestOnlyLeadsAnnounce(t *testing.T) {
 	// Moni begins an announcement as moderator and is made a plain member
 	// before she sends it.
 	g.Play(strings.Join(strings.Split(announceLines("moni", ""), "\n")[:10], "\n"))
-	demote(t, g, "moni")
+	setRole(t, g, "moni", network.Plain)
 	net1 := record(t, g, network.Kind, "net1")
 	sent = g.Event("moni", true, bot.Event{Action: g.Button("moni", 1)})
 	for _, s := range sent {
@@ -126,7 +126,7 @@ func TestOnlyLeadsAnnounce(t *testing.T) {
 	// presses "change the place" or "cancel": both refused, nothing sent.
 	for _, press := range []int{2, 5} {
 		g.Play("[@anna] > /meeting\n[@anna] ~ press 1")
-		demote(t, g, "anna")
+		setRole(t, g, "anna", network.Plain)
 		net2 := record(t, g, network.Kind, "net1")
 		sent := g.Event("anna", true, bot.Event{Action: g.Button("anna", press)})
 		told := false
@@ -142,27 +142,7 @@ func TestOnlyLeadsAnnounce(t *testing.T) {
 		if record(t, g, network.Kind, "net1") != net2 || record(t, g, meeting.Kind, "meet0001") != meet0 {
 			t.Errorf("demoted anna's button %d changed the network or the meeting", press)
 		}
-		promote(t, g, "anna")
-	}
-}
-
-// promote makes user a coordinator of net1 again.
-func promote(t *testing.T, g *dialogtest.Group, user string) {
-	t.Helper()
-	err := g.Engine.Do(context.Background(), "promote-"+user+g.Clock.Now().String(), func(tx *bot.Tx) error {
-		n, err := network.Get(tx, "net1")
-		if err != nil {
-			return err
-		}
-		for i := range n.Members {
-			if n.Members[i].ID == user {
-				n.Members[i].Role = network.Coordinator
-			}
-		}
-		return network.Put(tx, n)
-	})
-	if err != nil {
-		t.Fatal(err)
+		setRole(t, g, "anna", network.Coordinator)
 	}
 }
 
@@ -177,17 +157,17 @@ func console(s bottest.Sent) string {
 	return b.String()
 }
 
-// demote makes user a plain member of net1.
-func demote(t *testing.T, g *dialogtest.Group, user string) {
+// setRole gives user the role in net1.
+func setRole(t *testing.T, g *dialogtest.Group, user, role string) {
 	t.Helper()
-	err := g.Engine.Do(context.Background(), "demote-"+user+g.Clock.Now().String(), func(tx *bot.Tx) error {
+	err := g.Engine.Do(context.Background(), "role-"+user+g.Clock.Now().String(), func(tx *bot.Tx) error {
 		n, err := network.Get(tx, "net1")
 		if err != nil {
 			return err
 		}
 		for i := range n.Members {
 			if n.Members[i].ID == user {
-				n.Members[i].Role = network.Plain
+				n.Members[i].Role = role
 			}
 		}
 		return network.Put(tx, n)
