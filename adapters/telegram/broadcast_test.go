@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -207,6 +209,14 @@ func (b *broadcast) drain(done func() bool) {
 	}
 }
 
+// rest lets the clock go on for a minute, sending all that can be sent.
+func (b *broadcast) rest() {
+	b.t.Helper()
+	until := b.clock.Now().Add(time.Minute)
+	b.drain(func() bool { return !b.clock.Now().Before(until) })
+	bottest.Settle(b.t, b.engine)
+}
+
 // received counts, per chat, the announcements (with buttons) and the
 // calendar files the fake holds.
 func (f *fakeTG) received() (ann, ics map[int64]int) {
@@ -382,5 +392,64 @@ func TestBroadcastWithinLimits(t *testing.T) {
 	t.Logf("%d members: %d messages, %d answered 429, %.2f messages/s on the clock (%.1f %% of 30/s)", members, want, floods, rate, rate/30*100)
 	if rate < 0.95*30 {
 		t.Errorf("rate %.2f messages/s, want at least 95 %% of 30/s", rate)
+	}
+}
+
+// TestLongAttendeeList: the coordinator's "who's coming?" for a meeting
+// that 600 members said yes to is longer than a Telegram message: it
+// arrives in parts, none over Telegram's 4,096 characters, every name in
+// one of them.
+func TestLongAttendeeList(t *testing.T) {
+	const members = 600
+	st := bottest.NewMemStore()
+	b := newBroadcast(t, st, 0)
+	b.seed(members)
+	b.announce()
+	b.rest()
+	raw, err := st.Record(context.Background(), bot.RecordRef{Kind: network.Kind, ID: "net1"})
+	var n network.Network
+	if err != nil || json.Unmarshal(raw, &n) != nil || len(n.Meetings) != 1 {
+		t.Fatalf("the network's meeting: %v %s", err, raw)
+	}
+	for i := range members {
+		id := strconv.Itoa(bcLead + i)
+		ev := bot.Event{ID: "yes-" + id, Addr: bot.Address{Platform: Platform, Chat: id, User: id}, Action: "mt:" + n.Meetings[0].ID + ":y", LangHint: "de"}
+		if err := b.engine.Handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.rest()
+	b.fake.mu.Lock()
+	before := len(b.fake.order)
+	b.fake.mu.Unlock()
+	for _, s := range []string{"/meeting", "1", "Wer kommt?"} {
+		b.say(s)
+		b.rest()
+	}
+	b.fake.mu.Lock()
+	var parts []string
+	for _, k := range b.fake.order[before:] {
+		if m := b.fake.msgs[k]; k.chat == bcLead && m.Doc == nil {
+			parts = append(parts, m.Text)
+		}
+	}
+	b.fake.mu.Unlock()
+	all := strings.Join(parts, "\n")
+	if len(parts) < 2 {
+		t.Errorf("the list came in %d message, want several", len(parts))
+	}
+	for _, p := range parts {
+		if n := utf16Len(p); n > 4096 {
+			t.Errorf("a part of %d characters", n)
+		}
+	}
+	for i := range members {
+		if name := "M" + strconv.Itoa(bcLead+i); !strings.Contains(all, name+"\n") && !strings.HasSuffix(all, name) {
+			t.Errorf("%s is missing from the list", name)
+			break
+		}
+	}
+	if !strings.Contains(all, "Ja (600):") {
+		t.Errorf("the list does not say 600 said yes: %.200q", all)
 	}
 }
