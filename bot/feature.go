@@ -27,11 +27,17 @@ type Feature struct {
 	// On answers what other features announce with Turn.Fire; true: handled.
 	On map[string]func(t *Turn) bool
 	// Reminder writes a reminder that fell due: the message, or false when
-	// what it reminds of is gone. One feature sets it.
+	// what it reminds of is gone. One feature writes the reminders the
+	// core derives from the plan; others name the kinds they write in
+	// ReminderKinds.
 	Reminder func(t *Turn, r Reminder, late bool) (Message, bool)
 	// Makers make files when they are sent (File.Make names one): from
 	// the file's Spec alone, with the engine's texts and checks.
 	Makers map[string]Maker
+	// ReminderKinds are the kinds of Reminder this feature puts into
+	// conversations itself (a meeting's): Reminder writes them, and the
+	// core keeps them when it derives the plan's reminders anew.
+	ReminderKinds []string
 }
 
 // A Maker makes a file's bytes from its File.Spec.
@@ -104,12 +110,15 @@ type registry struct {
 	on       map[string][]func(*Turn) bool
 	reminder func(*Turn, Reminder, bool) (Message, bool)
 	makers   map[string]Maker
+	// kinds are the writers of the features' own reminder kinds.
+	kinds map[string]func(*Turn, Reminder, bool) (Message, bool)
 }
 
 // newRegistry gathers the features: the core's /start first and /help and
 // /cancel last in the command menu, the features' commands between them.
 func newRegistry(features []Feature) (*registry, error) {
-	r := &registry{modes: map[string]*Mode{}, cmds: map[string]*Cmd{}, lasting: map[string]func(*Turn, string){}, on: map[string][]func(*Turn) bool{}, makers: map[string]Maker{}}
+	r := &registry{modes: map[string]*Mode{}, cmds: map[string]*Cmd{}, lasting: map[string]func(*Turn, string){}, on: map[string][]func(*Turn) bool{}, makers: map[string]Maker{},
+		kinds: map[string]func(*Turn, Reminder, bool) (Message, bool){}}
 	start, end := coreCommands()
 	all := append(append([]Feature{{Name: "core", Commands: start}}, features...), Feature{Name: "core", Commands: end})
 	for _, f := range all {
@@ -143,7 +152,13 @@ func newRegistry(features []Feature) (*registry, error) {
 			}
 			r.makers[name] = mk
 		}
-		if f.Reminder != nil {
+		for _, k := range f.ReminderKinds {
+			if _, dup := r.kinds[k]; dup || f.Reminder == nil || k == KindStart || k == KindReview || k == KindRepeat {
+				return nil, fmt.Errorf("feature %s: reminder kind %q taken or without a writer", f.Name, k)
+			}
+			r.kinds[k] = f.Reminder
+		}
+		if f.Reminder != nil && len(f.ReminderKinds) == 0 {
 			if r.reminder != nil {
 				return nil, fmt.Errorf("feature %s: reminders are written by another feature", f.Name)
 			}

@@ -113,6 +113,9 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	for _, r := range c.Reminders {
 		spec, ok := want[r.ID]
 		if !ok {
+			if e.reg != nil && e.reg.kinds[r.Kind] != nil {
+				kept = append(kept, r) // a feature's own (a meeting's)
+			}
 			continue
 		}
 		delete(want, r.ID)
@@ -356,7 +359,13 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 // reminderMessage writes a reminder in the owner's language, through the
 // feature that writes reminders.
 func (e *Engine) reminderMessage(c *Conversation, r Reminder, late bool) (Message, bool) {
-	if e.reg == nil || e.reg.reminder == nil { // an engine built without New (tests)
+	if e.reg == nil { // an engine built without New (tests)
+		return Message{}, false
+	}
+	if w := e.reg.kinds[r.Kind]; w != nil {
+		return w(e.offTurn(c, ""), r, late)
+	}
+	if e.reg.reminder == nil {
 		return Message{}, false
 	}
 	return e.reg.reminder(e.offTurn(c, ""), r, late)

@@ -95,6 +95,8 @@ type Reminder struct {
 	Status string    `json:"st,omitempty"`
 	// At is when it was sent or found missed.
 	At time.Time `json:"at,omitzero"`
+	// Ref names what a feature's own reminder is about (a meeting's ID).
+	Ref string `json:"ref,omitempty"`
 }
 
 // Pending returns the reminders waiting to be sent, unless they are switched off.

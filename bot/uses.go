@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"context"
+	"encoding/json"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -128,3 +130,21 @@ func (t *Turn) RepeatAfter() int { return t.e.rem.RepeatAfter }
 // SyncReminders derives the conversation's reminders from its plan and
 // settings now, before they are shown (the engine does after every turn).
 func (t *Turn) SyncReminders() { t.e.syncReminders(t.c, t.e.clock.Now()) }
+
+// ReadRecord reads the record kind/id into v (from JSON) and reports
+// whether there is one: through the turn's transaction in an event, else
+// (a reminder being written) as last committed, without changing it.
+func (t *Turn) ReadRecord(kind, id string, v any) (bool, error) {
+	if t.tx != nil {
+		return t.tx.Get(kind, id, v)
+	}
+	ref := RecordRef{kind, id}
+	if err := ref.Validate(); err != nil {
+		return false, err
+	}
+	data, err := t.e.store.Record(context.Background(), ref)
+	if err != nil || data == nil {
+		return false, err
+	}
+	return true, json.Unmarshal(data, v)
+}

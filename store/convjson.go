@@ -358,6 +358,7 @@ func appendReminder(b []byte, r *bot.Reminder) []byte {
 	o.time("due", r.Due, false)
 	o.str("st", r.Status, true)
 	o.time("at", r.At, true)
+	o.str("ref", r.Ref, true)
 	return o.end()
 }
 

@@ -91,7 +91,7 @@ func randomConversation(r *rand.Rand) *bot.Conversation {
 		c.Dialog.Draft = &m
 	}
 	for j := 0; j < r.IntN(4); j++ {
-		c.Reminders = append(c.Reminders, bot.Reminder{ID: s(), Measure: n(), Kind: s(), For: s(), Day: s(), Hour: n(), Zone: s(), Due: tm(), Status: s(), At: tm()})
+		c.Reminders = append(c.Reminders, bot.Reminder{ID: s(), Measure: n(), Kind: s(), For: s(), Day: s(), Hour: n(), Zone: s(), Due: tm(), Status: s(), At: tm(), Ref: s()})
 	}
 	return c
 }

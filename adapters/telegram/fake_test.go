@@ -61,6 +61,10 @@ type fakeTG struct {
 	// refused are the chats that sends are refused in, with Telegram's
 	// 403 description (a user who never started the bot, or blocked it).
 	refused map[int64]string
+	// flood, if set, is asked before each send or edit: a retry_after in
+	// seconds answers it with 429 Too Many Requests (Telegram's flood
+	// control), 0 lets it through.
+	flood func(c apiCall) int
 }
 
 type apiCall struct {
@@ -203,7 +207,14 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, fl[0].body)
 		return
 	}
+	flood := f.flood
 	f.mu.Unlock()
+	if flood != nil && (strings.HasPrefix(c.Method, "send") || strings.HasPrefix(c.Method, "edit")) {
+		if after := flood(c); after > 0 {
+			writeJSON(w, 429, map[string]any{"ok": false, "error_code": 429, "description": "Too Many Requests: retry after " + itoa(after), "parameters": map[string]any{"retry_after": after}})
+			return
+		}
+	}
 	if c.Method == "getUpdates" {
 		f.getUpdates(w, r, c)
 		return

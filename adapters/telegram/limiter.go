@@ -31,6 +31,14 @@ type limiter struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 
+	// until, if set, sleeps until an instant instead of sleep: a virtual
+	// clock moves to it (several waiters sleeping side by side take the
+	// time one does).
+	until func(ctx context.Context, at time.Time) error
+	// granted, if set, hears of every turn given, under the lock, in
+	// the order given: tests check the limits on it.
+	granted func(chat int64, at time.Time)
+
 	mu     sync.Mutex
 	chats  map[int64]*bucket
 	groups map[int64]*window
@@ -91,6 +99,9 @@ func (l *limiter) waitAtMost(ctx context.Context, chat int64, most time.Duration
 				g.take(now)
 			}
 			l.total.take(now)
+			if l.granted != nil {
+				l.granted(chat, now)
+			}
 			l.prune(now)
 			l.mu.Unlock()
 			return now, nil
@@ -99,7 +110,11 @@ func (l *limiter) waitAtMost(ctx context.Context, chat int64, most time.Duration
 		if d := at.Sub(now); most > 0 && d > most {
 			return time.Time{}, &bot.RateLimited{RetryAfter: d}
 		}
-		if err := l.sleep(ctx, at.Sub(now)); err != nil {
+		sleep := func() error { return l.sleep(ctx, at.Sub(now)) }
+		if l.until != nil {
+			sleep = func() error { return l.until(ctx, at) }
+		}
+		if err := sleep(); err != nil {
 			return time.Time{}, err
 		}
 	}

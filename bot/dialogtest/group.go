@@ -195,6 +195,14 @@ func (g *Group) chatOf(a bot.Address) string {
 	return ""
 }
 
+// Known makes users known before they act, in this order: the bot may
+// write to them first (a meeting's announcement).
+func (g *Group) Known(users ...string) {
+	for _, u := range users {
+		g.user(u)
+	}
+}
+
 func (g *Group) user(u string) {
 	if !slices.Contains(g.users, u) {
 		g.users = append(g.users, u)

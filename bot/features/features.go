@@ -6,6 +6,7 @@ package features
 import (
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/check"
+	"github.com/ampel-bot/ampel/bot/meeting"
 	"github.com/ampel-bot/ampel/bot/network"
 	"github.com/ampel-bot/ampel/bot/plan"
 	"github.com/ampel-bot/ampel/bot/remind"
@@ -26,6 +27,7 @@ func All() []bot.Feature {
 		settings.Feature(),
 		team.Feature(),
 		network.Feature(),
+		meeting.Feature(),
 		share.Feature(),
 	}
 }

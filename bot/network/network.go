@@ -114,7 +114,8 @@ type MeetingRef struct {
 	Cancelled bool      `json:"cancelled,omitempty"`
 	// Yes counts the "yes" answers (package meeting keeps it up to date):
 	// the attendance in the yearly report.
-	Yes int `json:"yes,omitempty"`
+	Yes   int    `json:"yes,omitempty"`
+	Title string `json:"title,omitempty"`
 }
 
 // ErrNone is returned by Get for a network that does not exist.

@@ -14,20 +14,43 @@ import (
 
 // meetingsIn counts the meetings of year (in the network's time zone) not
 // cancelled: held before now, and planned after it.
-func (n *Network) meetingsIn(t *bot.Turn, year int) (held, planned, yes int) {
-	now := t.Now()
+func (n *Network) meetingsIn(t *bot.Turn, year int) (held, planned int) {
 	for _, m := range n.Meetings {
 		if m.Cancelled || m.Start.In(n.zone(t)).Year() != year {
 			continue
 		}
-		if m.Start.After(now) {
+		if m.Start.After(t.Now()) {
 			planned++
+		} else {
+			held++
+		}
+	}
+	return held, planned
+}
+
+// MeetingKind is the kind of package meeting's records, whose "yes"
+// count the report reads: the counts change with every answer, so the
+// network's own summary (MeetingRef) does not keep them.
+const MeetingKind = "meeting"
+
+// yesIn adds up the yes answers of the meetings of year held so far, as
+// their records count them; false when the step runs again (bot.ErrBusy).
+func (n *Network) yesIn(t *bot.Turn, year int) (int, bool) {
+	yes := 0
+	for _, m := range n.Meetings {
+		if m.Cancelled || m.Start.In(n.zone(t)).Year() != year || m.Start.After(t.Now()) {
 			continue
 		}
-		held++
-		yes += m.Yes
+		var rec struct {
+			Yes int `json:"yes"`
+		}
+		if _, err := t.Tx().Get(MeetingKind, m.ID, &rec); err != nil {
+			fail(err)
+			return 0, false
+		}
+		yes += rec.Yes
 	}
-	return held, planned, yes
+	return yes, true
 }
 
 // contacts reports the seed's two named contacts: a coordinator and a
@@ -57,7 +80,7 @@ func rules(t *bot.Turn, n *Network) bot.Message {
 	}
 	inter := n.orgsOf(Intermediary)
 	coord, mod, im := n.contacts()
-	held, planned, _ := n.meetingsIn(t, year)
+	held, planned := n.meetingsIn(t, year)
 	reported := slices.Contains(n.Reports, year)
 	lines := []string{t.T("network.rules.title", "Name", n.Name),
 		mark(inter >= minIntermediaries) + t.T("network.rules.orgs", "Count", inter, "Min", minIntermediaries),
@@ -85,7 +108,7 @@ func warn(t *bot.Turn, n *Network) {
 		return
 	}
 	year := n.localNow(t).Year()
-	held, planned, _ := n.meetingsIn(t, year)
+	held, planned := n.meetingsIn(t, year)
 	if held+planned >= minMeetings {
 		return
 	}
@@ -104,7 +127,11 @@ func report(t *bot.Turn, n *Network, me *Member, year int) {
 		t.Note(t.T("network.leads.only"))
 		return
 	}
-	held, planned, yes := n.meetingsIn(t, year)
+	held, planned := n.meetingsIn(t, year)
+	yes, ok := n.yesIn(t, year)
+	if !ok {
+		return
+	}
 	roles := map[string]int{}
 	for _, m := range n.Members {
 		roles[m.Role]++

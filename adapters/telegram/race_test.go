@@ -1,0 +1,6 @@
+//go:build race
+
+package telegram
+
+// raceEnabled: the race detector slows every send some tenfold.
+const raceEnabled = true

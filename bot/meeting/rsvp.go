@@ -1,0 +1,252 @@
+package meeting
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/network"
+)
+
+// pressRSVP is an answer, "mt:<meeting>:<y|m|n>", pressed in a member's
+// private chat or in a linked channel, or typed where /meeting offered it.
+func pressRSVP(t *bot.Turn, action string) {
+	parts := strings.Split(action, ":")
+	if len(parts) != 3 || parts[2] != Yes && parts[2] != Maybe && parts[2] != No {
+		t.Reask()
+		return
+	}
+	var m Meeting
+	if !get(t, Kind, parts[1], &m) {
+		if t.Tx() != nil {
+			t.Note(t.T("meeting.gone"))
+		}
+		return
+	}
+	if !m.upcoming(t.Now()) {
+		t.Note(t.T("meeting.over"))
+		return
+	}
+	n, err := network.Get(t.Tx(), m.Network)
+	if busy(t, err) {
+		return
+	}
+	mem := n.Member(t.Event().Addr)
+	if mem == nil {
+		t.Note(t.T("meeting.notmember"))
+		return
+	}
+	answer(t, n, &m, mem, parts[2])
+}
+
+// answer records mem's answer a to m: the counts and the waitlist in the
+// meeting, the answer in the member's own record, the reminders in their
+// conversation; a place freed goes to the first waiting, who is told.
+func answer(t *bot.Turn, n *network.Network, m *Meeting, mem *network.Member, a string) {
+	key := memberKey(mem.Chat)
+	var r RSVP
+	had := get(t, KindRSVP, m.ID+"|"+key, &r)
+	if t.Tx() == nil {
+		return
+	}
+	if had && r.Answer == a {
+		t.Note(t.T("meeting.same"))
+		refresh(t, n, m, mem, &r)
+		return
+	}
+	freed := false
+	if had { // take the old answer out
+		switch {
+		case r.Wait:
+			m.Waiting = bot.Remove(m.Waiting, key)
+		case r.Answer == Yes:
+			m.Yes--
+			freed = true
+		case r.Answer == Maybe:
+			m.Maybe--
+		case r.Answer == No:
+			m.No--
+		}
+	}
+	// Where the member's reminders live: the private chat they answered
+	// in, else the private chat the bot writes to.
+	conv := mem.Chat
+	if ev := t.Event(); !ev.Group {
+		conv = bot.Address{Platform: ev.Addr.Platform, Workspace: ev.Addr.Workspace, Chat: ev.Addr.Chat}
+	} else if had {
+		conv = r.Conv
+	}
+	lang := mem.Lang
+	if !t.Event().Group {
+		lang = t.Lang()
+	}
+	if lang == "" {
+		lang = n.Lang
+	}
+	r = RSVP{Answer: a, Conv: conv, Lang: lang, Name: mem.Name, At: t.Now().UTC()}
+	switch a {
+	case Yes:
+		if m.Limit > 0 && m.Yes >= m.Limit {
+			r.Wait = true
+			m.Waiting = append(m.Waiting, key)
+		} else {
+			m.Yes++
+		}
+	case Maybe:
+		m.Maybe++
+	case No:
+		m.No++
+	}
+	if !remind(t, m, conv, !r.Wait && a != No) {
+		return
+	}
+	if freed && !promote(t, n, m) {
+		return
+	}
+	put(t, KindRSVP, m.ID+"|"+key, &r)
+	put(t, Kind, m.ID, m)
+	id := "meeting.answered." + a
+	if r.Wait {
+		id = "meeting.answered.wait"
+	}
+	t.Note(t.T(id, "Title", m.Title))
+	refresh(t, n, m, mem, &r)
+}
+
+// refresh sends the meeting's new counts to every linked channel and to
+// the private chat of mem (with their answer r).
+func refresh(t *bot.Turn, n *network.Network, m *Meeting, mem *network.Member, r *RSVP) {
+	if mem != nil {
+		p := t.Elsewhere(&bot.Conversation{Addr: mem.Chat, Lang: r.Lang})
+		p.Say(announcement(p, n, m, r))
+	}
+	for _, c := range n.Channels {
+		p := t.Elsewhere(&bot.Conversation{Addr: c.Chat, Lang: n.Lang})
+		p.Say(announcement(p, n, m, nil))
+	}
+}
+
+// promote gives freed places to the first waiting, who are told; false:
+// the step runs again.
+func promote(t *bot.Turn, n *network.Network, m *Meeting) bool {
+	for len(m.Waiting) > 0 && (m.Limit == 0 || m.Yes < m.Limit) {
+		key := m.Waiting[0]
+		var r RSVP
+		if !get(t, KindRSVP, m.ID+"|"+key, &r) {
+			if t.Tx() == nil {
+				return false
+			}
+			m.Waiting = m.Waiting[1:] // lost: skip
+			continue
+		}
+		m.Waiting = m.Waiting[1:]
+		m.Yes++
+		r.Wait = false
+		if !remind(t, m, r.Conv, true) {
+			return false
+		}
+		put(t, KindRSVP, m.ID+"|"+key, &r)
+		var mem *network.Member
+		for i := range n.Members {
+			if memberKey(n.Members[i].Chat) == key {
+				mem = &n.Members[i]
+			}
+		}
+		if mem == nil {
+			continue
+		}
+		p := t.Elsewhere(&bot.Conversation{Addr: mem.Chat, Lang: r.Lang})
+		p.Say(bot.Message{Text: p.T("meeting.promoted", "Title", m.Title, "When", when(p, m, m.zone()))})
+		p.Say(announcement(p, n, m, &r))
+	}
+	return true
+}
+
+// The reminders before a meeting.
+var reminderLeads = []struct {
+	suffix string
+	before time.Duration
+}{{"day", 24 * time.Hour}, {"hour", time.Hour}}
+
+// remind sets (on) or takes away the meeting's reminders in the
+// conversation of addr; false: the step runs again.
+func remind(t *bot.Turn, m *Meeting, addr bot.Address, on bool) bool {
+	c, err := t.Tx().Conversation(addr)
+	if !must(err) {
+		return false
+	}
+	var kept []bot.Reminder
+	for _, r := range c.Reminders {
+		if r.Kind == ReminderKind && r.Ref == m.ID && r.Status == bot.ReminderPending {
+			continue
+		}
+		kept = append(kept, r)
+	}
+	if on && !m.Cancelled {
+		zone := t.Elsewhere(c).Zone()
+		now := t.Now()
+		for _, l := range reminderLeads {
+			due := m.Start.Add(-l.before)
+			if !due.After(now) {
+				continue
+			}
+			day := due.In(zone).Format(bot.DayLayout)
+			kept = append(kept, bot.Reminder{ID: "mt-" + m.ID + "-" + l.suffix, Kind: ReminderKind, Ref: m.ID,
+				For: day, Day: day, Hour: due.In(zone).Hour(), Zone: zone.String(), Due: due.UTC()})
+		}
+	}
+	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Due.Before(kept[j].Due) })
+	c.Reminders = kept
+	return true
+}
+
+// answers reads the members' answers to m, by member key, and with move
+// (m moved or was cancelled) sets the reminders of everyone who answered
+// yes or maybe anew; false: the step runs again.
+func answers(t *bot.Turn, n *network.Network, m *Meeting, move bool) (map[string]*RSVP, bool) {
+	own := map[string]*RSVP{}
+	for _, mem := range n.Members {
+		key := memberKey(mem.Chat)
+		var r RSVP
+		if !get(t, KindRSVP, m.ID+"|"+key, &r) {
+			if t.Tx() == nil {
+				return nil, false
+			}
+			continue
+		}
+		own[key] = &r
+		if !move || r.Answer == No || r.Wait {
+			continue
+		}
+		if !remind(t, m, r.Conv, true) {
+			return nil, false
+		}
+	}
+	return own, true
+}
+
+// writeReminder writes a meeting's reminder in the member's language and
+// zone; false when the meeting is gone, cancelled or moved.
+func writeReminder(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool) {
+	var m Meeting
+	found, err := t.ReadRecord(Kind, r.Ref, &m)
+	if err != nil || !found || m.Cancelled {
+		return bot.Message{}, false
+	}
+	id := "meeting.reminder.day"
+	before := 24 * time.Hour
+	if strings.HasSuffix(r.ID, "-hour") {
+		id, before = "meeting.reminder.hour", time.Hour
+	}
+	if !m.Start.Add(-before).Equal(r.Due) {
+		return bot.Message{}, false // moved: its new reminder comes
+	}
+	zone := t.Zone()
+	s := m.Start.In(zone)
+	text := t.T(id, "Title", m.Title, "Time", s.Format("15:04"), "Zone", bot.ZoneLabel(zone))
+	if m.Place != "" {
+		text += "\n" + t.T("meeting.where", "Place", m.Place)
+	}
+	return bot.Message{Text: text}, true
+}
