@@ -27,6 +27,9 @@ type Feature struct {
 	// Reminder writes a reminder that fell due: the message, or false when
 	// what it reminds of is gone. One feature sets it.
 	Reminder func(t *Turn, r Reminder, late bool) (Message, bool)
+	// Personal exports and erases what the feature's records hold about a
+	// person (/export, /delete); nil: its records hold nobody.
+	Personal *Personal
 }
 
 // A Mode is one question of the dialogue: how it is asked and what a
@@ -95,6 +98,12 @@ type registry struct {
 	lasting  map[string]func(*Turn, string)
 	on       map[string][]func(*Turn) bool
 	reminder func(*Turn, Reminder, bool) (Message, bool)
+	personal []namedPersonal // in the features' order
+}
+
+type namedPersonal struct {
+	name string
+	p    *Personal
 }
 
 // newRegistry gathers the features: the core's /start first and /help and
@@ -127,6 +136,9 @@ func newRegistry(features []Feature) (*registry, error) {
 		}
 		for name, fn := range f.On {
 			r.on[name] = append(r.on[name], fn)
+		}
+		if f.Personal != nil {
+			r.personal = append(r.personal, namedPersonal{f.Name, f.Personal})
 		}
 		if f.Reminder != nil {
 			if r.reminder != nil {

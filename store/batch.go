@@ -49,10 +49,11 @@ type batchReq struct {
 
 // convWrite is a conversation of a batch, encoded.
 type convWrite struct {
-	key  string
-	conv []byte
-	due  [][]byte
-	arch []archiveEntry
+	key   string
+	conv  []byte
+	due   [][]byte
+	arch  []archiveEntry
+	erase bool // see eraseConversation
 }
 
 // recWrite is a record of a batch: v sealed, or nil to delete it.
@@ -75,6 +76,11 @@ func (s *DB) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued, error
 		}
 		for _, c := range b.Convs {
 			w := convWrite{key: c.Key}
+			if c.Delete {
+				w.erase = true
+				r.batch.convs = append(r.batch.convs, w)
+				continue
+			}
 			var err error
 			if w.conv, err = encodeConversation(c.Conv); err != nil {
 				return err
@@ -141,7 +147,11 @@ type bookkeeping struct {
 func (s *DB) writeBatch(tx *bolt.Tx, r *commitReq, keep *retention) error {
 	b := r.batch
 	convs := tx.Bucket(bucketConvs)
-	if b.global {
+	erasesHome := false
+	for _, w := range b.convs {
+		erasesHome = erasesHome || (!b.global && w.erase && w.key == r.key)
+	}
+	if b.global || erasesHome {
 		v, err := safeGet(tx.Bucket(bucketEvents), []byte(r.eventID))
 		switch {
 		case err != nil:
@@ -183,12 +193,20 @@ func (s *DB) writeBatch(tx *bolt.Tx, r *commitReq, keep *retention) error {
 	// Then write.
 	dueIdx, archive := tx.Bucket(bucketDue), tx.Bucket(bucketArchive)
 	quarantine := tx.Bucket(bucketQuarantine)
+	homeErased := false
 	for i := range books {
 		bk := &books[i]
 		if s.writeHook != nil {
 			if err := s.writeHook(bk.key); err != nil {
 				return err
 			}
+		}
+		if bk.conv != nil && bk.conv.erase {
+			if err := eraseConversation(tx, bk.key, bk.due); err != nil {
+				return err
+			}
+			homeErased = homeErased || (!b.global && i == 0)
+			continue
 		}
 		due := bk.due
 		if w := bk.conv; w != nil {
@@ -255,7 +273,9 @@ func (s *DB) writeBatch(tx *bolt.Tx, r *commitReq, keep *retention) error {
 	if err := queue(tx.Bucket(bucketOutbox), r); err != nil {
 		return err
 	}
-	if b.global {
+	if b.global || homeErased {
+		// An erased conversation keeps no inbox: the event that erased
+		// it is remembered with those no conversation caused.
 		return rememberEvent(tx, r.eventID, keep)
 	}
 	return nil

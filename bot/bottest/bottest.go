@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -150,7 +151,7 @@ func (s *MemStore) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued,
 	defer s.mu.Unlock()
 	seen := s.events[b.EventID]
 	if b.Key != "" {
-		seen = s.inbox[b.Key+"\x00"+b.EventID]
+		seen = s.inbox[b.Key+"\x00"+b.EventID] || (b.Erases(b.Key) && seen)
 	}
 	if seen {
 		return nil, bot.ErrDuplicate
@@ -161,6 +162,9 @@ func (s *MemStore) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued,
 			if err := s.FailWrite(c.Key); err != nil {
 				return nil, err
 			}
+		}
+		if c.Delete {
+			continue
 		}
 		var err error
 		if convs[i], err = json.Marshal(c.Conv); err != nil {
@@ -183,6 +187,10 @@ func (s *MemStore) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued,
 	}
 	// Nothing can fail from here on.
 	for i, c := range b.Convs {
+		if c.Delete {
+			s.erase(c.Key)
+			continue
+		}
 		s.putConv(c.Key, convs[i], c.Conv)
 	}
 	for _, r := range b.Records {
@@ -199,7 +207,7 @@ func (s *MemStore) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued,
 		s.ids = append(s.ids, s.seq)
 		queued = append(queued, bot.Queued{ID: s.seq, Outgoing: b.Outs[i]})
 	}
-	if b.Key == "" {
+	if b.Key == "" || b.Erases(b.Key) {
 		s.events[b.EventID] = true
 	} else {
 		s.inbox[b.Key+"\x00"+b.EventID] = true
@@ -222,6 +230,47 @@ func (s *MemStore) putConv(key string, b []byte, conv *bot.Conversation) {
 	var due []bot.DueRef
 	conv.EachPending(func(r *bot.Reminder) { due = append(due, bot.DueRef{Key: key, ID: r.ID, Due: r.Due}) })
 	s.due[key] = due
+}
+
+// erase removes everything of the conversation key, as the bbolt store
+// does (see bot.ConvWrite): s.mu is held.
+func (s *MemStore) erase(key string) {
+	delete(s.convs, key)
+	delete(s.due, key)
+	delete(s.archive, key)
+	delete(s.aside, key)
+	delete(s.held, key)
+	for k := range s.inbox {
+		if strings.HasPrefix(k, key+"\x00") {
+			delete(s.inbox, k)
+		}
+	}
+	for k := range s.live {
+		if k[0] == key {
+			delete(s.live, k)
+		}
+	}
+	for id, ob := range s.outbox {
+		var o bot.Outgoing
+		if json.Unmarshal(ob, &o) == nil && o.To.Key() == key {
+			delete(s.outbox, id)
+			delete(s.attempts, id)
+		}
+	}
+}
+
+// RecordsWith implements bot.RecordFinder.
+func (s *MemStore) RecordsWith(ctx context.Context, kind, needle string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for ref, b := range s.records {
+		if ref.Kind == kind && bytes.Contains(b, []byte(needle)) {
+			ids = append(ids, ref.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
 }
 
 // Record implements bot.Store.
