@@ -61,6 +61,28 @@ func (tx *Tx) Find(kind, needle string) ([]string, error) {
 	return f.RecordsWith(tx.ctx, kind, needle)
 }
 
+// FindRecords reads, through tx (taking each one's lock), the records of
+// kind whose JSON contains needle (see Find), decoded: where a feature's
+// Personal looks for a person.
+func FindRecords[T any](tx *Tx, kind, needle string) ([]*T, error) {
+	ids, err := tx.Find(kind, needle)
+	if err != nil {
+		return nil, err
+	}
+	var out []*T
+	for _, id := range ids {
+		v := new(T)
+		found, err := tx.Get(kind, id, v)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
 // JSONField is `"name":"value"` as encoding/json writes it: a needle for
 // Tx.Find.
 func JSONField(name, value string) string {
@@ -77,14 +99,13 @@ const (
 
 // PersonalExport is the JSON file /export sends a person.
 type PersonalExport struct {
-	Format   string          `json:"format"`
-	Version  int             `json:"version"`
-	Exported time.Time       `json:"exported"`
-	Person   ExportPerson    `json:"person"`
-	Profile  ExportProfile   `json:"profile"`
-	Chats    []ExportChat    `json:"chats"`
-	Records  map[string]any  `json:"records,omitempty"`
-	Features map[string]bool `json:"-"`
+	Format   string         `json:"format"`
+	Version  int            `json:"version"`
+	Exported time.Time      `json:"exported"`
+	Person   ExportPerson   `json:"person"`
+	Profile  ExportProfile  `json:"profile"`
+	Chats    []ExportChat   `json:"chats"`
+	Records  map[string]any `json:"records,omitempty"`
 }
 
 // ExportPerson names the person on their platform.
@@ -375,6 +396,9 @@ func forget(c *Conversation, user string) {
 		d.ResponsibleUser, d.Responsible, d.Me = "", "", false
 	}
 	c.Plan.People = slices.DeleteFunc(c.Plan.People, func(p Person) bool { return p.ID == user })
+	if c.Addr.User == user { // who wrote last: the chat is reached without
+		c.Addr.User = ""
+	}
 }
 
 // Sweep erases the conversations nobody wrote in since before (the
@@ -408,6 +432,27 @@ func (e *Engine) Sweep(ctx context.Context, before time.Time) (int, error) {
 	}
 	e.log.Info("retention: inactive conversations erased", "count", n, "before", before.UTC().Format(time.DateOnly))
 	return n, nil
+}
+
+// sweepEvery is how often RunRetention sweeps.
+const sweepEvery = 24 * time.Hour
+
+// RunRetention sweeps (see Sweep) when it starts and then once a day
+// until ctx is done: cutoff says, for the engine's clock's now, before
+// when a conversation's newest event makes it inactive.
+func (e *Engine) RunRetention(ctx context.Context, cutoff func(now time.Time) time.Time) error {
+	for {
+		if _, err := e.Sweep(ctx, cutoff(e.clock.Now())); err != nil && ctx.Err() == nil {
+			e.log.Error("retention sweep failed", "err", err)
+		}
+		timer := time.NewTimer(e.realDuration(sweepEvery))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-timer.C:
+		}
+	}
 }
 
 // eraseKey erases the conversation stored under key (see Erase).

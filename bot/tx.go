@@ -418,12 +418,17 @@ func (e *Engine) commitWide(ctx context.Context, tx *Tx) error {
 	if err != nil {
 		return fmt.Errorf("commit event: %w", err)
 	}
+	var erased []string
 	for _, c := range b.Convs {
 		if c.Delete {
-			continue // taken out of the cache when the Tx took it
+			erased = append(erased, c.Key) // out of the cache since the Tx took it
+			continue
 		}
 		e.cache.put(c.Key, c.Conv)
 		e.noteReminders(c.Conv)
+	}
+	if len(erased) > 0 {
+		e.out.recheck(erased)
 	}
 	if len(queued) > 0 {
 		return e.compute(func() { e.enqueue(queued) })

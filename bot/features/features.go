@@ -6,7 +6,9 @@ package features
 import (
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/check"
+	"github.com/ampel-bot/ampel/bot/network"
 	"github.com/ampel-bot/ampel/bot/plan"
+	"github.com/ampel-bot/ampel/bot/privacy"
 	"github.com/ampel-bot/ampel/bot/remind"
 	"github.com/ampel-bot/ampel/bot/settings"
 	"github.com/ampel-bot/ampel/bot/takeaway"
@@ -23,5 +25,9 @@ func All() []bot.Feature {
 		remind.Feature(),
 		settings.Feature(),
 		team.Feature(),
+		privacy.Feature(),
+		// What networks hold about a person, until the network feature
+		// registers it itself (its Feature.Personal).
+		{Name: "network", Personal: network.Personal()},
 	}
 }
