@@ -147,11 +147,7 @@ type bookkeeping struct {
 func (s *DB) writeBatch(tx *bolt.Tx, r *commitReq, keep *retention) error {
 	b := r.batch
 	convs := tx.Bucket(bucketConvs)
-	erasesHome := false
-	for _, w := range b.convs {
-		erasesHome = erasesHome || (!b.global && w.erase && w.key == r.key)
-	}
-	if b.global || erasesHome {
+	if b.global {
 		v, err := safeGet(tx.Bucket(bucketEvents), []byte(r.eventID))
 		switch {
 		case err != nil:
@@ -185,7 +181,7 @@ func (s *DB) writeBatch(tx *bolt.Tx, r *commitReq, keep *retention) error {
 		}
 		// A copy: the scratch is reused for the next key.
 		bk.due, bk.inbox = splitRecord(bytes.Clone(sc.open(old)))
-		if !b.global && i == 0 && inboxHas(bk.inbox, r.eventID) {
+		if !b.global && i == 0 && (inboxHas(bk.inbox, r.eventID) || old == nil && erasedBy(tx, r.eventID)) {
 			r.err = bot.ErrDuplicate
 			return nil
 		}
@@ -273,12 +269,28 @@ func (s *DB) writeBatch(tx *bolt.Tx, r *commitReq, keep *retention) error {
 	if err := queue(tx.Bucket(bucketOutbox), r); err != nil {
 		return err
 	}
-	if b.global || homeErased {
+	if homeErased {
 		// An erased conversation keeps no inbox: the event that erased
-		// it is remembered with those no conversation caused.
+		// it is remembered with those no conversation caused, marked.
+		return rememberEvent(tx, erasedID(r.eventID), keep)
+	}
+	if b.global {
 		return rememberEvent(tx, r.eventID, keep)
 	}
 	return nil
+}
+
+// erasedID is how bucketEvents remembers an event that erased its own
+// conversation: apart from the IDs of events no conversation caused, which
+// a conversation's event may share.
+func erasedID(id string) string { return "erased\x00" + id }
+
+// erasedBy reports whether the event id erased its conversation: the same
+// event again, in the conversation now empty, is a duplicate (a platform
+// redelivering the confirmation of /delete).
+func erasedBy(tx *bolt.Tx, id string) bool {
+	v, err := safeGet(tx.Bucket(bucketEvents), []byte(erasedID(id)))
+	return err == nil && v != nil
 }
 
 // rememberEvent records a global event ID at keep.now and drops a few of

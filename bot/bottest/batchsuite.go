@@ -302,4 +302,16 @@ func testBatchErase(t *testing.T, s bot.Store) {
 	if _, err := s.CommitBatch(ctx, &bot.Batch{EventID: "e2", Key: anna.Key(), Convs: []bot.ConvWrite{{Key: anna.Key(), Delete: true}}, Outs: []bot.Outgoing{bye}}); !errors.Is(err, bot.ErrDuplicate) {
 		t.Errorf("the erasing event again: got %v, want ErrDuplicate", err)
 	}
+	if _, err := s.Commit(ctx, "e2", anna.Key(), &bot.Conversation{Lang: "en"}, nil); !errors.Is(err, bot.ErrDuplicate) {
+		t.Errorf("the erasing event again, as a turn of the conversation now empty: got %v, want ErrDuplicate", err)
+	}
+	if c, _ := s.Load(ctx, anna.Key()); c.Lang != "" {
+		t.Errorf("the erasing event again wrote the conversation: Lang %q", c.Lang)
+	}
+	if _, err := s.Commit(ctx, "e3", anna.Key(), &bot.Conversation{Lang: "en"}, nil); err != nil {
+		t.Errorf("a new event after the erasure: got %v, want nil", err)
+	}
+	if _, err := s.Commit(ctx, "e2", ben.Key(), &bot.Conversation{Lang: "en"}, nil); err != nil {
+		t.Errorf("another conversation's event with the erasing event's ID: got %v, want nil", err)
+	}
 }

@@ -112,7 +112,7 @@ func (s *MemStore) Seen(ctx context.Context, key, eventID string) (bool, error) 
 func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inbox[key+"\x00"+eventID] {
+	if _, has := s.convs[key]; s.inbox[key+"\x00"+eventID] || !has && s.events["erased\x00"+eventID] {
 		return nil, bot.ErrDuplicate
 	}
 	var b []byte
@@ -151,7 +151,8 @@ func (s *MemStore) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued,
 	defer s.mu.Unlock()
 	seen := s.events[b.EventID]
 	if b.Key != "" {
-		seen = s.inbox[b.Key+"\x00"+b.EventID] || (b.Erases(b.Key) && seen)
+		_, has := s.convs[b.Key]
+		seen = s.inbox[b.Key+"\x00"+b.EventID] || !has && s.events["erased\x00"+b.EventID]
 	}
 	if seen {
 		return nil, bot.ErrDuplicate
@@ -207,9 +208,12 @@ func (s *MemStore) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued,
 		s.ids = append(s.ids, s.seq)
 		queued = append(queued, bot.Queued{ID: s.seq, Outgoing: b.Outs[i]})
 	}
-	if b.Key == "" || b.Erases(b.Key) {
+	switch {
+	case b.Key == "":
 		s.events[b.EventID] = true
-	} else {
+	case b.Erases(b.Key):
+		s.events["erased\x00"+b.EventID] = true
+	default:
 		s.inbox[b.Key+"\x00"+b.EventID] = true
 	}
 	return queued, nil

@@ -48,10 +48,18 @@ func TestDeleteByTypedLabel(t *testing.T) {
 		t.Errorf("/export: got %+v (%v), want the person, their time zone and their private chat", doc, err)
 	}
 	h.Say("/delete")
-	if got := h.Say(texts.T("de", "button.delete.yes")); !strings.Contains(got, texts.T("de", "delete.done")) {
-		t.Errorf("typed %q: got %q, want the erasure confirmed", texts.T("de", "button.delete.yes"), got)
+	yes := bot.Event{ID: "yes-1", Text: texts.T("de", "button.delete.yes")}
+	if got := h.Send(yes); len(got) != 1 || got[0].Msg.Text != texts.T("de", "delete.done") {
+		t.Errorf("typed %q: got %+v, want the erasure confirmed", yes.Text, got)
 	}
 	if c := h.Conv(); c.TZ != "" || c.Addr != (bot.Address{}) {
 		t.Errorf("after /delete: got %+v, want nothing stored", c)
+	}
+	// The platform delivers the confirmation again: it was handled.
+	if got := h.Send(yes); len(got) != 0 {
+		t.Errorf("the confirmation delivered again: got %+v, want nothing", got)
+	}
+	if c := h.Conv(); c.Addr != (bot.Address{}) || c.Dialog.Seq != 0 {
+		t.Errorf("after the confirmation delivered again: got %+v, want nothing stored", c)
 	}
 }
