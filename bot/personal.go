@@ -40,6 +40,24 @@ type RecordFinder interface {
 	// RecordsWith returns the IDs of the records of kind whose JSON
 	// contains needle.
 	RecordsWith(ctx context.Context, kind, needle string) ([]string, error)
+	// ConversationsWith returns the keys, starting with prefix, of the
+	// conversations whose JSON contains one of needles.
+	ConversationsWith(ctx context.Context, prefix string, needles ...string) ([]string, error)
+}
+
+// groupsNaming returns the keys of the conversations besides the person's
+// private ones that name who: as responsible for a measure, among the
+// people a measure can be given to, or as the chat's first writer.
+func (e *Engine) groupsNaming(ctx context.Context, who Address, private []Address) ([]string, error) {
+	f, ok := e.store.(RecordFinder)
+	if !ok || who.User == "" {
+		return nil, nil
+	}
+	prefix := Address{Platform: who.Platform, Workspace: who.Workspace}.Key()
+	keys, err := f.ConversationsWith(ctx, prefix, JSONField("ruser", who.User), JSONField("u", who.User), JSONField("id", who.User))
+	return slices.DeleteFunc(keys, func(k string) bool {
+		return slices.ContainsFunc(private, func(p Address) bool { return p.Key() == k })
+	}), err
 }
 
 // Sweeper is a Store that finds conversations nobody wrote in for long
@@ -264,12 +282,22 @@ func (t *Turn) PersonalData() ([]byte, error) {
 		}
 		groups = append(groups, chats...)
 	}
+	keys, err := t.e.groupsNaming(ctx, who, t.privateChats())
+	if err != nil {
+		return nil, err
+	}
 	for _, g := range uniqueChats(groups) {
-		c, err := t.e.store.Load(ctx, g.Key())
+		if !slices.Contains(keys, g.Key()) && !slices.ContainsFunc(t.privateChats(), func(p Address) bool { return p.Key() == g.Key() }) {
+			keys = append(keys, g.Key())
+		}
+	}
+	slices.Sort(keys)
+	for _, key := range slices.Compact(keys) {
+		c, err := t.e.store.Load(ctx, key)
 		if err != nil {
 			return nil, err
 		}
-		ch := ExportChat{Platform: g.Platform, Workspace: g.Workspace, Chat: g.Chat}
+		ch := ExportChat{Platform: c.Addr.Platform, Workspace: c.Addr.Workspace, Chat: c.Addr.Chat}
 		for _, m := range c.Plan.Measures {
 			if m.ResponsibleUser == who.User && who.User != "" {
 				ch.Measures = append(ch.Measures, exportMeasure(m))
@@ -362,11 +390,21 @@ func (e *Engine) erasePerson(t *Turn, who Address, private []Address) error {
 		}
 		groups = append(groups, chats...)
 	}
+	keys, err := e.groupsNaming(tx.ctx, who, private)
+	if err != nil {
+		return err
+	}
 	for _, g := range uniqueChats(groups) {
-		if slices.ContainsFunc(private, func(p Address) bool { return p.Key() == g.Key() }) {
-			continue
+		if !slices.ContainsFunc(private, func(p Address) bool { return p.Key() == g.Key() }) {
+			keys = append(keys, g.Key())
 		}
-		c, err := tx.Conversation(g)
+	}
+	slices.Sort(keys)
+	for _, key := range slices.Compact(keys) {
+		if stored, err := e.store.Load(tx.ctx, key); err != nil || stored.Addr == (Address{}) {
+			continue // never stored (a channel only written to), or set aside
+		}
+		c, err := tx.conversationAt(key, Address{})
 		if err != nil {
 			return err
 		}

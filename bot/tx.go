@@ -162,7 +162,12 @@ func (tx *Tx) record(ref RecordRef) (*txRec, error) {
 // read and change: it is saved with the commit, its reminders included.
 // The event's own conversation is the one the step has already.
 func (tx *Tx) Conversation(chat Address) (*Conversation, error) {
-	key := chat.Key()
+	return tx.conversationAt(chat.Key(), chat)
+}
+
+// conversationAt is Conversation by key; chat, if known, is its address
+// for a conversation never stored.
+func (tx *Tx) conversationAt(key string, chat Address) (*Conversation, error) {
 	if key == tx.home && tx.conv != nil {
 		return tx.conv, nil
 	}

@@ -107,6 +107,35 @@ func (s *DB) RecordsWith(ctx context.Context, kind, needle string) ([]string, er
 	return ids, err
 }
 
+// ConversationsWith implements bot.RecordFinder: the keys starting with
+// prefix of the conversations whose JSON holds one of needles, read
+// without locks. A conversation that does not read back is passed over.
+func (s *DB) ConversationsWith(ctx context.Context, prefix string, needles ...string) ([]string, error) {
+	var keys []string
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketConvs).Cursor()
+		var buf []byte
+		for k, v := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, v = c.Next() {
+			if len(k) == 0 || k[len(k)-1] == 0 || len(v) == 0 || v[0] != tagS2 {
+				continue // bookkeeping, or not a conversation Ampel wrote
+			}
+			js, err := openS2(buf[:0], v, maxConversationJSON)
+			if err != nil {
+				continue
+			}
+			buf = js
+			for _, n := range needles {
+				if bytes.Contains(js, []byte(n)) {
+					keys = append(keys, string(k))
+					break
+				}
+			}
+		}
+		return nil
+	})
+	return keys, err
+}
+
 // Inactive implements bot.Sweeper: the keys of conversations whose newest
 // event was committed before before, up to limit, after the key after.
 // A conversation's newest event is the last of its inbox, which keeps at

@@ -295,6 +295,21 @@ func TestDeleteLeavesNothingOfThePerson(t *testing.T) {
 	w.seed(bert)
 	code := w.teamUp(anna, bert)
 	w.network(anna, bert)
+	// A group of its own, no team run in it, where anna is responsible.
+	other := bot.Address{Platform: gdprPlatform, Chat: "-400111"}
+	err := w.e.Do(context.Background(), "seed-other-group", func(tx *bot.Tx) error {
+		c, err := tx.Conversation(other)
+		if err != nil {
+			return err
+		}
+		c.Addr = other
+		c.Plan.NextID = 2
+		c.Plan.Measures = append(c.Plan.Measures, bot.Measure{ID: 1, Flow: "zo-kmu", Checkpoint: "zo-kmu-1", Text: "solo group task of anna", Responsible: anna.name, ResponsibleUser: anna.id, Status: bot.StatusOpen})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A nudge to anna, which the platform does not take: in the outbox.
 	w.holdFor = anna.id
 	if sent := w.send(bert, true, bot.Event{Action: "tm:" + code + ":remind"}); len(sent) == 0 {
@@ -322,7 +337,7 @@ func TestDeleteLeavesNothingOfThePerson(t *testing.T) {
 	if err := json.Unmarshal(file, &doc); err != nil || doc["format"] != bot.ExportFormat || doc["version"] != float64(bot.ExportVersion) {
 		t.Fatalf("/export: got %v (%v), want a JSON document of format %s version %d", doc["format"], err, bot.ExportFormat, bot.ExportVersion)
 	}
-	for _, c := range append(anna.canaries(), "Europe/Vienna", "group task of anna", code, "net1", "zo-kmu-1") {
+	for _, c := range append(anna.canaries(), "Europe/Vienna", "group task of anna", "solo group task of anna", code, "net1", "zo-kmu-1") {
 		if !bytes.Contains(file, []byte(c)) {
 			t.Errorf("/export of anna lacks %q:\n%s", c, file)
 		}

@@ -277,6 +277,26 @@ func (s *MemStore) RecordsWith(ctx context.Context, kind, needle string) ([]stri
 	return ids, nil
 }
 
+// ConversationsWith implements bot.RecordFinder.
+func (s *MemStore) ConversationsWith(ctx context.Context, prefix string, needles ...string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []string
+	for k, b := range s.convs {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		for _, n := range needles {
+			if bytes.Contains(b, []byte(n)) {
+				keys = append(keys, k)
+				break
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
 // Record implements bot.Store.
 func (s *MemStore) Record(ctx context.Context, ref bot.RecordRef) ([]byte, error) {
 	if err := ref.Validate(); err != nil {
