@@ -38,6 +38,9 @@ type Feature struct {
 	// conversations itself (a meeting's): Reminder writes them, and the
 	// core keeps them when it derives the plan's reminders anew.
 	ReminderKinds []string
+	// Personal exports and erases what the feature's records hold about a
+	// person (/export, /delete); nil: its records hold nobody.
+	Personal *Personal
 }
 
 // A Maker makes a file's bytes from its File.Spec.
@@ -111,7 +114,13 @@ type registry struct {
 	reminder func(*Turn, Reminder, bool) (Message, bool)
 	makers   map[string]Maker
 	// kinds are the writers of the features' own reminder kinds.
-	kinds map[string]func(*Turn, Reminder, bool) (Message, bool)
+	kinds    map[string]func(*Turn, Reminder, bool) (Message, bool)
+	personal []namedPersonal // in the features' order
+}
+
+type namedPersonal struct {
+	name string
+	p    *Personal
 }
 
 // newRegistry gathers the features: the core's /start first and /help and
@@ -157,6 +166,9 @@ func newRegistry(features []Feature) (*registry, error) {
 				return nil, fmt.Errorf("feature %s: reminder kind %q taken or without a writer", f.Name, k)
 			}
 			r.kinds[k] = f.Reminder
+		}
+		if f.Personal != nil {
+			r.personal = append(r.personal, namedPersonal{f.Name, f.Personal})
 		}
 		if f.Reminder != nil && len(f.ReminderKinds) == 0 {
 			if r.reminder != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -140,6 +141,22 @@ type share struct {
 type chatRef struct{ platform, workspace, chat string }
 
 func refOf(a Address) chatRef { return chatRef{a.Platform, a.Workspace, a.chat()} }
+
+// recheck has the messages the lanes hold for the conversations keys
+// (erased: the store no longer has them) asked for at the store before
+// they are sent, as a scan's are, so that none goes out.
+func (o *outbox) recheck(keys []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for ref, l := range o.lanes {
+		k := Address{Platform: ref.platform, Workspace: ref.workspace, Chat: ref.chat}.Key()
+		if slices.Contains(keys, k) {
+			for i := range l.q {
+				l.q[i].checked = true
+			}
+		}
+	}
+}
 
 type lane struct {
 	key      chatRef

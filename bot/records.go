@@ -45,10 +45,14 @@ type RecordWrite struct {
 	Delete bool
 }
 
-// ConvWrite is a conversation a Batch stores under Key.
+// ConvWrite is a conversation a Batch stores under Key, or, with Delete,
+// erases: its state, archive, reminders, the IDs of its events (its
+// inbox), where its live messages are shown, and the outbox's messages to
+// it (a person's data, /delete and retention). Conv is nil then.
 type ConvWrite struct {
-	Key  string
-	Conv *Conversation
+	Key    string
+	Conv   *Conversation
+	Delete bool
 }
 
 // Batch is everything one event changes, for Store.CommitBatch: the
@@ -59,7 +63,8 @@ type Batch struct {
 	// Key is the conversation whose inbox remembers EventID, as for
 	// Commit (its new state, if any, is among Convs). Empty for a change
 	// no conversation's event caused (Engine.Do): the store then
-	// remembers EventID in an inbox of its own, for all such changes.
+	// remembers EventID in an inbox of its own, for all such changes, as
+	// it does when the batch erases Key's conversation.
 	Key     string
 	Convs   []ConvWrite
 	Records []RecordWrite
@@ -80,8 +85,8 @@ func (b *Batch) Validate() error {
 		if err := checkKey(c.Key, false); err != nil {
 			return err
 		}
-		if c.Conv == nil || seen[c.Key] {
-			return errors.New("batch: each conversation once, with its state")
+		if (c.Conv == nil) != c.Delete || seen[c.Key] {
+			return errors.New("batch: each conversation once, with its state or erased")
 		}
 		seen[c.Key] = true
 	}
@@ -96,6 +101,16 @@ func (b *Batch) Validate() error {
 		recs[r.Ref] = true
 	}
 	return nil
+}
+
+// Erases reports whether the batch erases the conversation key.
+func (b *Batch) Erases(key string) bool {
+	for _, c := range b.Convs {
+		if c.Key == key && c.Delete {
+			return true
+		}
+	}
+	return false
 }
 
 func checkKey(key string, empty bool) error {

@@ -39,6 +39,8 @@ type Tx struct {
 	recs  []txRec
 	outs  []Outgoing
 	dead  bool // a step run only to learn who wrote (see Engine.damaged)
+	// erased: the event's own conversation is erased with the commit.
+	erased bool
 
 	// What prepare hands to the commit.
 	eventID string
@@ -46,8 +48,9 @@ type Tx struct {
 }
 
 type txConv struct {
-	key  string
-	conv *Conversation
+	key   string
+	conv  *Conversation
+	erase bool
 }
 
 type txRec struct {
@@ -159,7 +162,12 @@ func (tx *Tx) record(ref RecordRef) (*txRec, error) {
 // read and change: it is saved with the commit, its reminders included.
 // The event's own conversation is the one the step has already.
 func (tx *Tx) Conversation(chat Address) (*Conversation, error) {
-	key := chat.Key()
+	return tx.conversationAt(chat.Key(), chat)
+}
+
+// conversationAt is Conversation by key; chat, if known, is its address
+// for a conversation never stored.
+func (tx *Tx) conversationAt(key string, chat Address) (*Conversation, error) {
 	if key == tx.home && tx.conv != nil {
 		return tx.conv, nil
 	}
@@ -184,8 +192,30 @@ func (tx *Tx) Conversation(chat Address) (*Conversation, error) {
 	if c.Addr == (Address{}) {
 		c.Addr = Address{Platform: chat.Platform, Workspace: chat.Workspace, Chat: chat.Chat}
 	}
-	tx.convs = append(tx.convs, txConv{key, c})
+	tx.convs = append(tx.convs, txConv{key: key, conv: c})
 	return c, nil
+}
+
+// Erase erases the conversation of chat (its user is ignored) with the
+// commit: its state, archive and reminders, the IDs of its events, where
+// its live messages are shown, and what the outbox holds for it. The
+// event's own conversation may be erased too: a message to its chat is
+// still sent after the commit, without writing the conversation again.
+func (tx *Tx) Erase(chat Address) error {
+	key := chat.Key()
+	if key == tx.home {
+		tx.erased = true
+		return nil
+	}
+	if _, err := tx.Conversation(chat); err != nil {
+		return err
+	}
+	for i := range tx.convs {
+		if tx.convs[i].key == key {
+			tx.convs[i].erase = true
+		}
+	}
+	return nil
 }
 
 // Send queues m for to, sent after the commit.
@@ -198,7 +228,7 @@ func (tx *Tx) Send(to Address, m Message) {
 // wide reports whether the commit needs a batch: the transaction changed
 // more than its own conversation.
 func (tx *Tx) wide() bool {
-	if len(tx.convs) > 0 || tx.home == "" {
+	if len(tx.convs) > 0 || tx.home == "" || tx.erased {
 		return true
 	}
 	for _, r := range tx.recs {
@@ -214,7 +244,7 @@ func (tx *Tx) wide() bool {
 // caller lets them go. Conversations taken from the cache are not put
 // back: the store has their last committed state.
 func (tx *Tx) discard() {
-	tx.convs, tx.recs, tx.outs = nil, nil, nil
+	tx.convs, tx.recs, tx.outs, tx.erased = nil, nil, nil, false
 }
 
 // keys are the keys the transaction holds and those it wanted.
@@ -232,10 +262,17 @@ func (tx *Tx) keys() []string {
 // batch is what the transaction commits.
 func (tx *Tx) batch() *Batch {
 	b := &Batch{EventID: tx.eventID, Key: tx.home, Outs: tx.commit}
-	if tx.conv != nil {
+	switch {
+	case tx.erased:
+		b.Convs = append(b.Convs, ConvWrite{Key: tx.home, Delete: true})
+	case tx.conv != nil:
 		b.Convs = append(b.Convs, ConvWrite{Key: tx.home, Conv: tx.conv})
 	}
 	for _, c := range tx.convs {
+		if c.erase {
+			b.Convs = append(b.Convs, ConvWrite{Key: c.key, Delete: true})
+			continue
+		}
 		b.Convs = append(b.Convs, ConvWrite{Key: c.key, Conv: c.conv})
 	}
 	for _, r := range tx.recs {
@@ -386,9 +423,17 @@ func (e *Engine) commitWide(ctx context.Context, tx *Tx) error {
 	if err != nil {
 		return fmt.Errorf("commit event: %w", err)
 	}
+	var erased []string
 	for _, c := range b.Convs {
+		if c.Delete {
+			erased = append(erased, c.Key) // out of the cache since the Tx took it
+			continue
+		}
 		e.cache.put(c.Key, c.Conv)
 		e.noteReminders(c.Conv)
+	}
+	if len(erased) > 0 {
+		e.out.recheck(erased)
 	}
 	if len(queued) > 0 {
 		return e.compute(func() { e.enqueue(queued) })

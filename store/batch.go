@@ -49,10 +49,11 @@ type batchReq struct {
 
 // convWrite is a conversation of a batch, encoded.
 type convWrite struct {
-	key  string
-	conv []byte
-	due  [][]byte
-	arch []archiveEntry
+	key   string
+	conv  []byte
+	due   [][]byte
+	arch  []archiveEntry
+	erase bool // see eraseConversation
 }
 
 // recWrite is a record of a batch: v sealed, or nil to delete it.
@@ -75,6 +76,11 @@ func (s *DB) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued, error
 		}
 		for _, c := range b.Convs {
 			w := convWrite{key: c.Key}
+			if c.Delete {
+				w.erase = true
+				r.batch.convs = append(r.batch.convs, w)
+				continue
+			}
 			var err error
 			if w.conv, err = encodeConversation(c.Conv); err != nil {
 				return err
@@ -175,7 +181,7 @@ func (s *DB) writeBatch(tx *bolt.Tx, r *commitReq, keep *retention) error {
 		}
 		// A copy: the scratch is reused for the next key.
 		bk.due, bk.inbox = splitRecord(bytes.Clone(sc.open(old)))
-		if !b.global && i == 0 && inboxHas(bk.inbox, r.eventID) {
+		if !b.global && i == 0 && (inboxHas(bk.inbox, r.eventID) || old == nil && erasedBy(tx, r.eventID)) {
 			r.err = bot.ErrDuplicate
 			return nil
 		}
@@ -183,12 +189,20 @@ func (s *DB) writeBatch(tx *bolt.Tx, r *commitReq, keep *retention) error {
 	// Then write.
 	dueIdx, archive := tx.Bucket(bucketDue), tx.Bucket(bucketArchive)
 	quarantine := tx.Bucket(bucketQuarantine)
+	homeErased := false
 	for i := range books {
 		bk := &books[i]
 		if s.writeHook != nil {
 			if err := s.writeHook(bk.key); err != nil {
 				return err
 			}
+		}
+		if bk.conv != nil && bk.conv.erase {
+			if err := eraseConversation(tx, bk.key, bk.due); err != nil {
+				return err
+			}
+			homeErased = homeErased || (!b.global && i == 0)
+			continue
 		}
 		due := bk.due
 		if w := bk.conv; w != nil {
@@ -255,10 +269,28 @@ func (s *DB) writeBatch(tx *bolt.Tx, r *commitReq, keep *retention) error {
 	if err := queue(tx.Bucket(bucketOutbox), r); err != nil {
 		return err
 	}
+	if homeErased {
+		// An erased conversation keeps no inbox: the event that erased
+		// it is remembered with those no conversation caused, marked.
+		return rememberEvent(tx, erasedID(r.eventID), keep)
+	}
 	if b.global {
 		return rememberEvent(tx, r.eventID, keep)
 	}
 	return nil
+}
+
+// erasedID is how bucketEvents remembers an event that erased its own
+// conversation: apart from the IDs of events no conversation caused, which
+// a conversation's event may share.
+func erasedID(id string) string { return "erased\x00" + id }
+
+// erasedBy reports whether the event id erased its conversation: the same
+// event again, in the conversation now empty, is a duplicate (a platform
+// redelivering the confirmation of /delete).
+func erasedBy(tx *bolt.Tx, id string) bool {
+	v, err := safeGet(tx.Bucket(bucketEvents), []byte(erasedID(id)))
+	return err == nil && v != nil
 }
 
 // rememberEvent records a global event ID at keep.now and drops a few of

@@ -697,7 +697,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				continue
 			}
 			oldDue, inbox := splitRecord(sc.open(old))
-			if inboxHas(inbox, r.eventID) {
+			if inboxHas(inbox, r.eventID) || old == nil && erasedBy(tx, r.eventID) {
 				r.err = bot.ErrDuplicate
 				continue
 			}

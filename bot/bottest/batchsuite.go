@@ -240,3 +240,78 @@ func testLive(t *testing.T, s bot.Store) {
 		t.Errorf("Live of the same key in another chat: got one, want none")
 	}
 }
+
+// testBatchErase: a batch that erases a conversation (its own, with the
+// event) leaves nothing of it: no state, archive, reminders, event IDs,
+// live messages or outbox messages to it; what it sends afterwards is
+// queued, others' conversations and messages are untouched, and the same
+// event again is a duplicate.
+func testBatchErase(t *testing.T, s bot.Store) {
+	ctx := t.Context()
+	anna := bot.Address{Platform: "test", Workspace: "w", Chat: "dm-anna", User: "anna"}
+	ben := bot.Address{Platform: "test", Workspace: "w", Chat: "dm-ben", User: "ben"}
+	due := time.Date(2030, 1, 1, 8, 0, 0, 0, time.UTC)
+	conv := func(text string) *bot.Conversation {
+		m := bot.Measure{ID: 1, Text: text, Status: bot.StatusDone}
+		return &bot.Conversation{Lang: "de", Addr: anna, ArchiveSeq: 1, Archive: []bot.Archived{{Seq: 1, Measure: &m}},
+			Reminders: []bot.Reminder{{ID: "m1-1start", Kind: bot.KindStart, Due: due}}}
+	}
+	for i, a := range []bot.Address{anna, ben} {
+		if _, err := s.Commit(ctx, "e1", a.Key(), conv("secret "+a.User), []bot.Outgoing{{To: a, Msg: bot.Message{Text: "hi " + a.User}}}); err != nil {
+			t.Fatalf("Commit %d: %v", i, err)
+		}
+		if err := s.SetLive(ctx, a.Key(), "team:x", bot.LiveRef{Ref: "r", ID: 1, At: due}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bye := bot.Outgoing{To: anna, Msg: bot.Message{Text: "erased"}}
+	queued, err := s.CommitBatch(ctx, &bot.Batch{EventID: "e2", Key: anna.Key(), Convs: []bot.ConvWrite{{Key: anna.Key(), Delete: true}}, Outs: []bot.Outgoing{bye}})
+	if err != nil || len(queued) != 1 {
+		t.Fatalf("CommitBatch(erase): got %v, %v, want the message queued", queued, err)
+	}
+	if c, err := s.Load(ctx, anna.Key()); err != nil || !reflect.DeepEqual(c, &bot.Conversation{}) {
+		t.Errorf("Load after erasing: got %s, %v, want an empty conversation", dump(c), err)
+	}
+	if a, _ := s.Archive(ctx, anna.Key()); len(a) != 0 {
+		t.Errorf("Archive after erasing: got %s, want nothing", dump(a))
+	}
+	if seen, _ := s.Seen(ctx, anna.Key(), "e1"); seen {
+		t.Errorf("Seen(an event of the erased conversation): got true, want its IDs gone")
+	}
+	if _, ok, _ := s.Live(ctx, anna.Key(), "team:x"); ok {
+		t.Errorf("Live of the erased conversation: got one, want none")
+	}
+	refs, _ := s.Due(ctx, due, bot.DueRef{}, 10)
+	if len(refs) != 1 || refs[0].Key != ben.Key() {
+		t.Errorf("Due after erasing: got %+v, want only ben's reminder", refs)
+	}
+	var texts []string
+	p, _ := s.Pending(ctx, 0, 10)
+	for _, q := range p {
+		texts = append(texts, q.Msg.Text)
+	}
+	if !reflect.DeepEqual(texts, []string{"hi ben", "erased"}) {
+		t.Errorf("Pending after erasing: got %q, want ben's message and the erasure's", texts)
+	}
+	if c, _ := s.Load(ctx, ben.Key()); c.Plan.Measures != nil || c.Lang != "de" {
+		t.Errorf("ben's conversation after anna's erasure: got %s, want it kept", dump(c))
+	}
+	if _, ok, _ := s.Live(ctx, ben.Key(), "team:x"); !ok {
+		t.Errorf("ben's live message after anna's erasure: got none, want it kept")
+	}
+	if _, err := s.CommitBatch(ctx, &bot.Batch{EventID: "e2", Key: anna.Key(), Convs: []bot.ConvWrite{{Key: anna.Key(), Delete: true}}, Outs: []bot.Outgoing{bye}}); !errors.Is(err, bot.ErrDuplicate) {
+		t.Errorf("the erasing event again: got %v, want ErrDuplicate", err)
+	}
+	if _, err := s.Commit(ctx, "e2", anna.Key(), &bot.Conversation{Lang: "en"}, nil); !errors.Is(err, bot.ErrDuplicate) {
+		t.Errorf("the erasing event again, as a turn of the conversation now empty: got %v, want ErrDuplicate", err)
+	}
+	if c, _ := s.Load(ctx, anna.Key()); c.Lang != "" {
+		t.Errorf("the erasing event again wrote the conversation: Lang %q", c.Lang)
+	}
+	if _, err := s.Commit(ctx, "e3", anna.Key(), &bot.Conversation{Lang: "en"}, nil); err != nil {
+		t.Errorf("a new event after the erasure: got %v, want nil", err)
+	}
+	if _, err := s.Commit(ctx, "e2", ben.Key(), &bot.Conversation{Lang: "en"}, nil); err != nil {
+		t.Errorf("another conversation's event with the erasing event's ID: got %v, want nil", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -111,7 +112,7 @@ func (s *MemStore) Seen(ctx context.Context, key, eventID string) (bool, error) 
 func (s *MemStore) Commit(ctx context.Context, eventID, key string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inbox[key+"\x00"+eventID] {
+	if _, has := s.convs[key]; s.inbox[key+"\x00"+eventID] || !has && s.events["erased\x00"+eventID] {
 		return nil, bot.ErrDuplicate
 	}
 	var b []byte
@@ -150,7 +151,8 @@ func (s *MemStore) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued,
 	defer s.mu.Unlock()
 	seen := s.events[b.EventID]
 	if b.Key != "" {
-		seen = s.inbox[b.Key+"\x00"+b.EventID]
+		_, has := s.convs[b.Key]
+		seen = s.inbox[b.Key+"\x00"+b.EventID] || !has && s.events["erased\x00"+b.EventID]
 	}
 	if seen {
 		return nil, bot.ErrDuplicate
@@ -161,6 +163,9 @@ func (s *MemStore) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued,
 			if err := s.FailWrite(c.Key); err != nil {
 				return nil, err
 			}
+		}
+		if c.Delete {
+			continue
 		}
 		var err error
 		if convs[i], err = json.Marshal(c.Conv); err != nil {
@@ -183,6 +188,10 @@ func (s *MemStore) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued,
 	}
 	// Nothing can fail from here on.
 	for i, c := range b.Convs {
+		if c.Delete {
+			s.erase(c.Key)
+			continue
+		}
 		s.putConv(c.Key, convs[i], c.Conv)
 	}
 	for _, r := range b.Records {
@@ -199,9 +208,12 @@ func (s *MemStore) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued,
 		s.ids = append(s.ids, s.seq)
 		queued = append(queued, bot.Queued{ID: s.seq, Outgoing: b.Outs[i]})
 	}
-	if b.Key == "" {
+	switch {
+	case b.Key == "":
 		s.events[b.EventID] = true
-	} else {
+	case b.Erases(b.Key):
+		s.events["erased\x00"+b.EventID] = true
+	default:
 		s.inbox[b.Key+"\x00"+b.EventID] = true
 	}
 	return queued, nil
@@ -222,6 +234,67 @@ func (s *MemStore) putConv(key string, b []byte, conv *bot.Conversation) {
 	var due []bot.DueRef
 	conv.EachPending(func(r *bot.Reminder) { due = append(due, bot.DueRef{Key: key, ID: r.ID, Due: r.Due}) })
 	s.due[key] = due
+}
+
+// erase removes everything of the conversation key, as the bbolt store
+// does (see bot.ConvWrite): s.mu is held.
+func (s *MemStore) erase(key string) {
+	delete(s.convs, key)
+	delete(s.due, key)
+	delete(s.archive, key)
+	delete(s.aside, key)
+	delete(s.held, key)
+	for k := range s.inbox {
+		if strings.HasPrefix(k, key+"\x00") {
+			delete(s.inbox, k)
+		}
+	}
+	for k := range s.live {
+		if k[0] == key {
+			delete(s.live, k)
+		}
+	}
+	for id, ob := range s.outbox {
+		var o bot.Outgoing
+		if json.Unmarshal(ob, &o) == nil && o.To.Key() == key {
+			delete(s.outbox, id)
+			delete(s.attempts, id)
+		}
+	}
+}
+
+// RecordsWith implements bot.RecordFinder.
+func (s *MemStore) RecordsWith(ctx context.Context, kind, needle string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for ref, b := range s.records {
+		if ref.Kind == kind && bytes.Contains(b, []byte(needle)) {
+			ids = append(ids, ref.ID)
+		}
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// ConversationsWith implements bot.RecordFinder.
+func (s *MemStore) ConversationsWith(ctx context.Context, prefix string, needles ...string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []string
+	for k, b := range s.convs {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		for _, n := range needles {
+			if bytes.Contains(b, []byte(n)) {
+				keys = append(keys, k)
+				break
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
 }
 
 // Record implements bot.Store.

@@ -38,6 +38,7 @@ func TestStore(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("BatchAtomic", func(t *testing.T) { testBatchAtomic(t, open(t)) })
 	t.Run("BatchGlobal", func(t *testing.T) { testBatchGlobal(t, open(t)) })
 	t.Run("Live", func(t *testing.T) { testLive(t, open(t)) })
+	t.Run("BatchErase", func(t *testing.T) { testBatchErase(t, open(t)) })
 }
 
 // pollDeadline bounds how long the suite waits for an asynchronous Delivered.

@@ -9,6 +9,7 @@ import (
 	"github.com/ampel-bot/ampel/bot/meeting"
 	"github.com/ampel-bot/ampel/bot/network"
 	"github.com/ampel-bot/ampel/bot/plan"
+	"github.com/ampel-bot/ampel/bot/privacy"
 	"github.com/ampel-bot/ampel/bot/remind"
 	"github.com/ampel-bot/ampel/bot/settings"
 	"github.com/ampel-bot/ampel/bot/share"
@@ -29,5 +30,6 @@ func All() []bot.Feature {
 		network.Feature(),
 		meeting.Feature(),
 		share.Feature(),
+		privacy.Feature(),
 	}
 }

@@ -69,8 +69,9 @@ func Feature() bot.Feature {
 			{Name: "join", Args: true, Main: true, Run: cmdJoin},
 			{Name: "link", Run: cmdLink},
 		},
-		Lasting: map[string]func(*bot.Turn, string){"nw": pressLasting},
-		On:      map[string]func(*bot.Turn) bool{bot.StartArg: startLink},
+		Lasting:  map[string]func(*bot.Turn, string){"nw": pressLasting},
+		On:       map[string]func(*bot.Turn) bool{bot.StartArg: startLink},
+		Personal: Personal(),
 	}
 }
 

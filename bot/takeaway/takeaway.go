@@ -6,8 +6,8 @@
 // as any message does, through the outbox.
 //
 // It is a feature of its own rather than part of bot/plan: the plan stays
-// free of the file libraries, and /export is the command a person's own
-// data will be exported with too (issue 15), which is not the plan's.
+// free of the file libraries, and /export is also the command a person's
+// own data is exported with (bot/privacy), which is not the plan's.
 package takeaway
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/ampel-bot/ampel/bot/check"
 	"github.com/ampel-bot/ampel/bot/export"
 	"github.com/ampel-bot/ampel/bot/plan"
+	"github.com/ampel-bot/ampel/bot/privacy"
 )
 
 // The questions, stored in Dialog.Mode: which file to make, first asked
@@ -43,9 +44,13 @@ func Feature() bot.Feature {
 	}
 }
 
-// cmdExport is /export [plan [pdf|csv|ics]]: the choice of file, or with
-// a format the file at once. The plan is all there is to export yet.
+// cmdExport is /export [data | plan [pdf|csv|ics]]: with no argument or
+// "data" the person's own data (bot/privacy), with "plan" the choice of
+// file, or with a format the file at once.
 func cmdExport(t *bot.Turn, args []string) {
+	if (len(args) == 0 || privacy.IsDataWord(t, args[0])) && t.Fire(privacy.ExportData) {
+		return
+	}
 	if len(args) > 0 && !strings.EqualFold(args[0], "plan") && !strings.EqualFold(args[0], t.T("command.word.plan")) {
 		t.Note(t.T("export.unknown", "What", bot.Short(args[0], 40)))
 	}

@@ -112,13 +112,13 @@ func TestPlanExports(t *testing.T) {
 
 // TestExportCommand: /export plan pdf sends the file at once and goes on
 // with the question it interrupted (here a rating of a repeated check), or
-// at the menu is the answer alone; with an empty plan, /export says there
-// is nothing to export.
+// at the menu is the answer alone; with an empty plan, /export plan says
+// there is nothing to export.
 func TestExportCommand(t *testing.T) {
 	_, texts := bottest.Content(t)
 	h := dialogtest.New(t, 0)
-	if got := h.Say("/export"); !strings.Contains(got, texts.T("de", "export.plan.none")) || strings.Contains(got, "[") {
-		t.Errorf("/export with an empty plan: got %q, want it said that there is nothing, no file", got)
+	if got := h.Say("/export plan"); !strings.Contains(got, texts.T("de", "export.plan.none")) || strings.Contains(got, "[") {
+		t.Errorf("/export plan with an empty plan: got %q, want it said that there is nothing, no file", got)
 	}
 	h = withPlan(t, "de")
 	h.Say("/start")

@@ -114,6 +114,7 @@ func Feature() bot.Feature {
 			bot.HelpInGroup:   func(t *bot.Turn) bool { t.Note(t.T("team.help")); return false },
 			bot.GroupLanguage: groupLanguage,
 		},
+		Personal: Personal(),
 	}
 }
 

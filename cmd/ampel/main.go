@@ -80,6 +80,7 @@ type Config struct {
 	ClockSpeed string
 	Hour       string
 	Repeat     string
+	Retention  string
 	HTTPAddr   string
 	Console    string
 	OnDamage   string
@@ -122,6 +123,7 @@ var settings = []struct {
 	{"log-format", "AMPEL_LOG_FORMAT", "text", "text (key=value) or json, one object a line", func(c *Config) *string { return &c.LogFormat }},
 	{"reminder-hour", "AMPEL_REMINDER_HOUR", "9", "local hour reminders are sent at", func(c *Config) *string { return &c.Hour }},
 	{"repeat-months", "AMPEL_REPEAT_MONTHS", "6", "months after a check until the bot offers to repeat it (0: never)", func(c *Config) *string { return &c.Repeat }},
+	{"retention", "AMPEL_RETENTION", "24", "months without activity after which a conversation is erased, swept daily (0: never)", func(c *Config) *string { return &c.Retention }},
 	{"http-addr", "AMPEL_HTTP_ADDR", "", "address for the HTTP server (health check, webhooks), e.g. :8080; off when empty", func(c *Config) *string { return &c.HTTPAddr }},
 	{"console", "AMPEL_CONSOLE", "auto", "the terminal chat: on, off, or auto (on when no platform is configured)", func(c *Config) *string { return &c.Console }},
 	{"shutdown-timeout", "AMPEL_SHUTDOWN_TIMEOUT", "10s", "on SIGTERM: how long to finish the turns in flight and send what the outbox holds before closing (a second signal ends at once)", func(c *Config) *string { return &c.Shutdown }},
@@ -487,6 +489,9 @@ type ops struct {
 	backupEvery time.Duration
 	backupKeep  int
 	readyAge    time.Duration
+	// retention is the months without activity after which a
+	// conversation is erased; 0: never.
+	retention int
 }
 
 func parseOps(cfg Config) (ops, error) {
@@ -497,6 +502,9 @@ func parseOps(cfg Config) (ops, error) {
 	}
 	if o.readyAge, err = time.ParseDuration(cfg.ReadyAge); err != nil || o.readyAge <= 0 {
 		return o, fmt.Errorf("ready outbox age %q: use a duration such as 15m", cfg.ReadyAge)
+	}
+	if o.retention, err = strconv.Atoi(cfg.Retention); err != nil || o.retention < 0 || o.retention > 1200 {
+		return o, fmt.Errorf("retention %q: use a whole number of months from 0 (never) to 1200", cfg.Retention)
 	}
 	if cfg.BackupDir == "" {
 		return o, nil
@@ -597,6 +605,11 @@ func serve(ctx context.Context, cfg Config, op ops, logRoot *slog.Logger, db *st
 	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	var loops sync.WaitGroup
 	background := []func(context.Context) error{engine.RunReminders, engine.RunOutbox}
+	if months := op.retention; months > 0 {
+		background = append(background, func(ctx context.Context) error {
+			return engine.RunRetention(ctx, func(now time.Time) time.Time { return now.AddDate(0, -months, 0) })
+		})
+	}
 	if op.backupDir != "" {
 		b := &scheduledBackups{db: db, dir: op.backupDir, every: op.backupEvery, keep: op.backupKeep,
 			log: component(logRoot, "backup"), now: time.Now, after: time.After}
