@@ -14,11 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/ampel-bot/ampel/adapters/internal/linktest"
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
 )
@@ -61,6 +63,13 @@ type fakeTG struct {
 	// refused are the chats that sends are refused in, with Telegram's
 	// 403 description (a user who never started the bot, or blocked it).
 	refused map[int64]string
+	// misanswer, if set, loses the answers to some sends (issue 18, item 3).
+	misanswer atomic.Pointer[linktest.Misanswers]
+	// quiet keeps no log of calls and no history of updates (the soak's
+	// hours would fill the memory); sent, if set, hears of every message
+	// posted, under f.mu.
+	quiet bool
+	sent  func(chat int64)
 }
 
 type apiCall struct {
@@ -98,6 +107,7 @@ type sentMsg struct {
 	Width  int
 	Height int
 	Edited int
+	States []string // the text shown first and after each edit
 }
 
 type failure struct {
@@ -107,7 +117,9 @@ type failure struct {
 
 func newFakeTG(t testing.TB) *fakeTG {
 	f := &fakeTG{t: t, nextID: 100, msgs: map[msgKey]*sentMsg{}, fails: map[string][]failure{}, history: map[int][]byte{}, served: map[int]int{}, servedAt: map[int]int{}, wake: make(chan struct{})}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.misanswer.Load().Serve(w, r, f.serve)
+	}))
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -189,7 +201,9 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 	if f.stamp != nil {
 		c.At = f.stamp()
 	}
-	f.calls = append(f.calls, c)
+	if !f.quiet {
+		f.calls = append(f.calls, c)
+	}
 	f.mu.Unlock()
 	if !f.holds.Wait(r.Context(), c.Method) {
 		return
@@ -264,6 +278,10 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.nextMsg++
 		m.ID = f.nextMsg
+		m.States = []string{m.Text}
+		if f.sent != nil {
+			f.sent(chat)
+		}
 		k := msgKey{chat, m.ID}
 		f.msgs[k] = m
 		f.order = append(f.order, k)
@@ -304,6 +322,7 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		m.Text, m.Raw, m.Markup = text, raw, markup
 		m.Edited++
+		m.States = append(m.States, text)
 		ok(w, f.wire(m))
 	case "answerCallbackQuery", "setMyCommands", "setWebhook", "deleteWebhook":
 		ok(w, true)
@@ -440,7 +459,9 @@ func (f *fakeTG) push(u tgbotapi.Update) int {
 		f.t.Fatal(err)
 	}
 	f.queue = append(f.queue, queuedUpdate{id: u.UpdateID, raw: raw})
-	f.history[u.UpdateID] = raw
+	if !f.quiet {
+		f.history[u.UpdateID] = raw
+	}
 	close(f.wake)
 	f.wake = make(chan struct{})
 	return u.UpdateID
