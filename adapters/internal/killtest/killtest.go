@@ -212,8 +212,12 @@ func Points(t *testing.T, o Options) {
 }
 
 // Kills is how often a test dies at each point: 3 in CI, 25 with
-// AMPEL_LONG=1.
+// AMPEL_LONG=1, or AMPEL_KILLS (200 kills after the platform accepted:
+// AMPEL_KILLS=200 go test -run 'TestKillPoints/after-accept').
 func Kills() int {
+	if n, err := strconv.Atoi(os.Getenv("AMPEL_KILLS")); err == nil && n > 0 {
+		return n
+	}
 	if os.Getenv("AMPEL_LONG") != "" {
 		return 25
 	}
