@@ -470,7 +470,8 @@ const ackDelay = 20 * time.Millisecond
 // ackDelay and then in batches, so that the store writes them with the
 // commits of that time rather than each on its own. The store returns once
 // they are durable; what is delivered meanwhile waits for the next batch.
-// A crash before the record sends them again (counted: see send). A delivery is recorded
+// A crash before the record sends them again (counted: see send), one
+// after it does not (the kill point after the mark). A delivery is recorded
 // even when the engine is shutting down: losing the record would send the
 // message again after a restart. Until its record is handed over, a
 // message stays known, so that no scan of the outbox takes it for one
