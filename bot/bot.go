@@ -422,9 +422,10 @@ type Store interface {
 	// nor on its way to being removed, for a sender working from an older
 	// Pending list.
 	StillPending(ctx context.Context, id uint64) (bool, error)
-	// Delivered removes messages from the outbox. It need not be durable at
-	// once (a delivery whose removal is lost in a crash is sent again), but
-	// from its return on, Pending must not return those messages.
+	// Delivered removes messages from the outbox. It returns once the
+	// removal is durable, or its write failed (a delivery whose removal is
+	// lost in a crash is sent again); from its return on, Pending must not
+	// return those messages.
 	Delivered(ctx context.Context, ids ...uint64) error
 	// Attempt durably records that a send of an outbox message is about to
 	// start, and returns how many attempts were recorded before this one. A

@@ -494,6 +494,7 @@ func (e *Engine) commitTurn(ctx context.Context, key, eventID string, conv *Conv
 	if err != nil {
 		return fmt.Errorf("commit event: %w", err)
 	}
+	passKillPoint(KillAfterCommit) // before its messages can be sent
 	e.cache.put(key, conv)
 	e.noteReminders(conv)
 	if len(queued) > 0 {

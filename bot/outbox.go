@@ -485,9 +485,10 @@ const ackDelay = 20 * time.Millisecond
 
 // recordDelivered records the deliveries noted in o.acks, gathered for
 // ackDelay and then in batches, so that the store writes them with the
-// commits of that time rather than each on its own (the removal of a
-// delivered message need not be durable at once: lost in a crash, it is
-// sent again, as the store's contract allows). A delivery is recorded
+// commits of that time rather than each on its own. The store returns once
+// they are durable; what is delivered meanwhile waits for the next batch.
+// A crash before the record sends them again (counted: see send), one
+// after it does not (the kill point after the mark). A delivery is recorded
 // even when the engine is shutting down: losing the record would send the
 // message again after a restart. Until its record is handed over, a
 // message stays known, so that no scan of the outbox takes it for one
@@ -516,6 +517,8 @@ func (e *Engine) recordDelivered() {
 		o.mu.Unlock()
 		if err := e.store.Delivered(context.WithoutCancel(o.ctx), ids...); err != nil {
 			e.log.Warn("mark delivered", "err", err)
+		} else {
+			passKillPoint(KillAfterMark)
 		}
 		o.mu.Lock()
 		for _, id := range ids {
@@ -626,6 +629,7 @@ func (e *Engine) send(ctx context.Context, a Adapter, h *held) error {
 			return fmt.Errorf("record attempt: %w", err)
 		}
 		maybe = !e.out.attempted(h.ID) && before > 0
+		passKillPoint(KillAfterAttempt)
 	case h.earlier:
 		maybe = !e.out.attempted(h.ID)
 	}
@@ -643,6 +647,9 @@ func (e *Engine) send(ctx context.Context, a Adapter, h *held) error {
 		err = e.sendLive(ctx, a, h)
 	} else if msg, ok := e.madeFiles(h.Msg); ok {
 		err = a.Send(ctx, h.To, msg)
+	}
+	if err == nil {
+		passKillPoint(KillAfterAccept)
 	}
 	if errors.Is(err, ErrUnknownOutcome) {
 		if !h.Push && h.Attempts == 0 {

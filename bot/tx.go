@@ -225,6 +225,16 @@ func (tx *Tx) Send(to Address, m Message) {
 	}
 }
 
+// Push sends m to another chat as a message the bot sends on its own (an
+// announcement, a timer's message): no event of that chat's would bring it
+// again, so its send is recorded as attempted before it is made, and a
+// resend after a crash is known for a possible duplicate (see Outgoing.Push).
+func (tx *Tx) Push(to Address, m Message) {
+	if !tx.dead {
+		tx.outs = append(tx.outs, Outgoing{To: to, Msg: m, Push: true})
+	}
+}
+
 // wide reports whether the commit needs a batch: the transaction changed
 // more than its own conversation.
 func (tx *Tx) wide() bool {
@@ -423,6 +433,7 @@ func (e *Engine) commitWide(ctx context.Context, tx *Tx) error {
 	if err != nil {
 		return fmt.Errorf("commit event: %w", err)
 	}
+	passKillPoint(KillAfterCommit) // before its messages can be sent
 	var erased []string
 	for _, c := range b.Convs {
 		if c.Delete {

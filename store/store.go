@@ -77,7 +77,7 @@ type DB struct {
 	opts Options
 
 	reqs   chan *commitReq
-	acks   chan []uint64
+	acks   chan ackReq
 	wg     sync.WaitGroup
 	closed chan struct{}
 	once   sync.Once
@@ -177,7 +177,7 @@ func open(path string, opts Options, migs []migration) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &DB{db: bdb, path: path, opts: opts, log: opts.Log, reqs: make(chan *commitReq, 4096), acks: make(chan []uint64, 1024), closed: make(chan struct{}), jobs: make(chan func()), acked: map[uint64]struct{}{}}
+	s := &DB{db: bdb, path: path, opts: opts, log: opts.Log, reqs: make(chan *commitReq, 4096), acks: make(chan ackReq, 1024), closed: make(chan struct{}), jobs: make(chan func()), acked: map[uint64]struct{}{}}
 	s.ages.load(bdb, opts.Now())
 	s.wg.Add(1)
 	go s.writer()
@@ -336,22 +336,40 @@ func (s *DB) run(ctx context.Context, r *commitReq, encode func() error) ([]bot.
 	return r.queued, r.err
 }
 
-// Delivered implements bot.Store. The removal rides along with the next
-// commit; if it is lost in a crash, the message is sent again.
+// ackReq is a removal from the outbox handed to the writer; done is
+// closed once the write it rode in ended.
+type ackReq struct {
+	ids  []uint64
+	done chan struct{}
+}
+
+// Delivered implements bot.Store. The removal rides along with the
+// writer's next transaction (it costs no fsync of its own while others
+// commit), and Delivered returns once that is written: a crash after it
+// returns does not send the message again (the kill point after the
+// delivered mark, issue 18). If the write fails, the message stays left
+// out of Pending and is written with the next transaction; a crash before
+// sends it again.
 func (s *DB) Delivered(ctx context.Context, ids ...uint64) error {
 	s.ackMu.Lock()
 	for _, id := range ids {
 		s.acked[id] = struct{}{}
 	}
 	s.ackMu.Unlock()
-	return s.send(ctx, func() bool {
+	a := ackReq{ids: ids, done: make(chan struct{})}
+	err := s.send(ctx, func() bool {
 		select {
-		case s.acks <- ids:
+		case s.acks <- a:
 			return true
 		case <-ctx.Done():
 			return false
 		}
 	})
+	if err != nil {
+		return err
+	}
+	<-a.done // the writer, or Close's drain, ends every write it takes
+	return nil
 }
 
 // StillPending implements bot.Store.
@@ -571,11 +589,12 @@ func (s *DB) writer() {
 	for {
 		var batch []*commitReq
 		var acks []uint64
+		var acked []chan struct{}
 		select {
 		case r := <-s.reqs:
 			batch = append(batch, r)
 		case a := <-s.acks:
-			acks = append(acks, a...)
+			acks, acked = append(acks, a.ids...), append(acked, a.done)
 		case <-s.closed:
 			s.drain()
 			return
@@ -586,12 +605,13 @@ func (s *DB) writer() {
 			case r := <-s.reqs:
 				batch = append(batch, r)
 			case a := <-s.acks:
-				acks = append(acks, a...)
+				acks, acked = append(acks, a.ids...), append(acked, a.done)
 			default:
 				break more
 			}
 		}
 		s.write(batch, acks)
+		closeAll(acked)
 	}
 }
 
@@ -600,13 +620,14 @@ func (s *DB) drain() {
 	for {
 		var batch []*commitReq
 		var acks []uint64
+		var acked []chan struct{}
 	more:
 		for len(batch) < maxBatch {
 			select {
 			case r := <-s.reqs:
 				batch = append(batch, r)
 			case a := <-s.acks:
-				acks = append(acks, a...)
+				acks, acked = append(acks, a.ids...), append(acked, a.done)
 			default:
 				break more
 			}
@@ -620,6 +641,13 @@ func (s *DB) drain() {
 			return
 		}
 		s.write(batch, acks)
+		closeAll(acked)
+	}
+}
+
+func closeAll(chans []chan struct{}) {
+	for _, c := range chans {
+		close(c)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/mattermost/mattermost/server/public/model"
 
+	"github.com/ampel-bot/ampel/adapters/internal/linktest"
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
 )
@@ -60,7 +61,10 @@ type fakeMM struct {
 	uploads  map[string]upload
 	dials    int
 	dialogs  []model.OpenDialogRequest
-	noDM     map[string]bool // users the bot may not open a direct channel with
+	noDM     map[string]bool     // users the bot may not open a direct channel with
+	states   map[string][]string // post ID -> its message at first and after each change
+	// misanswer, if set, loses the answers to some sends (issue 18, item 3).
+	misanswer atomic.Pointer[linktest.Misanswers]
 }
 
 type failure struct {
@@ -141,7 +145,7 @@ func newFakeMM(t testing.TB) *fakeMM {
 			}
 			return
 		}
-		mux.ServeHTTP(w, r)
+		f.misanswer.Load().Serve(w, r, mux.ServeHTTP)
 	}))
 	t.Cleanup(func() {
 		f.drop()
@@ -287,6 +291,10 @@ func (f *fakeMM) addPost(p *model.Post) {
 	p.UpdateAt = p.CreateAt
 	f.posts[p.Id] = p
 	f.order = append(f.order, p.Id)
+	if f.states == nil {
+		f.states = map[string][]string{}
+	}
+	f.states[p.Id] = []string{p.Message}
 	ch := f.channels[p.ChannelId]
 	ch.LastPostAt = p.CreateAt
 	raw, _ := json.Marshal(p)
@@ -394,6 +402,7 @@ func (f *fakeMM) patchPost(w http.ResponseWriter, r *http.Request) {
 		p.SetProps(maps.Clone(*patch.Props))
 	}
 	p.UpdateAt = f.tick()
+	f.states[p.Id] = append(f.states[p.Id], p.Message)
 	writeJSONStatus(w, 200, p)
 }
 

@@ -52,3 +52,32 @@ func TestResendAfterRestartPostsOnce(t *testing.T) {
 		t.Errorf("a resend 31 s later: %d posts; want 3, as the server keeps pending_post_id 30 s", n)
 	}
 }
+
+// TestOutboxIDUsedAgainPostsTheNewMessage: a database started afresh or
+// restored from a backup gives out outbox IDs the last one used. A new
+// message under an ID the server saw within its 30 s is a different
+// message, and is posted, not dropped as a duplicate of the old one
+// (found by TestKillPoints, whose runs each start a database afresh).
+func TestOutboxIDUsedAgainPostsTheNewMessage(t *testing.T) {
+	e := newEnv(t, nil)
+	ch := "town" + strings.Repeat("r", 22)
+	e.fake.addChannel(ch)
+	to := bot.Address{Platform: Platform, Chat: ch}
+	if err := e.a.Send(bot.WithOutboxID(context.Background(), 7), to, bot.Message{Text: "Vorher"}); err != nil {
+		t.Fatal(err)
+	}
+	restored, err := New(context.Background(), Config{URL: e.fake.srv.URL, Token: testToken, HTTPClient: e.fake.srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := restored.Send(bot.WithOutboxID(context.Background(), 7), to, bot.Message{Text: "Nachher"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range e.fake.botPosts(ch) {
+		got = append(got, p.Message)
+	}
+	if len(got) != 2 || got[1] != "Nachher" {
+		t.Errorf("posts %q; want the new message posted after the old one", got)
+	}
+}

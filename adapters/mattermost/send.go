@@ -47,7 +47,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 	key := sendkit.Key(chat, m)
 	st := a.parts.Get(key)
 	if st.nonce == "" {
-		st.nonce = a.nonceFor(ctx)
+		st.nonce = a.nonceFor(ctx, key)
 	}
 	allowed, err := a.allowed(ctx, chat, m)
 	if err != nil {
@@ -401,11 +401,15 @@ func withoutUnknown(err error) []error {
 var idEncoding = base32.NewEncoding("ybndrfg8ejkmcpqxot1uwisza345h769").WithPadding(base32.NoPadding)
 
 // nonceFor is the nonce of the message being sent: from its outbox ID,
-// stable across restarts, and the bot's user ID, as the server's cache of
-// pending_post_ids is global; random outside the engine's sends.
-func (a *Adapter) nonceFor(ctx context.Context) string {
+// stable across restarts, the bot's user ID, as the server's cache of
+// pending_post_ids is global, and key (the chat and the message), as an
+// outbox ID is used again by a database started afresh or restored from
+// a backup: a new message under an ID sent within the server's 30 s would
+// otherwise be dropped as a duplicate and lost. Random outside the
+// engine's sends.
+func (a *Adapter) nonceFor(ctx context.Context, key [32]byte) string {
 	if id, ok := bot.OutboxID(ctx); ok {
-		return fmt.Sprintf("outbox\x00%s\x00%d", a.botID, id)
+		return fmt.Sprintf("outbox\x00%s\x00%d\x00%x", a.botID, id, key)
 	}
 	return newNonce()
 }

@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/ampel-bot/ampel/adapters/internal/linktest"
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
 )
@@ -73,6 +75,8 @@ type fakeSlack struct {
 	settle func()
 	// stamp, if set, is the clock calls are stamped with (At).
 	stamp func() time.Time
+	// misanswer, if set, loses the answers to some sends (issue 18, item 3).
+	misanswer atomic.Pointer[linktest.Misanswers]
 }
 
 type apiCall struct {
@@ -97,6 +101,7 @@ type sentMsg struct {
 	Blocks      []json.RawMessage // as sent
 	Edited      int
 	Metadata    json.RawMessage // chat.postMessage's metadata, as sent
+	States      []string        // Shown at first and after each update
 }
 
 // block is the part of a Block Kit block the tests look at.
@@ -168,7 +173,9 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		ims: map[string]string{}, uploads: map[string][]byte{}, lengths: map[string]string{}, names: map[string]string{}, acks: map[string]int{}, ackAt: map[string]time.Time{}, ackOn: map[string]int{}, sentAt: map[string]time.Time{},
 		envelopes: map[string]map[string]any{}, stop: make(chan struct{}),
 	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.misanswer.Load().Serve(w, r, f.serve)
+	}))
 	t.Cleanup(func() {
 		close(f.stop)
 		f.srv.CloseClientConnections()
@@ -330,6 +337,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 				if m.Channel == ch && m.TS == c.Form["ts"] {
 					m.Text, m.Blocks = c.Form["text"], blocks
 					m.Edited++
+					m.States = append(m.States, m.Shown())
 					okJSON(w, map[string]any{"channel": ch, "ts": m.TS, "text": m.Text})
 					return
 				}
@@ -342,6 +350,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		if md := c.Form["metadata"]; md != "" {
 			m.Metadata = json.RawMessage(md)
 		}
+		m.States = []string{m.Shown()}
 		f.msgs = append(f.msgs, m)
 		okJSON(w, map[string]any{"channel": ch, "ts": m.TS, "message": map[string]any{"text": m.Text, "ts": m.TS}})
 	case "views.publish":

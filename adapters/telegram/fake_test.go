@@ -14,11 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/ampel-bot/ampel/adapters/internal/linktest"
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
 )
@@ -65,6 +67,13 @@ type fakeTG struct {
 	// seconds answers it with 429 Too Many Requests (Telegram's flood
 	// control), 0 lets it through.
 	flood func(c apiCall) int
+	// misanswer, if set, loses the answers to some sends (issue 18, item 3).
+	misanswer atomic.Pointer[linktest.Misanswers]
+	// quiet keeps no log of calls and no history of updates (the soak's
+	// hours would fill the memory); sent, if set, hears of every message
+	// posted, under f.mu.
+	quiet bool
+	sent  func(chat int64)
 }
 
 type apiCall struct {
@@ -102,6 +111,7 @@ type sentMsg struct {
 	Width  int
 	Height int
 	Edited int
+	States []string // the text shown first and after each edit
 }
 
 type failure struct {
@@ -111,7 +121,9 @@ type failure struct {
 
 func newFakeTG(t testing.TB) *fakeTG {
 	f := &fakeTG{t: t, nextID: 100, msgs: map[msgKey]*sentMsg{}, fails: map[string][]failure{}, history: map[int][]byte{}, served: map[int]int{}, servedAt: map[int]int{}, wake: make(chan struct{})}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.misanswer.Load().Serve(w, r, f.serve)
+	}))
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -193,7 +205,9 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 	if f.stamp != nil {
 		c.At = f.stamp()
 	}
-	f.calls = append(f.calls, c)
+	if !f.quiet {
+		f.calls = append(f.calls, c)
+	}
 	f.mu.Unlock()
 	if !f.holds.Wait(r.Context(), c.Method) {
 		return
@@ -275,6 +289,10 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.nextMsg++
 		m.ID = f.nextMsg
+		m.States = []string{m.Text}
+		if f.sent != nil {
+			f.sent(chat)
+		}
 		k := msgKey{chat, m.ID}
 		f.msgs[k] = m
 		f.order = append(f.order, k)
@@ -315,6 +333,7 @@ func (f *fakeTG) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		m.Text, m.Raw, m.Markup = text, raw, markup
 		m.Edited++
+		m.States = append(m.States, text)
 		ok(w, f.wire(m))
 	case "answerCallbackQuery", "setMyCommands", "setWebhook", "deleteWebhook":
 		ok(w, true)
@@ -451,7 +470,9 @@ func (f *fakeTG) push(u tgbotapi.Update) int {
 		f.t.Fatal(err)
 	}
 	f.queue = append(f.queue, queuedUpdate{id: u.UpdateID, raw: raw})
-	f.history[u.UpdateID] = raw
+	if !f.quiet {
+		f.history[u.UpdateID] = raw
+	}
 	close(f.wake)
 	f.wake = make(chan struct{})
 	return u.UpdateID

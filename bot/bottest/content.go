@@ -40,11 +40,22 @@ func NewEngine(tb testing.TB, store bot.Store, clock bot.Clock) *bot.Engine {
 // NewLoggedEngine is NewEngine logging to log.
 func NewLoggedEngine(tb testing.TB, store bot.Store, clock bot.Clock, log *slog.Logger) *bot.Engine {
 	tb.Helper()
+	return newEngine(tb, store, clock, log, nil)
+}
+
+// NewObservedEngine is NewEngine reporting to obs.
+func NewObservedEngine(tb testing.TB, store bot.Store, clock bot.Clock, obs bot.Observer) *bot.Engine {
+	tb.Helper()
+	return newEngine(tb, store, clock, nil, obs)
+}
+
+func newEngine(tb testing.TB, store bot.Store, clock bot.Clock, log *slog.Logger, obs bot.Observer) *bot.Engine {
+	tb.Helper()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	catalog, texts := content(tb, log)
-	e, err := bot.New(bot.Config{Store: store, Flows: catalog, Texts: texts, Clock: clock, Zone: Zone("Europe/Berlin"), Log: log, Features: features.All()})
+	e, err := bot.New(bot.Config{Store: store, Flows: catalog, Texts: texts, Clock: clock, Zone: Zone("Europe/Berlin"), Log: log, Features: features.All(), Observer: obs})
 	if err != nil {
 		tb.Fatal(err)
 	}

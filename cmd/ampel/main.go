@@ -386,6 +386,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
+	// Crash tests only (issue 18): die at a named point; see bot.KillAt.
+	if err := bot.KillAt(getenv("AMPEL_KILLPOINT")); err != nil {
+		return err
+	}
 	logRoot, err := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
 	if err != nil {
 		return err
