@@ -107,6 +107,9 @@ type Meeting struct {
 
 // RSVP is one member's answer, stored as KindRSVP/"<meeting>|<member>".
 type RSVP struct {
+	// Member is the member's key, as in the record's ID: where /export
+	// and /delete find a person's answers.
+	Member string `json:"m"`
 	Answer string `json:"a"`
 	Wait   bool   `json:"wait,omitempty"`
 	// Conv is the conversation holding the member's reminders.
@@ -138,6 +141,7 @@ func Feature() bot.Feature {
 		Lasting:       map[string]func(*bot.Turn, string){"mt": pressRSVP},
 		Reminder:      writeReminder,
 		ReminderKinds: []string{ReminderKind},
+		Personal:      Personal(),
 	}
 }
 

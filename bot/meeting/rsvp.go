@@ -84,7 +84,7 @@ func answer(t *bot.Turn, n *network.Network, m *Meeting, mem *network.Member, a 
 	if lang == "" {
 		lang = n.Lang
 	}
-	r = RSVP{Answer: a, Conv: conv, Lang: lang, Name: mem.Name, At: t.Now().UTC()}
+	r = RSVP{Member: key, Answer: a, Conv: conv, Lang: lang, Name: mem.Name, At: t.Now().UTC()}
 	switch a {
 	case Yes:
 		if m.Limit > 0 && m.Yes >= m.Limit {

@@ -108,6 +108,7 @@ func Feature() bot.Feature {
 			bot.StartArg:    startLink,
 			bot.PlanChanged: planChanged,
 		},
+		Personal: Personal(),
 	}
 }
 

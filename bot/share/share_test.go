@@ -249,3 +249,40 @@ func TestChangedElsewhere(t *testing.T) {
 		t.Errorf("bert's live message after anna dropped a measure from its reminder: %q, want it gone", live.Text)
 	}
 }
+
+// TestDeleteEndsAndLeavesShares: an adviser who deletes their data is
+// no longer among the followers, and their comments are gone from the
+// share (the owner got each already); an owner who deletes theirs ends
+// the share, and the follower's message says sharing ended.
+func TestDeleteEndsAndLeavesShares(t *testing.T) {
+	g, ed := group(t, "en")
+	say(g, "anna", "/share")
+	say(g, "bert", "/open code000001")
+	say(g, "carl", "/open code000001")
+	g.Event("bert", true, bot.Event{Action: g.Button("bert", 1)})
+	say(g, "bert", "Bert's canary comment")
+	stored := func() string {
+		t.Helper()
+		b, err := g.Store.Record(context.Background(), bot.RecordRef{Kind: share.Kind, ID: "code000001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if s := stored(); !strings.Contains(s, "Bert's canary comment") || !strings.Contains(s, `"bert"`) {
+		t.Fatalf("before: the share lacks bert or his comment: %s", s)
+	}
+	say(g, "bert", "/delete")
+	say(g, "bert", "Yes, delete everything")
+	if s := stored(); strings.Contains(s, "canary comment") || strings.Contains(s, `"bert"`) || strings.Contains(s, "Bert") || !strings.Contains(s, `"carl"`) {
+		t.Errorf("after bert's /delete the share still names him, or lost carl: %s", s)
+	}
+	say(g, "anna", "/delete")
+	say(g, "anna", "Yes, delete everything")
+	if s := stored(); s != "" {
+		t.Errorf("after the owner's /delete the share is still there: %s", s)
+	}
+	if live := lastLive(t, g, ed, "carl"); strings.Contains(live.Text, canary) || len(live.Buttons) > 0 {
+		t.Errorf("carl's message after the owner's /delete: %q, want that sharing ended", live.Text)
+	}
+}
