@@ -32,6 +32,11 @@ type Personal struct {
 	// team's counts of ratings), a role only they held passes on. It
 	// returns the group chats, as Export.
 	Erase func(t *Turn, who Address) (chats []Address, err error)
+	// Expire deletes, in tx, the feature's records whose activity ended
+	// before before (a team run started then, a meeting held then): the
+	// retention sweep's part beyond conversations. It returns how many
+	// it deleted; nil: the records expire with nobody's inactivity.
+	Expire func(tx *Tx, before time.Time) (int, error)
 }
 
 // RecordFinder is a Store that finds the records naming someone: a
@@ -445,6 +450,33 @@ func forget(c *Conversation, user string) {
 // returns how many it erased; the log says how many, never which. A store
 // that cannot find inactive conversations (see Sweeper) sweeps nothing.
 func (e *Engine) Sweep(ctx context.Context, before time.Time) (int, error) {
+	n, err := e.sweepConversations(ctx, before)
+	if err != nil {
+		return n, err
+	}
+	for _, f := range e.reg.personal {
+		if f.p.Expire == nil {
+			continue
+		}
+		k := 0
+		id := "retention:" + f.name + ":" + before.UTC().Format("20060102")
+		err := e.Do(ctx, id, func(tx *Tx) error {
+			var err error
+			k, err = f.p.Expire(tx, before) // a step run again counts afresh
+			return err
+		})
+		if err != nil && !errors.Is(err, ErrDuplicate) {
+			return n, fmt.Errorf("retention of %s: %w", f.name, err)
+		}
+		if k > 0 {
+			e.log.Info("retention: inactive records erased", "feature", f.name, "count", k)
+		}
+	}
+	return n, nil
+}
+
+// sweepConversations erases the conversations of Sweep.
+func (e *Engine) sweepConversations(ctx context.Context, before time.Time) (int, error) {
 	sw, ok := e.store.(Sweeper)
 	if !ok {
 		return 0, nil

@@ -21,7 +21,43 @@ import (
 
 // Personal is what meetings hold about a person.
 func Personal() *bot.Personal {
-	return &bot.Personal{Export: exportPerson, Erase: erasePerson}
+	return &bot.Personal{Export: exportPerson, Erase: erasePerson, Expire: expire}
+}
+
+// expire deletes the meetings that ended before before, with everyone's
+// answers and whom their messages reached; the network keeps its summary
+// (title and date, nobody's name) for its history and reports.
+func expire(tx *bot.Tx, before time.Time) (int, error) {
+	meetings, err := bot.FindRecords[Meeting](tx, Kind, "")
+	if err != nil {
+		return 0, err
+	}
+	old := map[string]bool{}
+	for _, m := range meetings {
+		if m.End.Before(before) {
+			old[m.ID] = true
+			for _, kind := range []string{Kind, KindTo} {
+				if err := tx.Delete(kind, m.ID); err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
+	if len(old) == 0 {
+		return 0, nil
+	}
+	answers, err := tx.Find(KindRSVP, "")
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range answers {
+		if m, _, _ := strings.Cut(id, "|"); old[m] {
+			if err := tx.Delete(KindRSVP, id); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(old), nil
 }
 
 // ExportedAnswer is an answer as a person's export shows it.

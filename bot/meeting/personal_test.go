@@ -1,11 +1,13 @@
 package meeting_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/meeting"
+	"github.com/ampel-bot/ampel/bot/network"
 )
 
 // TestDeleteTakesAnswersOut: a member who deletes their data is taken
@@ -51,5 +53,37 @@ func TestDeleteTakesAnswersOut(t *testing.T) {
 		if r := record(t, g, kind, "meet0001"); strings.Contains(r, `"bert"`) || strings.Contains(r, "@bert") || strings.Contains(r, "Bert") {
 			t.Errorf("%s record still names bert: %s", kind, r)
 		}
+	}
+}
+
+// TestRetentionExpiresMeetings: the retention sweep deletes a meeting
+// that ended longer ago than the retention, with every answer to it; the
+// network keeps the meeting's title and date for its history.
+func TestRetentionExpiresMeetings(t *testing.T) {
+	g := newGroup(t, "de", "anna", "bert")
+	g.Play(announceLines("anna", ""))
+	g.Event("bert", true, bot.Event{Action: g.Button("bert", 1)})
+	key := "meet0001|" + g.Channel.Platform + "/" + g.Channel.Workspace + "/@bert"
+	ctx := context.Background()
+	sweep := func() {
+		t.Helper()
+		if _, err := g.Engine.Sweep(ctx, g.Clock.Now().AddDate(0, -24, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.Clock.Set(g.Clock.Now().AddDate(0, 23, 0))
+	sweep()
+	if record(t, g, meeting.Kind, "meet0001") == "" || record(t, g, meeting.KindRSVP, key) == "" {
+		t.Fatal("a meeting held 23 months ago is gone; the retention is 24")
+	}
+	g.Clock.Set(g.Clock.Now().AddDate(0, 2, 0))
+	sweep()
+	for _, k := range [][2]string{{meeting.Kind, "meet0001"}, {meeting.KindRSVP, key}, {meeting.KindTo, "meet0001"}} {
+		if r := record(t, g, k[0], k[1]); r != "" {
+			t.Errorf("after 25 months, %s/%s is still stored: %s", k[0], k[1], r)
+		}
+	}
+	if n := record(t, g, network.Kind, "net1"); !strings.Contains(n, "Netzwerktreffen") {
+		t.Errorf("the network lost the meeting's summary: %s", n)
 	}
 }

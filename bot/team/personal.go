@@ -14,7 +14,24 @@ import (
 
 // Personal is what team runs hold about a person.
 func Personal() *bot.Personal {
-	return &bot.Personal{Export: exportPerson, Erase: erasePerson}
+	return &bot.Personal{Export: exportPerson, Erase: erasePerson, Expire: expire}
+}
+
+// expire deletes the runs started before before: a run takes days, so
+// one that old is over or abandoned, and its members' names go with it
+// (the channel keeps its settled result and plan).
+func expire(tx *bot.Tx, before time.Time) (int, error) {
+	runs, err := bot.FindRecords[Run](tx, Kind, "")
+	n := 0
+	for _, r := range runs {
+		if r.Started.Before(before) {
+			if err := tx.Delete(Kind, r.Code); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, err
 }
 
 // ExportedRun is a team run as a person's export shows it.

@@ -365,3 +365,30 @@ func TestRefusalToldToTheAdapter(t *testing.T) {
 		}
 	}
 }
+
+// TestRetentionExpiresRuns: the retention sweep deletes a team run started
+// longer ago than the retention, with its members' names; the channel
+// keeps its conversation.
+func TestRetentionExpiresRuns(t *testing.T) {
+	g := started(t)
+	id := code(t, g)
+	ctx := context.Background()
+	stored := func() []byte {
+		b, err := g.Store.Record(ctx, bot.RecordRef{Kind: team.Kind, ID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	g.Clock.Set(g.Clock.Now().AddDate(0, 23, 0))
+	if _, err := g.Engine.Sweep(ctx, g.Clock.Now().AddDate(0, -24, 0)); err != nil || stored() == nil {
+		t.Fatalf("a run started 23 months ago: %v, gone %v; the retention is 24", err, stored() == nil)
+	}
+	g.Clock.Set(g.Clock.Now().AddDate(0, 2, 0))
+	if _, err := g.Engine.Sweep(ctx, g.Clock.Now().AddDate(0, -24, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if b := stored(); b != nil {
+		t.Errorf("a run started 25 months ago is still stored: %s", b)
+	}
+}
