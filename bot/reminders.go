@@ -71,6 +71,8 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	if c.RemindersOff {
 		fp.WriteString("+off")
 	}
+	fp.WriteByte('|')
+	fp.WriteString(c.Quiet)
 	if r := c.Run; r.Finished() {
 		fp.WriteByte('|')
 		writeInt(&fp, r.Done.Unix())
@@ -90,6 +92,7 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 		return
 	}
 	defer func() { c.synced = sum }()
+	rules := reminderRules{zone: zone, weekends: c.Weekends, quiet: c.QuietHours()}
 	want := map[string]reminderSpec{}
 	for _, m := range c.Plan.Open() {
 		// IDs sort start before review, which orders reminders due at the
@@ -120,14 +123,14 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 		// Only a pending reminder follows a new zone, hour or weekend rule;
 		// one that was sent must not come again because the rule changed.
 		if spec.day == r.For && (r.Status != ReminderPending ||
-			r.Zone == zone.String() && r.Hour == e.rem.Hour && r.Day == reminderDay(r.For, c.Weekends)) {
+			r.Zone == zone.String() && r.Hour == e.rem.Hour && r.Day == reminderDay(r.For, c.Weekends) && rules.keeps(&r, now)) {
 			kept = append(kept, r)
 			continue
 		}
-		kept = append(kept, e.newReminder(r.ID, spec, zone, c.Weekends, now))
+		kept = append(kept, e.newReminder(r.ID, spec, rules, now))
 	}
 	for id, spec := range want {
-		kept = append(kept, e.newReminder(id, spec, zone, c.Weekends, now))
+		kept = append(kept, e.newReminder(id, spec, rules, now))
 	}
 	sort.Slice(kept, func(i, j int) bool {
 		if !kept[i].Due.Equal(kept[j].Due) {
@@ -154,38 +157,65 @@ func reminderDay(day string, weekends bool) string {
 	return d.Format(dateLayout)
 }
 
-func (e *Engine) newReminder(id string, spec reminderSpec, zone *time.Location, weekends bool, now time.Time) Reminder {
-	r := Reminder{ID: id, Measure: spec.measure, Kind: spec.kind, For: spec.day, Day: reminderDay(spec.day, weekends), Hour: e.rem.Hour, Zone: zone.String()}
-	d, ok := parseCivil(r.Day)
-	if !ok {
+// reminderRules are a conversation's settings that say when its reminders
+// may come.
+type reminderRules struct {
+	zone     *time.Location
+	weekends bool
+	quiet    QuietHours
+}
+
+// keeps reports whether a pending reminder r may stay as it is under the
+// rules: it is due when they say, or its planned moment has passed (it is
+// being sent, late or held by quiet hours).
+func (rr reminderRules) keeps(r *Reminder, now time.Time) bool {
+	due, ok := rr.due(r.Day, r.Hour)
+	return ok && (r.Due.Equal(due) || !due.After(now))
+}
+
+func (e *Engine) newReminder(id string, spec reminderSpec, rules reminderRules, now time.Time) Reminder {
+	zone := rules.zone
+	r := Reminder{ID: id, Measure: spec.measure, Kind: spec.kind, For: spec.day, Day: reminderDay(spec.day, rules.weekends), Hour: e.rem.Hour, Zone: zone.String()}
+	due, ok := rules.due(r.Day, r.Hour)
+	if !ok || due.Year() > 2200 { // beyond what the index can order (and any plan)
 		r.Status = ReminderSkipped
 		return r
 	}
-	// time.Date resolves an hour that a daylight-saving change skips or
-	// repeats to one real instant, so the reminder fires exactly once. A
-	// skipped hour it may resolve to before the gap (it does in the US
-	// zones): then the reminder comes as the clocks jump past it, not early.
-	due := time.Date(d.Year(), d.Month(), d.Day(), r.Hour, 0, 0, 0, zone)
-	shown := time.Date(due.Year(), due.Month(), due.Day(), due.Hour(), due.Minute(), 0, 0, time.UTC)
-	if early := time.Date(d.Year(), d.Month(), d.Day(), r.Hour, 0, 0, 0, time.UTC).Sub(shown); early > 0 {
-		due = due.Add(early)
-	}
-	r.Due = due.UTC()
-	if r.Due.Year() > 2200 { // beyond what the index can order (and any plan)
-		r.Status = ReminderSkipped
-		return r
-	}
+	r.Due = due
 	if !r.Due.After(now) {
 		if r.Day == dayOf(now, zone).Format(dateLayout) {
 			// Today, but the hour has passed (a start "today" entered at
-			// noon): it comes at once, and the saved measure says so.
-			r.Due = now.UTC()
+			// noon): it comes at once, and the saved measure says so;
+			// inside quiet hours, at their end.
+			at, _ := rules.quiet.quietEnd(now, zone)
+			r.Due = at.UTC()
 			return r
 		}
 		// Its day passed before it was set: nothing to remind of.
 		r.Status, r.At = ReminderSkipped, now.UTC()
 	}
 	return r
+}
+
+// due is the instant, in UTC, of a reminder on day at hour: after the end
+// of quiet hours if it would fall inside them.
+func (rr reminderRules) due(day string, hour int) (time.Time, bool) {
+	d, ok := parseCivil(day)
+	if !ok {
+		return time.Time{}, false
+	}
+	zone := rr.zone
+	// time.Date resolves an hour that a daylight-saving change skips or
+	// repeats to one real instant, so the reminder fires exactly once. A
+	// skipped hour it may resolve to before the gap (it does in the US
+	// zones): then the reminder comes as the clocks jump past it, not early.
+	due := time.Date(d.Year(), d.Month(), d.Day(), hour, 0, 0, 0, zone)
+	shown := time.Date(due.Year(), due.Month(), due.Day(), due.Hour(), due.Minute(), 0, 0, time.UTC)
+	if early := time.Date(d.Year(), d.Month(), d.Day(), hour, 0, 0, 0, time.UTC).Sub(shown); early > 0 {
+		due = due.Add(early)
+	}
+	due, _ = rr.quiet.quietEnd(due, zone)
+	return due.UTC(), true
 }
 
 // ReminderNotes tells, after a measure was saved or its review moved, when
@@ -327,6 +357,12 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 		if late > e.rem.MissedAfter {
 			r.Status = ReminderMissed
 			e.stats.missed.Add(1)
+			return nil, nil
+		}
+		// Inside quiet hours (the clock stood still, or the bot was down
+		// until now) it waits for their end.
+		if end, in := c.QuietHours().quietEnd(now, e.zoneOf(c)); in {
+			r.Due, r.At = end, time.Time{}
 			return nil, nil
 		}
 		r.Status = ReminderSent

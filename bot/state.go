@@ -42,6 +42,9 @@ type Conversation struct {
 	RemindersOff bool `json:"remoff,omitempty"`
 	// Weekends lets reminders fall on Saturday and Sunday.
 	Weekends bool `json:"weekends,omitempty"`
+	// Quiet are the quiet hours ("20:00–08:00", see QuietHours): nothing is
+	// sent on the bot's own initiative inside them. Empty: none.
+	Quiet string `json:"quiet,omitempty"`
 
 	// LastEventAt is the newest Event.At committed: a replayed event from
 	// before it was handled already (see Event.Replayed).

@@ -123,6 +123,10 @@ func appendConversationJSON(b []byte, c *bot.Conversation) []byte {
 		field("weekends")
 		b = append(b, "true"...)
 	}
+	if c.Quiet != "" {
+		field("quiet")
+		b = appendStr(b, c.Quiet)
+	}
 	if !c.LastEventAt.IsZero() {
 		field("evat")
 		b = appendTime(b, c.LastEventAt)
