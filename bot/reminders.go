@@ -73,6 +73,14 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	}
 	fp.WriteByte('|')
 	fp.WriteString(c.Quiet)
+	fp.WriteByte('|')
+	fp.WriteString(c.Pause)
+	// Snoozes in any order: a sum of their hashes.
+	var snoozed uint64
+	for id, day := range c.Snoozed {
+		snoozed += maphash.String(syncSeed, id)*31 + maphash.String(syncSeed, day)
+	}
+	writeInt(&fp, int64(snoozed))
 	if r := c.Run; r.Finished() {
 		fp.WriteByte('|')
 		writeInt(&fp, r.Done.Unix())
@@ -92,7 +100,7 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 		return
 	}
 	defer func() { c.synced = sum }()
-	rules := reminderRules{zone: zone, weekends: c.Weekends, quiet: c.QuietHours()}
+	rules := reminderRules{zone: zone, weekends: c.Weekends, quiet: c.QuietHours(), pause: c.Pause}
 	want := map[string]reminderSpec{}
 	for _, m := range c.Plan.Open() {
 		// IDs sort start before review, which orders reminders due at the
@@ -106,6 +114,13 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	}
 	if r := c.Run; r.Finished() && e.rem.RepeatAfter > 0 {
 		want[KindRepeat] = reminderSpec{0, KindRepeat, addMonths(dayOf(r.Done, zone), e.rem.RepeatAfter).Format(dateLayout)}
+	}
+	// A snoozed reminder comes again on its day, while what it reminds of
+	// is still wanted.
+	for id, day := range c.Snoozed {
+		if spec, ok := want[id]; ok {
+			want[id+SnoozeSuffix] = reminderSpec{spec.measure, spec.kind, day}
+		}
 	}
 	// Every reminder kept is one that is wanted: sized once, as this slice
 	// stays with the conversation in the engine's cache.
@@ -123,7 +138,7 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 		// Only a pending reminder follows a new zone, hour or weekend rule;
 		// one that was sent must not come again because the rule changed.
 		if spec.day == r.For && (r.Status != ReminderPending ||
-			r.Zone == zone.String() && r.Hour == e.rem.Hour && r.Day == reminderDay(r.For, c.Weekends) && rules.keeps(&r, now)) {
+			r.Zone == zone.String() && r.Hour == e.rem.Hour && rules.keeps(&r, now)) {
 			kept = append(kept, r)
 			continue
 		}
@@ -141,20 +156,28 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	c.Reminders = kept
 }
 
-// reminderDay is the day a reminder for day falls on: a Saturday or Sunday
-// moves to the Monday unless weekends are allowed.
-func reminderDay(day string, weekends bool) string {
+// day is the day a reminder for day falls on: one inside a pause comes on
+// the day after it (postponed); a Saturday or Sunday moves to the Monday
+// unless weekends are allowed.
+func (rr reminderRules) day(day string) (string, bool) {
 	d, ok := parseCivil(day)
-	if !ok || weekends {
-		return day
+	if !ok {
+		return day, false
 	}
-	switch d.Weekday() {
-	case time.Saturday:
-		d = d.AddDate(0, 0, 2)
-	case time.Sunday:
-		d = d.AddDate(0, 0, 1)
+	postponed := rr.pause != "" && day <= rr.pause
+	if postponed {
+		last, _ := parseCivil(rr.pause)
+		d = last.AddDate(0, 0, 1)
 	}
-	return d.Format(dateLayout)
+	if !rr.weekends {
+		switch d.Weekday() {
+		case time.Saturday:
+			d = d.AddDate(0, 0, 2)
+		case time.Sunday:
+			d = d.AddDate(0, 0, 1)
+		}
+	}
+	return d.Format(dateLayout), postponed
 }
 
 // reminderRules are a conversation's settings that say when its reminders
@@ -163,19 +186,24 @@ type reminderRules struct {
 	zone     *time.Location
 	weekends bool
 	quiet    QuietHours
+	pause    string // the last day of a pause
 }
 
 // keeps reports whether a pending reminder r may stay as it is under the
-// rules: it is due when they say, or its planned moment has passed (it is
-// being sent, late or held by quiet hours).
+// rules: it falls on the day they say and is due when they say, or its
+// planned moment has passed (it is being sent, late or held by quiet hours).
 func (rr reminderRules) keeps(r *Reminder, now time.Time) bool {
+	if day, postponed := rr.day(r.For); day != r.Day || postponed != r.Postponed {
+		return false
+	}
 	due, ok := rr.due(r.Day, r.Hour)
 	return ok && (r.Due.Equal(due) || !due.After(now))
 }
 
 func (e *Engine) newReminder(id string, spec reminderSpec, rules reminderRules, now time.Time) Reminder {
 	zone := rules.zone
-	r := Reminder{ID: id, Measure: spec.measure, Kind: spec.kind, For: spec.day, Day: reminderDay(spec.day, rules.weekends), Hour: e.rem.Hour, Zone: zone.String()}
+	r := Reminder{ID: id, Measure: spec.measure, Kind: spec.kind, For: spec.day, Hour: e.rem.Hour, Zone: zone.String()}
+	r.Day, r.Postponed = rules.day(spec.day)
 	due, ok := rules.due(r.Day, r.Hour)
 	if !ok || due.Year() > 2200 { // beyond what the index can order (and any plan)
 		r.Status = ReminderSkipped
@@ -238,6 +266,8 @@ func (t *Turn) ReminderNotes(m *Measure) {
 		switch day, _ := parseCivil(r.Day); {
 		case !r.Due.After(now):
 			t.Note(t.T("reminder.soon", "Kind", kind, "Hour", hour))
+		case r.Postponed:
+			t.Note(t.T("reminder.postponed.note", "Kind", kind, "Hour", hour, "Date", t.e.texts.formatDate(t.lang, day)))
 		case r.Day != r.For:
 			t.Note(t.T("reminder.monday", "Kind", kind, "Hour", hour, "Date", t.e.texts.formatDate(t.lang, day)))
 		}

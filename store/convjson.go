@@ -127,6 +127,18 @@ func appendConversationJSON(b []byte, c *bot.Conversation) []byte {
 		field("quiet")
 		b = appendStr(b, c.Quiet)
 	}
+	if c.Pause != "" {
+		field("pause")
+		b = appendStr(b, c.Pause)
+	}
+	if len(c.Snoozed) > 0 {
+		field("snz")
+		b = appendStrMap(b, c.Snoozed)
+	}
+	if c.Snoozing != "" {
+		field("snzq")
+		b = appendStr(b, c.Snoozing)
+	}
 	if !c.LastEventAt.IsZero() {
 		field("evat")
 		b = appendTime(b, c.LastEventAt)
@@ -362,6 +374,7 @@ func appendReminder(b []byte, r *bot.Reminder) []byte {
 	o.time("due", r.Due, false)
 	o.str("st", r.Status, true)
 	o.time("at", r.At, true)
+	o.bool("pp", r.Postponed)
 	return o.end()
 }
 

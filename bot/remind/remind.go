@@ -19,6 +19,11 @@ import (
 const (
 	ModeReminders = "reminders"
 	ModeQuiet     = "quiet"
+	ModePause     = "pause"
+	// ModeSnoozeDay asks for the day a reminder is snoozed to;
+	// ModeSnoozeReview whether the review date moves with it.
+	ModeSnoozeDay    = "snooze"
+	ModeSnoozeReview = "snooze-review"
 )
 
 // Feature is what reminders say and what their answers do, and the
@@ -32,9 +37,13 @@ func Feature() bot.Feature {
 		Name: "remind",
 		Modes: []bot.Mode{{Name: ModeReminders, Ask: func(t *bot.Turn) (bot.Message, bool) { return remindersView(t), true },
 			Press: pressReminders, Back: (*bot.Turn).BackFromSideTrip, Calm: true},
-			{Name: ModeQuiet, Ask: askQuiet, Press: pressQuiet, Text: setQuiet, Claim: quietTyped, Back: backToReminders, Calm: true}},
-		Commands: []bot.Cmd{{Name: "reminders", Main: true, Run: func(t *bot.Turn, _ []string) { show(t) }}},
-		Lasting:  map[string]func(*bot.Turn, string){"rv": reviewAnswer},
+			{Name: ModeQuiet, Ask: askQuiet, Press: pressQuiet, Text: setQuiet, Claim: quietTyped, Back: backToReminders, Calm: true},
+			{Name: ModePause, Ask: askPause, Press: pressPause, Text: typedPause, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true},
+			{Name: ModeSnoozeDay, Ask: askSnoozeDay, Text: typedSnoozeDay, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true},
+			{Name: ModeSnoozeReview, Ask: askSnoozeReview, Press: pressSnoozeReview, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true}},
+		Commands: []bot.Cmd{{Name: "reminders", Main: true, Run: func(t *bot.Turn, _ []string) { show(t) }},
+			{Name: "pause", Args: true, Run: cmdPause}, {Name: "resume", Run: cmdResume}},
+		Lasting: map[string]func(*bot.Turn, string){"rv": reviewAnswer, "sz": snoozeAnswer},
 		// A time zone set outside any question is shown where it matters.
 		On:       map[string]func(*bot.Turn) bool{settings.ZoneSet: func(t *bot.Turn) bool { show(t); return true }},
 		Reminder: reminderMessage,
@@ -52,10 +61,15 @@ func reminderMessage(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool)
 		b.WriteString(t.T("reminder.late", "Date", t.Date(d)))
 		b.WriteString("\n")
 	}
+	if r.Postponed {
+		d, _ := bot.ParseDay(r.For)
+		b.WriteString(t.T("reminder.postponed", "Date", t.Date(d)))
+		b.WriteString("\n")
+	}
 	if r.Kind == bot.KindRepeat {
 		f := plan.Flow(t)
 		b.WriteString(t.N("reminder.repeat", t.RepeatAfter(), "Title", t.T(f.TitleID())))
-		m := bot.Message{Text: b.String(), Buttons: [][]bot.Button{{{Label: t.T("button.repeat"), Action: "/check " + f.ID}}}}
+		m := bot.Message{Text: b.String(), Buttons: [][]bot.Button{{{Label: t.T("button.repeat"), Action: "/check " + f.ID}}, snoozeRow(t, r)}}
 		t.Offer(m)
 		return m, true
 	}
@@ -80,7 +94,7 @@ func reminderMessage(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool)
 	start, _ := bot.ParseDay(m.Start)
 	if r.Kind == bot.KindStart {
 		b.WriteString(t.T("reminder.start", "Text", m.Text, "Checkpoint", cp, "Responsible", resp, "Date", t.Date(start)))
-		msg := bot.Message{Text: b.String(), Buttons: [][]bot.Button{{{Label: t.T("button.plan"), Action: "/plan"}}}, Mentions: mentions}
+		msg := bot.Message{Text: b.String(), Buttons: [][]bot.Button{{{Label: t.T("button.plan"), Action: "/plan"}}, snoozeRow(t, r)}, Mentions: mentions}
 		t.Offer(msg)
 		return msg, true
 	}
@@ -90,6 +104,7 @@ func reminderMessage(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool)
 		{{Label: t.T("button.review.done"), Action: "rv:" + id + ":done"}},
 		{{Label: t.T("button.review.progress"), Action: "rv:" + id + ":prog"}},
 		{{Label: t.T("button.review.dropped"), Action: "rv:" + id + ":drop"}},
+		snoozeRow(t, r),
 	}}
 	t.Offer(msg)
 	return msg, true
@@ -153,6 +168,9 @@ func remindersView(t *bot.Turn) bot.Message {
 		b.WriteString(t.T("reminders.off"))
 	} else {
 		b.WriteString(t.T("reminders.title"))
+	}
+	if last, ok := pausedUntil(t); ok {
+		b.WriteString("\n" + t.T("pause.active", "Date", t.Date(last)))
 	}
 	zone := t.Zone()
 	var upcoming, missed []string
