@@ -72,7 +72,13 @@ func TestQuietHoursTodayAtNight(t *testing.T) {
 	setQuiet(t, h, "20-8")
 	berlin := mustZone("Europe/Berlin")
 	h.Clock.Set(time.Date(2027, 3, 15, 21, 0, 0, 0, berlin))
-	planWith(t, h, "heute", "29.3.2027")
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop mit Betrieben", "1", "ich", "heute"} {
+		h.Say(in)
+	}
+	// Saying when it comes, never silently nothing.
+	if out := h.Say("29.3.2027"); !strings.Contains(out, "kommt nach Ihren Ruhezeiten: am Di, 16.03.2027 um 08:00 Uhr") {
+		t.Errorf("saved at 21:00, start today: %q", out)
+	}
 	if r := reminderOf(t, h, bot.KindStart); !r.Due.Equal(time.Date(2027, 3, 16, 8, 0, 0, 0, berlin)) {
 		t.Fatalf("start today at 21:00: due %s, want 08:00 tomorrow", r.Due.In(berlin))
 	}

@@ -263,11 +263,19 @@ func (t *Turn) ReminderNotes(m *Measure) {
 			continue
 		}
 		kind := t.T("reminders.kind." + r.Kind)
+		// When it really comes: later than its day's hour if quiet hours
+		// hold it.
+		at := r.Due.In(t.e.zoneOf(t.c))
+		atDay := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
+		atTime := two(at.Hour()) + ":" + two(at.Minute())
+		held := at.Format(dateLayout) != r.Day || at.Hour() != r.Hour || at.Minute() != 0
 		switch day, _ := parseCivil(r.Day); {
 		case !r.Due.After(now):
 			t.Note(t.T("reminder.soon", "Kind", kind, "Hour", hour))
 		case r.Postponed:
-			t.Note(t.T("reminder.postponed.note", "Kind", kind, "Hour", hour, "Date", t.e.texts.formatDate(t.lang, day)))
+			t.Note(t.T("reminder.postponed.note", "Kind", kind, "Time", atTime, "Date", t.e.texts.formatDate(t.lang, atDay)))
+		case held:
+			t.Note(t.T("reminder.quiet.note", "Kind", kind, "Time", atTime, "Date", t.e.texts.formatDate(t.lang, atDay)))
 		case r.Day != r.For:
 			t.Note(t.T("reminder.monday", "Kind", kind, "Hour", hour, "Date", t.e.texts.formatDate(t.lang, day)))
 		}
