@@ -88,7 +88,7 @@ func checkDailySeries(t *testing.T, e *Engine, zone *time.Location, first, last 
 	var prev time.Time
 	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
 		day := d.Format(dateLayout)
-		r := e.newReminder("m1-2review", reminderSpec{1, KindReview, day}, zone, true, now)
+		r := e.newReminder("m1-2review", reminderSpec{1, KindReview, day}, reminderRules{zone: zone, weekends: true}, now)
 		if r.Status != ReminderPending {
 			t.Errorf("%s, %s %02d:00: status %q, want pending (skipped)", zone, day, e.rem.Hour, r.Status)
 			return checked
@@ -209,7 +209,7 @@ func TestRemindersWeekdaysEveryZone(t *testing.T) {
 	for _, zone := range zones {
 		for d := zoneYearsFrom; d.Before(zoneYearsFrom.AddDate(1, 0, 0)); d = d.AddDate(0, 0, 1) {
 			day := d.Format(dateLayout)
-			r := e.newReminder("m1-1start", reminderSpec{1, KindStart, day}, zone, false, now)
+			r := e.newReminder("m1-1start", reminderSpec{1, KindStart, day}, reminderRules{zone: zone}, now)
 			local := r.Due.In(zone)
 			asked := time.Date(d.Year(), d.Month(), d.Day(), 9, 0, 0, 0, zone)
 			if wd := local.Weekday(); r.Status != ReminderPending || wd == time.Saturday || wd == time.Sunday || r.Due.Before(asked) || r.Due.Sub(asked) > 3*24*time.Hour {

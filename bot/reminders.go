@@ -71,6 +71,16 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	if c.RemindersOff {
 		fp.WriteString("+off")
 	}
+	fp.WriteByte('|')
+	fp.WriteString(c.Quiet)
+	fp.WriteByte('|')
+	fp.WriteString(c.Pause)
+	// Snoozes in any order: a sum of their hashes.
+	var snoozed uint64
+	for id, day := range c.Snoozed {
+		snoozed += maphash.String(syncSeed, id)*31 + maphash.String(syncSeed, day)
+	}
+	writeInt(&fp, int64(snoozed))
 	if r := c.Run; r.Finished() {
 		fp.WriteByte('|')
 		writeInt(&fp, r.Done.Unix())
@@ -90,6 +100,7 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 		return
 	}
 	defer func() { c.synced = sum }()
+	rules := reminderRules{zone: zone, weekends: c.Weekends, quiet: c.QuietHours(), pause: c.Pause}
 	want := map[string]reminderSpec{}
 	for _, m := range c.Plan.Open() {
 		// IDs sort start before review, which orders reminders due at the
@@ -103,6 +114,13 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	}
 	if r := c.Run; r.Finished() && e.rem.RepeatAfter > 0 {
 		want[KindRepeat] = reminderSpec{0, KindRepeat, addMonths(dayOf(r.Done, zone), e.rem.RepeatAfter).Format(dateLayout)}
+	}
+	// A snoozed reminder comes again on its day, while what it reminds of
+	// is still wanted.
+	for id, day := range c.Snoozed {
+		if spec, ok := want[id]; ok {
+			want[id+SnoozeSuffix] = reminderSpec{spec.measure, spec.kind, day}
+		}
 	}
 	// Every reminder kept is one that is wanted: sized once, as this slice
 	// stays with the conversation in the engine's cache.
@@ -123,14 +141,14 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 		// Only a pending reminder follows a new zone, hour or weekend rule;
 		// one that was sent must not come again because the rule changed.
 		if spec.day == r.For && (r.Status != ReminderPending ||
-			r.Zone == zone.String() && r.Hour == e.rem.Hour && r.Day == reminderDay(r.For, c.Weekends)) {
+			r.Zone == zone.String() && r.Hour == e.rem.Hour && rules.keeps(&r, now)) {
 			kept = append(kept, r)
 			continue
 		}
-		kept = append(kept, e.newReminder(r.ID, spec, zone, c.Weekends, now))
+		kept = append(kept, e.newReminder(r.ID, spec, rules, now))
 	}
 	for id, spec := range want {
-		kept = append(kept, e.newReminder(id, spec, zone, c.Weekends, now))
+		kept = append(kept, e.newReminder(id, spec, rules, now))
 	}
 	sort.Slice(kept, func(i, j int) bool {
 		if !kept[i].Due.Equal(kept[j].Due) {
@@ -141,54 +159,94 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	c.Reminders = kept
 }
 
-// reminderDay is the day a reminder for day falls on: a Saturday or Sunday
-// moves to the Monday unless weekends are allowed.
-func reminderDay(day string, weekends bool) string {
+// day is the day a reminder for day falls on: one inside a pause comes on
+// the day after it (postponed); a Saturday or Sunday moves to the Monday
+// unless weekends are allowed.
+func (rr reminderRules) day(day string) (string, bool) {
 	d, ok := parseCivil(day)
-	if !ok || weekends {
-		return day
+	if !ok {
+		return day, false
 	}
-	switch d.Weekday() {
-	case time.Saturday:
-		d = d.AddDate(0, 0, 2)
-	case time.Sunday:
-		d = d.AddDate(0, 0, 1)
+	postponed := rr.pause != "" && day <= rr.pause
+	if postponed {
+		last, _ := parseCivil(rr.pause)
+		d = last.AddDate(0, 0, 1)
 	}
-	return d.Format(dateLayout)
+	if !rr.weekends {
+		switch d.Weekday() {
+		case time.Saturday:
+			d = d.AddDate(0, 0, 2)
+		case time.Sunday:
+			d = d.AddDate(0, 0, 1)
+		}
+	}
+	return d.Format(dateLayout), postponed
 }
 
-func (e *Engine) newReminder(id string, spec reminderSpec, zone *time.Location, weekends bool, now time.Time) Reminder {
-	r := Reminder{ID: id, Measure: spec.measure, Kind: spec.kind, For: spec.day, Day: reminderDay(spec.day, weekends), Hour: e.rem.Hour, Zone: zone.String()}
-	d, ok := parseCivil(r.Day)
-	if !ok {
+// reminderRules are a conversation's settings that say when its reminders
+// may come.
+type reminderRules struct {
+	zone     *time.Location
+	weekends bool
+	quiet    QuietHours
+	pause    string // the last day of a pause
+}
+
+// keeps reports whether a pending reminder r may stay as it is under the
+// rules: it falls on the day they say and is due when they say, or its
+// planned moment has passed (it is being sent, late or held by quiet hours).
+func (rr reminderRules) keeps(r *Reminder, now time.Time) bool {
+	if day, postponed := rr.day(r.For); day != r.Day || postponed != r.Postponed {
+		return false
+	}
+	due, ok := rr.due(r.Day, r.Hour)
+	return ok && (r.Due.Equal(due) || !due.After(now))
+}
+
+func (e *Engine) newReminder(id string, spec reminderSpec, rules reminderRules, now time.Time) Reminder {
+	zone := rules.zone
+	r := Reminder{ID: id, Measure: spec.measure, Kind: spec.kind, For: spec.day, Hour: e.rem.Hour, Zone: zone.String()}
+	r.Day, r.Postponed = rules.day(spec.day)
+	due, ok := rules.due(r.Day, r.Hour)
+	if !ok || due.Year() > 2200 { // beyond what the index can order (and any plan)
 		r.Status = ReminderSkipped
 		return r
 	}
-	// time.Date resolves an hour that a daylight-saving change skips or
-	// repeats to one real instant, so the reminder fires exactly once. A
-	// skipped hour it may resolve to before the gap (it does in the US
-	// zones): then the reminder comes as the clocks jump past it, not early.
-	due := time.Date(d.Year(), d.Month(), d.Day(), r.Hour, 0, 0, 0, zone)
-	shown := time.Date(due.Year(), due.Month(), due.Day(), due.Hour(), due.Minute(), 0, 0, time.UTC)
-	if early := time.Date(d.Year(), d.Month(), d.Day(), r.Hour, 0, 0, 0, time.UTC).Sub(shown); early > 0 {
-		due = due.Add(early)
-	}
-	r.Due = due.UTC()
-	if r.Due.Year() > 2200 { // beyond what the index can order (and any plan)
-		r.Status = ReminderSkipped
-		return r
-	}
+	r.Due = due
 	if !r.Due.After(now) {
 		if r.Day == dayOf(now, zone).Format(dateLayout) {
 			// Today, but the hour has passed (a start "today" entered at
-			// noon): it comes at once, and the saved measure says so.
-			r.Due = now.UTC()
+			// noon): it comes at once, and the saved measure says so;
+			// inside quiet hours, at their end.
+			at, _ := rules.quiet.quietEnd(now, zone)
+			r.Due = at.UTC()
 			return r
 		}
 		// Its day passed before it was set: nothing to remind of.
 		r.Status, r.At = ReminderSkipped, now.UTC()
 	}
 	return r
+}
+
+// due is the instant, in UTC, of a reminder on day at hour: after the end
+// of quiet hours if it would fall inside them.
+func (rr reminderRules) due(day string, hour int) (time.Time, bool) {
+	d, ok := parseCivil(day)
+	if !ok {
+		return time.Time{}, false
+	}
+	zone := rr.zone
+	// time.Date resolves an hour that a daylight-saving change skips or
+	// repeats to one real instant, so the reminder fires exactly once. A
+	// skipped hour it may resolve to before the gap (it does in the US
+	// zones): then the reminder comes as the clocks jump past it, not early.
+	due := time.Date(d.Year(), d.Month(), d.Day(), hour, 0, 0, 0, zone)
+	shown := time.Date(due.Year(), due.Month(), due.Day(), due.Hour(), due.Minute(), 0, 0, time.UTC)
+	if early := time.Date(d.Year(), d.Month(), d.Day(), hour, 0, 0, 0, time.UTC).Sub(shown); early > 0 {
+		due = due.Add(early)
+	}
+	due, _ = rr.quiet.quietEnd(due, zone)
+	return due.UTC(), true
 }
 
 // ReminderNotes tells, after a measure was saved or its review moved, when
@@ -208,9 +266,19 @@ func (t *Turn) ReminderNotes(m *Measure) {
 			continue
 		}
 		kind := t.T("reminders.kind." + r.Kind)
+		// When it really comes: later than its day's hour if quiet hours
+		// hold it.
+		at := r.Due.In(t.e.zoneOf(t.c))
+		atDay := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
+		atTime := two(at.Hour()) + ":" + two(at.Minute())
+		held := at.Format(dateLayout) != r.Day || at.Hour() != r.Hour || at.Minute() != 0
 		switch day, _ := parseCivil(r.Day); {
 		case !r.Due.After(now):
 			t.Note(t.T("reminder.soon", "Kind", kind, "Hour", hour))
+		case r.Postponed:
+			t.Note(t.T("reminder.postponed.note", "Kind", kind, "Time", atTime, "Date", t.e.texts.formatDate(t.lang, atDay)))
+		case held:
+			t.Note(t.T("reminder.quiet.note", "Kind", kind, "Time", atTime, "Date", t.e.texts.formatDate(t.lang, atDay)))
 		case r.Day != r.For:
 			t.Note(t.T("reminder.monday", "Kind", kind, "Hour", hour, "Date", t.e.texts.formatDate(t.lang, day)))
 		}
@@ -330,6 +398,12 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 		if late > e.rem.MissedAfter {
 			r.Status = ReminderMissed
 			e.stats.missed.Add(1)
+			return nil, nil
+		}
+		// Inside quiet hours (the clock stood still, or the bot was down
+		// until now) it waits for their end.
+		if end, in := c.QuietHours().quietEnd(now, e.zoneOf(c)); in {
+			r.Due, r.At = end, time.Time{}
 			return nil, nil
 		}
 		r.Status = ReminderSent

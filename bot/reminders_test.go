@@ -280,8 +280,8 @@ func TestReviewConversation(t *testing.T) {
 	if len(got) != 2 { // the start reminder (late) and the review
 		t.Fatalf("got %d messages, want 2", len(got))
 	}
-	review := got[1].Msg
-	if len(review.Buttons) != 3 || !strings.Contains(review.Text, "Verantwortlich: ich") || !strings.Contains(review.Text, "Strategischer Nutzen") {
+	review := got[1].Msg // three answers and a row to snooze
+	if len(review.Buttons) != 4 || !strings.Contains(review.Text, "Verantwortlich: ich") || !strings.Contains(review.Text, "Strategischer Nutzen") {
 		t.Fatalf("review reminder: %q with %d buttons", review.Text, len(review.Buttons))
 	}
 	// "Still in progress": a new review date, a new reminder.

@@ -42,6 +42,20 @@ type Conversation struct {
 	RemindersOff bool `json:"remoff,omitempty"`
 	// Weekends lets reminders fall on Saturday and Sunday.
 	Weekends bool `json:"weekends,omitempty"`
+	// Quiet are the quiet hours ("20:00–08:00", see QuietHours): nothing is
+	// sent on the bot's own initiative inside them. Empty: none.
+	Quiet string `json:"quiet,omitempty"`
+	// Pause is the last day of a pause (/pause): what falls due until then
+	// comes once on the first working morning after it. A past day is a
+	// pause that is over.
+	Pause string `json:"pause,omitempty"`
+	// Snoozed maps a reminder's ID to the day it was snoozed to: it comes
+	// again then, as a reminder of its own (ID + SnoozeSuffix).
+	Snoozed map[string]string `json:"snz,omitempty"`
+	// Snoozing is the snooze being asked about: the reminder's ID, and
+	// after "@" the day picked. It is kept outside Dialog, whose fields
+	// belong to the question the snooze interrupted.
+	Snoozing string `json:"snzq,omitempty"`
 
 	// LastEventAt is the newest Event.At committed: a replayed event from
 	// before it was handled already (see Event.Replayed).
@@ -67,6 +81,9 @@ const (
 	KindReview = "review"
 	KindRepeat = "repeat"
 )
+
+// SnoozeSuffix ends the ID of a snoozed reminder's second coming.
+const SnoozeSuffix = "~"
 
 // Reminder statuses; the empty status is pending.
 const (
@@ -97,6 +114,8 @@ type Reminder struct {
 	At time.Time `json:"at,omitzero"`
 	// Ref names what a feature's own reminder is about (a meeting's ID).
 	Ref string `json:"ref,omitempty"`
+	// Postponed: it fell into a pause and comes after it (its message says so).
+	Postponed bool `json:"pp,omitempty"`
 }
 
 // Pending returns the reminders waiting to be sent, unless they are switched off.

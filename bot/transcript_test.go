@@ -29,7 +29,8 @@ func newHarness(t testing.TB, cacheSize int, opts ...func(*bot.Config)) *harness
 
 // runTranscript plays a transcript: "> text" lines are typed, "~ press A"
 // presses a button with action A, "~ lang L" sets the platform's language,
-// "~ +DUR" advances the clock, "# …" are comments. Everything else is the
+// "~ +DUR" advances the clock, "~ due" sends the reminders due then,
+// "# …" are comments. Everything else is the
 // bot's output and is regenerated.
 func runTranscript(t *testing.T, h *harness, script string) string {
 	var out strings.Builder
@@ -53,6 +54,11 @@ func runTranscript(t *testing.T, h *harness, script string) string {
 				t.Fatalf("bad clock step %q: %v", line, err)
 			}
 			h.Clock.Add(d)
+		case line == "~ due":
+			out.WriteString(line + "\n")
+			for _, s := range h.RunDue() {
+				out.WriteString(console.Render(s.Msg))
+			}
 		case strings.HasPrefix(line, "#"):
 			out.WriteString(line + "\n")
 		}

@@ -43,6 +43,26 @@ func (t *Turn) ParseDate(text string) (day, alt time.Time, p DateProblem) {
 	return t.e.vocab.parseDate(t.lang, text, t.today)
 }
 
+// TypedDate reads a typed date and hands it to take; a date that cannot
+// be read, does not exist or reads two ways is said so and the question
+// asked again.
+func (t *Turn) TypedDate(text string, take func(day time.Time, p DateProblem)) {
+	day, alt, p := t.ParseDate(text)
+	switch p {
+	case DateUnreadable:
+		t.Note(t.T("date.unreadable"))
+		t.Ask()
+	case DateImpossible:
+		t.Note(t.T("date.impossible"))
+		t.Ask()
+	case DateAmbiguous:
+		t.Note(t.T("date.ambiguous", "A", t.Date(day), "B", t.Date(alt)))
+		t.Ask()
+	default:
+		take(day, p)
+	}
+}
+
 // Date writes a day unambiguously the local way ("Mo, 15.03.2027").
 func (t *Turn) Date(d time.Time) string { return t.e.texts.formatDate(t.lang, d) }
 

@@ -123,6 +123,22 @@ func appendConversationJSON(b []byte, c *bot.Conversation) []byte {
 		field("weekends")
 		b = append(b, "true"...)
 	}
+	if c.Quiet != "" {
+		field("quiet")
+		b = appendStr(b, c.Quiet)
+	}
+	if c.Pause != "" {
+		field("pause")
+		b = appendStr(b, c.Pause)
+	}
+	if len(c.Snoozed) > 0 {
+		field("snz")
+		b = appendStrMap(b, c.Snoozed)
+	}
+	if c.Snoozing != "" {
+		field("snzq")
+		b = appendStr(b, c.Snoozing)
+	}
 	if !c.LastEventAt.IsZero() {
 		field("evat")
 		b = appendTime(b, c.LastEventAt)
@@ -359,6 +375,7 @@ func appendReminder(b []byte, r *bot.Reminder) []byte {
 	o.str("st", r.Status, true)
 	o.time("at", r.At, true)
 	o.str("ref", r.Ref, true)
+	o.bool("pp", r.Postponed)
 	return o.end()
 }
 

@@ -703,20 +703,7 @@ func pressDate(t *bot.Turn, _, arg string) {
 }
 
 func typedDate(t *bot.Turn, text string) {
-	day, alt, p := t.ParseDate(text)
-	switch p {
-	case bot.DateUnreadable:
-		t.Note(t.T("date.unreadable"))
-		t.Ask()
-	case bot.DateImpossible:
-		t.Note(t.T("date.impossible"))
-		t.Ask()
-	case bot.DateAmbiguous:
-		t.Note(t.T("date.ambiguous", "A", t.Date(day), "B", t.Date(alt)))
-		t.Ask()
-	default:
-		takeDate(t, day, p)
-	}
+	t.TypedDate(text, func(day time.Time, p bot.DateProblem) { takeDate(t, day, p) })
 }
 
 // takeDate checks a date against today and the start, confirms it back

@@ -15,8 +15,16 @@ import (
 	"github.com/ampel-bot/ampel/bot/settings"
 )
 
-// ModeReminders is the /reminders view.
-const ModeReminders = "reminders"
+// ModeReminders is the /reminders view; ModeQuiet asks for quiet hours.
+const (
+	ModeReminders = "reminders"
+	ModeQuiet     = "quiet"
+	ModePause     = "pause"
+	// ModeSnoozeDay asks for the day a reminder is snoozed to;
+	// ModeSnoozeReview whether the review date moves with it.
+	ModeSnoozeDay    = "snooze"
+	ModeSnoozeReview = "snooze-review"
+)
 
 // Feature is what reminders say and what their answers do, and the
 // /reminders view; when they fire is the engine's (see bot.Engine.RunReminders).
@@ -28,9 +36,14 @@ func Feature() bot.Feature {
 	return bot.Feature{
 		Name: "remind",
 		Modes: []bot.Mode{{Name: ModeReminders, Ask: func(t *bot.Turn) (bot.Message, bool) { return remindersView(t), true },
-			Press: pressReminders, Back: (*bot.Turn).BackFromSideTrip, Calm: true}},
-		Commands: []bot.Cmd{{Name: "reminders", Main: true, Run: func(t *bot.Turn, _ []string) { show(t) }}},
-		Lasting:  map[string]func(*bot.Turn, string){"rv": reviewAnswer},
+			Press: pressReminders, Back: (*bot.Turn).BackFromSideTrip, Calm: true},
+			{Name: ModeQuiet, Ask: askQuiet, Press: pressQuiet, Text: setQuiet, Claim: quietTyped, Back: backToReminders, Calm: true},
+			{Name: ModePause, Ask: askPause, Press: pressPause, Text: typedPause, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true},
+			{Name: ModeSnoozeDay, Ask: askSnoozeDay, Text: typedSnoozeDay, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true},
+			{Name: ModeSnoozeReview, Ask: askSnoozeReview, Press: pressSnoozeReview, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true}},
+		Commands: []bot.Cmd{{Name: "reminders", Main: true, Run: func(t *bot.Turn, _ []string) { show(t) }},
+			{Name: "pause", Args: true, Run: cmdPause}, {Name: "resume", Run: cmdResume}},
+		Lasting: map[string]func(*bot.Turn, string){"rv": reviewAnswer, "sz": snoozeAnswer},
 		// A time zone set outside any question is shown where it matters.
 		On:       map[string]func(*bot.Turn) bool{settings.ZoneSet: func(t *bot.Turn) bool { show(t); return true }},
 		Reminder: reminderMessage,
@@ -48,10 +61,15 @@ func reminderMessage(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool)
 		b.WriteString(t.T("reminder.late", "Date", t.Date(d)))
 		b.WriteString("\n")
 	}
+	if r.Postponed {
+		d, _ := bot.ParseDay(r.For)
+		b.WriteString(t.T("reminder.postponed", "Date", t.Date(d)))
+		b.WriteString("\n")
+	}
 	if r.Kind == bot.KindRepeat {
 		f := plan.Flow(t)
 		b.WriteString(t.N("reminder.repeat", t.RepeatAfter(), "Title", t.T(f.TitleID())))
-		m := bot.Message{Text: b.String(), Buttons: [][]bot.Button{{{Label: t.T("button.repeat"), Action: "/check " + f.ID}}}}
+		m := bot.Message{Text: b.String(), Buttons: [][]bot.Button{{{Label: t.T("button.repeat"), Action: "/check " + f.ID}}, snoozeRow(t, r)}}
 		t.Offer(m)
 		return m, true
 	}
@@ -76,7 +94,7 @@ func reminderMessage(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool)
 	start, _ := bot.ParseDay(m.Start)
 	if r.Kind == bot.KindStart {
 		b.WriteString(t.T("reminder.start", "Text", m.Text, "Checkpoint", cp, "Responsible", resp, "Date", t.Date(start)))
-		msg := bot.Message{Text: b.String(), Buttons: [][]bot.Button{{{Label: t.T("button.plan"), Action: "/plan"}}}, Mentions: mentions}
+		msg := bot.Message{Text: b.String(), Buttons: [][]bot.Button{{{Label: t.T("button.plan"), Action: "/plan"}}, snoozeRow(t, r)}, Mentions: mentions}
 		t.Offer(msg)
 		return msg, true
 	}
@@ -86,6 +104,7 @@ func reminderMessage(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool)
 		{{Label: t.T("button.review.done"), Action: "rv:" + id + ":done"}},
 		{{Label: t.T("button.review.progress"), Action: "rv:" + id + ":prog"}},
 		{{Label: t.T("button.review.dropped"), Action: "rv:" + id + ":drop"}},
+		snoozeRow(t, r),
 	}}
 	t.Offer(msg)
 	return msg, true
@@ -150,6 +169,9 @@ func remindersView(t *bot.Turn) bot.Message {
 	} else {
 		b.WriteString(t.T("reminders.title"))
 	}
+	if last, ok := pausedUntil(t); ok {
+		b.WriteString("\n" + t.T("pause.active", "Date", t.Date(last)))
+	}
 	zone := t.Zone()
 	var upcoming, missed []string
 	for _, r := range c.Reminders {
@@ -171,6 +193,9 @@ func remindersView(t *bot.Turn) bot.Message {
 		b.WriteString("\n\n" + t.T("reminders.missed") + "\n" + strings.Join(missed, "\n"))
 	}
 	b.WriteString("\n\n" + t.T("reminders.zone", "Zone", bot.ZoneLabel(zone), "Hour", bot.TwoDigits(t.ReminderHour())))
+	if q := c.QuietHours(); !q.None() {
+		b.WriteString("\n" + t.T("reminders.quiet", "Hours", q.String()))
+	}
 	toggle := bot.Button{Label: t.T("button.reminders.off"), Action: t.Action("off")}
 	if c.RemindersOff {
 		toggle = bot.Button{Label: t.T("button.reminders.on"), Action: t.Action("on")}
@@ -179,7 +204,8 @@ func remindersView(t *bot.Turn) bot.Message {
 	if c.Weekends {
 		weekends = bot.Button{Label: t.T("button.weekends.off"), Action: t.Action("we-off")}
 	}
-	return bot.Message{Text: b.String(), Buttons: [][]bot.Button{{toggle}, {weekends}, {{Label: t.T("button.timezone"), Action: "/timezone"}}, t.BackRow()}}
+	return bot.Message{Text: b.String(), Buttons: [][]bot.Button{{toggle}, {weekends}, {{Label: t.T("button.timezone"), Action: "/timezone"}},
+		{{Label: t.T("button.quiet"), Action: t.Action("quiet")}}, t.BackRow()}}
 }
 
 func reminderLine(t *bot.Turn, r bot.Reminder, zone *time.Location) string {
@@ -213,9 +239,80 @@ func pressReminders(t *bot.Turn, verb, _ string) {
 		c.Weekends = true
 	case "we-off":
 		c.Weekends = false
+	case "quiet":
+		t.To(ModeQuiet)
+		t.Ask()
+		return
 	}
 	// Switching on or changing the weekend rule recomputes the reminders
 	// before they are shown.
 	t.SyncReminders()
 	t.Ask()
+}
+
+// Quiet hours offered as buttons; any span can be typed ("21-7").
+var quietSuggestions = []string{"20:00–08:00", "22:00–07:00"}
+
+// askQuiet asks for the quiet hours: nothing the bot sends on its own
+// comes inside them.
+func askQuiet(t *bot.Turn) (bot.Message, bool) {
+	text := t.T("quiet.ask.none")
+	if q := t.Conv().QuietHours(); !q.None() {
+		text = t.T("quiet.ask", "Hours", q.String())
+	}
+	var rows [][]bot.Button
+	for i, q := range quietSuggestions {
+		rows = append(rows, []bot.Button{{Label: q, Action: t.Action("q", strconv.Itoa(i))}})
+	}
+	rows = append(rows, []bot.Button{{Label: t.T("button.quiet.none"), Action: t.Action("q", "none")}}, t.BackRow())
+	return bot.Message{Text: text, Buttons: rows}, true
+}
+
+// quietTyped: "20-8" is quiet hours, not a button's number.
+func quietTyped(_ *bot.Turn, text string) bool {
+	_, ok := bot.ParseQuiet(text)
+	return ok
+}
+
+func pressQuiet(t *bot.Turn, _, arg string) {
+	if arg == "none" {
+		saveQuiet(t, bot.QuietHours{})
+		return
+	}
+	if i, ok := bot.Index(arg, len(quietSuggestions)); ok {
+		q, _ := bot.ParseQuiet(quietSuggestions[i])
+		saveQuiet(t, q)
+		return
+	}
+	t.Reask()
+}
+
+func setQuiet(t *bot.Turn, text string) {
+	q, ok := bot.ParseQuiet(text)
+	if !ok {
+		t.Note(t.T("quiet.unknown", "Text", bot.Short(text, 40)))
+		t.Ask()
+		return
+	}
+	saveQuiet(t, q)
+}
+
+// saveQuiet sets the quiet hours, moves the reminders that fall into them,
+// and shows the reminders again.
+func saveQuiet(t *bot.Turn, q bot.QuietHours) {
+	t.Conv().Quiet = q.String()
+	t.SyncReminders()
+	if q.None() {
+		t.Note(t.T("quiet.off"))
+	} else {
+		t.Note(t.T("quiet.set", "Hours", q.String()))
+	}
+	t.To(ModeReminders)
+	t.Ask()
+}
+
+func backToReminders(t *bot.Turn) bool {
+	t.To(ModeReminders)
+	t.Ask()
+	return true
 }
