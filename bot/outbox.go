@@ -86,6 +86,7 @@ type outbox struct {
 	running   int                 // lanes ready or being sent
 	acks      []uint64            // delivered, to be recorded
 	acking    bool                // recordDelivered runs
+	marking   int                 // deliveries handed to the store whose marks are not yet written
 	ackNow    chan struct{}       // asks it not to wait
 	scanning  bool                // a scan runs or is about to
 	rescan    bool                // another scan was asked for meanwhile
@@ -514,18 +515,30 @@ func (e *Engine) recordDelivered() {
 			o.mu.Unlock()
 			return
 		}
+		// The store returns once the marks are written; waiting for that
+		// here would keep this loop busy while more deliveries come, and
+		// each would then take a write of its own (a lone user's commits
+		// would queue behind a write per reply). So the wait is on its
+		// own, and what comes meanwhile waits ackDelay for the next batch.
+		o.marking++
 		o.mu.Unlock()
-		if err := e.store.Delivered(context.WithoutCancel(o.ctx), ids...); err != nil {
-			e.log.Warn("mark delivered", "err", err)
-		} else {
-			passKillPoint(KillAfterMark)
-		}
-		o.mu.Lock()
-		for _, id := range ids {
-			delete(o.known, id)
-			delete(o.mine, id)
-		}
-		o.mu.Unlock()
+		o.workers.Add(1)
+		go func(ids []uint64) {
+			defer o.workers.Done()
+			if err := e.store.Delivered(context.WithoutCancel(o.ctx), ids...); err != nil {
+				e.log.Warn("mark delivered", "err", err)
+			} else {
+				passKillPoint(KillAfterMark)
+			}
+			o.mu.Lock()
+			for _, id := range ids {
+				delete(o.known, id)
+				delete(o.mine, id)
+			}
+			o.marking--
+			o.notifyLocked() // Settle waits for the marks
+			o.mu.Unlock()
+		}(ids)
 	}
 }
 
@@ -906,7 +919,7 @@ func (e *Engine) Settle(ctx context.Context, chats ...Address) error {
 		o.mu.Lock()
 		busy := o.scanning && !o.closed
 		if len(chats) == 0 {
-			busy = busy || o.running > 0 || o.acking
+			busy = busy || o.running > 0 || o.acking || o.marking > 0
 		}
 		if o.acking && len(chats) == 0 {
 			select { // whoever settles wants the store to know

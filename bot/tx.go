@@ -422,6 +422,12 @@ func (e *Engine) finishTx(tx *Tx, outs []Outgoing) error {
 //go:noinline
 func (e *Engine) commitWide(ctx context.Context, tx *Tx) error {
 	b := tx.batch()
+	if tx.home == "" && len(b.Convs) == 0 && len(b.Records) == 0 && len(b.Outs) == 0 {
+		// A change no chat's event caused (Engine.Do) that found nothing
+		// to do (a retention sweep with nothing expired) has nothing to
+		// keep: run again, it does nothing again.
+		return nil
+	}
 	if len(b.Outs) > 0 {
 		e.out.commits.RLock() // see outbox.commits
 		defer e.out.commits.RUnlock()
