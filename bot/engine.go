@@ -51,15 +51,18 @@ type Config struct {
 // time and in order; events of different conversations run in parallel, at
 // most MaxInFlight at once.
 type Engine struct {
-	store     Store
-	flows     *flows.Catalog
-	texts     *Texts
-	clock     Clock
-	zone      *time.Location
-	log       *slog.Logger
-	vocab     *dateVocab
-	words     *words
-	slots     chan struct{}
+	store Store
+	flows *flows.Catalog
+	texts *Texts
+	clock Clock
+	zone  *time.Location
+	log   *slog.Logger
+	vocab *dateVocab
+	words *words
+	slots chan struct{}
+	// drawing bounds the files made at once when sent (see madeFiles): a
+	// picture's canvas is megabytes, and a thousand lanes may send at once.
+	drawing   chan struct{}
 	jobs      chan *job
 	closeOnce sync.Once
 	bg        sync.WaitGroup // work started by the engine itself
@@ -119,7 +122,7 @@ func New(cfg Config) (*Engine, error) {
 	cfg.Reminders.defaults()
 	e := &Engine{
 		store: cfg.Store, flows: cfg.Flows, texts: cfg.Texts, clock: cfg.Clock, zone: cfg.Zone,
-		log: cfg.Log, vocab: newDateVocab(cfg.Texts), slots: make(chan struct{}, cfg.MaxInFlight), jobs: make(chan *job), quit: make(chan struct{}),
+		log: cfg.Log, vocab: newDateVocab(cfg.Texts), slots: make(chan struct{}, cfg.MaxInFlight), drawing: make(chan struct{}, runtime.GOMAXPROCS(0)), jobs: make(chan *job), quit: make(chan struct{}),
 		locks: keyLocks{m: map[string]*keyLock{}}, adapters: map[string]Adapter{},
 		cache: convCache{m: map[string]*Conversation{}, max: cfg.CacheSize},
 		rem:   cfg.Reminders, kick: make(chan struct{}, 1),

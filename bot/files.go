@@ -47,7 +47,13 @@ func (e *Engine) madeFiles(m Message) (Message, bool) {
 				e.log.Error("make file: no such maker", "maker", f.Make)
 				continue
 			}
+			if e.drawing != nil {
+				e.drawing <- struct{}{}
+			}
 			data, err := mk(e.texts, e.flows, f.Spec)
+			if e.drawing != nil {
+				<-e.drawing
+			}
 			if err != nil {
 				e.log.Error("make file", "maker", f.Make, "err", err)
 				continue
