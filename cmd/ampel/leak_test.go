@@ -260,7 +260,10 @@ func TestFaultsLeakNothingEndToEnd(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the dialogue did not go through: %d messages shown; output:\n%s", len(shown), out.String())
 		}
-		if round%40 == 20 {
+		// Refused windows start once the bot is up: a refused getMe at
+		// start ends the process (on a loaded machine it may start later
+		// than the first window).
+		if round%40 == 20 && len(shown) > 0 {
 			tg.down()
 			time.Sleep(100 * time.Millisecond)
 			tg.up(t)
