@@ -129,19 +129,7 @@ func erasePerson(t *bot.Turn, who bot.Address) ([]bot.Address, error) {
 		if !found {
 			continue
 		}
-		freed := false
-		switch {
-		case r.Wait:
-			m.Waiting = bot.Remove(m.Waiting, key)
-		case r.Answer == Yes:
-			m.Yes--
-			freed = true
-		case r.Answer == Maybe:
-			m.Maybe--
-		case r.Answer == No:
-			m.No--
-		}
-		if freed && !m.Cancelled {
+		if m.takeOut(&r, key) && !m.Cancelled {
 			n, err := network.Get(tx, m.Network)
 			if err != nil && !errors.Is(err, network.ErrNone) {
 				return nil, err

@@ -55,20 +55,7 @@ func answer(t *bot.Turn, n *network.Network, m *Meeting, mem *network.Member, a 
 		refresh(t, n, m, mem, &r)
 		return
 	}
-	freed := false
-	if had { // take the old answer out
-		switch {
-		case r.Wait:
-			m.Waiting = bot.Remove(m.Waiting, key)
-		case r.Answer == Yes:
-			m.Yes--
-			freed = true
-		case r.Answer == Maybe:
-			m.Maybe--
-		case r.Answer == No:
-			m.No--
-		}
-	}
+	freed := had && m.takeOut(&r, key)
 	// Where the member's reminders live: the private chat they answered
 	// in, else the private chat the bot writes to.
 	conv := mem.Chat
@@ -112,6 +99,23 @@ func answer(t *bot.Turn, n *network.Network, m *Meeting, mem *network.Member, a 
 	}
 	t.Note(t.T(id, "Title", m.Title))
 	refresh(t, n, m, mem, &r)
+}
+
+// takeOut takes the answer r of the member key out of m's counts and
+// waiting list; true when it held a place, now free.
+func (m *Meeting) takeOut(r *RSVP, key string) bool {
+	switch {
+	case r.Wait:
+		m.Waiting = bot.Remove(m.Waiting, key)
+	case r.Answer == Yes:
+		m.Yes--
+		return true
+	case r.Answer == Maybe:
+		m.Maybe--
+	case r.Answer == No:
+		m.No--
+	}
+	return false
 }
 
 // refresh sends the meeting's new counts to every linked channel and to
