@@ -20,7 +20,7 @@ type lookingRecorder struct {
 	looks int
 }
 
-func (l *lookingRecorder) Arrived(ctx context.Context, _ bot.Address) (bool, error) {
+func (l *lookingRecorder) Arrived(ctx context.Context, _ bot.Address, _ bot.Message) (bool, error) {
 	id, ok := bot.OutboxID(ctx)
 	if !ok {
 		return false, errors.New("no outbox ID")

@@ -98,12 +98,16 @@ const (
 )
 
 // Arrivals is an Adapter that can look on its platform whether a message
-// arrived: Slack finds its recent posts by the outbox ID they carry. The
-// engine asks before it sends again a message that may have arrived; the
-// outbox ID is in ctx (OutboxID). An error means "could not look": the
-// message is sent again, and counted.
+// arrived: Slack finds its recent posts by the outbox ID and a digest of
+// the message they carry. The engine asks before it sends again a message
+// that may have arrived; the outbox ID is in ctx (OutboxID), m is the
+// message as queued (files not made yet: their names, no bytes). An
+// outbox ID alone is not enough: a database restored from a backup issues
+// IDs again, and a new message under an old ID must not be taken for the
+// old one. An error means "could not look": the message is sent again, and
+// counted.
 type Arrivals interface {
-	Arrived(ctx context.Context, to Address) (bool, error)
+	Arrived(ctx context.Context, to Address, m Message) (bool, error)
 }
 
 type outboxIDKey struct{}

@@ -683,7 +683,7 @@ func (e *Engine) arrived(ctx context.Context, a Adapter, h *held) bool {
 	if !ok || h.Msg.Live != "" {
 		return false // a live message found would need its ref: it is sent (counted)
 	}
-	found, err := ar.Arrived(WithOutboxID(ctx, h.ID), h.To)
+	found, err := ar.Arrived(WithOutboxID(ctx, h.ID), h.To, h.Msg)
 	if err != nil {
 		if ctx.Err() == nil {
 			e.log.Warn("could not look for an earlier send; sending again", "platform", h.To.Platform, "outbox_id", h.ID, "err", err)

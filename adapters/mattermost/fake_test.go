@@ -717,9 +717,12 @@ func (f *fakeMM) deliverPress(h http.Handler, req model.PostActionIntegrationReq
 	return 200
 }
 
+// waitFor waits until cond holds. Its deadline only ends a test that
+// would wait for ever: 10 s were too short for 300 answers under the race
+// detector on a loaded 2-core machine (TestRestartCatchUpAppliesNothingTwice).
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -26,7 +26,8 @@ func TestKillPoints(t *testing.T) {
 
 func killChannel(chat int) string { return fmt.Sprintf("kill%022d", chat) }
 
-// shown lists the text of every post of the bot.
+// shown lists the text of every post of the bot, and the names of the
+// files it carries.
 func (f *fakeMM) shown() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -34,6 +35,9 @@ func (f *fakeMM) shown() []string {
 	for _, id := range f.order {
 		if p := f.posts[id]; p.UserId == botID && p.DeleteAt == 0 {
 			out = append(out, p.Message)
+			for _, fid := range p.FileIds {
+				out = append(out, f.uploads[fid].name)
+			}
 		}
 	}
 	return out

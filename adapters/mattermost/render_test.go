@@ -222,12 +222,8 @@ var hostile = []string{
 
 // textsWith renders every text of every language, with fields set to
 // user text that means something to the client.
-func textsWith(t *testing.T, field string) []string {
+func textsWith(t *testing.T, set *locales.Set, field string) []string {
 	t.Helper()
-	set, err := locales.Load(locales.Builtin)
-	if err != nil {
-		t.Fatal(err)
-	}
 	_, texts := bottest.Content(t)
 	var kv []any
 	for _, name := range []string{"Title", "Text", "Goal", "Intro", "Level", "Symbol", "Responsible", "Checkpoint", "Priority", "Status", "Start", "Review", "Date", "Zone", "Time", "Command", "ID", "Lang", "Known", "A", "B", "N", "Total", "Rated", "Max", "Len", "Hour", "Years", "Weekday", "Day", "Month", "Year"} {
@@ -248,9 +244,13 @@ func textsWith(t *testing.T, field string) []string {
 // no backslash that was not in it, and no formatting, link, mention or
 // emoji takes effect.
 func TestEscapeShowsEveryTextAsTyped(t *testing.T) {
+	set, err := locales.Load(locales.Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
 	all := hostile
 	for _, h := range append(hostile[:3], "1") {
-		all = append(all, textsWith(t, h)...)
+		all = append(all, textsWith(t, set, h)...)
 	}
 	for _, s := range all {
 		v := clientView(escape(s))

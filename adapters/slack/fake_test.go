@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +53,8 @@ type fakeSlack struct {
 	lengths map[string]string // file ID -> the length announced
 	names   map[string]string // file ID -> the file name announced
 	shared  []apiCall         // files.completeUploadExternal calls
+	shares  []*fileShare      // the messages those calls posted
+	seq     int               // orders msgs and shares in a channel's history
 	views   []string          // views.publish bodies
 	opened  []string          // views.open bodies
 	ims     map[string]string // user -> DM channel, for conversations.open
@@ -102,6 +105,15 @@ type sentMsg struct {
 	Edited      int
 	Metadata    json.RawMessage // chat.postMessage's metadata, as sent
 	States      []string        // Shown at first and after each update
+	seq         int
+}
+
+// fileShare is the message a shared file shows as in its channel's
+// history: the file's ID, name (as announced to files.getUploadURLExternal)
+// and title.
+type fileShare struct {
+	Channel, TS, ID, Name, Title string
+	seq                          int
 }
 
 // block is the part of a Block Kit block the tests look at.
@@ -346,7 +358,8 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.nextTS++
-		m := &sentMsg{Channel: ch, TS: fmt.Sprintf("1804150800.%06d", f.nextTS), Text: c.Form["text"], Blocks: blocks}
+		f.seq++
+		m := &sentMsg{Channel: ch, TS: fmt.Sprintf("1804150800.%06d", f.nextTS), Text: c.Form["text"], Blocks: blocks, seq: f.seq}
 		if md := c.Form["metadata"]; md != "" {
 			m.Metadata = json.RawMessage(md)
 		}
@@ -372,17 +385,33 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		// Newest first, up to limit; metadata only with include_all_metadata.
 		ch := c.Form["channel"]
 		limit, _ := strconv.Atoi(c.Form["limit"])
-		var out []map[string]any
-		for i := len(f.msgs) - 1; i >= 0 && len(out) < limit; i-- {
-			if m := f.msgs[i]; m.Channel == ch {
+		// A shared file is a message of its own, with the file in files.
+		type entry struct {
+			seq int
+			msg map[string]any
+		}
+		var all []entry
+		for _, m := range f.msgs {
+			if m.Channel == ch {
 				e := map[string]any{"type": "message", "ts": m.TS, "text": m.Text}
 				if c.Form["include_all_metadata"] == "1" && m.Metadata != nil {
 					e["metadata"] = m.Metadata
 				}
-				out = append(out, e)
+				all = append(all, entry{m.seq, e})
 			}
 		}
-		okJSON(w, map[string]any{"messages": out, "has_more": false})
+		for _, sh := range f.shares {
+			if sh.Channel == ch {
+				all = append(all, entry{sh.seq, map[string]any{"type": "message", "ts": sh.TS, "text": "", "upload": true,
+					"files": []any{map[string]any{"id": sh.ID, "name": sh.Name, "title": sh.Title}}}})
+			}
+		}
+		slices.SortFunc(all, func(a, b entry) int { return b.seq - a.seq })
+		var out []map[string]any
+		for _, e := range all[:min(limit, len(all))] {
+			out = append(out, e.msg)
+		}
+		okJSON(w, map[string]any{"messages": out, "has_more": len(all) > limit})
 	case "conversations.open":
 		ch, ok := f.ims[c.Form["users"]]
 		if !ok {
@@ -416,6 +445,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.shared = append(f.shared, c)
+		f.seq++
+		f.shares = append(f.shares, &fileShare{Channel: c.Form["channel_id"], TS: fmt.Sprintf("1804150900.%06d", f.seq),
+			ID: files[0].ID, Name: f.names[files[0].ID], Title: files[0].Title, seq: f.seq})
 		okJSON(w, map[string]any{"files": []any{map[string]any{"id": files[0].ID, "title": files[0].Title}}})
 	default:
 		writeJSON(w, 404, map[string]any{"ok": false, "error": "unknown_method"})

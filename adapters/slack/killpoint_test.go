@@ -23,13 +23,17 @@ func TestKillPoints(t *testing.T) {
 	killtest.Points(t, killtest.Options{Child: "TestKillPointsChild", Env: []string{"AMPEL_KILLTEST_URL=" + fake.apiURL()}, Shown: fake.shown, Dedupes: true})
 }
 
-// shown lists every message as a client shows it.
+// shown lists every message as a client shows it, and the title of every
+// file shared.
 func (f *fakeSlack) shown() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
 	for _, m := range f.msgs {
 		out = append(out, m.Shown())
+	}
+	for _, s := range f.shares {
+		out = append(out, s.Title)
 	}
 	return out
 }

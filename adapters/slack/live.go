@@ -55,7 +55,7 @@ func (a *Adapter) SendLive(ctx context.Context, to bot.Address, m bot.Message) (
 	if err := a.lim.wait(ctx, channel); err != nil {
 		return "", err
 	}
-	posted, ts, err := a.sendPart(ctx, channel, livePart(m), false)
+	posted, ts, err := a.sendPart(ctx, channel, livePart(m), nil)
 	if err != nil {
 		return "", err
 	}

@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http/httptrace"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -49,6 +54,7 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 	}
 	parts := render(m, a.openerButton(m.Form))
 	key := sendkit.Key(cmp.Or(to.Chat, "@"+to.User), m)
+	tag, tagged := tagOf(ctx, to, m)
 	for i := a.parts.Get(key); i < len(parts); i++ {
 		if parts[i].file != nil && !isDM(channel) && to.Chat == "" {
 			// A file needs the DM's channel ID, which no post told yet.
@@ -61,7 +67,11 @@ func (a *Adapter) Send(ctx context.Context, to bot.Address, m bot.Message) error
 			a.parts.Set(key, i)
 			return err
 		}
-		posted, ts, err := a.sendPart(ctx, channel, parts[i], i == len(parts)-1)
+		var last *outboxTag
+		if tagged && i == len(parts)-1 {
+			last = &tag
+		}
+		posted, ts, err := a.sendPart(ctx, channel, parts[i], last)
 		if err != nil {
 			if errors.Is(err, bot.ErrRecipientGone) {
 				a.parts.Forget(key)
@@ -118,19 +128,21 @@ func (a *Adapter) postedIn(to bot.Address, channel, posted string) string {
 }
 
 // sendPart posts one part to channel and returns the channel Slack says
-// it posted in (for a file: channel) and the post's ts.
-func (a *Adapter) sendPart(ctx context.Context, channel string, p part, last bool) (posted, ts string, err error) {
+// it posted in (for a file: channel) and the post's ts. The last part of
+// an outbox message carries its tag (see outboxTag).
+func (a *Adapter) sendPart(ctx context.Context, channel string, p part, tag *outboxTag) (posted, ts string, err error) {
 	if p.file != nil {
 		f := p.file
-		name := f.Name
-		if name == "" {
-			name = "file"
+		name := fileName(*f)
+		filename := name
+		if tag != nil {
+			filename = tag.fileName(name)
 		}
 		err = a.call(ctx, "files.upload", func(ctx context.Context) error {
 			// FileSize must be exact: Slack's upload step refuses a
 			// mismatch.
 			_, err := a.api.UploadFileContext(ctx, slackapi.UploadFileParameters{
-				Filename: name, Title: name, FileSize: len(f.Data), Reader: bytes.NewReader(f.Data), Channel: channel,
+				Filename: filename, Title: name, FileSize: len(f.Data), Reader: bytes.NewReader(f.Data), Channel: channel,
 			})
 			return err
 		})
@@ -139,8 +151,8 @@ func (a *Adapter) sendPart(ctx context.Context, channel string, p part, last boo
 	err = a.call(ctx, "chat.postMessage", func(ctx context.Context) error {
 		var err error
 		opts := []slackapi.MsgOption{slackapi.MsgOptionBlocks(p.blocks...), slackapi.MsgOptionText(p.text, false)}
-		if id, ok := bot.OutboxID(ctx); ok && last {
-			opts = append(opts, slackapi.MsgOptionMetadata(outboxTag(id)))
+		if tag != nil {
+			opts = append(opts, slackapi.MsgOptionMetadata(tag.metadata()))
 		}
 		posted, ts, err = a.api.PostMessageContext(ctx, channel, opts...)
 		return err
@@ -378,26 +390,73 @@ func kindsOf(err error) []error {
 }
 
 // outboxEvent is the event_type of the metadata the last post of a message
-// carries: its outbox ID, so that a restarted process can find it.
+// carries (see outboxTag).
 const outboxEvent = "ampel_outbox"
 
-func outboxTag(id uint64) slackapi.SlackMetadata {
-	return slackapi.SlackMetadata{EventType: outboxEvent, EventPayload: map[string]any{"id": strconv.FormatUint(id, 10)}}
+// outboxTag is what the last part of an outbox message carries, so that
+// a restarted process can find it in the channel (Arrived): its outbox ID
+// and a digest of where it goes and what it says. The ID alone is not
+// enough: a database restored from a backup issues IDs again, and a new
+// message under an old ID would be taken for the old one and never sent.
+//
+// A post carries the tag as metadata, which users do not see; a file (the
+// last part of a message with files) in its name, as an 8-character
+// suffix ("plan-k3q9x2ab.ics"), which shows only when it is downloaded:
+// its title, which Slack shows, stays the name the bot gave it.
+type outboxTag struct {
+	id, sum string
 }
+
+// tagOf is the tag of the message m to to that the engine is sending
+// (false outside the engine's sends). The digest covers the recipient,
+// the text, the buttons, the form and the files' names, not the files'
+// bytes, which the engine makes only to send (Arrived gets the message
+// before that).
+func tagOf(ctx context.Context, to bot.Address, m bot.Message) (outboxTag, bool) {
+	id, ok := bot.OutboxID(ctx)
+	if !ok {
+		return outboxTag{}, false
+	}
+	h := sha256.New()
+	names := make([]string, len(m.Files))
+	for i, f := range m.Files {
+		names[i] = fileName(f)
+	}
+	// Plain data: cannot fail.
+	b, _ := json.Marshal([]any{to.Workspace, to.Chat, to.User, m.Text, m.Buttons, m.Form, m.Mentions, names})
+	h.Write(b)
+	return outboxTag{id: strconv.FormatUint(id, 10), sum: hex.EncodeToString(h.Sum(nil)[:8])}, true
+}
+
+func (t outboxTag) metadata() slackapi.SlackMetadata {
+	return slackapi.SlackMetadata{EventType: outboxEvent, EventPayload: map[string]any{"id": t.id, "sum": t.sum}}
+}
+
+// fileName is name with the tag's suffix before its extension.
+func (t outboxTag) fileName(name string) string {
+	h := sha256.Sum256([]byte("ampel-file\x00" + t.id + "\x00" + t.sum))
+	suffix := "-" + strings.ToLower(base32.StdEncoding.EncodeToString(h[:5]))
+	if ext := path.Ext(name); ext != "" && ext != name {
+		return strings.TrimSuffix(name, ext) + suffix + ext
+	}
+	return name + suffix
+}
+
+// fileName is the name a file is shown under.
+func fileName(f bot.File) string { return cmp.Or(f.Name, "file") }
 
 // arrivedLimit is how many of a channel's latest messages Arrived reads.
 const arrivedLimit = 20
 
 // Arrived implements bot.Arrivals: it looks in the channel's latest
-// messages for the last post of the outbox message in ctx, by the
-// metadata Send gave it. A message whose last part is a file carries no
-// metadata and is never found (it is sent again, and counted). Slack
-// needs the history scope of the channel's kind for it (im:history for
-// direct messages); without it the look fails and the message is resent.
-// A message to a user address is looked for in the app's DM with the
-// user (opened to learn its ID if need be).
-func (a *Adapter) Arrived(ctx context.Context, to bot.Address) (bool, error) {
-	id, ok := bot.OutboxID(ctx)
+// messages for the last part of the outbox message m in ctx, by the tag
+// Send gave it (see outboxTag): a post by its metadata, a file by its
+// name. Slack needs the history scope of the channel's kind for it
+// (im:history for direct messages); without it the look fails and the
+// message is resent. A message to a user address is looked for in the
+// app's DM with the user (opened to learn its ID if need be).
+func (a *Adapter) Arrived(ctx context.Context, to bot.Address, m bot.Message) (bool, error) {
+	tag, ok := tagOf(ctx, to, m)
 	channel := to.Chat
 	if ok && channel == "" && to.User != "" {
 		channel = a.dmWith(ctx, to.User)
@@ -405,7 +464,10 @@ func (a *Adapter) Arrived(ctx context.Context, to bot.Address) (bool, error) {
 	if !ok || channel == "" {
 		return false, nil
 	}
-	want := strconv.FormatUint(id, 10)
+	var file string
+	if len(m.Files) > 0 {
+		file = tag.fileName(fileName(m.Files[len(m.Files)-1]))
+	}
 	var found bool
 	err := a.call(ctx, "conversations.history", func(ctx context.Context) error {
 		h, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
@@ -414,8 +476,13 @@ func (a *Adapter) Arrived(ctx context.Context, to bot.Address) (bool, error) {
 			return err
 		}
 		for _, m := range h.Messages {
-			if m.Metadata.EventType == outboxEvent && m.Metadata.EventPayload["id"] == want {
-				found = true
+			if file == "" {
+				found = found || m.Metadata.EventType == outboxEvent &&
+					m.Metadata.EventPayload["id"] == tag.id && m.Metadata.EventPayload["sum"] == tag.sum
+				continue
+			}
+			for _, f := range m.Files {
+				found = found || f.Name == file
 			}
 		}
 		return nil

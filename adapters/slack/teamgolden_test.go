@@ -97,7 +97,8 @@ func (p *teamPlatform) Leave(user string) {
 	p.send("events_api", memberLeft(fmt.Sprintf("Ev%06d", seq.Add(1)), teamChannel, p.id(user)))
 }
 
-// Messages are the posts Slack holds, then the files shared.
+// Messages are the posts Slack holds, then the files shared, by the title
+// Slack shows (their names carry the outbox tag).
 func (p *teamPlatform) Messages() []teamscript.Message {
 	f := p.e.fake
 	f.mu.Lock()
@@ -109,12 +110,13 @@ func (p *teamPlatform) Messages() []teamscript.Message {
 	}
 	for i, c := range f.shared {
 		var files []struct {
-			ID string `json:"id"`
+			ID    string `json:"id"`
+			Title string `json:"title"`
 		}
 		_ = json.Unmarshal([]byte(c.Form["files"]), &files)
 		for _, fl := range files {
 			out = append(out, teamscript.Message{Chat: p.chatOf(c.Form["channel_id"]), ID: fmt.Sprintf("file %d %s", i, fl.ID),
-				Shown: "📎 " + f.names[fl.ID] + "\n"})
+				Shown: "📎 " + fl.Title + "\n"})
 		}
 	}
 	return out

@@ -22,13 +22,17 @@ func TestKillPoints(t *testing.T) {
 	killtest.Points(t, killtest.Options{Child: "TestKillPointsChild", Env: []string{"AMPEL_KILLTEST_URL=" + fake.srv.URL}, Shown: fake.shown})
 }
 
-// shown lists the texts of every message the fake holds.
+// shown lists the texts of every message the fake holds, and the names of
+// its documents.
 func (f *fakeTG) shown() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
 	for _, k := range f.order {
 		out = append(out, f.msgs[k].Text)
+		if d := f.msgs[k].Doc; d != nil {
+			out = append(out, d.Name)
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package bottest
 
 import (
 	"log/slog"
+	"sync"
 	"testing"
 
 	"github.com/ampel-bot/ampel/bot"
@@ -10,23 +11,42 @@ import (
 	"github.com/ampel-bot/ampel/locales"
 )
 
-// Content loads the built-in flows and texts, as a test needs them.
+// Content loads the built-in flows and texts, as a test needs them. They
+// are loaded once per test binary and shared: neither changes after it is
+// loaded, and loading them took a second under the race detector, for
+// each of hundreds of tests.
 func Content(tb testing.TB) (*flows.Catalog, *bot.Texts) {
 	tb.Helper()
-	return content(tb, slog.New(slog.DiscardHandler))
+	return content(tb, nil)
 }
 
+var loaded struct {
+	once    sync.Once
+	catalog *flows.Catalog
+	set     *locales.Set
+	texts   *bot.Texts // logging nowhere
+	err     error
+}
+
+// content is Content with texts that log to log (nil: nowhere).
 func content(tb testing.TB, log *slog.Logger) (*flows.Catalog, *bot.Texts) {
 	tb.Helper()
-	catalog, err := flows.Load(flows.Builtin)
-	if err != nil {
-		tb.Fatal(err)
+	loaded.once.Do(func() {
+		if loaded.catalog, loaded.err = flows.Load(flows.Builtin); loaded.err != nil {
+			return
+		}
+		if loaded.set, loaded.err = locales.Load(locales.Builtin); loaded.err != nil {
+			return
+		}
+		loaded.texts = bot.NewTexts(loaded.set.Bundle, loaded.set.Langs, slog.New(slog.DiscardHandler))
+	})
+	if loaded.err != nil {
+		tb.Fatal(loaded.err)
 	}
-	set, err := locales.Load(locales.Builtin)
-	if err != nil {
-		tb.Fatal(err)
+	if log == nil {
+		return loaded.catalog, loaded.texts
 	}
-	return catalog, bot.NewTexts(set.Bundle, set.Langs, log)
+	return loaded.catalog, bot.NewTexts(loaded.set.Bundle, loaded.set.Langs, log)
 }
 
 // NewEngine builds an engine on store with the built-in content, clock and
@@ -51,10 +71,10 @@ func NewObservedEngine(tb testing.TB, store bot.Store, clock bot.Clock, obs bot.
 
 func newEngine(tb testing.TB, store bot.Store, clock bot.Clock, log *slog.Logger, obs bot.Observer) *bot.Engine {
 	tb.Helper()
+	catalog, texts := content(tb, log)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	catalog, texts := content(tb, log)
 	e, err := bot.New(bot.Config{Store: store, Flows: catalog, Texts: texts, Clock: clock, Zone: Zone("Europe/Berlin"), Log: log, Features: features.All(), Observer: obs})
 	if err != nil {
 		tb.Fatal(err)

@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
 	"github.com/ampel-bot/ampel/bot/dialogtest"
+	"github.com/ampel-bot/ampel/flows"
 )
 
 // lastMsg is the last message of a reply, which carries the question.
@@ -74,45 +76,52 @@ func TestSuggestionsAreANumberedList(t *testing.T) {
 	f, _ := catalog.Get("zo-kmu")
 	for _, typed := range []bool{false, true} {
 		for _, lang := range []string{"de", "en"} {
-			for i, cp := range f.Checkpoints {
-				h := dialogtest.New(t, 0)
-				h.Lang, h.Rec.Typed = lang, typed
-				h.Say("/check zo-kmu")
-				for j := range f.Checkpoints {
-					h.Say(map[bool]string{true: "1", false: "3"}[i == j]) // only checkpoint i needs a measure
-				}
-				m := lastMsg(t, h.Send(bot.Event{Text: "1"}))
-				flat := m.Flat()
-				for k, s := range cp.Suggestions {
-					text := texts.T(lang, f.SuggestionID(cp, s))
-					num := strconv.Itoa(k + 1)
-					inText := strings.Contains(m.Text, "\n"+num+". "+text+"\n")
-					switch {
-					case typed && (inText || flat[k].Label != text):
-						t.Errorf("console, %s, %s: suggestion %d: button %q, listed in the text: %v; want the button to be it, and no list", lang, cp.ID, k+1, flat[k].Label, inText)
-					case !typed && (!inText || flat[k].Label != num):
-						t.Errorf("%s, %s: suggestion %d: button %q, listed in the text as %q: %v; want button %q and the list", lang, cp.ID, k+1, flat[k].Label, num+". "+text, inText, num)
-					}
-				}
-				for _, row := range m.Buttons {
-					if len(row) > 6 {
-						t.Errorf("%s, %s: a row of %d buttons, want at most 6", lang, cp.ID, len(row))
-					}
-				}
-				// The last suggestion by its number, then (back) by its text.
-				last := len(cp.Suggestions)
-				want := texts.T(lang, f.SuggestionID(cp, cp.Suggestions[last-1]))
-				if got := h.Say(strconv.Itoa(last)); !strings.Contains(got, "„"+want+"“") && !strings.Contains(got, "“"+want+"”") {
-					t.Errorf("typed %v, %s, %s: %d typed: got %q, want the suggestion %q to confirm", typed, lang, cp.ID, last, got, want)
-				}
-				h.Say(texts.T(lang, "button.back"))
-				if got := h.Say(want); !strings.Contains(got, "„"+want+"“") && !strings.Contains(got, "“"+want+"”") {
-					t.Errorf("typed %v, %s, %s: the suggestion typed whole: got %q, want it to confirm", typed, lang, cp.ID, got)
-				}
-				if d := h.Conv().Dialog; d.Mode != "m-confirm" {
-					t.Errorf("typed %v, %s, %s: after typing a suggestion whole the dialogue is at %q, want it confirmed as a suggestion", typed, lang, cp.ID, d.Mode)
-				}
+			t.Run(fmt.Sprintf("%s/typed=%v", lang, typed), func(t *testing.T) {
+				t.Parallel() // independent conversations: both cores
+				suggestionsAreANumberedList(t, f, texts, lang, typed)
+			})
+		}
+	}
+}
+
+func suggestionsAreANumberedList(t *testing.T, f *flows.Flow, texts *bot.Texts, lang string, typed bool) {
+	for i, cp := range f.Checkpoints {
+		h := dialogtest.New(t, 0)
+		h.Lang, h.Rec.Typed = lang, typed
+		h.Say("/check zo-kmu")
+		for j := range f.Checkpoints {
+			h.Say(map[bool]string{true: "1", false: "3"}[i == j]) // only checkpoint i needs a measure
+		}
+		m := lastMsg(t, h.Send(bot.Event{Text: "1"}))
+		flat := m.Flat()
+		for k, s := range cp.Suggestions {
+			text := texts.T(lang, f.SuggestionID(cp, s))
+			num := strconv.Itoa(k + 1)
+			inText := strings.Contains(m.Text, "\n"+num+". "+text+"\n")
+			switch {
+			case typed && (inText || flat[k].Label != text):
+				t.Errorf("console, %s, %s: suggestion %d: button %q, listed in the text: %v; want the button to be it, and no list", lang, cp.ID, k+1, flat[k].Label, inText)
+			case !typed && (!inText || flat[k].Label != num):
+				t.Errorf("%s, %s: suggestion %d: button %q, listed in the text as %q: %v; want button %q and the list", lang, cp.ID, k+1, flat[k].Label, num+". "+text, inText, num)
 			}
+		}
+		for _, row := range m.Buttons {
+			if len(row) > 6 {
+				t.Errorf("%s, %s: a row of %d buttons, want at most 6", lang, cp.ID, len(row))
+			}
+		}
+		// The last suggestion by its number, then (back) by its text.
+		last := len(cp.Suggestions)
+		want := texts.T(lang, f.SuggestionID(cp, cp.Suggestions[last-1]))
+		if got := h.Say(strconv.Itoa(last)); !strings.Contains(got, "„"+want+"“") && !strings.Contains(got, "“"+want+"”") {
+			t.Errorf("typed %v, %s, %s: %d typed: got %q, want the suggestion %q to confirm", typed, lang, cp.ID, last, got, want)
+		}
+		h.Say(texts.T(lang, "button.back"))
+		if got := h.Say(want); !strings.Contains(got, "„"+want+"“") && !strings.Contains(got, "“"+want+"”") {
+			t.Errorf("typed %v, %s, %s: the suggestion typed whole: got %q, want it to confirm", typed, lang, cp.ID, got)
+		}
+		if d := h.Conv().Dialog; d.Mode != "m-confirm" {
+			t.Errorf("typed %v, %s, %s: after typing a suggestion whole the dialogue is at %q, want it confirmed as a suggestion", typed, lang, cp.ID, d.Mode)
 		}
 	}
 }

@@ -52,15 +52,48 @@ const (
 	envKill  = "AMPEL_KILLPOINT"
 )
 
-// state is what the parent tells a child: the events and the first one
-// not acknowledged.
+// state is what the parent tells a child: the events, the first one not
+// acknowledged, and the events the parent made end in a file.
 type state struct {
 	Point               bot.KillPoint
 	Chats, Events, Next int
+	Files               map[int]bool `json:",omitempty"`
 }
 
 // text is the text of event i's message: what the fake must show once.
 func text(p bot.KillPoint, i int) string { return "kt-" + string(p) + "-" + strconv.Itoa(i) }
+
+// message is event i's message. Half of them end in a file, whose outcome
+// a restarted process must find as it finds a post's: every fourth is a
+// text and then a file (an .ics, as an appointment is sent), every fourth
+// a file alone (a result picture); so are those in s.Files, by turns.
+func (s *state) message(i int) bot.Message {
+	m := bot.Message{Text: text(s.Point, i)}
+	if !s.hasFile(i) {
+		return m
+	}
+	m.Files = []bot.File{{Name: text(s.Point, i) + ".ics", MIME: "text/calendar", Data: []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")}}
+	if i%4 == 3 || s.Files[i] && i%2 == 1 {
+		m.Text = ""
+	}
+	return m
+}
+
+func (s *state) hasFile(i int) bool { return i%4 >= 2 || s.Files[i] }
+
+// shows is what the fake must show once for event i: its text, its
+// file's name (or title).
+func (s *state) shows(i int) []string {
+	var out []string
+	m := s.message(i)
+	if m.Text != "" {
+		out = append(out, m.Text)
+	}
+	for _, f := range m.Files {
+		out = append(out, f.Name)
+	}
+	return out
+}
 
 // chat is the number of event i's chat: each point has chats of its own,
 // 10·(its place in bot.KillPoints) + 0..Chats-1.
@@ -117,8 +150,8 @@ func Child(t *testing.T, newAdapter func() (bot.Adapter, error), addr func(chat 
 		t.Fatal(err)
 	}
 	for i := s.Next; i < s.Events; i++ {
-		to, m := addr(s.chat(i)), bot.Message{Text: text(s.Point, i)}
-		err := engine.Do(ctx, m.Text, func(tx *bot.Tx) error {
+		to, m := addr(s.chat(i)), s.message(i)
+		err := engine.Do(ctx, text(s.Point, i), func(tx *bot.Tx) error {
 			if i%2 == 0 {
 				tx.Send(to, m)
 			} else {
@@ -172,8 +205,9 @@ type Options struct {
 	// Point is where the child dies, Kills how often.
 	Point bot.KillPoint
 	Kills int
-	// Shown lists the texts of every message the fake shows (the test's
-	// texts name their point: the fake may serve several runs).
+	// Shown lists the texts of every message the fake shows, and the names
+	// (titles) of its files (the test's texts name their point: the fake
+	// may serve several runs).
 	Shown func() []string
 	// Dedupes says the platform side keeps a message resent after a crash
 	// from showing twice (Slack's look for the outbox ID, Mattermost's
@@ -185,13 +219,14 @@ type Options struct {
 // Result is what a run saw.
 type Result struct {
 	Events, Starts, Crashes int
+	FileCrashes             int // crashes with a message ending in a file in flight
 	Lost, Duplicates        int // messages never shown; shown more than once (extra copies)
 	Resent, Found           int // possible duplicates counted: sent again; found delivered, not sent
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d events, %d starts, %d crashes: %d lost, %d shown twice; possible duplicates counted: %d resent, %d found and not resent",
-		r.Events, r.Starts, r.Crashes, r.Lost, r.Duplicates, r.Resent, r.Found)
+	return fmt.Sprintf("%d events, %d starts, %d crashes (%d with a file in flight): %d lost, %d shown twice; possible duplicates counted: %d resent, %d found and not resent",
+		r.Events, r.Starts, r.Crashes, r.FileCrashes, r.Lost, r.Duplicates, r.Resent, r.Found)
 }
 
 // Points runs Run at every kill point in turn, each in a subtest, o.Kills
@@ -237,6 +272,17 @@ func Run(t *testing.T, o Options) Result {
 	for finished := false; !finished; r.Starts++ {
 		if r.Starts > 6*o.Kills+20 {
 			t.Fatalf("%s: the child did not finish after %d starts (%v)", o.Point, r.Starts, r)
+		}
+		if o.Point == bot.KillAfterAccept && r.Crashes < o.Kills && r.Crashes%2 == 0 {
+			// Every other crash with a message ending in a file in flight:
+			// the next events, none committed yet (this point passes only
+			// after an acknowledgement), end in one.
+			if s.Files == nil {
+				s.Files = map[int]bool{}
+			}
+			for i := s.Next; i < s.Next+4; i++ {
+				s.Files[i] = true
+			}
 		}
 		data, _ := json.Marshal(s)
 		if err := os.WriteFile(statePath, data, 0o600); err != nil {
@@ -286,6 +332,9 @@ func Run(t *testing.T, o Options) Result {
 			}
 		case errors.As(err, &exit) && killed(exit) && !done:
 			r.Crashes++
+			if s.Next > 0 && s.hasFile(s.Next-1) {
+				r.FileCrashes++ // one event in flight: the last acknowledged
+			}
 			checkFile(t, path, r.Crashes)
 		default:
 			t.Fatalf("%s: start %d ended (%v) but not at the kill point; stderr:\n%s", o.Point, r.Starts, err, tailOf(stderr.String()))
@@ -297,13 +346,22 @@ func Run(t *testing.T, o Options) Result {
 		counts[strings.TrimSpace(text)]++
 	}
 	for i := range s.Events {
-		switch n := counts[text(o.Point, i)]; {
-		case n == 0:
-			r.Lost++
-		case n > 1:
-			r.Duplicates += n - 1
-			t.Logf("%s shown %d times", text(o.Point, i), n)
+		lost, extra := false, 0
+		for _, k := range s.shows(i) {
+			n := counts[k]
+			lost = lost || n == 0
+			extra = max(extra, n-1)
+			if n > 1 {
+				t.Logf("%s shown %d times", k, n)
+			}
 		}
+		if lost {
+			r.Lost++
+		}
+		r.Duplicates += extra
+	}
+	if o.Point == bot.KillAfterAccept && r.FileCrashes == 0 {
+		t.Errorf("%s: no crash with a message ending in a file in flight (%v)", o.Point, r)
 	}
 	if r.Lost > 0 {
 		t.Errorf("%s: %d of %d acknowledged messages never shown (%v)", o.Point, r.Lost, s.Events, r)
