@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -43,5 +45,32 @@ func TestHolidayRuleComposes(t *testing.T) {
 		if !rr.keeps(&r, now) {
 			t.Errorf("%s: the rules do not keep the reminder they made", tc.name)
 		}
+	}
+}
+
+// fakeHolidays knows 1 January and nothing of years after 2030.
+type fakeHolidays struct{}
+
+func (fakeHolidays) Off(_ string, d time.Time) (string, bool) {
+	return "New Year", d.Month() == time.January && d.Day() == 1
+}
+func (fakeHolidays) Covers(_ string, year int) bool { return year <= 2030 }
+
+// TestHolidaysBeyondTableLogOnce: a day beyond what the holidays know is
+// taken for what they say (here no holiday), and the engine logs it once
+// per region and year, not on every reminder.
+func TestHolidaysBeyondTableLogOnce(t *testing.T) {
+	var buf strings.Builder
+	e := &Engine{log: slog.New(slog.NewTextHandler(&buf, nil)), reg: &registry{holidays: fakeHolidays{}}}
+	for _, d := range []time.Time{time.Date(2031, 2, 3, 0, 0, 0, 0, time.UTC), time.Date(2031, 2, 4, 0, 0, 0, 0, time.UTC)} {
+		if _, ok := e.holiday("XV", d); ok {
+			t.Errorf("%s: a holiday beyond the table", d)
+		}
+	}
+	if _, ok := e.holiday("XV", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)); !ok {
+		t.Error("1.1.2030 not a holiday")
+	}
+	if n := strings.Count(buf.String(), "holidays not known"); n != 1 || !strings.Contains(buf.String(), "year=2031") {
+		t.Errorf("logged %d times, want once for 2031: %s", n, buf.String())
 	}
 }
