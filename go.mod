@@ -14,6 +14,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.72.0
+	github.com/rickar/cal/v2 v2.1.32
 	github.com/slack-go/slack v0.35.0
 	go.etcd.io/bbolt v1.4.3
 	golang.org/x/image v0.46.0

@@ -41,6 +41,9 @@ type Feature struct {
 	// Personal exports and erases what the feature's records hold about a
 	// person (/export, /delete); nil: its records hold nobody.
 	Personal *Personal
+	// Holidays are the public holidays reminders avoid; one feature at
+	// most provides them.
+	Holidays Holidays
 }
 
 // A Maker makes a file's bytes from its File.Spec.
@@ -116,6 +119,7 @@ type registry struct {
 	// kinds are the writers of the features' own reminder kinds.
 	kinds    map[string]func(*Turn, Reminder, bool) (Message, bool)
 	personal []namedPersonal // in the features' order
+	holidays Holidays
 }
 
 type namedPersonal struct {
@@ -166,6 +170,12 @@ func newRegistry(features []Feature) (*registry, error) {
 				return nil, fmt.Errorf("feature %s: reminder kind %q taken or without a writer", f.Name, k)
 			}
 			r.kinds[k] = f.Reminder
+		}
+		if f.Holidays != nil {
+			if r.holidays != nil {
+				return nil, fmt.Errorf("feature %s: holidays are provided by another feature", f.Name)
+			}
+			r.holidays = f.Holidays
 		}
 		if f.Personal != nil {
 			r.personal = append(r.personal, namedPersonal{f.Name, f.Personal})

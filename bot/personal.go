@@ -146,6 +146,7 @@ type ExportProfile struct {
 	PlatformTimeZone string `json:"platform_time_zone,omitempty"`
 	RemindersOff     bool   `json:"reminders_off"`
 	Weekends         bool   `json:"reminders_on_weekends"`
+	HolidayRegion    string `json:"holiday_region,omitempty"`
 }
 
 // ExportChat is a chat's part: all of a private chat, of a group's only
@@ -261,7 +262,7 @@ func (t *Turn) PersonalData() ([]byte, error) {
 		}
 		if first {
 			x.Profile = ExportProfile{Language: c.Lang, PlatformLanguage: c.Hint, TimeZone: c.TZ, PlatformTimeZone: c.ZoneHint,
-				RemindersOff: c.RemindersOff, Weekends: c.Weekends}
+				RemindersOff: c.RemindersOff, Weekends: c.Weekends, HolidayRegion: c.Region}
 			first = false
 		}
 		arch, err := t.e.store.Archive(ctx, chat.Key())

@@ -75,6 +75,8 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	fp.WriteString(c.Quiet)
 	fp.WriteByte('|')
 	fp.WriteString(c.Pause)
+	fp.WriteByte('|')
+	fp.WriteString(c.Region)
 	// Snoozes in any order: a sum of their hashes.
 	var snoozed uint64
 	for id, day := range c.Snoozed {
@@ -100,7 +102,7 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 		return
 	}
 	defer func() { c.synced = sum }()
-	rules := reminderRules{zone: zone, weekends: c.Weekends, quiet: c.QuietHours(), pause: c.Pause}
+	rules := reminderRules{zone: zone, weekends: c.Weekends, quiet: c.QuietHours(), pause: c.Pause, holiday: e.holidayRule(c.Region)}
 	want := map[string]reminderSpec{}
 	for _, m := range c.Plan.Open() {
 		// IDs sort start before review, which orders reminders due at the
@@ -161,7 +163,8 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 
 // day is the day a reminder for day falls on: one inside a pause comes on
 // the day after it (postponed); a Saturday or Sunday moves to the Monday
-// unless weekends are allowed.
+// unless weekends are allowed, and a public holiday to the next working
+// day.
 func (rr reminderRules) day(day string) (string, bool) {
 	d, ok := parseCivil(day)
 	if !ok {
@@ -172,13 +175,13 @@ func (rr reminderRules) day(day string) (string, bool) {
 		last, _ := parseCivil(rr.pause)
 		d = last.AddDate(0, 0, 1)
 	}
-	if !rr.weekends {
-		switch d.Weekday() {
-		case time.Saturday:
-			d = d.AddDate(0, 0, 2)
-		case time.Sunday:
-			d = d.AddDate(0, 0, 1)
+	// Bounded: no region has a month of holidays in a row.
+	for range 31 {
+		weekend := d.Weekday() == time.Saturday || d.Weekday() == time.Sunday
+		if !(weekend && !rr.weekends) && (rr.holiday == nil || !rr.holiday(d)) {
+			break
 		}
+		d = d.AddDate(0, 0, 1)
 	}
 	return d.Format(dateLayout), postponed
 }
@@ -190,6 +193,9 @@ type reminderRules struct {
 	weekends bool
 	quiet    QuietHours
 	pause    string // the last day of a pause
+	// holiday reports a public holiday of the conversation's region; nil:
+	// none is set.
+	holiday func(day time.Time) bool
 }
 
 // keeps reports whether a pending reminder r may stay as it is under the
@@ -251,8 +257,9 @@ func (rr reminderRules) due(day string, hour int) (time.Time, bool) {
 
 // ReminderNotes tells, after a measure was saved or its review moved, when
 // its reminders come where that is not simply on their day at the hour:
-// at once (the hour has passed today), on Monday (not at the weekend), or
-// not at all (reminders are off). Never silently nothing.
+// at once (the hour has passed today), on Monday (not at the weekend), on
+// the working day after a public holiday, or not at all (reminders are
+// off). Never silently nothing.
 func (t *Turn) ReminderNotes(m *Measure) {
 	now := t.e.clock.Now()
 	t.e.syncReminders(t.c, now)
@@ -272,6 +279,7 @@ func (t *Turn) ReminderNotes(m *Measure) {
 		atDay := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
 		atTime := two(at.Hour()) + ":" + two(at.Minute())
 		held := at.Format(dateLayout) != r.Day || at.Hour() != r.Hour || at.Minute() != 0
+		_, holiday, moved := t.MovedBy(r)
 		switch day, _ := parseCivil(r.Day); {
 		case !r.Due.After(now):
 			t.Note(t.T("reminder.soon", "Kind", kind, "Hour", hour))
@@ -279,6 +287,8 @@ func (t *Turn) ReminderNotes(m *Measure) {
 			t.Note(t.T("reminder.postponed.note", "Kind", kind, "Time", atTime, "Date", t.e.texts.formatDate(t.lang, atDay)))
 		case held:
 			t.Note(t.T("reminder.quiet.note", "Kind", kind, "Time", atTime, "Date", t.e.texts.formatDate(t.lang, atDay)))
+		case moved:
+			t.Note(t.T("reminder.holiday.note", "Kind", kind, "Hour", hour, "Date", t.e.texts.formatDate(t.lang, day), "Holiday", holiday))
 		case r.Day != r.For:
 			t.Note(t.T("reminder.monday", "Kind", kind, "Hour", hour, "Date", t.e.texts.formatDate(t.lang, day)))
 		}

@@ -49,6 +49,9 @@ type Conversation struct {
 	// comes once on the first working morning after it. A past day is a
 	// pause that is over.
 	Pause string `json:"pause,omitempty"`
+	// Region is where the public holidays reminders avoid are those of
+	// ("DE-BY", "FR"; see Holidays). Empty: none.
+	Region string `json:"region,omitempty"`
 	// Snoozed maps a reminder's ID to the day it was snoozed to: it comes
 	// again then, as a reminder of its own (ID + SnoozeSuffix).
 	Snoozed map[string]string `json:"snz,omitempty"`

@@ -131,6 +131,10 @@ func appendConversationJSON(b []byte, c *bot.Conversation) []byte {
 		field("pause")
 		b = appendStr(b, c.Pause)
 	}
+	if c.Region != "" {
+		field("region")
+		b = appendStr(b, c.Region)
+	}
 	if len(c.Snoozed) > 0 {
 		field("snz")
 		b = appendStrMap(b, c.Snoozed)

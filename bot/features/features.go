@@ -6,6 +6,7 @@ package features
 import (
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/check"
+	"github.com/ampel-bot/ampel/bot/holiday"
 	"github.com/ampel-bot/ampel/bot/meeting"
 	"github.com/ampel-bot/ampel/bot/network"
 	"github.com/ampel-bot/ampel/bot/plan"
@@ -31,5 +32,6 @@ func All() []bot.Feature {
 		meeting.Feature(),
 		share.Feature(),
 		privacy.Feature(),
+		holiday.Feature(),
 	}
 }

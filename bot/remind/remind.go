@@ -40,7 +40,9 @@ func Feature() bot.Feature {
 			{Name: ModeQuiet, Ask: askQuiet, Press: pressQuiet, Text: setQuiet, Claim: quietTyped, Back: backToReminders, Calm: true},
 			{Name: ModePause, Ask: askPause, Press: pressPause, Text: typedPause, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true},
 			{Name: ModeSnoozeDay, Ask: askSnoozeDay, Text: typedSnoozeDay, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true},
-			{Name: ModeSnoozeReview, Ask: askSnoozeReview, Press: pressSnoozeReview, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true}},
+			{Name: ModeSnoozeReview, Ask: askSnoozeReview, Press: pressSnoozeReview, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true},
+			{Name: ModeRegion, Ask: askRegion, Press: pressRegion, Back: backToReminders, Calm: true},
+			{Name: ModeRegionStates, Ask: askRegionStates, Press: pressRegion, Back: backToReminders, Calm: true}},
 		Commands: []bot.Cmd{{Name: "reminders", Main: true, Run: func(t *bot.Turn, _ []string) { show(t) }},
 			{Name: "pause", Args: true, Run: cmdPause}, {Name: "resume", Run: cmdResume}},
 		Lasting: map[string]func(*bot.Turn, string){"rv": reviewAnswer, "sz": snoozeAnswer},
@@ -64,6 +66,9 @@ func reminderMessage(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool)
 	if r.Postponed {
 		d, _ := bot.ParseDay(r.For)
 		b.WriteString(t.T("reminder.postponed", "Date", t.Date(d)))
+		b.WriteString("\n")
+	} else if d, name, ok := t.MovedBy(r); ok {
+		b.WriteString(t.T("reminder.holiday", "Date", t.Date(d), "Holiday", name))
 		b.WriteString("\n")
 	}
 	if r.Kind == bot.KindRepeat {
@@ -196,6 +201,9 @@ func remindersView(t *bot.Turn) bot.Message {
 	if q := c.QuietHours(); !q.None() {
 		b.WriteString("\n" + t.T("reminders.quiet", "Hours", q.String()))
 	}
+	if c.Region != "" {
+		b.WriteString("\n" + t.T("reminders.region", "Region", regionName(t, c.Region)))
+	}
 	toggle := bot.Button{Label: t.T("button.reminders.off"), Action: t.Action("off")}
 	if c.RemindersOff {
 		toggle = bot.Button{Label: t.T("button.reminders.on"), Action: t.Action("on")}
@@ -205,7 +213,7 @@ func remindersView(t *bot.Turn) bot.Message {
 		weekends = bot.Button{Label: t.T("button.weekends.off"), Action: t.Action("we-off")}
 	}
 	return bot.Message{Text: b.String(), Buttons: [][]bot.Button{{toggle}, {weekends}, {{Label: t.T("button.timezone"), Action: "/timezone"}},
-		{{Label: t.T("button.quiet"), Action: t.Action("quiet")}}, t.BackRow()}}
+		{{Label: t.T("button.quiet"), Action: t.Action("quiet")}}, {{Label: t.T("button.region"), Action: t.Action("region")}}, t.BackRow()}}
 }
 
 func reminderLine(t *bot.Turn, r bot.Reminder, zone *time.Location) string {
@@ -242,6 +250,9 @@ func pressReminders(t *bot.Turn, verb, _ string) {
 	case "quiet":
 		t.To(ModeQuiet)
 		t.Ask()
+		return
+	case "region":
+		openRegion(t)
 		return
 	}
 	// Switching on or changing the weekend rule recomputes the reminders

@@ -1,0 +1,58 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ampel-bot/ampel/bot"
+	"github.com/ampel-bot/ampel/bot/bottest"
+	"github.com/ampel-bot/ampel/bot/holiday"
+)
+
+// TestHolidaysAcrossDST runs Easter 2027 in Brandenburg, the week the
+// clocks change (Easter Sunday 28.03., 02:00 → 03:00), under the simulated
+// clock, the scheduler called every 15 minutes, with quiet hours over
+// midnight (22:00–09:30). The start reminder (Wednesday) is snoozed to
+// Thursday and a pause set until Thursday, the eve of Good Friday; the
+// review falls on Easter Monday. Nothing is sent on a holiday (Good
+// Friday, Easter Sunday, Easter Monday), inside the quiet hours or while
+// paused; both come on Tuesday, the first working morning, once each,
+// saying why; nothing is lost.
+func TestHolidaysAcrossDST(t *testing.T) {
+	berlin := mustZone("Europe/Berlin")
+	h := newHarness(t, 0)
+	h.Say("/reminders")
+	h.Say("5") // public holidays: German opens the states
+	if out := h.Say("Brandenburg"); !strings.Contains(out, "Feiertage: Brandenburg") {
+		t.Fatalf("region not set: %s", out)
+	}
+	setQuiet(t, h, "22:00–09:30")
+	planWith(t, h, "24.3.2027", "29.3.2027")
+	h.Clock.Set(time.Date(2027, 3, 22, 12, 0, 0, 0, berlin))
+	var cal holiday.Calendar
+	pausedFrom, pausedTo := time.Time{}, time.Date(2027, 3, 26, 0, 0, 0, 0, berlin)
+	sent := simulate(t, h, berlin, time.Date(2027, 4, 3, 0, 0, 0, 0, berlin), "22:00–09:30", func(now time.Time, s bottest.Sent) {
+		if name, ok := cal.Off("DE-BB", now); ok {
+			t.Errorf("sent on a holiday (%s) at %s: %q", name, now, s.Msg.Text)
+		}
+		if !pausedFrom.IsZero() && !now.Before(pausedFrom) && now.Before(pausedTo) {
+			t.Errorf("sent while paused at %s: %q", now, s.Msg.Text)
+		}
+		if strings.HasPrefix(s.Msg.Text, "Es geht los") && now.Day() == 24 {
+			row := s.Msg.Buttons[len(s.Msg.Buttons)-1]
+			h.Send(bot.Event{Action: row[0].Action}) // tomorrow
+			// A pause until Thursday: the snoozed reminder falls into it,
+			// and the day after it is Good Friday.
+			if out := h.Say("/pause bis 25.3."); !strings.Contains(out, "1 Erinnerung kommt am Di, 30.03.2027") {
+				t.Fatalf("/pause: %q", out)
+			}
+			pausedFrom = now
+		}
+	})
+	checkSent(t, h, sent, []string{
+		"24.03. 09:30 CET Es geht los: Workshop mit Betrieben",
+		"30.03. 09:30 CEST (Verschoben wegen Ihrer Pause; fällig war Do, 25.03.2027)",
+		"30.03. 09:30 CEST (Verschoben vom Mo, 29.03.2027, einem Feiertag: Ostermontag)",
+	})
+}
