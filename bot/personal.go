@@ -147,6 +147,8 @@ type ExportProfile struct {
 	RemindersOff     bool   `json:"reminders_off"`
 	Weekends         bool   `json:"reminders_on_weekends"`
 	HolidayRegion    string `json:"holiday_region,omitempty"`
+	QuietHours       string `json:"quiet_hours,omitempty"`
+	PausedUntil      string `json:"paused_until,omitempty"`
 }
 
 // ExportChat is a chat's part: all of a private chat, of a group's only
@@ -262,7 +264,8 @@ func (t *Turn) PersonalData() ([]byte, error) {
 		}
 		if first {
 			x.Profile = ExportProfile{Language: c.Lang, PlatformLanguage: c.Hint, TimeZone: c.TZ, PlatformTimeZone: c.ZoneHint,
-				RemindersOff: c.RemindersOff, Weekends: c.Weekends, HolidayRegion: c.Region}
+				RemindersOff: c.RemindersOff, Weekends: c.Weekends, HolidayRegion: c.Region,
+				QuietHours: c.Quiet, PausedUntil: c.Pause}
 			first = false
 		}
 		arch, err := t.e.store.Archive(ctx, chat.Key())

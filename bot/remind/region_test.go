@@ -52,16 +52,22 @@ func TestRegionSuggested(t *testing.T) {
 	}
 }
 
-// TestExportHasRegion: /export names the region.
+// TestExportHasRegion: /export names the region, the quiet hours and the
+// pause: every setting of the person's reminders.
 func TestExportHasRegion(t *testing.T) {
 	h := dialogtest.New(t, 0)
 	h.Say("/reminders")
 	h.Say("5")
 	h.Say("Anderes Land")
 	h.Say("Indien")
+	h.Say("/reminders")
+	h.Say("4")
+	h.Say("21-7")
+	h.Say("/pause 15.8.")
 	sent := h.Send(bot.Event{Text: "/export"})
 	var doc bot.PersonalExport
-	if len(sent) == 0 || len(sent[0].Msg.Files) != 1 || json.Unmarshal(sent[0].Msg.Files[0].Data, &doc) != nil || doc.Profile.HolidayRegion != "IN" {
-		t.Errorf("/export: got %+v, want holiday_region IN", doc.Profile)
+	if len(sent) == 0 || len(sent[0].Msg.Files) != 1 || json.Unmarshal(sent[0].Msg.Files[0].Data, &doc) != nil ||
+		doc.Profile.HolidayRegion != "IN" || doc.Profile.QuietHours == "" || doc.Profile.PausedUntil == "" {
+		t.Errorf("/export: got %+v, want holiday_region IN, quiet hours and the pause", doc.Profile)
 	}
 }
