@@ -41,6 +41,13 @@ type Feature struct {
 	// Personal exports and erases what the feature's records hold about a
 	// person (/export, /delete); nil: its records hold nobody.
 	Personal *Personal
+	// Chores do the feature's timed work, by reminder kind: a Reminder
+	// with Chore set, put into any conversation, fires at its Due whatever
+	// that conversation's quiet hours, pause or /reminders say, and what
+	// its chore returns is sent with its commit (a meeting's counts shown
+	// anew in every member's copy once the answers have settled). The
+	// chore reads records with Turn.ReadRecord.
+	Chores map[string]func(t *Turn, r Reminder) []Outgoing
 }
 
 // A Maker makes a file's bytes from its File.Spec.
@@ -115,6 +122,7 @@ type registry struct {
 	makers   map[string]Maker
 	// kinds are the writers of the features' own reminder kinds.
 	kinds    map[string]func(*Turn, Reminder, bool) (Message, bool)
+	chores   map[string]func(*Turn, Reminder) []Outgoing
 	personal []namedPersonal // in the features' order
 }
 
@@ -127,7 +135,7 @@ type namedPersonal struct {
 // /cancel last in the command menu, the features' commands between them.
 func newRegistry(features []Feature) (*registry, error) {
 	r := &registry{modes: map[string]*Mode{}, cmds: map[string]*Cmd{}, lasting: map[string]func(*Turn, string){}, on: map[string][]func(*Turn) bool{}, makers: map[string]Maker{},
-		kinds: map[string]func(*Turn, Reminder, bool) (Message, bool){}}
+		kinds: map[string]func(*Turn, Reminder, bool) (Message, bool){}, chores: map[string]func(*Turn, Reminder) []Outgoing{}}
 	start, end := coreCommands()
 	all := append(append([]Feature{{Name: "core", Commands: start}}, features...), Feature{Name: "core", Commands: end})
 	for _, f := range all {
@@ -166,6 +174,12 @@ func newRegistry(features []Feature) (*registry, error) {
 				return nil, fmt.Errorf("feature %s: reminder kind %q taken or without a writer", f.Name, k)
 			}
 			r.kinds[k] = f.Reminder
+		}
+		for k, fn := range f.Chores {
+			if _, dup := r.chores[k]; dup || fn == nil || r.kinds[k] != nil || k == KindStart || k == KindReview || k == KindRepeat {
+				return nil, fmt.Errorf("feature %s: chore %q taken or empty", f.Name, k)
+			}
+			r.chores[k] = fn
 		}
 		if f.Personal != nil {
 			r.personal = append(r.personal, namedPersonal{f.Name, f.Personal})

@@ -321,6 +321,9 @@ func TestRemindersInMembersZone(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range g.Take() {
+			if s.Msg.Live != "" {
+				continue // a copy of the announcement shown anew, not a reminder
+			}
 			if s.To.User == "carl" || s.To.Chat == "carl" {
 				t.Errorf("carl, who said no, got %q", s.Msg.Text)
 			}

@@ -1,6 +1,7 @@
 package meeting
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -91,6 +92,7 @@ func answer(t *bot.Turn, n *network.Network, m *Meeting, mem *network.Member, a 
 	if freed && !promote(t, n, m) {
 		return
 	}
+	copiesLater(t, m)
 	put(t, KindRSVP, m.ID+"|"+key, &r)
 	put(t, Kind, m.ID, m)
 	id := "meeting.answered." + a
@@ -253,4 +255,85 @@ func writeReminder(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool) {
 		text += "\n" + t.T("meeting.where", "Place", m.Place)
 	}
 	return bot.Message{Text: text}, true
+}
+
+// refreshAfter is how long after an answer the members' copies are shown
+// anew, at the least; refreshShare the share of Telegram's 30 messages a
+// second that showing them anew takes at most, which makes it longer in
+// a large network (5,000 copies: every 5.5 minutes at most).
+const (
+	refreshAfter = time.Minute
+	refreshShare = 2 // half
+)
+
+// copiesLater sets the chore that shows m's counts in every copy anew,
+// unless one is due later than soon: set by an earlier answer, it reads
+// this one's counts too. One due within a few seconds may be reading the
+// counts already, so a new one is set (at most two in a while).
+func copiesLater(t *bot.Turn, m *Meeting) {
+	now := t.Now()
+	if m.Copies.After(now.Add(5 * time.Second)) {
+		return
+	}
+	var to []recipient
+	if _, err := t.Tx().Get(KindTo, m.ID, &to); !must(err) {
+		return
+	}
+	wait := max(refreshAfter, time.Duration(refreshShare*len(to))*time.Second/30)
+	m.Copies = now.Add(wait).UTC()
+	c := t.Conv()
+	id := "mt-" + m.ID + "-copies"
+	c.Reminders = slices.DeleteFunc(c.Reminders, func(r bot.Reminder) bool { return r.ID == id && r.Status != bot.ReminderPending })
+	for i := range c.Reminders {
+		if c.Reminders[i].ID == id {
+			c.Reminders[i].Due = m.Copies
+			return
+		}
+	}
+	day := m.Copies.Format(bot.DayLayout)
+	c.Reminders = append(c.Reminders, bot.Reminder{ID: id, Kind: ChoreCopies, Ref: m.ID, For: day, Day: day,
+		Zone: "UTC", Due: m.Copies, Chore: true})
+}
+
+// copies is the chore copiesLater set: every member's copy of the meeting
+// that the announcement reached shows its counts as they are now, with
+// their answer, of low priority. The linked channels show every answer
+// already (refresh).
+func copies(t *bot.Turn, r bot.Reminder) []bot.Outgoing {
+	var m Meeting
+	var to []recipient
+	if found, err := t.ReadRecord(Kind, r.Ref, &m); err != nil || !found || m.Cancelled {
+		return nil
+	}
+	if found, err := t.ReadRecord(KindTo, m.ID, &to); err != nil || !found {
+		return nil
+	}
+	var n network.Network
+	if found, err := t.ReadRecord(network.Kind, m.Network, &n); err != nil || !found {
+		return nil
+	}
+	outs := make([]bot.Outgoing, 0, len(to))
+	for _, rc := range to {
+		if rc.Member == "" {
+			continue // a linked channel: every answer shows there (refresh)
+		}
+		var own *RSVP
+		lang := rc.Lang
+		{
+			var a RSVP
+			found, err := t.ReadRecord(KindRSVP, m.ID+"|"+rc.Member, &a)
+			if err != nil {
+				return nil // read again by the next answer's chore
+			}
+			if found {
+				own = &a
+				if a.Lang != "" {
+					lang = a.Lang
+				}
+			}
+		}
+		p := t.Elsewhere(&bot.Conversation{Addr: rc.To, Lang: lang})
+		outs = append(outs, bot.Outgoing{To: rc.To, Msg: announcement(p, &n, &m, own), Low: true})
+	}
+	return outs
 }

@@ -175,6 +175,9 @@ func remindersView(t *bot.Turn) bot.Message {
 	zone := t.Zone()
 	var upcoming, missed []string
 	for _, r := range c.Reminders {
+		if r.Chore {
+			continue // the bot's own work, not a reminder
+		}
 		line := reminderLine(t, r, zone)
 		switch r.Status {
 		case bot.ReminderPending:
@@ -231,7 +234,7 @@ func pressReminders(t *bot.Turn, verb, _ string) {
 		// chose not to hear it.
 		now := t.Now()
 		for i := range c.Reminders {
-			if r := &c.Reminders[i]; r.Status == bot.ReminderPending && !r.Due.After(now) {
+			if r := &c.Reminders[i]; r.Status == bot.ReminderPending && !r.Chore && !r.Due.After(now) {
 				r.Status, r.At = bot.ReminderSkipped, now.UTC()
 			}
 		}
