@@ -395,16 +395,11 @@ func TestBroadcastWithinLimits(t *testing.T) {
 	}
 }
 
-// TestPressesWithinLimits: a meeting announced to 300 members and a
-// linked group over the fake Telegram (2 % of calls answered 429), then
-// 1,000 answers pressed at once: every live message, the group's and
-// every member's copy, ends showing the final counts; the copies of those
-// who pressed nothing are edited once, when the answers have settled, not
-// per press; no limit is exceeded on any turn the limiter gave.
-func TestPressesWithinLimits(t *testing.T) {
-	const members, presses = 300, 1000
+// announced is a broadcast whose coordinator announced a meeting to
+// members, all sent; and the meeting's ID.
+func announced(t *testing.T, members int, floodShare float64) (*broadcast, string) {
 	st := bottest.NewMemStore()
-	b := newBroadcast(t, st, 0.02)
+	b := newBroadcast(t, st, floodShare)
 	b.seed(members)
 	b.announce()
 	b.rest()
@@ -413,12 +408,24 @@ func TestPressesWithinLimits(t *testing.T) {
 	if err != nil || json.Unmarshal(raw, &n) != nil || len(n.Meetings) != 1 {
 		t.Fatalf("the network's meeting: %v %s", err, raw)
 	}
+	return b, n.Meetings[0].ID
+}
+
+// TestPressesWithinLimits: a meeting announced to 300 members and a
+// linked group over the fake Telegram (2 % of calls answered 429), then
+// 1,000 answers pressed at once: every live message, the group's and
+// every member's copy, ends showing the final counts; the copies of those
+// who pressed nothing are edited once, when the answers have settled, not
+// per press; no limit is exceeded on any turn the limiter gave.
+func TestPressesWithinLimits(t *testing.T) {
+	const members, presses = 300, 1000
+	b, mt := announced(t, members, 0.02)
 	rng := rand.New(rand.NewPCG(13, 13))
 	last := map[int]string{}
 	for i := range presses {
 		who, a := rng.IntN(members), []string{"y", "m", "n"}[rng.IntN(3)]
 		id := strconv.Itoa(bcLead + who)
-		ev := bot.Event{ID: fmt.Sprintf("press-%d", i), Addr: bot.Address{Platform: Platform, Chat: id, User: id}, Action: "mt:" + n.Meetings[0].ID + ":" + a, LangHint: "de"}
+		ev := bot.Event{ID: fmt.Sprintf("press-%d", i), Addr: bot.Address{Platform: Platform, Chat: id, User: id}, Action: "mt:" + mt + ":" + a, LangHint: "de"}
 		if err := b.engine.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
@@ -482,19 +489,10 @@ func TestPressesWithinLimits(t *testing.T) {
 // one of them.
 func TestLongAttendeeList(t *testing.T) {
 	const members = 600
-	st := bottest.NewMemStore()
-	b := newBroadcast(t, st, 0)
-	b.seed(members)
-	b.announce()
-	b.rest()
-	raw, err := st.Record(context.Background(), bot.RecordRef{Kind: network.Kind, ID: "net1"})
-	var n network.Network
-	if err != nil || json.Unmarshal(raw, &n) != nil || len(n.Meetings) != 1 {
-		t.Fatalf("the network's meeting: %v %s", err, raw)
-	}
+	b, mt := announced(t, members, 0)
 	for i := range members {
 		id := strconv.Itoa(bcLead + i)
-		ev := bot.Event{ID: "yes-" + id, Addr: bot.Address{Platform: Platform, Chat: id, User: id}, Action: "mt:" + n.Meetings[0].ID + ":y", LangHint: "de"}
+		ev := bot.Event{ID: "yes-" + id, Addr: bot.Address{Platform: Platform, Chat: id, User: id}, Action: "mt:" + mt + ":y", LangHint: "de"}
 		if err := b.engine.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
