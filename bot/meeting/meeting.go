@@ -128,6 +128,9 @@ type RSVP struct {
 	Lang string      `json:"lang,omitempty"`
 	Name string      `json:"name,omitempty"`
 	At   time.Time   `json:"at"`
+	// Quiet: the member asked for no reminders of this meeting ("not for
+	// this one"); they stay off when the meeting moves or they answer anew.
+	Quiet bool `json:"quiet,omitempty"`
 }
 
 // recipient is a chat a meeting's messages reached, in its language.

@@ -415,6 +415,9 @@ func groupNetwork(t *bot.Turn, word string) {
 
 // show sends the network's page to the member me, privately.
 func show(t *bot.Turn, n *Network, me *Member) {
+	if me.Role == Coordinator && !me.Checked && !save(t, n) { // a network from before the monthly check
+		return
+	}
 	m := page(t, n, me)
 	for _, id := range theirs(t) {
 		if o, ok := load(t, id); ok && id != n.ID && o.Member(t.Event().Addr) != nil {

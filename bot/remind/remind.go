@@ -166,6 +166,17 @@ func remindersView(t *bot.Turn) bot.Message {
 	var b strings.Builder
 	if c.RemindersOff {
 		b.WriteString(t.T("reminders.off"))
+		// Not silently: those of meetings the person said they attend
+		// (a feature's own kind) are off too.
+		n := 0
+		for _, r := range c.Reminders {
+			if r.Status == bot.ReminderPending && !r.Chore && r.Kind != bot.KindStart && r.Kind != bot.KindReview && r.Kind != bot.KindRepeat {
+				n++
+			}
+		}
+		if n > 0 {
+			b.WriteString(" " + t.T("reminders.off.meetings", "Count", n))
+		}
 	} else {
 		b.WriteString(t.T("reminders.title"))
 	}
