@@ -286,6 +286,10 @@ type Outgoing struct {
 	// is recorded as attempted before it starts, so that a possible
 	// duplicate after a crash is known and counted.
 	Push bool `json:"push,omitempty"`
+	// Low marks a message of low priority (a live message shown anew in
+	// many chats at once): the outbox sends it when nothing else of its
+	// platform is ready.
+	Low bool `json:"low,omitempty"`
 }
 
 // Queued is an outgoing message stored in the outbox, not yet known as delivered.

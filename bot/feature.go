@@ -44,6 +44,13 @@ type Feature struct {
 	// Holidays are the public holidays reminders avoid; one feature at
 	// most provides them.
 	Holidays Holidays
+	// Chores do the feature's timed work, by reminder kind: a Reminder
+	// with Chore set, put into any conversation, fires at its Due whatever
+	// that conversation's quiet hours, pause or /reminders say, and what
+	// its chore returns is sent with its commit (a meeting's counts shown
+	// anew in every member's copy once the answers have settled). The
+	// chore reads records with Turn.ReadRecord.
+	Chores map[string]func(t *Turn, r Reminder) []Outgoing
 }
 
 // A Maker makes a file's bytes from its File.Spec.
@@ -118,6 +125,7 @@ type registry struct {
 	makers   map[string]Maker
 	// kinds are the writers of the features' own reminder kinds.
 	kinds    map[string]func(*Turn, Reminder, bool) (Message, bool)
+	chores   map[string]func(*Turn, Reminder) []Outgoing
 	personal []namedPersonal // in the features' order
 	holidays Holidays
 }
@@ -131,7 +139,7 @@ type namedPersonal struct {
 // /cancel last in the command menu, the features' commands between them.
 func newRegistry(features []Feature) (*registry, error) {
 	r := &registry{modes: map[string]*Mode{}, cmds: map[string]*Cmd{}, lasting: map[string]func(*Turn, string){}, on: map[string][]func(*Turn) bool{}, makers: map[string]Maker{},
-		kinds: map[string]func(*Turn, Reminder, bool) (Message, bool){}}
+		kinds: map[string]func(*Turn, Reminder, bool) (Message, bool){}, chores: map[string]func(*Turn, Reminder) []Outgoing{}}
 	start, end := coreCommands()
 	all := append(append([]Feature{{Name: "core", Commands: start}}, features...), Feature{Name: "core", Commands: end})
 	for _, f := range all {
@@ -176,6 +184,12 @@ func newRegistry(features []Feature) (*registry, error) {
 				return nil, fmt.Errorf("feature %s: holidays are provided by another feature", f.Name)
 			}
 			r.holidays = f.Holidays
+		}
+		for k, fn := range f.Chores {
+			if _, dup := r.chores[k]; dup || fn == nil || r.kinds[k] != nil || k == KindStart || k == KindReview || k == KindRepeat {
+				return nil, fmt.Errorf("feature %s: chore %q taken or empty", f.Name, k)
+			}
+			r.chores[k] = fn
 		}
 		if f.Personal != nil {
 			r.personal = append(r.personal, namedPersonal{f.Name, f.Personal})

@@ -26,7 +26,8 @@ import (
 //
 // A platform whose adapter is no Editor gets each state as a new message,
 // as does one whose edit is refused because the message is gone
-// (ErrMessageGone), which then has a new reference.
+// (ErrMessageGone), which then has a new reference; a live message of low
+// priority (Outgoing.Low) is dropped there instead.
 
 // Editor is an Adapter that can change a message it sent.
 type Editor interface {
@@ -143,9 +144,18 @@ func (e *Engine) sendLive(ctx context.Context, a Adapter, h *held) error {
 	}
 	ref := st.Ref
 	ed, edits := a.(Editor)
+	if h.Low && (!edits || ref == "") {
+		// Of low priority, a live message only changes one shown: where
+		// it cannot (the platform cannot edit, or it was never posted) it
+		// would come as a new message, which it is not worth.
+		return nil
+	}
 	switch {
 	case edits && ref != "":
 		err = ed.Edit(ctx, h.To, ref, h.Msg)
+		if errors.Is(err, ErrMessageGone) && h.Low {
+			return nil
+		}
 		if errors.Is(err, ErrMessageGone) {
 			ref, err = ed.SendLive(ctx, h.To, h.Msg)
 		}

@@ -130,7 +130,9 @@ type share struct {
 	skips    uint64
 	// ready are the lanes with a message to send now, in turn; runners
 	// send them, at most maxRunners at once. idle runners wait for wake.
-	ready         []*lane
+	// later are those whose next message is Low: they are sent when no
+	// lane is ready.
+	ready, later  []*lane
 	runners, idle int
 	wake          *sync.Cond
 }
@@ -349,7 +351,7 @@ func (e *Engine) startLocked(l *lane) {
 	s := o.platforms[l.platform]
 	l.running = true
 	o.running++
-	s.ready = append(s.ready, l)
+	s.queue(l)
 	switch {
 	case s.idle > 0:
 		s.wake.Signal()
@@ -373,26 +375,48 @@ func (e *Engine) runner(s *share) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for {
-		for len(s.ready) == 0 && !o.closed {
+		for len(s.ready)+len(s.later) == 0 && !o.closed {
 			s.idle++
 			s.wake.Wait()
 			s.idle--
 		}
 		if o.closed {
-			for _, l := range s.ready {
+			for _, l := range append(s.ready, s.later...) {
 				e.stopLocked(l)
 			}
-			s.ready = nil
+			s.ready, s.later = nil, nil
 			s.runners--
 			return
 		}
-		l := s.ready[0]
-		s.ready[0] = nil
-		s.ready = s.ready[1:]
+		l := s.next()
 		o.mu.Unlock()
 		e.sendNext(l)
 		o.mu.Lock()
 	}
+}
+
+// queue puts l, which has a message to send now, behind the ready lanes,
+// or behind the lanes of low priority if that message is Low. o.mu is
+// held.
+func (s *share) queue(l *lane) {
+	if l.q[0].Low {
+		s.later = append(s.later, l)
+	} else {
+		s.ready = append(s.ready, l)
+	}
+}
+
+// next takes the first ready lane, else the first of low priority. o.mu
+// is held.
+func (s *share) next() *lane {
+	q := &s.ready
+	if len(s.ready) == 0 {
+		q = &s.later
+	}
+	l := (*q)[0]
+	(*q)[0] = nil
+	*q = (*q)[1:]
+	return l
 }
 
 // stopLocked takes l off the runners: it is empty (and goes, unless the
@@ -467,7 +491,7 @@ func (e *Engine) sendNext(l *lane) {
 	if o.closed || len(l.q) == 0 || e.clock.Now().Before(l.retryAt) {
 		e.stopLocked(l)
 	} else {
-		s.ready = append(s.ready, l) // behind the other chats: each gets its turn
+		s.queue(l) // behind the other chats: each gets its turn
 	}
 	if len(o.acks) > 0 && !o.acking {
 		o.acking = true

@@ -170,3 +170,59 @@ func TestPrivateChatsByUserHaveTheirOwnLanes(t *testing.T) {
 		t.Errorf("then sent to %+v, want u1", to)
 	}
 }
+
+// gatedSends is an adapter whose every send is reported on started, then
+// waits for a token on gate (or its closing).
+type gatedSends struct {
+	started chan Address
+	gate    chan struct{}
+}
+
+func (a *gatedSends) Platform() string                         { return "chat" }
+func (a *gatedSends) Run(ctx context.Context, _ Handler) error { <-ctx.Done(); return nil }
+func (a *gatedSends) Send(ctx context.Context, to Address, _ Message) error {
+	a.started <- to
+	select {
+	case <-a.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+// A message of low priority (a meeting's counts shown anew in a thousand
+// copies) waits while any other of its platform is ready: a reply
+// committed after twenty of them goes out as soon as a runner is free.
+func TestLowPriorityGoesLast(t *testing.T) {
+	st := &outboxStore{pending: map[uint64]bool{}}
+	ad := &gatedSends{started: make(chan Address, 64), gate: make(chan struct{})}
+	e := dispatcherOnly(t, st, ad, func() time.Time { return time.Date(2027, 3, 15, 9, 0, 0, 0, time.UTC) })
+	var low []Queued
+	for i := range 20 {
+		to := Address{Platform: "chat", User: "low" + string(rune('a'+i))}
+		low = append(low, Queued{ID: uint64(i + 1), Outgoing: Outgoing{To: to, Msg: Message{Text: "12 ja"}, Low: true}})
+	}
+	e.enqueue(low)
+	wait := func() Address {
+		select {
+		case to := <-ad.started:
+			return to
+		case <-time.After(10 * time.Second):
+			t.Fatal("no send started")
+		}
+		return Address{}
+	}
+	for range maxRunners {
+		wait() // every runner busy with a message of low priority
+	}
+	reply := Address{Platform: "chat", User: "new"}
+	e.enqueue([]Queued{{ID: 21, Outgoing: Outgoing{To: reply, Msg: Message{Text: "Antwort"}}}})
+	ad.gate <- struct{}{} // one runner is free
+	if to := wait(); to != reply {
+		t.Errorf("the free runner sent to %s, want the reply first", to.User)
+	}
+	close(ad.gate)
+	for range 20 + 1 - maxRunners - 1 {
+		wait()
+	}
+}

@@ -347,6 +347,9 @@ func exportPrivate(chat Address, c *Conversation, arch []Archived) ExportChat {
 		ch.Measures = append(ch.Measures, m)
 	}
 	for _, r := range c.Reminders {
+		if r.Chore {
+			continue // the bot's own work, not the person's reminder
+		}
 		x := ExportReminder{Kind: r.Kind, Measure: r.Measure, Day: r.Day, Hour: r.Hour, Zone: r.Zone, Due: r.Due, Status: r.Status}
 		if x.Status == ReminderPending {
 			x.Status = "pending"

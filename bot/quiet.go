@@ -93,3 +93,19 @@ func (q QuietHours) quietEnd(at time.Time, zone *time.Location) (time.Time, bool
 	}
 	return end.UTC(), true
 }
+
+// Held reports whether a message the bot sends on its own at at would
+// fall into the conversation's pause or quiet hours, and if so when it
+// may come instead: after the pause (on the day after it, at the same
+// time of day), outside the quiet hours.
+func (t *Turn) Held(at time.Time) (time.Time, bool) {
+	zone, held := t.Zone(), false
+	if last, ok := parseCivil(t.c.Pause); ok && !dayOf(at, zone).After(last) {
+		l, d := at.In(zone), last.AddDate(0, 0, 1)
+		at, held = time.Date(d.Year(), d.Month(), d.Day(), l.Hour(), l.Minute(), 0, 0, zone).UTC(), true
+	}
+	if end, in := t.c.QuietHours().quietEnd(at, zone); in {
+		at, held = end, true
+	}
+	return at, held
+}

@@ -133,7 +133,7 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 	for _, r := range c.Reminders {
 		spec, ok := want[r.ID]
 		if !ok {
-			if e.reg != nil && e.reg.kinds[r.Kind] != nil {
+			if r.Chore || e.reg != nil && e.reg.kinds[r.Kind] != nil {
 				kept = append(kept, r) // a feature's own (a meeting's)
 			}
 			continue
@@ -399,6 +399,9 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 				i = j
 			}
 		}
+		if i >= 0 && c.Reminders[i].Chore {
+			return e.chore(c, &c.Reminders[i], now), nil
+		}
 		if i < 0 || c.RemindersOff {
 			return nil, errRecommit // changed since it was indexed; committing re-indexes
 		}
@@ -438,6 +441,21 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 		}
 		return nil
 	})
+}
+
+// chore does the work of the chore r (Feature.Chores), late or not: what
+// it returns is sent with the commit.
+func (e *Engine) chore(c *Conversation, r *Reminder, now time.Time) []Outgoing {
+	r.Status, r.At = ReminderSent, now.UTC()
+	var do func(*Turn, Reminder) []Outgoing
+	if e.reg != nil {
+		do = e.reg.chores[r.Kind]
+	}
+	if do == nil {
+		r.Status = ReminderSkipped // its feature is gone
+		return nil
+	}
+	return do(e.offTurn(c, ""), *r)
 }
 
 // reminderMessage writes a reminder in the owner's language, through the

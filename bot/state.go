@@ -119,6 +119,10 @@ type Reminder struct {
 	Ref string `json:"ref,omitempty"`
 	// Postponed: it fell into a pause and comes after it (its message says so).
 	Postponed bool `json:"pp,omitempty"`
+	// Chore: work of a feature's (Feature.Chores), not a message to the
+	// conversation's owner: it comes whatever their quiet hours, pause or
+	// /reminders say, and is not shown to them.
+	Chore bool `json:"chore,omitempty"`
 }
 
 // Pending returns the reminders waiting to be sent, unless they are switched off.
@@ -128,14 +132,12 @@ func (c *Conversation) Pending() []Reminder {
 	return p
 }
 
-// EachPending calls fn for each reminder waiting to be sent, without copying.
+// EachPending calls fn for each reminder waiting to be sent, without
+// copying; with reminders off, only the chores.
 func (c *Conversation) EachPending(fn func(r *Reminder)) {
-	if c.RemindersOff {
-		return
-	}
 	for i := range c.Reminders {
-		if c.Reminders[i].Status == ReminderPending {
-			fn(&c.Reminders[i])
+		if r := &c.Reminders[i]; r.Status == ReminderPending && (!c.RemindersOff || r.Chore) {
+			fn(r)
 		}
 	}
 }

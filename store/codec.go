@@ -25,7 +25,10 @@ const (
 	outboxV5 = 5
 )
 
-const flagPush = 1
+const (
+	flagPush = 1
+	flagLow  = 2 // bot.Outgoing.Low
+)
 
 func encodeOutgoing(o bot.Outgoing) []byte {
 	strs := []string{o.To.Platform, o.To.Workspace, o.To.Chat, o.To.User, o.Msg.Text}
@@ -56,11 +59,11 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 		n += sized(len(m))
 	}
 	version := byte(outboxV2)
-	if o.Msg.Live != "" || o.Push {
+	if o.Msg.Live != "" || o.Push || o.Low {
 		version = outboxV3
 		n += sized(len(o.Msg.Live))
 	}
-	if o.Push || made {
+	if o.Push || o.Low || made {
 		version = outboxV4
 		n++
 	}
@@ -104,6 +107,9 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 		var flags uint64
 		if o.Push {
 			flags |= flagPush
+		}
+		if o.Low {
+			flags |= flagLow
 		}
 		buf = binary.AppendUvarint(buf, flags)
 	}
@@ -193,7 +199,13 @@ func decodeOutgoing(b []byte) (bot.Outgoing, error) {
 		o.Msg.Live = str()
 	}
 	if version >= outboxV4 {
-		o.Push = count()&flagPush != 0
+		flags, n := binary.Uvarint(b) // not count(): a flag may exceed what is left
+		if n <= 0 {
+			bad = true
+		} else {
+			b = b[n:]
+		}
+		o.Push, o.Low = flags&flagPush != 0, flags&flagLow != 0
 	}
 	if version >= outboxV5 {
 		for i := range o.Msg.Files {

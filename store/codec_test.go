@@ -27,6 +27,8 @@ func TestOutgoingCodec(t *testing.T) {
 		{To: bot.Address{Platform: "slack", Workspace: "T1", Chat: "C1"}, Msg: bot.Message{
 			Text: "3 von 5 fertig", Buttons: [][]bot.Button{{{Label: "Mitmachen", Action: "tm:join"}}}, Live: "team:ab12",
 		}},
+		// A live message shown anew in many chats: of low priority.
+		{To: bot.Address{Platform: "telegram", User: "7"}, Low: true, Msg: bot.Message{Text: "12 ja", Live: "meet:ab12"}},
 		// The result picture, made when sent: its spec, not its bytes.
 		{To: bot.Address{Platform: "telegram", Chat: "42"}, Msg: bot.Message{Text: "Ergebnis", Files: []bot.File{
 			{Name: "Ergebnis-2027-03-15.png", MIME: "image/png", Make: "picture", Spec: []byte(`{"flow":"zo-kmu"}`)},

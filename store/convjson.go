@@ -380,6 +380,7 @@ func appendReminder(b []byte, r *bot.Reminder) []byte {
 	o.time("at", r.At, true)
 	o.str("ref", r.Ref, true)
 	o.bool("pp", r.Postponed)
+	o.bool("chore", r.Chore)
 	return o.end()
 }
 

@@ -398,14 +398,11 @@ func TestBroadcastWithinLimits(t *testing.T) {
 	}
 }
 
-// TestLongAttendeeList: the coordinator's "who's coming?" for a meeting
-// that 600 members said yes to is longer than a Telegram message: it
-// arrives in parts, none over Telegram's 4,096 characters, every name in
-// one of them.
-func TestLongAttendeeList(t *testing.T) {
-	const members = 600
+// announced is a broadcast whose coordinator announced a meeting to
+// members, all sent; and the meeting's ID.
+func announced(t *testing.T, members int, floodShare float64) (*broadcast, string) {
 	st := bottest.NewMemStore()
-	b := newBroadcast(t, st, 0)
+	b := newBroadcast(t, st, floodShare)
 	b.seed(members)
 	b.announce()
 	b.rest()
@@ -414,9 +411,91 @@ func TestLongAttendeeList(t *testing.T) {
 	if err != nil || json.Unmarshal(raw, &n) != nil || len(n.Meetings) != 1 {
 		t.Fatalf("the network's meeting: %v %s", err, raw)
 	}
+	return b, n.Meetings[0].ID
+}
+
+// TestPressesWithinLimits: a meeting announced to 300 members and a
+// linked group over the fake Telegram (2 % of calls answered 429), then
+// 1,000 answers pressed at once: every live message, the group's and
+// every member's copy, ends showing the final counts; the copies of those
+// who pressed nothing are edited once, when the answers have settled, not
+// per press; no limit is exceeded on any turn the limiter gave.
+func TestPressesWithinLimits(t *testing.T) {
+	const members, presses = 300, 1000
+	b, mt := announced(t, members, 0.02)
+	rng := rand.New(rand.NewPCG(13, 13))
+	last := map[int]string{}
+	for i := range presses {
+		who, a := rng.IntN(members), []string{"y", "m", "n"}[rng.IntN(3)]
+		id := strconv.Itoa(bcLead + who)
+		ev := bot.Event{ID: fmt.Sprintf("press-%d", i), Addr: bot.Address{Platform: Platform, Chat: id, User: id}, Action: "mt:" + mt + ":" + a, LangHint: "de"}
+		if err := b.engine.Handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+		last[who] = a
+	}
+	// The clock goes on, firing what is due, until the copies were shown
+	// anew and all is sent.
+	ctx := context.Background()
+	for until := b.clock.Now().Add(3 * time.Minute); b.clock.Now().Before(until); {
+		if _, err := b.engine.RunDue(ctx, b.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		next := b.clock.Now().Add(time.Second)
+		b.drain(func() bool { return !b.clock.Now().Before(next) })
+	}
+	bottest.Settle(t, b.engine)
+	count := map[string]int{}
+	for _, a := range last {
+		count[a]++
+	}
+	final := fmt.Sprintf("%d ja · %d vielleicht · %d nein", count["y"], count["m"], count["n"])
+	b.fake.mu.Lock()
+	shown := map[int64]*sentMsg{}
+	for _, k := range b.fake.order {
+		if m := b.fake.msgs[k]; m.Markup != nil && len(m.Markup.InlineKeyboard) == 1 && len(m.Markup.InlineKeyboard[0]) == 3 {
+			shown[k.chat] = m
+		}
+	}
+	b.fake.mu.Unlock()
+	stale, edits := 0, 0
+	for i := range members {
+		m := shown[int64(bcLead+i)]
+		if m == nil || !strings.Contains(m.Text, final) {
+			if stale++; stale <= 3 {
+				t.Errorf("member %d's copy does not show %q: %+v", bcLead+i, final, m)
+			}
+			continue
+		}
+		if _, pressed := last[i]; !pressed {
+			if m.Edited != 1 {
+				t.Errorf("member %d pressed nothing; their copy was edited %d times, want once", bcLead+i, m.Edited)
+			}
+		}
+		edits += m.Edited
+	}
+	if stale > 0 {
+		t.Errorf("%d of %d copies do not end on the final counts", stale, members)
+	}
+	if g := shown[bcGroup]; g == nil || !strings.Contains(g.Text, final) {
+		t.Errorf("the group's announcement does not show %q", final)
+	}
+	for _, v := range violations(slices.Clone(b.grants)) {
+		t.Error(v)
+	}
+	t.Logf("%d presses by %d members: %d edits of the members' copies, %d of the group's", presses, len(last), edits, shown[bcGroup].Edited)
+}
+
+// TestLongAttendeeList: the coordinator's "who's coming?" for a meeting
+// that 600 members said yes to is longer than a Telegram message: it
+// arrives in parts, none over Telegram's 4,096 characters, every name in
+// one of them.
+func TestLongAttendeeList(t *testing.T) {
+	const members = 600
+	b, mt := announced(t, members, 0)
 	for i := range members {
 		id := strconv.Itoa(bcLead + i)
-		ev := bot.Event{ID: "yes-" + id, Addr: bot.Address{Platform: Platform, Chat: id, User: id}, Action: "mt:" + n.Meetings[0].ID + ":y", LangHint: "de"}
+		ev := bot.Event{ID: "yes-" + id, Addr: bot.Address{Platform: Platform, Chat: id, User: id}, Action: "mt:" + mt + ":y", LangHint: "de"}
 		if err := b.engine.Handle(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}

@@ -19,12 +19,16 @@
 // What is edited in place: the announcement is a live message
 // (bot.Message.Live, one per chat). An answer edits the counts in every
 // linked channel (the outbox coalesces them to at most one edit a second
-// per channel) and in the private chat of the one who answered; the other
+// per channel) and in the private chat of the one who answered. The other
 // members' copies are not edited on every press (5,000 edits per press
-// would take minutes within Telegram's 30 messages a second): they show
-// the counts as they were when their copy was last sent, and show the
-// current counts again whenever that member answers, the meeting changes,
-// or they ask with /meeting. A repeated meeting ("every first Tuesday")
+// would take minutes within Telegram's 30 messages a second, and a
+// thousand presses would write millions of outbox records): the first
+// answer after the copies were last shown anew sets a chore (bot.Feature.
+// Chores) for later (refreshAfter, longer in a large network), which
+// shows the counts of then in every copy the announcement reached, each
+// of low priority (bot.Outgoing.Low): new messages go first. A burst of
+// a thousand presses thus costs one edit per copy once it has settled,
+// and every copy ends on the final counts. A repeated meeting ("every first Tuesday")
 // is announced occurrence by occurrence: the lead's /meeting offers the
 // next one, which is a meeting of its own, with its own answers; the past
 // ones stay in the network's history.
@@ -51,8 +55,12 @@ const (
 	KindDraft = "meetdraft"
 )
 
-// ReminderKind is the kind of a meeting's reminders (bot.Reminder.Kind).
-const ReminderKind = "meeting"
+// ReminderKind is the kind of a meeting's reminders (bot.Reminder.Kind);
+// ChoreCopies that of the chore that shows the counts in every copy anew.
+const (
+	ReminderKind = "meeting"
+	ChoreCopies  = "meeting-copies"
+)
 
 // Answers.
 const (
@@ -103,6 +111,9 @@ type Meeting struct {
 	Waiting []string  `json:"waiting,omitempty"`
 	By      string    `json:"by"`
 	Created time.Time `json:"created"`
+	// Copies is when the members' copies are next shown anew (a chore
+	// set by an answer; see copies).
+	Copies time.Time `json:"copies,omitzero"`
 }
 
 // RSVP is one member's answer, stored as KindRSVP/"<meeting>|<member>".
@@ -117,6 +128,9 @@ type RSVP struct {
 	Lang string      `json:"lang,omitempty"`
 	Name string      `json:"name,omitempty"`
 	At   time.Time   `json:"at"`
+	// Quiet: the member asked for no reminders of this meeting ("not for
+	// this one"); they stay off when the meeting moves or they answer anew.
+	Quiet bool `json:"quiet,omitempty"`
 }
 
 // recipient is a chat a meeting's messages reached, in its language.
@@ -141,6 +155,7 @@ func Feature() bot.Feature {
 		Lasting:       map[string]func(*bot.Turn, string){"mt": pressRSVP},
 		Reminder:      writeReminder,
 		ReminderKinds: []string{ReminderKind},
+		Chores:        map[string]func(*bot.Turn, bot.Reminder) []bot.Outgoing{ChoreCopies: copies},
 		Personal:      Personal(),
 	}
 }

@@ -321,6 +321,9 @@ func TestRemindersInMembersZone(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range g.Take() {
+			if s.Msg.Live != "" {
+				continue // a copy of the announcement shown anew, not a reminder
+			}
 			if s.To.User == "carl" || s.To.Chat == "carl" {
 				t.Errorf("carl, who said no, got %q", s.Msg.Text)
 			}
@@ -362,4 +365,84 @@ func TestTypedAnswerAndNextOccurrence(t *testing.T) {
 	if err := json.Unmarshal([]byte(record(t, g, network.Kind, "net1")), &n); err != nil || len(n.Meetings) != 2 {
 		t.Errorf("the network's meetings: got %+v (%v), want both", n.Meetings, err)
 	}
+}
+
+// TestMeetingReminderChoices: a meeting's reminder offers "remind me 15
+// min before" and "not for this one" (a plan's "tomorrow" would come after
+// the meeting): Bert asks for the first and is reminded an hour and a
+// quarter of an hour before; Carl for the second and hears nothing more;
+// Dora, whose reminders are off, is told so when she says yes, gets none,
+// and /reminders says that her meeting reminders are off too.
+func TestMeetingReminderChoices(t *testing.T) {
+	g := newGroup(t, "de", "anna", "bert", "carl", "dora")
+	g.Play(announceLines("anna", ""))
+	err := g.Engine.Do(context.Background(), "dora-off", func(tx *bot.Tx) error {
+		c, err := tx.Conversation(g.Private("dora"))
+		c.RemindersOff = true
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"bert", "carl", "dora"} {
+		got := said(g.Event(u, true, bot.Event{Action: g.Button(u, 1)}))
+		if off := strings.Contains(got, "Ihre Erinnerungen sind ausgeschaltet (/reminders)"); off != (u == "dora") {
+			t.Errorf("%s says yes: %q; want the note that reminders are off only for Dora", u, got)
+		}
+	}
+	if got := said(g.Event("dora", true, bot.Event{Text: "/reminders"})); !strings.Contains(got, "auch für die Erinnerungen an Treffen, zu denen Sie zugesagt haben (2)") {
+		t.Errorf("Dora's /reminders: %q; want her two meeting reminders said to be off too", got)
+	}
+	start := storedMeeting(t, g, "meet0001").Start
+	got := map[string][]string{}
+	var row []bot.Button // Bert's reminder's
+	due := func(at time.Time) {
+		t.Helper()
+		g.Clock.Set(at)
+		if _, err := g.Engine.RunDue(context.Background(), at); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range g.Take() {
+			if strings.HasPrefix(s.Msg.Text, "Morgen: „Netzwerktreffen“") && (s.To.User == "bert" || s.To.Chat == g.PrivateChat("bert")) {
+				row = s.Msg.Flat()
+			}
+			if s.Msg.Live == "" {
+				u := s.To.User
+				if u == "" {
+					u = s.To.Chat // a private chat here is the user's ID
+				}
+				got[u] = append(got[u], s.Msg.Text)
+			}
+		}
+	}
+	due(start.Add(-24 * time.Hour))
+	if len(row) != 2 || row[0].Label != "⏰ 15 Min. vorher erinnern" || row[1].Label != "🔕 Nicht für dieses Treffen" {
+		t.Fatalf("the reminder's buttons: %+v, want 15 min before and not for this one", row)
+	}
+	if r := said(g.Event("bert", true, bot.Event{Action: row[0].Action})); !strings.Contains(r, "Ich erinnere Sie um 17:45 Uhr") {
+		t.Errorf("Bert asks for 15 minutes before: %q", r)
+	}
+	if r := said(g.Event("carl", true, bot.Event{Action: row[1].Action})); !strings.Contains(r, "An „Netzwerktreffen“ erinnere ich Sie nicht mehr") {
+		t.Errorf("Carl asks for no more: %q", r)
+	}
+	got = map[string][]string{}
+	due(start.Add(-time.Hour))
+	due(start.Add(-soonBefore()))
+	if b := got["bert"]; len(b) != 2 || !strings.HasPrefix(b[0], "In einer Stunde:") || !strings.HasPrefix(b[1], "In 15 Minuten: „Netzwerktreffen“ um 18:00") {
+		t.Errorf("Bert got %q, want the hour's reminder and the quarter's", b)
+	}
+	if len(got["carl"])+len(got["dora"]) > 0 {
+		t.Errorf("Carl got %q, Dora %q; want nothing", got["carl"], got["dora"])
+	}
+}
+
+func soonBefore() time.Duration { return 15 * time.Minute }
+
+// said is the text of everything sent for one event.
+func said(sent []bottest.Sent) string {
+	var b strings.Builder
+	for _, s := range sent {
+		b.WriteString(s.Msg.Text + "\n")
+	}
+	return b.String()
 }

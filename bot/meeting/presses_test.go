@@ -138,12 +138,25 @@ func (m *multi) shown(to bot.Address) bot.Message {
 // TestThousandPresses: 1,000 answers pressed at once by 300 members on
 // Telegram, Slack and Mattermost, each member's in order, many changing
 // their answer: the meeting's counts are each member's last answer, each
-// member's record holds it, every linked channel's live message ends
-// showing the final counts, and each member's own copy their last answer.
+// member's record holds it, every live message ends showing the final
+// counts (the linked channels' and every member's copy, pressed or not),
+// each member's own copy their last answer; no live message is edited
+// twice within a second, and the copies of those who did not press are
+// edited once, when the answers have settled.
 func TestThousandPresses(t *testing.T) {
 	const per, presses = 100, 1000
 	m := newMulti(t, per)
 	m.announce()
+	var mu sync.Mutex
+	edited := map[string][]time.Time{} // platform/ref: when
+	for p, r := range m.recs {
+		r.EditFn = func(ref string, _ bot.Message) error {
+			mu.Lock()
+			defer mu.Unlock()
+			edited[p+"/"+ref] = append(edited[p+"/"+ref], m.clock.Now())
+			return nil
+		}
+	}
 	type member struct{ platform, user string }
 	var members []member
 	for _, p := range multiPlatforms {
@@ -183,9 +196,13 @@ func TestThousandPresses(t *testing.T) {
 	wg.Wait()
 	took := time.Since(began)
 	// Live messages change at most once a second: the clock goes on a
-	// second at a time until nothing more is sent.
-	quiet := 0
-	for quiet < 3 && m.clock.Now().Sub(dialogtest.Start) < time.Hour {
+	// second at a time, firing what is due, until nothing more is sent
+	// and the copies' chore has come.
+	quiet, after := 0, m.clock.Now().Add(2*time.Minute)
+	for (quiet < 3 || m.clock.Now().Before(after)) && m.clock.Now().Sub(dialogtest.Start) < time.Hour {
+		if _, err := m.engine.RunDue(context.Background(), m.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
 		m.settle()
 		quiet++
 		for _, r := range m.recs {
@@ -223,6 +240,30 @@ func TestThousandPresses(t *testing.T) {
 	for _, p := range multiPlatforms {
 		if s := m.shown(bot.Address{Platform: p, Workspace: "w", Chat: "chan"}); !strings.Contains(s.Text, final) {
 			t.Errorf("%s channel shows %q, want %q", p, s.Text[strings.LastIndex(s.Text, "\n")+1:], final)
+		}
+	}
+	stale := 0
+	for _, mem := range members {
+		to := bot.Address{Platform: mem.platform, Workspace: "w", User: mem.user}
+		if s := m.shown(to); !strings.Contains(s.Text, final) {
+			if stale++; stale <= 3 {
+				t.Errorf("%s %s (%d presses): own copy shows %q, want %q", mem.platform, mem.user, len(plan[mem]), s.Text, final)
+			}
+		}
+		ref, _, _ := m.store.Live(context.Background(), to.Key(), "meet:meet0001")
+		if n := len(edited[mem.platform+"/"+ref.Ref]); len(plan[mem]) == 0 && n != 1 {
+			t.Errorf("%s %s pressed nothing; their copy was edited %d times, want once", mem.platform, mem.user, n)
+		}
+	}
+	if stale > 0 {
+		t.Errorf("%d of %d members' copies do not end on the final counts", stale, len(members))
+	}
+	for ref, at := range edited {
+		for i := 1; i < len(at); i++ {
+			if at[i].Sub(at[i-1]) < time.Second {
+				t.Errorf("%s edited twice within a second (%s, %s)", ref, at[i-1].Sub(dialogtest.Start), at[i].Sub(dialogtest.Start))
+				break
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package meeting
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -10,10 +11,12 @@ import (
 )
 
 // pressRSVP is an answer, "mt:<meeting>:<y|m|n>", pressed in a member's
-// private chat or in a linked channel, or typed where /meeting offered it.
+// private chat or in a linked channel, or typed where /meeting offered it;
+// or a choice on a meeting's reminder, "mt:<meeting>:<soon|quiet>".
 func pressRSVP(t *bot.Turn, action string) {
 	parts := strings.Split(action, ":")
-	if len(parts) != 3 || parts[2] != Yes && parts[2] != Maybe && parts[2] != No {
+	choice := len(parts) == 3 && (parts[2] == soon || parts[2] == quiet)
+	if len(parts) != 3 || parts[2] != Yes && parts[2] != Maybe && parts[2] != No && !choice {
 		t.Reask()
 		return
 	}
@@ -37,7 +40,77 @@ func pressRSVP(t *bot.Turn, action string) {
 		t.Note(t.T("meeting.notmember"))
 		return
 	}
+	if choice {
+		reminderChoice(t, &m, mem, parts[2])
+		return
+	}
 	answer(t, n, &m, mem, parts[2])
+}
+
+// The choices on a meeting's reminder: one more reminder a quarter of an
+// hour before it starts, or none more for this meeting. Not "tomorrow" or
+// "next week" as on a plan's reminders: a meeting does not wait; what a
+// member wants of its reminder is a nudge just before they leave, or
+// quiet.
+const (
+	soon       = "soon"
+	quiet      = "quiet"
+	soonBefore = 15 * time.Minute
+)
+
+// reminderRow is the row of a meeting's reminder: remind me 15 minutes
+// before, not for this one.
+func reminderRow(t *bot.Turn, m *Meeting) []bot.Button {
+	return []bot.Button{{Label: t.T("button.meeting.soon"), Action: "mt:" + m.ID + ":" + soon},
+		{Label: t.T("button.meeting.quiet"), Action: "mt:" + m.ID + ":" + quiet}}
+}
+
+// reminderChoice sets the reminder a quarter of an hour before m (soon),
+// or takes away the member's reminders of m and keeps them off (quiet).
+func reminderChoice(t *bot.Turn, m *Meeting, mem *network.Member, choice string) {
+	key := memberKey(mem.Chat)
+	var r RSVP
+	had := get(t, KindRSVP, m.ID+"|"+key, &r)
+	if t.Tx() == nil {
+		return
+	}
+	if !had || r.Answer == No || r.Wait {
+		t.Note(t.T("meeting.gone"))
+		return
+	}
+	if choice == quiet {
+		r.Quiet = true
+		if !remind(t, m, r.Conv, false) {
+			return
+		}
+		put(t, KindRSVP, m.ID+"|"+key, &r)
+		t.Note(t.T("meeting.quiet.set", "Title", m.Title))
+		return
+	}
+	due := m.Start.Add(-soonBefore)
+	if !due.After(t.Now()) {
+		t.Note(t.T("meeting.soon.passed", "Title", m.Title))
+		return
+	}
+	c, err := t.Tx().Conversation(r.Conv)
+	if !must(err) {
+		return
+	}
+	if r.Quiet {
+		r.Quiet = false // asked for one again
+		if !remind(t, m, r.Conv, true) {
+			return
+		}
+		put(t, KindRSVP, m.ID+"|"+key, &r)
+	}
+	zone := t.Elsewhere(c).Zone()
+	id := "mt-" + m.ID + "-" + soon
+	c.Reminders = slices.DeleteFunc(c.Reminders, func(x bot.Reminder) bool { return x.ID == id && x.Status == bot.ReminderPending })
+	day := due.In(zone).Format(bot.DayLayout)
+	c.Reminders = append(c.Reminders, bot.Reminder{ID: id, Kind: ReminderKind, Ref: m.ID, For: day, Day: day,
+		Hour: due.In(zone).Hour(), Zone: zone.String(), Due: due.UTC()})
+	sort.SliceStable(c.Reminders, func(i, j int) bool { return c.Reminders[i].Due.Before(c.Reminders[j].Due) })
+	t.Note(t.T("meeting.soon.set", "Title", m.Title, "Time", due.In(zone).Format("15:04")))
 }
 
 // answer records mem's answer a to m: the counts and the waitlist in the
@@ -71,7 +144,7 @@ func answer(t *bot.Turn, n *network.Network, m *Meeting, mem *network.Member, a 
 	if lang == "" {
 		lang = n.Lang
 	}
-	r = RSVP{Member: key, Answer: a, Conv: conv, Lang: lang, Name: mem.Name, At: t.Now().UTC()}
+	r = RSVP{Member: key, Answer: a, Conv: conv, Lang: lang, Name: mem.Name, At: t.Now().UTC(), Quiet: r.Quiet}
 	switch a {
 	case Yes:
 		if m.Limit > 0 && m.Yes >= m.Limit {
@@ -85,12 +158,13 @@ func answer(t *bot.Turn, n *network.Network, m *Meeting, mem *network.Member, a 
 	case No:
 		m.No++
 	}
-	if !remind(t, m, conv, !r.Wait && a != No) {
+	if !remind(t, m, conv, !r.Wait && a != No && !r.Quiet) {
 		return
 	}
 	if freed && !promote(t, n, m) {
 		return
 	}
+	copiesLater(t, m)
 	put(t, KindRSVP, m.ID+"|"+key, &r)
 	put(t, Kind, m.ID, m)
 	id := "meeting.answered." + a
@@ -98,6 +172,9 @@ func answer(t *bot.Turn, n *network.Network, m *Meeting, mem *network.Member, a 
 		id = "meeting.answered.wait"
 	}
 	t.Note(t.T(id, "Title", m.Title))
+	if c, err := t.Tx().Conversation(conv); must(err) && c.RemindersOff && a != No && !r.Quiet {
+		t.Note(t.T("meeting.reminders.off")) // not silently
+	}
 	refresh(t, n, m, mem, &r)
 }
 
@@ -147,7 +224,7 @@ func promote(t *bot.Turn, n *network.Network, m *Meeting) bool {
 		m.Waiting = m.Waiting[1:]
 		m.Yes++
 		r.Wait = false
-		if !remind(t, m, r.Conv, true) {
+		if !remind(t, m, r.Conv, !r.Quiet) {
 			return false
 		}
 		put(t, KindRSVP, m.ID+"|"+key, &r)
@@ -220,7 +297,7 @@ func answers(t *bot.Turn, n *network.Network, m *Meeting, move bool) (map[string
 			continue
 		}
 		own[key] = &r
-		if !move || r.Answer == No || r.Wait {
+		if !move || r.Answer == No || r.Wait || r.Quiet {
 			continue
 		}
 		if !remind(t, m, r.Conv, true) {
@@ -240,8 +317,11 @@ func writeReminder(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool) {
 	}
 	id := "meeting.reminder.day"
 	before := 24 * time.Hour
-	if strings.HasSuffix(r.ID, "-hour") {
+	switch {
+	case strings.HasSuffix(r.ID, "-hour"):
 		id, before = "meeting.reminder.hour", time.Hour
+	case strings.HasSuffix(r.ID, "-"+soon):
+		id, before = "meeting.reminder.soon", soonBefore
 	}
 	if !m.Start.Add(-before).Equal(r.Due) {
 		return bot.Message{}, false // moved: its new reminder comes
@@ -252,5 +332,90 @@ func writeReminder(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool) {
 	if m.Place != "" {
 		text += "\n" + t.T("meeting.where", "Place", m.Place)
 	}
-	return bot.Message{Text: text}, true
+	msg := bot.Message{Text: text}
+	if before > soonBefore {
+		msg.Buttons = [][]bot.Button{reminderRow(t, &m)}
+	}
+	return msg, true
+}
+
+// refreshAfter is how long after an answer the members' copies are shown
+// anew, at the least; refreshShare the share of Telegram's 30 messages a
+// second that showing them anew takes at most, which makes it longer in
+// a large network (5,000 copies: every 5.5 minutes at most).
+const (
+	refreshAfter = time.Minute
+	refreshShare = 2 // half
+)
+
+// copiesLater sets the chore that shows m's counts in every copy anew,
+// unless one is due later than soon: set by an earlier answer, it reads
+// this one's counts too. One due within a few seconds may be reading the
+// counts already, so a new one is set (at most two in a while).
+func copiesLater(t *bot.Turn, m *Meeting) {
+	now := t.Now()
+	if m.Copies.After(now.Add(5 * time.Second)) {
+		return
+	}
+	var to []recipient
+	if _, err := t.Tx().Get(KindTo, m.ID, &to); !must(err) {
+		return
+	}
+	wait := max(refreshAfter, time.Duration(refreshShare*len(to))*time.Second/30)
+	m.Copies = now.Add(wait).UTC()
+	c := t.Conv()
+	id := "mt-" + m.ID + "-copies"
+	c.Reminders = slices.DeleteFunc(c.Reminders, func(r bot.Reminder) bool { return r.ID == id && r.Status != bot.ReminderPending })
+	for i := range c.Reminders {
+		if c.Reminders[i].ID == id {
+			c.Reminders[i].Due = m.Copies
+			return
+		}
+	}
+	day := m.Copies.Format(bot.DayLayout)
+	c.Reminders = append(c.Reminders, bot.Reminder{ID: id, Kind: ChoreCopies, Ref: m.ID, For: day, Day: day,
+		Zone: "UTC", Due: m.Copies, Chore: true})
+}
+
+// copies is the chore copiesLater set: every member's copy of the meeting
+// that the announcement reached shows its counts as they are now, with
+// their answer, of low priority. The linked channels show every answer
+// already (refresh).
+func copies(t *bot.Turn, r bot.Reminder) []bot.Outgoing {
+	var m Meeting
+	var to []recipient
+	if found, err := t.ReadRecord(Kind, r.Ref, &m); err != nil || !found || m.Cancelled {
+		return nil
+	}
+	if found, err := t.ReadRecord(KindTo, m.ID, &to); err != nil || !found {
+		return nil
+	}
+	var n network.Network
+	if found, err := t.ReadRecord(network.Kind, m.Network, &n); err != nil || !found {
+		return nil
+	}
+	outs := make([]bot.Outgoing, 0, len(to))
+	for _, rc := range to {
+		if rc.Member == "" {
+			continue // a linked channel: every answer shows there (refresh)
+		}
+		var own *RSVP
+		lang := rc.Lang
+		{
+			var a RSVP
+			found, err := t.ReadRecord(KindRSVP, m.ID+"|"+rc.Member, &a)
+			if err != nil {
+				return nil // read again by the next answer's chore
+			}
+			if found {
+				own = &a
+				if a.Lang != "" {
+					lang = a.Lang
+				}
+			}
+		}
+		p := t.Elsewhere(&bot.Conversation{Addr: rc.To, Lang: lang})
+		outs = append(outs, bot.Outgoing{To: rc.To, Msg: announcement(p, &n, &m, own), Low: true})
+	}
+	return outs
 }

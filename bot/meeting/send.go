@@ -100,19 +100,21 @@ func recipients(n *network.Network) []recipient {
 // cancellation, with note in front) to every recipient in their language,
 // through the outbox: the live message with the counts, then the calendar
 // file; a member's copy shows their answer (own, by member key). They go
-// as replies, not pushes (bot.Outgoing.Push): a push records its attempt
-// durably before each send, and on bbolt that write per message held an
-// announcement to 2,500 members far below Telegram's 30 a second. After a
-// crash the restarted engine sends what is left, each counted as a
-// possible duplicate; only those under way at the crash are.
+// as pushes (bot.Tx.Push): each send's attempt is recorded before it is
+// made (the store writes the attempts of the runners in one commit), so
+// that after a crash only the sends under way then, attempted and not
+// yet marked delivered, count as possible duplicates. As replies they
+// were all counted: a reply an earlier process left has no attempt
+// record, so every unsent one might have been sent (TestBroadcastKill:
+// 5,008 counted, 6 real; now about a hundred, those under way).
 func broadcast(t *bot.Turn, n *network.Network, m *Meeting, to []recipient, note string, own map[string]*RSVP) {
 	for _, r := range to {
 		p := t.Elsewhere(&bot.Conversation{Addr: r.To, Lang: r.Lang})
 		if note != "" {
-			t.Tx().Send(r.To, bot.Message{Text: p.T(note, "Network", n.Name, "Title", m.Title)})
+			t.Tx().Push(r.To, bot.Message{Text: p.T(note, "Network", n.Name, "Title", m.Title)})
 		}
-		t.Tx().Send(r.To, announcement(p, n, m, own[r.Member]))
-		t.Tx().Send(r.To, calendarMessage(p, n, m))
+		t.Tx().Push(r.To, announcement(p, n, m, own[r.Member]))
+		t.Tx().Push(r.To, calendarMessage(p, n, m))
 	}
 }
 

@@ -37,8 +37,9 @@ const CodeKind = "netcode"
 // codeLife is how long a new join code is valid by default.
 const codeLife = 30 * 24 * time.Hour
 
-// warnEvery is how seldom coordinators are warned about too few meetings.
-const warnEvery = 30 * 24 * time.Hour
+// warnHour is the hour of the day, in the network's zone, at which
+// coordinators are warned about too few meetings, once a month.
+const warnHour = 10
 
 // minMeetings and minIntermediaries are the network's rules (seed 003).
 const (
@@ -72,6 +73,7 @@ func Feature() bot.Feature {
 		Lasting:  map[string]func(*bot.Turn, string){"nw": pressLasting},
 		On:       map[string]func(*bot.Turn) bool{bot.StartArg: startLink},
 		Personal: Personal(),
+		Chores:   map[string]func(*bot.Turn, bot.Reminder) []bot.Outgoing{ChoreRules: rulesDue},
 	}
 }
 
@@ -121,6 +123,9 @@ func load(t *bot.Turn, id string) (*Network, bool) {
 
 // save stores n with the turn's commit.
 func save(t *bot.Turn, n *Network) bool {
+	if !checkRules(t, n) {
+		return false
+	}
 	if err := Put(t.Tx(), n); err != nil {
 		fail(err)
 		return false
@@ -410,8 +415,8 @@ func groupNetwork(t *bot.Turn, word string) {
 
 // show sends the network's page to the member me, privately.
 func show(t *bot.Turn, n *Network, me *Member) {
-	if me.Role == Coordinator {
-		warn(t, n)
+	if me.Role == Coordinator && !me.Checked && !save(t, n) { // a network from before the monthly check
+		return
 	}
 	m := page(t, n, me)
 	for _, id := range theirs(t) {

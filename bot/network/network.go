@@ -63,7 +63,8 @@ type Network struct {
 	// Reports are the years whose activity report was produced.
 	Reports []int     `json:"reports,omitempty"`
 	Created time.Time `json:"created"`
-	// Warned is when coordinators were last warned about the rules.
+	// Warned is when coordinators were last warned about the rules on
+	// opening the network (before the monthly check, Member.Checked).
 	Warned time.Time `json:"warned,omitzero"`
 }
 
@@ -82,6 +83,9 @@ type Member struct {
 	DM     bot.Address `json:"dm,omitzero"`
 	Lang   string      `json:"lang,omitempty"`
 	Joined time.Time   `json:"joined"`
+	// Checked: a coordinator whose monthly check of the network's rules
+	// is set in their private chat (ChoreRules).
+	Checked bool `json:"checked,omitempty"`
 }
 
 // Org is a member organisation.

@@ -11,6 +11,7 @@ import (
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/bottest"
 	"github.com/ampel-bot/ampel/bot/dialogtest"
+	"github.com/ampel-bot/ampel/bot/features"
 	"github.com/ampel-bot/ampel/bot/network"
 )
 
@@ -226,29 +227,9 @@ func TestOneNetworkAcrossPlatforms(t *testing.T) {
 // TestReportAndWarning: the report counts the meetings of its year (held,
 // planned, not cancelled; the yes answers of those held), members by
 // role, organisations by kind and the checks members finished that year,
-// and records the year; the rules panel reflects the meetings; a
-// coordinator is warned about too few meetings at most once in 30 days.
+// and records the year; the rules panel reflects the meetings.
 func TestReportAndWarning(t *testing.T) {
 	g := setup(t)
-	warned := func() bool {
-		return strings.Contains(said(g.Event("anna", true, bot.Event{Text: "/network"})), "rules ask for at least 2")
-	}
-	// setup's /network warned Anna already.
-	if warned() {
-		t.Errorf("warned again at once")
-	}
-	g.Clock.Add(29 * 24 * time.Hour)
-	if warned() {
-		t.Errorf("warned again within 30 days")
-	}
-	if strings.Contains(said(g.Event("bert", true, bot.Event{Text: "/network"})), "rules ask for") {
-		t.Errorf("the moderator is warned; want only coordinators")
-	}
-	g.Clock.Add(2 * 24 * time.Hour)
-	if !warned() {
-		t.Errorf("no warning 31 days later")
-	}
-
 	// Carl finishes a check in his private chat.
 	g.Event("carl", true, bot.Event{Text: "/check zo-kmu"})
 	for i := 0; i < 40 && !g.Conv(g.Private("carl")).Run.Finished(); i++ {
@@ -290,6 +271,99 @@ func TestReportAndWarning(t *testing.T) {
 	if strings.Contains(rules+got, "🔴") || strings.Contains(rules+got, "Urgent") {
 		t.Errorf("a member's answers show in the report or rules")
 	}
+}
+
+// TestRulesWarningMonthly: a year on the clock, the bot itself warns the
+// coordinator, in her private chat and never the moderator or a member,
+// that fewer than two meetings are held or planned this year: once a
+// month at most, 12 times at most, not during her pause (the warning comes
+// the day after it); an engine started anew on the same records (a
+// restart, firing again what was due) warns nobody twice; once two
+// meetings are planned, no more.
+func TestRulesWarningMonthly(t *testing.T) {
+	g := setup(t)
+	g.Take()
+	ctx := context.Background()
+	var at []time.Time // Anna's warnings
+	// The clock goes on an hour at a time, firing what is due.
+	run := func(e *bot.Engine, until time.Time) {
+		t.Helper()
+		for g.Clock.Now().Before(until) {
+			g.Clock.Add(time.Hour)
+			if _, err := e.RunDue(ctx, g.Clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			bottest.Settle(t, e)
+			for _, s := range g.Take() {
+				if !strings.Contains(s.Msg.Text, "rules ask for at least 2") {
+					continue
+				}
+				if s.To.Chat != g.PrivateChat("anna") || !strings.HasPrefix(s.Msg.Text, "🔔 Network Net\n") {
+					t.Errorf("warning sent to %+v: %q; want Anna's private chat, with the network's name", s.To, s.Msg.Text)
+				}
+				at = append(at, g.Clock.Now())
+			}
+		}
+	}
+	start := g.Clock.Now()
+	run(g.Engine, start.Add(40*24*time.Hour))
+	if len(at) != 2 {
+		t.Fatalf("%d warnings in 40 days, want 2 (the day after the network was made, a month later)", len(at))
+	}
+	// Anna pauses until day 75: the warning due on day 62 comes on day 76.
+	err := g.Engine.Do(ctx, "pause-anna", func(tx *bot.Tx) error {
+		c, err := tx.Conversation(g.Private("anna"))
+		c.Pause = start.Add(75 * 24 * time.Hour).Format(bot.DayLayout)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(g.Engine, start.Add(80*24*time.Hour))
+	if len(at) != 3 || at[2].Before(start.Add(76*24*time.Hour)) {
+		t.Fatalf("warnings at %v; want the third the day after her pause", at)
+	}
+	// A restart: a second engine on the same records fires again what the
+	// first had due, and goes on.
+	g.Engine.Close()
+	catalog, texts := bottest.Content(t)
+	e2, err := bot.New(bot.Config{Store: g.Store, Flows: catalog, Texts: texts, Clock: g.Clock, Zone: bottest.Zone("Europe/Berlin"), Features: features.All()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2.Register(g.Rec)
+	t.Cleanup(e2.Close)
+	if _, err := e2.RunDue(ctx, g.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	run(e2, start.Add(300*24*time.Hour))
+	for i := 1; i < len(at); i++ {
+		if at[i].Sub(at[i-1]) < 28*24*time.Hour {
+			t.Errorf("warned at %s and again at %s", at[i-1].Sub(start), at[i].Sub(start))
+		}
+	}
+	// Two meetings planned this year: no more warnings.
+	n := record(t, g)
+	year := g.Clock.Now().Year()
+	n.Meetings = []network.MeetingRef{{ID: "m1", Start: time.Date(year, 12, 1, 17, 0, 0, 0, time.UTC)}, {ID: "m2", Start: time.Date(year, 12, 8, 17, 0, 0, 0, time.UTC)}}
+	before := len(at)
+	err = e2.Do(ctx, "two-meetings", func(tx *bot.Tx) error { return network.Put(tx, n) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(e2, start.Add(365*24*time.Hour))
+	if len(at) != before {
+		t.Errorf("%d warnings with two meetings planned, want none", len(at)-before)
+	}
+	if len(at) > 12 {
+		t.Errorf("%d warnings in a year, want at most 12", len(at))
+	}
+	t.Logf("warnings on days %v", func() (d []int) {
+		for _, x := range at {
+			d = append(d, int(x.Sub(start)/(24*time.Hour)))
+		}
+		return d
+	}())
 }
 
 // put stores n as the network's record, as another feature would.

@@ -98,24 +98,88 @@ func yesNo(t *bot.Turn, ok bool) string {
 	return t.T("network.no")
 }
 
-// warn tells a coordinator, at most once in warnEvery, that fewer than
-// two meetings are held or planned this calendar year. It is checked when
-// a coordinator opens the network: there is no timer of the network's
-// own yet.
-func warn(t *bot.Turn, n *Network) {
-	now := t.Now()
-	if !n.Warned.IsZero() && now.Sub(n.Warned) < warnEvery {
-		return
+// ChoreRules is the kind of the monthly check of the network's rules in
+// each coordinator's private chat (bot.Feature.Chores).
+const ChoreRules = "network-rules"
+
+// rulesID is the ID of the check of network id in a conversation.
+func rulesID(id string) string { return "nw-" + id + "-rules" }
+
+// checkRules sets the monthly check of the rules for every coordinator who
+// has none yet (the next day at warnHour in the network's zone), and
+// forgets it for one who is no coordinator any more (their check ends
+// when it next comes). false: the step runs again.
+func checkRules(t *bot.Turn, n *Network) bool {
+	for i := range n.Members {
+		m := &n.Members[i]
+		if m.Role != Coordinator {
+			m.Checked = false
+			continue
+		}
+		if m.Checked {
+			continue
+		}
+		c, ok := conv(t, m.private())
+		if !ok {
+			return false
+		}
+		d := n.localNow(t).AddDate(0, 0, 1)
+		setRules(c, n.ID, time.Date(d.Year(), d.Month(), d.Day(), warnHour, 0, 0, 0, d.Location()))
+		m.Checked = true
 	}
+	return true
+}
+
+// private is the private chat the member's own events come from, where
+// their settings (quiet hours, pause) are; else the one the bot writes to.
+func (m *Member) private() bot.Address {
+	if m.DM.Chat != "" {
+		return m.DM
+	}
+	return m.Chat
+}
+
+// setRules puts the check of network id into c, due at due (the one
+// before it goes).
+func setRules(c *bot.Conversation, id string, due time.Time) {
+	rid := rulesID(id)
+	c.Reminders = slices.DeleteFunc(c.Reminders, func(r bot.Reminder) bool { return r.ID == rid })
+	day := due.UTC().Format(bot.DayLayout)
+	c.Reminders = append(c.Reminders, bot.Reminder{ID: rid, Kind: ChoreRules, Ref: id, For: day, Day: day, Zone: "UTC", Due: due.UTC(), Chore: true})
+}
+
+// rulesDue is the chore of a coordinator's check: it warns them, in their
+// chat, when fewer than two meetings are held or planned this calendar
+// year, and sets the next check a month later; in their pause or quiet
+// hours it waits for their end. It ends when they are no coordinator of
+// the network any more, or it is gone.
+func rulesDue(t *bot.Turn, r bot.Reminder) []bot.Outgoing {
+	var n Network
+	if found, err := t.ReadRecord(Kind, r.Ref, &n); err != nil || !found {
+		return nil
+	}
+	c := t.Conv()
+	var me *Member
+	for i := range n.Members {
+		if n.Members[i].private().Key() == c.Addr.Key() {
+			me = &n.Members[i]
+		}
+	}
+	if me == nil || me.Role != Coordinator {
+		return nil
+	}
+	if at, held := t.Held(t.Now()); held {
+		setRules(c, n.ID, at)
+		return nil
+	}
+	setRules(c, n.ID, r.Due.In(n.zone(t)).AddDate(0, 1, 0))
 	year := n.localNow(t).Year()
 	held, planned := n.meetingsIn(t, year)
 	if held+planned >= minMeetings {
-		return
+		return nil
 	}
-	n.Warned = now.UTC()
-	if save(t, n) {
-		t.Note(t.T("network.warn.meetings", "Year", year, "Count", held+planned, "Min", minMeetings))
-	}
+	text := t.T("network.warn.head", "Name", n.Name) + "\n" + t.T("network.warn.meetings", "Year", year, "Count", held+planned, "Min", minMeetings)
+	return []bot.Outgoing{{To: c.Addr, Msg: bot.Message{Text: text}, Push: true}}
 }
 
 // report is the yearly activity summary for the plenum: meetings held and

@@ -171,6 +171,17 @@ func remindersView(t *bot.Turn) bot.Message {
 	var b strings.Builder
 	if c.RemindersOff {
 		b.WriteString(t.T("reminders.off"))
+		// Not silently: those of meetings the person said they attend
+		// (a feature's own kind) are off too.
+		n := 0
+		for _, r := range c.Reminders {
+			if r.Status == bot.ReminderPending && !r.Chore && r.Kind != bot.KindStart && r.Kind != bot.KindReview && r.Kind != bot.KindRepeat {
+				n++
+			}
+		}
+		if n > 0 {
+			b.WriteString(" " + t.T("reminders.off.meetings", "Count", n))
+		}
 	} else {
 		b.WriteString(t.T("reminders.title"))
 	}
@@ -180,6 +191,9 @@ func remindersView(t *bot.Turn) bot.Message {
 	zone := t.Zone()
 	var upcoming, missed []string
 	for _, r := range c.Reminders {
+		if r.Chore {
+			continue // the bot's own work, not a reminder
+		}
 		line := reminderLine(t, r, zone)
 		switch r.Status {
 		case bot.ReminderPending:
@@ -239,7 +253,7 @@ func pressReminders(t *bot.Turn, verb, _ string) {
 		// chose not to hear it.
 		now := t.Now()
 		for i := range c.Reminders {
-			if r := &c.Reminders[i]; r.Status == bot.ReminderPending && !r.Due.After(now) {
+			if r := &c.Reminders[i]; r.Status == bot.ReminderPending && !r.Chore && !r.Due.After(now) {
 				r.Status, r.At = bot.ReminderSkipped, now.UTC()
 			}
 		}
