@@ -37,8 +37,6 @@ type Texts struct {
 	// from: English, then the default (a check not translated yet).
 	also map[string][]string
 	log  *slog.Logger
-	// plain caches messages rendered without data, the most frequent kind.
-	plain sync.Map
 	// matched caches Supported: matching a language tag is costly and the
 	// platforms send few distinct ones.
 	matched  sync.Map
@@ -54,6 +52,9 @@ type langLoc struct {
 	// every language's date words come from (see VocabPrefixes).
 	early  *i18n.Localizer
 	loaded atomic.Bool
+	// plain caches the language's messages rendered without data, the
+	// most frequent kind, by ID: looking one up allocates nothing.
+	plain sync.Map
 }
 
 func (l *langLoc) get(t *Texts, lang string) *i18n.Localizer {
@@ -194,13 +195,15 @@ func (t *Texts) Has(lang, id string) bool {
 // rather than an empty text.
 func (t *Texts) T(lang, id string, kv ...any) string {
 	if len(kv) == 0 {
-		key := lang + "\x00" + id
-		if s, ok := t.plain.Load(key); ok {
-			return s.(string)
+		l := t.loc[lang]
+		if l != nil {
+			if s, ok := l.plain.Load(id); ok {
+				return s.(string)
+			}
 		}
 		s, ok := t.render(lang, id, nil, nil)
-		if ok { // only shipped messages in shipped languages: the cache stays bounded
-			t.plain.Store(key, s)
+		if ok && l != nil { // only shipped messages in shipped languages: the cache stays bounded
+			l.plain.Store(id, s)
 		}
 		return s
 	}
