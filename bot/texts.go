@@ -84,8 +84,8 @@ func NewTexts(b *i18n.Bundle, langs []string, log *slog.Logger) *Texts {
 var VocabPrefixes = []string{"parse.", "language.", "scale."}
 
 // NewLazyTexts is NewTexts for a server: each language's messages are
-// parsed by load when a user first needs them (the default language and
-// English at once), so that languages nobody speaks there cost no memory.
+// parsed by load when a user first needs them (the default language at
+// once), so that languages nobody speaks there cost no memory.
 // ids lists each language's message IDs, for Has: checking a flow against
 // every language loads none of them. vocab loads a language's messages
 // with IDs of VocabPrefixes only.
@@ -106,10 +106,12 @@ func NewLazyTexts(langs []string, ids map[string]map[string]bool, load, vocab fu
 		}
 		t.loc[l].early = i18n.NewLocalizer(b, l)
 	}
-	for _, l := range []string{langs[0], fallbackLang} {
-		if lo := t.loc[l]; lo != nil {
-			lo.get(t, l)
-		}
+	// The default language at once; English, too, only when someone
+	// needs it (its speakers, or a check not translated into theirs): a
+	// server whose users all speak the default keeps one language's
+	// messages, not two.
+	if lo := t.loc[langs[0]]; lo != nil {
+		lo.get(t, langs[0])
 	}
 	return t
 }
