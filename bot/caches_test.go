@@ -25,12 +25,19 @@ func TestCachesKeyedByInputStayBounded(t *testing.T) {
 	if got := texts.T("de", "priority.high"); got == "" || got == "priority.high" {
 		t.Fatalf("T(priority.high): got %q, want the shipped text", got)
 	}
-	before := count(&texts.plain)
+	plain := func() int {
+		n := 0
+		for _, l := range texts.loc {
+			n += count(&l.plain)
+		}
+		return n
+	}
+	before := plain()
 	for i := range 3000 {
 		texts.T("de", fmt.Sprintf("priority.</b><script>%d", i))
 		texts.T(fmt.Sprintf("xx%d", i), "priority.high")
 	}
-	if got := count(&texts.plain); got != before {
+	if got := plain(); got != before {
 		t.Errorf("rendered-text cache: got %d entries after 6000 unknown IDs and languages, want %d as before", got, before)
 	}
 	if strings.Contains(logs.String(), "script") {

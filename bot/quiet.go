@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // QuietHours are the local hours in which the bot sends nothing on its own
@@ -25,11 +26,18 @@ func (q QuietHours) String() string {
 func clock(min int) string { return TwoDigits(min/60) + ":" + TwoDigits(min%60) }
 
 // ParseQuiet reads quiet hours as typed or stored: "20:00–08:00", "20-8",
-// "22.30 - 7"; a dash of any kind separates the two times.
+// "22.30 - 7"; a dash of any kind separates the two times. Every turn reads
+// the stored ones (see syncReminders): what is stored is read without
+// copying.
 func ParseQuiet(text string) (QuietHours, bool) {
-	text = strings.NewReplacer("–", "-", "—", "-", "−", "-", " ", "").Replace(text)
-	from, to, ok := strings.Cut(text, "-")
-	if !ok {
+	text = strings.ReplaceAll(text, " ", "")
+	i := strings.IndexFunc(text, isDash)
+	if i < 0 {
+		return QuietHours{}, false
+	}
+	_, w := utf8.DecodeRuneInString(text[i:])
+	from, to := text[:i], text[i+w:]
+	if strings.IndexFunc(to, isDash) >= 0 {
 		return QuietHours{}, false
 	}
 	f, ok1 := parseClock(from)
@@ -64,9 +72,14 @@ func parseClock(s string) (int, bool) {
 
 // QuietHours returns the conversation's quiet hours.
 func (c *Conversation) QuietHours() QuietHours {
+	if c.Quiet == "" { // most people set none
+		return QuietHours{}
+	}
 	q, _ := ParseQuiet(c.Quiet)
 	return q
 }
+
+func isDash(r rune) bool { return r == '-' || r == '–' || r == '—' || r == '−' }
 
 // quietEnd reports whether at, in zone, falls inside the quiet hours, and
 // if so the instant they end: a reminder then waits for it.

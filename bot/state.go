@@ -2,6 +2,7 @@ package bot
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -171,6 +172,25 @@ type Plan struct {
 	// People are whom a measure can be given to with a button: the
 	// members of the team check the plan came from.
 	People []Person `json:"people,omitempty"`
+}
+
+// snapshot copies the plan as it is, for same to compare a later state
+// with. Measures and people hold nothing shared but strings, which never
+// change: copying the slices is enough.
+func (p *Plan) snapshot() *Plan {
+	return &Plan{Measures: slices.Clone(p.Measures), NextID: p.NextID, People: slices.Clone(p.People)}
+}
+
+// same reports whether p and q say the same: what the stored plan would
+// show alike (a measure settled at the same instant in another zone is
+// the same).
+func (p *Plan) same(q *Plan) bool {
+	return p.NextID == q.NextID && slices.Equal(p.People, q.People) &&
+		slices.EqualFunc(p.Measures, q.Measures, func(a, b Measure) bool {
+			as, bs := a.Settled, b.Settled
+			a.Settled, b.Settled = time.Time{}, time.Time{}
+			return a == b && as.Equal(bs)
+		})
 }
 
 // Person is someone on a platform: their user ID and how they are named.

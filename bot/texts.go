@@ -37,8 +37,6 @@ type Texts struct {
 	// from: English, then the default (a check not translated yet).
 	also map[string][]string
 	log  *slog.Logger
-	// plain caches messages rendered without data, the most frequent kind.
-	plain sync.Map
 	// matched caches Supported: matching a language tag is costly and the
 	// platforms send few distinct ones.
 	matched  sync.Map
@@ -54,6 +52,9 @@ type langLoc struct {
 	// every language's date words come from (see VocabPrefixes).
 	early  *i18n.Localizer
 	loaded atomic.Bool
+	// plain caches the language's messages rendered without data, the
+	// most frequent kind, by ID: looking one up allocates nothing.
+	plain sync.Map
 }
 
 func (l *langLoc) get(t *Texts, lang string) *i18n.Localizer {
@@ -83,8 +84,8 @@ func NewTexts(b *i18n.Bundle, langs []string, log *slog.Logger) *Texts {
 var VocabPrefixes = []string{"parse.", "language.", "scale."}
 
 // NewLazyTexts is NewTexts for a server: each language's messages are
-// parsed by load when a user first needs them (the default language and
-// English at once), so that languages nobody speaks there cost no memory.
+// parsed by load when a user first needs them (the default language at
+// once), so that languages nobody speaks there cost no memory.
 // ids lists each language's message IDs, for Has: checking a flow against
 // every language loads none of them. vocab loads a language's messages
 // with IDs of VocabPrefixes only.
@@ -105,10 +106,12 @@ func NewLazyTexts(langs []string, ids map[string]map[string]bool, load, vocab fu
 		}
 		t.loc[l].early = i18n.NewLocalizer(b, l)
 	}
-	for _, l := range []string{langs[0], fallbackLang} {
-		if lo := t.loc[l]; lo != nil {
-			lo.get(t, l)
-		}
+	// The default language at once; English, too, only when someone
+	// needs it (its speakers, or a check not translated into theirs): a
+	// server whose users all speak the default keeps one language's
+	// messages, not two.
+	if lo := t.loc[langs[0]]; lo != nil {
+		lo.get(t, langs[0])
 	}
 	return t
 }
@@ -194,13 +197,15 @@ func (t *Texts) Has(lang, id string) bool {
 // rather than an empty text.
 func (t *Texts) T(lang, id string, kv ...any) string {
 	if len(kv) == 0 {
-		key := lang + "\x00" + id
-		if s, ok := t.plain.Load(key); ok {
-			return s.(string)
+		l := t.loc[lang]
+		if l != nil {
+			if s, ok := l.plain.Load(id); ok {
+				return s.(string)
+			}
 		}
 		s, ok := t.render(lang, id, nil, nil)
-		if ok { // only shipped messages in shipped languages: the cache stays bounded
-			t.plain.Store(key, s)
+		if ok && l != nil { // only shipped messages in shipped languages: the cache stays bounded
+			l.plain.Store(id, s)
 		}
 		return s
 	}

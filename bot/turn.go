@@ -1,8 +1,6 @@
 package bot
 
 import (
-	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -100,16 +98,14 @@ func (e *Engine) step(c *Conversation, ev Event, tx *Tx) []Message {
 	// Only a conversation a feature keeps a record for can have anyone
 	// beyond it to tell of a change of its plan: the many others skip
 	// comparing it.
-	var plan []byte
+	var plan *Plan
 	if len(c.Records) > 0 {
-		plan, _ = json.Marshal(&c.Plan)
+		plan = c.Plan.snapshot()
 	}
 	t.handle()
 	t.noteRefusal()
-	if plan != nil {
-		if after, _ := json.Marshal(&c.Plan); !bytes.Equal(plan, after) {
-			t.Fire(PlanChanged)
-		}
+	if plan != nil && !plan.same(&c.Plan) {
+		t.Fire(PlanChanged)
 	}
 	if len(t.notes) > 0 { // a note without a question still reaches the user
 		t.Say(Message{})
@@ -214,7 +210,22 @@ func (t *Turn) To(mode string) {
 
 // Action is a button's action on the open question: "seq:verb[:args…]".
 func (t *Turn) Action(verb string, args ...string) string {
-	return strings.Join(append([]string{strconv.Itoa(t.c.Dialog.Seq), verb}, args...), ":")
+	// Written at once: a question makes one for each of its buttons.
+	seq := strconv.Itoa(t.c.Dialog.Seq)
+	n := len(seq) + 1 + len(verb)
+	for _, a := range args {
+		n += 1 + len(a)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(seq)
+	b.WriteByte(':')
+	b.WriteString(verb)
+	for _, a := range args {
+		b.WriteByte(':')
+		b.WriteString(a)
+	}
+	return b.String()
 }
 
 // Ask sends the open question with its buttons and remembers the buttons, so
@@ -438,10 +449,43 @@ func (t *Turn) resolve(action string) {
 
 // Normalize makes labels and typed text comparable: case, emoji and
 // punctuation do not matter.
+// Every typed answer and many labels go through it on every turn: text
+// that is normalized already (a typed "3", "weiter") comes back as it is,
+// anything else is written in one pass.
 func Normalize(s string) string {
-	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	}), " ")
+	if normalized(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	gap := false
+	for _, r := range s {
+		r = unicode.ToLower(r)
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			gap = b.Len() > 0
+			continue
+		}
+		if gap {
+			b.WriteByte(' ')
+			gap = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// normalized reports whether s is lower-case ASCII letters and digits in
+// words separated by single spaces, which Normalize leaves as it is.
+func normalized(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case c == ' ' && i > 0 && i < len(s)-1 && s[i-1] != ' ':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (t *Turn) command(text string) {

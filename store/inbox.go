@@ -116,27 +116,34 @@ func splitRecord(v []byte) (due, inbox []byte) {
 // inboxAdd appends to dst the inbox v with id added at keep.now, without
 // entries older than keep keeps and without the oldest beyond inboxMax.
 func inboxAdd(dst, v []byte, id string, keep *retention) []byte {
-	type span struct{ from, to int }
-	var entries []span
-	for off := 0; off+9 <= len(v); {
-		n, w := binary.Uvarint(v[off+8:])
-		if w <= 0 || off+8+w+int(n) > len(v) {
-			break // a damaged tail is dropped, never trusted
-		}
-		end := off + 8 + w + int(n)
-		if int64(binary.BigEndian.Uint64(v[off:])) >= keep.cutoff(v[off+8+w:end]) {
-			entries = append(entries, span{off, end})
-		}
-		off = end
-	}
-	if len(entries) >= inboxMax {
-		entries = entries[len(entries)-inboxMax+1:]
-	}
+	// Two passes over v, counting the entries kept and then copying the
+	// newest of them, so that a turn allocates nothing to list them.
+	kept := inboxEntries(v, keep, 0, nil)
+	skip := max(0, kept-(inboxMax-1))
 	out := dst
-	for _, e := range entries {
-		out = append(out, v[e.from:e.to]...)
-	}
+	inboxEntries(v, keep, skip, func(e []byte) { out = append(out, e...) })
 	out = binary.BigEndian.AppendUint64(out, uint64(keep.now))
 	out = binary.AppendUvarint(out, uint64(len(id)))
 	return append(out, id...)
+}
+
+// inboxEntries goes through the inbox v and hands each entry keep keeps,
+// but the first skip, to f (if any); it returns how many it kept.
+func inboxEntries(v []byte, keep *retention, skip int, f func(entry []byte)) int {
+	n := 0
+	for off := 0; off+9 <= len(v); {
+		l, w := binary.Uvarint(v[off+8:])
+		if w <= 0 || off+8+w+int(l) > len(v) {
+			break // a damaged tail is dropped, never trusted
+		}
+		end := off + 8 + w + int(l)
+		if int64(binary.BigEndian.Uint64(v[off:])) >= keep.cutoff(v[off+8+w:end]) {
+			if n >= skip && f != nil {
+				f(v[off:end])
+			}
+			n++
+		}
+		off = end
+	}
+	return n
 }

@@ -831,6 +831,9 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 
 // queue puts a request's messages in the outbox.
 func queue(outbox *bolt.Bucket, r *commitReq) error {
+	if r.queued == nil && len(r.outs) > 0 {
+		r.queued = make([]bot.Queued, 0, len(r.outs))
+	}
 	for i, b := range r.outs {
 		seq, err := outbox.NextSequence()
 		if err != nil {

@@ -166,3 +166,20 @@ func TestBenchTeamFailsLoudly(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkScenario is one op: a new user does the whole scenario of ampel
+// bench (benchScript, 27 typed turns, each committed durably), so that its
+// allocations per op are those of a bench user.
+func BenchmarkScenario(b *testing.B) {
+	e := newBenchEngine(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for u := 0; b.Loop(); u++ {
+		addr := bot.Address{Platform: "bench", Chat: "s" + strconv.Itoa(u), User: strconv.Itoa(u)}
+		for i, text := range benchScript {
+			if err := e.Handle(ctx, bot.Event{ID: benchIDs[i], Addr: addr, Text: text, LangHint: "de"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
