@@ -148,7 +148,10 @@ func TestReminderClockSteps(t *testing.T) {
 		{"+1 day over each", []time.Duration{24 * time.Hour}},
 		{"mixed", []time.Duration{time.Hour, -time.Hour, 24 * time.Hour}},
 	} {
-		t.Run(tt.name, func(t *testing.T) { testReminderClockStepsMany(t, tt.kinds) })
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each its own engine and store; a minute-by-minute month is the suite's longest wait
+			testReminderClockStepsMany(t, tt.kinds)
+		})
 	}
 }
 
