@@ -310,3 +310,13 @@ func (t *Turn) Platforms() []string {
 	slices.Sort(ps)
 	return ps
 }
+
+// PlatformName is how the person is told a platform's name ("Telegram",
+// "Konsole").
+func (t *Turn) PlatformName(p string) string {
+	id := "link.platform." + p
+	if t.e.texts.Has(t.lang, id) {
+		return t.T(id)
+	}
+	return p
+}

@@ -341,13 +341,7 @@ func chats(t *bot.Turn, as []bot.Address) string {
 }
 
 // platform is a platform's name.
-func platform(t *bot.Turn, p string) string {
-	id := "link.platform." + p
-	if t.Texts().Has(t.Lang(), id) {
-		return t.T(id)
-	}
-	return p
-}
+func platform(t *bot.Turn, p string) string { return t.PlatformName(p) }
 
 // triesID names the record of the wrong tries of the person of a.
 func triesID(a bot.Address) string {
