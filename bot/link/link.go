@@ -60,10 +60,6 @@ type Code struct {
 	Expires time.Time   `json:"exp"`
 }
 
-type tries struct {
-	Wrong []time.Time `json:"wrong,omitempty"`
-}
-
 // Feature is linking a person's chats.
 func Feature() bot.Feature {
 	return bot.Feature{
@@ -354,24 +350,10 @@ func triesID(a bot.Address) string {
 
 // wrongTries reads the turn's user's wrong tries of the last window;
 // false when the step runs again.
-func wrongTries(t *bot.Turn) (*tries, bool) {
-	var tr tries
-	id := triesID(t.Event().Addr)
-	if _, err := t.Tx().Get(triesKind, id, &tr); busy(err) {
+func wrongTries(t *bot.Turn) (*bot.Tries, bool) {
+	tr, err := bot.ReadTries(t.Tx(), triesKind, triesID(t.Event().Addr), wrongWindow)
+	if busy(err) {
 		return nil, false
 	}
-	since := t.Now().Add(-wrongWindow)
-	kept := tr.Wrong[:0]
-	for _, w := range tr.Wrong {
-		if w.After(since) {
-			kept = append(kept, w)
-		}
-	}
-	if len(kept) == 0 && len(tr.Wrong) > 0 {
-		if busy(t.Tx().Delete(triesKind, id)) {
-			return nil, false
-		}
-	}
-	tr.Wrong = kept
-	return &tr, true
+	return tr, true
 }

@@ -264,3 +264,36 @@ func TestCodeRules(t *testing.T) {
 		}
 	})
 }
+
+// TestTwoChatsAtOnceTakeTurns: the person types in both linked chats at
+// once; every answer counts, each on the one check, none lost or taken
+// twice, and nothing deadlocks.
+func TestTwoChatsAtOnceTakeTurns(t *testing.T) {
+	w := newWorld(t, "en")
+	w.say("telegram", "/check netz-qualitaet")
+	c := code(t, w.say("telegram", "/link"))
+	w.say("slack", "/link "+c)
+	done := make(chan error, 2)
+	for _, p := range []string{"telegram", "slack"} {
+		go func() {
+			for i := range 7 {
+				ev := bot.Event{ID: p + "-rate-" + strconv.Itoa(i), Addr: chats[p], Text: "1", LangHint: "en"}
+				if err := w.e.Handle(context.Background(), ev); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.take()
+	run := w.conv("telegram").Run
+	if run == nil || len(run.Ratings) != 14 || run.Done.IsZero() {
+		t.Fatalf("after 7 answers from each chat at once: %+v, want all 14 checkpoints rated and the check done", run)
+	}
+}

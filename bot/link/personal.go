@@ -38,7 +38,7 @@ func exportPerson(t *bot.Turn, who bot.Address) (any, []bot.Address, error) {
 			}
 		}
 	}
-	var tr tries
+	var tr bot.Tries
 	if _, err := t.Tx().Get(triesKind, triesID(who), &tr); err != nil {
 		return nil, nil, err
 	}
@@ -55,7 +55,7 @@ func erasePerson(t *bot.Turn, who bot.Address) ([]bot.Address, error) {
 			return nil, err
 		}
 	}
-	var tr tries
+	var tr bot.Tries
 	found, err := t.Tx().Get(triesKind, triesID(who), &tr)
 	if err != nil {
 		return nil, err
