@@ -297,3 +297,25 @@ func TestTwoChatsAtOnceTakeTurns(t *testing.T) {
 		t.Fatalf("after 7 answers from each chat at once: %+v, want all 14 checkpoints rated and the check done", run)
 	}
 }
+
+// TestRedeliveredEventOfLinkedChat: a platform delivering an event of a
+// linked chat again (after a crash before its acknowledgement) has no
+// second effect: its ID is remembered in its own chat's inbox.
+func TestRedeliveredEventOfLinkedChat(t *testing.T) {
+	w := newWorld(t, "en")
+	w.say("telegram", "/check zo-kmu")
+	c := code(t, w.say("telegram", "/link"))
+	w.say("slack", "/link "+c)
+	first := render(w.event("slack", bot.Event{ID: "Ev-once", Text: "1"}))
+	again := render(w.event("slack", bot.Event{ID: "Ev-once", Text: "1"}))
+	if !strings.Contains(first, "2/7") || again != "" {
+		t.Fatalf("an event and its redelivery: %q then %q, want one answer", first, again)
+	}
+	if run := w.conv("telegram").Run; run == nil || len(run.Ratings) != 1 {
+		t.Fatalf("after a redelivered rating: %+v, want it counted once", run)
+	}
+	// The same ID from the other chat is another event.
+	if got := render(w.event("telegram", bot.Event{ID: "Ev-once", Text: "1"})); !strings.Contains(got, "3/7") {
+		t.Errorf("the same ID from Telegram: %q, want it handled", got)
+	}
+}
