@@ -135,6 +135,9 @@ func New(cfg Config) (*Engine, error) {
 		e.obs = NopObserver{}
 	}
 	e.words = newWords(cfg.Texts, cfg.Flows)
+	if err := e.links.load(context.Background(), cfg.Store); err != nil {
+		return nil, err
+	}
 	e.nextWake.Store(math.MaxInt64)
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
@@ -213,9 +216,6 @@ func (e *Engine) handle(ctx context.Context, ev *Event) error {
 		return e.move(ctx, ev)
 	}
 	key, id := keysOf(ev)
-	if err := e.links.load(ctx, e.store); err != nil {
-		return err
-	}
 	for {
 		err := e.handleOn(ctx, ev, key, e.links.primary(key), id)
 		if !errors.Is(err, errRelinked) {
@@ -920,7 +920,7 @@ func (e *Engine) Langs() []string { return e.texts.Langs() }
 // places outside the dialogue that show it (Slack's App Home). It changes
 // nothing.
 func (e *Engine) PlanView(ctx context.Context, addr Address, lang string) (Message, error) {
-	c, err := e.store.Load(ctx, addr.Key())
+	c, err := e.store.Load(ctx, e.links.primary(addr.Key()))
 	if err != nil {
 		return Message{}, fmt.Errorf("load conversation: %w", err)
 	}

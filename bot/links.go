@@ -18,7 +18,7 @@ import (
 //
 // The engine resolves an event's chat to its primary before it takes the
 // lock of the event's conversation, from a map kept in memory (loaded from
-// the records on first use, changed only by the commits that put or delete
+// the records when the engine starts, changed only by the commits that put or delete
 // a link record, under the locks of both chats). Every event of the person,
 // from any chat, thus runs on one conversation under one lock: two of their
 // chats typing at once take turns and never deadlock. After taking the lock
@@ -44,47 +44,32 @@ type LinkRecord struct {
 
 // links is the engine's map of linked chats to their primary key.
 type links struct {
-	once sync.Once
-	err  error
-	mu   sync.RWMutex
-	m    map[string]string
+	mu sync.RWMutex
+	m  map[string]string
 }
 
-// load reads the link records, once.
+// load reads the link records (at the engine's start).
 func (l *links) load(ctx context.Context, s Store) error {
-	l.once.Do(func() {
-		m := map[string]string{}
-		if f, ok := s.(RecordFinder); ok {
-			ids, err := f.RecordsWith(ctx, LinkKind, `"to":`)
+	m := map[string]string{}
+	if f, ok := s.(RecordFinder); ok {
+		ids, err := f.RecordsWith(ctx, LinkKind, `"to":`)
+		if err != nil {
+			return fmt.Errorf("load links: %w", err)
+		}
+		for _, id := range ids {
+			data, err := s.Record(ctx, RecordRef{LinkKind, id})
 			if err != nil {
-				l.err = fmt.Errorf("load links: %w", err)
-				return
+				return fmt.Errorf("load links: %w", err)
 			}
-			for _, id := range ids {
-				data, err := s.Record(ctx, RecordRef{LinkKind, id})
-				if err != nil {
-					l.err = fmt.Errorf("load links: %w", err)
-					return
-				}
-				var r LinkRecord
-				if data != nil && json.Unmarshal(data, &r) == nil && r.To != "" {
-					m[id] = r.To
-				}
+			var r LinkRecord
+			if data != nil && json.Unmarshal(data, &r) == nil && r.To != "" {
+				m[id] = r.To
 			}
 		}
-		l.mu.Lock()
-		if l.m == nil {
-			l.m = m
-		}
-		l.mu.Unlock()
-	})
-	if l.err != nil {
-		// Try again with the next event: nothing may run on the wrong
-		// conversation.
-		err := l.err
-		l.once, l.err = sync.Once{}, nil
-		return err
 	}
+	l.mu.Lock()
+	l.m = m
+	l.mu.Unlock()
 	return nil
 }
 

@@ -41,24 +41,29 @@ var chats = map[string]bot.Address{
 func newWorld(t *testing.T, lang string) *world {
 	t.Helper()
 	link.CountCodes(t)
-	catalog, texts := bottest.Content(t)
 	w := &world{t: t, store: bottest.NewMemStore(), clock: bottest.NewClock(dialogtest.Start), lang: lang,
 		recs: map[string]*bottest.Recorder{
 			"telegram": {Name: "telegram"},
 			"slack":    {Name: "slack", Prefix: "/ampel", ShowsForms: true},
 			"console":  {Name: console.Platform, Typed: true, ShowsFiles: true},
 		}, button: map[string][]bot.Button{}}
+	w.start()
+	return w
+}
+
+// start starts an engine on the world's store.
+func (w *world) start() {
+	catalog, texts := bottest.Content(w.t)
 	var err error
 	w.e, err = bot.New(bot.Config{Store: w.store, Flows: catalog, Texts: texts, Clock: w.clock,
 		Zone: bottest.Zone("Europe/Berlin"), Features: features.All()})
 	if err != nil {
-		t.Fatal(err)
+		w.t.Fatal(err)
 	}
 	for _, r := range w.recs {
 		w.e.Register(r)
 	}
-	t.Cleanup(w.e.Close)
-	return w
+	w.t.Cleanup(w.e.Close)
 }
 
 // event hands ev from the chat on platform p to the engine and returns
@@ -317,5 +322,20 @@ func TestRedeliveredEventOfLinkedChat(t *testing.T) {
 	// The same ID from the other chat is another event.
 	if got := render(w.event("telegram", bot.Event{ID: "Ev-once", Text: "1"})); !strings.Contains(got, "3/7") {
 		t.Errorf("the same ID from Telegram: %q, want it handled", got)
+	}
+}
+
+// TestLinksOutliveARestart: after a restart the linked chats are still
+// one person: the engine reads the links when it starts.
+func TestLinksOutliveARestart(t *testing.T) {
+	w := newWorld(t, "en")
+	w.say("telegram", "/check zo-kmu")
+	w.say("telegram", "1")
+	c := code(t, w.say("telegram", "/link"))
+	w.say("slack", "/link "+c)
+	w.e.Close()
+	w.start()
+	if got := w.say("slack", "/check"); !strings.Contains(got, "2/7") {
+		t.Fatalf("/check on Slack after a restart: %q, want the linked check where it stood", got)
 	}
 }
