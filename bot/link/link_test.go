@@ -339,3 +339,25 @@ func TestLinksOutliveARestart(t *testing.T) {
 		t.Fatalf("/check on Slack after a restart: %q, want the linked check where it stood", got)
 	}
 }
+
+// TestRetentionTakesUnusedCodes: a code nobody used, and the wrong tries
+// at codes, are gone after the next retention sweep; a link in use stays.
+func TestRetentionTakesUnusedCodes(t *testing.T) {
+	w := newWorld(t, "en")
+	c := code(t, w.say("telegram", "/link"))
+	w.say("slack", "/link "+c)
+	w.say("telegram", "/link")
+	w.say("console", "/link WRONG2")
+	w.clock.Add(24 * time.Hour)
+	if _, err := w.e.Sweep(context.Background(), w.clock.Now().AddDate(-1, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{link.CodeKind, "link-tries"} {
+		if ids, _ := w.store.RecordsWith(context.Background(), kind, ""); len(ids) > 0 {
+			t.Errorf("after the sweep: %d records of %s, want none", len(ids), kind)
+		}
+	}
+	if got := w.say("slack", "/unlink"); !strings.Contains(got, "Unlinked") {
+		t.Errorf("/unlink after the sweep: %q, want the link kept", got)
+	}
+}

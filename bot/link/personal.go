@@ -1,6 +1,7 @@
 package link
 
 import (
+	"slices"
 	"time"
 
 	"github.com/ampel-bot/ampel/bot"
@@ -12,7 +13,7 @@ import (
 
 // Personal is what linking holds about a person.
 func Personal() *bot.Personal {
-	return &bot.Personal{Export: exportPerson, Erase: erasePerson}
+	return &bot.Personal{Export: exportPerson, Erase: erasePerson, Expire: expire}
 }
 
 // Exported is what a person's export shows of linking.
@@ -66,4 +67,59 @@ func erasePerson(t *bot.Turn, who bot.Address) ([]bot.Address, error) {
 		}
 	}
 	return nil, nil
+}
+
+// expire deletes, with the retention sweep, the codes that expired, the
+// wrong tries of past windows, and the links of chats whose person's
+// conversation the sweep erased (before plays no part: a code lives
+// minutes, a link as long as its conversation).
+func expire(tx *bot.Tx, _ time.Time) (int, error) {
+	n := 0
+	ids, err := tx.Find(CodeKind, `"exp":`)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		var rec Code
+		if found, err := tx.Get(CodeKind, id, &rec); err != nil {
+			return 0, err
+		} else if found && !tx.Now().Before(rec.Expires) {
+			if err := tx.Delete(CodeKind, id); err != nil {
+				return 0, err
+			}
+			n++
+		}
+	}
+	if ids, err = tx.Find(triesKind, `"wrong"`); err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		tr, err := bot.ReadTries(tx, triesKind, id, wrongWindow)
+		if err != nil {
+			return 0, err
+		}
+		if len(tr.Wrong) == 0 {
+			n++
+		}
+	}
+	if ids, err = tx.Find(bot.LinkKind, `"to":`); err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		var l bot.LinkRecord
+		if found, err := tx.Get(bot.LinkKind, id, &l); err != nil || !found {
+			return 0, err
+		}
+		p, err := tx.ConversationKey(l.To)
+		if err != nil {
+			return 0, err
+		}
+		if !slices.ContainsFunc(p.Linked, func(a bot.Address) bool { return a.Key() == id }) {
+			if err := tx.Delete(bot.LinkKind, id); err != nil {
+				return 0, err
+			}
+			n++
+		}
+	}
+	return n, nil
 }
