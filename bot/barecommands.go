@@ -44,7 +44,7 @@ func (t *Turn) bareCommand(text string) string {
 	// Where slash commands reach the bot, a command word is one still in a
 	// group: "@ampel check" (the adapter cut the mention) is said to the
 	// bot, as a command.
-	if len(text) > 100 || !t.e.bare(t.c.Addr.Platform) && !t.ev.Group {
+	if len(text) > 100 || !t.e.bare(t.Platform()) && !t.ev.Group {
 		return ""
 	}
 	fields := strings.Fields(text)

@@ -70,6 +70,7 @@ type Engine struct {
 	closed    bool
 	quit      chan struct{}
 	locks     keyLocks
+	links     links
 	cache     convCache
 	mu        sync.RWMutex
 	adapters  map[string]Adapter
@@ -134,6 +135,9 @@ func New(cfg Config) (*Engine, error) {
 		e.obs = NopObserver{}
 	}
 	e.words = newWords(cfg.Texts, cfg.Flows)
+	if err := e.links.load(context.Background(), cfg.Store); err != nil {
+		return nil, err
+	}
 	e.nextWake.Store(math.MaxInt64)
 	for range runtime.GOMAXPROCS(0) {
 		go func() {
@@ -212,7 +216,18 @@ func (e *Engine) handle(ctx context.Context, ev *Event) error {
 		return e.move(ctx, ev)
 	}
 	key, id := keysOf(ev)
-	return e.applyTx(ctx, key, id, func(tx *Tx, c *Conversation) ([]Outgoing, error) {
+	for {
+		err := e.handleOn(ctx, ev, key, e.links.primary(key), id)
+		if !errors.Is(err, errRelinked) {
+			return err
+		}
+	}
+}
+
+// handleOn handles the event of the chat key on the conversation home,
+// its primary one (see links.go).
+func (e *Engine) handleOn(ctx context.Context, ev *Event, key, home, id string) error {
+	return e.applyAt(ctx, key, home, id, func(tx *Tx, c *Conversation) ([]Outgoing, error) {
 		if ev.Replayed && !ev.At.IsZero() && ev.At.Before(c.LastEventAt) {
 			return nil, errHandled
 		}
@@ -337,6 +352,14 @@ func (e *Engine) apply(ctx context.Context, key, eventID string, fn func(*Conver
 // that needed a key held by another transaction runs again holding every
 // key it needs (see wide).
 func (e *Engine) applyTx(ctx context.Context, key, eventID string, fn stepFunc, fallback func(*Conversation) []Outgoing) error {
+	return e.applyAt(ctx, key, key, eventID, fn, fallback)
+}
+
+// applyAt is applyTx for an event of the chat inbox, whose events run
+// on the conversation key (its primary one, see links.go): the event's ID
+// is remembered in inbox's. If inbox is no longer linked to key once its
+// lock is held, it returns errRelinked.
+func (e *Engine) applyAt(ctx context.Context, inbox, key, eventID string, fn stepFunc, fallback func(*Conversation) []Outgoing) error {
 	select {
 	case e.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -347,14 +370,18 @@ func (e *Engine) applyTx(ctx context.Context, key, eventID string, fn stepFunc, 
 	if err != nil {
 		return err
 	}
-	tx, err := e.prepare(ctx, key, eventID, lockSet{}, fn, fallback)
+	if e.links.primary(inbox) != key {
+		unlock()
+		return errRelinked
+	}
+	tx, err := e.prepare(ctx, inbox, key, eventID, lockSet{}, fn, fallback)
 	switch {
 	case err != nil || tx == nil:
 	case tx.want != nil:
 		keys := tx.keys()
 		tx.locks.release()
 		unlock()
-		return e.applyWide(ctx, key, eventID, keys, fn, fallback)
+		return e.applyWide(ctx, inbox, key, eventID, keys, fn, fallback)
 	case tx.wide():
 		err = e.commitWide(ctx, tx)
 	default:
@@ -371,9 +398,12 @@ func (e *Engine) applyTx(ctx context.Context, key, eventID string, fn stepFunc, 
 // among them), taken in order (see wide).
 //
 //go:noinline
-func (e *Engine) applyWide(ctx context.Context, key, eventID string, keys []string, fn stepFunc, fallback func(*Conversation) []Outgoing) error {
+func (e *Engine) applyWide(ctx context.Context, inbox, key, eventID string, keys []string, fn stepFunc, fallback func(*Conversation) []Outgoing) error {
 	return e.wide(ctx, keys, func(held lockSet) ([]string, error) {
-		tx, err := e.prepare(ctx, key, eventID, held, fn, fallback)
+		if e.links.primary(inbox) != key {
+			return nil, errRelinked
+		}
+		tx, err := e.prepare(ctx, inbox, key, eventID, held, fn, fallback)
 		switch {
 		case err != nil || tx == nil:
 			return nil, err
@@ -397,7 +427,7 @@ func (e *Engine) applyWide(ctx context.Context, key, eventID string, keys []stri
 // frames on them are small.
 //
 //go:noinline
-func (e *Engine) prepare(ctx context.Context, key, eventID string, held lockSet, fn stepFunc, fallback func(*Conversation) []Outgoing) (*Tx, error) {
+func (e *Engine) prepare(ctx context.Context, inbox, key, eventID string, held lockSet, fn stepFunc, fallback func(*Conversation) []Outgoing) (*Tx, error) {
 	// A redelivered event is caught by Commit, which is authoritative; the
 	// work spent on it is thrown away, and it is rare enough not to matter.
 	// The cached copy is taken out while in use and put back only after a
@@ -409,6 +439,9 @@ func (e *Engine) prepare(ctx context.Context, key, eventID string, held lockSet,
 	var stepErr, loadErr error
 	if err := e.compute(func() {
 		tx = newTx(e, ctx, key, held)
+		if inbox != key {
+			tx.inbox = inbox
+		}
 		if conv == nil {
 			if conv, loadErr = e.safeLoad(ctx, key); loadErr != nil {
 				if conv = e.freshAfter(loadErr); conv == nil {
@@ -596,7 +629,7 @@ func (e *Engine) safeStep(tx *Tx, c *Conversation, ev Event) (msgs []Message, er
 			err = panicErr(r)
 		}
 	}()
-	if c.Addr == (Address{}) || c.Addr.Chat != ev.Addr.Chat {
+	if c.Addr == (Address{}) || c.Addr.Chat != ev.Addr.Chat || c.Addr.Platform != ev.Addr.Platform || c.Addr.Workspace != ev.Addr.Workspace {
 		c.Addr = Address{Platform: ev.Addr.Platform, Workspace: ev.Addr.Workspace, Chat: ev.Addr.Chat, User: ev.Addr.User}
 	}
 	return e.step(c, ev, tx), nil
@@ -887,7 +920,7 @@ func (e *Engine) Langs() []string { return e.texts.Langs() }
 // places outside the dialogue that show it (Slack's App Home). It changes
 // nothing.
 func (e *Engine) PlanView(ctx context.Context, addr Address, lang string) (Message, error) {
-	c, err := e.store.Load(ctx, addr.Key())
+	c, err := e.store.Load(ctx, e.links.primary(addr.Key()))
 	if err != nil {
 		return Message{}, fmt.Errorf("load conversation: %w", err)
 	}

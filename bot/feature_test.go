@@ -58,7 +58,7 @@ func TestAddedFeature(t *testing.T) {
 	for _, c := range h.Engine.Commands("de") {
 		names = append(names, c.Name)
 	}
-	if want := []string{"start", "check", "plan", "export", "reminders", "pause", "resume", "timezone", "language", "team", "network", "join", "link", "meeting", "share", "open", "delete", "toy", "help", "cancel"}; !slices.Equal(names, want) {
+	if want := []string{"start", "check", "plan", "export", "reminders", "pause", "resume", "timezone", "language", "team", "network", "join", "link", "meeting", "share", "open", "unlink", "delete", "toy", "help", "cancel"}; !slices.Equal(names, want) {
 		t.Errorf("command menu: got %v, want %v", names, want)
 	}
 }

@@ -21,7 +21,7 @@ func (e *Engine) files(platform string) bool {
 
 // ShowsFiles reports whether the conversation's platform shows files (see
 // FileAdapter).
-func (t *Turn) ShowsFiles() bool { return t.e.files(t.c.Addr.Platform) }
+func (t *Turn) ShowsFiles() bool { return t.e.files(t.Platform()) }
 
 // madeFiles returns m with the bytes of its files that are made when sent
 // (File.Make); m itself is not changed, so the outbox keeps the spec, not

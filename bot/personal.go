@@ -234,7 +234,39 @@ func (t *Turn) privateChats() []Address {
 	if a.User != "" && (len(chats) == 0 || byUser.Key() != chats[0].Key()) {
 		chats = append(chats, byUser)
 	}
+	if t.ev.Group || !t.Linked() {
+		return chats
+	}
+	// A person of linked chats (see links.go): every one of them, and
+	// where each of their platforms reaches them by user.
+	for _, l := range t.c.Linked {
+		more := []Address{l}
+		if l.User != "" {
+			more = append(more, Address{Platform: l.Platform, Workspace: l.Workspace, User: l.User})
+		}
+		for _, m := range more {
+			if !slices.ContainsFunc(chats, func(c Address) bool { return c.Key() == m.Key() }) {
+				chats = append(chats, m)
+			}
+		}
+	}
 	return chats
+}
+
+// persons are who the turn's user is, for a Personal: on the event's
+// platform, and on the platform of each chat linked to theirs.
+func (t *Turn) persons() []Address {
+	out := []Address{t.person()}
+	if t.ev.Group || !t.Linked() {
+		return out
+	}
+	for _, l := range t.c.Linked {
+		p := Address{Platform: l.Platform, Workspace: l.Workspace, User: l.User}
+		if p.User != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // person is who the turn's user is, for a Personal.
@@ -253,7 +285,8 @@ func (t *Turn) PersonalData() ([]byte, error) {
 	first := true
 	for _, chat := range t.privateChats() {
 		c := t.c
-		if chat.Key() != t.c.Addr.Key() || t.ev.Group {
+		key := chat.Key()
+		if key != t.HomeKey() || t.ev.Group {
 			var err error
 			if c, err = t.e.store.Load(ctx, chat.Key()); err != nil {
 				return nil, err
@@ -268,32 +301,40 @@ func (t *Turn) PersonalData() ([]byte, error) {
 				QuietHours: c.Quiet, PausedUntil: c.Pause}
 			first = false
 		}
-		arch, err := t.e.store.Archive(ctx, chat.Key())
+		arch, err := t.e.store.Archive(ctx, key)
 		if err != nil {
 			return nil, err
 		}
 		x.Chats = append(x.Chats, exportPrivate(chat, c, arch))
 	}
 	var groups []Address
-	for _, f := range t.e.reg.personal {
-		if f.p.Export == nil {
-			continue
+	var keys []string
+	for i, who := range t.persons() {
+		for _, f := range t.e.reg.personal {
+			if f.p.Export == nil {
+				continue
+			}
+			data, chats, err := f.p.Export(t, who)
+			if err != nil {
+				return nil, err
+			}
+			if data != nil {
+				if x.Records == nil {
+					x.Records = map[string]any{}
+				}
+				name := f.name
+				if i > 0 { // a linked chat's person: named by platform too
+					name += "@" + who.Platform
+				}
+				x.Records[name] = data
+			}
+			groups = append(groups, chats...)
 		}
-		data, chats, err := f.p.Export(t, who)
+		k, err := t.e.groupsNaming(ctx, who, t.privateChats())
 		if err != nil {
 			return nil, err
 		}
-		if data != nil {
-			if x.Records == nil {
-				x.Records = map[string]any{}
-			}
-			x.Records[f.name] = data
-		}
-		groups = append(groups, chats...)
-	}
-	keys, err := t.e.groupsNaming(ctx, who, t.privateChats())
-	if err != nil {
-		return nil, err
+		keys = append(keys, k...)
 	}
 	for _, g := range uniqueChats(groups) {
 		if !slices.Contains(keys, g.Key()) && !slices.ContainsFunc(t.privateChats(), func(p Address) bool { return p.Key() == g.Key() }) {
@@ -308,7 +349,7 @@ func (t *Turn) PersonalData() ([]byte, error) {
 		}
 		ch := ExportChat{Platform: c.Addr.Platform, Workspace: c.Addr.Workspace, Chat: c.Addr.Chat}
 		for _, m := range c.Plan.Measures {
-			if m.ResponsibleUser == who.User && who.User != "" {
+			if m.ResponsibleUser != "" && slices.ContainsFunc(t.persons(), func(p Address) bool { return p.Platform == c.Addr.Platform && p.User == m.ResponsibleUser }) {
 				ch.Measures = append(ch.Measures, exportMeasure(m))
 			}
 		}
@@ -383,9 +424,27 @@ func uniqueChats(chats []Address) []Address {
 // the turn says afterwards is still sent, without writing its
 // conversation again. A Tx error (ErrBusy) ends the step: it runs again.
 func (t *Turn) ErasePerson() error {
-	return t.e.erasePerson(t, t.person(), t.privateChats())
+	private := t.privateChats()
+	for _, who := range t.persons() {
+		if err := t.e.erasePerson(t, who, private); err != nil {
+			return err
+		}
+	}
+	for _, p := range private {
+		if err := t.tx.Erase(p); err != nil {
+			return err
+		}
+		if p.Chat != "" && p.Key() != t.tx.home && t.Linked() {
+			if err := t.tx.Delete(LinkKind, p.Key()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
+// erasePerson takes who out of the features' records and the plans of
+// the group chats besides private.
 func (e *Engine) erasePerson(t *Turn, who Address, private []Address) error {
 	tx := t.tx
 	if tx == nil {
@@ -421,11 +480,6 @@ func (e *Engine) erasePerson(t *Turn, who Address, private []Address) error {
 			return err
 		}
 		forget(c, who.User)
-	}
-	for _, p := range private {
-		if err := tx.Erase(p); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // RecordRef names a record that belongs to no single conversation: a team
@@ -121,4 +122,35 @@ func checkKey(key string, empty bool) error {
 		return errors.New("batch: a conversation key must be 1 to 512 bytes without NUL")
 	}
 	return nil
+}
+
+// Tries are someone's wrong tries at a code (a shared plan's, a link's)
+// in the last window, stored as a record of the feature's kind: after a
+// few, every try is refused for the rest of the window (see bot/share,
+// bot/link).
+type Tries struct {
+	Wrong []time.Time `json:"wrong,omitempty"`
+}
+
+// ReadTries reads the tries kind/id through tx, those older than window
+// dropped; the record goes, with the commit, once all are.
+func ReadTries(tx *Tx, kind, id string, window time.Duration) (*Tries, error) {
+	var tr Tries
+	if _, err := tx.Get(kind, id, &tr); err != nil {
+		return nil, err
+	}
+	since := tx.Now().Add(-window)
+	kept := tr.Wrong[:0]
+	for _, w := range tr.Wrong {
+		if w.After(since) {
+			kept = append(kept, w)
+		}
+	}
+	if len(kept) == 0 && len(tr.Wrong) > 0 {
+		if err := tx.Delete(kind, id); err != nil {
+			return nil, err
+		}
+	}
+	tr.Wrong = kept
+	return &tr, nil
 }

@@ -429,7 +429,7 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 		if late > e.rem.LateAfter {
 			e.stats.late.Add(1)
 		}
-		return []Outgoing{{To: c.Addr, Msg: msg, Push: true}}, nil
+		return []Outgoing{{To: c.remindAddr(), Msg: msg, Push: true}}, nil
 	}, func(c *Conversation) []Outgoing {
 		// Writing the reminder failed (a bug): take it out of the index as
 		// missed, so that it shows in /reminders and is not tried forever.
@@ -465,12 +465,12 @@ func (e *Engine) reminderMessage(c *Conversation, r Reminder, late bool) (Messag
 		return Message{}, false
 	}
 	if w := e.reg.kinds[r.Kind]; w != nil {
-		return w(e.offTurn(c, ""), r, late)
+		return w(e.remindTurn(c), r, late)
 	}
 	if e.reg.reminder == nil {
 		return Message{}, false
 	}
-	return e.reg.reminder(e.offTurn(c, ""), r, late)
+	return e.reg.reminder(e.remindTurn(c), r, late)
 }
 
 // RunReminders is the scheduler: it fires what is due, then sleeps until
@@ -556,4 +556,12 @@ func (e *Engine) Stats() Stats {
 		AmbiguousSends: e.stats.ambiguous.Load(), Undeliverable: e.stats.undeliverable.Load(), Retries: e.stats.retries.Load(),
 		Damaged: e.stats.damaged.Load(),
 	}
+}
+
+// remindTurn is the turn a reminder is written in, for the platform of
+// the chat it goes to.
+func (e *Engine) remindTurn(c *Conversation) *Turn {
+	t := e.offTurn(c, "")
+	t.to = c.remindAddr().Platform
+	return t
 }

@@ -68,6 +68,13 @@ type Conversation struct {
 	// ArchiveSeq is the number of the last item moved to the
 	// conversation's archive (see Archived.Seq).
 	ArchiveSeq int `json:"aseq,omitempty"`
+	// Linked are every chat of the person, this one among them, when
+	// chats on other platforms are linked to this conversation (/link):
+	// their events run on it (see links.go). Empty: not linked.
+	Linked []Address `json:"linked,omitempty"`
+	// RemindTo is the chat, one of Linked, that reminders go to; zero:
+	// the chat the person wrote from last (Addr).
+	RemindTo Address `json:"remto,omitzero"`
 	// Archive holds what Tidy moved out of the conversation, on its way to
 	// records of its own: the next Commit stores it beside the conversation,
 	// in the same transaction, where Store.Archive reads it back. It is not

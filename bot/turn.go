@@ -33,6 +33,9 @@ type Turn struct {
 	away  bool // a turn on another chat (see Elsewhere)
 	// refused: the event's user may not do what they asked (see Refuse).
 	refused bool
+	// to is the platform its messages go to, when not Addr's (a reminder
+	// to the chat a linked person chose).
+	to string
 }
 
 // StartLink is a link that opens the bot's private chat on the turn's
@@ -40,7 +43,7 @@ type Turn struct {
 // DeepLinker).
 func (t *Turn) StartLink(value string) (string, bool) {
 	t.e.mu.RLock()
-	l, ok := t.e.adapters[t.c.Addr.Platform].(DeepLinker)
+	l, ok := t.e.adapters[t.Platform()].(DeepLinker)
 	t.e.mu.RUnlock()
 	if !ok {
 		return "", false
@@ -81,6 +84,10 @@ const (
 	// conversation that has a record open with a feature (Records): a
 	// shared plan's followers see the change with the same commit.
 	PlanChanged = "core.plan.changed"
+	// PersonLink: /link, read from the event's text; true: a feature
+	// took it (in a private chat, linking the person's chats, see
+	// links.go), false: it is a group's.
+	PersonLink = "core.link"
 )
 
 // turn is the name the core's own files know a turn by.
@@ -162,10 +169,19 @@ func (t *Turn) Zone() *time.Location { return t.e.zoneOf(t.c) }
 
 // TypedButtons reports whether the platform has its buttons typed (see
 // Typer): they are a numbered list already.
-func (t *Turn) TypedButtons() bool { return t.e.typed(t.c.Addr.Platform) }
+func (t *Turn) TypedButtons() bool { return t.e.typed(t.Platform()) }
+
+// Platform is the platform the turn's messages go to: the chat written
+// from, or for a reminder the chat it goes to (see links.go).
+func (t *Turn) Platform() string {
+	if t.to != "" {
+		return t.to
+	}
+	return t.c.Addr.Platform
+}
 
 // Forms reports whether the platform shows forms (see FormAdapter).
-func (t *Turn) Forms() bool { return t.e.forms(t.c.Addr.Platform) }
+func (t *Turn) Forms() bool { return t.e.forms(t.Platform()) }
 
 func (t *Turn) T(id string, kv ...any) string { return t.e.texts.T(t.lang, id, kv...) }
 

@@ -27,9 +27,12 @@ import (
 // it holds that key too. A step therefore returns on any error of a Tx
 // method and has no effects outside the Tx: it may run more than once.
 type Tx struct {
-	e     *Engine
-	ctx   context.Context
-	home  string        // the event's conversation ("" for Engine.Do), held throughout
+	e    *Engine
+	ctx  context.Context
+	home string // the event's conversation ("" for Engine.Do), held throughout
+	// inbox is the chat whose event it is, when that is linked to home
+	// (see links.go): the event's ID is remembered there.
+	inbox string
 	conv  *Conversation // its state
 	locks lockSet       // the other keys held
 	// want are keys a step needed and could not take: it runs again
@@ -238,7 +241,7 @@ func (tx *Tx) Push(to Address, m Message) {
 // wide reports whether the commit needs a batch: the transaction changed
 // more than its own conversation.
 func (tx *Tx) wide() bool {
-	if len(tx.convs) > 0 || tx.home == "" || tx.erased {
+	if len(tx.convs) > 0 || tx.home == "" || tx.erased || tx.inbox != "" {
 		return true
 	}
 	for _, r := range tx.recs {
@@ -272,6 +275,9 @@ func (tx *Tx) keys() []string {
 // batch is what the transaction commits.
 func (tx *Tx) batch() *Batch {
 	b := &Batch{EventID: tx.eventID, Key: tx.home, Outs: tx.commit}
+	if tx.inbox != "" {
+		b.Key = tx.inbox
+	}
 	switch {
 	case tx.erased:
 		b.Convs = append(b.Convs, ConvWrite{Key: tx.home, Delete: true})
@@ -440,6 +446,7 @@ func (e *Engine) commitWide(ctx context.Context, tx *Tx) error {
 		return fmt.Errorf("commit event: %w", err)
 	}
 	passKillPoint(KillAfterCommit) // before its messages can be sent
+	e.links.note(b.Records)
 	var erased []string
 	for _, c := range b.Convs {
 		if c.Delete {

@@ -151,6 +151,21 @@ func appendConversationJSON(b []byte, c *bot.Conversation) []byte {
 		field("aseq")
 		b = strconv.AppendInt(b, int64(c.ArchiveSeq), 10)
 	}
+	if len(c.Linked) > 0 {
+		field("linked")
+		b = append(b, '[')
+		for i, a := range c.Linked {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendAddress(b, a)
+		}
+		b = append(b, ']')
+	}
+	if c.RemindTo != (bot.Address{}) {
+		field("remto")
+		b = appendAddress(b, c.RemindTo)
+	}
 	return append(b, '}')
 }
 

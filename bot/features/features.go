@@ -7,6 +7,7 @@ import (
 	"github.com/ampel-bot/ampel/bot"
 	"github.com/ampel-bot/ampel/bot/check"
 	"github.com/ampel-bot/ampel/bot/holiday"
+	"github.com/ampel-bot/ampel/bot/link"
 	"github.com/ampel-bot/ampel/bot/meeting"
 	"github.com/ampel-bot/ampel/bot/network"
 	"github.com/ampel-bot/ampel/bot/plan"
@@ -31,6 +32,7 @@ func All() []bot.Feature {
 		network.Feature(),
 		meeting.Feature(),
 		share.Feature(),
+		link.Feature(),
 		privacy.Feature(),
 		holiday.Feature(),
 	}

@@ -68,7 +68,7 @@ func Feature() bot.Feature {
 		Commands: []bot.Cmd{
 			{Name: "network", Args: true, Main: true, Run: cmdNetwork},
 			{Name: "join", Args: true, Main: true, Run: cmdJoin},
-			{Name: "link", Run: cmdLink},
+			{Name: "link", Args: true, Run: cmdLink},
 		},
 		Lasting:  map[string]func(*bot.Turn, string){"nw": pressLasting},
 		On:       map[string]func(*bot.Turn) bool{bot.StartArg: startLink},
@@ -860,6 +860,9 @@ func join(t *bot.Turn, code string) {
 // cmdLink is /link in a group: a coordinator or moderator links it to
 // their network; one who leads several is asked which.
 func cmdLink(t *bot.Turn, _ []string) {
+	if t.Fire(bot.PersonLink) { // linking a person's chats (bot/link)
+		return
+	}
 	if !t.Event().Group {
 		t.Note(t.T("network.link.group"))
 		return

@@ -226,8 +226,13 @@ func remindersView(t *bot.Turn) bot.Message {
 	if c.Weekends {
 		weekends = bot.Button{Label: t.T("button.weekends.off"), Action: t.Action("we-off")}
 	}
-	return bot.Message{Text: b.String(), Buttons: [][]bot.Button{{toggle}, {weekends}, {{Label: t.T("button.timezone"), Action: "/timezone"}},
-		{{Label: t.T("button.quiet"), Action: t.Action("quiet")}}, {{Label: t.T("button.region"), Action: t.Action("region")}}, t.BackRow()}}
+	rows := [][]bot.Button{{toggle}, {weekends}, {{Label: t.T("button.timezone"), Action: "/timezone"}},
+		{{Label: t.T("button.quiet"), Action: t.Action("quiet")}}, {{Label: t.T("button.region"), Action: t.Action("region")}}}
+	if t.Linked() {
+		b.WriteString("\n" + remindToLine(t))
+		rows = append(rows, remindToRows(t)...)
+	}
+	return bot.Message{Text: b.String(), Buttons: append(rows, t.BackRow())}
 }
 
 func reminderLine(t *bot.Turn, r bot.Reminder, zone *time.Location) string {
@@ -242,9 +247,11 @@ func reminderLine(t *bot.Turn, r bot.Reminder, zone *time.Location) string {
 	return "• " + t.Date(d) + " " + bot.TwoDigits(due.Hour()) + ":" + bot.TwoDigits(due.Minute()) + " · " + what
 }
 
-func pressReminders(t *bot.Turn, verb, _ string) {
+func pressReminders(t *bot.Turn, verb, arg string) {
 	c := t.Conv()
 	switch verb {
+	case "to":
+		remindTo(t, arg)
 	case "off":
 		c.RemindersOff = true
 	case "on":

@@ -89,11 +89,6 @@ type Comment struct {
 	At      time.Time `json:"at"`
 }
 
-// tries are a person's wrong tries in the last wrongWindow.
-type tries struct {
-	Wrong []time.Time `json:"wrong,omitempty"`
-}
-
 // Feature is sharing a plan.
 func Feature() bot.Feature {
 	return bot.Feature{
@@ -396,29 +391,15 @@ func triesID(t *bot.Turn) string {
 
 // wrongTries reads the turn's user's wrong tries of the last hour; false
 // when the step runs again.
-func wrongTries(t *bot.Turn) (*tries, bool) {
-	var tr tries
-	_, err := t.Tx().Get(triesKind, triesID(t), &tr)
+func wrongTries(t *bot.Turn) (*bot.Tries, bool) {
+	tr, err := bot.ReadTries(t.Tx(), triesKind, triesID(t), wrongWindow)
 	if errors.Is(err, bot.ErrBusy) {
 		return nil, false
 	}
 	if err != nil {
 		panic(err)
 	}
-	since := t.Now().Add(-wrongWindow)
-	kept := tr.Wrong[:0]
-	for _, w := range tr.Wrong {
-		if w.After(since) {
-			kept = append(kept, w)
-		}
-	}
-	if len(kept) == 0 && len(tr.Wrong) > 0 { // all old: the record goes
-		if err := t.Tx().Delete(triesKind, triesID(t)); err != nil && !errors.Is(err, bot.ErrBusy) {
-			panic(err)
-		}
-	}
-	tr.Wrong = kept
-	return &tr, true
+	return tr, true
 }
 
 // view is the follower's live message: the plan as its owner sees it,
