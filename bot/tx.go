@@ -163,9 +163,17 @@ func (tx *Tx) record(ref RecordRef) (*txRec, error) {
 
 // Conversation returns the conversation of chat (its user is ignored) to
 // read and change: it is saved with the commit, its reminders included.
-// The event's own conversation is the one the step has already.
+// The event's own conversation is the one the step has already. A chat
+// linked to others of its person (see links.go) gives their one shared
+// conversation, as the chat's own events do: a feature reaching a person
+// through any of their chats (a share's owner, a meeting's member) sees
+// the plan and settings they use now.
 func (tx *Tx) Conversation(chat Address) (*Conversation, error) {
-	return tx.conversationAt(chat.Key(), chat)
+	key := chat.Key()
+	if to := tx.e.links.primary(key); to != key {
+		return tx.conversationAt(to, Address{})
+	}
+	return tx.conversationAt(key, chat)
 }
 
 // conversationAt is Conversation by key; chat, if known, is its address
@@ -210,7 +218,7 @@ func (tx *Tx) Erase(chat Address) error {
 		tx.erased = true
 		return nil
 	}
-	if _, err := tx.Conversation(chat); err != nil {
+	if _, err := tx.conversationAt(key, chat); err != nil {
 		return err
 	}
 	for i := range tx.convs {

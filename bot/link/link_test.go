@@ -361,3 +361,28 @@ func TestRetentionTakesUnusedCodes(t *testing.T) {
 		t.Errorf("/unlink after the sweep: %q, want the link kept", got)
 	}
 }
+
+// TestFeaturesReachThePersonThroughAnyChat: a feature reaching a linked
+// person through one of their chats (a share's owner, a meeting's member)
+// gets their one conversation, the check and plan they use now, not what
+// that chat held before it was linked.
+func TestFeaturesReachThePersonThroughAnyChat(t *testing.T) {
+	w := newWorld(t, "en")
+	w.say("telegram", "/check zo-kmu")
+	c := code(t, w.say("telegram", "/link"))
+	w.say("slack", "/link "+c)
+	var run *bot.Run
+	err := w.e.Do(context.Background(), "look", func(tx *bot.Tx) error {
+		conv, err := tx.Conversation(chats["slack"])
+		if err == nil {
+			run = conv.Run
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run == nil || run.Flow != "zo-kmu" {
+		t.Fatalf("the Slack chat's conversation in a transaction: run %+v, want the check begun on Telegram", run)
+	}
+}
