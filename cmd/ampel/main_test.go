@@ -340,8 +340,10 @@ func TestSecondProcessOnSameDatabaseFails(t *testing.T) {
 	if !errors.Is(r.err, store.ErrLocked) {
 		t.Errorf("run() = %v, want it to wrap store.ErrLocked", r.err)
 	}
-	if elapsed > 5*time.Second {
-		t.Errorf("run() took %s to give up, want at most 5s", elapsed)
+	// The store gives up on the lock after a second or two; this bound only
+	// catches waiting for it for good (5 s failed on a loaded 2-core machine).
+	if elapsed > 30*time.Second {
+		t.Errorf("run() took %s to give up, want it to give up soon", elapsed)
 	}
 	if strings.Contains(r.out, "1/7") {
 		t.Errorf("run() answered input on a database it could not open:\n%s", r.out)
