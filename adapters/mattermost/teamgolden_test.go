@@ -44,13 +44,27 @@ type teamPlatform struct {
 // ./adapters/mattermost -run TeamTranscripts -update rewrites
 // testdata/team-*.txt.
 func TestTeamTranscripts(t *testing.T) {
-	teamscript.Goldens(t, "Mattermost", *update, "go test ./adapters/mattermost -run TeamTranscripts -update", func(t *testing.T, lang string) teamscript.Platform {
-		e := newEnv(t, nil)
-		e.fake.addChannel(teamChannel)
-		e.run(nil)
-		return &teamPlatform{Engine: teamscript.Engine{T: t, Engine: e.engine, Store: e.store, Wait: func() { bottest.Settle(t, e.engine) },
-			Clocks: []*bottest.Clock{e.clock}}, t: t, e: e, lang: lang, names: map[string]string{}}
-	})
+	teamscript.Goldens(t, "Mattermost", *update, "go test ./adapters/mattermost -run TeamTranscripts -update", newTeamPlatform)
+}
+
+// TestReminderTranscripts plays one person's reminder settings in a private
+// chat through the Mattermost fake in German and English, on simulated clocks:
+// a one-measure plan, quiet hours and a holiday region set in /reminders,
+// the start reminder held by the quiet hours, the review moved past the
+// Easter holidays, a snooze to tomorrow, /pause and /resume (issue 17).
+// go test ./adapters/mattermost -run ReminderTranscripts -update rewrites
+// testdata/reminders-*.txt.
+func TestReminderTranscripts(t *testing.T) {
+	teamscript.Scripts(t, "Mattermost", "adapters/internal/teamscript/testdata", "reminders", *update, "go test ./adapters/mattermost -run ReminderTranscripts -update", newTeamPlatform)
+}
+
+// newTeamPlatform is the platform of a script in lang, on the fake.
+func newTeamPlatform(t *testing.T, lang string) teamscript.Platform {
+	e := newEnv(t, nil)
+	e.fake.addChannel(teamChannel)
+	e.run(nil)
+	return &teamPlatform{Engine: teamscript.Engine{T: t, Engine: e.engine, Store: e.store, Wait: func() { bottest.Settle(t, e.engine) },
+		Clocks: []*bottest.Clock{e.clock}}, t: t, e: e, lang: lang, names: map[string]string{}}
 }
 
 func pad(s, with string) string { return s + strings.Repeat(with, 26-len(s)) }

@@ -34,13 +34,27 @@ type teamPlatform struct {
 // choice). go test ./adapters/slack -run TeamTranscripts -update rewrites
 // testdata/team-*.txt.
 func TestTeamTranscripts(t *testing.T) {
-	teamscript.Goldens(t, "Slack", *update, "go test ./adapters/slack -run TeamTranscripts -update", func(t *testing.T, lang string) teamscript.Platform {
-		e := newEnv(t, nil)
-		e.a.upd.now, e.a.upd.sleep = e.lclock.Now, e.lclock.Sleep // chat.update's tier, on the fake clock too
-		e.run(nil)
-		return &teamPlatform{Engine: teamscript.Engine{T: t, Engine: e.engine, Store: e.store, Wait: e.settle,
-			Clocks: []*bottest.Clock{e.clock, e.lclock}}, t: t, e: e, locale: map[string]string{"de": "de-DE", "en": "en-US"}[lang], users: map[string]string{}}
-	})
+	teamscript.Goldens(t, "Slack", *update, "go test ./adapters/slack -run TeamTranscripts -update", newTeamPlatform)
+}
+
+// TestReminderTranscripts plays one person's reminder settings in a private
+// chat through the Slack fake in German and English, on simulated clocks:
+// a one-measure plan, quiet hours and a holiday region set in /reminders,
+// the start reminder held by the quiet hours, the review moved past the
+// Easter holidays, a snooze to tomorrow, /pause and /resume (issue 17).
+// go test ./adapters/slack -run ReminderTranscripts -update rewrites
+// testdata/reminders-*.txt.
+func TestReminderTranscripts(t *testing.T) {
+	teamscript.Scripts(t, "Slack", "adapters/internal/teamscript/testdata", "reminders", *update, "go test ./adapters/slack -run ReminderTranscripts -update", newTeamPlatform)
+}
+
+// newTeamPlatform is the platform of a script in lang, on the fake.
+func newTeamPlatform(t *testing.T, lang string) teamscript.Platform {
+	e := newEnv(t, nil)
+	e.a.upd.now, e.a.upd.sleep = e.lclock.Now, e.lclock.Sleep // chat.update's tier, on the fake clock too
+	e.run(nil)
+	return &teamPlatform{Engine: teamscript.Engine{T: t, Engine: e.engine, Store: e.store, Wait: e.settle,
+		Clocks: []*bottest.Clock{e.clock, e.lclock}}, t: t, e: e, locale: map[string]string{"de": "de-DE", "en": "en-US"}[lang], users: map[string]string{}}
 }
 
 // id is the Slack user ID of a member, known to users.info from now on.

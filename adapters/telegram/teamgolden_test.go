@@ -39,12 +39,26 @@ type teamPlatform struct {
 // with the choice). go test ./adapters/telegram -run TeamTranscripts
 // -update rewrites testdata/team-*.txt.
 func TestTeamTranscripts(t *testing.T) {
-	teamscript.Goldens(t, "Telegram", *update, "go test ./adapters/telegram -run TeamTranscripts -update", func(t *testing.T, lang string) teamscript.Platform {
-		e := newEnv(t, nil)
-		e.run(nil)
-		return &teamPlatform{Engine: teamscript.Engine{T: t, Engine: e.engine, Store: e.store, Wait: e.settle,
-			Clocks: []*bottest.Clock{e.clock, e.lclock}}, t: t, e: e, lang: lang, ids: map[string]int64{}, names: map[int64]string{}}
-	})
+	teamscript.Goldens(t, "Telegram", *update, "go test ./adapters/telegram -run TeamTranscripts -update", newTeamPlatform)
+}
+
+// TestReminderTranscripts plays one person's reminder settings in a private
+// chat through the Telegram fake in German and English, on simulated clocks:
+// a one-measure plan, quiet hours and a holiday region set in /reminders,
+// the start reminder held by the quiet hours, the review moved past the
+// Easter holidays, a snooze to tomorrow, /pause and /resume (issue 17).
+// go test ./adapters/telegram -run ReminderTranscripts -update rewrites
+// testdata/reminders-*.txt.
+func TestReminderTranscripts(t *testing.T) {
+	teamscript.Scripts(t, "Telegram", "adapters/internal/teamscript/testdata", "reminders", *update, "go test ./adapters/telegram -run ReminderTranscripts -update", newTeamPlatform)
+}
+
+// newTeamPlatform is the platform of a script in lang, on the fake.
+func newTeamPlatform(t *testing.T, lang string) teamscript.Platform {
+	e := newEnv(t, nil)
+	e.run(nil)
+	return &teamPlatform{Engine: teamscript.Engine{T: t, Engine: e.engine, Store: e.store, Wait: e.settle,
+		Clocks: []*bottest.Clock{e.clock, e.lclock}}, t: t, e: e, lang: lang, ids: map[string]int64{}, names: map[int64]string{}}
 }
 
 func (p *teamPlatform) user(name string) *tgbotapi.User {

@@ -63,15 +63,23 @@ type Platform interface {
 // compares what was seen with testdata/team-<lang>.txt of the calling
 // package; update rewrites them.
 func Goldens(t *testing.T, platform string, update bool, how string, newPlatform func(t *testing.T, lang string) Platform) {
+	Scripts(t, platform, "bot/team/testdata", "team", update, how, newPlatform)
+}
+
+// Scripts is Goldens for other scripts: it plays <dir>/<name>-de.txt and
+// <name>-en.txt (dir from the module's root) and compares what was seen
+// with testdata/<name>-<lang>.txt of the calling package.
+func Scripts(t *testing.T, platform, dir, name string, update bool, how string, newPlatform func(t *testing.T, lang string) Platform) {
 	for _, lang := range []string{"de", "en"} {
 		t.Run(lang, func(t *testing.T) {
-			src, err := os.ReadFile(filepath.Join("..", "..", "bot", "team", "testdata", "team-"+lang+".txt"))
+			src := dir + "/" + name + "-" + lang + ".txt"
+			script, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(src)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := "# Played through " + platform + "'s fake from bot/team/testdata/team-" + lang + ".txt.\n" +
-				Play(t, newPlatform(t, lang), string(src))
-			file := filepath.Join("testdata", "team-"+lang+".txt")
+			got := "# Played through " + platform + "'s fake from " + src + ".\n" +
+				Play(t, newPlatform(t, lang), string(script))
+			file := filepath.Join("testdata", name+"-"+lang+".txt")
 			if update {
 				if err := os.MkdirAll("testdata", 0o755); err != nil {
 					t.Fatal(err)
