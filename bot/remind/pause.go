@@ -83,17 +83,19 @@ func setPause(t *bot.Turn, last time.Time, p bot.DateProblem) {
 	c.Pause = last.Format(bot.DayLayout)
 	t.SyncReminders()
 	n := 0
-	var back string
+	var back, at string
 	for _, r := range c.Reminders {
 		if r.Status == bot.ReminderPending && r.Postponed {
 			n++
-			d, _ := bot.ParseDay(r.Day)
-			back = t.Date(d)
+			// When it really comes: after quiet hours if they hold it.
+			due := r.Due.In(t.Zone())
+			back = t.Date(time.Date(due.Year(), due.Month(), due.Day(), 0, 0, 0, 0, time.UTC))
+			at = due.Format("15:04")
 		}
 	}
 	t.Note(t.T("pause.set", "Date", shown))
 	if n > 0 {
-		t.Note(t.N("pause.held", n, "Date", back, "Hour", bot.TwoDigits(t.ReminderHour())))
+		t.Note(t.N("pause.held", n, "Date", back, "Time", at))
 	}
 	if t.EndSideTrip() {
 		return

@@ -65,3 +65,18 @@ func TestRemindersNeverSilentlyNothing(t *testing.T) {
 		t.Errorf("saved for tomorrow: got %q, want no word on reminders", got)
 	}
 }
+
+// TestPauseHeldAfterQuietHours: a pause that holds a reminder says when it
+// comes as it will come, after the quiet hours (08:00–10:00 hold the 09:00
+// reminder to 10:00), not at the bare reminder hour.
+func TestPauseHeldAfterQuietHours(t *testing.T) {
+	h := dialogtest.New(t, 0)
+	saveWith(t, h, "morgen", "17.3.")
+	h.Say("/reminders")
+	h.Say("4") // quiet hours
+	h.Say("8-10")
+	got := h.Say("/pause 12.3.")
+	if want := "1 Erinnerung kommt am Mo, 15.03.2027 um 10:00 Uhr."; !strings.Contains(got, want) {
+		t.Errorf("paused over the start reminder: got %q, want %q", got, want)
+	}
+}
