@@ -273,10 +273,19 @@ func TestSoak(t *testing.T) {
 	// The mapped database grows with what is kept (inboxes, archives,
 	// delivered marks) and is the kernel's page cache; a leak shows in the
 	// anonymous part.
-	if first, last := periods[0], periods[len(periods)-1]; last.anonPeak > first.anonPeak*3/2 {
-		t.Errorf("anonymous RSS grew from %d kB to %d kB: %s", first.anonPeak, last.anonPeak, report)
-	} else if last.goroutines > first.goroutines+20 {
-		t.Errorf("goroutines grew from %d to %d: %s", first.goroutines, last.goroutines, report)
+	//
+	// In a long run the first periods also fill each chat's dedupe inbox
+	// (256 event IDs, store/inbox.go), which the heap grows with (the hour
+	// with 1,000 users: 27, 28, 43, then 47, 46, 47 MB); from the middle of
+	// the run on it must hold.
+	base := periods[0]
+	if len(periods) >= 4 {
+		base = periods[len(periods)/2]
+	}
+	if last := periods[len(periods)-1]; last.anonPeak > base.anonPeak*3/2 {
+		t.Errorf("anonymous RSS grew from %d kB to %d kB: %s", base.anonPeak, last.anonPeak, report)
+	} else if first := periods[0]; last.goroutines > first.goroutines+20 {
+		t.Errorf("goroutines at rest grew from %d to %d: %s", first.goroutines, last.goroutines, report)
 	}
 }
 
