@@ -157,7 +157,7 @@ func TestSoak(t *testing.T) {
 		if gen%2 == 1 {
 			p.how = "SIGKILL"
 		}
-		var goroutines atomic.Int64
+		var goroutines, reports atomic.Int64
 		lines := make(chan struct{})
 		go func() {
 			defer close(lines)
@@ -171,6 +171,7 @@ func TestSoak(t *testing.T) {
 					latMu.Unlock()
 				case sscanf(line, "goroutines %d", &n):
 					goroutines.Store(int64(n))
+					reports.Add(1)
 				}
 			}
 		}()
@@ -198,7 +199,11 @@ func TestSoak(t *testing.T) {
 		for deadline := time.Now().Add(time.Minute); fake.answers(users) < int(asked.Load()) && time.Now().Before(deadline); {
 			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(1500 * time.Millisecond) // two reports
+		// Two reports made after the bot went idle (the first may have
+		// been under way); a busy machine may take longer than a second.
+		for seen, deadline := reports.Load(), time.Now().Add(time.Minute); reports.Load() < seen+2 && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Millisecond)
+		}
 		p.goroutines = int(goroutines.Load())
 		if !last {
 			gateMu.Lock()
