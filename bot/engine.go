@@ -216,31 +216,35 @@ func (e *Engine) handle(ctx context.Context, ev *Event) error {
 		return e.move(ctx, ev)
 	}
 	key, id := keysOf(ev)
+	fn, fallback := e.eventSteps(ev)
 	for {
-		err := e.handleOn(ctx, ev, key, e.links.primary(key), id)
+		err := e.applyChange(&change{ctx: ctx, inbox: key, key: e.links.primary(key), eventID: id, fn: fn, fallback: fallback})
 		if !errors.Is(err, errRelinked) {
 			return err
 		}
 	}
 }
 
-// handleOn handles the event of the chat key on the conversation home,
-// its primary one (see links.go).
-func (e *Engine) handleOn(ctx context.Context, ev *Event, key, home, id string) error {
-	return e.applyAt(ctx, key, home, id, func(tx *Tx, c *Conversation) ([]Outgoing, error) {
-		if ev.Replayed && !ev.At.IsZero() && ev.At.Before(c.LastEventAt) {
-			return nil, errHandled
+// eventSteps are the change an event makes to its conversation, and the
+// one made instead if that fails. Not inlined: making the closures would
+// otherwise sit in handle's frame, under every wait of the turn.
+//
+//go:noinline
+func (e *Engine) eventSteps(ev *Event) (stepFunc, func(*Conversation) []Outgoing) {
+	return func(tx *Tx, c *Conversation) ([]Outgoing, error) {
+			if ev.Replayed && !ev.At.IsZero() && ev.At.Before(c.LastEventAt) {
+				return nil, errHandled
+			}
+			noteEventAt(c, ev)
+			msgs, err := e.safeStep(tx, c, *ev)
+			if err != nil {
+				return nil, err
+			}
+			return addressed(ev.Addr, msgs), nil
+		}, func(c *Conversation) []Outgoing {
+			noteEventAt(c, ev)
+			return addressed(ev.Addr, []Message{{Text: e.texts.T(e.langOf(c, *ev), "error.internal")}})
 		}
-		noteEventAt(c, ev)
-		msgs, err := e.safeStep(tx, c, *ev)
-		if err != nil {
-			return nil, err
-		}
-		return addressed(ev.Addr, msgs), nil
-	}, func(c *Conversation) []Outgoing {
-		noteEventAt(c, ev)
-		return addressed(ev.Addr, []Message{{Text: e.texts.T(e.langOf(c, *ev), "error.internal")}})
-	})
 }
 
 // keysOf is the conversation's key and the event's ID in the store. Not
@@ -360,32 +364,49 @@ func (e *Engine) applyTx(ctx context.Context, key, eventID string, fn stepFunc, 
 // is remembered in inbox's. If inbox is no longer linked to key once its
 // lock is held, it returns errRelinked.
 func (e *Engine) applyAt(ctx context.Context, inbox, key, eventID string, fn stepFunc, fallback func(*Conversation) []Outgoing) error {
+	return e.applyChange(&change{ctx: ctx, inbox: inbox, key: key, eventID: eventID, fn: fn, fallback: fallback})
+}
+
+// change is what applyAt was asked to do. It is on the heap, so that the
+// frames under the caller's waits (for its turn, a worker, the commit)
+// carry one pointer instead of a dozen words each: a thousand callers
+// waiting at once keep a thousand stacks, which stay at their first size
+// only if the frames on them are small (see prepare).
+type change struct {
+	ctx                 context.Context
+	inbox, key, eventID string
+	fn                  stepFunc
+	fallback            func(*Conversation) []Outgoing
+}
+
+//go:noinline
+func (e *Engine) applyChange(c *change) error {
 	select {
 	case e.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	case <-c.ctx.Done():
+		return c.ctx.Err()
 	}
 	defer func() { <-e.slots }()
-	unlock, err := e.locks.lock(ctx, key)
+	unlock, err := e.locks.lock(c.ctx, c.key)
 	if err != nil {
 		return err
 	}
-	if e.links.primary(inbox) != key {
+	if e.links.primary(c.inbox) != c.key {
 		unlock()
 		return errRelinked
 	}
-	tx, err := e.prepare(ctx, inbox, key, eventID, lockSet{}, fn, fallback)
+	tx, err := e.prepare(c, lockSet{})
 	switch {
 	case err != nil || tx == nil:
 	case tx.want != nil:
 		keys := tx.keys()
 		tx.locks.release()
 		unlock()
-		return e.applyWide(ctx, inbox, key, eventID, keys, fn, fallback)
+		return e.applyWide(c, keys)
 	case tx.wide():
-		err = e.commitWide(ctx, tx)
+		err = e.commitWide(c.ctx, tx)
 	default:
-		err = e.commitTurn(ctx, key, tx.eventID, tx.conv, tx.commit)
+		err = e.commitTurn(c, tx)
 	}
 	if tx != nil {
 		tx.locks.release()
@@ -398,21 +419,21 @@ func (e *Engine) applyAt(ctx context.Context, inbox, key, eventID string, fn ste
 // among them), taken in order (see wide).
 //
 //go:noinline
-func (e *Engine) applyWide(ctx context.Context, inbox, key, eventID string, keys []string, fn stepFunc, fallback func(*Conversation) []Outgoing) error {
-	return e.wide(ctx, keys, func(held lockSet) ([]string, error) {
-		if e.links.primary(inbox) != key {
+func (e *Engine) applyWide(c *change, keys []string) error {
+	return e.wide(c.ctx, keys, func(held lockSet) ([]string, error) {
+		if e.links.primary(c.inbox) != c.key {
 			return nil, errRelinked
 		}
-		tx, err := e.prepare(ctx, inbox, key, eventID, held, fn, fallback)
+		tx, err := e.prepare(c, held)
 		switch {
 		case err != nil || tx == nil:
 			return nil, err
 		case tx.want != nil:
 			return tx.keys(), nil
 		case tx.wide():
-			return nil, e.commitWide(ctx, tx)
+			return nil, e.commitWide(c.ctx, tx)
 		}
-		return nil, e.commitTurn(ctx, key, tx.eventID, tx.conv, tx.commit)
+		return nil, e.commitTurn(c, tx)
 	})
 }
 
@@ -427,23 +448,23 @@ func (e *Engine) applyWide(ctx context.Context, inbox, key, eventID string, keys
 // frames on them are small.
 //
 //go:noinline
-func (e *Engine) prepare(ctx context.Context, inbox, key, eventID string, held lockSet, fn stepFunc, fallback func(*Conversation) []Outgoing) (*Tx, error) {
+func (e *Engine) prepare(c *change, held lockSet) (*Tx, error) {
 	// A redelivered event is caught by Commit, which is authoritative; the
 	// work spent on it is thrown away, and it is rare enough not to matter.
 	// The cached copy is taken out while in use and put back only after a
 	// successful commit, so it always equals what the store holds.
 	// Reading and decoding a conversation the cache does not hold runs on
 	// a worker too: it is the deepest call a turn makes.
-	conv := e.cache.take(key)
+	conv := e.cache.take(c.key)
 	var tx *Tx
 	var stepErr, loadErr error
 	if err := e.compute(func() {
-		tx = newTx(e, ctx, key, held)
-		if inbox != key {
-			tx.inbox = inbox
+		tx = newTx(e, c.ctx, c.key, held)
+		if c.inbox != c.key {
+			tx.inbox = c.inbox
 		}
 		if conv == nil {
-			if conv, loadErr = e.safeLoad(ctx, key); loadErr != nil {
+			if conv, loadErr = e.safeLoad(c.ctx, c.key); loadErr != nil {
 				if conv = e.freshAfter(loadErr); conv == nil {
 					return
 				}
@@ -456,7 +477,7 @@ func (e *Engine) prepare(ctx context.Context, inbox, key, eventID string, held l
 			}
 		}()
 		var outs []Outgoing
-		if outs, stepErr = fn(tx, conv); stepErr == nil {
+		if outs, stepErr = c.fn(tx, conv); stepErr == nil {
 			stepErr = e.safeSync(conv)
 		}
 		if tx.want != nil {
@@ -476,7 +497,7 @@ func (e *Engine) prepare(ctx context.Context, inbox, key, eventID string, held l
 	}
 	if loadErr != nil {
 		if conv == nil {
-			return nil, e.damaged(ctx, key, eventID, fn, loadErr)
+			return nil, e.damaged(c.ctx, c.key, c.eventID, c.fn, loadErr)
 		}
 		var err error
 		if tx.commit, err = e.startedAfresh(conv, tx.commit, stepErr, loadErr); err != nil {
@@ -484,9 +505,9 @@ func (e *Engine) prepare(ctx context.Context, inbox, key, eventID string, held l
 			return nil, err
 		}
 	}
-	tx.eventID = eventID
+	tx.eventID = c.eventID
 	if errors.Is(stepErr, errHandled) { // fn changed nothing
-		e.cache.put(key, conv)
+		e.cache.put(c.key, conv)
 		tx.locks.release()
 		return nil, nil
 	}
@@ -499,16 +520,16 @@ func (e *Engine) prepare(ctx context.Context, inbox, key, eventID string, held l
 		tx.discard()
 	}
 	if stepErr != nil {
-		e.log.Error("step failed", "ref", KeyHash(key), "err", stepErr)
+		e.log.Error("step failed", "ref", KeyHash(c.key), "err", stepErr)
 		tx.discard()
 		var err error
-		if tx.conv, err = e.store.Load(ctx, key); err != nil {
+		if tx.conv, err = e.store.Load(c.ctx, c.key); err != nil {
 			tx.locks.release()
 			return nil, fmt.Errorf("load conversation: %w", err)
 		}
 		tx.commit = nil
-		if fallback != nil {
-			tx.commit = fallback(tx.conv)
+		if c.fallback != nil {
+			tx.commit = c.fallback(tx.conv)
 		}
 	}
 	return tx, nil
@@ -518,18 +539,34 @@ func (e *Engine) prepare(ctx context.Context, inbox, key, eventID string, held l
 // dispatcher, in commit order: the conversation's lock is held.
 //
 //go:noinline
-func (e *Engine) commitTurn(ctx context.Context, key, eventID string, conv *Conversation, outs []Outgoing) error {
-	if len(outs) > 0 {
+func (e *Engine) commitTurn(c *change, tx *Tx) error {
+	if len(tx.commit) > 0 {
 		e.out.commits.RLock() // see outbox.commits
 		defer e.out.commits.RUnlock()
 	}
-	queued, err := e.store.Commit(ctx, eventID, key, conv, outs)
+	queued, err := e.store.Commit(c.ctx, tx.eventID, c.key, tx.conv, tx.commit)
+	if err != nil {
+		return commitErr(err)
+	}
+	return e.committed(c.key, tx.conv, queued)
+}
+
+// commitErr is what a failed commit means for the turn: nothing, if the
+// event was committed before. Apart from commitTurn for its frame's sake.
+//
+//go:noinline
+func commitErr(err error) error {
 	if errors.Is(err, ErrDuplicate) {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("commit event: %w", err)
-	}
+	return fmt.Errorf("commit event: %w", err)
+}
+
+// committed notes a committed turn and hands its messages to the
+// dispatcher. Apart from commitTurn for its frame's sake.
+//
+//go:noinline
+func (e *Engine) committed(key string, conv *Conversation, queued []Queued) error {
 	passKillPoint(KillAfterCommit) // before its messages can be sent
 	e.cache.put(key, conv)
 	e.noteReminders(conv)

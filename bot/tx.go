@@ -269,6 +269,11 @@ func (tx *Tx) discard() {
 }
 
 // keys are the keys the transaction holds and those it wanted.
+// Not inlined: a map's iterator is large, and in the frame of a caller
+// that goes on to wait for its commit it would sit on the stack of every
+// waiting caller.
+//
+//go:noinline
 func (tx *Tx) keys() []string {
 	ks := make([]string, 0, 1+len(tx.locks.keys)+len(tx.want))
 	if tx.home != "" {
@@ -312,6 +317,9 @@ type lockSet struct {
 	keys map[string]func()
 }
 
+// Not inlined, as Tx.keys.
+//
+//go:noinline
 func (s lockSet) release() {
 	for k, unlock := range s.keys {
 		unlock()

@@ -267,7 +267,11 @@ func recordKey(key string) []byte {
 // Commit implements bot.Store. It returns after the transaction holding the
 // event is fsynced, together with every other commit waiting at that moment.
 func (s *DB) Commit(ctx context.Context, eventID, key string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
-	return s.commit(ctx, eventID, key, "", conv, outs)
+	r, encode, err := s.commitReq(eventID, key, "", conv, outs)
+	if err != nil {
+		return nil, err
+	}
+	return s.run(ctx, r, encode)
 }
 
 // Move implements bot.Store.
@@ -275,18 +279,27 @@ func (s *DB) Move(ctx context.Context, eventID, from, to string, conv *bot.Conve
 	if from == "" || strings.IndexByte(from, 0) >= 0 {
 		return fmt.Errorf("move: bad key")
 	}
-	_, err := s.commit(ctx, eventID, to, from, conv, nil)
+	r, encode, err := s.commitReq(eventID, to, from, conv, nil)
+	if err != nil {
+		return err
+	}
+	_, err = s.run(ctx, r, encode)
 	return err
 }
 
-func (s *DB) commit(ctx context.Context, eventID, key, from string, conv *bot.Conversation, outs []bot.Outgoing) ([]bot.Queued, error) {
+// commitReq makes the request of a commit and the encoding it needs. It
+// returns before the caller waits, so that its frame is not under the wait
+// (see run).
+//
+//go:noinline
+func (s *DB) commitReq(eventID, key, from string, conv *bot.Conversation, outs []bot.Outgoing) (*commitReq, func() error, error) {
 	if eventID == "" || key == "" || len(eventID)+len(key) >= bolt.MaxKeySize || strings.IndexByte(key, 0) >= 0 {
 		// Refused here: inside the shared transaction it would fail the
 		// whole batch, other users' turns included.
-		return nil, fmt.Errorf("commit: event ID and key must be non-empty, short, and the key without NUL")
+		return nil, nil, fmt.Errorf("commit: event ID and key must be non-empty, short, and the key without NUL")
 	}
 	r := &commitReq{eventID: eventID, key: key, from: from, msgs: outs, done: make(chan struct{})}
-	return s.run(ctx, r, func() error {
+	return r, func() error {
 		for _, o := range outs {
 			r.outs = append(r.outs, encodeOutgoing(o))
 		}
@@ -302,7 +315,7 @@ func (s *DB) commit(ctx context.Context, eventID, key, from string, conv *bot.Co
 		}
 		conv.EachPending(func(rem *bot.Reminder) { r.due = append(r.due, dueKey(key, rem.ID, rem.Due)) })
 		return nil
-	})
+	}, nil
 }
 
 // run has encode run on the store's workers, one per CPU, for the same

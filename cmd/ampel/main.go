@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -60,10 +61,18 @@ func main() {
 // (README, Performance). Prometheus made the same trade in 2.53.
 const defaultGOGC = 75
 
-// gcDefault applies defaultGOGC unless the operator set GOGC.
+// gcDefault applies defaultGOGC unless the operator set GOGC, and turns
+// off the runtime's sampling of allocations for heap profiles unless the
+// operator asked for it (GODEBUG=memprofilerate=N): nothing in ampel reads
+// those profiles but `ampel bench --memprofile`, which sets its own rate,
+// and their records grow with every distinct call path that allocates —
+// 1.5 MB after a thousand users' turns (`bench --memory`, "profiling").
 func gcDefault(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGOGC)
+	}
+	if !strings.Contains(getenv("GODEBUG"), "memprofilerate=") {
+		runtime.MemProfileRate = 0
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -791,13 +792,30 @@ func TestBenchCommand(t *testing.T) {
 }
 
 // Without GOGC the collector runs at defaultGOGC; an operator's GOGC wins.
+// Allocations are not sampled for heap profiles unless the operator asks.
 func TestGCDefault(t *testing.T) {
 	prev := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(prev)
+	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+	runtime.MemProfileRate = 512 * 1024
 	gcDefault(func(string) string { return "" })
 	if got := debug.SetGCPercent(100); got != defaultGOGC {
 		t.Errorf("GC percent without GOGC: got %d, want %d", got, defaultGOGC)
 	}
+	if runtime.MemProfileRate != 0 {
+		t.Errorf("heap profile sampling without GODEBUG: every %d bytes, want off (its records cost ~1.5 MB under load)", runtime.MemProfileRate)
+	}
+	runtime.MemProfileRate = 4096
+	gcDefault(func(k string) string {
+		if k == "GODEBUG" {
+			return "madvdontneed=1,memprofilerate=4096"
+		}
+		return ""
+	})
+	if runtime.MemProfileRate != 4096 {
+		t.Errorf("heap profile sampling with GODEBUG=memprofilerate=4096: every %d bytes, want the operator's rate left alone", runtime.MemProfileRate)
+	}
+	debug.SetGCPercent(100)
 	gcDefault(func(k string) string {
 		if k == "GOGC" {
 			return "200"

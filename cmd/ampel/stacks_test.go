@@ -36,8 +36,7 @@ func TestWaitingCallersKeepSmallStacks(t *testing.T) {
 		done.Add(1)
 		hold.Add(1)
 		go func() {
-			us[u].run(context.Background())
-			done.Done()
+			us[u].run(context.Background(), &done)
 			<-release // alive, with its stack as it grew
 			hold.Done()
 		}()
