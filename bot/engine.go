@@ -28,7 +28,10 @@ type Config struct {
 	// Zone is the time zone of users who have not set one.
 	Zone *time.Location
 	Log  *slog.Logger
-	// MaxInFlight bounds the events handled at once; further callers wait.
+	// MaxInFlight bounds the events being computed and committed at once
+	// (default 256); further callers wait, holding their conversation's
+	// lock but no memory of the turn (see Engine.enter). Group commit
+	// needs no more to fill its batches.
 	MaxInFlight int
 	// CacheSize is how many recently active conversations are kept decoded in
 	// memory (default 10000); negative turns the cache off.
@@ -102,7 +105,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = 4096
+		cfg.MaxInFlight = 256
 	}
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = 10000
@@ -381,12 +384,6 @@ type change struct {
 
 //go:noinline
 func (e *Engine) applyChange(c *change) error {
-	select {
-	case e.slots <- struct{}{}:
-	case <-c.ctx.Done():
-		return c.ctx.Err()
-	}
-	defer func() { <-e.slots }()
 	unlock, err := e.locks.lock(c.ctx, c.key)
 	if err != nil {
 		return err
@@ -395,12 +392,17 @@ func (e *Engine) applyChange(c *change) error {
 		unlock()
 		return errRelinked
 	}
+	if err := e.enter(c.ctx); err != nil {
+		unlock()
+		return err
+	}
 	tx, err := e.prepare(c, lockSet{})
 	switch {
 	case err != nil || tx == nil:
 	case tx.want != nil:
 		keys := tx.keys()
 		tx.locks.release()
+		e.leave()
 		unlock()
 		return e.applyWide(c, keys)
 	case tx.wide():
@@ -411,9 +413,31 @@ func (e *Engine) applyChange(c *change) error {
 	if tx != nil {
 		tx.locks.release()
 	}
+	e.leave()
 	unlock()
 	return err
 }
+
+// enter takes one of the MaxInFlight places of the turns being computed
+// and committed, and leave gives it back. A turn takes its place once it
+// holds its conversation's lock, never before: events waiting for a busy
+// chat's lock hold no place, so they cannot keep other chats waiting. And
+// a turn holding a place never waits for a lock (a Tx only tries keys;
+// applyWide gives the place back before taking more), so waiting for a
+// place while holding locks cannot deadlock. The bound is what keeps a
+// crowd's memory small: each turn in flight holds its new state, its
+// encoded record and its share of the store's transaction, while a turn
+// waiting here holds none of it, on a shallow stack.
+func (e *Engine) enter(ctx context.Context) error {
+	select {
+	case e.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *Engine) leave() { <-e.slots }
 
 // applyWide runs a change that needs the keys keys (its own conversation's
 // among them), taken in order (see wide).
@@ -424,6 +448,10 @@ func (e *Engine) applyWide(c *change, keys []string) error {
 		if e.links.primary(c.inbox) != c.key {
 			return nil, errRelinked
 		}
+		if err := e.enter(c.ctx); err != nil {
+			return nil, err
+		}
+		defer e.leave()
 		tx, err := e.prepare(c, held)
 		switch {
 		case err != nil || tx == nil:
