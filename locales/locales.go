@@ -56,12 +56,36 @@ type Set struct {
 
 type file struct {
 	name string
+	// data is the file as read and checked; nil for a file of an
+	// embed.FS, which cannot change and is read again from fsys when
+	// its language is loaded (a copy kept would double what the binary
+	// holds anyway).
 	data []byte
+	fsys fs.FS
+}
+
+// read returns the file's checked content.
+func (f file) read() ([]byte, error) {
+	if f.data != nil {
+		return f.data, nil
+	}
+	return fs.ReadFile(f.fsys, f.name)
+}
+
+// own copies the texts of m that a bundle keeps: the TOML parser returns
+// them as parts of one string of the whole file, which any text kept would
+// otherwise keep alive, comments and all, for as long as the language is
+// loaded.
+func own(m *i18n.Message) {
+	for _, s := range []*string{&m.ID, &m.Hash, &m.Description, &m.LeftDelim, &m.RightDelim, &m.Zero, &m.One, &m.Two, &m.Few, &m.Many, &m.Other} {
+		*s = strings.Clone(*s)
+	}
 }
 
 // Loader returns a function that parses one language's messages into a
 // bundle of their own, from the files Load checked (kept as read, so that
-// a file changed on disk since is not taken unchecked). Every language
+// a file changed on disk since is not taken unchecked; the shipped ones,
+// which cannot change, are read again from the binary). Every language
 // parsed costs heap for as long as it is used (over a megabyte, most of
 // it the checks' texts), so a server keeps only the languages its users
 // speak; the loader holds the files, not the Set's full Bundle. With
@@ -77,7 +101,11 @@ func (s *Set) Loader(prefixes ...string) func(lang string) (*i18n.Bundle, error)
 		b := i18n.NewBundle(language.MustParse(lang))
 		b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 		for _, f := range fs {
-			mf, err := i18n.ParseMessageFileBytes(f.data, f.name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
+			data, err := f.read()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f.name, err)
+			}
+			mf, err := i18n.ParseMessageFileBytes(data, f.name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", f.name, err)
 			}
@@ -86,6 +114,9 @@ func (s *Set) Loader(prefixes ...string) func(lang string) (*i18n.Bundle, error)
 				msgs = slices.DeleteFunc(msgs, func(m *i18n.Message) bool {
 					return !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(m.ID, p) })
 				})
+			}
+			for _, m := range msgs {
+				own(m)
 			}
 			if err := b.AddMessages(mf.Tag, msgs...); err != nil {
 				return nil, fmt.Errorf("%s: %w", f.name, err)
@@ -105,8 +136,10 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 	where := map[string]string{}       // lang + "\x00" + id -> file, for reporting
 	msgs := map[string]*i18n.Message{} // lang + "\x00" + id -> message
 	seen := map[string][]byte{}        // file name -> content
+	ids := map[string]string{}         // message ID -> the copy s.IDs holds
 	var problems []string
 	for _, fsys := range fsyss {
+		_, fixed := fsys.(embed.FS)
 		names, err := fs.Glob(fsys, "*.toml")
 		if err != nil {
 			return nil, fmt.Errorf("list locale files: %w", err)
@@ -149,7 +182,11 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 				continue
 			}
 			lang := base.String()
-			s.files[lang] = append(s.files[lang], file{name, data})
+			kept := file{name: name, data: data}
+			if fixed {
+				kept = file{name: name, fsys: fsys}
+			}
+			s.files[lang] = append(s.files[lang], kept)
 			if s.IDs[lang] == nil {
 				s.IDs[lang] = map[string]bool{}
 			}
@@ -160,7 +197,13 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 				}
 				where[key] = name
 				msgs[key] = m
-				s.IDs[lang][m.ID] = true
+				// Not the file's text (see own), and one copy for all languages.
+				id, ok := ids[m.ID]
+				if !ok {
+					id = strings.Clone(m.ID)
+					ids[id] = id
+				}
+				s.IDs[lang][id] = true
 				for form, src := range map[string]string{"zero": m.Zero, "one": m.One, "two": m.Two, "few": m.Few, "many": m.Many, "other": m.Other} {
 					if src == "" {
 						continue
