@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+
 	"github.com/ampel-bot/ampel/locales"
 )
 
@@ -66,5 +68,72 @@ func TestLoadedBundleKeepsNoFileText(t *testing.T) {
 		if n > 100<<10 {
 			t.Errorf("Loader(%q)(en) keeps %d KB live, want at most 100 KB (a file is 200 KB)", prefixes, n>>10)
 		}
+	}
+}
+
+// The date words, language names and rating words of every language are
+// loaded at start, whichever languages the users speak: together they keep
+// under 240 KB live (a bundle of their own for each language kept 270-310 KB,
+// most of it six copies of the plural rules of every language).
+func TestVocabularyKeepsLittle(t *testing.T) {
+	set, err := locales.Load(locales.Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := set.Loader("parse.", "language.", "scale.")
+	n := liveHeap(func() any {
+		var bundles []*i18n.Bundle
+		for _, lang := range set.Langs {
+			b, err := load(lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bundles = append(bundles, b)
+		}
+		return bundles
+	})
+	if n > 240<<10 {
+		t.Errorf("the vocabulary of %d languages keeps %d KB live, want at most 240 KB", len(set.Langs), n>>10)
+	}
+	// Each language still reads its own words, and only its own.
+	for lang, want := range map[string]string{"de": "Deutsch", "fr": "Français", "ru": "Русский"} {
+		b, err := load(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := i18n.NewLocalizer(b, lang).Localize(&i18n.LocalizeConfig{MessageID: "language.name"}); err != nil || got != want {
+			t.Errorf("%s: language.name = %q, %v; want %q", lang, got, err, want)
+		}
+	}
+}
+
+// A vocabulary message one language lacks is not found in another's there:
+// the caller falls back as it does for every message (English, then the
+// default language).
+func TestVocabularyDoesNotMixLanguages(t *testing.T) {
+	set, err := locales.Load(fstest.MapFS{
+		"ui.de.toml": {Data: []byte("\"parse.today\" = \"heute\"\n")},
+		"ui.en.toml": {Data: []byte("\"parse.today\" = \"today\"\n")},
+		"x.de.toml":  {Data: []byte("\"scale.x.red\" = \"rot\"\n")},
+		"x.en.toml":  {Data: []byte("\"scale.x.red\" = \"red\"\n")},
+		"ui.fr.toml": {Data: []byte("\"parse.today\" = \"aujourd'hui\"\n")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := set.Loader("parse.", "scale.")
+	b, err := load("fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := i18n.NewLocalizer(b, "fr")
+	if got, err := loc.Localize(&i18n.LocalizeConfig{MessageID: "parse.today"}); err != nil || got != "aujourd'hui" {
+		t.Errorf("fr parse.today = %q, %v; want aujourd'hui", got, err)
+	}
+	if got, err := loc.Localize(&i18n.LocalizeConfig{MessageID: "scale.x.red"}); err == nil {
+		t.Errorf("fr scale.x.red = %q, want not found (French has no such text)", got)
+	}
+	if _, err := load("pt"); err == nil {
+		t.Error("a language with no files loaded")
 	}
 }

@@ -13,11 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"text/template/parse"
 	"unicode/utf8"
@@ -90,40 +92,75 @@ func own(m *i18n.Message) {
 // it the checks' texts), so a server keeps only the languages its users
 // speak; the loader holds the files, not the Set's full Bundle. With
 // prefixes, only the messages whose IDs start with one of them are
-// parsed: the few a date parser needs of every language.
+// parsed: the few a date parser needs of every language. Those are read
+// of every language at once, into one bundle that every language's call
+// returns (a bundle has the plural rules of every language in the world:
+// one per language cost more than their messages); a message a language
+// lacks is not taken from another one there either.
 func (s *Set) Loader(prefixes ...string) func(lang string) (*i18n.Bundle, error) {
 	files := s.files
+	if len(prefixes) > 0 {
+		var once sync.Once
+		var b *i18n.Bundle
+		var err error
+		return func(lang string) (*i18n.Bundle, error) {
+			if _, ok := files[lang]; !ok {
+				return nil, fmt.Errorf("no locale %q", lang)
+			}
+			once.Do(func() {
+				// The bundle's own language has no messages: a localizer
+				// of one language finds no other's.
+				b = i18n.NewBundle(language.Und)
+				langs := slices.Sorted(maps.Keys(files))
+				for _, l := range langs {
+					if err = addFiles(b, files[l], prefixes); err != nil {
+						b = nil
+						return
+					}
+				}
+			})
+			return b, err
+		}
+	}
 	return func(lang string) (*i18n.Bundle, error) {
 		fs, ok := files[lang]
 		if !ok {
 			return nil, fmt.Errorf("no locale %q", lang)
 		}
 		b := i18n.NewBundle(language.MustParse(lang))
-		b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-		for _, f := range fs {
-			data, err := f.read()
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", f.name, err)
-			}
-			mf, err := i18n.ParseMessageFileBytes(data, f.name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", f.name, err)
-			}
-			msgs := mf.Messages
-			if len(prefixes) > 0 {
-				msgs = slices.DeleteFunc(msgs, func(m *i18n.Message) bool {
-					return !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(m.ID, p) })
-				})
-			}
-			for _, m := range msgs {
-				own(m)
-			}
-			if err := b.AddMessages(mf.Tag, msgs...); err != nil {
-				return nil, fmt.Errorf("%s: %w", f.name, err)
-			}
+		if err := addFiles(b, fs, nil); err != nil {
+			return nil, err
 		}
 		return b, nil
 	}
+}
+
+// addFiles parses fs into b: with prefixes, only the messages whose IDs
+// start with one of them.
+func addFiles(b *i18n.Bundle, fs []file, prefixes []string) error {
+	for _, f := range fs {
+		data, err := f.read()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		mf, err := i18n.ParseMessageFileBytes(data, f.name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		msgs := mf.Messages
+		if len(prefixes) > 0 {
+			msgs = slices.DeleteFunc(msgs, func(m *i18n.Message) bool {
+				return !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(m.ID, p) })
+			})
+		}
+		for _, m := range msgs {
+			own(m)
+		}
+		if err := b.AddMessages(mf.Tag, msgs...); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
+	return nil
 }
 
 // Load reads every *.toml file at the top of each fsys. A later file with the
