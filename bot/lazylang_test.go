@@ -29,7 +29,7 @@ func TestLanguagesLoadWhenUsed(t *testing.T) {
 	var mu sync.Mutex
 	var loaded []string
 	full := set.Loader()
-	texts := NewLazyTexts(set.Langs, set.IDs, func(lang string) (*i18n.Bundle, error) {
+	texts := NewLazyTexts(set.Langs, set.Has(), func(lang string) (*i18n.Bundle, error) {
 		mu.Lock()
 		loaded = append(loaded, lang)
 		mu.Unlock()

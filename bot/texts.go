@@ -31,8 +31,8 @@ type Texts struct {
 	// loc holds each shipped language's localizer, made on first use
 	// (see NewLazyTexts); the map itself never changes after start.
 	loc map[string]*langLoc
-	// ids, when set, answers Has without loading a language.
-	ids map[string]map[string]bool
+	// has, when set, answers Has without loading a language.
+	has func(lang, id string) bool
 	// also lists, per language, the languages a text it lacks is taken
 	// from: English, then the default (a check not translated yet).
 	also map[string][]string
@@ -86,10 +86,10 @@ var VocabPrefixes = []string{"parse.", "language.", "scale."}
 // NewLazyTexts is NewTexts for a server: each language's messages are
 // parsed by load when a user first needs them (the default language at
 // once), so that languages nobody speaks there cost no memory.
-// ids lists each language's message IDs, for Has: checking a flow against
-// every language loads none of them. vocab loads a language's messages
-// with IDs of VocabPrefixes only.
-func NewLazyTexts(langs []string, ids map[string]map[string]bool, load, vocab func(lang string) (*i18n.Bundle, error), log *slog.Logger) *Texts {
+// has reports whether a language has a message, for Has: checking a flow
+// against every language loads none of them. vocab loads a language's
+// messages with IDs of VocabPrefixes only.
+func NewLazyTexts(langs []string, has func(lang, id string) bool, load, vocab func(lang string) (*i18n.Bundle, error), log *slog.Logger) *Texts {
 	t := newTexts(langs, func(l string) (*i18n.Localizer, error) {
 		b, err := load(l)
 		if err != nil {
@@ -97,7 +97,7 @@ func NewLazyTexts(langs []string, ids map[string]map[string]bool, load, vocab fu
 		}
 		return i18n.NewLocalizer(b, l), nil
 	}, log)
-	t.ids = ids
+	t.has = has
 	for _, l := range langs {
 		b, err := vocab(l)
 		if err != nil {
@@ -180,8 +180,8 @@ type matchResult struct {
 
 // Has reports whether lang has a message with the given ID.
 func (t *Texts) Has(lang, id string) bool {
-	if t.ids != nil {
-		return t.ids[lang][id]
+	if t.has != nil {
+		return t.has(lang, id)
 	}
 	loc := t.localizer(lang)
 	if loc == nil {

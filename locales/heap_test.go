@@ -137,3 +137,29 @@ func TestVocabularyDoesNotMixLanguages(t *testing.T) {
 		t.Error("a language with no files loaded")
 	}
 }
+
+// Has answers what IDs does, for every language and message, and no for a
+// message or language there is none of.
+func TestHasAnswersAsIDs(t *testing.T) {
+	set, err := locales.Load(locales.Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := set.Has()
+	all := map[string]bool{}
+	for _, ids := range set.IDs {
+		for id := range ids {
+			all[id] = true
+		}
+	}
+	for _, lang := range append(set.Langs, "pt") {
+		for id := range all {
+			if got, want := has(lang, id), set.IDs[lang][id]; got != want {
+				t.Errorf("Has(%s, %s) = %v, want %v", lang, id, got, want)
+			}
+		}
+		if has(lang, "no.such.message") {
+			t.Errorf("Has(%s, no.such.message)", lang)
+		}
+	}
+}
