@@ -46,8 +46,14 @@ type Texts struct {
 // langLoc is one language's localizer, loaded once.
 type langLoc struct {
 	once sync.Once
-	load func() (*i18n.Localizer, error)
+	load func() (*i18n.Localizer, map[string]string, error)
 	loc  *i18n.Localizer
+	// own holds, where the language was loaded so, the texts of the
+	// messages that have no plural forms, by ID: loc has only the others
+	// (see NewLazyTexts). parsed caches their templates, by ID, as loc
+	// caches its own.
+	own    map[string]string
+	parsed sync.Map
 	// early, until the language is loaded, renders the few messages
 	// every language's date words come from (see VocabPrefixes).
 	early  *i18n.Localizer
@@ -59,14 +65,14 @@ type langLoc struct {
 
 func (l *langLoc) get(t *Texts, lang string) *i18n.Localizer {
 	l.once.Do(func() {
-		loc, err := l.load()
+		loc, own, err := l.load()
 		if err != nil {
 			// The files were checked at start and are kept as read: this
 			// is a bug. The language's users see English (or German).
 			t.log.Error("load locale", "lang", lang, "err", err)
 			return
 		}
-		l.loc, l.load = loc, nil
+		l.loc, l.own, l.load = loc, own, nil
 		l.loaded.Store(true)
 	})
 	return l.loc
@@ -74,7 +80,7 @@ func (l *langLoc) get(t *Texts, lang string) *i18n.Localizer {
 
 // NewTexts wraps a bundle whose languages are langs (the first is the default).
 func NewTexts(b *i18n.Bundle, langs []string, log *slog.Logger) *Texts {
-	return newTexts(langs, func(l string) (*i18n.Localizer, error) { return i18n.NewLocalizer(b, l), nil }, log)
+	return newTexts(langs, func(l string) (*i18n.Localizer, map[string]string, error) { return i18n.NewLocalizer(b, l), nil, nil }, log)
 }
 
 // VocabPrefixes start the IDs of the messages that every language's words
@@ -85,17 +91,19 @@ var VocabPrefixes = []string{"parse.", "language.", "scale."}
 
 // NewLazyTexts is NewTexts for a server: each language's messages are
 // parsed by load when a user first needs them (the default language at
-// once), so that languages nobody speaks there cost no memory.
+// once), so that languages nobody speaks there cost no memory. load
+// returns the texts of the messages without plural forms by ID, and the
+// others in a bundle: a bundle keeps over half a kilobyte per message.
 // has reports whether a language has a message, for Has: checking a flow
 // against every language loads none of them. vocab loads a language's
 // messages with IDs of VocabPrefixes only.
-func NewLazyTexts(langs []string, has func(lang, id string) bool, load, vocab func(lang string) (*i18n.Bundle, error), log *slog.Logger) *Texts {
-	t := newTexts(langs, func(l string) (*i18n.Localizer, error) {
-		b, err := load(l)
+func NewLazyTexts(langs []string, has func(lang, id string) bool, load func(lang string) (map[string]string, *i18n.Bundle, error), vocab func(lang string) (*i18n.Bundle, error), log *slog.Logger) *Texts {
+	t := newTexts(langs, func(l string) (*i18n.Localizer, map[string]string, error) {
+		own, b, err := load(l)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return i18n.NewLocalizer(b, l), nil
+		return i18n.NewLocalizer(b, l), own, nil
 	}, log)
 	t.has = has
 	for _, l := range langs {
@@ -116,12 +124,12 @@ func NewLazyTexts(langs []string, has func(lang, id string) bool, load, vocab fu
 	return t
 }
 
-func newTexts(langs []string, load func(string) (*i18n.Localizer, error), log *slog.Logger) *Texts {
+func newTexts(langs []string, load func(string) (*i18n.Localizer, map[string]string, error), log *slog.Logger) *Texts {
 	t := &Texts{langs: langs, loc: map[string]*langLoc{}, also: map[string][]string{}, log: log}
 	tags := make([]language.Tag, len(langs))
 	for i, l := range langs {
 		tags[i] = language.MustParse(l)
-		t.loc[l] = &langLoc{load: func() (*i18n.Localizer, error) { return load(l) }}
+		t.loc[l] = &langLoc{load: func() (*i18n.Localizer, map[string]string, error) { return load(l) }}
 	}
 	for _, l := range langs {
 		for _, o := range []string{fallbackLang, langs[0]} {
@@ -187,6 +195,9 @@ func (t *Texts) Has(lang, id string) bool {
 	if loc == nil {
 		return false
 	}
+	if _, ok := t.loc[lang].own[id]; ok {
+		return true
+	}
 	// The identity parser looks the message up without running its template.
 	_, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateParser: template.IdentityParser{}})
 	return err == nil
@@ -235,7 +246,7 @@ func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
 		data = kvData(kv)
 	}
 	cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count, TemplateParser: fields}
-	s, err := loc.Localize(cfg)
+	s, err := t.localize(lang, loc, cfg)
 	if err != nil {
 		var nf *i18n.MessageNotFoundErr
 		if errors.As(err, &nf) {
@@ -244,7 +255,7 @@ func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
 			for _, o := range t.also[lang] {
 				if lo := t.localizer(o); lo == nil {
 					continue
-				} else if s, err := lo.Localize(cfg); err == nil {
+				} else if s, err := t.localize(o, lo, cfg); err == nil {
 					return s, ok
 				}
 			}
@@ -259,6 +270,40 @@ func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
 		}
 	}
 	return s, ok && err == nil
+}
+
+// localize renders cfg with lo, a localizer of lang: from the language's
+// own texts (see langLoc.own) where lo is its full localizer and they have
+// the message.
+func (t *Texts) localize(lang string, lo *i18n.Localizer, cfg *i18n.LocalizeConfig) (string, error) {
+	l := t.loc[lang]
+	if l == nil || !l.loaded.Load() || lo != l.loc {
+		return lo.Localize(cfg)
+	}
+	src, ok := l.own[cfg.MessageID]
+	if !ok {
+		return lo.Localize(cfg)
+	}
+	if cfg.PluralCount != nil {
+		// A count for a message that has no plural forms in any
+		// language: the library picks the form and says it lacks it,
+		// as it did when the message was in its bundle.
+		c := *cfg
+		c.MessageID, c.DefaultMessage = "", &i18n.Message{ID: cfg.MessageID, Other: src}
+		return lo.Localize(&c)
+	}
+	var pt template.ParsedTemplate
+	if v, ok := l.parsed.Load(cfg.MessageID); ok {
+		pt = v.(template.ParsedTemplate)
+	} else {
+		p, err := cfg.TemplateParser.Parse(src, "", "")
+		if err != nil {
+			return "", err
+		}
+		pt = p
+		l.parsed.Store(cfg.MessageID, p)
+	}
+	return pt.Execute(cfg.TemplateData)
 }
 
 // localizerFor is the localizer that renders id in lang: the language's

@@ -54,6 +54,45 @@ type Set struct {
 	// files holds each language's checked files, in load order, for
 	// Loader: parsed again when the language is first used.
 	files map[string][]file
+	// plural holds the IDs of the messages with a form other than
+	// "other", or delimiters of their own, in any language: those
+	// SplitLoader keeps in a bundle.
+	plural map[string]bool
+}
+
+// SplitLoader is Loader for a server, which keeps a language's messages
+// apart: a message that has only an "other" text in every language, with
+// the usual delimiters, as its text by ID; the others, which need plural
+// rules, in a bundle. A bundle keeps over half a kilobyte for every
+// message besides its text.
+func (s *Set) SplitLoader() func(lang string) (map[string]string, *i18n.Bundle, error) {
+	files, plural := s.files, s.plural
+	return func(lang string) (map[string]string, *i18n.Bundle, error) {
+		fs, ok := files[lang]
+		if !ok {
+			return nil, nil, fmt.Errorf("no locale %q", lang)
+		}
+		texts, b := map[string]string{}, i18n.NewBundle(language.MustParse(lang))
+		for _, f := range fs {
+			mf, err := parseFile(f)
+			if err != nil {
+				return nil, nil, err
+			}
+			var rest []*i18n.Message
+			for _, m := range mf.Messages {
+				if plural[m.ID] {
+					own(m)
+					rest = append(rest, m)
+				} else {
+					texts[strings.Clone(m.ID)] = strings.Clone(m.Other)
+				}
+			}
+			if err := b.AddMessages(mf.Tag, rest...); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", f.name, err)
+			}
+		}
+		return texts, b, nil
+	}
 }
 
 type file struct {
@@ -154,17 +193,26 @@ func (s *Set) Loader(prefixes ...string) func(lang string) (*i18n.Bundle, error)
 	}
 }
 
+// parseFile parses a file Load checked.
+func parseFile(f file) (*i18n.MessageFile, error) {
+	data, err := f.read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.name, err)
+	}
+	mf, err := i18n.ParseMessageFileBytes(data, f.name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.name, err)
+	}
+	return mf, nil
+}
+
 // addFiles parses fs into b: with prefixes, only the messages whose IDs
 // start with one of them.
 func addFiles(b *i18n.Bundle, fs []file, prefixes []string) error {
 	for _, f := range fs {
-		data, err := f.read()
+		mf, err := parseFile(f)
 		if err != nil {
-			return fmt.Errorf("%s: %w", f.name, err)
-		}
-		mf, err := i18n.ParseMessageFileBytes(data, f.name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.name, err)
+			return err
 		}
 		msgs := mf.Messages
 		if len(prefixes) > 0 {
@@ -188,7 +236,7 @@ func addFiles(b *i18n.Bundle, fs []file, prefixes []string) error {
 func Load(fsyss ...fs.FS) (*Set, error) {
 	b := i18n.NewBundle(language.MustParse(Reference))
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	s := &Set{Bundle: b, IDs: map[string]map[string]bool{}, files: map[string][]file{}}
+	s := &Set{Bundle: b, IDs: map[string]map[string]bool{}, files: map[string][]file{}, plural: map[string]bool{}}
 	where := map[string]string{}       // lang + "\x00" + id -> file, for reporting
 	msgs := map[string]*i18n.Message{} // lang + "\x00" + id -> message
 	seen := map[string][]byte{}        // file name -> content
@@ -253,6 +301,9 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 				}
 				where[key] = name
 				msgs[key] = m
+				if m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != "" || m.LeftDelim != "" || m.RightDelim != "" {
+					s.plural[strings.Clone(m.ID)] = true
+				}
 				// Not the file's text (see own), and one copy for all languages.
 				id, ok := ids[m.ID]
 				if !ok {
