@@ -34,7 +34,7 @@ func TestLanguagesLoadWhenUsed(t *testing.T) {
 		loaded = append(loaded, lang)
 		mu.Unlock()
 		return full(lang)
-	}, set.Loader(VocabPrefixes...), slog.New(slog.DiscardHandler))
+	}, set.SplitLoader(VocabPrefixes...), slog.New(slog.DiscardHandler))
 	want := func(langs ...string) {
 		t.Helper()
 		mu.Lock()
@@ -108,12 +108,15 @@ func TestLazyTextsReadAsFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	discard := slog.New(slog.DiscardHandler)
-	lazy := NewLazyTexts(set.Langs, set.Has(), set.SplitLoader(), set.Loader(VocabPrefixes...), discard)
-	bundles := set.Loader()
+	lazy := NewLazyTexts(set.Langs, set.Has(), set.SplitLoader(), set.SplitLoader(VocabPrefixes...), discard)
+	bundles, vocab := set.Loader(), set.Loader(VocabPrefixes...)
 	all := NewLazyTexts(set.Langs, set.Has(), func(lang string) (map[string]string, *i18n.Bundle, error) {
 		b, err := bundles(lang)
 		return nil, b, err
-	}, set.Loader(VocabPrefixes...), discard)
+	}, func(lang string) (map[string]string, *i18n.Bundle, error) {
+		b, err := vocab(lang)
+		return nil, b, err
+	}, discard)
 	ids := map[string]bool{"no.such.message": true}
 	for _, have := range set.IDs {
 		for id := range have {
@@ -121,6 +124,22 @@ func TestLazyTextsReadAsFull(t *testing.T) {
 		}
 	}
 	kv := []any{"Title", "T", "Name", "N", "Date", "1.2.", "Count", 3, "Level", "L", "Lang", "en"}
+	// First what the engine reads of every language before it is loaded.
+	words := 0
+	for _, lang := range set.Langs[1:] {
+		for id := range ids {
+			if !vocabID(id) {
+				continue
+			}
+			if got, want := lazy.T(lang, id), all.T(lang, id); got != want {
+				t.Errorf("T(%s, %s) before %s loaded = %q, want %q", lang, id, lang, got, want)
+			}
+			words++
+		}
+	}
+	if words < 100 || lazy.loc["fr"].loaded.Load() {
+		t.Fatalf("read %d words, French loaded %v; want a hundred or more words before any language but the default loads", words, lazy.loc["fr"].loaded.Load())
+	}
 	checked := 0
 	for _, lang := range set.Langs {
 		for id := range ids {

@@ -55,9 +55,11 @@ type langLoc struct {
 	own    map[string]string
 	parsed sync.Map
 	// early, until the language is loaded, renders the few messages
-	// every language's date words come from (see VocabPrefixes).
-	early  *i18n.Localizer
-	loaded atomic.Bool
+	// every language's date words come from (see VocabPrefixes); with
+	// earlyOwn, their texts as own holds the language's.
+	early    *i18n.Localizer
+	earlyOwn map[string]string
+	loaded   atomic.Bool
 	// plain caches the language's messages rendered without data, the
 	// most frequent kind, by ID: looking one up allocates nothing.
 	plain sync.Map
@@ -96,8 +98,8 @@ var VocabPrefixes = []string{"parse.", "language.", "scale."}
 // others in a bundle: a bundle keeps over half a kilobyte per message.
 // has reports whether a language has a message, for Has: checking a flow
 // against every language loads none of them. vocab loads a language's
-// messages with IDs of VocabPrefixes only.
-func NewLazyTexts(langs []string, has func(lang, id string) bool, load func(lang string) (map[string]string, *i18n.Bundle, error), vocab func(lang string) (*i18n.Bundle, error), log *slog.Logger) *Texts {
+// messages with IDs of VocabPrefixes only, as load does.
+func NewLazyTexts(langs []string, has func(lang, id string) bool, load, vocab func(lang string) (map[string]string, *i18n.Bundle, error), log *slog.Logger) *Texts {
 	t := newTexts(langs, func(l string) (*i18n.Localizer, map[string]string, error) {
 		own, b, err := load(l)
 		if err != nil {
@@ -107,12 +109,12 @@ func NewLazyTexts(langs []string, has func(lang, id string) bool, load func(lang
 	}, log)
 	t.has = has
 	for _, l := range langs {
-		b, err := vocab(l)
+		own, b, err := vocab(l)
 		if err != nil {
 			log.Error("load locale", "lang", l, "err", err)
 			continue
 		}
-		t.loc[l].early = i18n.NewLocalizer(b, l)
+		t.loc[l].early, t.loc[l].earlyOwn = i18n.NewLocalizer(b, l), own
 	}
 	// The default language at once; English, too, only when someone
 	// needs it (its speakers, or a check not translated into theirs): a
@@ -272,22 +274,29 @@ func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
 	return s, ok && err == nil
 }
 
-// localize renders cfg with lo, a localizer of lang: from the language's
-// own texts (see langLoc.own) where lo is its full localizer and they have
-// the message.
+// localize renders cfg with lo, a localizer of lang: from the texts kept
+// beside it (see langLoc.own) where they have the message.
 func (t *Texts) localize(lang string, lo *i18n.Localizer, cfg *i18n.LocalizeConfig) (string, error) {
 	l := t.loc[lang]
-	if l == nil || !l.loaded.Load() || lo != l.loc {
-		return lo.Localize(cfg)
+	var own map[string]string
+	full := false // lo is the language's own localizer, not early's
+	switch {
+	case l == nil:
+	case lo == l.early:
+		own = l.earlyOwn
+	case l.loaded.Load() && lo == l.loc:
+		own, full = l.own, true
 	}
-	src, ok := l.own[cfg.MessageID]
+	src, ok := own[cfg.MessageID]
 	if !ok {
 		return lo.Localize(cfg)
 	}
-	if cfg.PluralCount != nil {
+	if cfg.PluralCount != nil && full {
 		// A count for a message that has no plural forms in any
 		// language: the library picks the form and says it lacks it,
-		// as it did when the message was in its bundle.
+		// as it did when the message was in its bundle. (Its text is
+		// the "other" one all the same, which is all the vocabulary's
+		// bundle, of no language of its own, could say.)
 		c := *cfg
 		c.MessageID, c.DefaultMessage = "", &i18n.Message{ID: cfg.MessageID, Other: src}
 		return lo.Localize(&c)

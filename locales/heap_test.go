@@ -107,6 +107,39 @@ func TestVocabularyKeepsLittle(t *testing.T) {
 	}
 }
 
+// As a server keeps it, the vocabulary is plain texts, all but its plural
+// messages (none so far): 40 KB, where bundles kept 160 KB and more.
+func TestSplitVocabularyKeepsLittle(t *testing.T) {
+	set, err := locales.Load(locales.Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := set.SplitLoader("parse.", "language.", "scale.")
+	n := liveHeap(func() any {
+		var kept []any
+		for _, lang := range set.Langs {
+			texts, b, err := load(lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept = append(kept, texts, b)
+		}
+		return kept
+	})
+	if n > 100<<10 {
+		t.Errorf("the vocabulary of %d languages keeps %d KB live, want at most 100 KB", len(set.Langs), n>>10)
+	}
+	for lang, want := range map[string]string{"de": "Deutsch", "fr": "Français", "ru": "Русский"} {
+		texts, _, err := load(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := texts["language.name"]; got != want {
+			t.Errorf("%s: language.name = %q, want %q", lang, got, want)
+		}
+	}
+}
+
 // A vocabulary message one language lacks is not found in another's there:
 // the caller falls back as it does for every message (English, then the
 // default language).

@@ -64,35 +64,78 @@ type Set struct {
 // apart: a message that has only an "other" text in every language, with
 // the usual delimiters, as its text by ID; the others, which need plural
 // rules, in a bundle. A bundle keeps over half a kilobyte for every
-// message besides its text.
-func (s *Set) SplitLoader() func(lang string) (map[string]string, *i18n.Bundle, error) {
+// message besides its text. With prefixes, as Loader, every language's
+// call returns the same bundle, of every language's plural messages with
+// those prefixes (there may be none).
+func (s *Set) SplitLoader(prefixes ...string) func(lang string) (map[string]string, *i18n.Bundle, error) {
 	files, plural := s.files, s.plural
+	if len(prefixes) > 0 {
+		var once sync.Once
+		var b *i18n.Bundle
+		var texts map[string]map[string]string
+		var err error
+		return func(lang string) (map[string]string, *i18n.Bundle, error) {
+			if _, ok := files[lang]; !ok {
+				return nil, nil, fmt.Errorf("no locale %q", lang)
+			}
+			once.Do(func() {
+				b, texts = i18n.NewBundle(language.Und), map[string]map[string]string{}
+				for _, l := range slices.Sorted(maps.Keys(files)) {
+					t, e := split(b, files[l], prefixes, plural)
+					if e != nil {
+						b, texts, err = nil, nil, e
+						return
+					}
+					texts[l] = t
+				}
+			})
+			return texts[lang], b, err
+		}
+	}
 	return func(lang string) (map[string]string, *i18n.Bundle, error) {
 		fs, ok := files[lang]
 		if !ok {
 			return nil, nil, fmt.Errorf("no locale %q", lang)
 		}
-		texts, b := map[string]string{}, i18n.NewBundle(language.MustParse(lang))
-		for _, f := range fs {
-			mf, err := parseFile(f)
-			if err != nil {
-				return nil, nil, err
-			}
-			var rest []*i18n.Message
-			for _, m := range mf.Messages {
-				if plural[m.ID] {
-					own(m)
-					rest = append(rest, m)
-				} else {
-					texts[strings.Clone(m.ID)] = strings.Clone(m.Other)
-				}
-			}
-			if err := b.AddMessages(mf.Tag, rest...); err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", f.name, err)
-			}
+		b := i18n.NewBundle(language.MustParse(lang))
+		texts, err := split(b, fs, nil, plural)
+		if err != nil {
+			return nil, nil, err
 		}
 		return texts, b, nil
 	}
+}
+
+// split parses fs: the messages with IDs of plural into b, the others'
+// texts into the map it returns; with prefixes, only the messages whose
+// IDs start with one of them.
+func split(b *i18n.Bundle, fs []file, prefixes []string, plural map[string]bool) (map[string]string, error) {
+	texts := map[string]string{}
+	for _, f := range fs {
+		mf, err := parseFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var rest []*i18n.Message
+		for _, m := range mf.Messages {
+			switch {
+			case len(prefixes) > 0 && !hasPrefix(m.ID, prefixes):
+			case plural[m.ID]:
+				own(m)
+				rest = append(rest, m)
+			default:
+				texts[strings.Clone(m.ID)] = strings.Clone(m.Other)
+			}
+		}
+		if err := b.AddMessages(mf.Tag, rest...); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
+	return texts, nil
+}
+
+func hasPrefix(id string, prefixes []string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(id, p) })
 }
 
 type file struct {
@@ -216,9 +259,7 @@ func addFiles(b *i18n.Bundle, fs []file, prefixes []string) error {
 		}
 		msgs := mf.Messages
 		if len(prefixes) > 0 {
-			msgs = slices.DeleteFunc(msgs, func(m *i18n.Message) bool {
-				return !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(m.ID, p) })
-			})
+			msgs = slices.DeleteFunc(msgs, func(m *i18n.Message) bool { return !hasPrefix(m.ID, prefixes) })
 		}
 		for _, m := range msgs {
 			own(m)
