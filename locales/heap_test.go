@@ -1,28 +1,15 @@
 package locales_test
 
 import (
-	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
+	"github.com/ampel-bot/ampel/internal/heaptest"
 	"github.com/ampel-bot/ampel/locales"
 )
-
-// liveHeap returns how much more heap is live after make than before it,
-// with what make returned still reachable.
-func liveHeap(make func() any) int64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	v := make()
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	runtime.KeepAlive(v)
-	return int64(after.HeapAlloc) - int64(before.HeapAlloc)
-}
 
 // A server keeps the loaded Set (its message IDs and what Loader reads) for
 // as long as it runs: it must not keep the shipped files' bytes, which the
@@ -30,7 +17,7 @@ func liveHeap(make func() any) int64 {
 // made of whole files. Keeping them cost 1.2 MB of the live heap; the IDs
 // alone are about 0.26 MB.
 func TestLoadedSetKeepsNoFileText(t *testing.T) {
-	n := liveHeap(func() any {
+	n := heaptest.Live(func() any {
 		set, err := locales.Load(locales.Builtin)
 		if err != nil {
 			t.Fatal(err)
@@ -58,7 +45,7 @@ func TestLoadedBundleKeepsNoFileText(t *testing.T) {
 	}
 	for _, prefixes := range [][]string{nil, {"parse."}} {
 		load := set.Loader(prefixes...)
-		n := liveHeap(func() any {
+		n := heaptest.Live(func() any {
 			b, err := load("en")
 			if err != nil {
 				t.Fatal(err)
@@ -81,7 +68,7 @@ func TestVocabularyKeepsLittle(t *testing.T) {
 		t.Fatal(err)
 	}
 	load := set.Loader("parse.", "language.", "scale.")
-	n := liveHeap(func() any {
+	n := heaptest.Live(func() any {
 		var bundles []*i18n.Bundle
 		for _, lang := range set.Langs {
 			b, err := load(lang)
@@ -115,7 +102,7 @@ func TestSplitVocabularyKeepsLittle(t *testing.T) {
 		t.Fatal(err)
 	}
 	load := set.SplitLoader("parse.", "language.", "scale.")
-	n := liveHeap(func() any {
+	n := heaptest.Live(func() any {
 		var kept []any
 		for _, lang := range set.Langs {
 			texts, b, err := load(lang)

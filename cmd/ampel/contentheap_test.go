@@ -2,8 +2,9 @@ package main
 
 import (
 	"log/slog"
-	"runtime"
 	"testing"
+
+	"github.com/ampel-bot/ampel/internal/heaptest"
 )
 
 // What a server keeps of its content from start to end, before any user
@@ -16,18 +17,13 @@ import (
 // and of every language's vocabulary (1.0 MB with only the last two, 0.48
 // MB with only the last; now 0.36 MB).
 func TestContentKeepsLittle(t *testing.T) {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	catalog, texts, err := loadContent(Config{}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	runtime.KeepAlive(catalog)
-	runtime.KeepAlive(texts)
-	n := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	n := heaptest.Live(func() any {
+		catalog, texts, err := loadContent(Config{}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []any{catalog, texts}
+	})
 	if n > 450<<10 {
 		t.Errorf("the loaded content keeps %d KB live, want at most 450 KB", n>>10)
 	}
