@@ -28,13 +28,13 @@ func TestLanguagesLoadWhenUsed(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var loaded []string
-	full := set.Loader()
-	texts := NewLazyTexts(set.Langs, set.IDs, func(lang string) (*i18n.Bundle, error) {
+	full := set.SplitLoader()
+	texts := NewLazyTexts(set.Langs, set.Has(), func(lang string) (map[string]string, *i18n.Bundle, error) {
 		mu.Lock()
 		loaded = append(loaded, lang)
 		mu.Unlock()
 		return full(lang)
-	}, set.Loader(VocabPrefixes...), slog.New(slog.DiscardHandler))
+	}, set.SplitLoader(VocabPrefixes...), slog.New(slog.DiscardHandler))
 	want := func(langs ...string) {
 		t.Helper()
 		mu.Lock()
@@ -94,5 +94,73 @@ func TestLanguagesLoadWhenUsed(t *testing.T) {
 	want("de", "en", "fr", "ru")
 	if got, want := texts.T("en", "welcome"), all.T("en", "welcome"); got != want {
 		t.Errorf("English welcome loaded late: %q, want %q", got, want)
+	}
+}
+
+// A server keeps a loaded language's messages without plural forms as
+// plain texts, apart from the library's bundle (half a kilobyte less each):
+// every message of every language reads as it did from a bundle of all the
+// language's messages, with data or without, with a count or without, and
+// where a language lacks it (a check not translated, an ID nobody shipped).
+func TestLazyTextsReadAsFull(t *testing.T) {
+	set, err := locales.Load(locales.Builtin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	discard := slog.New(slog.DiscardHandler)
+	lazy := NewLazyTexts(set.Langs, set.Has(), set.SplitLoader(), set.SplitLoader(VocabPrefixes...), discard)
+	bundles, vocab := set.Loader(), set.Loader(VocabPrefixes...)
+	all := NewLazyTexts(set.Langs, set.Has(), func(lang string) (map[string]string, *i18n.Bundle, error) {
+		b, err := bundles(lang)
+		return nil, b, err
+	}, func(lang string) (map[string]string, *i18n.Bundle, error) {
+		b, err := vocab(lang)
+		return nil, b, err
+	}, discard)
+	ids := map[string]bool{"no.such.message": true}
+	for _, have := range set.IDs {
+		for id := range have {
+			ids[id] = true
+		}
+	}
+	kv := []any{"Title", "T", "Name", "N", "Date", "1.2.", "Count", 3, "Level", "L", "Lang", "en"}
+	// First what the engine reads of every language before it is loaded.
+	words := 0
+	for _, lang := range set.Langs[1:] {
+		for id := range ids {
+			if !vocabID(id) {
+				continue
+			}
+			if got, want := lazy.T(lang, id), all.T(lang, id); got != want {
+				t.Errorf("T(%s, %s) before %s loaded = %q, want %q", lang, id, lang, got, want)
+			}
+			words++
+		}
+	}
+	if words < 100 || lazy.loc["fr"].loaded.Load() {
+		t.Fatalf("read %d words, French loaded %v; want a hundred or more words before any language but the default loads", words, lazy.loc["fr"].loaded.Load())
+	}
+	checked := 0
+	for _, lang := range set.Langs {
+		for id := range ids {
+			if got, want := lazy.T(lang, id), all.T(lang, id); got != want {
+				t.Errorf("T(%s, %s) = %q, want %q", lang, id, got, want)
+			}
+			if got, want := lazy.T(lang, id, kv...), all.T(lang, id, kv...); got != want {
+				t.Errorf("T(%s, %s, data) = %q, want %q", lang, id, got, want)
+			}
+			for _, n := range []int{0, 1, 2, 5, 21} {
+				if got, want := lazy.N(lang, id, n), all.N(lang, id, n); got != want {
+					t.Errorf("N(%s, %s, %d) = %q, want %q", lang, id, n, got, want)
+				}
+			}
+			if got, want := lazy.Has(lang, id), all.Has(lang, id); got != want {
+				t.Errorf("Has(%s, %s) = %v, want %v", lang, id, got, want)
+			}
+			checked++
+		}
+	}
+	if checked < 5000 {
+		t.Errorf("checked %d messages, want every message of every language", checked)
 	}
 }

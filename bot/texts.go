@@ -31,8 +31,8 @@ type Texts struct {
 	// loc holds each shipped language's localizer, made on first use
 	// (see NewLazyTexts); the map itself never changes after start.
 	loc map[string]*langLoc
-	// ids, when set, answers Has without loading a language.
-	ids map[string]map[string]bool
+	// has, when set, answers Has without loading a language.
+	has func(lang, id string) bool
 	// also lists, per language, the languages a text it lacks is taken
 	// from: English, then the default (a check not translated yet).
 	also map[string][]string
@@ -46,12 +46,20 @@ type Texts struct {
 // langLoc is one language's localizer, loaded once.
 type langLoc struct {
 	once sync.Once
-	load func() (*i18n.Localizer, error)
+	load func() (*i18n.Localizer, map[string]string, error)
 	loc  *i18n.Localizer
+	// own holds, where the language was loaded so, the texts of the
+	// messages that have no plural forms, by ID: loc has only the others
+	// (see NewLazyTexts). parsed caches their templates, by ID, as loc
+	// caches its own.
+	own    map[string]string
+	parsed sync.Map
 	// early, until the language is loaded, renders the few messages
-	// every language's date words come from (see VocabPrefixes).
-	early  *i18n.Localizer
-	loaded atomic.Bool
+	// every language's date words come from (see VocabPrefixes); with
+	// earlyOwn, their texts as own holds the language's.
+	early    *i18n.Localizer
+	earlyOwn map[string]string
+	loaded   atomic.Bool
 	// plain caches the language's messages rendered without data, the
 	// most frequent kind, by ID: looking one up allocates nothing.
 	plain sync.Map
@@ -59,14 +67,14 @@ type langLoc struct {
 
 func (l *langLoc) get(t *Texts, lang string) *i18n.Localizer {
 	l.once.Do(func() {
-		loc, err := l.load()
+		loc, own, err := l.load()
 		if err != nil {
 			// The files were checked at start and are kept as read: this
 			// is a bug. The language's users see English (or German).
 			t.log.Error("load locale", "lang", lang, "err", err)
 			return
 		}
-		l.loc, l.load = loc, nil
+		l.loc, l.own, l.load = loc, own, nil
 		l.loaded.Store(true)
 	})
 	return l.loc
@@ -74,7 +82,7 @@ func (l *langLoc) get(t *Texts, lang string) *i18n.Localizer {
 
 // NewTexts wraps a bundle whose languages are langs (the first is the default).
 func NewTexts(b *i18n.Bundle, langs []string, log *slog.Logger) *Texts {
-	return newTexts(langs, func(l string) (*i18n.Localizer, error) { return i18n.NewLocalizer(b, l), nil }, log)
+	return newTexts(langs, func(l string) (*i18n.Localizer, map[string]string, error) { return i18n.NewLocalizer(b, l), nil, nil }, log)
 }
 
 // VocabPrefixes start the IDs of the messages that every language's words
@@ -85,26 +93,28 @@ var VocabPrefixes = []string{"parse.", "language.", "scale."}
 
 // NewLazyTexts is NewTexts for a server: each language's messages are
 // parsed by load when a user first needs them (the default language at
-// once), so that languages nobody speaks there cost no memory.
-// ids lists each language's message IDs, for Has: checking a flow against
-// every language loads none of them. vocab loads a language's messages
-// with IDs of VocabPrefixes only.
-func NewLazyTexts(langs []string, ids map[string]map[string]bool, load, vocab func(lang string) (*i18n.Bundle, error), log *slog.Logger) *Texts {
-	t := newTexts(langs, func(l string) (*i18n.Localizer, error) {
-		b, err := load(l)
+// once), so that languages nobody speaks there cost no memory. load
+// returns the texts of the messages without plural forms by ID, and the
+// others in a bundle: a bundle keeps over half a kilobyte per message.
+// has reports whether a language has a message, for Has: checking a flow
+// against every language loads none of them. vocab loads a language's
+// messages with IDs of VocabPrefixes only, as load does.
+func NewLazyTexts(langs []string, has func(lang, id string) bool, load, vocab func(lang string) (map[string]string, *i18n.Bundle, error), log *slog.Logger) *Texts {
+	t := newTexts(langs, func(l string) (*i18n.Localizer, map[string]string, error) {
+		own, b, err := load(l)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return i18n.NewLocalizer(b, l), nil
+		return i18n.NewLocalizer(b, l), own, nil
 	}, log)
-	t.ids = ids
+	t.has = has
 	for _, l := range langs {
-		b, err := vocab(l)
+		own, b, err := vocab(l)
 		if err != nil {
 			log.Error("load locale", "lang", l, "err", err)
 			continue
 		}
-		t.loc[l].early = i18n.NewLocalizer(b, l)
+		t.loc[l].early, t.loc[l].earlyOwn = i18n.NewLocalizer(b, l), own
 	}
 	// The default language at once; English, too, only when someone
 	// needs it (its speakers, or a check not translated into theirs): a
@@ -116,12 +126,12 @@ func NewLazyTexts(langs []string, ids map[string]map[string]bool, load, vocab fu
 	return t
 }
 
-func newTexts(langs []string, load func(string) (*i18n.Localizer, error), log *slog.Logger) *Texts {
+func newTexts(langs []string, load func(string) (*i18n.Localizer, map[string]string, error), log *slog.Logger) *Texts {
 	t := &Texts{langs: langs, loc: map[string]*langLoc{}, also: map[string][]string{}, log: log}
 	tags := make([]language.Tag, len(langs))
 	for i, l := range langs {
 		tags[i] = language.MustParse(l)
-		t.loc[l] = &langLoc{load: func() (*i18n.Localizer, error) { return load(l) }}
+		t.loc[l] = &langLoc{load: func() (*i18n.Localizer, map[string]string, error) { return load(l) }}
 	}
 	for _, l := range langs {
 		for _, o := range []string{fallbackLang, langs[0]} {
@@ -180,12 +190,15 @@ type matchResult struct {
 
 // Has reports whether lang has a message with the given ID.
 func (t *Texts) Has(lang, id string) bool {
-	if t.ids != nil {
-		return t.ids[lang][id]
+	if t.has != nil {
+		return t.has(lang, id)
 	}
 	loc := t.localizer(lang)
 	if loc == nil {
 		return false
+	}
+	if _, ok := t.loc[lang].own[id]; ok {
+		return true
 	}
 	// The identity parser looks the message up without running its template.
 	_, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateParser: template.IdentityParser{}})
@@ -235,7 +248,7 @@ func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
 		data = kvData(kv)
 	}
 	cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count, TemplateParser: fields}
-	s, err := loc.Localize(cfg)
+	s, err := t.localize(lang, loc, cfg)
 	if err != nil {
 		var nf *i18n.MessageNotFoundErr
 		if errors.As(err, &nf) {
@@ -244,7 +257,7 @@ func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
 			for _, o := range t.also[lang] {
 				if lo := t.localizer(o); lo == nil {
 					continue
-				} else if s, err := lo.Localize(cfg); err == nil {
+				} else if s, err := t.localize(o, lo, cfg); err == nil {
 					return s, ok
 				}
 			}
@@ -259,6 +272,47 @@ func (t *Texts) render(lang, id string, count any, kv []any) (string, bool) {
 		}
 	}
 	return s, ok && err == nil
+}
+
+// localize renders cfg with lo, a localizer of lang: from the texts kept
+// beside it (see langLoc.own) where they have the message.
+func (t *Texts) localize(lang string, lo *i18n.Localizer, cfg *i18n.LocalizeConfig) (string, error) {
+	l := t.loc[lang]
+	var own map[string]string
+	full := false // lo is the language's own localizer, not early's
+	switch {
+	case l == nil:
+	case lo == l.early:
+		own = l.earlyOwn
+	case l.loaded.Load() && lo == l.loc:
+		own, full = l.own, true
+	}
+	src, ok := own[cfg.MessageID]
+	if !ok {
+		return lo.Localize(cfg)
+	}
+	if cfg.PluralCount != nil && full {
+		// A count for a message that has no plural forms in any
+		// language: the library picks the form and says it lacks it,
+		// as it did when the message was in its bundle. (Its text is
+		// the "other" one all the same, which is all the vocabulary's
+		// bundle, of no language of its own, could say.)
+		c := *cfg
+		c.MessageID, c.DefaultMessage = "", &i18n.Message{ID: cfg.MessageID, Other: src}
+		return lo.Localize(&c)
+	}
+	var pt template.ParsedTemplate
+	if v, ok := l.parsed.Load(cfg.MessageID); ok {
+		pt = v.(template.ParsedTemplate)
+	} else {
+		p, err := cfg.TemplateParser.Parse(src, "", "")
+		if err != nil {
+			return "", err
+		}
+		pt = p
+		l.parsed.Store(cfg.MessageID, p)
+	}
+	return pt.Execute(cfg.TemplateData)
 }
 
 // localizerFor is the localizer that renders id in lang: the language's

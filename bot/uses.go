@@ -125,9 +125,11 @@ func NumberRows(n int, action func(i int) string) [][]Button {
 	}
 	nrows := (n + maxNumberRow - 1) / maxNumberRow
 	per := (n + nrows - 1) / nrows
-	var rows [][]Button
+	// Sized at once: the rows go out with the message and wait in the
+	// outbox with it, spare room and all.
+	rows := make([][]Button, 0, nrows)
 	for i := 0; i < n; i += per {
-		var row []Button
+		row := make([]Button, 0, min(i+per, n)-i)
 		for j := i; j < min(i+per, n); j++ {
 			row = append(row, Button{Label: strconv.Itoa(j + 1), Action: action(j)})
 		}

@@ -13,11 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"text/template/parse"
 	"unicode/utf8"
@@ -52,47 +54,221 @@ type Set struct {
 	// files holds each language's checked files, in load order, for
 	// Loader: parsed again when the language is first used.
 	files map[string][]file
+	// plural holds the IDs of the messages with a form other than
+	// "other", or delimiters of their own, in any language: those
+	// SplitLoader keeps in a bundle.
+	plural map[string]bool
+}
+
+// SplitLoader is Loader for a server, which keeps a language's messages
+// apart: a message that has only an "other" text in every language, with
+// the usual delimiters, as its text by ID; the others, which need plural
+// rules, in a bundle. A bundle keeps over half a kilobyte for every
+// message besides its text. With prefixes, as Loader, every language's
+// call returns the same bundle, of every language's plural messages with
+// those prefixes (there may be none).
+func (s *Set) SplitLoader(prefixes ...string) func(lang string) (map[string]string, *i18n.Bundle, error) {
+	files, plural := s.files, s.plural
+	if len(prefixes) > 0 {
+		var once sync.Once
+		var b *i18n.Bundle
+		var texts map[string]map[string]string
+		var err error
+		return func(lang string) (map[string]string, *i18n.Bundle, error) {
+			if _, ok := files[lang]; !ok {
+				return nil, nil, fmt.Errorf("no locale %q", lang)
+			}
+			once.Do(func() {
+				b, texts = i18n.NewBundle(language.Und), map[string]map[string]string{}
+				for _, l := range slices.Sorted(maps.Keys(files)) {
+					t, e := split(b, files[l], prefixes, plural)
+					if e != nil {
+						b, texts, err = nil, nil, e
+						return
+					}
+					texts[l] = t
+				}
+			})
+			return texts[lang], b, err
+		}
+	}
+	return func(lang string) (map[string]string, *i18n.Bundle, error) {
+		fs, ok := files[lang]
+		if !ok {
+			return nil, nil, fmt.Errorf("no locale %q", lang)
+		}
+		b := i18n.NewBundle(language.MustParse(lang))
+		texts, err := split(b, fs, nil, plural)
+		if err != nil {
+			return nil, nil, err
+		}
+		return texts, b, nil
+	}
+}
+
+// split parses fs: the messages with IDs of plural into b, the others'
+// texts into the map it returns; with prefixes, only the messages whose
+// IDs start with one of them.
+func split(b *i18n.Bundle, fs []file, prefixes []string, plural map[string]bool) (map[string]string, error) {
+	texts := map[string]string{}
+	for _, f := range fs {
+		mf, err := parseFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var rest []*i18n.Message
+		for _, m := range mf.Messages {
+			switch {
+			case len(prefixes) > 0 && !hasPrefix(m.ID, prefixes):
+			case plural[m.ID]:
+				own(m)
+				rest = append(rest, m)
+			default:
+				texts[strings.Clone(m.ID)] = strings.Clone(m.Other)
+			}
+		}
+		if err := b.AddMessages(mf.Tag, rest...); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
+	return texts, nil
+}
+
+func hasPrefix(id string, prefixes []string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(id, p) })
 }
 
 type file struct {
 	name string
+	// data is the file as read and checked; nil for a file of an
+	// embed.FS, which cannot change and is read again from fsys when
+	// its language is loaded (a copy kept would double what the binary
+	// holds anyway).
 	data []byte
+	fsys fs.FS
+}
+
+// read returns the file's checked content.
+func (f file) read() ([]byte, error) {
+	if f.data != nil {
+		return f.data, nil
+	}
+	return fs.ReadFile(f.fsys, f.name)
+}
+
+// own copies the texts of m that a bundle keeps: the TOML parser returns
+// them as parts of one string of the whole file, which any text kept would
+// otherwise keep alive, comments and all, for as long as the language is
+// loaded.
+func own(m *i18n.Message) {
+	for _, s := range []*string{&m.ID, &m.Hash, &m.Description, &m.LeftDelim, &m.RightDelim, &m.Zero, &m.One, &m.Two, &m.Few, &m.Many, &m.Other} {
+		*s = strings.Clone(*s)
+	}
+}
+
+// Has returns a function that reports whether lang has a message with the
+// given ID, for a server to keep instead of IDs: one map of every ID to the
+// languages that have it takes a third of the heap of a map per language.
+func (s *Set) Has() func(lang, id string) bool {
+	if len(s.Langs) > 64 {
+		ids := s.IDs
+		return func(lang, id string) bool { return ids[lang][id] }
+	}
+	bit := make(map[string]uint64, len(s.Langs))
+	have := make(map[string]uint64, len(s.IDs[Reference]))
+	for i, lang := range s.Langs {
+		bit[lang] = 1 << i
+		for id := range s.IDs[lang] {
+			have[id] |= 1 << i
+		}
+	}
+	return func(lang, id string) bool { return have[id]&bit[lang] != 0 }
 }
 
 // Loader returns a function that parses one language's messages into a
 // bundle of their own, from the files Load checked (kept as read, so that
-// a file changed on disk since is not taken unchecked). Every language
+// a file changed on disk since is not taken unchecked; the shipped ones,
+// which cannot change, are read again from the binary). Every language
 // parsed costs heap for as long as it is used (over a megabyte, most of
 // it the checks' texts), so a server keeps only the languages its users
 // speak; the loader holds the files, not the Set's full Bundle. With
 // prefixes, only the messages whose IDs start with one of them are
-// parsed: the few a date parser needs of every language.
+// parsed: the few a date parser needs of every language. Those are read
+// of every language at once, into one bundle that every language's call
+// returns (a bundle has the plural rules of every language in the world:
+// one per language cost more than their messages); a message a language
+// lacks is not taken from another one there either.
 func (s *Set) Loader(prefixes ...string) func(lang string) (*i18n.Bundle, error) {
 	files := s.files
+	if len(prefixes) > 0 {
+		var once sync.Once
+		var b *i18n.Bundle
+		var err error
+		return func(lang string) (*i18n.Bundle, error) {
+			if _, ok := files[lang]; !ok {
+				return nil, fmt.Errorf("no locale %q", lang)
+			}
+			once.Do(func() {
+				// The bundle's own language has no messages: a localizer
+				// of one language finds no other's.
+				b = i18n.NewBundle(language.Und)
+				langs := slices.Sorted(maps.Keys(files))
+				for _, l := range langs {
+					if err = addFiles(b, files[l], prefixes); err != nil {
+						b = nil
+						return
+					}
+				}
+			})
+			return b, err
+		}
+	}
 	return func(lang string) (*i18n.Bundle, error) {
 		fs, ok := files[lang]
 		if !ok {
 			return nil, fmt.Errorf("no locale %q", lang)
 		}
 		b := i18n.NewBundle(language.MustParse(lang))
-		b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-		for _, f := range fs {
-			mf, err := i18n.ParseMessageFileBytes(f.data, f.name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", f.name, err)
-			}
-			msgs := mf.Messages
-			if len(prefixes) > 0 {
-				msgs = slices.DeleteFunc(msgs, func(m *i18n.Message) bool {
-					return !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(m.ID, p) })
-				})
-			}
-			if err := b.AddMessages(mf.Tag, msgs...); err != nil {
-				return nil, fmt.Errorf("%s: %w", f.name, err)
-			}
+		if err := addFiles(b, fs, nil); err != nil {
+			return nil, err
 		}
 		return b, nil
 	}
+}
+
+// parseFile parses a file Load checked.
+func parseFile(f file) (*i18n.MessageFile, error) {
+	data, err := f.read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.name, err)
+	}
+	mf, err := i18n.ParseMessageFileBytes(data, f.name, map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.name, err)
+	}
+	return mf, nil
+}
+
+// addFiles parses fs into b: with prefixes, only the messages whose IDs
+// start with one of them.
+func addFiles(b *i18n.Bundle, fs []file, prefixes []string) error {
+	for _, f := range fs {
+		mf, err := parseFile(f)
+		if err != nil {
+			return err
+		}
+		msgs := mf.Messages
+		if len(prefixes) > 0 {
+			msgs = slices.DeleteFunc(msgs, func(m *i18n.Message) bool { return !hasPrefix(m.ID, prefixes) })
+		}
+		for _, m := range msgs {
+			own(m)
+		}
+		if err := b.AddMessages(mf.Tag, msgs...); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
+	return nil
 }
 
 // Load reads every *.toml file at the top of each fsys. A later file with the
@@ -101,12 +277,14 @@ func (s *Set) Loader(prefixes ...string) func(lang string) (*i18n.Bundle, error)
 func Load(fsyss ...fs.FS) (*Set, error) {
 	b := i18n.NewBundle(language.MustParse(Reference))
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	s := &Set{Bundle: b, IDs: map[string]map[string]bool{}, files: map[string][]file{}}
+	s := &Set{Bundle: b, IDs: map[string]map[string]bool{}, files: map[string][]file{}, plural: map[string]bool{}}
 	where := map[string]string{}       // lang + "\x00" + id -> file, for reporting
 	msgs := map[string]*i18n.Message{} // lang + "\x00" + id -> message
 	seen := map[string][]byte{}        // file name -> content
+	ids := map[string]string{}         // message ID -> the copy s.IDs holds
 	var problems []string
 	for _, fsys := range fsyss {
+		_, fixed := fsys.(embed.FS)
 		names, err := fs.Glob(fsys, "*.toml")
 		if err != nil {
 			return nil, fmt.Errorf("list locale files: %w", err)
@@ -149,7 +327,11 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 				continue
 			}
 			lang := base.String()
-			s.files[lang] = append(s.files[lang], file{name, data})
+			kept := file{name: name, data: data}
+			if fixed {
+				kept = file{name: name, fsys: fsys}
+			}
+			s.files[lang] = append(s.files[lang], kept)
 			if s.IDs[lang] == nil {
 				s.IDs[lang] = map[string]bool{}
 			}
@@ -160,7 +342,16 @@ func Load(fsyss ...fs.FS) (*Set, error) {
 				}
 				where[key] = name
 				msgs[key] = m
-				s.IDs[lang][m.ID] = true
+				if m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != "" || m.LeftDelim != "" || m.RightDelim != "" {
+					s.plural[strings.Clone(m.ID)] = true
+				}
+				// Not the file's text (see own), and one copy for all languages.
+				id, ok := ids[m.ID]
+				if !ok {
+					id = strings.Clone(m.ID)
+					ids[id] = id
+				}
+				s.IDs[lang][id] = true
 				for form, src := range map[string]string{"zero": m.Zero, "one": m.One, "two": m.Two, "few": m.Few, "many": m.Many, "other": m.Other} {
 					if src == "" {
 						continue

@@ -63,8 +63,11 @@ func (a *Adapter) Edit(ctx context.Context, to bot.Address, ref string, m bot.Me
 
 var _ bot.DeepLinker = (*Adapter)(nil)
 
-// startValue is what Telegram takes as a deep link's start parameter.
-var startValue = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// startValue is what Telegram takes as a deep link's start parameter, of
+// at most maxStart characters (not in the pattern: see secretPattern).
+var startValue = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+const maxStart = 64
 
 // StartLink implements bot.DeepLinker: t.me/<bot>?start=value opens the
 // private chat with the bot, which the user starts with one tap; the bot
@@ -72,7 +75,7 @@ var startValue = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // longer than 64 characters, or with a character other than A-Z, a-z,
 // 0-9, _ and -) gets no link: "".
 func (a *Adapter) StartLink(value string) string {
-	if a.self == "" || !startValue.MatchString(value) {
+	if a.self == "" || len(value) > maxStart || !startValue.MatchString(value) {
 		return ""
 	}
 	return "https://t.me/" + a.self + "?start=" + value

@@ -800,7 +800,7 @@ func loadContent(cfg Config, log *slog.Logger) (*flows.Catalog, *bot.Texts, erro
 	}
 	// Checked against every language; from here on a language is parsed
 	// when someone first needs it, and the full bundle is garbage.
-	return catalog, bot.NewLazyTexts(set.Langs, set.IDs, set.Loader(), set.Loader(bot.VocabPrefixes...), log), nil
+	return catalog, bot.NewLazyTexts(set.Langs, set.Has(), set.SplitLoader(), set.SplitLoader(bot.VocabPrefixes...), log), nil
 }
 
 // runFlows validates flow files a network wrote, against the shipped and any
