@@ -29,9 +29,10 @@ type Config struct {
 	Zone *time.Location
 	Log  *slog.Logger
 	// MaxInFlight bounds the events being computed and committed at once
-	// (default 256); further callers wait, holding their conversation's
-	// lock but no memory of the turn (see Engine.enter). Group commit
-	// needs no more to fill its batches.
+	// (default 384); further callers wait, holding their conversation's
+	// lock but no memory of the turn (see Engine.enter). The default is
+	// twice the store's largest batch (192 commits), so that one batch is
+	// computed while the one before it commits; more only costs memory.
 	MaxInFlight int
 	// CacheSize is how many recently active conversations are kept decoded in
 	// memory (default 10000); negative turns the cache off.
@@ -105,7 +106,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = 256
+		cfg.MaxInFlight = 384
 	}
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = 10000

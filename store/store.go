@@ -592,7 +592,13 @@ func (s *DB) Pending(ctx context.Context, after uint64, limit int) ([]bot.Queued
 	return out, err
 }
 
-const maxBatch = 1024
+// maxBatch bounds the commits of one transaction. Past a couple of hundred
+// a larger batch saves little (its fsync is shared already) but holds more
+// of bbolt's dirty pages at once and leaves more freed pages behind, which
+// grow the file and the part of it mapped. The engine lets twice as many
+// turns be in flight (bot.Config.MaxInFlight), so that the next batch is
+// computed while one commits.
+const maxBatch = 192
 
 // writer is the single goroutine that writes. It never waits to fill a
 // batch: it takes what is queued right now, so a lone user pays one fsync and
