@@ -40,6 +40,9 @@ import (
 
 func main() {
 	gcDefault(os.Getenv)
+	if os.Getenv("GOGC") == "" {
+		startHeapFloor(defaultGOGC)
+	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	ctx := watchSignals(context.Background(), sigs, os.Exit, slog.New(slog.NewTextHandler(os.Stderr, nil)))
