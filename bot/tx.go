@@ -376,13 +376,13 @@ func (e *Engine) Do(ctx context.Context, eventID string, fn func(tx *Tx) error) 
 	if eventID == "" {
 		return errors.New("do: an event ID is required")
 	}
-	select {
-	case e.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-e.slots }()
 	return e.wide(ctx, nil, func(held lockSet) ([]string, error) {
+		// Its place is taken once its locks are held, as a turn's (see
+		// Engine.enter), and given back before wide takes more.
+		if err := e.enter(ctx); err != nil {
+			return nil, err
+		}
+		defer e.leave()
 		tx := newTx(e, ctx, "", held)
 		tx.eventID = eventID
 		var err error
