@@ -258,25 +258,37 @@ func (g *Group) Render(sent []bottest.Sent, edits []bottest.Edit) string {
 // Everything else is the bot's output, made anew.
 func (g *Group) Play(script string) string {
 	g.T.Helper()
+	return PlayScript(g.T, script, g.Engine, g.Clock,
+		func(line string) string { return g.Render(g.line(line)) },
+		func() string { return g.Render(g.take()) })
+}
+
+// PlayScript plays the lines every script player shares and returns the
+// transcript: each input line, followed by what the bot sent. A line
+// "[who] …" is act's, which returns what the bot sent, rendered; "~ +48h"
+// moves clock on; "~ due" runs what is due on e and writes sent(), what it
+// sent, rendered; "# …" is a comment; everything else is output made anew.
+func PlayScript(t testing.TB, script string, e *bot.Engine, clock *bottest.Clock, act func(line string) string, sent func() string) string {
+	t.Helper()
 	var out strings.Builder
 	for _, line := range strings.Split(script, "\n") {
 		switch {
 		case strings.HasPrefix(line, "["):
 			out.WriteString(line + "\n")
-			out.WriteString(g.Render(g.line(line)))
+			out.WriteString(act(line))
 		case strings.HasPrefix(line, "~ +"):
 			out.WriteString(line + "\n")
 			d, err := time.ParseDuration(strings.TrimPrefix(line, "~ +"))
 			if err != nil {
-				g.T.Fatalf("bad clock step %q: %v", line, err)
+				t.Fatalf("bad clock step %q: %v", line, err)
 			}
-			g.Clock.Add(d)
+			clock.Add(d)
 		case line == "~ due":
 			out.WriteString(line + "\n")
-			if _, err := g.Engine.RunDue(context.Background(), g.Clock.Now()); err != nil {
-				g.T.Fatal(err)
+			if _, err := e.RunDue(context.Background(), clock.Now()); err != nil {
+				t.Fatal(err)
 			}
-			out.WriteString(g.Render(g.take()))
+			out.WriteString(sent())
 		case strings.HasPrefix(line, "#"):
 			out.WriteString(line + "\n")
 		}

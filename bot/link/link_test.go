@@ -127,42 +127,21 @@ func render(sent []bottest.Sent) string {
 // "~ +10m" (the clock goes on), "~ due" (reminders), "# comment".
 func (w *world) play(script string) string {
 	w.t.Helper()
-	var out strings.Builder
-	for _, line := range strings.Split(script, "\n") {
+	return dialogtest.PlayScript(w.t, script, w.e, w.clock, func(line string) string {
+		p, what, _ := strings.Cut(line[1:], "] ")
 		switch {
-		case strings.HasPrefix(line, "["):
-			out.WriteString(line + "\n")
-			p, what, _ := strings.Cut(line[1:], "] ")
-			switch {
-			case strings.HasPrefix(what, "> "):
-				out.WriteString(w.say(p, strings.TrimPrefix(what, "> ")))
-			case strings.HasPrefix(what, "~ press "):
-				n, err := strconv.Atoi(strings.TrimPrefix(what, "~ press "))
-				if err != nil {
-					w.t.Fatalf("bad line %q", line)
-				}
-				out.WriteString(w.press(p, n))
-			default:
+		case strings.HasPrefix(what, "> "):
+			return w.say(p, strings.TrimPrefix(what, "> "))
+		case strings.HasPrefix(what, "~ press "):
+			n, err := strconv.Atoi(strings.TrimPrefix(what, "~ press "))
+			if err != nil {
 				w.t.Fatalf("bad line %q", line)
 			}
-		case strings.HasPrefix(line, "~ +"):
-			out.WriteString(line + "\n")
-			d, err := time.ParseDuration(strings.TrimPrefix(line, "~ +"))
-			if err != nil {
-				w.t.Fatalf("bad clock step %q", line)
-			}
-			w.clock.Add(d)
-		case line == "~ due":
-			out.WriteString(line + "\n")
-			if _, err := w.e.RunDue(context.Background(), w.clock.Now()); err != nil {
-				w.t.Fatal(err)
-			}
-			out.WriteString(render(w.take()))
-		case strings.HasPrefix(line, "#"):
-			out.WriteString(line + "\n")
+			return w.press(p, n)
 		}
-	}
-	return out.String()
+		w.t.Fatalf("bad line %q", line)
+		return ""
+	}, func() string { return render(w.take()) })
 }
 
 // TestTranscripts plays every linking dialogue in testdata/ and compares
