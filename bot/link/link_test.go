@@ -144,6 +144,15 @@ func (w *world) play(script string) string {
 	}, func() string { return render(w.take()) })
 }
 
+// link links the Slack chat to the Telegram one, with a code asked for
+// on Telegram, and returns the code.
+func (w *world) link(t *testing.T) string {
+	t.Helper()
+	c := code(t, w.say("telegram", "/link"))
+	w.say("slack", "/link "+c)
+	return c
+}
+
 // TestTranscripts plays every linking dialogue in testdata/ and compares
 // what the person sees on each platform with the golden file; -update
 // rewrites them.
@@ -209,8 +218,7 @@ func TestCodeRules(t *testing.T) {
 	})
 	t.Run("single use", func(t *testing.T) {
 		w := newWorld(t, "en")
-		c := code(t, w.say("telegram", "/link"))
-		w.say("slack", "/link "+c)
+		c := w.link(t)
 		w.say("slack", "/unlink")
 		if got := w.say("console", "/link "+c); !strings.Contains(got, "does not fit") {
 			t.Errorf("a code used before: got %q, want it refused", got)
@@ -255,8 +263,7 @@ func TestCodeRules(t *testing.T) {
 func TestTwoChatsAtOnceTakeTurns(t *testing.T) {
 	w := newWorld(t, "en")
 	w.say("telegram", "/check netz-qualitaet")
-	c := code(t, w.say("telegram", "/link"))
-	w.say("slack", "/link "+c)
+	w.link(t)
 	done := make(chan error, 2)
 	for _, p := range []string{"telegram", "slack"} {
 		go func() {
@@ -288,8 +295,7 @@ func TestTwoChatsAtOnceTakeTurns(t *testing.T) {
 func TestRedeliveredEventOfLinkedChat(t *testing.T) {
 	w := newWorld(t, "en")
 	w.say("telegram", "/check zo-kmu")
-	c := code(t, w.say("telegram", "/link"))
-	w.say("slack", "/link "+c)
+	w.link(t)
 	first := render(w.event("slack", bot.Event{ID: "Ev-once", Text: "1"}))
 	again := render(w.event("slack", bot.Event{ID: "Ev-once", Text: "1"}))
 	if !strings.Contains(first, "2/7") || again != "" {
@@ -310,8 +316,7 @@ func TestLinksOutliveARestart(t *testing.T) {
 	w := newWorld(t, "en")
 	w.say("telegram", "/check zo-kmu")
 	w.say("telegram", "1")
-	c := code(t, w.say("telegram", "/link"))
-	w.say("slack", "/link "+c)
+	w.link(t)
 	w.e.Close()
 	w.start()
 	if got := w.say("slack", "/check"); !strings.Contains(got, "2/7") {
@@ -323,8 +328,7 @@ func TestLinksOutliveARestart(t *testing.T) {
 // at codes, are gone after the next retention sweep; a link in use stays.
 func TestRetentionTakesUnusedCodes(t *testing.T) {
 	w := newWorld(t, "en")
-	c := code(t, w.say("telegram", "/link"))
-	w.say("slack", "/link "+c)
+	w.link(t)
 	w.say("telegram", "/link")
 	w.say("console", "/link WRONG2")
 	w.clock.Add(24 * time.Hour)
@@ -348,8 +352,7 @@ func TestRetentionTakesUnusedCodes(t *testing.T) {
 func TestFeaturesReachThePersonThroughAnyChat(t *testing.T) {
 	w := newWorld(t, "en")
 	w.say("telegram", "/check zo-kmu")
-	c := code(t, w.say("telegram", "/link"))
-	w.say("slack", "/link "+c)
+	w.link(t)
 	var run *bot.Run
 	err := w.e.Do(context.Background(), "look", func(tx *bot.Tx) error {
 		conv, err := tx.Conversation(chats["slack"])
