@@ -38,6 +38,10 @@ type Feature struct {
 	// conversations itself (a meeting's): Reminder writes them, and the
 	// core keeps them when it derives the plan's reminders anew.
 	ReminderKinds []string
+	// About names what one of the feature's own reminders is about, for
+	// the list /reminders shows (a meeting's title); "" when it cannot
+	// say.
+	About func(t *Turn, r Reminder) string
 	// Personal exports and erases what the feature's records hold about a
 	// person (/export, /delete); nil: its records hold nobody.
 	Personal *Personal
@@ -125,6 +129,7 @@ type registry struct {
 	makers   map[string]Maker
 	// kinds are the writers of the features' own reminder kinds.
 	kinds    map[string]func(*Turn, Reminder, bool) (Message, bool)
+	about    map[string]func(*Turn, Reminder) string
 	chores   map[string]func(*Turn, Reminder) []Outgoing
 	personal []namedPersonal // in the features' order
 	holidays Holidays
@@ -139,7 +144,7 @@ type namedPersonal struct {
 // /cancel last in the command menu, the features' commands between them.
 func newRegistry(features []Feature) (*registry, error) {
 	r := &registry{modes: map[string]*Mode{}, cmds: map[string]*Cmd{}, lasting: map[string]func(*Turn, string){}, on: map[string][]func(*Turn) bool{}, makers: map[string]Maker{},
-		kinds: map[string]func(*Turn, Reminder, bool) (Message, bool){}, chores: map[string]func(*Turn, Reminder) []Outgoing{}}
+		kinds: map[string]func(*Turn, Reminder, bool) (Message, bool){}, about: map[string]func(*Turn, Reminder) string{}, chores: map[string]func(*Turn, Reminder) []Outgoing{}}
 	start, end := coreCommands()
 	all := append(append([]Feature{{Name: "core", Commands: start}}, features...), Feature{Name: "core", Commands: end})
 	for _, f := range all {
@@ -178,6 +183,9 @@ func newRegistry(features []Feature) (*registry, error) {
 				return nil, fmt.Errorf("feature %s: reminder kind %q taken or without a writer", f.Name, k)
 			}
 			r.kinds[k] = f.Reminder
+			if f.About != nil {
+				r.about[k] = f.About
+			}
 		}
 		if f.Holidays != nil {
 			if r.holidays != nil {

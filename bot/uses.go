@@ -153,6 +153,15 @@ func (t *Turn) RepeatAfter() int { return t.e.rem.RepeatAfter }
 // settings now, before they are shown (the engine does after every turn).
 func (t *Turn) SyncReminders() { t.e.syncReminders(t.c, t.e.clock.Now()) }
 
+// ReminderAbout names what r, a feature's own reminder, is about (a
+// meeting's title), or "".
+func (t *Turn) ReminderAbout(r Reminder) string {
+	if t.e.reg == nil || t.e.reg.about[r.Kind] == nil {
+		return ""
+	}
+	return t.e.reg.about[r.Kind](t, r)
+}
+
 // ReadRecord reads the record kind/id into v (from JSON) and reports
 // whether there is one: through the turn's transaction in an event, else
 // (a reminder being written) as last committed, without changing it.

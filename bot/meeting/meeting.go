@@ -154,6 +154,7 @@ func Feature() bot.Feature {
 		Commands:      []bot.Cmd{{Name: "meeting", Args: true, Main: true, Run: cmdMeeting}},
 		Lasting:       map[string]func(*bot.Turn, string){"mt": pressRSVP},
 		Reminder:      writeReminder,
+		About:         about,
 		ReminderKinds: []string{ReminderKind},
 		Chores:        map[string]func(*bot.Turn, bot.Reminder) []bot.Outgoing{ChoreCopies: copies},
 		Personal:      Personal(),

@@ -393,6 +393,11 @@ func TestMeetingReminderChoices(t *testing.T) {
 	if got := said(g.Event("dora", true, bot.Event{Text: "/reminders"})); !strings.Contains(got, "auch für die Erinnerungen an Treffen, zu denen Sie zugesagt haben (2)") {
 		t.Errorf("Dora's /reminders: %q; want her two meeting reminders said to be off too", got)
 	}
+	// Bert's list names the meeting each reminder is for, not only that
+	// it is one: a member may have said yes to several.
+	if got := said(g.Event("bert", true, bot.Event{Text: "/reminders"})); strings.Count(got, "· Treffen: Netzwerktreffen") != 2 {
+		t.Errorf("Bert's /reminders: %q; want his two reminders of the meeting named by its title", got)
+	}
 	start := storedMeeting(t, g, "meet0001").Start
 	got := map[string][]string{}
 	var row []bot.Button // Bert's reminder's

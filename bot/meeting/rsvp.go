@@ -307,6 +307,15 @@ func answers(t *bot.Turn, n *network.Network, m *Meeting, move bool) (map[string
 	return own, true
 }
 
+// about is a meeting reminder's line in /reminders: the meeting's title.
+func about(t *bot.Turn, r bot.Reminder) string {
+	var m Meeting
+	if found, err := t.ReadRecord(Kind, r.Ref, &m); err != nil || !found {
+		return ""
+	}
+	return m.Title
+}
+
 // writeReminder writes a meeting's reminder in the member's language and
 // zone; false when the meeting is gone, cancelled or moved.
 func writeReminder(t *bot.Turn, r bot.Reminder, late bool) (bot.Message, bool) {

@@ -242,6 +242,8 @@ func reminderLine(t *bot.Turn, r bot.Reminder, zone *time.Location) string {
 		what += ": " + m.Text
 	} else if r.Kind == bot.KindRepeat {
 		what += ": " + t.T(plan.Flow(t).TitleID())
+	} else if about := t.ReminderAbout(r); about != "" {
+		what += ": " + about
 	}
 	due := r.Due.In(zone)
 	return "• " + t.Date(d) + " " + bot.TwoDigits(due.Hour()) + ":" + bot.TwoDigits(due.Minute()) + " · " + what
