@@ -263,6 +263,27 @@ func holds(c *bot.Conversation) bool {
 	return c.Run != nil || len(c.Plan.Measures) > 0
 }
 
+// held says what c, the chat on platform, holds: its check and how far
+// it is rated, or its plan and how many measures.
+func held(t *bot.Turn, platform string, c *bot.Conversation) string {
+	var check string
+	total, rated := 0, 0
+	if c.Run != nil {
+		if f, ok := t.Flows().Get(c.Run.Flow); ok {
+			check, total = t.T(f.TitleID()), len(f.Checkpoints)
+			for _, cp := range f.Checkpoints {
+				if c.Run.Ratings[cp.ID] != "" {
+					rated++
+				}
+			}
+		}
+	}
+	if n := len(c.Plan.Measures); n > 0 || total == 0 {
+		return t.T("link.holds.plan", "Platform", platform, "Check", check, "Count", n)
+	}
+	return t.T("link.holds.run", "Platform", platform, "Check", check, "Rated", rated, "Total", total)
+}
+
 // join links the turn's chat into home, keeping its own check if mine.
 func join(t *bot.Turn, home string, mine bool) {
 	here := t.Event().Addr
@@ -290,7 +311,10 @@ func askWhich(t *bot.Turn) (bot.Message, bool) {
 	}
 	there := platform(t, other.Addr.Platform)
 	here := platform(t, t.Event().Addr.Platform)
-	return bot.Message{Text: t.T("link.which", "Here", here, "There", there), Buttons: [][]bot.Button{
+	// Each side named by what it holds: "here" and "there" alone do not
+	// tell which of two half-done checks is worth keeping.
+	text := t.T("link.which", "Here", here, "There", there) + "\n" + held(t, here, t.Conv()) + "\n" + held(t, there, other)
+	return bot.Message{Text: text, Buttons: [][]bot.Button{
 		{{Label: t.T("button.link.here", "Platform", here), Action: t.Action("here")}},
 		{{Label: t.T("button.link.there", "Platform", there), Action: t.Action("there")}},
 	}}, true

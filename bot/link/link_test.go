@@ -368,3 +368,34 @@ func TestFeaturesReachThePersonThroughAnyChat(t *testing.T) {
 		t.Fatalf("the Slack chat's conversation in a transaction: run %+v, want the check begun on Telegram", run)
 	}
 }
+
+// TestWhichQuestionNamesWhatEachHolds: when both chats hold something,
+// the question says what — here a plan of two measures on Telegram, a
+// check one point in on Slack — so the person can tell which to keep.
+func TestWhichQuestionNamesWhatEachHolds(t *testing.T) {
+	w := newWorld(t, "en")
+	err := w.e.Do(context.Background(), "plan", func(tx *bot.Tx) error {
+		c, err := tx.Conversation(chats["telegram"])
+		if err != nil {
+			return err
+		}
+		c.Lang = "en"
+		c.Run = &bot.Run{Flow: "zo-kmu", Started: dialogtest.Start, Done: dialogtest.Start, Ratings: map[string]string{}}
+		c.Plan.Measures = []bot.Measure{{ID: 1, Text: "Ask three firms", Status: bot.StatusOpen}, {ID: 2, Text: "Write down our offer", Status: bot.StatusOpen}}
+		c.Plan.NextID = 3
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.say("slack", "/check kmu-zo")
+	w.press("slack", 1)
+	c := code(t, w.say("telegram", "/link"))
+	got := w.say("slack", "/link "+c)
+	for _, want := range []string{"Slack: Working with non-profits in the region – 1 of 7 points rated",
+		"Telegram: Working with SMEs in the region – plan with 2 measures"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the keep-which question: %q; want it to say %q", got, want)
+		}
+	}
+}
