@@ -56,3 +56,35 @@ func TestHolidaysAcrossDST(t *testing.T) {
 		"30.03. 09:30 CEST (Verschoben vom Mo, 29.03.2027, einem Feiertag: Ostermontag)",
 	})
 }
+
+// TestQuietHoursCarryNoReminderOntoAnOffDay: with reminders at 20:00 (an
+// operator's choice) and quiet hours 18:00–08:00, a reminder's quiet hours
+// end the next morning; when that morning is a Saturday or a holiday, the
+// reminder waits for the next working morning instead: Friday's start
+// comes on Monday at 08:00, the review on Maundy Thursday not on Good
+// Friday but on the Tuesday after Easter. The saved plan says so.
+func TestQuietHoursCarryNoReminderOntoAnOffDay(t *testing.T) {
+	berlin := mustZone("Europe/Berlin")
+	h := newHarness(t, 0, func(c *bot.Config) { c.Reminders.Hour = 20 })
+	h.Say("/reminders")
+	h.Say("5")
+	if out := h.Say("Brandenburg"); !strings.Contains(out, "Feiertage: Brandenburg") {
+		t.Fatalf("region not set: %s", out)
+	}
+	setQuiet(t, h, "18-8")
+	for _, in := range []string{"/check zo-kmu", "1", "3", "3", "3", "3", "3", "3", "1", "Workshop mit Betrieben", "1", "ich", "19.3.2027"} {
+		h.Say(in)
+	}
+	if out := h.Say("25.3.2027"); !strings.Contains(out, "am Mo, 22.03.2027 um 08:00 Uhr") || !strings.Contains(out, "am Di, 30.03.2027 um 08:00 Uhr") {
+		t.Errorf("saved: %q; want both reminders said to come on the next working morning", out)
+	}
+	sent := simulate(t, h, berlin, time.Date(2027, 4, 3, 0, 0, 0, 0, berlin), "18:00–08:00", func(now time.Time, s bottest.Sent) {
+		if wd := now.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			t.Errorf("sent at the weekend, %s: %q", now, s.Msg.Text)
+		}
+	})
+	checkSent(t, h, sent, []string{
+		"22.03. 08:00 CET Es geht los: Workshop mit Betrieben",
+		"30.03. 08:00 CEST Zeit für die Kontrolle: Workshop mit Betrieben",
+	})
+}

@@ -224,8 +224,7 @@ func (e *Engine) newReminder(id string, spec reminderSpec, rules reminderRules, 
 			// Today, but the hour has passed (a start "today" entered at
 			// noon): it comes at once, and the saved measure says so;
 			// inside quiet hours, at their end.
-			at, _ := rules.quiet.quietEnd(now, zone)
-			r.Due = at.UTC()
+			r.Due = rules.afterQuiet(now)
 			return r
 		}
 		// Its day passed before it was set: nothing to remind of.
@@ -251,8 +250,28 @@ func (rr reminderRules) due(day string, hour int) (time.Time, bool) {
 	if early := time.Date(d.Year(), d.Month(), d.Day(), hour, 0, 0, 0, time.UTC).Sub(shown); early > 0 {
 		due = due.Add(early)
 	}
-	due, _ = rr.quiet.quietEnd(due, zone)
-	return due.UTC(), true
+	return rr.afterQuiet(due), true
+}
+
+// afterQuiet is at, or the end of the quiet hours at falls into, in UTC.
+// Quiet hours that end on a later day (a reminder at 20:00 under quiet
+// hours 18:00–08:00) must not carry it onto a day reminders do not come:
+// then it comes when the quiet hours end on the next day they may.
+func (rr reminderRules) afterQuiet(at time.Time) time.Time {
+	end, in := rr.quiet.quietEnd(at, rr.zone)
+	if !in {
+		return at.UTC()
+	}
+	day := dayOf(end, rr.zone)
+	if !day.After(dayOf(at, rr.zone)) {
+		return end
+	}
+	to, _ := rr.day(day.Format(dateLayout))
+	if d, ok := parseCivil(to); ok && d.After(day) {
+		q := rr.quiet
+		end = time.Date(d.Year(), d.Month(), d.Day(), q.To/60, q.To%60, 0, 0, rr.zone).UTC()
+	}
+	return end
 }
 
 // ReminderNotes tells, after a measure was saved or its review moved, when
