@@ -64,6 +64,19 @@ func TestHealthEndpoint(t *testing.T) {
 	if !bytes.Equal(body, []byte("ok\n")) {
 		t.Errorf("/healthz: got %q", body)
 	}
+	// Linked libraries register debug pages on http.DefaultServeMux
+	// (x/net/trace, through gRPC, its /debug/requests); the bot's server
+	// has its own mux and shows none of them.
+	for _, path := range []string{"/debug/requests", "/debug/events", "/debug/pprof/", "/debug/vars"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", path, resp.StatusCode)
+		}
+	}
 	feed.Close() // the console's input ends: the bot stops
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
