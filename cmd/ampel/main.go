@@ -290,10 +290,13 @@ func usage(w io.Writer) {
   ampel flows check DIR [--locales DIR]
                                        validate the flow files in DIR against the shipped
                                        and the given locales
-  ampel bench --users N [--rounds R] [--db PATH] [--memory] [--backup FILE]
+  ampel bench --users N [--rounds R] [--db PATH] [--memory] [--backup FILE] [--team N]
+              [--files] [--cpuprofile FILE] [--memprofile FILE]
                                        measure turns per second on the real engine and store;
                                        --memory says what the peak resident memory was made of;
-                                       --backup takes a checked backup halfway through
+                                       --backup takes a checked backup halfway through;
+                                       --team N: then N members rate one team run at once;
+                                       --files: every finished check's result with its picture
   ampel db check [--db PATH]           report the records and pages of the database that
                                        cannot be read (stop the bot first, or check a backup)
   ampel db quarantine [--db PATH] [--dump DIR]
