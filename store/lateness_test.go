@@ -196,6 +196,10 @@ func TestReminderLateness(t *testing.T) {
 	cancel()
 	bg.Wait()
 
+	// bg does not join the engine's senders, which call SendFn: sent is
+	// read under mu.
+	mu.Lock()
+	defer mu.Unlock()
 	var late []time.Duration
 	for k, at := range want {
 		got := sent[k]

@@ -530,10 +530,11 @@ func TestBackupAndCheck(t *testing.T) {
 		}
 	}()
 	backup := filepath.Join(t.TempDir(), "backup.db")
-	if err := db.Backup(backup); err != nil {
+	err = db.Backup(backup)
+	<-done // before any Fatalf: the writer calls t.Errorf, which must not outlive the test
+	if err != nil {
 		t.Fatalf("Backup: got error %v, want nil", err)
 	}
-	<-done
 
 	b := mustOpenAt(t, backup, Options{LockTimeout: 300 * time.Millisecond})
 	if err := b.Check(); err != nil {

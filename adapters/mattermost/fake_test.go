@@ -173,7 +173,10 @@ func (f *fakeMM) failNext(route string, fl failure) {
 }
 
 func (f *fakeMM) getMe(w http.ResponseWriter, r *http.Request) {
-	writeJSONStatus(w, 200, f.users[botID])
+	f.mu.Lock() // addUser writes the map while the adapter asks (channelGone)
+	me := f.users[botID]
+	f.mu.Unlock()
+	writeJSONStatus(w, 200, me)
 }
 
 func (f *fakeMM) getUser(w http.ResponseWriter, r *http.Request) {

@@ -104,8 +104,14 @@ func TestPressAnsweredWithoutReadingThePost(t *testing.T) {
 	}
 	release := e.fake.holds.Hold("GET /api/v4/posts/")
 	defer release()
-	answered := make(chan int, 1)
-	go func() { answered <- e.fake.deliverPress(e.mux, pressRequest(welcome, start, c.user)) }()
+	answered, pressed := make(chan int, 1), make(chan struct{})
+	go func() {
+		defer close(pressed)
+		answered <- e.fake.deliverPress(e.mux, pressRequest(welcome, start, c.user))
+	}()
+	// After the hang guard's Fatal the press goes on once the hold is let
+	// go; deliverPress may fail the test, so it must not outlive it.
+	defer func() { release(); <-pressed }()
 	select {
 	case code := <-answered:
 		if code != 200 {

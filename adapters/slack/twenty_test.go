@@ -39,8 +39,12 @@ func newTwenty(tb testing.TB) *twenty {
 	tb.Helper()
 	e := newEnv(tb, nil)
 	e.a.upd.now, e.a.upd.sleep = e.lclock.Now, e.lclock.Sleep // chat.update's tier, on the fake clock too
-	e.fake.stamp = e.clock.Now                                // calls stamped with the engine's clock
-	e.fake.settle = nil                                       // presses wait for their acknowledgements only
+	// New's auth.test read stamp in a handler, under the fake's lock:
+	// TCP is no synchronisation the Go memory model knows of.
+	e.fake.mu.Lock()
+	e.fake.stamp = e.clock.Now // calls stamped with the engine's clock
+	e.fake.mu.Unlock()
+	e.fake.settle = nil // presses wait for their acknowledgements only
 	e.run(nil)
 	w := &twenty{tb: tb, e: e, want: map[string]map[string]int{}}
 	e.fake.mu.Lock()

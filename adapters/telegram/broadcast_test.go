@@ -92,7 +92,9 @@ func newBroadcast(t testing.TB, store bot.Store, floodShare float64) *broadcast 
 	f := newFakeTG(t)
 	b := newBroadcastAt(t, store, f.srv.URL, f.srv.Client(), start)
 	b.fake = f
+	f.mu.Lock() // New's getMe read it in a handler: TCP orders nothing for the race detector
 	f.flood = flooding(floodShare, &b.mu, &b.floods)
+	f.mu.Unlock()
 	return b
 }
 

@@ -22,7 +22,9 @@ func busyEnv(t *testing.T, mod func(*Config)) (*env, *bottest.ManualClock) {
 	e.engine = bottest.NewEngine(t, e.store, clock)
 	e.engine.Register(e.a)
 	e.a.lim.now, e.a.lim.sleep = clock.Now, clock.Sleep
+	e.fake.mu.Lock() // New's getMe read it in a handler: TCP orders nothing for the race detector
 	e.fake.stamp = clock.Now
+	e.fake.mu.Unlock()
 	// The group stays busy: waiting until everything is sent would wait
 	// for the test's own clock.
 	e.fake.settle = nil

@@ -141,7 +141,9 @@ func TestBlockedUserIsNotRetried(t *testing.T) {
 // one a second beyond that burst.
 func TestLimiterBurstToOneChat(t *testing.T) {
 	e := newEnv(t, nil)
+	e.fake.mu.Lock() // New's getMe read it in a handler: TCP orders nothing for the race detector
 	e.fake.stamp = e.lclock.Now
+	e.fake.mu.Unlock()
 	for i := range 100 {
 		if err := e.a.Send(context.Background(), addr(5003), bot.Message{Text: "Nachricht " + strconv.Itoa(i)}); err != nil {
 			t.Fatal(err)

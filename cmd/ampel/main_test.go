@@ -660,7 +660,9 @@ func TestKilledProcessResumes(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "--db", db)
 	cmd.Env = childEnv
 	cmd.Dir = dir
-	var stderr bytes.Buffer
+	// exec copies the child's stderr in a goroutine that only Wait joins;
+	// the failure messages below read it before that.
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
