@@ -78,6 +78,10 @@ func TestQuietHoursCarryNoReminderOntoAnOffDay(t *testing.T) {
 	if out := h.Say("25.3.2027"); !strings.Contains(out, "am Mo, 22.03.2027 um 08:00 Uhr") || !strings.Contains(out, "am Di, 30.03.2027 um 08:00 Uhr") {
 		t.Errorf("saved: %q; want both reminders said to come on the next working morning", out)
 	}
+	// The list says when they come, too.
+	if out := h.Say("/reminders"); !strings.Contains(out, "• Mo, 22.03.2027 08:00 · Start") || !strings.Contains(out, "• Di, 30.03.2027 08:00 · Kontrolle") {
+		t.Errorf("/reminders: %q; want the days they come on", out)
+	}
 	sent := simulate(t, h, berlin, time.Date(2027, 4, 3, 0, 0, 0, 0, berlin), "18:00–08:00", func(now time.Time, s bottest.Sent) {
 		if wd := now.Weekday(); wd == time.Saturday || wd == time.Sunday {
 			t.Errorf("sent at the weekend, %s: %q", now, s.Msg.Text)
@@ -87,4 +91,20 @@ func TestQuietHoursCarryNoReminderOntoAnOffDay(t *testing.T) {
 		"22.03. 08:00 CET Es geht los: Workshop mit Betrieben",
 		"30.03. 08:00 CEST Zeit für die Kontrolle: Workshop mit Betrieben",
 	})
+}
+
+// TestLateReminderWaitsForAWorkingMorning: a reminder due on Friday at
+// 17:00 that the bot could not send until 19:00 (it was down) falls into
+// the quiet hours 18:00–08:00; it comes when they end on Monday, not on
+// Saturday morning.
+func TestLateReminderWaitsForAWorkingMorning(t *testing.T) {
+	berlin := mustZone("Europe/Berlin")
+	h := newHarness(t, 0, func(c *bot.Config) { c.Reminders.Hour = 17 })
+	setQuiet(t, h, "18-8")
+	planWith(t, h, "19.3.2027", "31.3.2027")
+	h.Clock.Set(time.Date(2027, 3, 19, 19, 0, 0, 0, berlin)) // back at 19:00
+	sent := simulate(t, h, berlin, time.Date(2027, 3, 24, 0, 0, 0, 0, berlin), "18:00–08:00", func(now time.Time, s bottest.Sent) {})
+	if want := "22.03. 08:00 CET Es geht los: Workshop mit Betrieben"; strings.Join(sent, "\n") != want {
+		t.Errorf("sent:\n%s\nwant:\n%s", strings.Join(sent, "\n"), want)
+	}
 }

@@ -102,7 +102,7 @@ func (e *Engine) syncReminders(c *Conversation, now time.Time) {
 		return
 	}
 	defer func() { c.synced = sum }()
-	rules := reminderRules{zone: zone, weekends: c.Weekends, quiet: c.QuietHours(), pause: c.Pause, holiday: e.holidayRule(c.Region)}
+	rules := e.rulesOf(c, zone)
 	want := map[string]reminderSpec{}
 	for _, m := range c.Plan.Open() {
 		// IDs sort start before review, which orders reminders due at the
@@ -184,6 +184,11 @@ func (rr reminderRules) day(day string) (string, bool) {
 		d = d.AddDate(0, 0, 1)
 	}
 	return d.Format(dateLayout), postponed
+}
+
+// rulesOf are c's rules for its reminders, in its zone.
+func (e *Engine) rulesOf(c *Conversation, zone *time.Location) reminderRules {
+	return reminderRules{zone: zone, weekends: c.Weekends, quiet: c.QuietHours(), pause: c.Pause, holiday: e.holidayRule(c.Region)}
 }
 
 // reminderRules are a conversation's settings that say when its reminders
@@ -433,8 +438,13 @@ func (e *Engine) fire(ctx context.Context, ref DueRef, now time.Time) error {
 			return nil, nil
 		}
 		// Inside quiet hours (the clock stood still, or the bot was down
-		// until now) it waits for their end.
+		// until now) it waits for their end; a plan's reminder, if they end
+		// on a weekend or holiday morning, for their end on the next
+		// working day. A meeting's does not wait past its meeting.
 		if end, in := c.QuietHours().quietEnd(now, e.zoneOf(c)); in {
+			if e.reg == nil || e.reg.kinds[r.Kind] == nil {
+				end = e.rulesOf(c, e.zoneOf(c)).afterQuiet(now)
+			}
 			r.Due, r.At = end, time.Time{}
 			return nil, nil
 		}

@@ -236,7 +236,12 @@ func remindersView(t *bot.Turn) bot.Message {
 }
 
 func reminderLine(t *bot.Turn, r bot.Reminder, zone *time.Location) string {
+	// The day it comes, not the day it is for: quiet hours can carry it
+	// into the next morning, or over a weekend.
 	d, _ := bot.ParseDay(r.Day)
+	if !r.Due.IsZero() {
+		d, _ = bot.ParseDay(r.Due.In(zone).Format(bot.DayLayout))
+	}
 	what := t.T("reminders.kind." + r.Kind)
 	if m := t.Conv().Plan.Find(r.Measure); m != nil {
 		what += ": " + m.Text
