@@ -278,10 +278,15 @@ func held(t *bot.Turn, platform string, c *bot.Conversation) string {
 			}
 		}
 	}
-	if n := len(c.Plan.Measures); n > 0 || total == 0 {
-		return t.T("link.holds.plan", "Platform", platform, "Check", check, "Count", n)
+	switch n := len(c.Plan.Measures); {
+	case n > 0 && check != "":
+		return t.N("link.holds.plan", n, "Platform", platform, "Check", check)
+	case n > 0: // a plan whose check is gone, or never was
+		return t.N("link.holds.plan.bare", n, "Platform", platform)
+	case total > 0:
+		return t.T("link.holds.run", "Platform", platform, "Check", check, "Rated", rated, "Total", total)
 	}
-	return t.T("link.holds.run", "Platform", platform, "Check", check, "Rated", rated, "Total", total)
+	return t.T("link.holds.gone", "Platform", platform)
 }
 
 // join links the turn's chat into home, keeping its own check if mine.

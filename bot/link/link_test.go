@@ -370,32 +370,63 @@ func TestFeaturesReachThePersonThroughAnyChat(t *testing.T) {
 }
 
 // TestWhichQuestionNamesWhatEachHolds: when both chats hold something,
-// the question says what — here a plan of two measures on Telegram, a
-// check one point in on Slack — so the person can tell which to keep.
+// the question says what — a plan and its measures, a check and how far
+// it is rated, a plan whose check is gone, a check no longer offered — so
+// the person can tell which to keep.
 func TestWhichQuestionNamesWhatEachHolds(t *testing.T) {
-	w := newWorld(t, "en")
-	err := w.e.Do(context.Background(), "plan", func(tx *bot.Tx) error {
-		c, err := tx.Conversation(chats["telegram"])
-		if err != nil {
-			return err
-		}
-		c.Lang = "en"
-		c.Run = &bot.Run{Flow: "zo-kmu", Started: dialogtest.Start, Done: dialogtest.Start, Ratings: map[string]string{}}
-		c.Plan.Measures = []bot.Measure{{ID: 1, Text: "Ask three firms", Status: bot.StatusOpen}, {ID: 2, Text: "Write down our offer", Status: bot.StatusOpen}}
-		c.Plan.NextID = 3
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.say("slack", "/check kmu-zo")
-	w.press("slack", 1)
-	c := code(t, w.say("telegram", "/link"))
-	got := w.say("slack", "/link "+c)
-	for _, want := range []string{"Slack: Working with non-profits in the region – 1 of 7 points rated",
-		"Telegram: Working with SMEs in the region – plan with 2 measures"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("the keep-which question: %q; want it to say %q", got, want)
-		}
+	for _, c := range []struct {
+		name  string
+		tg    func(c *bot.Conversation)
+		slack []string // typed on Slack first
+		sl    func(c *bot.Conversation)
+		want  []string
+	}{{
+		name: "plan and check",
+		tg: func(c *bot.Conversation) {
+			c.Run = &bot.Run{Flow: "zo-kmu", Started: dialogtest.Start, Done: dialogtest.Start, Ratings: map[string]string{}}
+			c.Plan.Measures = []bot.Measure{{ID: 1, Text: "Ask three firms", Status: bot.StatusOpen}, {ID: 2, Text: "Write down our offer", Status: bot.StatusOpen}}
+		},
+		slack: []string{"/check kmu-zo", "1"},
+		want: []string{"Slack: Working with non-profits in the region – 1 of 7 checkpoints rated",
+			"Telegram: Working with SMEs in the region – plan with 2 measures"},
+	}, {
+		name: "no check to name",
+		tg:   func(c *bot.Conversation) { c.Run = &bot.Run{Flow: "retired-check", Started: dialogtest.Start} },
+		sl: func(c *bot.Conversation) {
+			c.Plan.Measures = []bot.Measure{{ID: 1, Text: "Ask three firms", Status: bot.StatusOpen}}
+		},
+		want: []string{"Telegram: a check that is no longer offered", "Slack: plan with 1 measure\n"},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, "en")
+			for p, set := range map[string]func(*bot.Conversation){"telegram": c.tg, "slack": c.sl} {
+				if set == nil {
+					continue
+				}
+				err := w.e.Do(context.Background(), "set-"+p, func(tx *bot.Tx) error {
+					conv, err := tx.Conversation(chats[p])
+					if err != nil {
+						return err
+					}
+					conv.Lang = "en"
+					set(conv)
+					conv.Plan.NextID = len(conv.Plan.Measures) + 1
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, in := range c.slack {
+				w.say("slack", in)
+			}
+			code := code(t, w.say("telegram", "/link"))
+			got := w.say("slack", "/link "+code)
+			for _, want := range c.want {
+				if !strings.Contains(got, want) {
+					t.Errorf("the keep-which question: %q; want it to say %q", got, want)
+				}
+			}
+		})
 	}
 }

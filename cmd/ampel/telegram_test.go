@@ -47,6 +47,7 @@ func TestTelegramSwitchedOnByToken(t *testing.T) {
 		return fmt.Sprint(calls)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // on a failure too: run must not outlive the test
 	done := make(chan error, 1)
 	var out, errOut syncBuffer
 	getenv := env("AMPEL_TELEGRAM_TOKEN", token, "AMPEL_TELEGRAM_API_URL", fake.URL, "AMPEL_LOG_LEVEL", "debug")
