@@ -32,6 +32,18 @@ const (
 // that only the compact result is allocated; *z is the compressor's scratch,
 // kept by the caller.
 func sealS2(z *[]byte, plain []byte) ([]byte, error) {
+	enc, err := compressS2(z, plain)
+	if err != nil {
+		return nil, err
+	}
+	rec := make([]byte, 1+len(enc))
+	rec[0] = tagS2
+	copy(rec[1:], enc)
+	return rec, nil
+}
+
+// compressS2 returns plain compressed with S2 (without the tag), in *z.
+func compressS2(z *[]byte, plain []byte) ([]byte, error) {
 	n := s2.MaxEncodedLen(len(plain))
 	if n < 0 {
 		return nil, fmt.Errorf("record too large to store (%d bytes)", len(plain))
@@ -39,11 +51,7 @@ func sealS2(z *[]byte, plain []byte) ([]byte, error) {
 	if cap(*z) < n {
 		*z = make([]byte, n)
 	}
-	enc := s2.Encode((*z)[:n], plain)
-	rec := make([]byte, 1+len(enc))
-	rec[0] = tagS2
-	copy(rec[1:], enc)
-	return rec, nil
+	return s2.Encode((*z)[:n], plain), nil
 }
 
 // openS2 uncompresses a record sealed by sealS2 into buf, or a new buffer

@@ -125,8 +125,10 @@ type commitReq struct {
 	live  *liveReq
 	// from, when set, is a conversation that continues as key (a Telegram
 	// group that became a supergroup): it is removed in the same commit.
-	from   string
-	due    [][]byte
+	from string
+	// due is the conversation's keys in the reminder index, as its
+	// bookkeeping record lists them (see dueList).
+	due    []byte
 	conv   []byte
 	arch   []archiveEntry
 	outs   [][]byte
@@ -313,7 +315,7 @@ func (s *DB) commitReq(eventID, key, from string, conv *bot.Conversation, outs [
 		if r.arch, err = encodeArchive(key, conv.Archive); err != nil {
 			return err
 		}
-		conv.EachPending(func(rem *bot.Reminder) { r.due = append(r.due, dueKey(key, rem.ID, rem.Due)) })
+		r.due = dueList(key, conv)
 		return nil
 	}, nil
 }
@@ -460,11 +462,45 @@ func (s *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
 }
 
 func dueKey(key, id string, due time.Time) []byte {
-	k := make([]byte, 8, 8+len(key)+1+len(id))
-	binary.BigEndian.PutUint64(k, uint64(due.UnixNano()))
-	k = append(k, key...)
-	k = append(k, 0)
-	return append(k, id...)
+	return appendDueKey(make([]byte, 0, 8+len(key)+1+len(id)), key, id, due)
+}
+
+func appendDueKey(b []byte, key, id string, due time.Time) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(due.UnixNano()))
+	b = append(b, key...)
+	b = append(b, 0)
+	return append(b, id...)
+}
+
+// dueList returns the keys in the reminder index of conv's pending
+// reminders in the form its bookkeeping record holds them (uvarint(len(k))
+// k, …; see inbox.go), in one slice sized exactly: it is what is stored,
+// and what reindex compares with the list stored before.
+func dueList(key string, conv *bot.Conversation) []byte {
+	n := 0
+	conv.EachPending(func(rem *bot.Reminder) {
+		l := 8 + len(key) + 1 + len(rem.ID)
+		n += uvarintLen(uint64(l)) + l
+	})
+	if n == 0 {
+		return nil
+	}
+	b := make([]byte, 0, n)
+	conv.EachPending(func(rem *bot.Reminder) {
+		b = binary.AppendUvarint(b, uint64(8+len(key)+1+len(rem.ID)))
+		b = appendDueKey(b, key, rem.ID, rem.Due)
+	})
+	return b
+}
+
+// nextDue splits the first key off a list in the form dueList makes; ok
+// is false at its end, or where it is damaged.
+func nextDue(list []byte) (k, rest []byte, ok bool) {
+	n, w := binary.Uvarint(list)
+	if w <= 0 || n > uint64(len(list)-w) {
+		return nil, nil, false
+	}
+	return list[w : w+int(n)], list[w+int(n):], true
 }
 
 func parseDueKey(k []byte) (bot.DueRef, bool) {
@@ -483,19 +519,13 @@ func parseDueKey(k []byte) (bot.DueRef, bool) {
 }
 
 // reindex replaces a conversation's entries in the reminder index: old is
-// the list stored in its record, due the new keys.
-func reindex(idx *bolt.Bucket, old []byte, due [][]byte) error {
-	keep := make(map[string]bool, len(due))
-	for _, k := range due {
+// the list stored in its record, due the new one (both as dueList makes them).
+func reindex(idx *bolt.Bucket, old, due []byte) error {
+	keep := map[string]bool{}
+	for k, rest, ok := nextDue(due); ok; k, rest, ok = nextDue(rest) {
 		keep[string(k)] = true
 	}
-	for len(old) > 0 {
-		n, w := binary.Uvarint(old)
-		if w <= 0 || int(n) > len(old)-w {
-			break
-		}
-		k := old[w : w+int(n)]
-		old = old[w+int(n):]
+	for k, rest, ok := nextDue(old); ok; k, rest, ok = nextDue(rest) {
 		if keep[string(k)] {
 			delete(keep, string(k))
 			continue
@@ -680,6 +710,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 	now := s.opts.Now()
 	keep := &retention{now: now.UnixNano(), def: s.opts.InboxRetention, by: s.opts.Redelivery}
 	sc := &s.scratch
+	sc.startTx()
 	cur := -1 // what is being written: a request, then len(batch)+i for acks[i]
 	t0 := time.Now()
 	err := s.update(func(tx *bolt.Tx) error {
@@ -688,10 +719,15 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				return err
 			}
 		}
+		// Buckets are opened where they are used, not all up front: opening
+		// one costs a cursor and a Bucket with two maps, and most turns
+		// touch only the conversations and the outbox. bbolt keeps a bucket
+		// opened in the transaction, so using tx.Bucket again is a map
+		// lookup. The quarantine is looked up once, on the first state
+		// written: it usually does not exist, and bbolt keeps no note of that.
 		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
-		attempts, dueIdx := tx.Bucket(bucketAttempts), tx.Bucket(bucketDue)
-		quarantine := tx.Bucket(bucketQuarantine)
-		archive := tx.Bucket(bucketArchive)
+		var quarantine *bolt.Bucket
+		quarantineLooked := false
 		for i, r := range batch {
 			cur = i
 			r.queued, r.err = nil, nil
@@ -701,6 +737,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				if outbox.Get(k) == nil {
 					continue // delivered meanwhile: nothing to record
 				}
+				attempts := tx.Bucket(bucketAttempts)
 				if v := attempts.Get(k); len(v) == 8 {
 					r.attempts = int(binary.BigEndian.Uint64(v))
 				}
@@ -728,7 +765,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 					return err
 				}
 			}
-			rk := recordKey(r.key)
+			rk := sc.recordKey(r.key)
 			old, err := safeGet(convs, rk)
 			if err != nil {
 				// Its page cannot be read: nothing of this conversation can
@@ -738,7 +775,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 					r.err = fmt.Errorf("commit %s: %w", r.key, err)
 					continue
 				}
-				if err := queue(outbox, r); err != nil {
+				if err := queue(outbox, r, sc); err != nil {
 					return err
 				}
 				continue
@@ -751,7 +788,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 			if r.from != "" {
 				var fromSc recScratch // sc holds this conversation's record
 				fromDue, _ := splitRecord(fromSc.open(convs.Get(recordKey(r.from))))
-				if err := reindex(dueIdx, fromDue, nil); err != nil {
+				if err := reindex(tx.Bucket(bucketDue), fromDue, nil); err != nil {
 					return err
 				}
 				if err := convs.Delete(recordKey(r.from)); err != nil {
@@ -760,27 +797,23 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				if err := convs.Delete([]byte(r.from)); err != nil {
 					return err
 				}
-				if err := moveArchive(archive, r.from, r.key); err != nil {
+				if err := moveArchive(tx.Bucket(bucketArchive), r.from, r.key); err != nil {
 					return err
 				}
 			}
-			var due []byte
-			for _, k := range r.due {
-				due = binary.AppendUvarint(due, uint64(len(k)))
-				due = append(due, k...)
-			}
+			due := r.due
 			if r.conv == nil {
 				due = oldDue // the state stays, and with it its reminders
 			}
 			if !bytes.Equal(oldDue, due) { // most turns change no reminder
-				if err := reindex(dueIdx, oldDue, r.due); err != nil {
+				if err := reindex(tx.Bucket(bucketDue), oldDue, r.due); err != nil {
 					return err
 				}
 			}
 			rec := binary.AppendUvarint(sc.build[:0], uint64(len(due)))
 			rec = append(rec, due...)
 			sc.build = inboxAdd(rec, inbox, r.eventID, keep)
-			sealed, err := sc.seal(sc.build)
+			sealed, err := sc.sealKept(sc.build)
 			if err != nil {
 				return err
 			}
@@ -788,8 +821,11 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				return err
 			}
 			if r.conv != nil {
-				if err := convs.Put([]byte(r.key), r.conv); err != nil {
+				if err := convs.Put(sc.convKey(r.key), r.conv); err != nil {
 					return err
+				}
+				if !quarantineLooked {
+					quarantine, quarantineLooked = tx.Bucket(bucketQuarantine), true
 				}
 				if quarantine != nil {
 					if err := release(quarantine, r.key); err != nil {
@@ -798,22 +834,22 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				}
 			}
 			for _, a := range r.arch {
-				if err := archive.Put(a.k, a.v); err != nil {
+				if err := tx.Bucket(bucketArchive).Put(a.k, a.v); err != nil {
 					return err
 				}
 			}
-			if err := queue(outbox, r); err != nil {
+			if err := queue(outbox, r, sc); err != nil {
 				return err
 			}
 		}
-		k := make([]byte, 8)
+		k := sc.seq[:]
 		for j, id := range acks {
 			cur = len(batch) + j
 			binary.BigEndian.PutUint64(k, id)
 			if err := outbox.Delete(k); err != nil {
 				return err
 			}
-			if err := attempts.Delete(k); err != nil {
+			if err := tx.Bucket(bucketAttempts).Delete(k); err != nil {
 				return err
 			}
 		}
@@ -848,8 +884,8 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 	}
 }
 
-// queue puts a request's messages in the outbox.
-func queue(outbox *bolt.Bucket, r *commitReq) error {
+// queue puts a request's messages in the outbox; sc lends the key's bytes.
+func queue(outbox *bolt.Bucket, r *commitReq, sc *recScratch) error {
 	if r.queued == nil && len(r.outs) > 0 {
 		r.queued = make([]bot.Queued, 0, len(r.outs))
 	}
@@ -858,7 +894,7 @@ func queue(outbox *bolt.Bucket, r *commitReq) error {
 		if err != nil {
 			return err
 		}
-		k := make([]byte, 8)
+		k := sc.seq[:]
 		binary.BigEndian.PutUint64(k, seq)
 		if err := outbox.Put(k, b); err != nil {
 			return err
