@@ -324,12 +324,15 @@ func (s *DB) commitReq(eventID, key, from string, conv *bot.Conversation, outs [
 // reasons as the engine's computing (the writer is not starved, and
 // waiting callers keep small stacks), then hands r to the writer and
 // returns once it is committed.
+//
+// The worker reports through r itself, its error in r.err and its end as
+// a send on r.done, which run receives: r.done is closed only by the
+// writer, after r is submitted below. So the hand-over costs no channel
+// or variable of its own.
 func (s *DB) run(ctx context.Context, r *commitReq, encode func() error) ([]bot.Queued, error) {
-	var err error
-	encoded := make(chan struct{})
 	job := func() {
-		defer close(encoded)
-		err = encode()
+		r.err = encode()
+		r.done <- struct{}{}
 	}
 	select {
 	case s.jobs <- job:
@@ -338,9 +341,9 @@ func (s *DB) run(ctx context.Context, r *commitReq, encode func() error) ([]bot.
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	<-encoded
-	if err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
+	<-r.done
+	if r.err != nil {
+		return nil, fmt.Errorf("encode: %w", r.err)
 	}
 	if err := s.submit(ctx, r); err != nil {
 		return nil, err
