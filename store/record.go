@@ -87,6 +87,19 @@ func encodeConversation(c *bot.Conversation) ([]byte, error) {
 	return sealS2(&sc.z, sc.json)
 }
 
+// appendConversation appends c's record (as encodeConversation makes it)
+// to dst.
+func appendConversation(dst []byte, c *bot.Conversation) ([]byte, error) {
+	sc := scratches.Get().(*scratch)
+	defer scratches.Put(sc)
+	sc.json = appendConversationJSON(sc.json[:0], c)
+	enc, err := compressS2(&sc.z, sc.json)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(dst, tagS2), enc...), nil
+}
+
 // decodeConversation reads a stored conversation in either form. v may be
 // bbolt's memory, valid only within the transaction: nothing of it is kept.
 func decodeConversation(v []byte, c *bot.Conversation) error {

@@ -136,6 +136,31 @@ type commitReq struct {
 	queued []bot.Queued
 	err    error
 	done   chan struct{}
+	// vals, when set, holds conv and outs: a buffer from valueBufs,
+	// given back when the writer answers (see answer).
+	vals *[]byte
+}
+
+// valueBufs recycles the buffers a commit's state and messages are encoded
+// into. bbolt reads them only until the transaction that writes them ends
+// (it copies them into its pages), and nothing else keeps them, so the
+// writer gives each back once it has answered its request.
+var valueBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledVals bounds a buffer kept in valueBufs: a message with a file
+// may be large, and is rare.
+const maxPooledVals = 64 << 10
+
+// answer ends the writer's work on r: its values' buffer goes back to
+// valueBufs, and its caller is told (r.done).
+func (r *commitReq) answer() {
+	if r.vals != nil {
+		if cap(*r.vals) <= maxPooledVals {
+			valueBufs.Put(r.vals)
+		}
+		r.vals, r.conv, r.outs = nil, nil, nil
+	}
+	close(r.done)
 }
 
 // Open opens or creates the database at path, upgrades its schema and starts
@@ -302,16 +327,30 @@ func (s *DB) commitReq(eventID, key, from string, conv *bot.Conversation, outs [
 	}
 	r := &commitReq{eventID: eventID, key: key, from: from, msgs: outs, done: make(chan struct{})}
 	return r, func() error {
-		for _, o := range outs {
-			r.outs = append(r.outs, encodeOutgoing(o))
+		// The values go into one buffer from valueBufs, each in a slice
+		// of its own length: a slice made before the buffer grew stays
+		// in the array it was written to.
+		vals := valueBufs.Get().(*[]byte)
+		buf := (*vals)[:0]
+		if len(outs) > 0 {
+			r.outs = make([][]byte, 0, len(outs))
 		}
+		for _, o := range outs {
+			start := len(buf)
+			buf = appendOutgoing(buf, o)
+			r.outs = append(r.outs, buf[start:len(buf):len(buf)])
+		}
+		*vals, r.vals = buf, vals
 		if conv == nil {
 			return nil // the stored state stays as it is
 		}
-		var err error
-		if r.conv, err = encodeConversation(conv); err != nil {
+		start := len(buf)
+		buf, err := appendConversation(buf, conv)
+		if err != nil {
 			return err
 		}
+		r.conv = buf[start:len(buf):len(buf)]
+		*vals = buf
 		if r.arch, err = encodeArchive(key, conv.Archive); err != nil {
 			return err
 		}
@@ -866,7 +905,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 		if err != nil {
 			r.queued, r.err = nil, fmt.Errorf("commit: %w", err)
 		}
-		close(r.done)
+		r.answer()
 	}
 	if err != nil {
 		// Kept in acked, so Pending still leaves them out; written with
@@ -920,7 +959,7 @@ func (s *DB) isolate(batch []*commitReq, acks []uint64, cur int) bool {
 		s.write(slices.Delete(slices.Clone(batch), cur, cur+1), acks)
 		r := batch[cur]
 		r.queued, r.err = nil, fmt.Errorf("commit %s: %w", r.describe(), bot.ErrDamaged)
-		close(r.done)
+		r.answer()
 		return true
 	case cur >= len(batch):
 		s.write(batch, slices.Delete(slices.Clone(acks), cur-len(batch), cur-len(batch)+1))
