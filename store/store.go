@@ -884,6 +884,19 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				return err
 			}
 		}
+		var attempts *bolt.Bucket
+		if len(acks) > 0 {
+			// Most messages go out at the first try, with no attempt
+			// recorded: while none is, no removal looks one up (each
+			// lookup is a cursor). Damage met here is the first
+			// removal's, as its lookup would have met it.
+			cur = len(batch)
+			if attempts = tx.Bucket(bucketAttempts); attempts != nil {
+				if k, _ := attempts.Cursor().First(); k == nil {
+					attempts = nil
+				}
+			}
+		}
 		k := sc.seq[:]
 		for j, id := range acks {
 			cur = len(batch) + j
@@ -891,7 +904,10 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 			if err := outbox.Delete(k); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketAttempts).Delete(k); err != nil {
+			if attempts == nil {
+				continue
+			}
+			if err := attempts.Delete(k); err != nil {
 				return err
 			}
 		}
