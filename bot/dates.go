@@ -768,6 +768,30 @@ func (v *langDates) weekNo(toks []string, today time.Time) (time.Time, dateProbl
 // formatDate writes a day unambiguously the local way ("Mo, 15.03.2027",
 // "Mon 15 Mar 2027").
 func (t *Texts) formatDate(lang string, d time.Time) string {
+	l := t.loc[lang]
+	if l == nil {
+		return t.writeDate(lang, d)
+	}
+	day := d.Year()*10000 + int(d.Month())*100 + d.Day()
+	l.datesMu.Lock()
+	s, ok := l.dates[day]
+	l.datesMu.Unlock()
+	if ok {
+		return s
+	}
+	s = t.writeDate(lang, d)
+	l.datesMu.Lock()
+	if l.dates == nil {
+		l.dates = map[int]string{}
+	}
+	if len(l.dates) < maxDates {
+		l.dates[day] = s
+	}
+	l.datesMu.Unlock()
+	return s
+}
+
+func (t *Texts) writeDate(lang string, d time.Time) string {
 	wd := t.List(lang, "date.weekdays")[(int(d.Weekday())+6)%7]
 	mon := t.List(lang, "date.months")[int(d.Month())-1]
 	return t.T(lang, "date.format",

@@ -63,7 +63,15 @@ type langLoc struct {
 	// plain caches the language's messages rendered without data, the
 	// most frequent kind, by ID: looking one up allocates nothing.
 	plain sync.Map
+	// dates caches formatDate, by day (yyyymmdd): a day is written the
+	// same way every time, and writing it renders three messages and
+	// splits two lists. Days in use are few; it stops growing at maxDates.
+	datesMu sync.Mutex
+	dates   map[int]string
 }
+
+// maxDates bounds each language's cache of written days.
+const maxDates = 4096
 
 func (l *langLoc) get(t *Texts, lang string) *i18n.Localizer {
 	l.once.Do(func() {

@@ -92,8 +92,22 @@ func typedNumber(text string) (int, bool) {
 	if last := text[len(text)-1]; last == '.' || last == ')' {
 		text = strings.TrimSpace(text[:len(text)-1])
 	}
+	if !mayBeNumber(text) {
+		return 0, false
+	}
 	n, err := strconv.Atoi(text)
 	return n, err == nil
+}
+
+// mayBeNumber reports whether text starts as a number strconv.Atoi reads:
+// Atoi turns anything else away with an error it allocates, and most typed
+// answers are words.
+func mayBeNumber(text string) bool {
+	if text == "" {
+		return false
+	}
+	c := text[0]
+	return '0' <= c && c <= '9' || c == '+' || c == '-'
 }
 
 // shortForm finds the one option whose label contains what was typed as

@@ -51,7 +51,7 @@ type batchReq struct {
 type convWrite struct {
 	key   string
 	conv  []byte
-	due   [][]byte
+	due   []byte // as dueList makes it
 	arch  []archiveEntry
 	erase bool // see eraseConversation
 }
@@ -88,7 +88,7 @@ func (s *DB) CommitBatch(ctx context.Context, b *bot.Batch) ([]bot.Queued, error
 			if w.arch, err = encodeArchive(c.Key, c.Conv.Archive); err != nil {
 				return err
 			}
-			c.Conv.EachPending(func(rem *bot.Reminder) { w.due = append(w.due, dueKey(c.Key, rem.ID, rem.Due)) })
+			w.due = dueList(c.Key, c.Conv)
 			r.batch.convs = append(r.batch.convs, w)
 		}
 		var z []byte
@@ -206,11 +206,7 @@ func (s *DB) writeBatch(tx *bolt.Tx, r *commitReq, keep *retention) error {
 		}
 		due := bk.due
 		if w := bk.conv; w != nil {
-			due = nil
-			for _, k := range w.due {
-				due = binary.AppendUvarint(due, uint64(len(k)))
-				due = append(due, k...)
-			}
+			due = w.due
 			if !bytes.Equal(bk.due, due) {
 				if err := reindex(dueIdx, bk.due, w.due); err != nil {
 					return err
@@ -266,7 +262,7 @@ func (s *DB) writeBatch(tx *bolt.Tx, r *commitReq, keep *retention) error {
 			return err
 		}
 	}
-	if err := queue(tx.Bucket(bucketOutbox), r); err != nil {
+	if err := queue(tx.Bucket(bucketOutbox), r, &sc); err != nil {
 		return err
 	}
 	if homeErased {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"github.com/ampel-bot/ampel/bot"
 )
@@ -30,12 +31,26 @@ const (
 	flagLow  = 2 // bot.Outgoing.Low
 )
 
+// encodeOutgoing returns o's record in a slice of its own, sized exactly:
+// the record waits in memory until its batch commits, and a thousand of
+// them may be waiting.
 func encodeOutgoing(o bot.Outgoing) []byte {
-	strs := []string{o.To.Platform, o.To.Workspace, o.To.Chat, o.To.User, o.Msg.Text}
-	// Sized exactly: the record waits in memory until its batch commits,
-	// and a thousand of them may be waiting.
+	n, version, form := outgoingForm(o)
+	return writeOutgoing(make([]byte, 0, n), o, version, form)
+}
+
+// appendOutgoing appends o's record to buf, growing it once at most.
+func appendOutgoing(buf []byte, o bot.Outgoing) []byte {
+	n, version, form := outgoingForm(o)
+	return writeOutgoing(slices.Grow(buf, n), o, version, form)
+}
+
+// outgoingForm is the length of o's record, its version and its form as
+// JSON.
+func outgoingForm(o bot.Outgoing) (n int, version byte, form []byte) {
+	strs := [...]string{o.To.Platform, o.To.Workspace, o.To.Chat, o.To.User, o.Msg.Text}
 	sized := func(l int) int { return uvarintLen(uint64(l)) + l }
-	n := 1 + uvarintLen(uint64(len(o.Msg.Buttons))) + uvarintLen(uint64(len(o.Msg.Files))) + uvarintLen(uint64(len(o.Msg.Mentions)))
+	n = 1 + uvarintLen(uint64(len(o.Msg.Buttons))) + uvarintLen(uint64(len(o.Msg.Files))) + uvarintLen(uint64(len(o.Msg.Mentions)))
 	for _, s := range strs {
 		n += sized(len(s))
 	}
@@ -50,7 +65,6 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 		n += sized(len(f.Name)) + sized(len(f.MIME)) + sized(len(f.Data))
 		made = made || f.Make != ""
 	}
-	var form []byte
 	if o.Msg.Form != nil {
 		form, _ = json.Marshal(o.Msg.Form) // plain data: cannot fail
 	}
@@ -58,7 +72,7 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 	for _, m := range o.Msg.Mentions {
 		n += sized(len(m))
 	}
-	version := byte(outboxV2)
+	version = outboxV2
 	if o.Msg.Live != "" || o.Push || o.Low {
 		version = outboxV3
 		n += sized(len(o.Msg.Live))
@@ -73,10 +87,15 @@ func encodeOutgoing(o bot.Outgoing) []byte {
 			n += sized(len(f.Make)) + sized(len(f.Spec))
 		}
 	}
-	buf := make([]byte, 0, n)
+	return n, version, form
+}
+
+// writeOutgoing appends o's record, of the version and form outgoingForm
+// says, to buf, which has room for it.
+func writeOutgoing(buf []byte, o bot.Outgoing, version byte, form []byte) []byte {
 	buf = append(buf, version)
 	str := func(s string) { buf = binary.AppendUvarint(buf, uint64(len(s))); buf = append(buf, s...) }
-	for _, s := range strs {
+	for _, s := range [...]string{o.To.Platform, o.To.Workspace, o.To.Chat, o.To.User, o.Msg.Text} {
 		str(s)
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(o.Msg.Buttons)))

@@ -81,7 +81,30 @@ func inboxHas(v []byte, id string) bool {
 
 // recScratch holds the buffers for opening and sealing records, so that
 // the writer, which does it for every turn, allocates only what it stores.
-type recScratch struct{ plain, build, z []byte }
+//
+// It also lends the writer the bytes of keys: bbolt copies a key it
+// stores, and only reads one it looks up or deletes, so one buffer each
+// serves every turn. kept holds the records sealed by sealKept, which bbolt
+// reads until the transaction commits; the writer empties it for the next.
+type recScratch struct {
+	plain, build, z []byte
+	rk, ck          []byte // a bookkeeping record's key, a conversation's
+	seq             [8]byte
+	kept            []byte
+}
+
+// recordKey is the key of the bookkeeping record of the conversation key
+// (see recordKey), valid until the next call.
+func (sc *recScratch) recordKey(key string) []byte {
+	sc.rk = append(append(sc.rk[:0], key...), 0)
+	return sc.rk
+}
+
+// convKey is key as bytes, valid until the next call.
+func (sc *recScratch) convKey(key string) []byte {
+	sc.ck = append(sc.ck[:0], key...)
+	return sc.ck
+}
 
 // open returns the uncompressed record; it stays valid until the next open.
 // A record that does not uncompress is treated as absent, as a damaged
@@ -103,6 +126,29 @@ func (sc *recScratch) open(v []byte) []byte {
 
 // seal returns rec compressed, in a new slice of its own.
 func (sc *recScratch) seal(rec []byte) ([]byte, error) { return sealS2(&sc.z, rec) }
+
+// sealKept returns rec compressed, in sc.kept: a turn's record then costs
+// no allocation of its own. What it returns stays valid while sc.kept is
+// not emptied (a kept slice that grows leaves the earlier records in the
+// array they were written to).
+func (sc *recScratch) sealKept(rec []byte) ([]byte, error) {
+	enc, err := compressS2(&sc.z, rec)
+	if err != nil {
+		return nil, err
+	}
+	start := len(sc.kept)
+	sc.kept = append(append(sc.kept, tagS2), enc...)
+	return sc.kept[start:len(sc.kept):len(sc.kept)], nil
+}
+
+// startTx empties sc.kept for a new transaction: the last one is over,
+// and bbolt holds nothing of it.
+func (sc *recScratch) startTx() {
+	if cap(sc.kept) > 1<<20 {
+		sc.kept = nil // an unusually large batch: do not keep its buffer for good
+	}
+	sc.kept = sc.kept[:0]
+}
 
 // splitRecord returns an uncompressed record's reminder keys and inbox.
 func splitRecord(v []byte) (due, inbox []byte) {

@@ -32,6 +32,18 @@ const (
 // that only the compact result is allocated; *z is the compressor's scratch,
 // kept by the caller.
 func sealS2(z *[]byte, plain []byte) ([]byte, error) {
+	enc, err := compressS2(z, plain)
+	if err != nil {
+		return nil, err
+	}
+	rec := make([]byte, 1+len(enc))
+	rec[0] = tagS2
+	copy(rec[1:], enc)
+	return rec, nil
+}
+
+// compressS2 returns plain compressed with S2 (without the tag), in *z.
+func compressS2(z *[]byte, plain []byte) ([]byte, error) {
 	n := s2.MaxEncodedLen(len(plain))
 	if n < 0 {
 		return nil, fmt.Errorf("record too large to store (%d bytes)", len(plain))
@@ -39,11 +51,7 @@ func sealS2(z *[]byte, plain []byte) ([]byte, error) {
 	if cap(*z) < n {
 		*z = make([]byte, n)
 	}
-	enc := s2.Encode((*z)[:n], plain)
-	rec := make([]byte, 1+len(enc))
-	rec[0] = tagS2
-	copy(rec[1:], enc)
-	return rec, nil
+	return s2.Encode((*z)[:n], plain), nil
 }
 
 // openS2 uncompresses a record sealed by sealS2 into buf, or a new buffer
@@ -77,6 +85,19 @@ func encodeConversation(c *bot.Conversation) ([]byte, error) {
 	defer scratches.Put(sc)
 	sc.json = appendConversationJSON(sc.json[:0], c)
 	return sealS2(&sc.z, sc.json)
+}
+
+// appendConversation appends c's record (as encodeConversation makes it)
+// to dst.
+func appendConversation(dst []byte, c *bot.Conversation) ([]byte, error) {
+	sc := scratches.Get().(*scratch)
+	defer scratches.Put(sc)
+	sc.json = appendConversationJSON(sc.json[:0], c)
+	enc, err := compressS2(&sc.z, sc.json)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(dst, tagS2), enc...), nil
 }
 
 // decodeConversation reads a stored conversation in either form. v may be

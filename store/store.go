@@ -125,8 +125,10 @@ type commitReq struct {
 	live  *liveReq
 	// from, when set, is a conversation that continues as key (a Telegram
 	// group that became a supergroup): it is removed in the same commit.
-	from   string
-	due    [][]byte
+	from string
+	// due is the conversation's keys in the reminder index, as its
+	// bookkeeping record lists them (see dueList).
+	due    []byte
 	conv   []byte
 	arch   []archiveEntry
 	outs   [][]byte
@@ -134,6 +136,31 @@ type commitReq struct {
 	queued []bot.Queued
 	err    error
 	done   chan struct{}
+	// vals, when set, holds conv and outs: a buffer from valueBufs,
+	// given back when the writer answers (see answer).
+	vals *[]byte
+}
+
+// valueBufs recycles the buffers a commit's state and messages are encoded
+// into. bbolt reads them only until the transaction that writes them ends
+// (it copies them into its pages), and nothing else keeps them, so the
+// writer gives each back once it has answered its request.
+var valueBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledVals bounds a buffer kept in valueBufs: a message with a file
+// may be large, and is rare.
+const maxPooledVals = 64 << 10
+
+// answer ends the writer's work on r: its values' buffer goes back to
+// valueBufs, and its caller is told (r.done).
+func (r *commitReq) answer() {
+	if r.vals != nil {
+		if cap(*r.vals) <= maxPooledVals {
+			valueBufs.Put(r.vals)
+		}
+		r.vals, r.conv, r.outs = nil, nil, nil
+	}
+	close(r.done)
 }
 
 // Open opens or creates the database at path, upgrades its schema and starts
@@ -300,20 +327,34 @@ func (s *DB) commitReq(eventID, key, from string, conv *bot.Conversation, outs [
 	}
 	r := &commitReq{eventID: eventID, key: key, from: from, msgs: outs, done: make(chan struct{})}
 	return r, func() error {
-		for _, o := range outs {
-			r.outs = append(r.outs, encodeOutgoing(o))
+		// The values go into one buffer from valueBufs, each in a slice
+		// of its own length: a slice made before the buffer grew stays
+		// in the array it was written to.
+		vals := valueBufs.Get().(*[]byte)
+		buf := (*vals)[:0]
+		if len(outs) > 0 {
+			r.outs = make([][]byte, 0, len(outs))
 		}
+		for _, o := range outs {
+			start := len(buf)
+			buf = appendOutgoing(buf, o)
+			r.outs = append(r.outs, buf[start:len(buf):len(buf)])
+		}
+		*vals, r.vals = buf, vals
 		if conv == nil {
 			return nil // the stored state stays as it is
 		}
-		var err error
-		if r.conv, err = encodeConversation(conv); err != nil {
+		start := len(buf)
+		buf, err := appendConversation(buf, conv)
+		if err != nil {
 			return err
 		}
+		r.conv = buf[start:len(buf):len(buf)]
+		*vals = buf
 		if r.arch, err = encodeArchive(key, conv.Archive); err != nil {
 			return err
 		}
-		conv.EachPending(func(rem *bot.Reminder) { r.due = append(r.due, dueKey(key, rem.ID, rem.Due)) })
+		r.due = dueList(key, conv)
 		return nil
 	}, nil
 }
@@ -322,12 +363,15 @@ func (s *DB) commitReq(eventID, key, from string, conv *bot.Conversation, outs [
 // reasons as the engine's computing (the writer is not starved, and
 // waiting callers keep small stacks), then hands r to the writer and
 // returns once it is committed.
+//
+// The worker reports through r itself, its error in r.err and its end as
+// a send on r.done, which run receives: r.done is closed only by the
+// writer, after r is submitted below. So the hand-over costs no channel
+// or variable of its own.
 func (s *DB) run(ctx context.Context, r *commitReq, encode func() error) ([]bot.Queued, error) {
-	var err error
-	encoded := make(chan struct{})
 	job := func() {
-		defer close(encoded)
-		err = encode()
+		r.err = encode()
+		r.done <- struct{}{}
 	}
 	select {
 	case s.jobs <- job:
@@ -336,9 +380,9 @@ func (s *DB) run(ctx context.Context, r *commitReq, encode func() error) ([]bot.
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	<-encoded
-	if err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
+	<-r.done
+	if r.err != nil {
+		return nil, fmt.Errorf("encode: %w", r.err)
 	}
 	if err := s.submit(ctx, r); err != nil {
 		return nil, err
@@ -460,11 +504,45 @@ func (s *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
 }
 
 func dueKey(key, id string, due time.Time) []byte {
-	k := make([]byte, 8, 8+len(key)+1+len(id))
-	binary.BigEndian.PutUint64(k, uint64(due.UnixNano()))
-	k = append(k, key...)
-	k = append(k, 0)
-	return append(k, id...)
+	return appendDueKey(make([]byte, 0, 8+len(key)+1+len(id)), key, id, due)
+}
+
+func appendDueKey(b []byte, key, id string, due time.Time) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(due.UnixNano()))
+	b = append(b, key...)
+	b = append(b, 0)
+	return append(b, id...)
+}
+
+// dueList returns the keys in the reminder index of conv's pending
+// reminders in the form its bookkeeping record holds them (uvarint(len(k))
+// k, …; see inbox.go), in one slice sized exactly: it is what is stored,
+// and what reindex compares with the list stored before.
+func dueList(key string, conv *bot.Conversation) []byte {
+	n := 0
+	conv.EachPending(func(rem *bot.Reminder) {
+		l := 8 + len(key) + 1 + len(rem.ID)
+		n += uvarintLen(uint64(l)) + l
+	})
+	if n == 0 {
+		return nil
+	}
+	b := make([]byte, 0, n)
+	conv.EachPending(func(rem *bot.Reminder) {
+		b = binary.AppendUvarint(b, uint64(8+len(key)+1+len(rem.ID)))
+		b = appendDueKey(b, key, rem.ID, rem.Due)
+	})
+	return b
+}
+
+// nextDue splits the first key off a list in the form dueList makes; ok
+// is false at its end, or where it is damaged.
+func nextDue(list []byte) (k, rest []byte, ok bool) {
+	n, w := binary.Uvarint(list)
+	if w <= 0 || n > uint64(len(list)-w) {
+		return nil, nil, false
+	}
+	return list[w : w+int(n)], list[w+int(n):], true
 }
 
 func parseDueKey(k []byte) (bot.DueRef, bool) {
@@ -483,19 +561,13 @@ func parseDueKey(k []byte) (bot.DueRef, bool) {
 }
 
 // reindex replaces a conversation's entries in the reminder index: old is
-// the list stored in its record, due the new keys.
-func reindex(idx *bolt.Bucket, old []byte, due [][]byte) error {
-	keep := make(map[string]bool, len(due))
-	for _, k := range due {
+// the list stored in its record, due the new one (both as dueList makes them).
+func reindex(idx *bolt.Bucket, old, due []byte) error {
+	keep := map[string]bool{}
+	for k, rest, ok := nextDue(due); ok; k, rest, ok = nextDue(rest) {
 		keep[string(k)] = true
 	}
-	for len(old) > 0 {
-		n, w := binary.Uvarint(old)
-		if w <= 0 || int(n) > len(old)-w {
-			break
-		}
-		k := old[w : w+int(n)]
-		old = old[w+int(n):]
+	for k, rest, ok := nextDue(old); ok; k, rest, ok = nextDue(rest) {
 		if keep[string(k)] {
 			delete(keep, string(k))
 			continue
@@ -680,6 +752,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 	now := s.opts.Now()
 	keep := &retention{now: now.UnixNano(), def: s.opts.InboxRetention, by: s.opts.Redelivery}
 	sc := &s.scratch
+	sc.startTx()
 	cur := -1 // what is being written: a request, then len(batch)+i for acks[i]
 	t0 := time.Now()
 	err := s.update(func(tx *bolt.Tx) error {
@@ -688,10 +761,15 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				return err
 			}
 		}
+		// Buckets are opened where they are used, not all up front: opening
+		// one costs a cursor and a Bucket with two maps, and most turns
+		// touch only the conversations and the outbox. bbolt keeps a bucket
+		// opened in the transaction, so using tx.Bucket again is a map
+		// lookup. The quarantine is looked up once, on the first state
+		// written: it usually does not exist, and bbolt keeps no note of that.
 		convs, outbox := tx.Bucket(bucketConvs), tx.Bucket(bucketOutbox)
-		attempts, dueIdx := tx.Bucket(bucketAttempts), tx.Bucket(bucketDue)
-		quarantine := tx.Bucket(bucketQuarantine)
-		archive := tx.Bucket(bucketArchive)
+		var quarantine *bolt.Bucket
+		quarantineLooked := false
 		for i, r := range batch {
 			cur = i
 			r.queued, r.err = nil, nil
@@ -701,6 +779,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				if outbox.Get(k) == nil {
 					continue // delivered meanwhile: nothing to record
 				}
+				attempts := tx.Bucket(bucketAttempts)
 				if v := attempts.Get(k); len(v) == 8 {
 					r.attempts = int(binary.BigEndian.Uint64(v))
 				}
@@ -728,7 +807,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 					return err
 				}
 			}
-			rk := recordKey(r.key)
+			rk := sc.recordKey(r.key)
 			old, err := safeGet(convs, rk)
 			if err != nil {
 				// Its page cannot be read: nothing of this conversation can
@@ -738,7 +817,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 					r.err = fmt.Errorf("commit %s: %w", r.key, err)
 					continue
 				}
-				if err := queue(outbox, r); err != nil {
+				if err := queue(outbox, r, sc); err != nil {
 					return err
 				}
 				continue
@@ -751,7 +830,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 			if r.from != "" {
 				var fromSc recScratch // sc holds this conversation's record
 				fromDue, _ := splitRecord(fromSc.open(convs.Get(recordKey(r.from))))
-				if err := reindex(dueIdx, fromDue, nil); err != nil {
+				if err := reindex(tx.Bucket(bucketDue), fromDue, nil); err != nil {
 					return err
 				}
 				if err := convs.Delete(recordKey(r.from)); err != nil {
@@ -760,27 +839,23 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				if err := convs.Delete([]byte(r.from)); err != nil {
 					return err
 				}
-				if err := moveArchive(archive, r.from, r.key); err != nil {
+				if err := moveArchive(tx.Bucket(bucketArchive), r.from, r.key); err != nil {
 					return err
 				}
 			}
-			var due []byte
-			for _, k := range r.due {
-				due = binary.AppendUvarint(due, uint64(len(k)))
-				due = append(due, k...)
-			}
+			due := r.due
 			if r.conv == nil {
 				due = oldDue // the state stays, and with it its reminders
 			}
 			if !bytes.Equal(oldDue, due) { // most turns change no reminder
-				if err := reindex(dueIdx, oldDue, r.due); err != nil {
+				if err := reindex(tx.Bucket(bucketDue), oldDue, r.due); err != nil {
 					return err
 				}
 			}
 			rec := binary.AppendUvarint(sc.build[:0], uint64(len(due)))
 			rec = append(rec, due...)
 			sc.build = inboxAdd(rec, inbox, r.eventID, keep)
-			sealed, err := sc.seal(sc.build)
+			sealed, err := sc.sealKept(sc.build)
 			if err != nil {
 				return err
 			}
@@ -788,8 +863,11 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				return err
 			}
 			if r.conv != nil {
-				if err := convs.Put([]byte(r.key), r.conv); err != nil {
+				if err := convs.Put(sc.convKey(r.key), r.conv); err != nil {
 					return err
+				}
+				if !quarantineLooked {
+					quarantine, quarantineLooked = tx.Bucket(bucketQuarantine), true
 				}
 				if quarantine != nil {
 					if err := release(quarantine, r.key); err != nil {
@@ -798,20 +876,36 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 				}
 			}
 			for _, a := range r.arch {
-				if err := archive.Put(a.k, a.v); err != nil {
+				if err := tx.Bucket(bucketArchive).Put(a.k, a.v); err != nil {
 					return err
 				}
 			}
-			if err := queue(outbox, r); err != nil {
+			if err := queue(outbox, r, sc); err != nil {
 				return err
 			}
 		}
-		k := make([]byte, 8)
+		var attempts *bolt.Bucket
+		if len(acks) > 0 {
+			// Most messages go out at the first try, with no attempt
+			// recorded: while none is, no removal looks one up (each
+			// lookup is a cursor). Damage met here is the first
+			// removal's, as its lookup would have met it.
+			cur = len(batch)
+			if attempts = tx.Bucket(bucketAttempts); attempts != nil {
+				if k, _ := attempts.Cursor().First(); k == nil {
+					attempts = nil
+				}
+			}
+		}
+		k := sc.seq[:]
 		for j, id := range acks {
 			cur = len(batch) + j
 			binary.BigEndian.PutUint64(k, id)
 			if err := outbox.Delete(k); err != nil {
 				return err
+			}
+			if attempts == nil {
+				continue
 			}
 			if err := attempts.Delete(k); err != nil {
 				return err
@@ -827,7 +921,7 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 		if err != nil {
 			r.queued, r.err = nil, fmt.Errorf("commit: %w", err)
 		}
-		close(r.done)
+		r.answer()
 	}
 	if err != nil {
 		// Kept in acked, so Pending still leaves them out; written with
@@ -848,8 +942,8 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 	}
 }
 
-// queue puts a request's messages in the outbox.
-func queue(outbox *bolt.Bucket, r *commitReq) error {
+// queue puts a request's messages in the outbox; sc lends the key's bytes.
+func queue(outbox *bolt.Bucket, r *commitReq, sc *recScratch) error {
 	if r.queued == nil && len(r.outs) > 0 {
 		r.queued = make([]bot.Queued, 0, len(r.outs))
 	}
@@ -858,7 +952,7 @@ func queue(outbox *bolt.Bucket, r *commitReq) error {
 		if err != nil {
 			return err
 		}
-		k := make([]byte, 8)
+		k := sc.seq[:]
 		binary.BigEndian.PutUint64(k, seq)
 		if err := outbox.Put(k, b); err != nil {
 			return err
@@ -881,7 +975,7 @@ func (s *DB) isolate(batch []*commitReq, acks []uint64, cur int) bool {
 		s.write(slices.Delete(slices.Clone(batch), cur, cur+1), acks)
 		r := batch[cur]
 		r.queued, r.err = nil, fmt.Errorf("commit %s: %w", r.describe(), bot.ErrDamaged)
-		close(r.done)
+		r.answer()
 		return true
 	case cur >= len(batch):
 		s.write(batch, slices.Delete(slices.Clone(acks), cur-len(batch), cur-len(batch)+1))

@@ -635,3 +635,38 @@ func TestMove(t *testing.T) {
 		t.Errorf("new key holds %+v", moved)
 	}
 }
+
+// TestDeliveredForgetsAttempts: a delivered message's recorded send
+// attempts go with it, whether or not the others delivered with it had
+// any (the writer looks attempts up only while some are recorded); a
+// count left behind would stay in the file for good.
+func TestDeliveredForgetsAttempts(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	to := bot.Address{Platform: "test", Chat: "c1"}
+	outs := []bot.Outgoing{{To: to, Msg: bot.Message{Text: "a"}}, {To: to, Msg: bot.Message{Text: "b"}}, {To: to, Msg: bot.Message{Text: "c"}}}
+	q, err := db.Commit(ctx, "e1", to.Key(), &bot.Conversation{}, outs)
+	if err != nil || len(q) != 3 {
+		t.Fatalf("Commit: %d queued, %v; want 3, nil", len(q), err)
+	}
+	for range 2 {
+		if _, err := db.Attempt(ctx, q[1].ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, err := db.Pending(ctx, 0, 10); err != nil || len(p) != 3 || p[1].Attempts != 2 {
+		t.Fatalf("Pending before delivery: %+v, %v; want 3 messages, the second with 2 attempts", p, err)
+	}
+	if err := db.Delivered(ctx, q[0].ID, q[1].ID, q[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := db.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAttempts).ForEach(func(k, v []byte) error { n++; return nil })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("attempts recorded after every message was delivered: %d, want 0", n)
+	}
+}
