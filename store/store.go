@@ -148,8 +148,11 @@ type commitReq struct {
 var valueBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxPooledVals bounds a buffer kept in valueBufs: a message with a file
-// may be large, and is rare.
-const maxPooledVals = 64 << 10
+// may be large, and is rare; and a request holds its pooled buffer while
+// it waits for the writer, so a large one kept would pin its size for
+// every turn in flight (384 × 64 KB), where a turn's state and messages
+// take a few KB.
+const maxPooledVals = 16 << 10
 
 // answer ends the writer's work on r: its values' buffer goes back to
 // valueBufs, and its caller is told (r.done).
@@ -888,11 +891,12 @@ func (s *DB) write(batch []*commitReq, acks []uint64) {
 		if len(acks) > 0 {
 			// Most messages go out at the first try, with no attempt
 			// recorded: while none is, no removal looks one up (each
-			// lookup is a cursor). Damage met here is the first
-			// removal's, as its lookup would have met it.
+			// lookup is a cursor). A damaged first page does not count as
+			// empty, nor fail every removal: then each looks its own up,
+			// and only those whose keys sit on bad pages fail, as before.
 			cur = len(batch)
 			if attempts = tx.Bucket(bucketAttempts); attempts != nil {
-				if k, _ := attempts.Cursor().First(); k == nil {
+				if k, _, err := safeSeek(attempts.Cursor(), nil); err == nil && k == nil {
 					attempts = nil
 				}
 			}

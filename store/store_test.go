@@ -670,3 +670,31 @@ func TestDeliveredForgetsAttempts(t *testing.T) {
 		t.Errorf("attempts recorded after every message was delivered: %d, want 0", n)
 	}
 }
+
+// TestAttemptAndDeliveryInOneWrite: an attempt recorded and the message's
+// delivery in the same transaction (the writer batches both) leave no
+// attempt behind: the check whether any attempt is recorded sees the one
+// this transaction wrote.
+func TestAttemptAndDeliveryInOneWrite(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t)
+	to := bot.Address{Platform: "test", Chat: "c1"}
+	q, err := db.Commit(ctx, "e1", to.Key(), &bot.Conversation{}, []bot.Outgoing{{To: to, Msg: bot.Message{Text: "a"}}})
+	if err != nil || len(q) != 1 {
+		t.Fatalf("Commit: %d queued, %v; want 1, nil", len(q), err)
+	}
+	// As the writer would, given one attempt request and the delivery.
+	db.write([]*commitReq{{attempt: q[0].ID, done: make(chan struct{})}}, []uint64{q[0].ID})
+	n := 0
+	if err := db.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketAttempts); b != nil {
+			return b.ForEach(func(k, v []byte) error { n++; return nil })
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("attempts left after an attempt and the delivery in one write: %d, want 0", n)
+	}
+}
