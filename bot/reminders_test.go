@@ -643,3 +643,17 @@ func TestFarDatesRefused(t *testing.T) {
 		t.Errorf("draft after a far date: %+v", d)
 	}
 }
+
+// TestRemindersMidCheckComesBack: /reminders typed while rating is a side
+// trip: back returns to the checkpoint being rated, not to the menu.
+func TestRemindersMidCheckComesBack(t *testing.T) {
+	h := newHarness(t, 0)
+	h.Say("/check zo-kmu")
+	h.Say("1")
+	if out := h.Say("/reminders"); !strings.Contains(out, "Ihre Erinnerungen") {
+		t.Fatalf("/reminders: %q", out)
+	}
+	if out := h.Say("zurück"); !strings.Contains(out, "2/7 · Möglichkeiten der Zusammenarbeit") {
+		t.Errorf("back from /reminders in the middle of the check: %q; want the checkpoint being rated", out)
+	}
+}

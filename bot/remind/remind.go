@@ -43,7 +43,16 @@ func Feature() bot.Feature {
 			{Name: ModeSnoozeReview, Ask: askSnoozeReview, Press: pressSnoozeReview, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true},
 			{Name: ModeRegion, Ask: askRegion, Press: pressRegion, Back: backToReminders, Calm: true},
 			{Name: ModeRegionStates, Ask: askRegionStates, Press: pressRegion, Back: backToReminders, Calm: true}},
-		Commands: []bot.Cmd{{Name: "reminders", Main: true, Run: func(t *bot.Turn, _ []string) { show(t) }},
+		// /reminders in the middle of an answer being entered (a rating,
+		// a measure) is a side trip, as /timezone is: back comes back to
+		// it. From a view (the plan, the menu) it is not: /pause from the
+		// reminders view then comes back to that view.
+		Commands: []bot.Cmd{{Name: "reminders", Main: true, Run: func(t *bot.Turn, _ []string) {
+			if !t.Mode().Calm {
+				t.SideTrip()
+			}
+			show(t)
+		}},
 			{Name: "pause", Args: true, Run: cmdPause}, {Name: "resume", Run: cmdResume}},
 		Lasting: map[string]func(*bot.Turn, string){"rv": reviewAnswer, "sz": snoozeAnswer},
 		// A time zone set outside any question is shown where it matters.
