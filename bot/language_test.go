@@ -129,3 +129,23 @@ func TestCommandsInPlatformLanguages(t *testing.T) {
 		}
 	}
 }
+
+// TestLanguagePickerTakesTypedName: at the language question, a language
+// typed by a name the buttons do not show ("russisch", "English") is
+// taken, as /language NAME takes it; a name of none is refused with the
+// same question again.
+func TestLanguagePickerTakesTypedName(t *testing.T) {
+	h := newHarness(t, 0)
+	h.Say("/language")
+	if out := h.Say("russisch"); !strings.Contains(out, "по-русски") {
+		t.Errorf("typed \"russisch\" at the language question: %q; want Russian", out)
+	}
+	h.Say("/language")
+	if out := h.Say("English"); !strings.Contains(out, "in English") {
+		t.Errorf("typed \"English\": %q; want English", out)
+	}
+	h.Say("/language")
+	if out := h.Say("klingonisch"); !strings.Contains(out, "Which language would you like?") || h.Conv().Lang != "en" {
+		t.Errorf("typed a language we do not speak: %q (language %q); want the question again, English kept", out, h.Conv().Lang)
+	}
+}

@@ -27,7 +27,7 @@ func Feature() bot.Feature {
 		Name: "settings",
 		Modes: []bot.Mode{
 			{Name: ModeLanguage, Ask: askLanguage, Press: func(t *bot.Turn, _, arg string) { setLanguage(t, arg) },
-				Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true},
+				Typed: typedLanguage, Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true},
 			{Name: ModeZone, Ask: askZone, Press: pressZone, Text: setZone, Claim: zoneTyped,
 				Back: (*bot.Turn).BackFromSideTrip, Calm: true, SideTrip: true},
 		},
@@ -71,6 +71,17 @@ func setLanguage(t *bot.Turn, l string) {
 		t.To(bot.ModeIdle)
 	}
 	t.Reask()
+}
+
+// typedLanguage takes a language typed by a name the buttons do not show
+// ("Russian", "russisch", "ru"), as /language NAME does: the buttons name
+// each language in itself.
+func typedLanguage(t *bot.Turn, text string) (string, bool) {
+	l, ok := t.LanguageNamed(text)
+	if !ok {
+		return "", false
+	}
+	return t.Action("l", l), true
 }
 
 func askLanguage(t *bot.Turn) (bot.Message, bool) {
