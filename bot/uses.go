@@ -32,6 +32,7 @@ const (
 	DateUnreadable = dateUnreadable
 	DateImpossible = dateImpossible // "31.02.2027"
 	DateAmbiguous  = dateAmbiguous  // "3/4/2027": 3 April or 4 March
+	DateNextYear   = dateNextYear   // "3.12." typed on 4 December: next year's
 )
 
 // Read reports whether a day was read, whether or not it can be taken.

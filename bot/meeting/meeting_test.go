@@ -451,3 +451,26 @@ func said(sent []bottest.Sent) string {
 	}
 	return b.String()
 }
+
+// TestMeetingDayTypedAsAnywhere: the meeting's day is read as every typed
+// date is: a day without its year is the next one (on 10 March 2027,
+// "1.3." is 1 March 2028, and the note says next year); a past day, one
+// that does not exist and one that reads two ways are each said so, not
+// "cannot read".
+func TestMeetingDayTypedAsAnywhere(t *testing.T) {
+	g := newGroup(t, "de", "anna")
+	g.Play("[@anna] > /meeting\n[@anna] ~ press 1\n[@anna] > Netzwerktreffen")
+	for typed, want := range map[string]string{
+		"gestern":    "Dieser Tag ist schon vorbei.",
+		"31.2.":      "Dieses Datum gibt es nicht.",
+		"3/4/2028":   "Meinen Sie",
+		"irgendwann": "Dieses Datum kann ich nicht lesen.",
+	} {
+		if got := g.Play("[@anna] > " + typed); !strings.Contains(got, want) || !strings.Contains(got, "An welchem Tag?") {
+			t.Errorf("typed %q: %q; want %q and the question again", typed, got, want)
+		}
+	}
+	if got := g.Play("[@anna] > 1.3."); !strings.Contains(got, "Mi, 01.03.2028 (nächstes Jahr)") || !strings.Contains(got, "Von wann bis wann?") {
+		t.Errorf("typed 1.3. on 10 March 2027: %q; want 1 March 2028, said to be next year, and the next question", got)
+	}
+}

@@ -193,14 +193,25 @@ func textNew(t *bot.Turn, text string) {
 		}
 		d.Title = text
 	case stepDate:
-		day, _, p := t.ParseDate(text)
-		if p != bot.DateOK {
+		// A day typed without its year ("15.1." in December) is the
+		// next one, as everywhere else a date is typed.
+		day, alt, p := t.ParseDate(text)
+		switch {
+		case p == bot.DateAmbiguous:
+			retry("date.ambiguous", "A", t.Date(day), "B", t.Date(alt))
+			return
+		case p == bot.DateImpossible:
+			retry("date.impossible")
+			return
+		case !p.Read():
 			retry("meeting.bad.date")
 			return
-		}
-		if day.Before(t.Today()) {
+		case day.Before(t.Today()):
 			retry("meeting.bad.past")
 			return
+		}
+		if p == bot.DateNextYear { // not silently a year on: "3.12." on 5 December
+			t.Note(t.ShownDate(day, p))
 		}
 		d.Day = day.Format(bot.DayLayout)
 	case stepTime:
