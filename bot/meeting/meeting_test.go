@@ -474,3 +474,24 @@ func TestMeetingDayTypedAsAnywhere(t *testing.T) {
 		t.Errorf("typed 1.3. on 10 March 2027: %q; want 1 March 2028, said to be next year, and the next question", got)
 	}
 }
+
+// TestAnnouncedToOneChat: the count of chats an announcement went to
+// agrees with its number ("1 Chat", not "1 Chats").
+func TestAnnouncedToOneChat(t *testing.T) {
+	g := newGroup(t, "de", "anna")
+	// A network of one, with no linked channel: one chat to send to.
+	err := g.Engine.Do(context.Background(), "unlink", func(tx *bot.Tx) error {
+		n, err := network.Get(tx, "net1")
+		if err != nil {
+			return err
+		}
+		n.Channels = nil
+		return network.Put(tx, n)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.Play(announceLines("anna", "")); !strings.Contains(got, "Angekündigt: an 1 Chat verschickt.") {
+		t.Errorf("announced in a network of one: %q; want \"an 1 Chat verschickt\"", got)
+	}
+}

@@ -139,7 +139,7 @@ func announce(t *bot.Turn, n *network.Network, m *Meeting, prev string) {
 	put(t, KindTo, m.ID, to)
 	must(network.Put(t.Tx(), n))
 	broadcast(t, n, m, to, "", nil)
-	t.Note(t.T("meeting.announced", "Count", len(to)))
+	t.Note(t.N("meeting.announced", len(to)))
 	t.Reask()
 }
 
@@ -172,7 +172,7 @@ func change(t *bot.Turn, n *network.Network, d *draft, nm *Meeting) {
 	put(t, KindTo, m.ID, to)
 	must(network.Put(t.Tx(), n))
 	broadcast(t, n, &m, to, "meeting.changed", own)
-	t.Note(t.T("meeting.change.sent", "Count", len(to)))
+	t.Note(t.N("meeting.change.sent", len(to)))
 	t.Reask()
 }
 
@@ -226,6 +226,6 @@ func cancelMeeting(t *bot.Turn, n *network.Network, m *Meeting) {
 	broadcast(t, n, m, to, "meeting.cancelled", own)
 	t.Dialog().Ref = n.ID
 	t.To(ModePick)
-	t.Note(t.T("meeting.cancel.sent", "Count", len(to)))
+	t.Note(t.N("meeting.cancel.sent", len(to)))
 	t.Ask()
 }
