@@ -115,15 +115,12 @@ func cmdResume(t *bot.Turn, _ []string) {
 	t.Conv().Pause = t.Today().AddDate(0, 0, -1).Format(bot.DayLayout)
 	t.SyncReminders()
 	// Not "what fell into it comes now" when nothing came due in it.
-	held := false
+	id := "pause.resumed.none"
 	for _, r := range t.Conv().Reminders {
-		held = held || r.Status == bot.ReminderPending && r.Postponed && !r.Chore
+		if r.Status == bot.ReminderPending && r.Postponed && !r.Chore {
+			id = "pause.resumed"
+		}
 	}
-	if !held {
-		t.Note(t.T("pause.resumed.none"))
-		t.Reask()
-		return
-	}
-	t.Note(t.T("pause.resumed"))
+	t.Note(t.T(id))
 	t.Reask()
 }
