@@ -634,6 +634,14 @@ func (v *langDates) words(toks []string, today time.Time, build func(y, m, d int
 			return d, p, true
 		}
 	}
+	// A bare span ("1 week", "2 Wochen", "3 days") is one from today, as
+	// with "in": the pause's buttons say "1 Woche", and a week number
+	// with its number first ("12. KW") has no unit word.
+	if len(toks) == 2 {
+		if d, p, ok := inSpan(toks[0], toks[1]); ok {
+			return d, p, true
+		}
+	}
 	if d, ok := v.nextWeek(toks, today); ok {
 		return d, dateOK, true
 	}

@@ -133,6 +133,13 @@ func TestDatesParse(t *testing.T) {
 		{in: "in zwei Wochen", want: "2027-03-24", p: ok},
 		{in: "in einer Woche", want: "2027-03-17", p: ok},
 		{in: "in 2 weeks", want: "2027-03-24", p: ok},
+		// A bare span is from today too (the pause's buttons say "1 Woche"),
+		// never calendar week 1.
+		{in: "1 Woche", want: "2027-03-17", p: ok},
+		{in: "1 week", want: "2027-03-17", p: ok},
+		{in: "2 Wochen", want: "2027-03-24", p: ok},
+		{in: "2 weeks", want: "2027-03-24", p: ok},
+		{in: "3 Tage", want: "2027-03-13", p: ok},
 		{in: "in two weeks", want: "2027-03-24", p: ok},
 		{in: "in a week", want: "2027-03-17", p: ok},
 		{in: "in 3 Tagen", want: "2027-03-13", p: ok},
