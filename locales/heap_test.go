@@ -5,13 +5,11 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/nicksnyder/go-i18n/v2/i18n"
-
 	"github.com/ampel-bot/ampel/internal/heaptest"
 	"github.com/ampel-bot/ampel/locales"
 )
 
-// A server keeps the loaded Set (its message IDs and what Loader reads) for
+// A server keeps the loaded Set (its message IDs and what SplitLoader reads) for
 // as long as it runs: it must not keep the shipped files' bytes, which the
 // binary holds anyway, nor, through the IDs, the strings the TOML parser
 // made of whole files. Keeping them cost 1.2 MB of the live heap; the IDs
@@ -44,58 +42,25 @@ func TestLoadedBundleKeepsNoFileText(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, prefixes := range [][]string{nil, {"parse."}} {
-		load := set.Loader(prefixes...)
+		load := set.SplitLoader(prefixes...)
 		n := heaptest.Live(func() any {
-			b, err := load("en")
+			texts, b, err := load("en")
 			if err != nil {
 				t.Fatal(err)
 			}
-			return b
+			return []any{texts, b}
 		})
 		if n > 100<<10 {
-			t.Errorf("Loader(%q)(en) keeps %d KB live, want at most 100 KB (a file is 200 KB)", prefixes, n>>10)
+			t.Errorf("SplitLoader(%q)(en) keeps %d KB live, want at most 100 KB (a file is 200 KB)", prefixes, n>>10)
 		}
 	}
 }
 
 // The date words, language names and rating words of every language are
-// loaded at start, whichever languages the users speak: together they keep
-// under 240 KB live (a bundle of their own for each language kept 270-310 KB,
-// most of it six copies of the plural rules of every language).
-func TestVocabularyKeepsLittle(t *testing.T) {
-	set, err := locales.Load(locales.Builtin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	load := set.Loader("parse.", "language.", "scale.")
-	n := heaptest.Live(func() any {
-		var bundles []*i18n.Bundle
-		for _, lang := range set.Langs {
-			b, err := load(lang)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bundles = append(bundles, b)
-		}
-		return bundles
-	})
-	if n > 240<<10 {
-		t.Errorf("the vocabulary of %d languages keeps %d KB live, want at most 240 KB", len(set.Langs), n>>10)
-	}
-	// Each language still reads its own words, and only its own.
-	for lang, want := range map[string]string{"de": "Deutsch", "fr": "Français", "ru": "Русский"} {
-		b, err := load(lang)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := i18n.NewLocalizer(b, lang).Localize(&i18n.LocalizeConfig{MessageID: "language.name"}); err != nil || got != want {
-			t.Errorf("%s: language.name = %q, %v; want %q", lang, got, err, want)
-		}
-	}
-}
-
-// As a server keeps it, the vocabulary is plain texts, all but its plural
-// messages (none so far): 40 KB, where bundles kept 160 KB and more.
+// loaded at start, whichever languages the users speak. As a server keeps
+// them, plain texts, all but their plural messages (none so far): under
+// 100 KB, where a bundle of them all kept 160-240 KB, and a bundle for
+// each language 270-310 KB (six copies of every language's plural rules).
 func TestSplitVocabularyKeepsLittle(t *testing.T) {
 	set, err := locales.Load(locales.Builtin)
 	if err != nil {
@@ -141,19 +106,18 @@ func TestVocabularyDoesNotMixLanguages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	load := set.Loader("parse.", "scale.")
-	b, err := load("fr")
+	load := set.SplitLoader("parse.", "scale.")
+	texts, _, err := load("fr")
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc := i18n.NewLocalizer(b, "fr")
-	if got, err := loc.Localize(&i18n.LocalizeConfig{MessageID: "parse.today"}); err != nil || got != "aujourd'hui" {
-		t.Errorf("fr parse.today = %q, %v; want aujourd'hui", got, err)
+	if got := texts["parse.today"]; got != "aujourd'hui" {
+		t.Errorf("fr parse.today = %q; want aujourd'hui", got)
 	}
-	if got, err := loc.Localize(&i18n.LocalizeConfig{MessageID: "scale.x.red"}); err == nil {
+	if got, ok := texts["scale.x.red"]; ok {
 		t.Errorf("fr scale.x.red = %q, want not found (French has no such text)", got)
 	}
-	if _, err := load("pt"); err == nil {
+	if _, _, err := load("pt"); err == nil {
 		t.Error("a language with no files loaded")
 	}
 }

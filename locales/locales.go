@@ -186,9 +186,12 @@ func (s *Set) Has() func(lang, id string) bool {
 }
 
 // Loader returns a function that parses one language's messages into a
-// bundle of their own, from the files Load checked (kept as read, so that
-// a file changed on disk since is not taken unchecked; the shipped ones,
-// which cannot change, are read again from the binary). Every language
+// bundle of their own; a server uses SplitLoader, and Loader stays as the
+// plain reading that SplitLoader's texts are tested against (bot's
+// TestLazyTextsReadAsFull). It parses them from the files Load checked
+// (kept as read, so that a file changed on disk since is not taken
+// unchecked; the shipped ones, which cannot change, are read again from
+// the binary). Every language
 // parsed costs heap for as long as it is used (over a megabyte, most of
 // it the checks' texts), so a server keeps only the languages its users
 // speak; the loader holds the files, not the Set's full Bundle. With

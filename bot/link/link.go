@@ -270,12 +270,7 @@ func held(t *bot.Turn, platform string, c *bot.Conversation) string {
 	total, rated := 0, 0
 	if c.Run != nil {
 		if f, ok := t.Flows().Get(c.Run.Flow); ok {
-			check, total = t.T(f.TitleID()), len(f.Checkpoints)
-			for _, cp := range f.Checkpoints {
-				if c.Run.Ratings[cp.ID] != "" {
-					rated++
-				}
-			}
+			check, total, rated = t.T(f.TitleID()), len(f.Checkpoints), len(c.Run.Ratings)
 		}
 	}
 	switch n := len(c.Plan.Measures); {

@@ -193,27 +193,22 @@ func textNew(t *bot.Turn, text string) {
 		}
 		d.Title = text
 	case stepDate:
-		// A day typed without its year ("15.1." in December) is the
-		// next one, as everywhere else a date is typed.
-		day, alt, p := t.ParseDate(text)
-		switch {
-		case p == bot.DateAmbiguous:
-			retry("date.ambiguous", "A", t.Date(day), "B", t.Date(alt))
-			return
-		case p == bot.DateImpossible:
-			retry("date.impossible")
-			return
-		case !p.Read():
-			retry("meeting.bad.date")
-			return
-		case day.Before(t.Today()):
-			retry("meeting.bad.past")
+		// Read as every typed date is: "15.1." in December is next
+		// year's; an unreadable, impossible or ambiguous one is said so.
+		ok := false
+		t.TypedDate(text, func(day time.Time, p bot.DateProblem) {
+			if day.Before(t.Today()) {
+				retry("meeting.bad.past")
+				return
+			}
+			if p == bot.DateNextYear { // not silently a year on: "3.12." on 5 December
+				t.Note(t.ShownDate(day, p))
+			}
+			d.Day, ok = day.Format(bot.DayLayout), true
+		})
+		if !ok {
 			return
 		}
-		if p == bot.DateNextYear { // not silently a year on: "3.12." on 5 December
-			t.Note(t.ShownDate(day, p))
-		}
-		d.Day = day.Format(bot.DayLayout)
 	case stepTime:
 		from, to, ok := parseSpan(text)
 		if !ok {
